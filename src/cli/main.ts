@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportError } from './exit-codes.js';
+import { runServe, type ServeFlags } from './serve-command.js';
+
+/** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  const program = new Command('simulate')
+    .description('Multi-user load and isolation simulator for AI-chat backends')
+    .exitOverride()
+    .showHelpAfterError();
+
+  let exitCode: number = EXIT.ok;
+  program
+    .command('serve')
+    .description('run the reference target (the protocol in memory)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '8080')
+    .option('--agent <preset>', 'agent timing: instant, fast or realistic', 'fast')
+    .option('--seed <n>', 'seed of the agent timing', '1')
+    .option('--test-login', 'enable POST /auth/test-login')
+    .option('--rate-limit <rate>', 'per-user request limit, e.g. 20/s (off by default)')
+    .option('--max-frame <size>', 'largest client frame accepted', '64KiB')
+    .option('--heartbeat <duration>', 'send an ownerless heartbeat frame to all connections this often')
+    .option('--log-level <level>', 'pino level for stderr logs', 'info')
+    .action(async (flags: ServeFlags) => { exitCode = await runServe(flags); });
+
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    } else {
+      exitCode = reportError(err);
+    }
+  }
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { SimError } from '../core/sim-error.js';
+import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../core/units.js';
+import { AGENT_PRESET_NAMES, type AgentPresetName } from '../target/agent-presets.js';
+import { startTarget } from '../target/target-server.js';
+
+/** Flags of `simulate serve`, as commander hands them over. */
+export interface ServeFlags {
+  host: string;
+  port: string;
+  agent: string;
+  seed: string;
+  testLogin?: boolean;
+  rateLimit?: string;
+  maxFrame: string;
+  heartbeat?: string;
+  logLevel: string;
+}
+
+/**
+ * Runs the reference target until SIGTERM/SIGINT. The first stdout line is
+ * the listening line of design.md; logs go to stderr so it stays first.
+ */
+export async function runServe(flags: ServeFlags): Promise<number> {
+  const problems: string[] = [];
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port: expected an integer 0..65535, got "${flags.port}"`);
+  if (!(AGENT_PRESET_NAMES as readonly string[]).includes(flags.agent)) problems.push(`--agent: expected one of ${AGENT_PRESET_NAMES.join(', ')}, got "${flags.agent}"`);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed)) problems.push(`--seed: expected an integer, got "${flags.seed}"`);
+  const rate = flags.rateLimit === undefined ? 0 : parseRatePerSec(flags.rateLimit) ?? Number(flags.rateLimit);
+  if (!Number.isFinite(rate) || rate < 0) problems.push(`--rate-limit: expected a rate such as 20/s, got "${flags.rateLimit}"`);
+  const maxFrame = parseSizeBytes(flags.maxFrame);
+  if (!maxFrame) problems.push(`--max-frame: expected a size such as 64KiB, got "${flags.maxFrame}"`);
+  const heartbeatMs = flags.heartbeat === undefined ? 0 : parseDurationMs(flags.heartbeat);
+  if (heartbeatMs === undefined) problems.push(`--heartbeat: expected a duration such as 30s, got "${flags.heartbeat}"`);
+  if (problems.length) throw new SimError('INPUT', 'bad flags for serve', { problems: problems.map((message) => ({ message })) });
+
+  let secret = process.env.SIM_JWT_SECRET;
+  let generated = false;
+  if (!secret) {
+    secret = randomBytes(32).toString('base64url');
+    generated = true;
+  }
+  const logger = pino({ level: flags.logLevel, base: { component: 'target' } }, pino.destination(2));
+  const target = await startTarget({
+    host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
+    rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
+  });
+  process.stdout.write(`crosstalk target listening on ${target.url}\n`);
+  if (generated) process.stdout.write(`SIM_JWT_SECRET was unset; generated secret for this run: ${secret}\n`);
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void target.close().then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,60 @@
+/** Parsing of the human units used in scenarios: durations, rates, sizes, percentages. */
+
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/;
+const DURATION_PART_RE = /(\d+(?:\.\d+)?)(ms|us|µs|h|m|s)/g;
+const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses `500ms`, `30s`, `2m`, `1h`, or compound `1m30s`, into milliseconds.
+ * Returns undefined when the text is not a duration. Bare numbers are refused
+ * so that `timeout: 30` is never silently 30 ms.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const single = DURATION_RE.exec(text);
+  if (single) return Number(single[1]) * UNIT_MS[single[2]!]!;
+  const compact = text.replace(/\s+/g, '');
+  if (!/^(\d+(?:\.\d+)?(ms|us|µs|h|m|s))+$/.test(compact)) return undefined;
+  let total = 0;
+  for (const m of compact.matchAll(DURATION_PART_RE)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return total;
+}
+
+const RATE_RE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h|sec|second|min|minute|hour)\s*$/;
+const RATE_UNIT_SEC: Record<string, number> = { ms: 0.001, s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
+
+/** Parses `5/s`, `300/m`, `10/2s` into events per second; undefined when not a rate. */
+export function parseRatePerSec(text: string): number | undefined {
+  const m = RATE_RE.exec(text);
+  if (!m) return undefined;
+  const per = (m[2] ? Number(m[2]) : 1) * RATE_UNIT_SEC[m[3]!]!;
+  return per > 0 ? Number(m[1]) / per : undefined;
+}
+
+/** Parses `10%` or `0.1` into a fraction (0.1); undefined when not a percentage. */
+export function parseFraction(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!m) return undefined;
+  return m[2] ? Number(m[1]) / 100 : Number(m[1]);
+}
+
+const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1024 * 1024, gb: 1e9, gib: 1024 ** 3 };
+
+/** Parses `64KiB`, `1MiB`, `2048` into bytes; undefined when not a size. */
+export function parseSizeBytes(text: string): number | undefined {
+  const m = SIZE_RE.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_UNIT[(m[2] ?? 'b').toLowerCase()]!);
+}
+
+/** Formats milliseconds for people: `850µs`, `12.3ms`, `4.20s`, `2m05s`. */
+export function formatDurationMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 100) return `${ms.toFixed(ms < 10 ? 2 : 1)}ms`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m}m${String(s).padStart(2, '0')}s`;
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { randomInt, type Random } from '../core/random.js';
+import { isInstantTiming, type AgentTiming } from './agent-presets.js';
+
+/** The run event types, in the order protocol.md gives. */
+export type RunEventType = 'agent_started' | 'agent_thinking' | 'tool_executing' | 'tool_completed' | 'agent_completed' | 'agent_error' | 'agent_stopped';
+
+interface Step {
+  readonly type: RunEventType;
+  readonly delayMs: number;
+  readonly toolName?: string;
+}
+
+/** One agent run in flight. */
+export interface AgentRun {
+  readonly id: string;
+  readonly userId: string;
+  readonly threadId: string;
+  readonly messageId: string;
+  readonly content: string;
+  readonly steps: readonly Step[];
+  next: number;
+  seq: number;
+  timer: NodeJS.Timeout | undefined;
+  readonly startedAtMs: number;
+}
+
+/** Where the runner sends each event: the run's owner, as far as the runner knows. */
+export type RunEventSink = (run: AgentRun, type: RunEventType, frame: string) => void;
+
+const TOOL_NAMES = ['search_documents', 'query_database', 'fetch_url', 'run_python', 'read_spreadsheet'];
+const AGENT_NAME = 'crosstalk-agent';
+
+/**
+ * Plays agent runs: each run is a precomputed list of steps advanced by one
+ * timer at a time (no per-event closures). With instant timing every event of
+ * a run is emitted synchronously, which is what throughput tests need.
+ */
+export class AgentRunner {
+  private readonly runs = new Map<string, AgentRun>();
+  private readonly instant: boolean;
+  private readonly advanceBound = (run: AgentRun): void => this.advance(run);
+
+  constructor(
+    private readonly timing: AgentTiming,
+    private readonly rand: Random,
+    private readonly sink: RunEventSink,
+    private readonly onFinished: (run: AgentRun, result: string | undefined) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.instant = isInstantTiming(timing);
+  }
+
+  /** Number of runs in flight. */
+  get active(): number {
+    return this.runs.size;
+  }
+
+  /** Starts a run answering `messageId`; its events reach the sink in protocol order. */
+  start(userId: string, threadId: string, messageId: string, content: string): AgentRun {
+    const run: AgentRun = {
+      id: `run_${randomBytes(12).toString('hex')}`, userId, threadId, messageId, content,
+      steps: this.planSteps(), next: 0, seq: 0, timer: undefined, startedAtMs: this.now(),
+    };
+    this.runs.set(run.id, run);
+    if (this.instant) {
+      while (this.runs.has(run.id)) this.emitStep(run);
+    } else {
+      run.timer = setTimeout(this.advanceBound, run.steps[0]!.delayMs, run);
+    }
+    return run;
+  }
+
+  /** Cancels the caller's run; false when it is unknown, finished or someone else's. */
+  stop(userId: string, runId: string): boolean {
+    const run = this.runs.get(runId);
+    if (!run || run.userId !== userId) return false;
+    if (run.timer) clearTimeout(run.timer);
+    this.emit(run, 'agent_stopped', { reason: 'stopped_by_user' });
+    this.finish(run, undefined);
+    return true;
+  }
+
+  /** Cancels every run without emitting anything (shutdown). */
+  stopAll(): void {
+    for (const run of this.runs.values()) if (run.timer) clearTimeout(run.timer);
+    this.runs.clear();
+  }
+
+  private planSteps(): Step[] {
+    const t = this.timing;
+    const d = (r: readonly [number, number]): number => randomInt(this.rand, r[0], r[1]);
+    const steps: Step[] = [{ type: 'agent_started', delayMs: d(t.firstEventMs) }];
+    const thinking = d(t.thinkingSteps);
+    for (let i = 0; i < thinking; i++) steps.push({ type: 'agent_thinking', delayMs: d(t.thinkingMs) });
+    const tools = d(t.toolCalls);
+    for (let i = 0; i < tools; i++) {
+      const toolName = TOOL_NAMES[randomInt(this.rand, 0, TOOL_NAMES.length - 1)]!;
+      steps.push({ type: 'tool_executing', delayMs: d(t.toolStartMs), toolName });
+      steps.push({ type: 'tool_completed', delayMs: d(t.toolMs), toolName });
+    }
+    steps.push({ type: 'agent_completed', delayMs: d(t.finalMs) });
+    return steps;
+  }
+
+  private advance(run: AgentRun): void {
+    run.timer = undefined;
+    if (!this.runs.has(run.id)) return;
+    this.emitStep(run);
+    if (this.runs.has(run.id)) run.timer = setTimeout(this.advanceBound, run.steps[run.next]!.delayMs, run);
+  }
+
+  private emitStep(run: AgentRun): void {
+    const step = run.steps[run.next++]!;
+    const quoted = JSON.stringify(run.content);
+    switch (step.type) {
+      case 'agent_started':
+        this.emit(run, step.type, {});
+        break;
+      case 'agent_thinking':
+        this.emit(run, step.type, { reasoning: `Step ${run.seq}: working out how to answer ${quoted}.` });
+        break;
+      case 'tool_executing':
+        this.emit(run, step.type, { tool_name: step.toolName, parameters: { query: run.content } });
+        break;
+      case 'tool_completed':
+        this.emit(run, step.type, { tool_name: step.toolName, result: `3 results for ${quoted}`, execution_time_ms: step.delayMs });
+        break;
+      case 'agent_completed': {
+        const result = `Here is what I found about ${quoted}.`;
+        this.emit(run, step.type, { result, execution_time_ms: this.now() - run.startedAtMs });
+        this.finish(run, result);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private emit(run: AgentRun, type: RunEventType, extra: Record<string, unknown>): void {
+    const payload = {
+      user_id: run.userId, thread_id: run.threadId, run_id: run.id, message_id: run.messageId,
+      seq: run.seq++, timestamp: this.now(), agent_name: AGENT_NAME, ...extra,
+    };
+    this.sink(run, type, JSON.stringify({ type, payload }));
+  }
+
+  private finish(run: AgentRun, result: string | undefined): void {
+    this.runs.delete(run.id);
+    this.onFinished(run, result);
+  }
+}

@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { createRandom } from '../core/random.js';
+import { AGENT_PRESETS, type AgentPresetName, type AgentTiming } from './agent-presets.js';
+import { AgentRunner } from './agent-runner.js';
+import { ConnectionHub } from './connection-hub.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createRestHandler } from './rest-api.js';
+import { ThreadStore } from './thread-store.js';
+import { createTicketStore } from './ticket-store.js';
+import { createTokenVerifier } from './token-verifier.js';
+import { WsGateway } from './ws-gateway.js';
+
+/** Settings of the reference target; everything but `secret` has a default. */
+export interface TargetOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** HS256 secret tokens are verified with. */
+  readonly secret: string;
+  /** Enables `POST /auth/test-login`. */
+  readonly testLogin?: boolean;
+  readonly agent?: AgentPresetName | AgentTiming;
+  readonly seed?: number;
+  /** Per-user requests (REST calls and user messages) per second; 0 is off. */
+  readonly rateLimitPerSec?: number;
+  readonly maxFrameBytes?: number;
+  readonly maxBodyBytes?: number;
+  readonly ticketTtlMs?: number;
+  /** Sends an ownerless `heartbeat` frame to every connection this often; 0 is off. */
+  readonly heartbeatMs?: number;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly logger?: Logger;
+}
+
+/** A running reference target. */
+export interface TargetServer {
+  /** `http://host:port`, for REST; WebSocket is the same origin at `/ws`. */
+  readonly url: string;
+  readonly port: number;
+  /** Closes every connection, cancels runs and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the reference target: REST threads, WebSocket agent runs, JWT auth
+ * in all four deliveries. Leak-free by construction: run events are only
+ * ever sent through the hub to the run owner's own connections.
+ */
+export async function startTarget(options: TargetOptions): Promise<TargetServer> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
+  const store = new ThreadStore();
+  const hub = new ConnectionHub();
+  const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
+  const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
+  const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);
+  const runner = new AgentRunner(
+    timing,
+    createRandom(options.seed ?? 1),
+    (run, _type, frame) => { hub.sendToUser(run.userId, frame); },
+    (run, result) => { if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result); },
+  );
+  const gateway = new WsGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, logger });
+  const rest = createRestHandler({
+    store, verifier, tickets, limiter, logger,
+    secret: options.secret,
+    testLogin: options.testLogin ?? false,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    health: () => ({ connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+  });
+
+  const server: Server = createServer({ keepAliveTimeout: 30_000 }, rest);
+  server.on('upgrade', gateway.onUpgrade);
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  const heartbeat = options.heartbeatMs
+    ? setInterval(() => hub.broadcast(JSON.stringify({ type: 'heartbeat', payload: { server_time: Date.now() } })), options.heartbeatMs)
+    : undefined;
+  heartbeat?.unref();
+  logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1 }, 'target listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: addr.port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (heartbeat) clearInterval(heartbeat);
+        runner.stopAll();
+        gateway.closeAll();
+        server.close(() => { logger.info('target stopped'); resolve(); });
+        server.closeIdleConnections();
+        // Connections that do not close within a second are cut.
+        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.ws.terminate(); }, 1000).unref();
+      });
+      return closing;
+    },
+  };
+}
