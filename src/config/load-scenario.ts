@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
+import { ALL_KINDS } from '../core/kinds.js';
+import type { AuthConfig, Cohort, FrameProfile, Scenario, ThresholdConfig } from '../core/scenario-types.js';
+import { SimError, type InputProblem } from '../core/sim-error.js';
+import { parseThreshold } from '../core/thresholds.js';
+import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
+import { z } from 'zod';
+import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
+import { formatPath, locate } from './yaml-locator.js';
+
+/** Command-line overrides applied on top of the file. */
+export interface ScenarioOverrides {
+  /** `--set path=value`, applied to the YAML before validation. */
+  readonly set?: readonly string[];
+  /** `--target URL`. */
+  readonly targetUrl?: string;
+}
+
+/** The default frame profile: protocol.md's "Tolerance" defaults. */
+export const DEFAULT_PROFILE: FrameProfile = {
+  fieldRoots: ['payload', 'data', ''],
+  typeFields: ['type', 'event'],
+  aliases: {},
+  fields: { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' },
+  timestampUnit: 'auto',
+};
+
+/**
+ * Reads, validates and compiles one scenario file. Every problem is collected
+ * and thrown at once as a SimError('INPUT') whose problems name file, line,
+ * column, YAML path and what was expected.
+ */
+export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SimError('INPUT', `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { hint: 'pass the path of a scenario YAML file, e.g. scenarios/smoke.yaml' });
+  }
+  return compileScenarioText(text, file, overrides);
+}
+
+/** Like {@link loadScenario} for text already read. */
+export function compileScenarioText(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const problems: InputProblem[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML syntax: ${e.message.split('\n')[0]}` });
+  }
+  if (problems.length) fail(file, problems);
+  for (const s of overrides.set ?? []) applySet(doc, s, file, problems);
+  if (overrides.targetUrl !== undefined) doc.setIn(['target', 'url'], overrides.targetUrl);
+  if (problems.length) fail(file, problems);
+
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(file, [{ file, line: 1, column: 1, message: 'expected a mapping with at least "name" and "cohorts"' }]);
+  }
+  const at = (path: PathParts, message: string, atKey = false): void => { problems.push(locate(doc, lc, file, path, message, atKey)); };
+  const raw = parseWith(scenarioSchema, value, [], at);
+  // Sections are checked one by one so that every problem in the file is
+  // reported at once, not only those of the first layer that failed.
+  const rawObj = value as Record<string, unknown>;
+  const cohortsIn = rawObj.cohorts;
+  if (cohortsIn !== undefined && (typeof cohortsIn !== 'object' || cohortsIn === null || Array.isArray(cohortsIn))) {
+    if (raw) at(['cohorts'], 'expected a mapping of cohort name to cohort');
+  }
+  const scenario = compile(raw, rawObj, text, file, at);
+  if (problems.length) fail(file, problems);
+  return scenario!;
+}
+
+type At = (path: PathParts, message: string, atKey?: boolean) => void;
+
+/** Runs a zod schema, turning its issues into located problems; undefined on failure. */
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathParts, at: At): z.infer<T> | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const path = [...base, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, KNOWN_KEYS)}`, true);
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      at(path, `"${String(path[path.length - 1])}" is required`);
+    } else if (issue.code === 'invalid_union') {
+      at(path, 'expected an expression such as "p(95) < 500ms", a list of them, or { threshold, abortOnFail, delay }');
+    } else {
+      at(path, issue.message);
+    }
+  }
+  return undefined;
+}
+
+function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, text: string, file: string, at: At): Scenario | undefined {
+  const baseDir = dirname(resolve(file));
+  const cohortsIn = (rawObj.cohorts && typeof rawObj.cohorts === 'object' && !Array.isArray(rawObj.cohorts) ? rawObj.cohorts : {}) as Record<string, unknown>;
+  const cohortNames = Object.keys(cohortsIn);
+  if (cohortNames.length === 0 && rawObj.cohorts !== undefined) at(['cohorts'], 'expected at least one cohort');
+  const cohorts: Cohort[] = [];
+  for (const name of cohortNames) {
+    const c = compileCohort(name, cohortsIn[name], at);
+    if (c) cohorts.push(c);
+  }
+  if (!raw) {
+    // Still check thresholds against the cohorts we know, then stop.
+    compileThresholds(rawObj.thresholds, cohortNames, at);
+    return undefined;
+  }
+  const auth = compileAuth(raw, baseDir, at);
+  let ids = raw.users?.ids;
+  if (raw.users?.file !== undefined) {
+    if (ids) at(['users', 'file'], 'give "ids" or "file", not both');
+    try {
+      ids = readFileSync(resolve(baseDir, raw.users.file), 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      if (ids.length === 0) at(['users', 'file'], `${raw.users.file} holds no user ids (one per line expected)`);
+    } catch {
+      at(['users', 'file'], `cannot read users file ${raw.users.file} (relative to the scenario's folder)`);
+    }
+  }
+  if (!ids && auth?.kind === 'static') ids = Object.keys(auth.tokens);
+  if (auth?.kind === 'static' && ids) for (const id of ids) if (!(id in auth.tokens)) { at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`); break; }
+  const thresholds = compileThresholds(raw.thresholds, cohortNames, at);
+  const profile = raw.target?.profile;
+  const target = raw.target;
+  if (!auth) return undefined;
+  return {
+    name: raw.name,
+    ...(raw.description !== undefined ? { description: raw.description } : {}),
+    file,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    seed: raw.seed ?? 1,
+    target: {
+      ...(target?.url !== undefined ? { url: target.url } : {}),
+      ...(target?.wsUrl !== undefined ? { wsUrl: target.wsUrl } : {}),
+      wsPath: target?.wsPath ?? '/ws',
+      profile: {
+        fieldRoots: profile?.fieldRoots ?? DEFAULT_PROFILE.fieldRoots,
+        typeFields: profile?.typeFields ?? DEFAULT_PROFILE.typeFields,
+        aliases: profile?.aliases ?? {},
+        fields: { ...DEFAULT_PROFILE.fields, ...profile?.fields },
+        timestampUnit: profile?.timestampUnit ?? 'auto',
+      },
+      embedded: {
+        agent: target?.embedded?.agent ?? 'fast',
+        seed: target?.embedded?.seed ?? raw.seed ?? 1,
+        rateLimitPerSec: target?.embedded?.rateLimit ?? 0,
+        heartbeatMs: target?.embedded?.heartbeat ?? 0,
+      },
+      connectTimeoutMs: target?.connectTimeout ?? 10_000,
+      requestTimeoutMs: target?.requestTimeout ?? 30_000,
+    },
+    auth,
+    users: { prefix: raw.users?.prefix ?? 'u', ...(ids ? { ids } : {}) },
+    cohorts,
+    thresholds,
+  };
+}
+
+function compileThresholds(value: unknown, cohortNames: readonly string[], at: At): ThresholdConfig[] {
+  const thresholds: ThresholdConfig[] = [];
+  if (value === undefined || value === null) return thresholds;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    at(['thresholds'], 'expected a mapping of metric name to expressions, e.g. run.total: ["p(95) < 2s"]');
+    return thresholds;
+  }
+  const vocabulary = { cohorts: cohortNames, kinds: ALL_KINDS };
+  for (const [metric, rawEntry] of Object.entries(value)) {
+    const entry = parseWith(thresholdValueSchema, rawEntry, ['thresholds', metric], at);
+    if (entry === undefined) continue;
+    const list = Array.isArray(entry) ? entry : [entry];
+    list.forEach((e, i) => {
+      const path: PathParts = Array.isArray(entry) ? ['thresholds', metric, i] : ['thresholds', metric];
+      const expression = typeof e === 'string' ? e : e.threshold;
+      const t = parseThreshold(metric, expression, { vocabulary, path: formatPath(path), abortOnFail: typeof e === 'string' ? false : e.abortOnFail ?? false, delayMs: typeof e === 'string' ? 0 : e.delay ?? 0 });
+      if (Array.isArray(t)) for (const p of t) at(path, p.message);
+      else thresholds.push({ metric, expression, abortOnFail: t.abortOnFail, delayMs: t.delayMs });
+    });
+  }
+  return thresholds;
+}
+
+function compileCohort(name: string, rawCohort: unknown, at: At): Cohort | undefined {
+  const base: PathParts = ['cohorts', name];
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) at(base, `cohort name "${name}" must be letters, digits, "-" or "_"`, true);
+  const flowIn = rawCohort && typeof rawCohort === 'object' ? (rawCohort as { flow?: unknown }).flow : undefined;
+  const cpu = rawCohort && typeof rawCohort === 'object' ? (rawCohort as { connectionsPerUser?: unknown }).connectionsPerUser : undefined;
+  const connectionsPerUser = typeof cpu === 'number' && Number.isInteger(cpu) && cpu > 0 ? cpu : 1;
+  const { steps, problems } = Array.isArray(flowIn) ? parseFlow(flowIn, [...base, 'flow'], { connectionsPerUser }) : { steps: [], problems: [] };
+  for (const p of problems) report(at, p);
+  const c = parseWith(cohortSchema, rawCohort, base, at);
+  if (!c) return undefined;
+  const model = c.model ?? 'closed';
+  const gracefulStopMs = c.gracefulStop ?? 30_000;
+  const common = { name, startAfterMs: c.startAfter ?? 0, gracefulStopMs, connectionsPerUser, flow: steps };
+  if (model === 'closed') {
+    for (const k of ['rate', 'startRate', 'maxUsers'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to open cohorts; this cohort is closed (set model: open, or use users/stages)`, true);
+    if (c.stages && (c.users !== undefined || c.duration !== undefined)) at(base, 'give "stages", or "users" with "duration", not both');
+    let stages: Array<{ durationMs: number; users: number }> = [];
+    if (c.stages) {
+      c.stages.forEach((s, i) => {
+        if (s.rate !== undefined) at([...base, 'stages', i, 'rate'], '"rate" belongs to open cohorts; closed stages take "users"', true);
+        if (s.users === undefined) at([...base, 'stages', i], 'a closed stage needs "users", e.g. { duration: 30s, users: 10 }');
+        else stages.push({ durationMs: s.duration, users: s.users });
+      });
+      if (stages.length && stages.every((s) => s.users === 0) && (c.startUsers ?? 0) === 0) at([...base, 'stages'], 'every stage has 0 users: nobody would run');
+    } else if (c.users !== undefined && c.duration !== undefined) {
+      stages = [{ durationMs: c.duration, users: c.users }];
+    } else {
+      at(base, 'a closed cohort needs "stages", or "users" and "duration"');
+    }
+    const startUsers = c.startUsers ?? (c.stages ? 0 : c.users ?? 0);
+    return { ...common, model: { kind: 'closed', startUsers, stages, gracefulRampDownMs: c.gracefulRampDown ?? gracefulStopMs } };
+  }
+  for (const k of ['users', 'startUsers', 'gracefulRampDown'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to closed cohorts; this cohort is open (use rate/stages and maxUsers)`, true);
+  if (c.stages && (c.rate !== undefined || c.duration !== undefined)) at(base, 'give "stages", or "rate" with "duration", not both');
+  let stages: Array<{ durationMs: number; ratePerSec: number }> = [];
+  if (c.stages) {
+    c.stages.forEach((s, i) => {
+      if (s.users !== undefined) at([...base, 'stages', i, 'users'], '"users" belongs to closed cohorts; open stages take "rate"', true);
+      if (s.rate === undefined) at([...base, 'stages', i], 'an open stage needs "rate", e.g. { duration: 30s, rate: 5/s }');
+      else stages.push({ durationMs: s.duration, ratePerSec: s.rate });
+    });
+  } else if (c.rate !== undefined && c.duration !== undefined) {
+    stages = [{ durationMs: c.duration, ratePerSec: c.rate }];
+  } else {
+    at(base, 'an open cohort needs "stages", or "rate" and "duration"');
+  }
+  if (stages.length && stages.every((s) => s.ratePerSec === 0) && !c.startRate) at([...base, 'stages'], 'every stage has rate 0: nobody would arrive');
+  return { ...common, model: { kind: 'open', startRatePerSec: c.startRate ?? stages[0]?.ratePerSec ?? 0, stages, maxUsers: c.maxUsers ?? 100 } };
+}
+
+function compileAuth(raw: RawScenario, baseDir: string, at: At): AuthConfig | undefined {
+  const a = raw.auth ?? {};
+  const kind = a.kind ?? 'jwt';
+  const delivery = a.delivery ?? 'subprotocol';
+  const renewBeforeMs = a.renewBefore ?? 60_000;
+  if (kind !== 'login' && a.login) at(['auth', 'login'], `"login" is only for auth.kind login (kind is ${kind})`, true);
+  if (kind !== 'static' && a.tokensFile) at(['auth', 'tokensFile'], `"tokensFile" is only for auth.kind static (kind is ${kind})`, true);
+  if (kind === 'jwt') {
+    return {
+      kind, delivery, renewBeforeMs, secretEnv: a.secretEnv ?? 'SIM_JWT_SECRET', ttlMs: a.ttl ?? 15 * 60_000,
+      ...(a.issuer ? { issuer: a.issuer } : {}), ...(a.audience ? { audience: a.audience } : {}), claims: a.claims ?? {},
+    };
+  }
+  if (kind === 'login') {
+    if (!a.login) { at(['auth'], 'auth.kind login needs a "login" block: { url, body, tokenPath }'); return undefined; }
+    return {
+      kind, delivery, renewBeforeMs, url: a.login.url, method: a.login.method ?? 'POST', body: a.login.body ?? { user_id: '{{user}}' },
+      tokenPath: a.login.tokenPath ?? 'access_token', expiresInPath: a.login.expiresInPath ?? 'expires_in',
+    };
+  }
+  if (!a.tokensFile) { at(['auth'], 'auth.kind static needs "tokensFile": a YAML/JSON mapping of user id to token'); return undefined; }
+  let tokens: Record<string, string> = {};
+  try {
+    const parsed: unknown = parseYamlValue(readFileSync(resolve(baseDir, a.tokensFile), 'utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+      at(['auth', 'tokensFile'], `${a.tokensFile} must be a mapping of user id to token string`);
+    } else {
+      tokens = parsed as Record<string, string>;
+    }
+  } catch {
+    at(['auth', 'tokensFile'], `cannot read tokens file ${a.tokensFile} (relative to the scenario's folder)`);
+  }
+  return { kind, delivery, file: a.tokensFile, tokens };
+}
+
+function report(at: At, p: PathProblem): void {
+  at(p.path, p.message, p.atKey);
+}
+
+function applySet(doc: Document, spec: string, file: string, problems: InputProblem[]): void {
+  const eq = spec.indexOf('=');
+  const pathText = eq > 0 ? spec.slice(0, eq).trim() : '';
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_.{}:-]+|\[\d+\])*$/.test(pathText)) {
+    problems.push({ file: '--set', message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20)` });
+    return;
+  }
+  const parts: Array<string | number> = [];
+  for (const m of pathText.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  let value: unknown;
+  try {
+    value = parseYamlValue(spec.slice(eq + 1));
+  } catch {
+    problems.push({ file: '--set', message: `"${spec}": the value is not valid YAML` });
+    return;
+  }
+  try {
+    doc.setIn(parts, doc.createNode(value));
+  } catch {
+    problems.push({ file: '--set', path: pathText, message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list` });
+  }
+}
+
+function fail(file: string, unsorted: readonly InputProblem[]): never {
+  const problems = [...unsorted].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  throw new SimError('INPUT', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the scenario`, { problems, hint: 'fix the lines above; `simulate validate <file>` checks a scenario without running it' });
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
+import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
+
+/** `target.profile`: how a backend's frames are read. */
+export const profileSchema = z.strictObject({
+  fieldRoots: z.array(z.string()).optional(),
+  typeFields: z.array(text()).min(1).optional(),
+  aliases: z.record(z.string(), text()).optional(),
+  fields: z.strictObject({
+    userId: text().optional(), threadId: text().optional(), runId: text().optional(), messageId: text().optional(),
+    seq: text().optional(), timestamp: text().optional(), code: text().optional(),
+  }).optional(),
+  timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
+});
+
+/** `target`. */
+export const targetSchema = z.strictObject({
+  url: url(['http', 'https']).optional(),
+  wsUrl: url(['ws', 'wss']).optional(),
+  wsPath: text().optional(),
+  profile: profileSchema.optional(),
+  embedded: z.strictObject({
+    agent: oneOf(AGENT_PRESET_NAMES).optional(),
+    seed: int(0).optional(),
+    rateLimit: ratePerSec().optional(),
+    heartbeat: durationMs().optional(),
+  }).optional(),
+  connectTimeout: durationMs().optional(),
+  requestTimeout: durationMs().optional(),
+});
+
+const deliverySchema = oneOf(['subprotocol', 'header', 'query', 'ticket'] as const);
+
+/** `auth`. */
+export const authSchema = z.strictObject({
+  kind: oneOf(['jwt', 'login', 'static'] as const).optional(),
+  secretEnv: text().optional(),
+  delivery: deliverySchema.optional(),
+  ttl: durationMs({ min: 1000 }).optional(),
+  renewBefore: durationMs({ allowZero: true }).optional(),
+  issuer: text().optional(),
+  audience: text().optional(),
+  claims: plainObject().optional(),
+  login: z.strictObject({
+    url: text(),
+    method: oneOf(['POST', 'PUT'] as const).optional(),
+    body: plainObject().optional(),
+    tokenPath: text().optional(),
+    expiresInPath: text().optional(),
+  }).optional(),
+  tokensFile: text().optional(),
+});
+
+/** `users`. */
+export const usersSchema = z.strictObject({
+  prefix: text().optional(),
+  ids: z.array(text()).min(1).optional(),
+  file: text().optional(),
+});
+
+/** One entry of `stages` (users for closed cohorts, rate for open ones). */
+export const stageSchema = z.strictObject({
+  duration: durationMs(),
+  users: int(0).optional(),
+  rate: ratePerSec({ allowZero: true }).optional(),
+});
+
+/** One cohort under `cohorts`. */
+export const cohortSchema = z.strictObject({
+  model: oneOf(['closed', 'open'] as const).optional(),
+  stages: z.array(stageSchema).min(1).optional(),
+  users: int(1).optional(),
+  startUsers: int(0).optional(),
+  duration: durationMs().optional(),
+  rate: ratePerSec().optional(),
+  startRate: ratePerSec({ allowZero: true }).optional(),
+  maxUsers: int(1).optional(),
+  startAfter: durationMs({ allowZero: true }).optional(),
+  gracefulStop: durationMs({ allowZero: true }).optional(),
+  gracefulRampDown: durationMs({ allowZero: true }).optional(),
+  connectionsPerUser: int(1, 64).optional(),
+  flow: z.array(z.unknown()).min(1),
+});
+
+const thresholdEntry = z.union([
+  z.string(),
+  z.strictObject({ threshold: text(), abortOnFail: bool().optional(), delay: durationMs({ allowZero: true }).optional() }),
+]);
+
+/** The whole file, before model-specific checks. */
+export const scenarioSchema = z.strictObject({
+  name: text(),
+  description: z.string().optional(),
+  seed: int(0).optional(),
+  target: targetSchema.optional(),
+  auth: authSchema.optional(),
+  users: usersSchema.optional(),
+  cohorts: z.record(z.string(), z.unknown()),
+  thresholds: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** One value under `thresholds`: an expression, a long form, or a list of them. */
+export const thresholdValueSchema = z.union([thresholdEntry, z.array(thresholdEntry).min(1)]);
+
+/** The parsed (not yet checked across fields) scenario. */
+export type RawScenario = z.infer<typeof scenarioSchema>;
+/** One raw cohort. */
+export type RawCohort = z.infer<typeof cohortSchema>;
+/** One raw threshold value. */
+export type RawThresholdValue = z.infer<typeof thresholdValueSchema>;
+
+/** Every key any scenario object may hold, for "did you mean" hints. */
+export const KNOWN_KEYS: readonly string[] = [
+  ...Object.keys(scenarioSchema.shape), ...Object.keys(targetSchema.shape), ...Object.keys(profileSchema.shape),
+  ...Object.keys(authSchema.shape), ...Object.keys(usersSchema.shape), ...Object.keys(cohortSchema.shape),
+  ...Object.keys(stageSchema.shape), 'agent', 'seed', 'rateLimit', 'heartbeat', 'userId', 'threadId', 'runId',
+  'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
+  'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
+  'max', 'times', 'steps',
+];

@@ -1,0 +1,20 @@
+/** The `kind` tag values crosstalk records, so scopes and summaries agree on names. */
+
+/** Kinds of failed operations (the `errors` counter). */
+export const ERROR_KINDS = [
+  'connect_refused', 'connect_reset', 'connect_timeout', 'auth_rejected', 'upgrade_failed',
+  'http_4xx', 'http_5xx', 'rate_limited', 'not_found', 'timeout', 'reset', 'network',
+  'bad_response', 'run_error', 'agent_error', 'disconnected', 'malformed_frame', 'token_failed',
+  'no_connection', 'no_thread', 'no_run',
+] as const;
+/** One of {@link ERROR_KINDS}. */
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Isolation violation kinds of design.md. */
+export const ISOLATION_KINDS = ['foreign_user_id', 'foreign_thread', 'foreign_run', 'foreign_canary', 'rest_foreign_listing', 'rest_cross_user_read', 'auth_bypass'] as const;
+
+/** Lifecycle violation kinds of design.md. */
+export const LIFECYCLE_KINDS = ['missing_event', 'out_of_order', 'duplicate_event', 'event_after_end', 'run_timeout', 'unknown_event'] as const;
+
+/** Every kind a threshold scope `{kind:...}` may name. */
+export const ALL_KINDS: readonly string[] = [...ERROR_KINDS, ...ISOLATION_KINDS, ...LIFECYCLE_KINDS];

@@ -1,0 +1,38 @@
+/** Metric names of design.md, in one place so thresholds can tell a known metric from a typo. */
+
+/** REST operations timed as `http.<op>`. */
+export const HTTP_OPS = ['create_thread', 'list_threads', 'get_thread', 'update_thread', 'delete_thread', 'list_messages', 'post_message', 'login', 'ticket'] as const;
+/** One of {@link HTTP_OPS}. */
+export type HttpOp = (typeof HTTP_OPS)[number];
+
+/** Canonical run events timed as `run.<event>`. */
+export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped'] as const;
+
+/** Events that end a run. */
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['agent_completed', 'agent_error', 'agent_stopped']);
+
+/** Trend metrics (latencies in ms). */
+export const TREND_METRICS: readonly string[] = [
+  'ws.connect', ...HTTP_OPS.map((op) => `http.${op}`), ...RUN_EVENTS.map((e) => `run.${e}`),
+  'run.total', 'run.gap', 'iteration.start_delay', 'generator.loop_lag',
+];
+
+/** Counter metrics. */
+export const COUNTER_METRICS: readonly string[] = [
+  'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'runs.interrupted',
+  'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'errors',
+  'isolation.violations', 'isolation.unattributed', 'lifecycle.violations', 'ws.malformed_frames',
+];
+
+/** Tags a scope may filter by. */
+export const TAG_NAMES = ['cohort', 'kind', 'op'] as const;
+
+/** True when `name` is a metric crosstalk records (so a threshold on it is meaningful). */
+export function isKnownMetric(name: string): boolean {
+  return TREND_METRICS.includes(name) || COUNTER_METRICS.includes(name);
+}
+
+/** True for a trend metric. */
+export function isTrendMetric(name: string): boolean {
+  return TREND_METRICS.includes(name);
+}

@@ -1,0 +1,202 @@
+import { TERMINAL_EVENTS } from './metric-names.js';
+import type { Counter, Trend } from './metric-registry.js';
+
+/** How a run ended, as far as the simulated user could tell. */
+export type RunOutcome = 'completed' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
+
+/** What a step waiting on a run learns. */
+export interface RunWaitResult {
+  readonly outcome: RunOutcome | 'awaited';
+  /** The error code of an `error` frame or `agent_error`, when it failed. */
+  readonly code?: string;
+}
+
+/** One agent run the simulated user started by sending a message. */
+export interface RunRecord {
+  readonly messageId: string;
+  readonly threadId: string;
+  readonly originConn: number;
+  readonly sentAtUs: number;
+  readonly deadlineUs: number;
+  readonly awaitType: string;
+  runId: string | undefined;
+  /** Canonical event types seen so far (first arrival on any connection counts). */
+  readonly seen: Set<string>;
+  lastEventUs: number;
+  maxGapUs: number;
+  outcome: RunOutcome | undefined;
+  waiter: ((r: RunWaitResult) => void) | undefined;
+}
+
+/** Metric handles a tracker records into (looked up once per user). */
+export interface RunMetrics {
+  eventTrend(type: string): Trend | undefined;
+  readonly total: Trend;
+  readonly gap: Trend;
+  readonly started: Counter;
+  readonly completed: Counter;
+  readonly failed: Counter;
+  readonly timedOut: Counter;
+  readonly interrupted: Counter;
+  error(kind: string): Counter;
+}
+
+/**
+ * The runs of one simulated user. An event is correlated to the message that
+ * started its run by `message_id`, else by a `run_id` learned earlier, else by
+ * thread (the oldest open run there), else as the connection's only open run.
+ * Latencies are measured from the send to the first arrival of each event
+ * type, so a user with two tabs is timed by whichever tab saw it first.
+ */
+export class RunTracker {
+  private readonly byMessage = new Map<string, RunRecord>();
+  private readonly byRun = new Map<string, RunRecord>();
+  private readonly open = new Set<RunRecord>();
+  private settleWaiters: Array<() => void> = [];
+
+  constructor(private readonly metrics: RunMetrics) {}
+
+  /** Runs not yet ended. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** The most recently started run (for `stopAgent`). */
+  last: RunRecord | undefined;
+
+  /** Registers a message just sent; its run is now expected. */
+  start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
+    const rec: RunRecord = {
+      messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
+      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined,
+    };
+    this.byMessage.set(messageId, rec);
+    this.open.add(rec);
+    this.last = rec;
+    this.metrics.started.add();
+    return rec;
+  }
+
+  /** Finds the run a frame belongs to; undefined when it is none of this user's. */
+  correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number): RunRecord | undefined {
+    let rec = messageId !== undefined ? this.byMessage.get(messageId) : undefined;
+    if (!rec && runId !== undefined) rec = this.byRun.get(runId);
+    if (!rec && threadId !== undefined) {
+      for (const r of this.open) if (r.threadId === threadId) { rec = r; break; }
+    }
+    if (!rec && messageId === undefined && runId === undefined) {
+      let only: RunRecord | undefined;
+      for (const r of this.open) {
+        if (r.originConn !== conn) continue;
+        if (only) return undefined;
+        only = r;
+      }
+      rec = only;
+    }
+    if (rec && runId !== undefined && rec.runId === undefined) {
+      rec.runId = runId;
+      this.byRun.set(runId, rec);
+    }
+    return rec;
+  }
+
+  /** Records a run event (canonical type) that arrived at `nowUs`. */
+  onEvent(rec: RunRecord, type: string, nowUs: number): void {
+    if (rec.outcome !== undefined) return;
+    const gap = nowUs - rec.lastEventUs;
+    if (rec.seen.size > 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
+    rec.lastEventUs = nowUs;
+    if (!rec.seen.has(type)) {
+      rec.seen.add(type);
+      this.metrics.eventTrend(type)?.record(nowUs - rec.sentAtUs);
+    }
+    if (TERMINAL_EVENTS.has(type)) {
+      this.metrics.total.record(nowUs - rec.sentAtUs);
+      if (rec.seen.size > 1) this.metrics.gap.record(rec.maxGapUs);
+      if (type === 'agent_completed') this.end(rec, 'completed');
+      else if (type === 'agent_stopped') this.end(rec, 'stopped');
+      else {
+        this.metrics.error('agent_error').add();
+        this.end(rec, 'failed', 'agent_error');
+      }
+    } else if (type === rec.awaitType && rec.waiter) {
+      const w = rec.waiter;
+      rec.waiter = undefined;
+      w({ outcome: 'awaited' });
+    }
+  }
+
+  /** An `error` frame answered the message (e.g. THREAD_NOT_FOUND). */
+  onErrorFrame(rec: RunRecord, code: string): void {
+    if (rec.outcome !== undefined) return;
+    this.metrics.error('run_error').add();
+    this.end(rec, 'failed', code);
+  }
+
+  /** Ends every run whose deadline passed; returns how many timed out. */
+  expire(nowUs: number): number {
+    let n = 0;
+    for (const r of this.open) {
+      if (r.deadlineUs <= nowUs) {
+        this.metrics.error('timeout').add();
+        this.end(r, 'timed_out');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Gives up on every open run (the user stops, or its connections are gone). */
+  abandonAll(outcome: 'interrupted' | 'failed', kind?: string): void {
+    for (const r of [...this.open]) {
+      if (kind) this.metrics.error(kind).add();
+      this.end(r, outcome);
+    }
+  }
+
+  /** Resolves when the run reaches its awaited event or ends. */
+  wait(rec: RunRecord): Promise<RunWaitResult> {
+    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome });
+    if (rec.seen.has(rec.awaitType)) return Promise.resolve({ outcome: 'awaited' });
+    return new Promise((resolve) => { rec.waiter = resolve; });
+  }
+
+  /** Resolves when every open run has ended (each is bounded by its own deadline). */
+  settle(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => { this.settleWaiters.push(resolve); });
+  }
+
+  private end(rec: RunRecord, outcome: RunOutcome, code?: string): void {
+    rec.outcome = outcome;
+    this.open.delete(rec);
+    // Ended runs stay findable for a while, so late frames of a run that
+    // timed out are recognised as this user's own and not as strangers.
+    this.prune(this.byMessage);
+    this.prune(this.byRun);
+    switch (outcome) {
+      case 'completed': case 'stopped': this.metrics.completed.add(); break;
+      case 'failed': this.metrics.failed.add(); break;
+      case 'timed_out': this.metrics.timedOut.add(); break;
+      default: this.metrics.interrupted.add(); break;
+    }
+    const w = rec.waiter;
+    rec.waiter = undefined;
+    w?.({ outcome, ...(code ? { code } : {}) });
+    if (this.open.size === 0 && this.settleWaiters.length) {
+      const ws = this.settleWaiters;
+      this.settleWaiters = [];
+      for (const f of ws) f();
+    }
+  }
+
+  private prune(map: Map<string, RunRecord>): void {
+    if (map.size <= ENDED_KEPT + this.open.size) return;
+    for (const [k, r] of map) {
+      if (map.size <= ENDED_KEPT + this.open.size) break;
+      if (r.outcome !== undefined) map.delete(k);
+    }
+  }
+}
+
+const ENDED_KEPT = 256;

@@ -1,0 +1,144 @@
+/**
+ * The validated scenario, as the config layer hands it inward: durations in
+ * ms, rates per second, templates still as text. Everything is readonly.
+ */
+
+/** A duration range in ms; `min === max` for a fixed one. */
+export interface DurationRange {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** One step of a flow, after validation. */
+export type FlowStep =
+  | { readonly kind: 'connect'; readonly connections?: number }
+  | { readonly kind: 'disconnect' }
+  | { readonly kind: 'reconnect' }
+  | { readonly kind: 'createThread'; readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'listThreads'; readonly limit?: number; readonly offset?: number }
+  | { readonly kind: 'getThread'; readonly thread: string }
+  | { readonly kind: 'updateThread'; readonly thread: string; readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'deleteThread'; readonly thread: string }
+  | { readonly kind: 'listMessages'; readonly thread: string; readonly limit?: number }
+  | { readonly kind: 'postMessage'; readonly thread: string; readonly content: string }
+  | { readonly kind: 'sendMessage'; readonly thread: string; readonly content: string; readonly await: string; readonly timeoutMs: number; readonly connection: number }
+  | { readonly kind: 'stopAgent'; readonly await: string; readonly timeoutMs: number }
+  | { readonly kind: 'think'; readonly range: DurationRange }
+  | { readonly kind: 'idle'; readonly durationMs: number }
+  | { readonly kind: 'repeat'; readonly times?: number; readonly durationMs?: number; readonly steps: readonly FlowStep[] };
+
+/** The names of every step kind, as they are written in YAML. */
+export const STEP_KINDS = [
+  'connect', 'disconnect', 'reconnect', 'createThread', 'listThreads', 'getThread', 'updateThread',
+  'deleteThread', 'listMessages', 'postMessage', 'sendMessage', 'stopAgent', 'think', 'idle', 'repeat',
+] as const;
+
+/** A closed-model stage: ramp linearly to `users` over `durationMs`. */
+export interface UserStage {
+  readonly durationMs: number;
+  readonly users: number;
+}
+
+/** An open-model stage: ramp linearly to `ratePerSec` over `durationMs`. */
+export interface RateStage {
+  readonly durationMs: number;
+  readonly ratePerSec: number;
+}
+
+/** Closed model: a number of users, each looping its flow. */
+export interface ClosedModel {
+  readonly kind: 'closed';
+  readonly startUsers: number;
+  readonly stages: readonly UserStage[];
+  readonly gracefulRampDownMs: number;
+}
+
+/** Open model: arrivals per second, each running its flow once. */
+export interface OpenModel {
+  readonly kind: 'open';
+  readonly startRatePerSec: number;
+  readonly stages: readonly RateStage[];
+  readonly maxUsers: number;
+}
+
+/** One group of users with its own model and flow. */
+export interface Cohort {
+  readonly name: string;
+  readonly model: ClosedModel | OpenModel;
+  readonly startAfterMs: number;
+  readonly gracefulStopMs: number;
+  readonly connectionsPerUser: number;
+  readonly flow: readonly FlowStep[];
+}
+
+/** Token deliveries of protocol.md. */
+export type Delivery = 'subprotocol' | 'header' | 'query' | 'ticket';
+
+/** How users get tokens. */
+export type AuthConfig =
+  | { readonly kind: 'jwt'; readonly secretEnv: string; readonly delivery: Delivery; readonly ttlMs: number; readonly renewBeforeMs: number; readonly issuer?: string; readonly audience?: string; readonly claims: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'login'; readonly delivery: Delivery; readonly renewBeforeMs: number; readonly url: string; readonly method: string; readonly body: Readonly<Record<string, unknown>>; readonly tokenPath: string; readonly expiresInPath: string }
+  | { readonly kind: 'static'; readonly delivery: Delivery; readonly file: string; readonly tokens: Readonly<Record<string, string>> };
+
+/** Who the simulated users are. */
+export interface UsersConfig {
+  readonly prefix: string;
+  /** Fixed ids (real staging accounts); undefined: generated ids unique per run. */
+  readonly ids?: readonly string[];
+}
+
+/** Settings of the embedded reference target. */
+export interface EmbeddedTargetConfig {
+  readonly agent: 'instant' | 'fast' | 'realistic';
+  readonly seed: number;
+  readonly rateLimitPerSec: number;
+  readonly heartbeatMs: number;
+}
+
+/** How a backend's frames are read (protocol.md "Tolerance"). */
+export interface FrameProfile {
+  /** Where fields are looked up, in order; '' is the frame's root. */
+  readonly fieldRoots: readonly string[];
+  /** Names of the type field, in order. */
+  readonly typeFields: readonly string[];
+  /** A backend's event name → the canonical name. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Dotted path of each owner field inside a root. */
+  readonly fields: Readonly<{ userId: string; threadId: string; runId: string; messageId: string; seq: string; timestamp: string; code: string }>;
+  readonly timestampUnit: 'auto' | 's' | 'ms' | 'iso';
+}
+
+/** Where the target is. */
+export interface TargetConfig {
+  /** http(s) base; undefined: start the embedded target. */
+  readonly url?: string;
+  readonly wsUrl?: string;
+  readonly wsPath: string;
+  readonly profile: FrameProfile;
+  readonly embedded: EmbeddedTargetConfig;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** One threshold expression on one (possibly scoped) metric. */
+export interface ThresholdConfig {
+  /** As written, e.g. `run.total{cohort:chatters}`. */
+  readonly metric: string;
+  readonly expression: string;
+  readonly abortOnFail: boolean;
+  readonly delayMs: number;
+}
+
+/** A whole validated scenario. */
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  readonly file: string;
+  readonly sha256: string;
+  readonly seed: number;
+  readonly target: TargetConfig;
+  readonly auth: AuthConfig;
+  readonly users: UsersConfig;
+  readonly cohorts: readonly Cohort[];
+  readonly thresholds: readonly ThresholdConfig[];
+}

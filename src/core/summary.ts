@@ -1,0 +1,139 @@
+import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
+import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
+import type { ThresholdResult } from './thresholds.js';
+
+/** A trend in summary.json: stats in ms plus the exact histogram, overall and per tag. */
+export interface TrendSummary extends TrendStats {
+  readonly type: 'trend';
+  readonly hdr: string;
+  readonly byTag: Readonly<Record<string, TrendStats & { hdr: string }>>;
+}
+
+/** A counter in summary.json; `byTag` sums per single tag (`kind:timeout`). */
+export interface CounterSummary {
+  readonly type: 'counter';
+  readonly value: number;
+  readonly ratePerSec: number;
+  /** For `errors`: failed share of all operations. */
+  readonly rate?: number;
+  readonly byTag: Readonly<Record<string, number>>;
+}
+
+/** How the generator itself fared (it must not be the bottleneck). */
+export interface GeneratorHealth {
+  readonly loopLagP99Ms: number;
+  readonly loopLagMaxMs: number;
+  readonly cpuPercent: number;
+  readonly saturated: boolean;
+}
+
+/** The `crosstalk.summary/1` document. */
+export interface Summary {
+  readonly schema: 'crosstalk.summary/1';
+  readonly scenario: { readonly name: string; readonly file: string; readonly sha256: string; readonly description?: string };
+  readonly target: { readonly url: string; readonly embedded: boolean };
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  readonly segment: string;
+  readonly exitCode: number;
+  readonly verdict: 'pass' | 'fail';
+  readonly interrupted: boolean;
+  readonly metrics: Readonly<Record<string, TrendSummary | CounterSummary>>;
+  readonly thresholds: readonly ThresholdResult[];
+  readonly isolation: { readonly violations: number; readonly byKind: Readonly<Record<string, number>>; readonly unattributed: number };
+  readonly lifecycle: { readonly violations: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly runs: { readonly started: number; readonly completed: number; readonly failed: number; readonly timedOut: number; readonly interrupted: number };
+  readonly errors: { readonly count: number; readonly rate: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly users: { readonly total: number; readonly byCohort: Readonly<Record<string, number>> };
+  readonly generator: GeneratorHealth;
+  readonly series: readonly SeriesPoint[];
+}
+
+/** What {@link buildSummary} needs besides the registry. */
+export interface SummaryInput {
+  readonly scenario: Summary['scenario'];
+  readonly target: Summary['target'];
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly segment: string;
+  readonly exitCode: number;
+  readonly interrupted: boolean;
+  readonly thresholds: readonly ThresholdResult[];
+  readonly users: Summary['users'];
+  readonly generator: GeneratorHealth;
+}
+
+/** Builds summary.json's content from the registry (pure: no clock, no I/O). */
+export function buildSummary(registry: MetricRegistry, input: SummaryInput): Summary {
+  const durationMs = Math.max(0, input.endedAtMs - input.startedAtMs);
+  const durationSec = durationMs / 1000;
+  const metrics: Record<string, TrendSummary | CounterSummary> = {};
+
+  const trendsByName = new Map<string, { all: Histogram; byTag: Map<string, Histogram> }>();
+  for (const t of registry.allTrends()) {
+    if (t.hist.totalCount === 0) continue;
+    let e = trendsByName.get(t.name);
+    if (!e) trendsByName.set(t.name, (e = { all: createHistogram(), byTag: new Map() }));
+    e.all.add(t.hist);
+    for (const [k, v] of Object.entries(t.tags)) {
+      const key = `${k}:${v}`;
+      let h = e.byTag.get(key);
+      if (!h) e.byTag.set(key, (h = createHistogram()));
+      h.add(t.hist);
+    }
+  }
+  for (const [name, e] of [...trendsByName].sort(([a], [b]) => a.localeCompare(b))) {
+    const byTag: Record<string, TrendStats & { hdr: string }> = {};
+    for (const [k, h] of e.byTag) byTag[k] = { ...computeTrendStats(h), hdr: encodeHistogram(h) };
+    metrics[name] = { type: 'trend', ...computeTrendStats(e.all), hdr: encodeHistogram(e.all), byTag };
+  }
+
+  const counters = new Map<string, { value: number; byTag: Record<string, number> }>();
+  for (const c of registry.allCounters()) {
+    let e = counters.get(c.name);
+    if (!e) counters.set(c.name, (e = { value: 0, byTag: {} }));
+    e.value += c.value;
+    for (const [k, v] of Object.entries(c.tags)) e.byTag[`${k}:${v}`] = (e.byTag[`${k}:${v}`] ?? 0) + c.value;
+  }
+  const value = (name: string): number => counters.get(name)?.value ?? 0;
+  const operations = value('operations');
+  const errorRate = operations === 0 ? 0 : Math.min(1, value('errors') / operations);
+  for (const [name, e] of [...counters].sort(([a], [b]) => a.localeCompare(b))) {
+    metrics[name] = {
+      type: 'counter', value: e.value, ratePerSec: durationSec > 0 ? round(e.value / durationSec) : 0,
+      ...(name === 'errors' ? { rate: round(errorRate) } : {}), byTag: e.byTag,
+    };
+  }
+  const kindsOf = (name: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(counters.get(name)?.byTag ?? {})) if (k.startsWith('kind:') && v > 0) out[k.slice(5)] = v;
+    return out;
+  };
+  const verdict = input.exitCode === 0 ? 'pass' : 'fail';
+  return {
+    schema: 'crosstalk.summary/1',
+    scenario: input.scenario,
+    target: input.target,
+    startedAt: new Date(input.startedAtMs).toISOString(),
+    endedAt: new Date(input.endedAtMs).toISOString(),
+    durationMs,
+    segment: input.segment,
+    exitCode: input.exitCode,
+    verdict,
+    interrupted: input.interrupted,
+    metrics,
+    thresholds: input.thresholds,
+    isolation: { violations: value('isolation.violations'), byKind: kindsOf('isolation.violations'), unattributed: value('isolation.unattributed') },
+    lifecycle: { violations: value('lifecycle.violations'), byKind: kindsOf('lifecycle.violations') },
+    runs: { started: value('runs.started'), completed: value('runs.completed'), failed: value('runs.failed'), timedOut: value('runs.timed_out'), interrupted: value('runs.interrupted') },
+    errors: { count: value('errors'), rate: round(errorRate), byKind: kindsOf('errors') },
+    users: input.users,
+    generator: input.generator,
+    series: registry.series,
+  };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}

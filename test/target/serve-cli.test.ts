@@ -1,0 +1,117 @@
+// `bin/simulate serve` as a user runs it: a child process, its stdout, signals, exit codes.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { mintToken, openWs, rest, uniqueId } from '../helpers/client.js';
+
+// dist/test/target/ → repository root.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
+
+interface Served {
+  readonly child: ChildProcess;
+  /** Resolves with the first stdout line (rejects after 10 s or on exit before one). */
+  readonly firstLine: Promise<string>;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children: ChildProcess[] = [];
+
+function serve(args: readonly string[], env: NodeJS.ProcessEnv): Served {
+  const child = spawn(process.execPath, ['bin/simulate', 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no stdout line within 10 s; stderr: ${err}`)), 10_000);
+    child.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+    });
+    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`exited with ${code} before a stdout line; stderr: ${err}`)); });
+  });
+  firstLine.catch(() => undefined);
+  child.stderr!.on('data', (chunk: string) => { err += chunk; });
+  return { child, firstLine, stdout: () => out, stderr: () => err, exited };
+}
+
+async function exitWithin(s: Served, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms; stderr: ${s.stderr()}`)), ms); });
+  try {
+    return await Promise.race([s.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function envWithout(name: string): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env[name];
+  return env;
+}
+
+describe('simulate serve', () => {
+  after(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+
+  test('prints the listening line first, serves with SIM_JWT_SECRET, and exits 0 on SIGTERM', async () => {
+    const secret = randomBytes(24).toString('base64url');
+    const s = serve(['--port', '0', '--test-login'], { ...envWithout('SIM_JWT_SECRET'), SIM_JWT_SECRET: secret });
+    const line = await s.firstLine;
+    const m = LISTENING.exec(line);
+    assert.ok(m, `first stdout line: ${JSON.stringify(line)}`);
+    const url = m[1]!;
+    assert.ok(Number(m[2]) > 0, 'port 0 picks a real port');
+
+    // A token signed with the secret from the environment is accepted; a token signed otherwise is not.
+    const user = uniqueId('cli');
+    const token = await mintToken(secret, user);
+    const created = await rest(url, 'POST', '/api/threads', { token, body: { title: 'from the cli test' } });
+    assert.equal(created.status, 201);
+    assert.equal((await rest(url, 'GET', '/api/threads', { token: await mintToken(secret, user, { wrongSecret: true }) })).status, 401);
+    const sock = await openWs(url, { delivery: 'subprotocol', token });
+    assert.equal(sock.userId, user);
+
+    assert.ok(s.child.kill('SIGTERM'));
+    const { code, signal } = await exitWithin(s, 5000);
+    await sock.close();
+    assert.equal(signal, null, 'exits on its own, not killed by the signal');
+    assert.equal(code, 0, `exit code; stderr: ${s.stderr()}`);
+  });
+
+  test('with SIM_JWT_SECRET unset it still starts, the listening line first', async () => {
+    const s = serve(['--port', '0', '--test-login'], envWithout('SIM_JWT_SECRET'));
+    const line = await s.firstLine;
+    const m = LISTENING.exec(line);
+    assert.ok(m, `first stdout line: ${JSON.stringify(line)}`);
+    const login = await rest(m[1]!, 'POST', '/auth/test-login', { body: { user_id: 'u-0007' } });
+    assert.equal(login.status, 200);
+    assert.equal((await rest(m[1]!, 'GET', '/api/threads', { token: login.json.access_token })).status, 200);
+    s.child.kill('SIGTERM');
+    const { code } = await exitWithin(s, 5000);
+    assert.equal(code, 0);
+  });
+
+  test('a bad flag exits 3 with a message on stderr and no stack trace', async () => {
+    const s = serve(['--port', '0', '--agent', 'nope'], { ...process.env, SIM_JWT_SECRET: 'x'.repeat(32) });
+    const { code } = await exitWithin(s, 10_000);
+    assert.equal(code, 3, `exit code; stderr: ${s.stderr()}`);
+    const err = s.stderr();
+    assert.match(err, /--agent/);
+    assert.match(err, /nope/);
+    assert.doesNotMatch(err, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+    assert.doesNotMatch(s.stdout(), /listening/, 'it never listened');
+  });
+});
