@@ -18,3 +18,22 @@ export const LIFECYCLE_KINDS = ['missing_event', 'out_of_order', 'duplicate_even
 
 /** Every kind a threshold scope `{kind:...}` may name. */
 export const ALL_KINDS: readonly string[] = [...ERROR_KINDS, ...ISOLATION_KINDS, ...LIFECYCLE_KINDS];
+
+/** The error kind of an HTTP status, or undefined for a success. */
+export function computeHttpErrorKind(status: number): ErrorKind | undefined {
+  if (status < 400) return undefined;
+  if (status === 401 || status === 403) return 'auth_rejected';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  return status >= 500 ? 'http_5xx' : 'http_4xx';
+}
+
+/** The error kind of a Node/undici network error code. */
+export function computeNetworkErrorKind(code: string | undefined): ErrorKind {
+  switch (code) {
+    case 'ECONNREFUSED': return 'connect_refused';
+    case 'ECONNRESET': case 'EPIPE': case 'UND_ERR_SOCKET': return 'reset';
+    case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': case 'UND_ERR_CONNECT_TIMEOUT': case 'ETIMEDOUT': case 'ABORT_ERR': return 'timeout';
+    default: return 'network';
+  }
+}

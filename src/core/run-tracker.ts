@@ -26,6 +26,7 @@ export interface RunRecord {
   maxGapUs: number;
   outcome: RunOutcome | undefined;
   waiter: ((r: RunWaitResult) => void) | undefined;
+  endWaiter: ((r: RunWaitResult) => void) | undefined;
 }
 
 /** Metric handles a tracker records into (looked up once per user). */
@@ -68,7 +69,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined,
+      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined, endWaiter: undefined,
     };
     this.byMessage.set(messageId, rec);
     this.open.add(rec);
@@ -161,6 +162,12 @@ export class RunTracker {
     return new Promise((resolve) => { rec.waiter = resolve; });
   }
 
+  /** Resolves when the run ends, whatever it awaited. */
+  waitEnd(rec: RunRecord): Promise<RunWaitResult> {
+    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome });
+    return new Promise((resolve) => { rec.endWaiter = resolve; });
+  }
+
   /** Resolves when every open run has ended (each is bounded by its own deadline). */
   settle(): Promise<void> {
     if (this.open.size === 0) return Promise.resolve();
@@ -182,7 +189,11 @@ export class RunTracker {
     }
     const w = rec.waiter;
     rec.waiter = undefined;
-    w?.({ outcome, ...(code ? { code } : {}) });
+    const result = { outcome, ...(code ? { code } : {}) };
+    w?.(result);
+    const ew = rec.endWaiter;
+    rec.endWaiter = undefined;
+    ew?.(result);
     if (this.open.size === 0 && this.settleWaiters.length) {
       const ws = this.settleWaiters;
       this.settleWaiters = [];

@@ -36,7 +36,13 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
 }
 
 async function handle(ctx: RestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://target');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://target');
+  } catch {
+    req.resume();
+    return sendError(res, 400, 'BAD_REQUEST', 'request target is not a valid URL');
+  }
   const path = url.pathname;
   const method = req.method ?? 'GET';
   ctx.logger.debug({ method, path }, 'request');
@@ -77,7 +83,8 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   }
   let m = MESSAGES_PATH.exec(path);
   if (m) {
-    const threadId = decodeURIComponent(m[1]!);
+    const threadId = decodeSegment(m[1]!);
+    if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
     if (method === 'GET') {
       const page = readPage(url, 50, 100);
       if (typeof page === 'string') return sendError(res, 400, 'BAD_REQUEST', page);
@@ -99,7 +106,8 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   }
   m = THREAD_PATH.exec(path);
   if (m) {
-    const threadId = decodeURIComponent(m[1]!);
+    const threadId = decodeSegment(m[1]!);
+    if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
     if (method === 'GET') {
       const t = ctx.store.get(userId, threadId);
       return t ? sendJson(res, 200, t) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
@@ -144,6 +152,15 @@ function readThreadBody(v: unknown): { title?: string | null; metadata?: Record<
     out.metadata = v.metadata;
   }
   return out;
+}
+
+/** A path segment decoded, or undefined when its percent-encoding is broken (no such thread). */
+function decodeSegment(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 function readPage(url: URL, defLimit: number, maxLimit: number): { limit: number; offset: number } | string {

@@ -33,6 +33,7 @@ export function createTokenVerifier(secret: string, opts: { issuer?: string; aud
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
+          requiredClaims: ['exp', 'sub'],
           ...(opts.issuer ? { issuer: opts.issuer } : {}),
           ...(opts.audience ? { audience: opts.audience } : {}),
           currentDate: new Date(now()),

@@ -46,7 +46,12 @@ export class WsGateway {
   /** The `upgrade` listener for the HTTP server. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://target');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://target');
+    } catch {
+      return refuse(socket, 400, 'Bad Request');
+    }
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
     this.authenticate(req, url).then((userId) => {
       if (userId === undefined) return refuse(socket, 401, 'Unauthorized');

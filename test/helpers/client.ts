@@ -116,6 +116,8 @@ export interface TestSocket {
   readonly frames: Frame[];
   /** The same frames as raw text, for leak scans. */
   readonly raw: string[];
+  /** How many frames arrived as binary (protocol.md: every frame is UTF-8 text). */
+  readonly binaryFrames: () => number;
   /** From `connection_established`. */
   readonly userId: string;
   readonly connectionId: string;
@@ -138,7 +140,8 @@ export function wsUrl(baseUrl: string): string {
 /**
  * Opens `GET /ws` presenting the token by `delivery`. Resolves after
  * `connection_established`; rejects with {@link UpgradeRefused} when the
- * server answers the upgrade with an HTTP error.
+ * server answers the upgrade with an HTTP error (for `ticket`, also when
+ * `POST /api/websocket/ticket` refuses the token; `status` is then its status).
  */
 export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<TestSocket> {
   let url = wsUrl(baseUrl);
@@ -171,6 +174,7 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
   const raw: string[] = [];
   const waiters = new Set<() => void>();
   let closed = false;
+  let binaryFrames = 0;
   const closedPromise = new Promise<void>((resolve) => ws.once('close', () => {
     closed = true;
     for (const w of [...waiters]) w();
@@ -179,6 +183,7 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
   ws.on('message', (data, isBinary) => {
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
     raw.push(text);
+    if (isBinary) binaryFrames++;
     let frame: Frame;
     try { frame = JSON.parse(text) as Frame; } catch { frame = { type: undefined, raw: text, binary: isBinary }; }
     frames.push(frame);
@@ -227,6 +232,7 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
       clearTimeout(timer);
       resolve({
         ws, frames, raw,
+        binaryFrames: () => binaryFrames,
         userId: String(f.payload?.user_id),
         connectionId: String(f.payload?.connection_id),
         send(frame, sendOpts) {

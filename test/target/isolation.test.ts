@@ -106,6 +106,7 @@ describe(`isolation: ${USERS} users x ${CONNECTIONS_PER_USER} connections x ${ME
     // connection_established plus at least started, thinking, completed per run.
     assert.ok(scanned >= USERS * CONNECTIONS_PER_USER * (1 + MESSAGES_PER_USER * 3), `scanned ${scanned} frames`);
     assert.deepEqual(violations.slice(0, 10), [], `${violations.length} cross-user frames`);
+    assert.equal(users.reduce((n, u) => n + u.socks.reduce((m, s) => m + s.binaryFrames(), 0), 0), 0, 'every frame is text');
   });
 
   test('over REST each user sees only its own thread and messages, and other threads answer 404', async () => {

@@ -1,6 +1,8 @@
 // REST threads and messages of protocol.md, against a real target over real sockets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { openWs, rest, uniqueId, type RestResponse } from '../helpers/client.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
@@ -232,6 +234,31 @@ describe('REST threads and messages', () => {
     assertErrorShape(await call('POST', `/api/threads/${created.json.id}/messages`, { token: alice, rawBody: JSON.stringify({ content: 'y'.repeat(1024 * 1024 + 10) }) }), 413);
     const fits = await call('POST', '/api/threads', { token: alice, body: { metadata: { blob: 'x'.repeat(1000 * 1000) } } });
     assert.equal(fits.status, 201);
+  });
+
+  test('a chunked body (no Content-Length) over 1 MiB answers 413 too', async () => {
+    async function* chunks(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"metadata":{"blob":"');
+      for (let i = 0; i < 20; i++) yield Buffer.alloc(64 * 1024, 0x78);
+      yield Buffer.from('"}}');
+    }
+    const res = await request(new URL('/api/threads', target.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: Readable.from(chunks()),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    const text = await res.body.text();
+    assert.equal(res.statusCode, 413, text);
+    assert.equal(JSON.parse(text).error.code.length > 0, true);
+  });
+
+  test('a thread id that is not valid percent-encoding answers 404, not 500', async () => {
+    for (const [method, path] of [['GET', '/api/threads/%zz'], ['GET', '/api/threads/%E0%A4%A/messages'], ['DELETE', '/api/threads/%zz']] as const) {
+      const res = await call(method, path, { token: alice });
+      assert.ok(res.status === 404 || res.status === 400, `${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`);
+    }
   });
 
   test('an unknown thread answers 404 on every thread endpoint', async () => {

@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { mintToken, openWs, rest, uniqueId } from '../helpers/client.js';
 
@@ -102,6 +103,33 @@ describe('simulate serve', () => {
     s.child.kill('SIGTERM');
     const { code } = await exitWithin(s, 5000);
     assert.equal(code, 0);
+  });
+
+  test('an upgrade request whose target is not a valid URL does not take the server down', async () => {
+    const s = serve(['--port', '0', '--log-level', 'silent'], { ...process.env, SIM_JWT_SECRET: 'y'.repeat(32) });
+    try {
+      const m = LISTENING.exec(await s.firstLine);
+      assert.ok(m);
+      const port = Number(m[2]);
+      const answer = await new Promise<string>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          sock.write('GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+            + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+        });
+        let buf = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => { buf += d; });
+        sock.on('error', () => undefined);
+        sock.on('close', () => resolve(buf));
+        sock.setTimeout(3000, () => sock.destroy());
+      });
+      assert.match(answer, /^HTTP\/1\.1 4\d\d /, `answered with a 4xx: ${JSON.stringify(answer.slice(0, 80))}`);
+      const health = await rest(m[1]!, 'GET', '/health');
+      assert.equal(health.status, 200, 'still serving');
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGTERM');
+      await exitWithin(s, 5000).catch(() => s.child.kill('SIGKILL'));
+    }
   });
 
   test('a bad flag exits 3 with a message on stderr and no stack trace', async () => {

@@ -333,3 +333,24 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     await sock.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'ok-1', 5000);
   });
 });
+
+describe('server-wide heartbeat (heartbeatMs: 50)', () => {
+  let target: TestTarget;
+  before(async () => { target = await startTestTarget({ agent: 'instant', heartbeatMs: 50 }); });
+  after(() => target.close());
+
+  test('heartbeat frames reach every connection and carry no owner fields', async () => {
+    const socks = await Promise.all(['hb-a', 'hb-b'].map(async (p) => openWs(target.url, { delivery: 'header', token: await target.token(uniqueId(p)) })));
+    try {
+      for (const s of socks) {
+        const hb = await s.waitFor((f) => f.type === 'heartbeat', 2000);
+        for (const key of ['user_id', 'thread_id', 'run_id', 'message_id']) {
+          assert.equal(hb.payload?.[key], undefined, `heartbeat has no ${key}`);
+          assert.equal(hb[key], undefined, `heartbeat has no root ${key}`);
+        }
+      }
+    } finally {
+      await Promise.all(socks.map((s) => s.close()));
+    }
+  });
+});

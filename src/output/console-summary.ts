@@ -1,0 +1,61 @@
+import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
+import { formatDurationMs } from '../core/units.js';
+
+const PER_COHORT = new Set(['run.total', 'ws.connect', 'run.agent_started']);
+
+/** The end-of-run report for the terminal: latencies, counters, errors, thresholds, verdict. */
+export function formatSummary(s: Summary, opts: { color?: boolean } = {}): string {
+  const c = opts.color ? { ok: '\x1b[32m', bad: '\x1b[31m', dim: '\x1b[2m', bold: '\x1b[1m', off: '\x1b[0m' } : { ok: '', bad: '', dim: '', bold: '', off: '' };
+  const lines: string[] = [];
+  lines.push(`${c.bold}${s.scenario.name}${c.off}  ${c.dim}${s.target.embedded ? 'embedded target' : s.target.url}  ${formatDurationMs(s.durationMs)}${s.interrupted ? '  (interrupted)' : ''}${c.off}`);
+  lines.push('');
+  const rows: string[][] = [['latency', 'count', 'p50', 'p90', 'p95', 'p99', 'max']];
+  const trends = Object.entries(s.metrics).filter((e): e is [string, TrendSummary] => e[1].type === 'trend');
+  for (const [name, t] of trends) {
+    rows.push([name, String(t.count), ...[t.p50, t.p90, t.p95, t.p99, t.max].map(formatDurationMs)]);
+    const cohorts = Object.entries(t.byTag).filter(([k]) => k.startsWith('cohort:'));
+    if (PER_COHORT.has(name) && cohorts.length > 1) {
+      for (const [k, b] of cohorts) rows.push([`  {${k}}`, String(b.count), ...[b.p50, b.p90, b.p95, b.p99, b.max].map(formatDurationMs)]);
+    }
+  }
+  if (rows.length > 1) lines.push(...formatTable(rows));
+  else lines.push('no latencies were recorded');
+  lines.push('');
+  const counters = Object.entries(s.metrics).filter((e): e is [string, CounterSummary] => e[1].type === 'counter' && e[0] !== 'errors');
+  const cRows: string[][] = [['counter', 'value', 'per second']];
+  for (const [name, v] of counters) cRows.push([name, String(v.value), v.ratePerSec.toFixed(2)]);
+  lines.push(...formatTable(cRows));
+  lines.push('');
+  const r = s.runs;
+  lines.push(`runs: ${r.started} started, ${r.completed} completed, ${r.failed} failed, ${r.timedOut} timed out${r.interrupted ? `, ${r.interrupted} interrupted` : ''}`);
+  const kinds = Object.entries(s.errors.byKind).sort((a, b) => b[1] - a[1]);
+  lines.push(`errors: ${s.errors.count} (${(s.errors.rate * 100).toFixed(2)}% of operations)${kinds.length ? `  ${kinds.map(([k, v]) => `${k}=${v}`).join('  ')}` : ''}`);
+  const iso = s.isolation;
+  const isoKinds = Object.entries(iso.byKind).map(([k, v]) => `${k}=${v}`).join('  ');
+  lines.push(`isolation: ${iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} violation(s)${c.off}  ${isoKinds}`}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
+  if (s.lifecycle.violations) lines.push(`lifecycle: ${s.lifecycle.violations} violation(s)  ${Object.entries(s.lifecycle.byKind).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+  if (s.generator.saturated) lines.push(`${c.bad}generator saturated (loop lag p99 ${s.generator.loopLagP99Ms}ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy${c.off}`);
+  if (s.thresholds.length) {
+    lines.push('');
+    lines.push('thresholds:');
+    for (const t of s.thresholds) {
+      const mark = t.ok ? `${c.ok}✓${c.off}` : `${c.bad}✗${c.off}`;
+      const actual = t.actual === null ? (t.note ?? 'no data') : formatActual(t.metric, t.expression, t.actual);
+      lines.push(`  ${mark} ${t.metric}  ${t.expression}  (actual ${actual})`);
+    }
+  }
+  lines.push('');
+  lines.push(s.verdict === 'pass' ? `${c.ok}${c.bold}PASS${c.off}` : `${c.bad}${c.bold}FAIL${c.off} (exit ${s.exitCode})`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatActual(metric: string, expression: string, actual: number): string {
+  if (/^\s*(count|rate)/.test(expression)) return /^\s*rate/.test(expression) && metric.startsWith('errors') ? `${(actual * 100).toFixed(2)}%` : String(actual);
+  return formatDurationMs(actual);
+}
+
+/** Left-aligned first column, right-aligned numbers. */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+}

@@ -1,0 +1,112 @@
+import type { FrameProfile } from '../core/scenario-types.js';
+
+/** What one received frame says, read through the scenario's profile. */
+export interface FrameView {
+  /** Canonical type (after aliases); '' when the frame has none. */
+  readonly type: string;
+  /** The type as the backend wrote it. */
+  readonly rawType: string;
+  readonly userId: string | undefined;
+  readonly threadId: string | undefined;
+  readonly runId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly seq: number | undefined;
+  /** Server time in epoch ms, whatever unit the backend used. */
+  readonly timestampMs: number | undefined;
+  /** `code` of error frames. */
+  readonly code: string | undefined;
+}
+
+type Getter = (root: Record<string, unknown>) => unknown;
+
+/**
+ * Reads frames in any envelope protocol.md tolerates: fields in `payload`,
+ * `data` or the root (configurable order), type in `type` or `event`, names
+ * through an alias table, owner fields at configurable paths.
+ */
+export class FrameReader {
+  private readonly roots: readonly string[];
+  private readonly typeFields: readonly string[];
+  private readonly aliases: ReadonlyMap<string, string>;
+  private readonly get: Readonly<Record<keyof FrameProfile['fields'], Getter>>;
+  private readonly tsUnit: FrameProfile['timestampUnit'];
+
+  constructor(profile: FrameProfile) {
+    this.roots = profile.fieldRoots;
+    this.typeFields = profile.typeFields;
+    this.aliases = new Map(Object.entries(profile.aliases));
+    const f = profile.fields;
+    this.get = {
+      userId: getter(f.userId), threadId: getter(f.threadId), runId: getter(f.runId), messageId: getter(f.messageId),
+      seq: getter(f.seq), timestamp: getter(f.timestamp), code: getter(f.code),
+    };
+    this.tsUnit = profile.timestampUnit;
+  }
+
+  /** Reads an already parsed frame; non-objects read as an empty, typeless view. */
+  read(frame: unknown): FrameView {
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return EMPTY;
+    const obj = frame as Record<string, unknown>;
+    let rawType = '';
+    for (const f of this.typeFields) {
+      const v = obj[f];
+      if (typeof v === 'string') { rawType = v; break; }
+    }
+    const type = this.aliases.get(rawType) ?? rawType;
+    const seq = this.field(obj, this.get.seq);
+    return {
+      type, rawType,
+      userId: str(this.field(obj, this.get.userId)),
+      threadId: str(this.field(obj, this.get.threadId)),
+      runId: str(this.field(obj, this.get.runId)),
+      messageId: str(this.field(obj, this.get.messageId)),
+      seq: typeof seq === 'number' ? seq : undefined,
+      timestampMs: toEpochMs(this.field(obj, this.get.timestamp), this.tsUnit),
+      code: str(this.field(obj, this.get.code)),
+    };
+  }
+
+  private field(obj: Record<string, unknown>, get: Getter): unknown {
+    for (const r of this.roots) {
+      const root = r === '' ? obj : obj[r];
+      if (typeof root !== 'object' || root === null) continue;
+      const v = get(root as Record<string, unknown>);
+      if (v !== undefined && v !== null) return v;
+    }
+    return undefined;
+  }
+}
+
+const EMPTY: FrameView = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
+
+function getter(path: string): Getter {
+  const parts = path.split('.');
+  if (parts.length === 1) return (root) => root[path];
+  return (root) => {
+    let cur: unknown = root;
+    for (const p of parts) {
+      if (typeof cur !== 'object' || cur === null) return undefined;
+      cur = (cur as Record<string, unknown>)[p];
+    }
+    return cur;
+  };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** Epoch ms from seconds (float), ms, or an ISO string; `auto` tells s from ms by size. */
+export function toEpochMs(v: unknown, unit: FrameProfile['timestampUnit']): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (unit === 's') return v * 1000;
+    if (unit === 'ms') return v;
+    if (unit === 'auto') return v < 1e11 ? v * 1000 : v;
+    return undefined;
+  }
+  if (typeof v === 'string' && (unit === 'iso' || unit === 'auto')) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}

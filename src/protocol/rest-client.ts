@@ -1,0 +1,60 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '../core/kinds.js';
+
+/** The outcome of one REST call; failures are data, never exceptions. */
+export type RestResult =
+  | { readonly ok: true; readonly status: number; readonly json: unknown; readonly latencyUs: number }
+  | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly latencyUs: number | undefined };
+
+/** A keep-alive HTTP client for one target, timing every call. */
+export interface RestClient {
+  call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal): Promise<RestResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the REST client (undici, keep-alive). Latency is measured from the
+ * call to the last byte of the body; a response of any status has a latency,
+ * a network failure or timeout does not.
+ */
+export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: number; maxBodyBytes?: number }): RestClient {
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
+  const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
+  return {
+    async call(method, path, token, body, signal) {
+      const started = performance.now();
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = JSON.stringify(body);
+        headers['content-type'] = 'application/json';
+      }
+      try {
+        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, ...(signal ? { signal } : {}) });
+        // A target cannot make the generator buffer an unbounded body.
+        let size = 0;
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > maxBody) { res.body.destroy(); break; }
+          chunks.push(chunk as Buffer);
+        }
+        const latencyUs = Math.round((performance.now() - started) * 1000);
+        let json: unknown;
+        const text = Buffer.concat(chunks).toString('utf8');
+        try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+        const kind = computeHttpErrorKind(res.statusCode);
+        if (kind) return { ok: false, status: res.statusCode, kind, json, latencyUs };
+        if (size > maxBody || (text && json === undefined)) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
+        return { ok: true, status: res.statusCode, json, latencyUs };
+      } catch (err) {
+        const code = (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name;
+        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code === 'AbortError' ? 'ABORT_ERR' : code), json: undefined, latencyUs: undefined };
+      }
+    },
+    close() {
+      return agent.close();
+    },
+  };
+}

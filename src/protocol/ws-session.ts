@@ -1,0 +1,174 @@
+import { WebSocket, type RawData } from 'ws';
+import type { ErrorKind } from '../core/kinds.js';
+import type { Delivery } from '../core/scenario-types.js';
+import type { FrameReader, FrameView } from './frame-reader.js';
+
+/** Receives what a session reads; called once per frame, with the frame parsed once. */
+export interface SessionHandler {
+  onFrame(session: WsSession, view: FrameView, frame: unknown, text: string, nowUs: number): void;
+  /** A frame that is not JSON text; counted, never a leak. */
+  onMalformed(session: WsSession, reason: string): void;
+  /** The connection closed without us asking. */
+  onUnexpectedClose(session: WsSession, code: number): void;
+}
+
+/** How connecting went. */
+export type OpenResult =
+  | { readonly ok: true; readonly connectUs: number; readonly connectionId: string | undefined }
+  | { readonly ok: false; readonly kind: ErrorKind; readonly status?: number; readonly detail: string };
+
+/** Where and how to connect. */
+export interface SessionOptions {
+  /** ws(s)://host:port/path, without credentials. */
+  readonly url: string;
+  readonly delivery: Delivery;
+  /** A token, or for `ticket` delivery the ticket id. */
+  readonly credential: string;
+  readonly connectTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+}
+
+const nowUs = (): number => Math.round(performance.now() * 1000);
+
+/**
+ * One WebSocket connection of a simulated user. Connect latency runs from
+ * opening the TCP connection to `connection_established`. Each frame is
+ * parsed once and handed to the handler; listeners are bound once per
+ * session, not per frame.
+ */
+export class WsSession {
+  private ws: WebSocket | undefined;
+  private closing = false;
+  private settleOpen: ((r: OpenResult) => void) | undefined;
+  private openTimer: NodeJS.Timeout | undefined;
+  private startedUs = 0;
+  connectionId: string | undefined;
+  /** Frames received on this connection. */
+  frames = 0;
+
+  constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: SessionHandler) {}
+
+  /** True while the connection is open and established. */
+  get isOpen(): boolean {
+    return this.ws !== undefined && this.ws.readyState === WebSocket.OPEN && this.settleOpen === undefined && !this.closing;
+  }
+
+  /** Connects and waits for `connection_established` (or a failure, or the timeout). */
+  open(opts: SessionOptions): Promise<OpenResult> {
+    this.closing = false;
+    return new Promise<OpenResult>((resolve) => {
+      this.settleOpen = resolve;
+      this.startedUs = nowUs();
+      let url = opts.url;
+      const headers: Record<string, string> = {};
+      let protocols: string[] | undefined;
+      switch (opts.delivery) {
+        case 'subprotocol': protocols = [`jwt.${opts.credential}`]; break;
+        case 'header': headers.authorization = `Bearer ${opts.credential}`; break;
+        case 'query': url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.credential)}`; break;
+        case 'ticket': url += `${url.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(opts.credential)}`; break;
+      }
+      const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, handshakeTimeout: opts.connectTimeoutMs });
+      this.ws = ws;
+      ws.binaryType = 'nodebuffer';
+      ws.on('message', this.onMessage);
+      ws.on('close', this.onClose);
+      ws.on('error', this.onError);
+      ws.on('unexpected-response', this.onUnexpectedResponse);
+      this.openTimer = setTimeout(this.onOpenTimeout, opts.connectTimeoutMs);
+    });
+  }
+
+  /** Sends one frame; false when the connection is not open. */
+  send(frame: unknown): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Closes on purpose (1000) and waits until closed (at most 2 s, then terminates). */
+  close(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    this.closing = true;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { ws.terminate(); resolve(); }, 2000);
+      ws.once('close', () => { clearTimeout(t); resolve(); });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000, 'done');
+    });
+  }
+
+  /** Drops the connection at once. */
+  terminate(): void {
+    this.closing = true;
+    this.ws?.terminate();
+  }
+
+  private finishOpen(r: OpenResult): void {
+    const settle = this.settleOpen;
+    if (!settle) return;
+    this.settleOpen = undefined;
+    if (this.openTimer) clearTimeout(this.openTimer);
+    this.openTimer = undefined;
+    settle(r);
+  }
+
+  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+    const t = nowUs();
+    this.frames++;
+    if (isBinary) return this.handler.onMalformed(this, 'binary frame');
+    const text = data.toString();
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return this.handler.onMalformed(this, 'not JSON');
+    }
+    const view = this.reader.read(frame);
+    if (this.settleOpen) {
+      if (view.type === 'connection_established') {
+        this.connectionId = readConnectionId(frame);
+        this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
+        return;
+      }
+      if (view.type === 'error' && view.code === 'AUTH_FAILED') {
+        this.finishOpen({ ok: false, kind: 'auth_rejected', detail: 'AUTH_FAILED error frame' });
+        return;
+      }
+    }
+    this.handler.onFrame(this, view, frame, text, t);
+  };
+
+  private readonly onClose = (code: number): void => {
+    if (this.settleOpen) {
+      this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before connection_established` });
+      return;
+    }
+    if (!this.closing) this.handler.onUnexpectedClose(this, code);
+  };
+
+  private readonly onError = (err: Error & { code?: string }): void => {
+    if (!this.settleOpen) return;
+    const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
+    this.finishOpen({ ok: false, kind, detail: err.code ?? 'connection error' });
+  };
+
+  private readonly onUnexpectedResponse = (_req: unknown, res: { statusCode?: number; resume(): void }): void => {
+    res.resume();
+    const status = res.statusCode ?? 0;
+    this.finishOpen({ ok: false, kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed', status, detail: `upgrade answered ${status}` });
+    this.ws?.terminate();
+  };
+
+  private readonly onOpenTimeout = (): void => {
+    this.finishOpen({ ok: false, kind: 'connect_timeout', detail: 'no connection_established in time' });
+    this.ws?.terminate();
+  };
+}
+
+function readConnectionId(frame: unknown): string | undefined {
+  const f = frame as { payload?: { connection_id?: unknown }; data?: { connection_id?: unknown }; connection_id?: unknown };
+  const v = f.payload?.connection_id ?? f.data?.connection_id ?? f.connection_id;
+  return typeof v === 'string' ? v : undefined;
+}

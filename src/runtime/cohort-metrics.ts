@@ -1,0 +1,65 @@
+import { HTTP_OPS, RUN_EVENTS, type HttpOp } from '../core/metric-names.js';
+import type { Counter, MetricRegistry, Trend } from '../core/metric-registry.js';
+import type { RunMetrics } from '../core/run-tracker.js';
+
+/**
+ * Every metric handle one cohort's users record into, looked up once so the
+ * hot path is a property read and a histogram record, never a map of strings.
+ */
+export class CohortMetrics implements RunMetrics {
+  readonly wsConnect: Trend;
+  readonly http: Readonly<Record<HttpOp, Trend>>;
+  readonly total: Trend;
+  readonly gap: Trend;
+  readonly startDelay: Trend;
+  readonly started: Counter;
+  readonly completed: Counter;
+  readonly failed: Counter;
+  readonly timedOut: Counter;
+  readonly interrupted: Counter;
+  readonly framesReceived: Counter;
+  readonly malformedFrames: Counter;
+  readonly connections: Counter;
+  readonly httpRequests: Counter;
+  readonly operations: Counter;
+  readonly iterations: Counter;
+  readonly dropped: Counter;
+  private readonly events = new Map<string, Trend>();
+  private readonly errors = new Map<string, Counter>();
+
+  constructor(private readonly registry: MetricRegistry, readonly cohort: string) {
+    const tags = { cohort };
+    this.wsConnect = registry.trend('ws.connect', tags);
+    const http = {} as Record<HttpOp, Trend>;
+    for (const op of HTTP_OPS) http[op] = registry.trend(`http.${op}`, tags);
+    this.http = http;
+    for (const e of RUN_EVENTS) this.events.set(e, registry.trend(`run.${e}`, tags));
+    this.total = registry.trend('run.total', tags);
+    this.gap = registry.trend('run.gap', tags);
+    this.startDelay = registry.trend('iteration.start_delay', tags);
+    this.started = registry.counter('runs.started', tags);
+    this.completed = registry.counter('runs.completed', tags);
+    this.failed = registry.counter('runs.failed', tags);
+    this.timedOut = registry.counter('runs.timed_out', tags);
+    this.interrupted = registry.counter('runs.interrupted', tags);
+    this.framesReceived = registry.counter('ws.frames_received', tags);
+    this.malformedFrames = registry.counter('ws.malformed_frames', tags);
+    this.connections = registry.counter('ws.connections', tags);
+    this.httpRequests = registry.counter('http.requests', tags);
+    this.operations = registry.counter('operations', tags);
+    this.iterations = registry.counter('iterations', tags);
+    this.dropped = registry.counter('dropped', tags);
+  }
+
+  /** `run.<type>` for a canonical run event; undefined for other types. */
+  eventTrend(type: string): Trend | undefined {
+    return this.events.get(type);
+  }
+
+  /** `errors{cohort, kind}`. */
+  error(kind: string): Counter {
+    let c = this.errors.get(kind);
+    if (!c) this.errors.set(kind, (c = this.registry.counter('errors', { cohort: this.cohort, kind })));
+    return c;
+  }
+}

@@ -1,0 +1,175 @@
+import { computeClosedPlan, type SlotInterval } from '../core/closed-model.js';
+import { computeOpenDurationMs, createArrivalCursor } from '../core/open-model.js';
+import type { Cohort, ClosedModel, OpenModel } from '../core/scenario-types.js';
+import type { CohortMetrics } from './cohort-metrics.js';
+import type { RunContext } from './run-context.js';
+import { VirtualUser } from './virtual-user.js';
+
+/** A cohort in progress. */
+export interface CohortRun {
+  /** Resolves when every user of the cohort has finished. */
+  readonly done: Promise<void>;
+  /** Users running now. */
+  readonly active: ReadonlySet<VirtualUser>;
+  /** Ends the cohort early: no new users; running ones stop gracefully within `graceMs`. */
+  stop(graceMs: number): void;
+}
+
+/** What the scheduler needs besides the cohort. */
+export interface CohortDeps {
+  readonly ctx: RunContext;
+  readonly metrics: CohortMetrics;
+  /** Every running user of the whole run, for the deadline sweeper. */
+  readonly allUsers: Set<VirtualUser>;
+  /** Id of the cohort's n-th user. */
+  readonly userId: (n: number) => string;
+  /** performance.now() (ms) of the run's start. */
+  readonly runStartMs: number;
+}
+
+const BACKOFF_MS = 250;
+
+/** Starts a cohort under its model; returns at once. */
+export function runCohort(cohort: Cohort, deps: CohortDeps): CohortRun {
+  return cohort.model.kind === 'closed' ? runClosed(cohort, cohort.model, deps) : runOpen(cohort, cohort.model, deps);
+}
+
+function delayUntil(atMs: number): number {
+  return Math.max(0, atMs - performance.now());
+}
+
+function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): CohortRun {
+  const plan = computeClosedPlan(model);
+  const startMs = deps.runStartMs + cohort.startAfterMs;
+  const active = new Set<VirtualUser>();
+  const timers = new Set<NodeJS.Timeout>();
+  let pending = plan.intervals.length;
+  let stopped = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  const finishOne = (): void => { if (--pending === 0) resolveDone(); };
+  if (pending === 0) resolveDone();
+
+  const later = (atMs: number, fn: () => void): NodeJS.Timeout => {
+    const t = setTimeout(() => { timers.delete(t); fn(); }, delayUntil(atMs));
+    timers.add(t);
+    return t;
+  };
+
+  const runSlot = async (iv: SlotInterval): Promise<void> => {
+    const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, deps.userId(iv.slot));
+    active.add(vu);
+    deps.allUsers.add(vu);
+    const graceMs = iv.stopMs >= plan.durationMs ? cohort.gracefulStopMs : model.gracefulRampDownMs;
+    const stopTimer = later(startMs + iv.stopMs, () => vu.stop());
+    const abortTimer = later(startMs + iv.stopMs + graceMs, () => vu.abort());
+    try {
+      while (!vu.isStopping) {
+        const began = performance.now();
+        await vu.runIteration();
+        // A flow that fails at once (target down) must not spin the CPU.
+        if (vu.lastIterationFailed && performance.now() - began < BACKOFF_MS) await vu.pause(BACKOFF_MS);
+      }
+    } finally {
+      clearTimeout(stopTimer); timers.delete(stopTimer);
+      clearTimeout(abortTimer); timers.delete(abortTimer);
+      active.delete(vu);
+      deps.allUsers.delete(vu);
+      finishOne();
+    }
+  };
+
+  for (const iv of plan.intervals) {
+    later(startMs + iv.startMs, () => {
+      if (stopped) return finishOne();
+      void runSlot(iv);
+    });
+  }
+
+  return {
+    done,
+    active,
+    stop(graceMs) {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      // Slots not yet started never will: count them off.
+      const unstarted = pending - active.size;
+      timers.clear();
+      for (let i = 0; i < unstarted; i++) finishOne();
+      for (const vu of active) {
+        vu.stop();
+        const t = setTimeout(() => vu.abort(), graceMs);
+        t.unref();
+      }
+    },
+  };
+}
+
+function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun {
+  const startMs = deps.runStartMs + cohort.startAfterMs;
+  const endMs = startMs + computeOpenDurationMs(model);
+  const cursor = createArrivalCursor(model);
+  const active = new Set<VirtualUser>();
+  let arrivals = 0;
+  let arrivalsDone = false;
+  let stopped = false;
+  let nextTimer: NodeJS.Timeout | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  const checkDone = (): void => { if (arrivalsDone && active.size === 0) resolveDone(); };
+
+  const arrive = (atMs: number): void => {
+    nextTimer = undefined;
+    if (stopped) return;
+    if (active.size >= model.maxUsers) {
+      deps.metrics.dropped.add();
+    } else {
+      const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, deps.userId(arrivals));
+      active.add(vu);
+      deps.allUsers.add(vu);
+      // Latency is measured from the intended arrival, so a stalled generator shows.
+      void vu.runIteration(Math.round(atMs * 1000)).finally(() => {
+        active.delete(vu);
+        deps.allUsers.delete(vu);
+        checkDone();
+      });
+    }
+    arrivals++;
+    scheduleNext();
+  };
+  const scheduleNext = (): void => {
+    const t = cursor.next();
+    if (t === undefined) {
+      arrivalsDone = true;
+      checkDone();
+      return;
+    }
+    const atMs = startMs + t;
+    nextTimer = setTimeout(arrive, delayUntil(atMs), atMs);
+  };
+  const endTimer = setTimeout(() => {
+    for (const vu of active) vu.stop();
+    const abortTimer = setTimeout(() => { for (const vu of active) vu.abort(); }, cohort.gracefulStopMs);
+    abortTimer.unref();
+  }, delayUntil(endMs));
+  scheduleNext();
+
+  return {
+    done: done.finally(() => clearTimeout(endTimer)),
+    active,
+    stop(graceMs) {
+      if (stopped) return;
+      stopped = true;
+      if (nextTimer) clearTimeout(nextTimer);
+      clearTimeout(endTimer);
+      arrivalsDone = true;
+      for (const vu of active) {
+        vu.stop();
+        const t = setTimeout(() => vu.abort(), graceMs);
+        t.unref();
+      }
+      checkDone();
+    },
+  };
+}

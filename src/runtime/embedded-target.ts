@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { EmbeddedTargetConfig } from '../core/scenario-types.js';
+import { SimError } from '../core/sim-error.js';
+
+/** A reference target running in a child process for one run. */
+export interface EmbeddedTarget {
+  readonly url: string;
+  /** The fresh secret it verifies tokens with (never logged). */
+  readonly secret: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const BIN = fileURLToPath(new URL('../../../bin/simulate', import.meta.url));
+const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
+
+/**
+ * Starts `simulate serve` on a free loopback port with a fresh secret and
+ * waits for its listening line. Its stderr (warnings only) goes to the run
+ * log. In a child process the target's CPU is not the generator's.
+ */
+export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Logger, startTimeoutMs = 15_000): Promise<EmbeddedTarget> {
+  const secret = randomBytes(32).toString('base64url');
+  const args = [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
+  if (cfg.rateLimitPerSec > 0) args.push('--rate-limit', `${cfg.rateLimitPerSec}/s`);
+  if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
+  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+  createInterface({ input: child.stderr! }).on('line', (line) => logger.warn({ component: 'embedded-target', line: line.slice(0, 2000) }, 'target stderr'));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new SimError('GENERATOR', `the embedded target did not start within ${startTimeoutMs}ms`)); }, startTimeoutMs);
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      const m = LISTENING_RE.exec(line.trim());
+      if (m) resolve(m[1]!);
+      else { child.kill('SIGKILL'); reject(new SimError('GENERATOR', `the embedded target printed "${line.slice(0, 200)}" instead of its listening line`)); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new SimError('GENERATOR', `the embedded target exited with code ${code} before listening`)); });
+    child.once('error', (err) => { clearTimeout(timer); reject(new SimError('GENERATOR', `cannot start the embedded target: ${err.message}`)); });
+  });
+  child.stdout!.resume();
+  logger.info({ url, agent: cfg.agent, seed: cfg.seed, pid: child.pid }, 'embedded target started');
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    secret,
+    pid: child.pid,
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => { clearTimeout(kill); resolve(); });
+        child.kill('SIGTERM');
+      });
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { request } from 'undici';
+
+/**
+ * Checks that something answers HTTP at `baseUrl` (any status will do): a
+ * refused or silent target at start is exit 4, not a run full of errors.
+ */
+export async function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    const res = await request(`${baseUrl}/`, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    await res.body.dump();
+    return { ok: true };
+  } catch (err) {
+    const e = err as { code?: string; name?: string; message?: string };
+    const code = e.code ?? e.name ?? 'error';
+    return { ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : /timeout|abort/i.test(code) ? `no answer within ${timeoutMs}ms` : `${code}` };
+  }
+}

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { Random } from '../core/random.js';
+import type { Scenario } from '../core/scenario-types.js';
+import type { FrameReader } from '../protocol/frame-reader.js';
+import type { RestClient } from '../protocol/rest-client.js';
+import type { TokenProvider } from '../protocol/token-provider.js';
+
+/** What every virtual user of one run shares. */
+export interface RunContext {
+  readonly scenario: Scenario;
+  /** http(s) base of the target. */
+  readonly baseUrl: string;
+  /** ws(s) URL of the WebSocket endpoint. */
+  readonly wsUrl: string;
+  readonly tokens: TokenProvider;
+  readonly rest: RestClient;
+  readonly reader: FrameReader;
+  readonly rand: Random;
+  readonly logger: Logger;
+  /** Short random tag making ids unique per run. */
+  readonly runTag: string;
+  readonly maxPayloadBytes: number;
+  /** Logs a failed operation, at most a few per kind so logs stay small under load. */
+  noteError(cohort: string, kind: string, detail: string): void;
+}
+
+/** Builds the rate-limited error note of a {@link RunContext}. */
+export function createErrorNoter(logger: Logger, perKind = 20): RunContext['noteError'] {
+  const seen = new Map<string, number>();
+  return (cohort, kind, detail) => {
+    const n = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, n);
+    if (n <= perKind) logger.warn({ cohort, kind, detail }, 'operation failed');
+    else if (n === perKind + 1) logger.warn({ cohort, kind }, 'more failures of this kind are counted, not logged');
+  };
+}

@@ -1,0 +1,341 @@
+import type { Dispatcher } from 'undici';
+import type { HttpOp } from '../core/metric-names.js';
+import { randomBetween } from '../core/random.js';
+import { RunTracker, type RunRecord } from '../core/run-tracker.js';
+import type { Cohort, FlowStep } from '../core/scenario-types.js';
+import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
+import type { FrameView } from '../protocol/frame-reader.js';
+import { TokenError } from '../protocol/token-provider.js';
+import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
+import type { CohortMetrics } from './cohort-metrics.js';
+import type { RunContext } from './run-context.js';
+
+const nowUs = (): number => Math.round(performance.now() * 1000);
+const templateCache = new Map<string, CompiledTemplate>();
+
+/** Renders a flow template (compiled once per distinct text). */
+function render(text: string, values: TemplateValues): string {
+  let t = templateCache.get(text);
+  if (!t) {
+    const c = compileTemplate(text);
+    // The config layer rejected bad templates; anything left renders as is.
+    t = Array.isArray(c) ? { parts: [text], names: [] } : c;
+    templateCache.set(text, t);
+  }
+  return renderTemplate(t, values);
+}
+
+/**
+ * One simulated user: runs its cohort's flow, holds its connections, its
+ * current thread and its runs. Failures are recorded as errors with a kind
+ * and the flow goes on; nothing here throws to the scheduler.
+ */
+export class VirtualUser implements SessionHandler {
+  readonly tracker: RunTracker;
+  private sessions: WsSession[] = [];
+  private thread: string | undefined;
+  private iteration = 0;
+  private messageSeq = 0;
+  private iterationErrors = 0;
+  private stopping = false;
+  private aborted = false;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private sleepResolve: (() => void) | undefined;
+  private readonly abortController = new AbortController();
+  /** When set, the next timed operation is measured from here (open model: the intended arrival). */
+  private intendedStartUs: number | undefined;
+
+  constructor(private readonly ctx: RunContext, private readonly cohort: Cohort, private readonly m: CohortMetrics, readonly userId: string) {
+    this.tracker = new RunTracker(m);
+  }
+
+  /** Runs the flow once; `intendedStartUs` (open model) makes a late start visible in latencies. */
+  async runIteration(intendedStartUs?: number): Promise<void> {
+    if (this.stopping) return;
+    if (intendedStartUs !== undefined) {
+      this.intendedStartUs = intendedStartUs;
+      this.m.startDelay.record(Math.max(0, nowUs() - intendedStartUs));
+    }
+    this.m.iterations.add();
+    this.iterationErrors = 0;
+    try {
+      await this.runSteps(this.cohort.flow);
+      await this.tracker.settle();
+    } finally {
+      await this.closeAll();
+      this.iteration++;
+    }
+  }
+
+  /** True once stop() or abort() was called. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** True when the last iteration recorded a failed operation. */
+  get lastIterationFailed(): boolean {
+    return this.iterationErrors > 0;
+  }
+
+  /** An interruptible pause between iterations. */
+  pause(ms: number): Promise<void> {
+    return this.sleep(ms);
+  }
+
+  /** Starts no new step; cuts think and idle short. The step in flight may finish. */
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** Stops at once: closes connections, cancels requests, gives up on open runs. */
+  abort(): void {
+    this.stopping = true;
+    this.aborted = true;
+    this.wake();
+    this.abortController.abort();
+    this.tracker.abandonAll('interrupted');
+    for (const s of this.sessions) s.terminate();
+  }
+
+  /** Ends runs past their deadline; called by the run's shared sweeper. */
+  sweep(now: number): void {
+    this.tracker.expire(now);
+  }
+
+  // ---- SessionHandler: the per-frame path --------------------------------
+
+  onFrame(session: WsSession, view: FrameView, _frame: unknown, _text: string, t: number): void {
+    this.m.framesReceived.add();
+    const type = view.type;
+    if (type === 'error') {
+      const rec = view.messageId !== undefined ? this.tracker.correlate(view.messageId, undefined, undefined, session.index) : undefined;
+      if (rec) this.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
+      return;
+    }
+    if (view.runId === undefined && view.messageId === undefined && view.threadId === undefined && !type.startsWith('agent_') && !type.startsWith('tool_')) return;
+    const rec = this.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
+    if (rec) this.tracker.onEvent(rec, type, t);
+  }
+
+  onMalformed(_session: WsSession, reason: string): void {
+    this.m.framesReceived.add();
+    this.m.malformedFrames.add();
+    this.m.error('malformed_frame').add();
+    this.ctx.noteError(this.cohort.name, 'malformed_frame', reason);
+  }
+
+  onUnexpectedClose(session: WsSession, code: number): void {
+    if (this.aborted) return;
+    this.m.error('disconnected').add();
+    this.ctx.noteError(this.cohort.name, 'disconnected', `connection ${session.index} closed with ${code}`);
+    // Runs keep going on the user's other tabs; with none left they are lost.
+    if (!this.sessions.some((s) => s.isOpen)) this.tracker.abandonAll('failed');
+  }
+
+  // ---- steps --------------------------------------------------------------
+
+  private async runSteps(steps: readonly FlowStep[]): Promise<void> {
+    for (const step of steps) {
+      if (this.stopping) return;
+      await this.runStep(step);
+    }
+  }
+
+  private values(): TemplateValues {
+    return { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
+  }
+
+  private async runStep(step: FlowStep): Promise<void> {
+    switch (step.kind) {
+      case 'connect': return this.connect(step.connections ?? this.cohort.connectionsPerUser);
+      case 'disconnect':
+        await this.tracker.settle();
+        return this.closeAll();
+      case 'reconnect': {
+        const n = this.sessions.length || this.cohort.connectionsPerUser;
+        await this.closeAll();
+        return this.connect(n);
+      }
+      case 'createThread': {
+      const v = this.values();
+        const body: Record<string, unknown> = {};
+        if (step.title !== undefined) body.title = render(step.title, v);
+        if (step.metadata !== undefined) body.metadata = renderDeep(step.metadata, v);
+        const res = await this.rest('create_thread', 'POST', '/api/threads', body);
+        const id = (res as { id?: unknown } | undefined)?.id;
+        if (typeof id === 'string') this.thread = id;
+        return;
+      }
+      case 'listThreads': {
+        const q = new URLSearchParams();
+        if (step.limit !== undefined) q.set('limit', String(step.limit));
+        if (step.offset !== undefined) q.set('offset', String(step.offset));
+        const qs = q.toString();
+        await this.rest('list_threads', 'GET', `/api/threads${qs ? `?${qs}` : ''}`);
+        return;
+      }
+      case 'getThread': return this.onThread('get_thread', 'GET', step.thread, '');
+      case 'deleteThread': return this.onThread('delete_thread', 'DELETE', step.thread, '');
+      case 'updateThread': {
+        const v = this.values();
+        const body: Record<string, unknown> = {};
+        if (step.title !== undefined) body.title = render(step.title, v);
+        if (step.metadata !== undefined) body.metadata = renderDeep(step.metadata, v);
+        return this.onThread('update_thread', 'PUT', step.thread, '', body);
+      }
+      case 'listMessages': return this.onThread('list_messages', 'GET', step.thread, `/messages${step.limit !== undefined ? `?limit=${step.limit}` : ''}`);
+      case 'postMessage': return this.onThread('post_message', 'POST', step.thread, '/messages', { content: render(step.content, this.values()) });
+      case 'sendMessage': return this.sendMessage(step);
+      case 'stopAgent': return this.stopAgent(step);
+      case 'think': return this.sleep(step.range.minMs === step.range.maxMs ? step.range.minMs : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs));
+      case 'idle': return this.sleep(step.durationMs);
+      case 'repeat': {
+        if (step.times !== undefined) {
+          for (let i = 0; i < step.times && !this.stopping; i++) await this.runSteps(step.steps);
+        } else {
+          const end = performance.now() + step.durationMs!;
+          while (!this.stopping && performance.now() < end) await this.runSteps(step.steps);
+        }
+        return;
+      }
+    }
+  }
+
+  private async connect(count: number): Promise<void> {
+    if (this.sessions.some((s) => s.isOpen)) return;
+    this.sessions = [];
+    const opens: Array<Promise<void>> = [];
+    for (let i = 0; i < count; i++) {
+      const s = new WsSession(i, this.ctx.reader, this);
+      this.sessions.push(s);
+      opens.push(this.openSession(s));
+    }
+    await Promise.all(opens);
+  }
+
+  private async openSession(s: WsSession): Promise<void> {
+    this.m.operations.add();
+    const startUs = this.takeStart();
+    let credential: string;
+    try {
+      credential = await this.ctx.tokens.token(this.userId);
+    } catch (err) {
+      return this.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
+    }
+    const auth = this.ctx.scenario.auth;
+    if (auth.delivery === 'ticket') {
+      const res = await this.ctx.rest.call('POST', '/api/websocket/ticket', credential, undefined, this.abortController.signal);
+      this.m.httpRequests.add();
+      if (res.latencyUs !== undefined) this.m.http.ticket.record(res.latencyUs);
+      const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
+      if (!res.ok || typeof ticket !== 'string') return this.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
+      credential = ticket;
+    }
+    if (this.aborted) return;
+    const r = await s.open({ url: this.ctx.wsUrl, delivery: auth.delivery, credential, connectTimeoutMs: this.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: this.ctx.maxPayloadBytes });
+    if (!r.ok) return this.fail(r.kind, r.detail);
+    this.m.connections.add();
+    // With an intended start (open model) the connect latency includes any lateness of the generator.
+    this.m.wsConnect.record(startUs === undefined ? r.connectUs : nowUs() - startUs);
+  }
+
+  private async sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<void> {
+    this.m.operations.add();
+    const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
+    if (!thread) return this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
+    const session = this.sessions[step.connection];
+    if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
+    const messageId = `m-${this.ctx.runTag}-${this.userId}-${++this.messageSeq}`;
+    const content = render(step.content, this.values());
+    const startUs = this.takeStart() ?? nowUs();
+    const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
+    session.send({ type: 'user_message', payload: { thread_id: thread, content, message_id: messageId } });
+    if (step.await === 'none') return;
+    const res = await this.tracker.wait(rec);
+    if (res.outcome === 'failed' && res.code) this.ctx.noteError(this.cohort.name, 'run_error', `run answered ${res.code}`);
+    else if (res.outcome === 'timed_out') this.ctx.noteError(this.cohort.name, 'timeout', `no ${step.await} within ${step.timeoutMs}ms`);
+  }
+
+  private async stopAgent(step: Extract<FlowStep, { kind: 'stopAgent' }>): Promise<void> {
+    const rec: RunRecord | undefined = this.tracker.last;
+    // Nothing to stop when the last run already ended (a fast agent may finish first).
+    if (!rec || rec.outcome !== undefined) return;
+    this.m.operations.add();
+    if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
+    const session = this.sessions[rec.originConn] ?? this.sessions.find((s) => s.isOpen);
+    if (!session?.send({ type: 'stop_agent', payload: { run_id: rec.runId } })) return this.fail('no_connection', 'stopAgent with no open connection');
+    if (step.await === 'none') return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.tracker.waitEnd(rec).then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(resolve, step.timeoutMs, true); }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
+  }
+
+  private async onThread(op: HttpOp, method: Dispatcher.HttpMethod, threadRef: string, suffix: string, body?: unknown): Promise<void> {
+    const thread = threadRef === '{{thread}}' ? this.thread : render(threadRef, this.values());
+    if (!thread) {
+      this.m.operations.add();
+      return this.fail('no_thread', `${op} without a thread (createThread failed?)`);
+    }
+    await this.rest(op, method, `/api/threads/${encodeURIComponent(thread)}${suffix}`, body);
+  }
+
+  /** One timed REST call; answers the parsed body of a success, else undefined. */
+  private async rest(op: HttpOp, method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<unknown> {
+    this.m.operations.add();
+    let token: string;
+    try {
+      token = await this.ctx.tokens.token(this.userId);
+    } catch (err) {
+      this.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
+      return undefined;
+    }
+    const startUs = this.takeStart();
+    const res = await this.ctx.rest.call(method, path, token, body, this.abortController.signal);
+    this.m.httpRequests.add();
+    if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
+    if (!res.ok) {
+      if (!this.aborted) this.fail(res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
+      return undefined;
+    }
+    return res.json;
+  }
+
+  private takeStart(): number | undefined {
+    const s = this.intendedStartUs;
+    this.intendedStartUs = undefined;
+    return s;
+  }
+
+  private fail(kind: string, detail: string): void {
+    this.iterationErrors++;
+    this.m.error(kind).add();
+    this.ctx.noteError(this.cohort.name, kind, detail);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.sleepResolve = resolve;
+      this.sleepTimer = setTimeout(this.wake, ms);
+    });
+  }
+
+  private readonly wake = (): void => {
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = undefined;
+    const r = this.sleepResolve;
+    this.sleepResolve = undefined;
+    r?.();
+  };
+
+  private async closeAll(): Promise<void> {
+    const s = this.sessions;
+    this.sessions = [];
+    await Promise.all(s.map((x) => x.close()));
+  }
+}
