@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
+import { runRun, runValidate, type RunFlags } from './run-command.js';
 import { runServe, type ServeFlags } from './serve-command.js';
 
 /** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
@@ -10,6 +11,24 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .showHelpAfterError();
 
   let exitCode: number = EXIT.ok;
+  program
+    .command('run')
+    .description('run a scenario and write results')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--target <url>', 'drive this backend instead of the embedded target')
+    .option('--out <dir>', 'results folder (default results/<stamp>-<name>/)')
+    .option('--workers <n>', 'worker threads (default 1 for now)')
+    .option('--segment <i/n>', 'run only the i-th of n shares (0/1 for now)')
+    .option('--start-at <iso-time>', 'wait until this time before starting')
+    .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--no-progress', 'no live progress lines')
+    .option('--quiet', 'print only the results folder')
+    .action(async (file: string, flags: RunFlags) => { exitCode = await runRun(file, flags); });
+  program
+    .command('validate')
+    .description('check scenario files without running them')
+    .argument('<scenarios...>', 'scenario YAML files')
+    .action((files: string[]) => { exitCode = runValidate(files, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
   program
     .command('serve')
     .description('run the reference target (the protocol in memory)')

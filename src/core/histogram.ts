@@ -40,11 +40,13 @@ const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 /** Statistics of a histogram of microseconds, converted to ms. */
 export function computeTrendStats(h: Histogram): TrendStats {
   if (h.totalCount === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
-  const p = (q: number): number => round3(h.getValueAtPercentile(q) / US_PER_MS);
+  const max = round3(h.maxValue / US_PER_MS);
+  // HDR reports a bucket's upper edge; never show a percentile above the max.
+  const p = (q: number): number => Math.min(max, round3(h.getValueAtPercentile(q) / US_PER_MS));
   return {
     count: h.totalCount,
     min: round3(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue / US_PER_MS),
-    max: round3(h.maxValue / US_PER_MS),
+    max,
     mean: round3(h.mean / US_PER_MS),
     p50: p(50), p90: p(90), p95: p(95), p99: p(99), p999: p(99.9),
   };

@@ -1,0 +1,81 @@
+import { loadScenario } from '../config/load-scenario.js';
+import { SimError } from '../core/sim-error.js';
+import { formatSummary } from '../output/console-summary.js';
+import { runScenario } from '../runtime/run-scenario.js';
+
+/** Flags of `simulate run`. */
+export interface RunFlags {
+  target?: string;
+  out?: string;
+  workers?: string;
+  segment?: string;
+  startAt?: string;
+  set?: string[];
+  progress: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * `simulate run`: load, run, print, and answer the exit code of design.md.
+ * SIGINT/SIGTERM once stops gracefully (results are still written, exit 130);
+ * a second one stops at once.
+ */
+export async function runRun(file: string, flags: RunFlags): Promise<number> {
+  if (flags.segment !== undefined && flags.segment !== '0/1') {
+    throw new SimError('INPUT', `--segment ${flags.segment}: running a share of a scenario is not supported yet; only 0/1`, { hint: 'omit --segment' });
+  }
+  if (flags.workers !== undefined && !/^[1-9]\d*$/.test(flags.workers)) throw new SimError('INPUT', `--workers: expected a positive whole number, got "${flags.workers}"`);
+  if (flags.workers !== undefined && flags.workers !== '1') throw new SimError('INPUT', `--workers ${flags.workers}: only one worker is supported yet`, { hint: 'omit --workers, or pass --workers 1' });
+  if (flags.startAt !== undefined) {
+    const at = Date.parse(flags.startAt);
+    if (Number.isNaN(at)) throw new SimError('INPUT', `--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
+    const waitMs = at - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  }
+  const scenario = loadScenario(file, { ...(flags.set ? { set: flags.set } : {}), ...(flags.target !== undefined ? { targetUrl: flags.target } : {}) });
+  const soft = new AbortController();
+  const hard = new AbortController();
+  const onSignal = (): void => {
+    if (!soft.signal.aborted) {
+      process.stderr.write('simulate: interrupted; finishing in-flight work and writing results (again to stop at once)\n');
+      soft.abort();
+    } else {
+      hard.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const showProgress = flags.progress && !flags.quiet;
+    const outcome = await runScenario({
+      scenario, signal: soft.signal, hardSignal: hard.signal,
+      ...(flags.out !== undefined ? { out: flags.out } : {}),
+      ...(showProgress ? { progress: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+    });
+    if (!flags.quiet) {
+      process.stdout.write(formatSummary(outcome.summary, { color: process.stdout.isTTY === true }));
+    }
+    process.stdout.write(`results: ${outcome.resultsDir}\n`);
+    return outcome.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `simulate validate`: checks each file and reports every problem; 0 when all are valid, else 3. */
+export function runValidate(files: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
+  let bad = 0;
+  for (const f of files) {
+    try {
+      const s = loadScenario(f);
+      write(`${f}: ok (${s.cohorts.length} cohort${s.cohorts.length === 1 ? '' : 's'}, ${s.thresholds.length} threshold${s.thresholds.length === 1 ? '' : 's'})\n`);
+    } catch (err) {
+      if (!(err instanceof SimError)) throw err;
+      bad++;
+      writeErr(`${err.message}\n`);
+      for (const p of err.problems) writeErr(`  ${[p.file, p.line, p.column].filter((x) => x !== undefined).join(':')}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+    }
+  }
+  return bad ? 3 : 0;
+}
