@@ -40,6 +40,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--rate-limit <rate>', 'per-user request limit, e.g. 20/s (off by default)')
     .option('--max-frame <size>', 'largest client frame accepted', '64KiB')
     .option('--heartbeat <duration>', 'send an ownerless heartbeat frame to all connections this often')
+    .option('--faults <spec>', 'inject faults, e.g. misroute=0.005,drop=0.01 (see README)')
+    .option('--dialect <name>', 'frame shape: canonical, data, flat or short-ids', 'canonical')
     .option('--log-level <level>', 'pino level for stderr logs', 'info')
     .action(async (flags: ServeFlags) => { exitCode = await runServe(flags); });
 

@@ -4,6 +4,8 @@ import { SimError } from '../core/sim-error.js';
 import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../core/units.js';
 import { AGENT_PRESET_NAMES, type AgentPresetName } from '../target/agent-presets.js';
 import { startTarget } from '../target/target-server.js';
+import { parseFaultSpec, type FaultSpec } from '../target/fault-spec.js';
+import { DIALECTS, type Dialect } from '../target/wire-dialect.js';
 
 /** Flags of `simulate serve`, as commander hands them over. */
 export interface ServeFlags {
@@ -15,6 +17,8 @@ export interface ServeFlags {
   rateLimit?: string;
   maxFrame: string;
   heartbeat?: string;
+  faults?: string;
+  dialect: string;
   logLevel: string;
 }
 
@@ -35,6 +39,9 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   if (!maxFrame) problems.push(`--max-frame: expected a size such as 64KiB, got "${flags.maxFrame}"`);
   const heartbeatMs = flags.heartbeat === undefined ? 0 : parseDurationMs(flags.heartbeat);
   if (heartbeatMs === undefined) problems.push(`--heartbeat: expected a duration such as 30s, got "${flags.heartbeat}"`);
+  const faults = flags.faults === undefined ? {} : parseFaultSpec(flags.faults);
+  if (Array.isArray(faults)) problems.push(...faults.map((m) => `--faults: ${m}`));
+  if (!(DIALECTS as readonly string[]).includes(flags.dialect)) problems.push(`--dialect: expected one of ${DIALECTS.join(', ')}, got "${flags.dialect}"`);
   if (problems.length) throw new SimError('INPUT', 'bad flags for serve', { problems: problems.map((message) => ({ message })) });
 
   let secret = process.env.SIM_JWT_SECRET;
@@ -47,6 +54,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const target = await startTarget({
     host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
     rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
+    faults: faults as FaultSpec, dialect: flags.dialect as Dialect,
   });
   process.stdout.write(`crosstalk target listening on ${target.url}\n`);
   if (generated) process.stdout.write(`SIM_JWT_SECRET was unset; generated secret for this run: ${secret}\n`);

@@ -26,6 +26,8 @@ export const DEFAULT_PROFILE: FrameProfile = {
   aliases: {},
   fields: { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' },
   timestampUnit: 'auto',
+  requiredEvents: ['agent_started', 'agent_thinking'],
+  ignoreTypes: [],
 };
 
 /**
@@ -145,12 +147,16 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
         aliases: profile?.aliases ?? {},
         fields: { ...DEFAULT_PROFILE.fields, ...profile?.fields },
         timestampUnit: profile?.timestampUnit ?? 'auto',
+        requiredEvents: profile?.requiredEvents ?? DEFAULT_PROFILE.requiredEvents,
+        ignoreTypes: profile?.ignoreTypes ?? [],
       },
       embedded: {
         agent: target?.embedded?.agent ?? 'fast',
         seed: target?.embedded?.seed ?? raw.seed ?? 1,
         rateLimitPerSec: target?.embedded?.rateLimit ?? 0,
         heartbeatMs: target?.embedded?.heartbeat ?? 0,
+        faults: target?.embedded?.faults ?? '',
+        dialect: target?.embedded?.dialect ?? 'canonical',
       },
       connectTimeoutMs: target?.connectTimeout ?? 10_000,
       requestTimeoutMs: target?.requestTimeout ?? 30_000,
@@ -158,8 +164,18 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     auth,
     users: { prefix: raw.users?.prefix ?? 'u', ...(ids ? { ids } : {}) },
     cohorts,
+    probes: {
+      crossUserReadPerSec: probeRate(raw.probes?.crossUserRead, 2),
+      forgedTokensPerSec: probeRate(raw.probes?.forgedTokens, 1),
+    },
     thresholds,
   };
+}
+
+/** true: the default rate; { rate }: that rate; false or absent: off. */
+function probeRate(v: boolean | { rate: number } | undefined, defaultPerSec: number): number {
+  if (v === undefined || v === false) return 0;
+  return v === true ? defaultPerSec : v.rate;
 }
 
 function compileThresholds(value: unknown, cohortNames: readonly string[], at: At): ThresholdConfig[] {

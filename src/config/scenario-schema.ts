@@ -1,6 +1,24 @@
 import { z } from 'zod';
 import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
 import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
+import { DIALECTS } from '../target/wire-dialect.js';
+import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
+
+/** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
+const faultsField = z.any().transform((v, ctx) => {
+  let spec: string | undefined;
+  if (typeof v === 'string') spec = v;
+  else if (v && typeof v === 'object' && !Array.isArray(v)) spec = Object.entries(v).map(([k, p]) => `${k}=${String(p)}`).join(',');
+  const parsed = spec === undefined ? ['expected a spec such as "misroute=0.005,drop=0.01" or a mapping { misroute: 0.005 }'] : parseFaultSpec(spec);
+  if (Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: `${parsed.join('; ')} (faults: ${FAULT_NAMES.join(', ')})` });
+    return z.NEVER;
+  }
+  return spec!;
+});
+
+/** A probe: true (default rate), false, or { rate: 5/s }. */
+const probeField = z.union([bool(), z.strictObject({ rate: ratePerSec() })]);
 
 /** `target.profile`: how a backend's frames are read. */
 export const profileSchema = z.strictObject({
@@ -12,6 +30,8 @@ export const profileSchema = z.strictObject({
     seq: text().optional(), timestamp: text().optional(), code: text().optional(),
   }).optional(),
   timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
+  requiredEvents: z.array(text()).optional(),
+  ignoreTypes: z.array(text()).optional(),
 });
 
 /** `target`. */
@@ -25,6 +45,8 @@ export const targetSchema = z.strictObject({
     seed: int(0).optional(),
     rateLimit: ratePerSec().optional(),
     heartbeat: durationMs().optional(),
+    faults: faultsField.optional(),
+    dialect: oneOf(DIALECTS).optional(),
   }).optional(),
   connectTimeout: durationMs().optional(),
   requestTimeout: durationMs().optional(),
@@ -97,6 +119,7 @@ export const scenarioSchema = z.strictObject({
   auth: authSchema.optional(),
   users: usersSchema.optional(),
   cohorts: z.record(z.string(), z.unknown()),
+  probes: z.strictObject({ crossUserRead: probeField.optional(), forgedTokens: probeField.optional() }).optional(),
   thresholds: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -117,5 +140,5 @@ export const KNOWN_KEYS: readonly string[] = [
   ...Object.keys(stageSchema.shape), 'agent', 'seed', 'rateLimit', 'heartbeat', 'userId', 'threadId', 'runId',
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
-  'max', 'times', 'steps',
+  'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
 ];

@@ -21,7 +21,7 @@ export const TREND_METRICS: readonly string[] = [
 export const COUNTER_METRICS: readonly string[] = [
   'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'runs.interrupted',
   'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'errors',
-  'isolation.violations', 'isolation.unattributed', 'lifecycle.violations', 'ws.malformed_frames',
+  'isolation.violations', 'isolation.unattributed', 'lifecycle.violations', 'ws.malformed_frames', 'probes.sent',
 ];
 
 /** Tags a scope may filter by. */

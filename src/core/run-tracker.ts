@@ -1,5 +1,6 @@
 import { TERMINAL_EVENTS } from './metric-names.js';
 import type { Counter, Trend } from './metric-registry.js';
+import type { ConnLifecycle } from './lifecycle-oracle.js';
 
 /** How a run ended, as far as the simulated user could tell. */
 export type RunOutcome = 'completed' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
@@ -27,6 +28,8 @@ export interface RunRecord {
   outcome: RunOutcome | undefined;
   waiter: ((r: RunWaitResult) => void) | undefined;
   endWaiter: ((r: RunWaitResult) => void) | undefined;
+  /** Lifecycle state per connection index (each tab sees the whole run). */
+  readonly lc: Array<ConnLifecycle | undefined>;
 }
 
 /** Metric handles a tracker records into (looked up once per user). */
@@ -54,8 +57,19 @@ export class RunTracker {
   private readonly byRun = new Map<string, RunRecord>();
   private readonly open = new Set<RunRecord>();
   private settleWaiters: Array<() => void> = [];
+  /** Ended runs whose lifecycle is not judged yet, oldest first. */
+  private readonly unjudged: Array<{ rec: RunRecord; atUs: number }> = [];
 
-  constructor(private readonly metrics: RunMetrics) {}
+  constructor(
+    private readonly metrics: RunMetrics,
+    private readonly onTimedOut?: (rec: RunRecord) => void,
+    private readonly onJudge?: (rec: RunRecord) => void,
+  ) {}
+
+  /** Hands ended runs older than `graceUs` (all when omitted) to the lifecycle judge. */
+  judgeEnded(nowUs: number, graceUs = 0): void {
+    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.atUs >= graceUs)) this.onJudge?.(this.unjudged.shift()!.rec);
+  }
 
   /** Runs not yet ended. */
   get openCount(): number {
@@ -69,7 +83,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined, endWaiter: undefined,
+      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined, endWaiter: undefined, lc: [],
     };
     this.byMessage.set(messageId, rec);
     this.open.add(rec);
@@ -104,6 +118,7 @@ export class RunTracker {
   /** Records a run event (canonical type) that arrived at `nowUs`. */
   onEvent(rec: RunRecord, type: string, nowUs: number): void {
     if (rec.outcome !== undefined) return;
+    if (TERMINAL_EVENTS.has(type) && this.onJudge) this.unjudged.push({ rec, atUs: nowUs });
     const gap = nowUs - rec.lastEventUs;
     if (rec.seen.size > 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
     rec.lastEventUs = nowUs;
@@ -141,6 +156,7 @@ export class RunTracker {
       if (r.deadlineUs <= nowUs) {
         this.metrics.error('timeout').add();
         this.end(r, 'timed_out');
+        this.onTimedOut?.(r);
         n++;
       }
     }
@@ -160,6 +176,11 @@ export class RunTracker {
     if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome });
     if (rec.seen.has(rec.awaitType)) return Promise.resolve({ outcome: 'awaited' });
     return new Promise((resolve) => { rec.waiter = resolve; });
+  }
+
+  /** Calls `fn` for every run still open (e.g. to reset per-connection state after a reconnect). */
+  forEachOpen(fn: (rec: RunRecord) => void): void {
+    for (const r of this.open) fn(r);
   }
 
   /** Resolves when the run ends, whatever it awaited. */

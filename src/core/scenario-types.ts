@@ -93,6 +93,10 @@ export interface EmbeddedTargetConfig {
   readonly seed: number;
   readonly rateLimitPerSec: number;
   readonly heartbeatMs: number;
+  /** `--faults` spec for the embedded target, e.g. `misroute=0.005`; '' for none. */
+  readonly faults: string;
+  /** Frame shape the embedded target writes. */
+  readonly dialect: 'canonical' | 'data' | 'flat' | 'short-ids';
 }
 
 /** How a backend's frames are read (protocol.md "Tolerance"). */
@@ -106,6 +110,10 @@ export interface FrameProfile {
   /** Dotted path of each owner field inside a root. */
   readonly fields: Readonly<{ userId: string; threadId: string; runId: string; messageId: string; seq: string; timestamp: string; code: string }>;
   readonly timestampUnit: 'auto' | 's' | 'ms' | 'iso';
+  /** Run events every run must show (lifecycle checks). */
+  readonly requiredEvents: readonly string[];
+  /** Frame types of the backend that are neither run events nor errors, and are fine. */
+  readonly ignoreTypes: readonly string[];
 }
 
 /** Where the target is. */
@@ -129,6 +137,12 @@ export interface ThresholdConfig {
   readonly delayMs: number;
 }
 
+/** Active checks that try to break isolation on purpose; rates in probes per second, 0 is off. */
+export interface ProbesConfig {
+  readonly crossUserReadPerSec: number;
+  readonly forgedTokensPerSec: number;
+}
+
 /** A whole validated scenario. */
 export interface Scenario {
   readonly name: string;
@@ -140,5 +154,6 @@ export interface Scenario {
   readonly auth: AuthConfig;
   readonly users: UsersConfig;
   readonly cohorts: readonly Cohort[];
+  readonly probes: ProbesConfig;
   readonly thresholds: readonly ThresholdConfig[];
 }

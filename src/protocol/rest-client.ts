@@ -3,7 +3,7 @@ import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '.
 
 /** The outcome of one REST call; failures are data, never exceptions. */
 export type RestResult =
-  | { readonly ok: true; readonly status: number; readonly json: unknown; readonly latencyUs: number }
+  | { readonly ok: true; readonly status: number; readonly json: unknown; readonly text: string; readonly latencyUs: number }
   | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly latencyUs: number | undefined };
 
 /** A keep-alive HTTP client for one target, timing every call. */
@@ -47,7 +47,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         const kind = computeHttpErrorKind(res.statusCode);
         if (kind) return { ok: false, status: res.statusCode, kind, json, latencyUs };
         if (size > maxBody || (text && json === undefined)) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
-        return { ok: true, status: res.statusCode, json, latencyUs };
+        return { ok: true, status: res.statusCode, json, text, latencyUs };
       } catch (err) {
         const code = (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name;
         return { ok: false, status: undefined, kind: computeNetworkErrorKind(code === 'AbortError' ? 'ABORT_ERR' : code), json: undefined, latencyUs: undefined };

@@ -43,6 +43,10 @@ export class WsSession {
   private openTimer: NodeJS.Timeout | undefined;
   private startedUs = 0;
   connectionId: string | undefined;
+  /** When `connection_established` arrived (µs, performance clock). */
+  openedAtUs = 0;
+  /** The server closed it after it was established. */
+  dropped = false;
   /** Frames received on this connection. */
   frames = 0;
 
@@ -129,6 +133,7 @@ export class WsSession {
     if (this.settleOpen) {
       if (view.type === 'connection_established') {
         this.connectionId = readConnectionId(frame);
+        this.openedAtUs = t;
         this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
         return;
       }
@@ -145,7 +150,10 @@ export class WsSession {
       this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before connection_established` });
       return;
     }
-    if (!this.closing) this.handler.onUnexpectedClose(this, code);
+    if (!this.closing) {
+      this.dropped = true;
+      this.handler.onUnexpectedClose(this, code);
+    }
   };
 
   private readonly onError = (err: Error & { code?: string }): void => {

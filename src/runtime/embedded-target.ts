@@ -28,6 +28,8 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   const args = [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
   if (cfg.rateLimitPerSec > 0) args.push('--rate-limit', `${cfg.rateLimitPerSec}/s`);
   if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
+  if (cfg.faults) args.push('--faults', cfg.faults);
+  if (cfg.dialect !== 'canonical') args.push('--dialect', cfg.dialect);
   const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
   createInterface({ input: child.stderr! }).on('line', (line) => logger.warn({ component: 'embedded-target', line: line.slice(0, 2000) }, 'target stderr'));
   const url = await new Promise<string>((resolve, reject) => {
@@ -43,7 +45,7 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
     child.once('error', (err) => { clearTimeout(timer); reject(new SimError('GENERATOR', `cannot start the embedded target: ${err.message}`)); });
   });
   child.stdout!.resume();
-  logger.info({ url, agent: cfg.agent, seed: cfg.seed, pid: child.pid }, 'embedded target started');
+  logger.info({ url, agent: cfg.agent, seed: cfg.seed, faults: cfg.faults || 'none', dialect: cfg.dialect, pid: child.pid }, 'embedded target started');
   let stopping: Promise<void> | undefined;
   return {
     url,

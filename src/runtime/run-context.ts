@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
 import type { Random } from '../core/random.js';
+import type { CanaryCodec } from '../core/canary.js';
+import type { IsolationOracle } from '../core/isolation-oracle.js';
+import type { LifecycleOracle, LifecycleRules } from '../core/lifecycle-oracle.js';
+import type { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import type { RestClient } from '../protocol/rest-client.js';
@@ -20,6 +24,11 @@ export interface RunContext {
   /** Short random tag making ids unique per run. */
   readonly runTag: string;
   readonly maxPayloadBytes: number;
+  readonly ledger: OwnershipLedger;
+  readonly canaries: CanaryCodec;
+  readonly isolation: IsolationOracle;
+  readonly lifecycle: LifecycleOracle;
+  readonly lifecycleRules: LifecycleRules;
   /** Logs a failed operation, at most a few per kind so logs stay small under load. */
   noteError(cohort: string, kind: string, detail: string): void;
 }

@@ -13,6 +13,12 @@ import { SimError } from '../core/sim-error.js';
 import { buildSummary, type GeneratorHealth, type Summary } from '../core/summary.js';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { computeUserId } from '../core/user-ids.js';
+import { CanaryCodec } from '../core/canary.js';
+import { IsolationOracle } from '../core/isolation-oracle.js';
+import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle, type LifecycleRules } from '../core/lifecycle-oracle.js';
+import { OwnershipLedger } from '../core/ownership-ledger.js';
+import { createViolationLog } from '../output/violation-log.js';
+import { startProbes } from './probe-runner.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
 import { FrameReader } from '../protocol/frame-reader.js';
@@ -90,9 +96,18 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const cohortMetrics = new Map(sc.cohorts.map((c) => [c.name, new CohortMetrics(registry, c.name)]));
   const tokens = createTokenProvider(sc.auth, { ...(secret ? { secret } : {}), baseUrl, requestTimeoutMs: sc.target.requestTimeoutMs, loginTrend: registry.trend('http.login') });
   const runTag = randomBytes(3).toString('hex');
+  const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
+  const violations = createViolationLog(resultsDir, registry, secrets);
+  const ledger = new OwnershipLedger();
+  const canaries = new CanaryCodec(runTag);
+  const lifecycleRules: LifecycleRules = {
+    required: sc.target.profile.requiredEvents,
+    knownTypes: new Set([...DEFAULT_LIFECYCLE_RULES.knownTypes, ...sc.target.profile.ignoreTypes]),
+  };
   const ctx: RunContext = {
     scenario: sc, baseUrl, wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile), rand: createRandom(sc.seed),
     logger, runTag, maxPayloadBytes: 16 * 1024 * 1024, noteError: createErrorNoter(logger),
+    ledger, canaries, isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
   };
 
   const allUsers = new Set<VirtualUser>();
@@ -138,6 +153,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     }
   }, 1000);
 
+  const probes = startProbes(sc.probes, ctx, allUsers, secret, registry.counter('probes.sent'));
   let interrupted = false;
   const onSignal = (): void => {
     interrupted = true;
@@ -157,6 +173,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   try {
     await Promise.all(runs.map((r) => r.done));
   } finally {
+    await probes.stop();
     clearInterval(sweeper);
     clearInterval(ticker);
     loopDelay.disable();
@@ -165,6 +182,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await rest.close().catch(() => undefined);
     await embedded?.stop();
   }
+  // Ids nobody owned when seen are settled now that every user has claimed its own.
+  ctx.isolation.finish();
+  if (ctx.isolation.unattributed) registry.counter('isolation.unattributed').add(ctx.isolation.unattributed);
+  await violations.close();
+  if (violations.cut()) logger.warn({ cut: violations.cut() }, 'violations.jsonl reached its cap; the rest were counted, not written');
   const endedAtMs = Date.now();
   registry.tick(++second);
   const cpu = process.cpuUsage(cpuStart);

@@ -2,6 +2,8 @@ import type { Dispatcher } from 'undici';
 import type { HttpOp } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunRecord } from '../core/run-tracker.js';
+import type { Receiver } from '../core/isolation-oracle.js';
+import { isKnownType, LifecycleOracle } from '../core/lifecycle-oracle.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
 import type { FrameView } from '../protocol/frame-reader.js';
@@ -11,7 +13,11 @@ import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
+/** Epoch ms of a performance-clock µs reading. */
+const toEpochMs = (us: number): number => performance.timeOrigin + us / 1000;
 const templateCache = new Map<string, CompiledTemplate>();
+/** How long after a run's terminal event its completeness is judged (late, reordered events may still come). */
+const JUDGE_GRACE_US = 500_000;
 
 /** Renders a flow template (compiled once per distinct text). */
 function render(text: string, values: TemplateValues): string {
@@ -45,8 +51,51 @@ export class VirtualUser implements SessionHandler {
   /** When set, the next timed operation is measured from here (open model: the intended arrival). */
   private intendedStartUs: number | undefined;
 
+  /** This user's index in the ownership ledger (encoded in its canaries). */
+  readonly userIndex: number;
+  /** The receiver for REST answers; per-connection receivers are in `rxByConn`. */
+  private readonly restRx: Receiver;
+  private rxByConn: Receiver[] = [];
+  private canarySeq = 0;
+
   constructor(private readonly ctx: RunContext, private readonly cohort: Cohort, private readonly m: CohortMetrics, readonly userId: string) {
-    this.tracker = new RunTracker(m);
+    this.userIndex = ctx.ledger.registerUser(userId);
+    this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
+    this.tracker = new RunTracker(
+      m,
+      (rec) => ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`),
+      (rec) => {
+        for (let i = 0; i < rec.lc.length; i++) {
+          const st = rec.lc[i];
+          if (st) ctx.lifecycle.finalize(st, this.rxByConn[i] ?? this.restRx, rec.messageId, Date.now());
+        }
+      },
+    );
+  }
+
+  /** True once this user has sent a message (a user that never did is a sentinel). */
+  get hasSent(): boolean {
+    return this.messageSeq > 0;
+  }
+
+  /** An open connection, for probes that speak as this user. */
+  anyOpenSession(): WsSession | undefined {
+    return this.sessions.find((s) => s.isOpen);
+  }
+
+  /** The receiver of REST answers (probes report as this user). */
+  get receiver(): Receiver {
+    return this.restRx;
+  }
+
+  /** This user's next canary word. */
+  private nextCanary(): string {
+    return this.ctx.canaries.encode(this.userIndex, this.canarySeq++);
+  }
+
+  /** Appends this user's next canary to a piece of text it sends. */
+  private mark(text: string): string {
+    return `${text} ${this.nextCanary()}`;
   }
 
   /** Runs the flow once; `intendedStartUs` (open model) makes a late start visible in latencies. */
@@ -101,21 +150,36 @@ export class VirtualUser implements SessionHandler {
   /** Ends runs past their deadline; called by the run's shared sweeper. */
   sweep(now: number): void {
     this.tracker.expire(now);
+    this.tracker.judgeEnded(now, JUDGE_GRACE_US);
   }
 
   // ---- SessionHandler: the per-frame path --------------------------------
 
-  onFrame(session: WsSession, view: FrameView, _frame: unknown, _text: string, t: number): void {
+  onFrame(session: WsSession, view: FrameView, _frame: unknown, text: string, t: number): void {
     this.m.framesReceived.add();
     const type = view.type;
+    const rx = this.rxByConn[session.index] ?? this.restRx;
+    const atMs = toEpochMs(t);
+    let rec: RunRecord | undefined;
+    if (view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || type.startsWith('agent_') || type.startsWith('tool_')) {
+      rec = this.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
+      // Claim the run before checking, so this user's own run ids are known as its own.
+      if (rec && rec.runId !== undefined) this.ctx.ledger.claimRun(rec.runId, this.userIndex);
+    }
+    this.ctx.isolation.checkFrame(rx, view, text, rec !== undefined, this.messageSeq > 0, atMs);
     if (type === 'error') {
-      const rec = view.messageId !== undefined ? this.tracker.correlate(view.messageId, undefined, undefined, session.index) : undefined;
       if (rec) this.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
       return;
     }
-    if (view.runId === undefined && view.messageId === undefined && view.threadId === undefined && !type.startsWith('agent_') && !type.startsWith('tool_')) return;
-    const rec = this.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
-    if (rec) this.tracker.onEvent(rec, type, t);
+    if (rec) {
+      if (rec.outcome === 'timed_out') return;
+      this.tracker.onEvent(rec, type, t);
+      let st = rec.lc[session.index];
+      if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
+      this.ctx.lifecycle.observe(st, type, view.seq, rx, rec.messageId, text, atMs);
+    } else if (!isKnownType(this.ctx.lifecycleRules, type)) {
+      this.ctx.lifecycle.unknownFrame(rx, type, text, atMs);
+    }
   }
 
   onMalformed(_session: WsSession, reason: string): void {
@@ -158,13 +222,11 @@ export class VirtualUser implements SessionHandler {
         return this.connect(n);
       }
       case 'createThread': {
-      const v = this.values();
+        const v = this.values();
         const body: Record<string, unknown> = {};
-        if (step.title !== undefined) body.title = render(step.title, v);
-        if (step.metadata !== undefined) body.metadata = renderDeep(step.metadata, v);
-        const res = await this.rest('create_thread', 'POST', '/api/threads', body);
-        const id = (res as { id?: unknown } | undefined)?.id;
-        if (typeof id === 'string') this.thread = id;
+        if (step.title !== undefined) body.title = this.mark(render(step.title, v));
+        if (step.metadata !== undefined) body.metadata = { ...(renderDeep(step.metadata, v) as object), canary: this.nextCanary() };
+        await this.rest('create_thread', 'POST', '/api/threads', body);
         return;
       }
       case 'listThreads': {
@@ -180,12 +242,12 @@ export class VirtualUser implements SessionHandler {
       case 'updateThread': {
         const v = this.values();
         const body: Record<string, unknown> = {};
-        if (step.title !== undefined) body.title = render(step.title, v);
-        if (step.metadata !== undefined) body.metadata = renderDeep(step.metadata, v);
+        if (step.title !== undefined) body.title = this.mark(render(step.title, v));
+        if (step.metadata !== undefined) body.metadata = { ...(renderDeep(step.metadata, v) as object), canary: this.nextCanary() };
         return this.onThread('update_thread', 'PUT', step.thread, '', body);
       }
       case 'listMessages': return this.onThread('list_messages', 'GET', step.thread, `/messages${step.limit !== undefined ? `?limit=${step.limit}` : ''}`);
-      case 'postMessage': return this.onThread('post_message', 'POST', step.thread, '/messages', { content: render(step.content, this.values()) });
+      case 'postMessage': return this.onThread('post_message', 'POST', step.thread, '/messages', { content: this.mark(render(step.content, this.values())) });
       case 'sendMessage': return this.sendMessage(step);
       case 'stopAgent': return this.stopAgent(step);
       case 'think': return this.sleep(step.range.minMs === step.range.maxMs ? step.range.minMs : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs));
@@ -214,8 +276,8 @@ export class VirtualUser implements SessionHandler {
     await Promise.all(opens);
   }
 
-  private async openSession(s: WsSession): Promise<void> {
-    this.m.operations.add();
+  private async openSession(s: WsSession, countOperation = true): Promise<void> {
+    if (countOperation) this.m.operations.add();
     const startUs = this.takeStart();
     let credential: string;
     try {
@@ -235,6 +297,9 @@ export class VirtualUser implements SessionHandler {
     if (this.aborted) return;
     const r = await s.open({ url: this.ctx.wsUrl, delivery: auth.delivery, credential, connectTimeoutMs: this.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: this.ctx.maxPayloadBytes });
     if (!r.ok) return this.fail(r.kind, r.detail);
+    this.rxByConn[s.index] = { userId: this.userId, userIndex: this.userIndex, cohort: this.cohort.name, ...(r.connectionId ? { connection: r.connectionId } : {}) };
+    // A tab opened mid-run sees only the rest of it.
+    this.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
     this.m.connections.add();
     // With an intended start (open model) the connect latency includes any lateness of the generator.
     this.m.wsConnect.record(startUs === undefined ? r.connectUs : nowUs() - startUs);
@@ -244,10 +309,19 @@ export class VirtualUser implements SessionHandler {
     this.m.operations.add();
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
     if (!thread) return this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
-    const session = this.sessions[step.connection];
+    let session = this.sessions[step.connection];
+    if (session && !session.isOpen && session.dropped) {
+      // A browser reconnects a dropped tab before the user's next message.
+      this.m.operations.add();
+      session = new WsSession(step.connection, this.ctx.reader, this);
+      this.sessions[step.connection] = session;
+      await this.openSession(session, false);
+    }
     if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
     const messageId = `m-${this.ctx.runTag}-${this.userId}-${++this.messageSeq}`;
-    const content = render(step.content, this.values());
+    const content = this.mark(render(step.content, this.values()));
+    this.ctx.ledger.claimMessage(messageId, this.userIndex);
+    this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
     session.send({ type: 'user_message', payload: { thread_id: thread, content, message_id: messageId } });
@@ -302,6 +376,16 @@ export class VirtualUser implements SessionHandler {
       if (!this.aborted) this.fail(res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
       return undefined;
     }
+    const atMs = Date.now();
+    if (op === 'create_thread') {
+      const id = (res.json as { id?: unknown } | undefined)?.id;
+      if (typeof id === 'string') {
+        this.thread = id;
+        this.ctx.ledger.claimThread(id, this.userIndex);
+      }
+    }
+    if (op === 'list_threads' && Array.isArray(res.json)) this.ctx.isolation.checkListing(this.restRx, res.json, res.text, atMs, op);
+    else this.ctx.isolation.checkBody(this.restRx, res.text, atMs, op);
     return res.json;
   }
 
@@ -334,6 +418,7 @@ export class VirtualUser implements SessionHandler {
   };
 
   private async closeAll(): Promise<void> {
+    this.tracker.judgeEnded(nowUs());
     const s = this.sessions;
     this.sessions = [];
     await Promise.all(s.map((x) => x.close()));

@@ -25,8 +25,8 @@ export interface AgentRun {
   readonly startedAtMs: number;
 }
 
-/** Where the runner sends each event: the run's owner, as far as the runner knows. */
-export type RunEventSink = (run: AgentRun, type: RunEventType, frame: string) => void;
+/** Where the runner sends each event (the delivery decides who gets it and in what shape). */
+export type RunEventSink = (run: AgentRun, type: RunEventType, payload: Record<string, unknown>) => void;
 
 const TOOL_NAMES = ['search_documents', 'query_database', 'fetch_url', 'run_python', 'read_spreadsheet'];
 const AGENT_NAME = 'crosstalk-agent';
@@ -142,7 +142,7 @@ export class AgentRunner {
       user_id: run.userId, thread_id: run.threadId, run_id: run.id, message_id: run.messageId,
       seq: run.seq++, timestamp: this.now(), agent_name: AGENT_NAME, ...extra,
     };
-    this.sink(run, type, JSON.stringify({ type, payload }));
+    this.sink(run, type, payload);
   }
 
   private finish(run: AgentRun, result: string | undefined): void {

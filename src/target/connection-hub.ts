@@ -46,6 +46,25 @@ export class ConnectionHub {
     for (const set of this.byUser.values()) for (const c of set) if (c.ws.readyState === 1) c.ws.send(frame);
   }
 
+  /** A connected user other than `userId`, chosen at random (faults only). */
+  randomUserOtherThan(userId: string, rand: () => number): string | undefined {
+    const n = this.byUser.size - (this.byUser.has(userId) ? 1 : 0);
+    if (n <= 0) return undefined;
+    let k = Math.floor(rand() * n);
+    for (const u of this.byUser.keys()) {
+      if (u === userId) continue;
+      if (k-- === 0) return u;
+    }
+    return undefined;
+  }
+
+  /** Closes one connection of a user (fault injection). */
+  closeOneOf(userId: string, code: number, reason: string): void {
+    const set = this.byUser.get(userId);
+    const c = set?.values().next().value;
+    if (c) c.ws.close(code, reason);
+  }
+
   /** Every open connection, for shutdown. */
   *all(): IterableIterator<TargetConnection> {
     for (const set of this.byUser.values()) yield* set;

@@ -6,6 +6,8 @@ import type { ThreadStore } from './thread-store.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { TicketStore } from './ticket-store.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { FaultInjector } from './fault-injector.js';
+import { readUnverifiedSubject } from './token-verifier.js';
 
 /** What the REST handler needs from the server around it. */
 export interface RestContext {
@@ -18,6 +20,7 @@ export interface RestContext {
   readonly maxBodyBytes: number;
   readonly logger: Logger;
   readonly health: () => Record<string, unknown>;
+  readonly faults: FaultInjector;
 }
 
 const THREAD_PATH = /^\/api\/threads\/([^/]+)$/;
@@ -55,12 +58,23 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   }
   if (!path.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `no route ${method} ${path}`);
 
-  const verdict = await ctx.verifier.verify(bearerToken(req));
+  const token = bearerToken(req);
+  const verdict = await ctx.verifier.verify(token);
+  let userId: string;
   if (typeof verdict === 'string') {
-    req.resume();
-    return sendError(res, 401, 'AUTH_FAILED', `token refused: ${verdict}`, { 'www-authenticate': 'Bearer' });
+    if (ctx.faults.roll('auth_bypass')) {
+      userId = readUnverifiedSubject(token);
+    } else {
+      req.resume();
+      return sendError(res, 401, 'AUTH_FAILED', `token refused: ${verdict}`, { 'www-authenticate': 'Bearer' });
+    }
+  } else {
+    userId = verdict.userId;
   }
-  const userId = verdict.userId;
+  if (ctx.faults.roll('http_500')) {
+    req.resume();
+    return sendError(res, 500, 'INTERNAL', 'injected failure');
+  }
   const waitMs = ctx.limiter.take(userId);
   if (waitMs > 0) {
     req.resume();
@@ -77,7 +91,12 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     if (method === 'GET') {
       const page = readPage(url, 20, 100);
       if (typeof page === 'string') return sendError(res, 400, 'BAD_REQUEST', page);
-      return sendJson(res, 200, ctx.store.list(userId, page.limit, page.offset));
+      const list = ctx.store.list(userId, page.limit, page.offset);
+      if (ctx.faults.roll('rest_list')) {
+        const foreign = ctx.store.anyThreadNotOf(userId);
+        if (foreign) list.push(foreign);
+      }
+      return sendJson(res, 200, list);
     }
     return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
   }
@@ -108,6 +127,11 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (m) {
     const threadId = decodeSegment(m[1]!);
     if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    // The idor fault: a read by id skips the ownership check.
+    if (!ctx.store.get(userId, threadId) && ctx.faults.roll('idor')) {
+      const owner = ctx.store.ownerOf(threadId);
+      if (owner !== undefined) userId = owner;
+    }
     if (method === 'GET') {
       const t = ctx.store.get(userId, threadId);
       return t ? sendJson(res, 200, t) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');

@@ -11,6 +11,11 @@ import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
 import { WsGateway } from './ws-gateway.js';
+import { FaultInjector, RecentMessages } from './fault-injector.js';
+import type { FaultSpec } from './fault-spec.js';
+import { RunDelivery } from './run-delivery.js';
+import type { Dialect } from './wire-dialect.js';
+import { formatFrame } from './wire-dialect.js';
 
 /** Settings of the reference target; everything but `secret` has a default. */
 export interface TargetOptions {
@@ -30,6 +35,10 @@ export interface TargetOptions {
   readonly ticketTtlMs?: number;
   /** Sends an ownerless `heartbeat` frame to every connection this often; 0 is off. */
   readonly heartbeatMs?: number;
+  /** Faults to inject, each with its probability; none by default (leak-free). */
+  readonly faults?: FaultSpec;
+  /** Shape of server frames; `canonical` by default. */
+  readonly dialect?: Dialect;
   readonly issuer?: string;
   readonly audience?: string;
   readonly logger?: Logger;
@@ -57,15 +66,20 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
   const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
   const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);
+  const dialect = options.dialect ?? 'canonical';
+  // Faults draw from their own stream so agent timing is the same with or without them.
+  const faults = new FaultInjector(options.faults ?? {}, createRandom((options.seed ?? 1) ^ 0x5eed));
+  const recent = new RecentMessages();
+  const delivery = new RunDelivery(hub, faults, recent, dialect);
   const runner = new AgentRunner(
     timing,
     createRandom(options.seed ?? 1),
-    (run, _type, frame) => { hub.sendToUser(run.userId, frame); },
+    delivery.deliver,
     (run, result) => { if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result); },
   );
-  const gateway = new WsGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, logger });
+  const gateway = new WsGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, logger, dialect, faults, recent });
   const rest = createRestHandler({
-    store, verifier, tickets, limiter, logger,
+    store, verifier, tickets, limiter, logger, faults,
     secret: options.secret,
     testLogin: options.testLogin ?? false,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
@@ -83,10 +97,10 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   const heartbeat = options.heartbeatMs
-    ? setInterval(() => hub.broadcast(JSON.stringify({ type: 'heartbeat', payload: { server_time: Date.now() } })), options.heartbeatMs)
+    ? setInterval(() => hub.broadcast(formatFrame(dialect, 'heartbeat', { server_time: Date.now() })), options.heartbeatMs)
     : undefined;
   heartbeat?.unref();
-  logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1 }, 'target listening');
+  logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
 
   let closing: Promise<void> | undefined;
   return {

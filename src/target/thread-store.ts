@@ -112,6 +112,23 @@ export class ThreadStore {
     return { messages: rec.messages.slice(offset, offset + limit), total: rec.messages.length };
   }
 
+  /** Who owns a thread (fault injection only: never used to answer a normal request). */
+  ownerOf(threadId: string): string | undefined {
+    return this.threads.get(threadId)?.ownerId;
+  }
+
+  /** The newest active thread of any user but `userId` (the rest_list fault). */
+  anyThreadNotOf(userId: string): Thread | undefined {
+    for (const [owner, ids] of this.byUser) {
+      if (owner === userId) continue;
+      for (let i = ids.length - 1; i >= 0; i--) {
+        const t = this.threads.get(ids[i]!)!.thread;
+        if (t.status === 'active') return t;
+      }
+    }
+    return undefined;
+  }
+
   /** Number of threads held, for the health endpoint. */
   get size(): number {
     return this.threads.size;

@@ -1,4 +1,4 @@
-import { jwtVerify, errors as joseErrors } from 'jose';
+import { decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 
 /** Why a token was refused; never contains the token itself. */
 export type TokenRejection = 'missing' | 'bad_signature' | 'expired' | 'wrong_type' | 'malformed';
@@ -51,4 +51,18 @@ export function createTokenVerifier(secret: string, opts: { issuer?: string; aud
       }
     },
   };
+}
+
+/**
+ * The subject a token claims, unverified: what a server with broken auth
+ * would believe (the `auth_bypass` fault). `anonymous` when none can be read.
+ */
+export function readUnverifiedSubject(token: string | undefined): string {
+  if (!token) return 'anonymous';
+  try {
+    const sub = decodeJwt(token).sub;
+    return typeof sub === 'string' && sub !== '' ? sub : 'anonymous';
+  } catch {
+    return 'anonymous';
+  }
 }

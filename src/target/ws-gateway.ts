@@ -9,6 +9,9 @@ import type { RateLimiter } from './rate-limiter.js';
 import type { ThreadStore } from './thread-store.js';
 import type { AgentRunner } from './agent-runner.js';
 import type { ConnectionHub, TargetConnection } from './connection-hub.js';
+import type { FaultInjector, RecentMessages } from './fault-injector.js';
+import { readUnverifiedSubject } from './token-verifier.js';
+import { formatFrame, type Dialect } from './wire-dialect.js';
 
 /** What the WebSocket side needs from the server around it. */
 export interface GatewayContext {
@@ -20,6 +23,9 @@ export interface GatewayContext {
   readonly hub: ConnectionHub;
   readonly maxFrameBytes: number;
   readonly logger: Logger;
+  readonly dialect: Dialect;
+  readonly faults: FaultInjector;
+  readonly recent: RecentMessages;
 }
 
 const SUBPROTOCOL_PREFIX = 'jwt.';
@@ -71,7 +77,11 @@ export class WsGateway {
 
   private async authenticate(req: IncomingMessage, url: URL): Promise<string | undefined> {
     const ticket = url.searchParams.get('ticket');
-    if (ticket !== null) return this.ctx.tickets.redeem(ticket);
+    if (ticket !== null) {
+      const owner = this.ctx.tickets.redeem(ticket);
+      if (owner === undefined && this.ctx.faults.roll('auth_bypass')) return 'anonymous';
+      return owner;
+    }
     let token = url.searchParams.get('token') ?? undefined;
     if (token === undefined) {
       const auth = req.headers.authorization;
@@ -89,6 +99,7 @@ export class WsGateway {
     }
     const verdict = await this.ctx.verifier.verify(token);
     if (typeof verdict === 'string') {
+      if (this.ctx.faults.roll('auth_bypass')) return readUnverifiedSubject(token);
       this.ctx.logger.debug({ reason: verdict }, 'websocket auth refused');
       return undefined;
     }
@@ -99,7 +110,7 @@ export class WsGateway {
     const conn: TargetConnection = { id: `conn_${randomBytes(8).toString('hex')}`, userId, ws };
     this.ctx.hub.add(conn);
     this.ctx.logger.debug({ connection: conn.id }, 'websocket open');
-    ws.send(JSON.stringify({ type: 'connection_established', payload: { user_id: userId, connection_id: conn.id, server_time: Date.now() } }));
+    ws.send(formatFrame(this.ctx.dialect, 'connection_established', { user_id: userId, connection_id: conn.id, server_time: Date.now() }));
     ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
     ws.on('close', () => this.ctx.hub.remove(conn));
     ws.on('error', () => this.ctx.hub.remove(conn));
@@ -107,47 +118,51 @@ export class WsGateway {
 
   private onFrame(conn: TargetConnection, data: RawData, isBinary: boolean): void {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-    if (size > this.ctx.maxFrameBytes) return sendError(conn, 'TOO_LARGE', `frame over ${this.ctx.maxFrameBytes} bytes`);
-    if (isBinary) return sendError(conn, 'BAD_MESSAGE', 'frames must be UTF-8 JSON text');
+    if (size > this.ctx.maxFrameBytes) return this.sendError(conn, 'TOO_LARGE', `frame over ${this.ctx.maxFrameBytes} bytes`);
+    if (isBinary) return this.sendError(conn, 'BAD_MESSAGE', 'frames must be UTF-8 JSON text');
     let frame: unknown;
     try {
       frame = JSON.parse(data.toString());
     } catch {
-      return sendError(conn, 'BAD_MESSAGE', 'frame is not valid JSON');
+      return this.sendError(conn, 'BAD_MESSAGE', 'frame is not valid JSON');
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return sendError(conn, 'BAD_MESSAGE', 'frame must be a JSON object');
-    const { type, payload } = frame as { type?: unknown; payload?: unknown };
-    const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.sendError(conn, 'BAD_MESSAGE', 'frame must be a JSON object');
+    // Clients may write any envelope the dialects allow: {type,payload}, {type,data} or flat.
+    const f = frame as { type?: unknown; event?: unknown; payload?: unknown; data?: unknown };
+    const type = f.type ?? f.event;
+    const body = f.payload ?? f.data;
+    const p = (typeof body === 'object' && body !== null ? body : frame) as Record<string, unknown>;
     switch (type) {
       case 'user_message': return this.onUserMessage(conn, p);
       case 'stop_agent':
-        if (typeof p.run_id !== 'string') return sendError(conn, 'BAD_MESSAGE', 'stop_agent needs payload.run_id');
-        if (!this.ctx.runner.stop(conn.userId, p.run_id)) return sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: p.run_id });
+        if (typeof p.run_id !== 'string') return this.sendError(conn, 'BAD_MESSAGE', 'stop_agent needs payload.run_id');
+        if (!this.ctx.runner.stop(conn.userId, p.run_id)) return this.sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: p.run_id });
         return;
       case 'ping':
-        conn.ws.send(JSON.stringify({ type: 'pong', payload: { ts: p.ts ?? null } }));
+        conn.ws.send(formatFrame(this.ctx.dialect, 'pong', { ts: p.ts ?? null }));
         return;
       default:
-        return sendError(conn, 'BAD_MESSAGE', typeof type === 'string' ? `unknown type "${type}"` : 'frame has no "type"');
+        return this.sendError(conn, 'BAD_MESSAGE', typeof type === 'string' ? `unknown type "${type}"` : 'frame has no "type"');
     }
+  }
+
+  private sendError(conn: TargetConnection, code: string, message: string, extra?: Record<string, unknown>): void {
+    if (conn.ws.readyState === 1) conn.ws.send(formatFrame(this.ctx.dialect, 'error', { code, message, ...extra }));
   }
 
   private onUserMessage(conn: TargetConnection, p: Record<string, unknown>): void {
     const messageId = typeof p.message_id === 'string' && p.message_id !== '' ? p.message_id : `msg_${randomBytes(8).toString('hex')}`;
     if (typeof p.thread_id !== 'string' || typeof p.content !== 'string' || p.content === '') {
-      return sendError(conn, 'BAD_MESSAGE', 'user_message needs payload.thread_id and a non-empty payload.content', { message_id: messageId });
+      return this.sendError(conn, 'BAD_MESSAGE', 'user_message needs payload.thread_id and a non-empty payload.content', { message_id: messageId });
     }
     const waitMs = this.ctx.limiter.take(conn.userId);
-    if (waitMs > 0) return sendError(conn, 'RATE_LIMITED', 'too many messages', { message_id: messageId, retry_after_ms: waitMs });
+    if (waitMs > 0) return this.sendError(conn, 'RATE_LIMITED', 'too many messages', { message_id: messageId, retry_after_ms: waitMs });
     if (!this.ctx.store.addMessage(conn.userId, p.thread_id, 'user', p.content, messageId)) {
-      return sendError(conn, 'THREAD_NOT_FOUND', 'thread not found', { message_id: messageId });
+      return this.sendError(conn, 'THREAD_NOT_FOUND', 'thread not found', { message_id: messageId });
     }
+    this.ctx.recent.add(conn.userId, p.content);
     this.ctx.runner.start(conn.userId, p.thread_id, messageId, p.content);
   }
-}
-
-function sendError(conn: TargetConnection, code: string, message: string, extra?: Record<string, unknown>): void {
-  if (conn.ws.readyState === 1) conn.ws.send(JSON.stringify({ type: 'error', payload: { code, message, ...extra } }));
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
