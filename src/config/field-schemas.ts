@@ -3,9 +3,20 @@ import { parseDurationMs, parseRatePerSec } from '../core/units.js';
 
 const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v));
 
+/** The message of a missing required value; the loader names the key. */
+export const REQUIRED = 'is required';
+
+/** Reports a missing value as required; true when it was missing. */
+function missing(v: unknown, ctx: z.RefinementCtx): boolean {
+  if (v !== undefined) return false;
+  ctx.addIssue({ code: 'custom', message: REQUIRED });
+  return true;
+}
+
 /** A duration written as `500ms`, `30s`, `2m` or `1m30s`, read as ms; `min` bounds it below. */
 export function durationMs(opts: { min?: number; allowZero?: boolean } = {}) {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 30s or 2m, got ${show(v)}` });
@@ -26,6 +37,7 @@ export function durationMs(opts: { min?: number; allowZero?: boolean } = {}) {
 /** A rate written as `5/s` or `300/m`, read as events per second. */
 export function ratePerSec(opts: { allowZero?: boolean } = {}) {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     const r = typeof v === 'string' ? parseRatePerSec(v) : undefined;
     if (r === undefined || (r === 0 && !opts.allowZero)) {
       ctx.addIssue({ code: 'custom', message: `expected a rate such as 5/s or 300/m${opts.allowZero ? '' : ' (above zero)'}, got ${show(v)}` });
@@ -38,6 +50,7 @@ export function ratePerSec(opts: { allowZero?: boolean } = {}) {
 /** A whole number within bounds, with a message that says so. */
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       ctx.addIssue({ code: 'custom', message: `expected a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got ${show(v)}` });
       return z.NEVER;
@@ -49,6 +62,7 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
 /** A non-empty string. */
 export function text() {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'string' || v === '') {
       ctx.addIssue({ code: 'custom', message: `expected a non-empty string, got ${show(v)}` });
       return z.NEVER;
@@ -60,6 +74,7 @@ export function text() {
 /** A boolean. */
 export function bool() {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'boolean') {
       ctx.addIssue({ code: 'custom', message: `expected true or false, got ${show(v)}` });
       return z.NEVER;
@@ -71,6 +86,7 @@ export function bool() {
 /** A URL whose scheme is one of `schemes`. */
 export function url(schemes: readonly string[]) {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     let ok = false;
     if (typeof v === 'string') {
       try {
@@ -88,6 +104,7 @@ export function url(schemes: readonly string[]) {
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(values: readonly T[]) {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
       ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}, got ${show(v)}` });
       return z.NEVER;
@@ -99,6 +116,7 @@ export function oneOf<T extends string>(values: readonly T[]) {
 /** A mapping of strings to anything (metadata, claims, bodies). */
 export function plainObject() {
   return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
       ctx.addIssue({ code: 'custom', message: `expected a mapping, got ${show(v)}` });
       return z.NEVER;

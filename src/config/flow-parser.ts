@@ -3,7 +3,7 @@ import { RUN_EVENTS } from '../core/metric-names.js';
 import { STEP_KINDS, type FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { editDistance } from '../core/thresholds.js';
-import { durationMs, int, plainObject, text } from './field-schemas.js';
+import { durationMs, int, plainObject, REQUIRED, text } from './field-schemas.js';
 
 /** A path into the YAML document, e.g. ['cohorts', 'chatters', 'flow', 2, 'sendMessage']. */
 export type PathParts = ReadonlyArray<string | number>;
@@ -112,7 +112,9 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) problems.push({ path: [...ppath, ...issue.path.map(toPart), key], atKey: true, message: `unknown key "${key}" for step ${kind}${didYouMean(key, Object.keys((STEP_SCHEMAS[kind] as z.ZodObject).shape))}` });
       } else {
-        problems.push({ path: [...ppath, ...issue.path.map(toPart)], message: issue.code === 'invalid_type' && issue.path.length === 0 ? `expected parameters for ${kind} as a mapping, e.g. ${example(kind)}` : issue.message });
+        const ipath = [...ppath, ...issue.path.map(toPart)];
+        const message = issue.message === REQUIRED ? `"${String(ipath[ipath.length - 1])}" is required for step ${kind}` : issue.code === 'invalid_type' && issue.path.length === 0 ? `expected parameters for ${kind} as a mapping, e.g. ${example(kind)}` : issue.message;
+        problems.push({ path: ipath, message });
       }
     }
     return undefined;

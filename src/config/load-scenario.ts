@@ -10,6 +10,7 @@ import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-
 import { z } from 'zod';
 import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
 import { formatPath, locate } from './yaml-locator.js';
+import { REQUIRED } from './field-schemas.js';
 
 /** Command-line overrides applied on top of the file. */
 export interface ScenarioOverrides {
@@ -52,7 +53,7 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: InputProblem[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML syntax: ${e.message.split('\n')[0]}` });
   }
   if (problems.length) fail(file, problems);
@@ -80,6 +81,34 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
 
 type At = (path: PathParts, message: string, atKey?: boolean) => void;
 
+/** The keys an object schema accepts at `path` inside `schema`, for "did you mean". */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let cur: unknown = schema;
+  const unwrap = (s: unknown): unknown => {
+    for (let i = 0; i < 8; i++) {
+      const def = (s as { def?: { type?: string; innerType?: unknown; in?: unknown; options?: unknown[] } }).def;
+      if (!def) return s;
+      if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') s = def.innerType;
+      else if (def.type === 'pipe') s = def.in;
+      else if (def.type === 'union') s = def.options?.find((o) => (o as { def?: { type?: string } }).def?.type === 'object') ?? s;
+      else return s;
+      if (def.type === 'union') return s;
+    }
+    return s;
+  };
+  for (const part of [...path, undefined]) {
+    cur = unwrap(cur);
+    const def = (cur as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown } }).def;
+    if (part === undefined) return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
+    if (def?.type === 'object' && def.shape) cur = def.shape[String(part)];
+    else if (def?.type === 'array') cur = def.element;
+    else if (def?.type === 'record') cur = def.valueType;
+    else return undefined;
+    if (cur === undefined) return undefined;
+  }
+  return undefined;
+}
+
 /** Runs a zod schema, turning its issues into located problems; undefined on failure. */
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathParts, at: At): z.infer<T> | undefined {
   const parsed = schema.safeParse(value);
@@ -87,8 +116,9 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathPar
   for (const issue of parsed.error.issues) {
     const path = [...base, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, KNOWN_KEYS)}`, true);
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      const candidates = keysAt(schema, issue.path) ?? KNOWN_KEYS;
+      for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, candidates)}`, true);
+    } else if (issue.message === REQUIRED || (issue.code === 'invalid_type' && issue.input === undefined)) {
       at(path, `"${String(path[path.length - 1])}" is required`);
     } else if (issue.code === 'invalid_union') {
       at(path, 'expected an expression such as "p(95) < 500ms", a list of them, or { threshold, abortOnFail, delay }');
@@ -290,21 +320,61 @@ function report(at: At, p: PathProblem): void {
   at(p.path, p.message, p.atKey);
 }
 
+/** Splits `cohorts.chatters.stages[1].users` or `thresholds["run.total"]` into parts; undefined when malformed. */
+export function parseSetPath(text: string): Array<string | number> | undefined {
+  const parts: Array<string | number> = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '[') {
+      const m = /^\[(\d+)\]|^\["((?:[^"\\]|\\.)*)"\]/.exec(text.slice(i));
+      if (!m) return undefined;
+      parts.push(m[1] !== undefined ? Number(m[1]) : (JSON.parse(`"${m[2]}"`) as string));
+      i += m[0].length;
+    } else {
+      if (parts.length > 0) {
+        if (text[i] !== '.') return undefined;
+        i++;
+      }
+      const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i));
+      if (!m) return undefined;
+      parts.push(m[0]);
+      i += m[0].length;
+    }
+  }
+  if (!parts.length) return undefined;
+  // Metric names hold dots: `thresholds.run.total` names the metric "run.total".
+  if (parts[0] === 'thresholds' && parts.length > 2) {
+    const end = parts.findIndex((p, k) => k > 0 && typeof p === 'number');
+    const stop = end === -1 ? parts.length : end;
+    return ['thresholds', parts.slice(1, stop).join('.'), ...parts.slice(stop)];
+  }
+  return parts;
+}
+
 function applySet(doc: Document, spec: string, file: string, problems: InputProblem[]): void {
   const eq = spec.indexOf('=');
   const pathText = eq > 0 ? spec.slice(0, eq).trim() : '';
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_.{}:-]+|\[\d+\])*$/.test(pathText)) {
-    problems.push({ file: '--set', message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20)` });
+  const parts = parseSetPath(pathText);
+  if (!parts) {
+    problems.push({ file: '--set', message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20 or thresholds["run.total"]=["p(95) < 2s"])` });
     return;
   }
-  const parts: Array<string | number> = [];
-  for (const m of pathText.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
   let value: unknown;
   try {
     value = parseYamlValue(spec.slice(eq + 1));
   } catch {
     problems.push({ file: '--set', message: `"${spec}": the value is not valid YAML` });
     return;
+  }
+  // An index may replace an item or append one, never leave holes.
+  for (let k = 0; k < parts.length - 1; k++) {
+    const p = parts[k + 1];
+    if (typeof p !== 'number') continue;
+    const parent = doc.getIn(parts.slice(0, k + 1), true) as { items?: unknown[] } | undefined;
+    if (parent?.items && p > parent.items.length) {
+      problems.push({ file: '--set', path: pathText, message: `index ${p} is past the end of a list of ${parent.items.length}` });
+      return;
+    }
   }
   try {
     doc.setIn(parts, doc.createNode(value));

@@ -31,9 +31,10 @@ export function createArrivalCursor(model: OpenModel): ArrivalCursor {
         const toPerMs = stage.ratePerSec / 1000;
         const stageCount = d * (fromPerMs + toPerMs) / 2;
         const need = j - baseCount;
-        if (d > 0 && need < stageCount) {
+        // The tolerance keeps float error from adding an arrival at the very end.
+        if (d > 0 && need < stageCount - EPSILON) {
           const t = solveRamp(fromPerMs, toPerMs, d, need);
-          if (t < d) {
+          if (t < d - EPSILON) {
             j++;
             return stageStartMs + t;
           }
@@ -47,6 +48,8 @@ export function createArrivalCursor(model: OpenModel): ArrivalCursor {
     },
   };
 }
+
+const EPSILON = 1e-9;
 
 /** Solves q0·t + (q1−q0)·t²/(2d) = c for t in [0, d], in a form stable when q1 ≈ q0. */
 function solveRamp(q0: number, q1: number, d: number, c: number): number {

@@ -26,6 +26,8 @@ export interface RunRecord {
   lastEventUs: number;
   maxGapUs: number;
   outcome: RunOutcome | undefined;
+  /** The error code a failed run ended with. */
+  code: string | undefined;
   waiter: ((r: RunWaitResult) => void) | undefined;
   endWaiter: ((r: RunWaitResult) => void) | undefined;
   /** Lifecycle state per connection index (each tab sees the whole run). */
@@ -83,7 +85,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, waiter: undefined, endWaiter: undefined, lc: [],
+      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
     };
     this.byMessage.set(messageId, rec);
     this.open.add(rec);
@@ -99,7 +101,7 @@ export class RunTracker {
     if (!rec && threadId !== undefined) {
       for (const r of this.open) if (r.threadId === threadId) { rec = r; break; }
     }
-    if (!rec && messageId === undefined && runId === undefined) {
+    if (!rec && messageId === undefined && runId === undefined && threadId === undefined) {
       let only: RunRecord | undefined;
       for (const r of this.open) {
         if (r.originConn !== conn) continue;
@@ -173,7 +175,7 @@ export class RunTracker {
 
   /** Resolves when the run reaches its awaited event or ends. */
   wait(rec: RunRecord): Promise<RunWaitResult> {
-    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome });
+    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
     if (rec.seen.has(rec.awaitType)) return Promise.resolve({ outcome: 'awaited' });
     return new Promise((resolve) => { rec.waiter = resolve; });
   }
@@ -185,7 +187,7 @@ export class RunTracker {
 
   /** Resolves when the run ends, whatever it awaited. */
   waitEnd(rec: RunRecord): Promise<RunWaitResult> {
-    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome });
+    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
     return new Promise((resolve) => { rec.endWaiter = resolve; });
   }
 
@@ -197,6 +199,7 @@ export class RunTracker {
 
   private end(rec: RunRecord, outcome: RunOutcome, code?: string): void {
     rec.outcome = outcome;
+    rec.code = code;
     this.open.delete(rec);
     // Ended runs stay findable for a while, so late frames of a run that
     // timed out are recognised as this user's own and not as strangers.

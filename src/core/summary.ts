@@ -85,8 +85,8 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
   }
   for (const [name, e] of [...trendsByName].sort(([a], [b]) => a.localeCompare(b))) {
     const byTag: Record<string, TrendStats & { hdr: string }> = {};
-    for (const [k, h] of e.byTag) byTag[k] = { ...computeTrendStats(h), hdr: encodeHistogram(h) };
-    metrics[name] = { type: 'trend', ...computeTrendStats(e.all), hdr: encodeHistogram(e.all), byTag };
+    for (const [k, h] of e.byTag) byTag[k] = describeTrend(h);
+    metrics[name] = { type: 'trend', ...describeTrend(e.all), byTag };
   }
 
   const counters = new Map<string, { value: number; byTag: Record<string, number> }>();
@@ -132,6 +132,15 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
     generator: input.generator,
     series: registry.series,
   };
+}
+
+/**
+ * Exact stats plus the encoded histogram. The encoded form keeps values to 3
+ * significant digits, not the exact min and max, so merges take min and max
+ * from these fields and percentiles from the histograms.
+ */
+function describeTrend(h: Histogram): TrendStats & { hdr: string } {
+  return { ...computeTrendStats(h), hdr: encodeHistogram(h) };
 }
 
 function round(v: number): number {

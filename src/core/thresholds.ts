@@ -1,5 +1,5 @@
 import type { InputProblem } from './sim-error.js';
-import { isKnownMetric, isTrendMetric, TAG_NAMES, HTTP_OPS } from './metric-names.js';
+import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS } from './metric-names.js';
 import type { Histogram } from './histogram.js';
 import type { Tags } from './metric-registry.js';
 
@@ -111,8 +111,8 @@ export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): Thresh
       actual = t.stat.kind === 'count' ? 0 : null;
     } else {
       switch (t.stat.kind) {
-        case 'p': actual = h.getValueAtPercentile(t.stat.q) / 1000; break;
-        case 'avg': actual = h.mean / 1000; break;
+        case 'p': actual = Math.min(h.getValueAtPercentile(t.stat.q), h.maxValue) / 1000; break;
+        case 'avg': actual = Math.min(h.mean, h.maxValue) / 1000; break;
         case 'min': actual = h.minNonZeroValue / 1000; break;
         case 'max': actual = h.maxValue / 1000; break;
         default: actual = h.totalCount; break;
@@ -151,7 +151,7 @@ function withoutKind(scope: Tags): Tags {
 }
 
 function suggest(name: string): string {
-  const all = ['ws.connect', 'run.total', 'run.gap', 'run.agent_started', 'run.agent_completed', 'errors', 'isolation.violations', 'lifecycle.violations', 'http.create_thread', 'http.list_threads', 'runs.failed', 'runs.timed_out', 'dropped', 'generator.loop_lag'];
+  const all = [...TREND_METRICS, ...COUNTER_METRICS];
   let best = '';
   let bestD = 4;
   for (const c of all) {

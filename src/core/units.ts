@@ -50,11 +50,12 @@ export function parseSizeBytes(text: string): number | undefined {
 /** Formats milliseconds for people: `850µs`, `12.3ms`, `4.20s`, `2m05s`. */
 export function formatDurationMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 100) return `${ms.toFixed(ms < 10 ? 2 : 1)}ms`;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, '0')}s`;
+  // Each branch rounds first and moves to the next unit when rounding reaches it.
+  if (Math.round(ms * 1000) < 1000) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 9.995) return `${ms.toFixed(2)}ms`;
+  if (ms < 99.95) return `${ms.toFixed(1)}ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  if (Math.round(ms / 10) < 6000) return `${(ms / 1000).toFixed(2)}s`;
+  const totalS = Math.round(ms / 1000);
+  return `${Math.floor(totalS / 60)}m${String(totalS % 60).padStart(2, '0')}s`;
 }

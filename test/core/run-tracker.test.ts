@@ -1,0 +1,327 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RUN_EVENTS } from '../../src/core/metric-names.js';
+import { MetricRegistry, type Counter, type Trend } from '../../src/core/metric-registry.js';
+import { RunTracker, type RunMetrics, type RunWaitResult } from '../../src/core/run-tracker.js';
+
+const COHORT = 'chatters';
+
+/** The RunMetrics a cohort records into, built on a real registry. */
+function makeMetrics(registry: MetricRegistry): RunMetrics {
+  const tags = { cohort: COHORT };
+  const events = new Map<string, Trend>(RUN_EVENTS.map((e) => [e, registry.trend(`run.${e}`, tags)]));
+  const errors = new Map<string, Counter>();
+  return {
+    eventTrend: (type) => events.get(type),
+    total: registry.trend('run.total', tags),
+    gap: registry.trend('run.gap', tags),
+    started: registry.counter('runs.started', tags),
+    completed: registry.counter('runs.completed', tags),
+    failed: registry.counter('runs.failed', tags),
+    timedOut: registry.counter('runs.timed_out', tags),
+    interrupted: registry.counter('runs.interrupted', tags),
+    error(kind) {
+      let c = errors.get(kind);
+      if (!c) errors.set(kind, (c = registry.counter('errors', { cohort: COHORT, kind })));
+      return c;
+    },
+  };
+}
+
+function setup(): { registry: MetricRegistry; tracker: RunTracker } {
+  const registry = new MetricRegistry();
+  return { registry, tracker: new RunTracker(makeMetrics(registry)) };
+}
+
+/** Samples of trend `name`, in µs (HDR is exact below 2048 µs and within 0.1% above). */
+function trend(registry: MetricRegistry, name: string): { count: number; min: number; max: number } {
+  const t = registry.trend(name, { cohort: COHORT });
+  return { count: t.hist.totalCount, min: t.hist.minNonZeroValue, max: t.hist.maxValue };
+}
+
+function counter(registry: MetricRegistry, name: string, tags: Record<string, string> = { cohort: COHORT }): number {
+  return registry.counter(name, tags).value;
+}
+
+/** Resolves to 'pending' when `p` has not settled after the microtask queue drains. */
+async function state<T>(p: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+}
+
+describe('RunTracker correlation', () => {
+  test('by message_id', () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 1_000, 'agent_completed', 30_000);
+    const b = tracker.start('m2', 't1', 0, 2_000, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate('m2', undefined, undefined, 0), b);
+    assert.equal(tracker.correlate('m1', undefined, 't1', 0), a);
+    assert.equal(tracker.correlate('m-unknown', undefined, undefined, 0), undefined);
+  });
+
+  test('by a run_id learned from an earlier event', () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.start('m2', 't1', 0, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, 'r1', undefined, 0), undefined, 'run_id not learned yet, two runs open');
+    assert.equal(tracker.correlate('m1', 'r1', undefined, 0), a);
+    assert.equal(a.runId, 'r1');
+    assert.equal(tracker.correlate(undefined, 'r1', undefined, 0), a);
+    assert.equal(tracker.correlate(undefined, 'r1', undefined, 5), a, 'any connection of the user');
+  });
+
+  test('by thread: the oldest open run there', () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const b = tracker.start('m2', 't2', 0, 0, 'agent_completed', 30_000);
+    const c = tracker.start('m3', 't2', 1, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, undefined, 't1', 1), a);
+    assert.equal(tracker.correlate(undefined, undefined, 't2', 1), b);
+    tracker.onEvent(b, 'agent_completed', 10);
+    assert.equal(tracker.correlate(undefined, undefined, 't2', 0), c, 'once the oldest ends, the next');
+  });
+
+  test('by thread also learns the run_id', () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.start('m2', 't2', 0, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, 'r9', 't1', 0), a);
+    assert.equal(tracker.correlate(undefined, 'r9', undefined, 0), a);
+  });
+
+  test("with no ids at all: the connection's only open run", () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const b = tracker.start('m2', 't2', 1, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, undefined, undefined, 0), a);
+    assert.equal(tracker.correlate(undefined, undefined, undefined, 1), b);
+    assert.equal(tracker.correlate(undefined, undefined, undefined, 2), undefined, 'no run on that connection');
+    tracker.start('m3', 't3', 1, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, undefined, undefined, 1), undefined, 'two open runs: ambiguous');
+  });
+
+  test('an unknown run_id is not taken as the connection\'s only run', () => {
+    const { tracker } = setup();
+    tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, 'r-foreign', undefined, 0), undefined);
+    assert.equal(tracker.correlate('m-foreign', undefined, undefined, 0), undefined);
+  });
+
+  test("an event naming another thread is not taken as the connection's only run", () => {
+    const { tracker } = setup();
+    const a = tracker.start('m1', 't-mine', 0, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate(undefined, undefined, 't-someone-else', 0), undefined);
+    assert.equal(a.outcome, undefined);
+  });
+});
+
+describe('RunTracker latency and outcomes', () => {
+  test('run.<event> is the first arrival minus the send, in µs', () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 1_000_000, 'agent_completed', 30_000);
+    tracker.onEvent(rec, 'agent_started', 1_000_150);
+    tracker.onEvent(rec, 'agent_started', 1_000_900); // a second tab: not timed again
+    tracker.onEvent(rec, 'agent_thinking', 1_001_200);
+    tracker.onEvent(rec, 'agent_thinking', 1_001_500);
+    tracker.onEvent(rec, 'agent_completed', 1_002_000);
+    assert.deepEqual(trend(registry, 'run.agent_started'), { count: 1, min: 150, max: 150 });
+    assert.deepEqual(trend(registry, 'run.agent_thinking'), { count: 1, min: 1200, max: 1200 });
+    assert.deepEqual(trend(registry, 'run.agent_completed'), { count: 1, min: 2000, max: 2000 });
+    assert.deepEqual(trend(registry, 'run.total'), { count: 1, min: 2000, max: 2000 });
+    assert.equal(trend(registry, 'run.tool_executing').count, 0);
+  });
+
+  test('run.gap is the largest gap between consecutive events, not counting the send', () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(rec, 'agent_started', 1500); // 1500 after the send: not a gap
+    tracker.onEvent(rec, 'agent_thinking', 1800); // 300
+    tracker.onEvent(rec, 'tool_executing', 2500); // 700
+    tracker.onEvent(rec, 'agent_completed', 2600); // 100
+    assert.deepEqual(trend(registry, 'run.gap'), { count: 1, min: 700, max: 700 });
+  });
+
+  test('a run with only its terminal event records run.total but no gap', () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(rec, 'agent_completed', 900);
+    assert.equal(trend(registry, 'run.total').count, 1);
+    assert.equal(trend(registry, 'run.gap').count, 0);
+  });
+
+  test('agent_completed: completed; counters started/completed', async () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    assert.equal(counter(registry, 'runs.started'), 1);
+    assert.equal(tracker.openCount, 1);
+    tracker.onEvent(rec, 'agent_completed', 500);
+    assert.equal(rec.outcome, 'completed');
+    assert.equal(tracker.openCount, 0);
+    assert.equal(counter(registry, 'runs.completed'), 1);
+    assert.equal(counter(registry, 'runs.failed'), 0);
+    assert.deepEqual(await tracker.wait(rec), { outcome: 'completed' });
+  });
+
+  test('agent_error: failed, and errors{kind: agent_error}', async () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const waiting = tracker.wait(rec);
+    tracker.onEvent(rec, 'agent_started', 100);
+    tracker.onEvent(rec, 'agent_error', 400);
+    assert.deepEqual(await waiting, { outcome: 'failed', code: 'agent_error' });
+    assert.equal(rec.outcome, 'failed');
+    assert.equal(counter(registry, 'runs.failed'), 1);
+    assert.equal(counter(registry, 'runs.completed'), 0);
+    assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'agent_error' }), 1);
+    assert.deepEqual(trend(registry, 'run.agent_error'), { count: 1, min: 400, max: 400 });
+    assert.deepEqual(trend(registry, 'run.total'), { count: 1, min: 400, max: 400 });
+  });
+
+  test('agent_stopped: stopped, counted as completed', async () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const ended = tracker.waitEnd(rec);
+    tracker.onEvent(rec, 'agent_stopped', 300);
+    assert.deepEqual(await ended, { outcome: 'stopped' });
+    assert.equal(counter(registry, 'runs.completed'), 1);
+  });
+
+  test('an error frame fails the run with its code and errors{kind: run_error}', async () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const waiting = tracker.wait(rec);
+    tracker.onErrorFrame(rec, 'THREAD_NOT_FOUND');
+    assert.deepEqual(await waiting, { outcome: 'failed', code: 'THREAD_NOT_FOUND' });
+    assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'run_error' }), 1);
+    assert.equal(counter(registry, 'runs.failed'), 1);
+    assert.equal(trend(registry, 'run.total').count, 0, 'no latency for a refused message');
+  });
+
+  test('expire(nowUs): runs past their deadline time out, others stay open', async () => {
+    const { registry, tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 1_000_000, 'agent_completed', 5_000); // deadline 6 000 000 µs
+    const b = tracker.start('m2', 't2', 0, 2_000_000, 'agent_completed', 5_000); // deadline 7 000 000 µs
+    const waiting = tracker.wait(a);
+    assert.equal(tracker.expire(5_999_999), 0);
+    assert.equal(a.outcome, undefined);
+    assert.equal(tracker.expire(6_000_000), 1);
+    assert.equal(a.outcome, 'timed_out');
+    assert.equal(b.outcome, undefined);
+    assert.deepEqual(await waiting, { outcome: 'timed_out' });
+    assert.equal(counter(registry, 'runs.timed_out'), 1);
+    assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'timeout' }), 1);
+    assert.equal(tracker.expire(6_500_000), 0);
+    assert.equal(tracker.expire(7_000_000), 1);
+    assert.equal(counter(registry, 'runs.timed_out'), 2);
+  });
+
+  test('late events after the end are ignored but still recognised as the user\'s own', () => {
+    const { registry, tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 1);
+    tracker.expire(1000);
+    assert.equal(tracker.correlate('m1', undefined, undefined, 0), rec, 'still this user\'s run');
+    tracker.onEvent(rec, 'agent_started', 5000);
+    tracker.onEvent(rec, 'agent_completed', 6000);
+    assert.equal(rec.outcome, 'timed_out');
+    assert.equal(trend(registry, 'run.agent_started').count, 0);
+    assert.equal(trend(registry, 'run.total').count, 0);
+    assert.equal(counter(registry, 'runs.completed'), 0);
+
+    const done = tracker.start('m2', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(done, 'agent_completed', 100);
+    tracker.onEvent(done, 'agent_completed', 200); // duplicate
+    tracker.onEvent(done, 'agent_error', 300);
+    assert.equal(done.outcome, 'completed');
+    assert.equal(trend(registry, 'run.total').count, 1);
+    assert.equal(counter(registry, 'runs.completed'), 1);
+    assert.equal(counter(registry, 'runs.failed'), 0);
+  });
+
+  test('abandonAll ends every open run with the given outcome and kind', () => {
+    const { registry, tracker } = setup();
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const b = tracker.start('m2', 't1', 1, 0, 'agent_completed', 30_000);
+    tracker.abandonAll('failed', 'disconnected');
+    assert.equal(a.outcome, 'failed');
+    assert.equal(b.outcome, 'failed');
+    assert.equal(counter(registry, 'runs.failed'), 2);
+    assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'disconnected' }), 2);
+    const c = tracker.start('m3', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.abandonAll('interrupted');
+    assert.equal(c.outcome, 'interrupted');
+    assert.equal(counter(registry, 'runs.interrupted'), 1);
+    assert.equal(tracker.openCount, 0);
+  });
+
+  test('last is the most recently started run', () => {
+    const { tracker } = setup();
+    assert.equal(tracker.last, undefined);
+    tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    const b = tracker.start('m2', 't1', 0, 0, 'agent_completed', 30_000);
+    assert.equal(tracker.last, b);
+  });
+});
+
+describe('RunTracker waiting', () => {
+  test('wait() resolves "awaited" at the awaited event, before the run ends', async () => {
+    const { tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
+    const waiting = tracker.wait(rec);
+    tracker.onEvent(rec, 'agent_thinking', 10);
+    assert.equal(await state(waiting), 'pending', 'another event does not wake the step');
+    tracker.onEvent(rec, 'agent_started', 20);
+    assert.deepEqual(await waiting, { outcome: 'awaited' });
+    assert.equal(rec.outcome, undefined);
+    assert.equal(tracker.openCount, 1);
+  });
+
+  test('wait() after the awaited event was seen resolves at once', async () => {
+    const { tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
+    tracker.onEvent(rec, 'agent_started', 20);
+    assert.deepEqual(await state(tracker.wait(rec)), { outcome: 'awaited' });
+  });
+
+  test('wait() ends early with the outcome when the run ends before the awaited event', async () => {
+    const { tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'tool_completed', 30_000);
+    const waiting = tracker.wait(rec);
+    tracker.onEvent(rec, 'agent_completed', 20);
+    assert.deepEqual(await waiting, { outcome: 'completed' });
+  });
+
+  test('wait() on a run that already failed keeps the error code', async () => {
+    const { tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onErrorFrame(rec, 'THREAD_NOT_FOUND');
+    assert.deepEqual(await tracker.wait(rec), { outcome: 'failed', code: 'THREAD_NOT_FOUND' });
+  });
+
+  test('waitEnd() ignores the awaited event and resolves at the end', async () => {
+    const { tracker } = setup();
+    const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
+    const ended = tracker.waitEnd(rec);
+    tracker.onEvent(rec, 'agent_started', 10);
+    assert.equal(await state(ended), 'pending');
+    tracker.onEvent(rec, 'agent_completed', 30);
+    assert.deepEqual(await ended, { outcome: 'completed' });
+    assert.deepEqual(await state(tracker.waitEnd(rec)), { outcome: 'completed' }, 'after the end: at once');
+  });
+
+  test('settle() resolves once every open run has ended', async () => {
+    const { tracker } = setup();
+    assert.equal(await state(tracker.settle()), undefined, 'nothing open: at once');
+    const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.start('m2', 't2', 0, 0, 'agent_completed', 1);
+    const settled = tracker.settle();
+    tracker.onEvent(a, 'agent_completed', 10);
+    assert.equal(await state(settled), 'pending', 'one run still open');
+    tracker.expire(1000);
+    assert.equal(await state(settled), undefined);
+  });
+});
+
+// Make sure the helper above really distinguishes pending from settled.
+test('state() helper tells pending from settled', async () => {
+  assert.equal(await state(new Promise<RunWaitResult>(() => {})), 'pending');
+  assert.deepEqual(await state(Promise.resolve({ outcome: 'awaited' as const })), { outcome: 'awaited' });
+});

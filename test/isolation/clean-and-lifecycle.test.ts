@@ -1,0 +1,49 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { matrixScenario, runMatrix } from './matrix-helpers.js';
+
+// Faults that break delivery but not isolation show as lifecycle violations
+// or errors, never as isolation violations.
+const CASES: ReadonlyArray<{ fault: string; runTimeout?: string; expect: (r: Awaited<ReturnType<typeof runMatrix>>) => boolean; what: string }> = [
+  { fault: 'drop', expect: (r) => (r.summary.lifecycle.byKind.missing_event ?? 0) + (r.summary.lifecycle.byKind.run_timeout ?? 0) > 0, what: 'missing_event or run_timeout' },
+  { fault: 'duplicate', expect: (r) => (r.summary.lifecycle.byKind.duplicate_event ?? 0) > 0, what: 'duplicate_event' },
+  { fault: 'reorder', expect: (r) => (r.summary.lifecycle.byKind.out_of_order ?? 0) > 0, what: 'out_of_order' },
+  // A spike of 1-3 s breaches a 900 ms run timeout.
+  { fault: 'delay', runTimeout: '900ms', expect: (r) => (r.summary.lifecycle.byKind.run_timeout ?? 0) > 0 && (r.summary.errors.byKind.timeout ?? 0) > 0, what: 'run_timeout and timeout errors' },
+  { fault: 'disconnect', expect: (r) => (r.summary.errors.byKind.disconnected ?? 0) > 0, what: 'disconnected errors' },
+  { fault: 'http_500', expect: (r) => (r.summary.errors.byKind.http_5xx ?? 0) > 0, what: 'http_5xx errors' },
+];
+
+describe('delivery faults are lifecycle violations or errors, never leaks', () => {
+  for (const c of CASES) {
+    test(`${c.fault}=0.005 → ${c.what}`, async () => {
+      const r = await runMatrix(matrixScenario({ faults: `${c.fault}=0.005`, ...(c.runTimeout ? { runTimeout: c.runTimeout } : {}) }));
+      assert.equal(r.summary.isolation.violations, 0, `no isolation violation: ${JSON.stringify(r.summary.isolation)} ${JSON.stringify(r.violations.filter((v) => v.class === 'isolation').slice(0, 2))}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(c.expect(r), `${c.what}: lifecycle ${JSON.stringify(r.summary.lifecycle)} errors ${JSON.stringify(r.summary.errors)}`);
+    });
+  }
+});
+
+describe('a clean target is leak-free', () => {
+  test('200 users, thousands of runs, probes on: zero violations of any kind', async () => {
+    const r = await runMatrix(matrixScenario({ users: 200, durationS: 6, agent: 'instant', probesPerSec: 50 }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
+    assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));
+    assert.equal(r.violations.length, 0);
+    assert.ok(r.summary.runs.completed >= 1000, `runs completed: ${r.summary.runs.completed}`);
+    assert.equal(r.summary.runs.failed + r.summary.runs.timedOut, 0);
+    assert.ok((r.summary.metrics['probes.sent']?.value ?? 0) > 0, 'probes ran');
+  });
+  for (const dialect of ['data', 'flat', 'short-ids']) {
+    test(`the same in the ${dialect} dialect`, async () => {
+      const r = await runMatrix(matrixScenario({ users: 60, durationS: 4, agent: 'instant', dialect, probesPerSec: 50 }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
+      assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));
+      assert.ok(r.summary.runs.completed >= 200, `runs completed: ${r.summary.runs.completed}`);
+      assert.equal(r.summary.errors.count, 0, JSON.stringify(r.summary.errors));
+    });
+  }
+});

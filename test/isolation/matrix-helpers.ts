@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repo root, from dist/test/isolation/. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** What one CLI run produced. */
+export interface MatrixRun {
+  readonly code: number | null;
+  readonly stderr: string;
+  readonly summary: {
+    isolation: { violations: number; byKind: Record<string, number>; unattributed: number };
+    lifecycle: { violations: number; byKind: Record<string, number> };
+    errors: { count: number; byKind: Record<string, number> };
+    runs: { started: number; completed: number; failed: number; timedOut: number };
+    metrics: Record<string, { value?: number; max?: number; count?: number }>;
+  };
+  readonly violations: Array<Record<string, unknown>>;
+}
+
+/**
+ * A scenario for the matrix: chatters listing and messaging in a loop,
+ * lurkers as sentinels, probes at a high rate so request-level faults at
+ * 1 in 200 are met hundreds of times.
+ */
+export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number }): string {
+  const users = opts.users ?? 16;
+  const d = opts.durationS ?? 4;
+  const probes = opts.probesPerSec ?? 400;
+  return `name: matrix
+target:
+  embedded: { agent: ${opts.agent ?? 'fast'}, seed: 11${opts.faults ? `, faults: "${opts.faults}"` : ''}${opts.dialect ? `, dialect: ${opts.dialect}` : ''} }
+probes: { crossUserRead: { rate: ${probes}/s }, forgedTokens: { rate: ${probes}/s } }
+cohorts:
+  chatters:
+    users: ${users}
+    duration: ${d}s
+    gracefulStop: 3s
+    connectionsPerUser: 2
+    flow:
+      - connect
+      - createThread: { title: "Matrix {{user}}", metadata: { k: v } }
+      - repeat:
+          duration: ${d}s
+          steps:
+            - sendMessage: { content: "Question {{iteration}} from {{user}}", timeout: ${opts.runTimeout ?? '3s'} }
+            - listThreads
+  lurkers:
+    users: 3
+    duration: ${d}s
+    flow: [connect, { idle: ${d}s }]
+thresholds:
+  isolation.violations: ["count == 0"]
+`;
+}
+
+/** Runs `simulate run` on a scenario text in a temp folder and reads what it wrote. */
+export async function runMatrix(yaml: string): Promise<MatrixRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-matrix-'));
+  const file = join(dir, 'scenario.yaml');
+  writeFileSync(file, yaml);
+  const out = join(dir, 'results');
+  const child = spawn(process.execPath, [join(ROOT, 'bin/simulate'), 'run', file, '--out', out, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.resume();
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as MatrixRun['summary'];
+  const text = readFileSync(join(out, 'violations.jsonl'), 'utf8');
+  const violations = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stderr, summary, violations };
+}
