@@ -24,6 +24,8 @@ export interface RunContext {
   /** Short random tag making ids unique per run. */
   readonly runTag: string;
   readonly maxPayloadBytes: number;
+  /** Isolation and lifecycle checks (and canaries) on; off only to measure their cost. */
+  readonly checks: boolean;
   readonly ledger: OwnershipLedger;
   readonly canaries: CanaryCodec;
   readonly isolation: IsolationOracle;

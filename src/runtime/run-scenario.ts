@@ -44,6 +44,8 @@ export interface RunOptions {
   /** Second interruption: stop at once. */
   readonly hardSignal?: AbortSignal;
   readonly env?: NodeJS.ProcessEnv;
+  /** false turns the isolation and lifecycle oracles off (benchmarks of their cost only). */
+  readonly checks?: boolean;
 }
 
 /** What a run produced. */
@@ -106,7 +108,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   };
   const ctx: RunContext = {
     scenario: sc, baseUrl, wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile), rand: createRandom(sc.seed),
-    logger, runTag, maxPayloadBytes: 16 * 1024 * 1024, noteError: createErrorNoter(logger),
+    logger, runTag, maxPayloadBytes: 16 * 1024 * 1024, noteError: createErrorNoter(logger), checks: opts.checks ?? true,
     ledger, canaries, isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
   };
 

@@ -93,8 +93,16 @@ export class VirtualUser implements SessionHandler {
     return this.ctx.canaries.encode(this.userIndex, this.canarySeq++);
   }
 
+  /** Metadata with this user's next canary under `canary`. */
+  private markMetadata(meta: unknown): Record<string, unknown> {
+    const m = { ...(meta as Record<string, unknown>) };
+    if (this.ctx.checks) m.canary = this.nextCanary();
+    return m;
+  }
+
   /** Appends this user's next canary to a piece of text it sends. */
   private mark(text: string): string {
+    if (!this.ctx.checks) return text;
     return `${text} ${this.nextCanary()}`;
   }
 
@@ -166,7 +174,7 @@ export class VirtualUser implements SessionHandler {
       // Claim the run before checking, so this user's own run ids are known as its own.
       if (rec && rec.runId !== undefined) this.ctx.ledger.claimRun(rec.runId, this.userIndex);
     }
-    this.ctx.isolation.checkFrame(rx, view, text, rec !== undefined, this.messageSeq > 0, atMs);
+    if (this.ctx.checks) this.ctx.isolation.checkFrame(rx, view, text, rec !== undefined, this.messageSeq > 0, atMs);
     if (type === 'error') {
       if (rec) this.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
       return;
@@ -174,10 +182,11 @@ export class VirtualUser implements SessionHandler {
     if (rec) {
       if (rec.outcome === 'timed_out') return;
       this.tracker.onEvent(rec, type, t);
+      if (!this.ctx.checks) return;
       let st = rec.lc[session.index];
       if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
       this.ctx.lifecycle.observe(st, type, view.seq, rx, rec.messageId, text, atMs);
-    } else if (!isKnownType(this.ctx.lifecycleRules, type)) {
+    } else if (this.ctx.checks && !isKnownType(this.ctx.lifecycleRules, type)) {
       this.ctx.lifecycle.unknownFrame(rx, type, text, atMs);
     }
   }
@@ -225,7 +234,7 @@ export class VirtualUser implements SessionHandler {
         const v = this.values();
         const body: Record<string, unknown> = {};
         if (step.title !== undefined) body.title = this.mark(render(step.title, v));
-        if (step.metadata !== undefined) body.metadata = { ...(renderDeep(step.metadata, v) as object), canary: this.nextCanary() };
+        if (step.metadata !== undefined) body.metadata = this.markMetadata(renderDeep(step.metadata, v));
         await this.rest('create_thread', 'POST', '/api/threads', body);
         return;
       }
@@ -243,7 +252,7 @@ export class VirtualUser implements SessionHandler {
         const v = this.values();
         const body: Record<string, unknown> = {};
         if (step.title !== undefined) body.title = this.mark(render(step.title, v));
-        if (step.metadata !== undefined) body.metadata = { ...(renderDeep(step.metadata, v) as object), canary: this.nextCanary() };
+        if (step.metadata !== undefined) body.metadata = this.markMetadata(renderDeep(step.metadata, v));
         return this.onThread('update_thread', 'PUT', step.thread, '', body);
       }
       case 'listMessages': return this.onThread('list_messages', 'GET', step.thread, `/messages${step.limit !== undefined ? `?limit=${step.limit}` : ''}`);
@@ -384,6 +393,7 @@ export class VirtualUser implements SessionHandler {
         this.ctx.ledger.claimThread(id, this.userIndex);
       }
     }
+    if (!this.ctx.checks) return res.json;
     if (op === 'list_threads' && Array.isArray(res.json)) this.ctx.isolation.checkListing(this.restRx, res.json, res.text, atMs, op);
     else this.ctx.isolation.checkBody(this.restRx, res.text, atMs, op);
     return res.json;
