@@ -50,7 +50,7 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     const outcome = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
       ...(flags.out !== undefined ? { out: flags.out } : {}),
-      ...(showProgress ? { progress: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+      ...(showProgress ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } } : {}),
     });
     if (!flags.quiet) {
       process.stdout.write(formatSummary(outcome.summary, { color: process.stdout.isTTY === true }));

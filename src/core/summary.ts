@@ -39,6 +39,8 @@ export interface Summary {
   readonly exitCode: number;
   readonly verdict: 'pass' | 'fail';
   readonly interrupted: boolean;
+  /** Set when a threshold with abortOnFail stopped the run early. */
+  readonly aborted?: { readonly metric: string; readonly expression: string; readonly actual: number | null; readonly atSec: number };
   readonly metrics: Readonly<Record<string, TrendSummary | CounterSummary>>;
   readonly thresholds: readonly ThresholdResult[];
   readonly isolation: { readonly violations: number; readonly byKind: Readonly<Record<string, number>>; readonly unattributed: number };
@@ -59,6 +61,7 @@ export interface SummaryInput {
   readonly segment: string;
   readonly exitCode: number;
   readonly interrupted: boolean;
+  readonly aborted?: Summary['aborted'];
   readonly thresholds: readonly ThresholdResult[];
   readonly users: Summary['users'];
   readonly generator: GeneratorHealth;
@@ -122,6 +125,7 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
     exitCode: input.exitCode,
     verdict,
     interrupted: input.interrupted,
+    ...(input.aborted ? { aborted: input.aborted } : {}),
     metrics,
     thresholds: input.thresholds,
     isolation: { violations: value('isolation.violations'), byKind: kindsOf('isolation.violations'), unattributed: value('isolation.unattributed') },

@@ -34,6 +34,7 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   const isoKinds = Object.entries(iso.byKind).map(([k, v]) => `${k}=${v}`).join('  ');
   lines.push(`isolation: ${iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} violation(s)${c.off}  ${isoKinds}`}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
   if (s.lifecycle.violations) lines.push(`lifecycle: ${s.lifecycle.violations} violation(s)  ${Object.entries(s.lifecycle.byKind).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+  if (s.aborted) lines.push(`${c.bad}run stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)${c.off}`);
   if (s.generator.saturated) lines.push(`${c.bad}generator saturated (loop lag p99 ${s.generator.loopLagP99Ms}ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy${c.off}`);
   if (s.thresholds.length) {
     lines.push('');

@@ -37,8 +37,8 @@ export interface RunOptions {
   /** `--out DIR`; default `results/<stamp>-<name>/`. */
   readonly out?: string;
   readonly resultsBase?: string;
-  /** Progress lines go here (stderr); undefined: none. */
-  readonly progress?: (line: string) => void;
+  /** Live progress: on a TTY one line redrawn every second, else a plain line every 10 s. */
+  readonly progress?: { readonly write: (text: string) => void; readonly tty: boolean };
   /** First interruption: stop gracefully. */
   readonly signal?: AbortSignal;
   /** Second interruption: stop at once. */
@@ -144,19 +144,38 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     lagTrend.record(Math.max(0, loopDelay.max - 10e6) / 1000);
     loopDelay.reset();
     const point = registry.tick(++second);
-    if (opts.progress && second % 10 === 0) {
+    checkAbort();
+    const progress = opts.progress;
+    if (progress && (progress.tty || second % 10 === 0)) {
       const runTotal = source.histogram('run.total', {});
-      opts.progress(formatProgressLine({
+      const line = formatProgressLine({
         elapsedMs: performance.now() - runStartMs, plannedMs,
         usersByCohort: Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])),
         last: point, runTotalP95Ms: runTotal && runTotal.totalCount ? runTotal.getValueAtPercentile(95) / 1000 : undefined,
         errors: source.counter('errors', {}), violations: source.counter('isolation.violations', {}),
-      }));
+      });
+      progress.write(progress.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     }
   }, 1000);
 
   const probes = startProbes(sc.probes, ctx, allUsers, secret, registry.counter('probes.sent'));
   let interrupted = false;
+  let aborted: { metric: string; expression: string; actual: number | null; atSec: number } | undefined;
+  const abortable = thresholds.filter((t) => t.abortOnFail);
+  // abortOnFail thresholds are judged every second once their delay has passed.
+  const checkAbort = (): void => {
+    if (aborted || interrupted || abortable.length === 0) return;
+    const elapsedMs = performance.now() - runStartMs;
+    for (const t of abortable) {
+      if (elapsedMs < t.delayMs) continue;
+      const r = evaluateThreshold(t, source);
+      if (r.ok || r.actual === null) continue;
+      aborted = { metric: t.metricKey, expression: t.expression, actual: r.actual, atSec: Math.round(elapsedMs / 1000) };
+      logger.warn(aborted, 'threshold with abortOnFail failed: stopping the run');
+      for (const run of runs) run.stop(INTERRUPT_GRACE_MS);
+      return;
+    }
+  };
   const onSignal = (): void => {
     interrupted = true;
     logger.warn('interrupted: stopping users');
@@ -198,13 +217,20 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const generator: GeneratorHealth = { loopLagP99Ms, loopLagMaxMs: lag && lag.totalCount ? lag.maxValue / 1000 : 0, cpuPercent, saturated: loopLagP99Ms > 50 || cpuPercent > 90 };
 
-  const results: ThresholdResult[] = thresholds.map((t) => evaluateThreshold(t, source));
+  if (opts.progress?.tty) opts.progress.write('\r\x1b[2K');
+  const results: ThresholdResult[] = thresholds.map((t) => {
+    const r = evaluateThreshold(t, source);
+    // The threshold that stopped the run failed, whatever the figure says once stopped.
+    if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
+    return r;
+  });
   const isolation = source.counter('isolation.violations', {});
   const exitCode = interrupted ? 130 : isolation > 0 ? 2 : results.some((r) => !r.ok) ? 1 : 0;
   const summary = buildSummary(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
     target: { url: embedded ? 'embedded' : baseUrl, embedded: embedded !== undefined },
     startedAtMs, endedAtMs, segment: '0/1', exitCode, interrupted, thresholds: results,
+    ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersSeen).reduce((a, b) => a + b, 0), byCohort: usersSeen },
     generator,
   });
