@@ -64,9 +64,17 @@ export async function runServe(flags: ServeFlags): Promise<number> {
       logger.info({ signal }, 'shutting down');
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      // An open stdin would keep the process alive after the server closed.
+      process.stdin.destroy();
       void target.close().then(() => resolve(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Started by `simulate run` as its embedded target: leave when the parent is gone.
+    if (process.env.CROSSTALK_EXIT_WITH_STDIN === '1') {
+      process.stdin.on('end', () => stop('SIGTERM'));
+      process.stdin.on('error', () => stop('SIGTERM'));
+      process.stdin.resume();
+    }
   });
 }

@@ -58,6 +58,8 @@ export interface FlowContext {
  */
 export function parseFlow(raw: readonly unknown[], base: PathParts, ctx: FlowContext): { steps: FlowStep[]; problems: PathProblem[] } {
   const problems: PathProblem[] = [];
+  // A later `connect: { connections: N }` may open more tabs than the cohort's default.
+  ctx = { connectionsPerUser: Math.max(ctx.connectionsPerUser, maxConnections(raw)) };
   const state = { haveThread: false };
   const steps = parseSteps(raw, base, ctx, problems, state);
   return { steps, problems };
@@ -143,7 +145,7 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
     case 'sendMessage': {
       const connection = (p.connection as number | undefined) ?? 0;
       if (connection >= ctx.connectionsPerUser) {
-        problems.push({ path: [...ppath, 'connection'], message: `connection ${connection} does not exist: the cohort opens ${ctx.connectionsPerUser} connection(s) per user (numbered from 0)` });
+        problems.push({ path: [...ppath, 'connection'], message: `connection ${connection} does not exist: the flow opens at most ${ctx.connectionsPerUser} connection(s) per user (numbered from 0)` });
         return undefined;
       }
       return { kind, thread, content: p.content as string, await: (p.await as string | undefined) ?? 'agent_completed', timeoutMs: (p.timeout as number | undefined) ?? DEFAULT_RUN_TIMEOUT_MS, connection };
@@ -185,6 +187,19 @@ function checkTemplates(p: Record<string, unknown>, path: PathParts, problems: P
   if (usesCurrentThread && !state.haveThread) {
     problems.push({ path, message: `${kind} acts on the current thread, but no createThread step comes before it (add one, or give "thread")` });
   }
+}
+
+function maxConnections(raw: readonly unknown[]): number {
+  let max = 0;
+  for (const item of raw) {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) continue;
+    const o = item as Record<string, unknown>;
+    const n = (o.connect as { connections?: unknown } | null)?.connections;
+    if (typeof n === 'number' && Number.isInteger(n)) max = Math.max(max, n);
+    const steps = (o.repeat as { steps?: unknown } | null)?.steps;
+    if (Array.isArray(steps)) max = Math.max(max, maxConnections(steps));
+  }
+  return max;
 }
 
 function strings(v: unknown): string[] {

@@ -122,7 +122,8 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   const arrive = (atMs: number): void => {
     nextTimer = undefined;
     if (stopped) return;
-    if (active.size >= model.maxUsers) {
+    // An arrival whose timer fires after the stages ended (a stalled generator) cannot be made in time.
+    if (active.size >= model.maxUsers || performance.now() > endMs) {
       deps.metrics.dropped.add();
     } else {
       const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, deps.userId(arrivals));

@@ -30,7 +30,14 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
   if (cfg.faults) args.push('--faults', cfg.faults);
   if (cfg.dialect !== 'canonical') args.push('--dialect', cfg.dialect);
-  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches the simulator, which
+  // finishes in-flight runs before stopping the target, not the target itself.
+  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret, CROSSTALK_EXIT_WITH_STDIN: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // If this process dies without stopping it, the target sees its stdin close and exits.
+  child.stdin!.on('error', () => undefined);
+  const killOnExit = (): void => { try { child.kill('SIGKILL'); } catch { /* already gone */ } };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   createInterface({ input: child.stderr! }).on('line', (line) => logger.warn({ component: 'embedded-target', line: line.slice(0, 2000) }, 'target stderr'));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new SimError('GENERATOR', `the embedded target did not start within ${startTimeoutMs}ms`)); }, startTimeoutMs);
@@ -56,6 +63,7 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => { clearTimeout(kill); resolve(); });
+        child.stdin?.end();
         child.kill('SIGTERM');
       });
       return stopping;

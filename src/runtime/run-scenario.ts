@@ -228,7 +228,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const exitCode = interrupted ? 130 : isolation > 0 ? 2 : results.some((r) => !r.ok) ? 1 : 0;
   const summary = buildSummary(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
-    target: { url: embedded ? 'embedded' : baseUrl, embedded: embedded !== undefined },
+    target: { url: baseUrl, embedded: embedded !== undefined },
     startedAtMs, endedAtMs, segment: '0/1', exitCode, interrupted, thresholds: results,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersSeen).reduce((a, b) => a + b, 0), byCohort: usersSeen },

@@ -118,7 +118,7 @@ describe('parseFlow', () => {
   test('sendMessage on a connection the cohort does not open', () => {
     const p = problems(['createThread', { sendMessage: { content: 'x', connection: 1 } }], 1);
     assert.equal(p[0]!.where, 'cohorts.c.flow[1].sendMessage.connection');
-    assert.match(p[0]!.message, /connection 1 does not exist: the cohort opens 1 connection\(s\) per user/);
+    assert.match(p[0]!.message, /connection 1 does not exist: the flow opens at most 1 connection\(s\) per user/);
     assert.equal(steps(['createThread', { sendMessage: { content: 'x', connection: 1 } }], 2).length, 2);
   });
 

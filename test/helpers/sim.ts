@@ -1,0 +1,185 @@
+// Helpers for end-to-end tests of `simulate run`: temp scenarios, the CLI as a
+// child process, runScenario in-process, summary.json. No side effects at import time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../../src/config/load-scenario.js';
+import type { CounterSummary, Summary, TrendSummary } from '../../src/core/summary.js';
+import { runScenario, type RunOutcome } from '../../src/runtime/run-scenario.js';
+
+/** The repository root (this file is dist/test/helpers/sim.js once compiled). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const tempDirs: string[] = [];
+
+/** A fresh temp folder, removed by {@link removeTempDirs}. */
+export function makeTempDir(prefix = 'crosstalk-e2e-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** Removes every folder {@link makeTempDir} made in this process (call in an `after` hook). */
+export function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A temp folder holding `scenario.yaml` with `yaml`; `out` is a not-yet-existing results folder inside it. */
+export interface ScenarioFiles {
+  readonly dir: string;
+  readonly file: string;
+  readonly out: string;
+}
+
+/** Writes a scenario into a new temp folder. */
+export function writeScenario(yaml: string, name = 'scenario.yaml'): ScenarioFiles {
+  const dir = makeTempDir();
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return { dir, file, out: join(dir, 'results') };
+}
+
+/** The environment of this process without `names` (e.g. SIM_JWT_SECRET). */
+export function envWithout(...names: string[]): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const n of names) delete env[n];
+  return env;
+}
+
+/** How a CLI child process ended. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly elapsedMs: number;
+}
+
+/** A CLI child process still running. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves when it exits; it is SIGKILLed after `timeoutMs`. */
+  readonly result: Promise<CliResult>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Starts `node bin/simulate <args>` with cwd the repository root. */
+export function spawnCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; detached?: boolean } = {}): CliProcess {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['bin/simulate', ...args], {
+    cwd: ROOT, env: opts.env ?? envWithout('SIM_JWT_SECRET'), stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (c: string) => { out += c; });
+  child.stderr!.on('data', (c: string) => { err += c; });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const result = new Promise<CliResult>((resolve) => {
+    const timer = setTimeout(() => { err += `\n[test] killed after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, signal, stdout: out, stderr: err, elapsedMs: performance.now() - started });
+    });
+  });
+  return { child, stdout: () => out, stderr: () => err, result };
+}
+
+/** Runs `node bin/simulate <args>` to its end. */
+export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return spawnCli(args, opts).result;
+}
+
+/** SIGKILLs every CLI child still running (call in an `after` hook). */
+export function killCliChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Reads and parses `<dir>/summary.json`. */
+export function readSummary(dir: string): Summary {
+  return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+}
+
+/** True when `<dir>/summary.json` exists. */
+export function hasSummary(dir: string): boolean {
+  return existsSync(join(dir, 'summary.json'));
+}
+
+/** A trend of the summary; fails loudly when missing or not a trend. */
+export function trend(s: Summary, name: string): TrendSummary {
+  const m = s.metrics[name];
+  if (!m || m.type !== 'trend') throw new Error(`summary has no trend "${name}"; metrics: ${Object.keys(s.metrics).join(', ')}`);
+  return m;
+}
+
+/** The count of a trend, 0 when it was never recorded (summaries leave empty trends out). */
+export function trendCount(s: Summary, name: string): number {
+  const m = s.metrics[name];
+  return m && m.type === 'trend' ? m.count : 0;
+}
+
+/** The value of a counter, 0 when absent. */
+export function counter(s: Summary, name: string): number {
+  const m = s.metrics[name] as CounterSummary | undefined;
+  return m && m.type === 'counter' ? m.value : 0;
+}
+
+/** A one-line digest of a summary for assertion messages. */
+export function digest(s: Summary): string {
+  const c = (n: string): number => counter(s, n);
+  return JSON.stringify({
+    exitCode: s.exitCode, runs: s.runs, errors: s.errors, users: s.users,
+    iterations: c('iterations'), connections: c('ws.connections'), dropped: c('dropped'),
+    trends: Object.fromEntries(Object.entries(s.metrics).filter(([, m]) => m.type === 'trend').map(([k, m]) => [k, (m as TrendSummary).count])),
+  });
+}
+
+/** Loads `yaml` from a temp file and runs it in this process; results go to a temp folder. */
+export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<RunOutcome & { files: ScenarioFiles }> {
+  const files = writeScenario(yaml);
+  const scenario = loadScenario(files.file, { ...(opts.targetUrl !== undefined ? { targetUrl: opts.targetUrl } : {}), ...(opts.set ? { set: opts.set } : {}) });
+  const outcome = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
+  return { ...outcome, files };
+}
+
+/** A loopback port that nothing listens on (bound, then released). */
+export async function findClosedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+/** Waits until `predicate()` holds, polling; rejects after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * `text` without the canary word a simulated user may append to what it sends
+ * (protocol.md: "each simulated user embeds unique marker strings"), so tests
+ * can compare rendered text whatever the marker is.
+ */
+export function withoutCanary(text: string): string {
+  return text.replace(/ zq[a-z]+$/, '');
+}
+
+/** `metadata` without the `canary` key a simulated user may add to it. */
+export function metadataWithoutCanary(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { canary: _canary, ...rest } = metadata;
+  return rest;
+}

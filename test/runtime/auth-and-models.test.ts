@@ -1,0 +1,141 @@
+// Token deliveries, login, and the open workload model, run for real.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRecordingProxy, type RecordedUpgrade } from '../helpers/recording-proxy.js';
+import { startTestTarget, type TestTarget } from '../helpers/target.js';
+import { counter, digest, removeTempDirs, runInProcess, trend, trendCount } from '../helpers/sim.js';
+
+const DELIVERIES = ['subprotocol', 'header', 'query', 'ticket'] as const;
+
+/** How one upgrade request carried its credential. */
+function deliveryOf(u: RecordedUpgrade): string {
+  const ways: string[] = [];
+  const proto = u.headers['sec-websocket-protocol'];
+  if (typeof proto === 'string' && /(^|,\s*)jwt\./.test(proto)) ways.push('subprotocol');
+  if (typeof u.headers.authorization === 'string' && /^Bearer \S+$/.test(u.headers.authorization)) ways.push('header');
+  const q = new URL(u.url, 'http://x').searchParams;
+  if (q.has('token')) ways.push('query');
+  if (q.has('ticket')) ways.push('ticket');
+  return ways.join('+') || 'none';
+}
+
+describe('auth deliveries and login', { concurrency: 3 }, () => {
+  let target: TestTarget;
+  before(async () => { target = await startTestTarget({ agent: 'instant' }); });
+  after(async () => {
+    await target.close();
+    removeTempDirs();
+  });
+
+  for (const delivery of DELIVERIES) {
+    test(`auth.delivery ${delivery}: users connect that way only, chat and call REST with no errors`, async () => {
+      const yaml = [
+        `name: delivery-${delivery}`,
+        `auth: { kind: jwt, delivery: ${delivery} }`,
+        'cohorts:',
+        '  c:',
+        '    users: 2',
+        '    duration: 1s',
+        '    connectionsPerUser: 2',
+        '    flow: [connect, createThread, { sendMessage: { content: "via ' + delivery + '" } }, { idle: 20s }]',
+        '',
+      ].join('\n');
+      // A recording pass-through in front of the target shows how each upgrade presented its credential.
+      const proxy = await startRecordingProxy(target.url);
+      let s;
+      try {
+        ({ summary: s } = await runInProcess(yaml, { targetUrl: proxy.url, env: { SIM_JWT_SECRET: target.secret } }));
+      } finally {
+        await proxy.close();
+      }
+      assert.equal(s.errors.count, 0, digest(s));
+      assert.equal(s.exitCode, 0, digest(s));
+      assert.equal(s.target.embedded, false);
+      assert.equal(s.target.url, proxy.url);
+      assert.equal(proxy.upgrades.length, 4, 'four upgrade requests');
+      assert.deepEqual(proxy.upgrades.map(deliveryOf), [delivery, delivery, delivery, delivery], 'every upgrade used the configured delivery and nothing else');
+      const tickets = proxy.requests.filter((r) => r === 'POST /api/websocket/ticket').length;
+      assert.equal(tickets, delivery === 'ticket' ? 4 : 0, 'ticket requests');
+      assert.equal(counter(s, 'ws.connections'), 4, digest(s));
+      assert.equal(s.runs.completed, 2, digest(s));
+      if (delivery === 'ticket') assert.equal(trend(s, 'http.ticket').count, 4, 'one ticket per connection');
+      else assert.equal(trendCount(s, 'http.ticket'), 0, 'tickets only for ticket delivery');
+    });
+  }
+
+  test('auth.kind login against the embedded target gets tokens from /auth/test-login', async () => {
+    const yaml = [
+      'name: login',
+      'target: { embedded: { agent: instant } }',
+      'auth:',
+      '  kind: login',
+      '  delivery: header',
+      '  login: { url: /auth/test-login, body: { user_id: "{{user}}" } }',
+      'cohorts:',
+      '  c:',
+      '    users: 2',
+      '    duration: 1s',
+      '    flow: [connect, createThread, { sendMessage: { content: "logged in" } }, listThreads, { idle: 20s }]',
+      '',
+    ].join('\n');
+    const { summary: s } = await runInProcess(yaml);
+    assert.equal(s.errors.count, 0, digest(s));
+    assert.equal(s.target.embedded, true);
+    const login = trend(s, 'http.login');
+    assert.equal(login.count, 2, 'one login per user (the token is reused)');
+    assert.equal(counter(s, 'ws.connections'), 2, digest(s));
+    assert.equal(s.runs.completed, 2, digest(s));
+    assert.equal(trend(s, 'http.list_threads').count, 2);
+  });
+});
+
+describe('open model', { concurrency: 2 }, () => {
+  after(() => removeTempDirs());
+
+  test('rate 10/s for 2 s gives about 20 arrivals, none dropped', async () => {
+    const yaml = [
+      'name: open-rate-small',
+      'target: { embedded: { agent: instant } }',
+      'cohorts:',
+      '  visitors:',
+      '    model: open',
+      '    rate: 10/s',
+      '    duration: 2s',
+      '    maxUsers: 50',
+      '    flow: [connect, createThread, { sendMessage: { content: "hello {{user}}" } }, disconnect]',
+      '',
+    ].join('\n');
+    const { summary: s } = await runInProcess(yaml);
+    const iterations = counter(s, 'iterations');
+    assert.ok(iterations >= 19 && iterations <= 21, `arrivals: ${digest(s)}`);
+    assert.equal(counter(s, 'dropped'), 0, digest(s));
+    assert.equal(s.errors.count, 0, digest(s));
+    assert.equal(s.runs.started, iterations, 'each arrival runs the flow once');
+    assert.equal(s.runs.completed, iterations);
+    assert.equal(s.users.byCohort.visitors, iterations, 'one user per arrival');
+    assert.ok(s.durationMs >= 1800 && s.durationMs < 10_000, `lasted about the cohort's 2 s (${s.durationMs} ms)`);
+  });
+
+  test('arrivals that find no free slot (maxUsers: 1, slow flow) are dropped, not queued', async () => {
+    const yaml = [
+      'name: open-dropped',
+      'target: { embedded: { agent: instant } }',
+      'cohorts:',
+      '  visitors:',
+      '    model: open',
+      '    rate: 10/s',
+      '    duration: 2s',
+      '    maxUsers: 1',
+      '    flow: [connect, { idle: 1s }]',
+      '',
+    ].join('\n');
+    const { summary: s } = await runInProcess(yaml);
+    const iterations = counter(s, 'iterations');
+    const dropped = counter(s, 'dropped');
+    assert.ok(dropped > 0, digest(s));
+    assert.ok(iterations >= 1 && iterations <= 4, `at most one user at a time, each for ~1 s: ${digest(s)}`);
+    const offered = iterations + dropped;
+    assert.ok(offered >= 19 && offered <= 21, `every arrival either ran or was dropped: ${digest(s)}`);
+    assert.ok(s.durationMs < 6000, `dropped arrivals were not queued (run took ${s.durationMs} ms)`);
+  });
+});
