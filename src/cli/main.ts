@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
 import { runRun, runValidate, type RunFlags } from './run-command.js';
 import { runServe, type ServeFlags } from './serve-command.js';
+import { runCompare } from './compare-command.js';
 
 /** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -29,6 +30,14 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .description('check scenario files without running them')
     .argument('<scenarios...>', 'scenario YAML files')
     .action((files: string[]) => { exitCode = runValidate(files, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
+  program
+    .command('compare')
+    .description('compare two summary.json files; exit 1 on a regression beyond tolerance')
+    .argument('<baseline>', 'baseline summary.json (or its results folder)')
+    .argument('<current>', 'current summary.json (or its results folder)')
+    .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
+    .option('--format <f>', 'table or markdown', 'table')
+    .action((base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = runCompare(base, current, flags, (s) => process.stdout.write(s)); });
   program
     .command('serve')
     .description('run the reference target (the protocol in memory)')

@@ -48,6 +48,8 @@ cohorts:
           steps:
             - sendMessage: { content: "Question {{iteration}} from {{user}}", timeout: ${opts.runTimeout ?? '3s'} }
             - listThreads
+            - getThread
+            - listMessages: { limit: 5 }
   lurkers:
     users: 3
     duration: ${d}s

@@ -1,0 +1,163 @@
+// junit.xml: the run's verdict in the one format every CI system renders
+// natively (GitHub Actions test reporters, Jenkins, GitLab). Each threshold is a
+// test case and isolation is one more, so a failed SLA or a leak shows up as a
+// named failing test with its figures, not just as a red exit code.
+import { join } from 'node:path';
+import { XMLBuilder } from 'fast-xml-parser';
+import { isTrendMetric } from '../core/metric-names.js';
+import type { Summary } from '../core/summary.js';
+import type { ThresholdResult } from '../core/thresholds.js';
+import { writeFileAtomic } from './results-dir.js';
+
+/** The file name design.md gives the report inside a results folder. */
+export const JUNIT_FILE = 'junit.xml';
+
+const THRESHOLD_CLASS = 'crosstalk.thresholds';
+const ISOLATION_CLASS = 'crosstalk.isolation';
+
+// Characters XML 1.0 cannot carry at all, escaped or not (C0 controls other
+// than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF). Escaping is the builder's
+// job; this only swaps the unrepresentable ones so the file always parses.
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** One element of the builder's object model (attributes are `@_`-prefixed keys). */
+type XmlNode = { [key: string]: string | number | XmlNode | XmlNode[] };
+
+/**
+ * Renders the summary as JUnit XML: `<testsuites>` holding one
+ * `<testsuite name="crosstalk: <scenario>">`, one `<testcase>` per threshold
+ * (`crosstalk.thresholds`, named `metric expression`) and one for isolation
+ * (`crosstalk.isolation`). Failures carry the figures in their message.
+ */
+export function formatJunitReport(summary: Summary): string {
+  const cases: XmlNode[] = summary.thresholds.map(thresholdCase);
+  cases.push(isolationCase(summary));
+  const failures = summary.thresholds.filter((t) => !t.ok).length + (summary.isolation.violations > 0 ? 1 : 0);
+  const time = seconds(summary.durationMs);
+  const suite: XmlNode = {
+    '@_name': clean(`crosstalk: ${summary.scenario.name}`),
+    '@_tests': cases.length,
+    '@_failures': failures,
+    '@_errors': 0,
+    '@_skipped': 0,
+    '@_time': time,
+    // The JUnit schema's timestamp has no zone; summary times are UTC.
+    '@_timestamp': summary.startedAt.slice(0, 19),
+    properties: { property: properties(summary) },
+    testcase: cases,
+    'system-out': clean(runDigest(summary)),
+  };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    textNodeName: '#text',
+    format: true,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+    // Its default writes value="true" as a bare `value`, which is HTML, not XML.
+    suppressBooleanAttributes: false,
+    // processEntities (the default) is what escapes & < > " ' in text and attributes.
+    processEntities: true,
+  });
+  const doc: XmlNode = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    // A <testsuites> root as well: some readers (older Jenkins plugins) want it, none reject it.
+    testsuites: { '@_name': 'crosstalk', '@_tests': cases.length, '@_failures': failures, '@_errors': 0, '@_time': time, testsuite: suite },
+  };
+  return builder.build(doc) as string;
+}
+
+/** Writes `junit.xml` into `dir` atomically (readers never see half a file); returns its path. */
+export function writeJunitReport(dir: string, summary: Summary): string {
+  const path = join(dir, JUNIT_FILE);
+  writeFileAtomic(path, formatJunitReport(summary));
+  return path;
+}
+
+function thresholdCase(t: ThresholdResult): XmlNode {
+  const node: XmlNode = { '@_name': clean(`${t.metric} ${t.expression}`), '@_classname': THRESHOLD_CLASS, '@_time': 0 };
+  if (t.ok) return node;
+  const actual = t.actual === null ? 'no samples' : `actual ${formatFigure(t.metric, t.expression, t.actual)}`;
+  // The message is one line (XML folds newlines in attributes to spaces); the body has the detail.
+  const body = [
+    `metric:   ${t.metric}`,
+    `expected: ${t.expression}`,
+    `actual:   ${t.actual === null ? 'no samples' : formatFigure(t.metric, t.expression, t.actual)}`,
+    ...(t.note ? [`note:     ${t.note}`] : []),
+  ].join('\n');
+  node.failure = { '@_message': clean(`${actual}; expected ${t.expression}`), '@_type': 'threshold', '#text': clean(body) };
+  return node;
+}
+
+function isolationCase(s: Summary): XmlNode {
+  const iso = s.isolation;
+  const node: XmlNode = { '@_name': 'no user received another user\'s data', '@_classname': ISOLATION_CLASS, '@_time': 0 };
+  const kinds = Object.entries(iso.byKind).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (iso.violations > 0) {
+    const list = kinds.map(([k, n]) => `${k}=${n}`).join(', ');
+    node.failure = {
+      '@_message': clean(`${iso.violations} isolation violation(s)${list ? `: ${list}` : ''}`),
+      '@_type': 'isolation',
+      '#text': clean([...kinds.map(([k, n]) => `${k}: ${n}`), '', `each one is a line in violations.jsonl (kind, time, receiving user, owner, redacted frame)`].join('\n')),
+    };
+  }
+  // Unattributed ids are not violations (nobody simulated owns them), but a reader of a failing build wants to see them.
+  node['system-out'] = `unattributed: ${iso.unattributed} (ids in frames or answers that no simulated user owns; not counted as violations)`;
+  return node;
+}
+
+function properties(s: Summary): XmlNode[] {
+  const props: [string, string | number | boolean][] = [
+    ['scenario.file', s.scenario.file],
+    ['scenario.sha256', s.scenario.sha256],
+    ['target.url', s.target.url],
+    ['target.embedded', s.target.embedded],
+    ['segment', s.segment],
+    ['startedAt', s.startedAt],
+    ['endedAt', s.endedAt],
+    ['exitCode', s.exitCode],
+    ['verdict', s.verdict],
+    ['interrupted', s.interrupted],
+  ];
+  return props.map(([name, value]) => ({ '@_name': name, '@_value': clean(String(value)) }));
+}
+
+// Suite-level context a CI reader needs to judge the failures: runs, errors, lifecycle, generator health.
+function runDigest(s: Summary): string {
+  const r = s.runs;
+  const lines = [
+    `scenario ${s.scenario.name} (${s.scenario.file}) against ${s.target.embedded ? 'the embedded target' : s.target.url}, ${seconds(s.durationMs)} s, exit ${s.exitCode} (${s.verdict})`,
+    `runs: ${r.started} started, ${r.completed} completed, ${r.failed} failed, ${r.timedOut} timed out${r.interrupted ? `, ${r.interrupted} interrupted` : ''}`,
+    `errors: ${s.errors.count} (${(s.errors.rate * 100).toFixed(2)}% of operations)${kindList(s.errors.byKind)}`,
+    `isolation: ${s.isolation.violations} violation(s)${kindList(s.isolation.byKind)}, ${s.isolation.unattributed} unattributed`,
+    `lifecycle: ${s.lifecycle.violations} violation(s)${kindList(s.lifecycle.byKind)}`,
+  ];
+  if (s.aborted) lines.push(`stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)`);
+  if (s.interrupted) lines.push('interrupted: the figures cover only part of the scenario');
+  if (s.generator.saturated) lines.push(`generator saturated (loop lag p99 ${s.generator.loopLagP99Ms} ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy`);
+  return lines.join('\n');
+}
+
+function kindList(byKind: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  return parts.length ? `  ${parts.join('  ')}` : '';
+}
+
+// Figures with their unit, unrounded (a CI failure should show the exact number
+// the threshold saw): trends in ms, errors' rate as a fraction and a percent.
+function formatFigure(metricKey: string, expression: string, actual: number): string {
+  const metric = metricKey.replace(/\{.*$/, '');
+  const stat = /^\s*([a-z]+)/.exec(expression)?.[1] ?? '';
+  if (stat === 'count') return String(actual);
+  if (isTrendMetric(metric)) return `${actual} ms`;
+  if (stat === 'rate') return metric === 'errors' ? `${actual} (${(actual * 100).toFixed(2)}% of operations)` : `${actual}/s`;
+  return String(actual);
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+function clean(text: string): string {
+  return text.replace(NOT_XML_CHAR, '\uFFFD');
+}
