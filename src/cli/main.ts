@@ -3,6 +3,7 @@ import { EXIT, reportError } from './exit-codes.js';
 import { runRun, runValidate, type RunFlags } from './run-command.js';
 import { runServe, type ServeFlags } from './serve-command.js';
 import { runCompare } from './compare-command.js';
+import { runReport } from './report-command.js';
 
 /** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -38,6 +39,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
     .option('--format <f>', 'table or markdown', 'table')
     .action((base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = runCompare(base, current, flags, (s) => process.stdout.write(s)); });
+  program
+    .command('report')
+    .description('re-render report.html next to a summary.json')
+    .argument('<summary>', 'summary.json of a run')
+    .action((file: string) => { exitCode = runReport(file); });
   program
     .command('serve')
     .description('run the reference target (the protocol in memory)')

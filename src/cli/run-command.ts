@@ -1,5 +1,7 @@
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
+import { parseSegment, type Share } from '../core/share.js';
+import { createHash } from 'node:crypto';
 import { formatSummary } from '../output/console-summary.js';
 import { runScenario } from '../runtime/run-scenario.js';
 
@@ -21,17 +23,20 @@ export interface RunFlags {
  * a second one stops at once.
  */
 export async function runRun(file: string, flags: RunFlags): Promise<number> {
-  if (flags.segment !== undefined && flags.segment !== '0/1') {
-    throw new SimError('INPUT', `--segment ${flags.segment}: running a share of a scenario is not supported yet; only 0/1`, { hint: 'omit --segment' });
+  const problems: string[] = [];
+  let segment: Share | undefined;
+  if (flags.segment !== undefined) {
+    const s = parseSegment(flags.segment);
+    if ('message' in s) problems.push(s.message);
+    else segment = s;
   }
-  if (flags.workers !== undefined && !/^[1-9]\d*$/.test(flags.workers)) throw new SimError('INPUT', `--workers: expected a positive whole number, got "${flags.workers}"`);
-  if (flags.workers !== undefined && flags.workers !== '1') throw new SimError('INPUT', `--workers ${flags.workers}: only one worker is supported yet`, { hint: 'omit --workers, or pass --workers 1' });
+  if (flags.workers !== undefined && !/^[1-9]\d*$/.test(flags.workers)) problems.push(`--workers: expected a positive whole number, got "${flags.workers}"`);
+  let startAtEpochMs: number | undefined;
   if (flags.startAt !== undefined) {
-    const at = Date.parse(flags.startAt);
-    if (Number.isNaN(at)) throw new SimError('INPUT', `--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
-    const waitMs = at - Date.now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    startAtEpochMs = Date.parse(flags.startAt);
+    if (Number.isNaN(startAtEpochMs)) problems.push(`--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
   }
+  if (problems.length) throw new SimError('INPUT', 'bad flags for run', { problems: problems.map((message) => ({ message })) });
   const scenario = loadScenario(file, { ...(flags.set ? { set: flags.set } : {}), ...(flags.target !== undefined ? { targetUrl: flags.target } : {}) });
   const soft = new AbortController();
   const hard = new AbortController();
@@ -47,8 +52,15 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const showProgress = flags.progress && !flags.quiet;
+    // Generators of one segmented run must agree on user ids and canaries without talking:
+    // the tag derives from the scenario and the agreed start time.
+    const runTag = segment && segment.modulus > 1 ? createHash('sha256').update(`${scenario.sha256}|${flags.startAt ?? ''}`).digest('hex').slice(0, 6) : undefined;
     const outcome = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
+      ...(segment ? { segment } : {}),
+      ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
+      ...(startAtEpochMs !== undefined ? { startAtEpochMs } : {}),
+      ...(runTag ? { runTag } : {}),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(showProgress ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } } : {}),
     });

@@ -19,7 +19,8 @@ export interface OwnerFields {
   readonly messageId: string | undefined;
 }
 
-interface Pending {
+/** An id seen before anyone claimed it, settled when every user has finished. */
+export interface PendingObservation {
   readonly kind: 'foreign_thread' | 'foreign_run' | 'rest_foreign_listing';
   readonly id: string;
   readonly shortened: boolean;
@@ -46,7 +47,7 @@ function shortPrefix(id: string): string | undefined {
  * `unattributed`, not as leaks.
  */
 export class IsolationOracle {
-  private readonly pending: Pending[] = [];
+  private readonly pending: PendingObservation[] = [];
   private pendingDropped = 0;
   unattributed = 0;
 
@@ -63,15 +64,15 @@ export class IsolationOracle {
       const prefix = shortPrefix(f.userId);
       if (prefix === undefined || !rx.userId.startsWith(prefix)) {
         found++;
-        const owner = prefix === undefined ? this.ledger.indexOf(f.userId) : this.ledger.userByPrefix(prefix);
-        this.emit({ kind: 'foreign_user_id', rx, owner: owner ?? f.userId, field: 'user_id', value: f.userId, channel: 'ws', atMs, text });
+        const owner = prefix === undefined ? f.userId : this.ledger.userByPrefix(prefix) ?? f.userId;
+        this.emit({ kind: 'foreign_user_id', rx, owner, field: 'user_id', value: f.userId, channel: 'ws', atMs, text });
       }
     }
     if (f.threadId !== undefined) found += this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
     if (f.runId !== undefined) found += this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
     if (f.messageId !== undefined && !ownRun) {
       const owner = this.ledger.messageOwner(f.messageId);
-      if (owner !== undefined && owner !== rx.userIndex && found === 0) {
+      if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId) && found === 0) {
         found++;
         this.emit({ kind: 'foreign_run', rx, owner, field: 'message_id', value: f.messageId, channel: 'ws', atMs, text });
       }
@@ -92,7 +93,7 @@ export class IsolationOracle {
       if (typeof id !== 'string') continue;
       const owner = this.ledger.threadOwner(id);
       if (owner === undefined) this.defer({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', text });
-      else if (owner !== rx.userIndex) {
+      else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) {
         found++;
         this.emit({ kind: 'rest_foreign_listing', rx, owner, field: 'id', value: id, channel: 'rest', atMs, text, op });
       }
@@ -115,16 +116,33 @@ export class IsolationOracle {
     this.emit({ kind: 'auth_bypass', rx, owner: undefined, field: 'probe', value: probe, channel, atMs, text: evidence, op: probe });
   }
 
-  /** Settles ids that were unknown when seen; call once every user has finished. */
-  finish(): void {
-    for (const p of this.pending.splice(0)) {
+  /**
+   * Hands over the ids still unknown, for a merge across workers or
+   * generators to settle with everyone's ledger (instead of {@link finish}).
+   */
+  takePending(): { pending: PendingObservation[]; dropped: number } {
+    const out = { pending: this.pending.splice(0), dropped: this.pendingDropped };
+    this.pendingDropped = 0;
+    return out;
+  }
+
+  /**
+   * Settles ids that were unknown when seen (own or handed over); call once
+   * every user has finished. Returns the observations still unowned (counted
+   * as unattributed), which a merge with other generators may yet settle.
+   */
+  finish(extra: readonly PendingObservation[] = [], extraDropped = 0): PendingObservation[] {
+    this.pendingDropped += extraDropped;
+    const unresolved: PendingObservation[] = [];
+    for (const p of [...this.pending.splice(0), ...extra]) {
       const kind = p.kind === 'rest_foreign_listing' ? 'thread' : p.kind === 'foreign_thread' ? 'thread' : 'run';
       const owner = p.shortened ? this.ledger.ownerByPrefix(kind, shortPrefix(p.id)!, p.rx.userIndex) : kind === 'thread' ? this.ledger.threadOwner(p.id) : this.ledger.runOwner(p.id);
-      if (owner === undefined) this.unattributed++;
-      else if (owner !== p.rx.userIndex) this.emit({ kind: p.kind, rx: p.rx, owner, field: kind === 'thread' ? 'thread_id' : 'run_id', value: p.id, channel: p.channel, atMs: p.atMs, text: p.text });
+      if (owner === undefined) { this.unattributed++; unresolved.push(p); }
+      else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) this.emit({ kind: p.kind, rx: p.rx, owner, field: kind === 'thread' ? 'thread_id' : 'run_id', value: p.id, channel: p.channel, atMs: p.atMs, text: p.text });
     }
     this.unattributed += this.pendingDropped;
     this.pendingDropped = 0;
+    return unresolved;
   }
 
   private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): number {
@@ -134,7 +152,7 @@ export class IsolationOracle {
       this.defer({ kind, id, shortened: prefix !== undefined, rx, atMs, channel, text });
       return 0;
     }
-    if (owner === rx.userIndex) return 0;
+    if (this.ledger.isUser(owner, rx.userIndex, rx.userId)) return 0;
     this.emit({ kind, rx, owner, field: what === 'thread' ? 'thread_id' : 'run_id', value: id, channel, atMs, text });
     return 1;
   }
@@ -145,7 +163,7 @@ export class IsolationOracle {
     const codec = this.codec;
     for (let at = codec.findNext(text, 0, rx.userIndex); at !== -1; at = codec.findNext(text, at, rx.userIndex)) {
       // One violation per foreign owner per frame is evidence enough.
-      if (codec.lastUser === lastOwner) continue;
+      if (codec.lastUser === lastOwner || this.ledger.isUser(codec.lastUser, rx.userIndex, rx.userId)) continue;
       lastOwner = codec.lastUser;
       found++;
       this.emit({ kind: 'foreign_canary', rx, owner: codec.lastUser, field: 'canary', value: codec.encode(codec.lastUser, codec.lastSeq), channel, atMs, text, ...(op ? { op } : {}) });
@@ -153,7 +171,7 @@ export class IsolationOracle {
     return found;
   }
 
-  private defer(p: Pending): void {
+  private defer(p: PendingObservation): void {
     if (this.pending.length < PENDING_MAX) this.pending.push(p);
     else this.pendingDropped++;
   }

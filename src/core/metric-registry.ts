@@ -1,4 +1,4 @@
-import { createHistogram, computePercentileMs, type Histogram } from './histogram.js';
+import { createHistogram, computePercentileMs, decodeHistogram, encodeHistogram, type Histogram } from './histogram.js';
 
 /** Tags of one series, e.g. `{ cohort: 'chatters', kind: 'timeout' }`. */
 export type Tags = Readonly<Record<string, string>>;
@@ -6,6 +6,12 @@ export type Tags = Readonly<Record<string, string>>;
 /** A latency metric for one tag set; record integer microseconds. */
 export class Trend {
   readonly hist: Histogram = createHistogram();
+  /**
+   * Exact extremes (µs) of samples merged in from elsewhere: the encoded
+   * form keeps 3 significant digits, not the exact min and max.
+   */
+  importedMinUs: number | undefined;
+  importedMaxUs: number | undefined;
   constructor(readonly name: string, readonly tags: Tags, private readonly interval: Histogram) {}
 
   /** Records one sample; negative or fractional values are clamped to whole µs. */
@@ -35,6 +41,13 @@ export interface SeriesPoint {
   readonly trends: Readonly<Record<string, { count: number; p50: number; p95: number; p99: number; max: number }>>;
   readonly counters: Readonly<Record<string, number>>;
   readonly gauges: Readonly<Record<string, number>>;
+}
+
+/** A registry in plain, mergeable form (what workers and generators hand over). */
+export interface MetricSnapshot {
+  readonly trends: ReadonlyArray<{ readonly name: string; readonly tags: Tags; readonly hdr: string; readonly minUs: number; readonly maxUs: number }>;
+  readonly counters: ReadonlyArray<{ readonly name: string; readonly tags: Tags; readonly value: number }>;
+  readonly series: readonly SeriesPoint[];
 }
 
 /** Serializes tags to a stable key, `cohort:a,kind:b`. */
@@ -97,12 +110,47 @@ export class MetricRegistry {
     return [...this.counters.values()];
   }
 
+  /** Everything recorded, in mergeable form. */
+  snapshot(): MetricSnapshot {
+    return {
+      trends: this.allTrends().filter((t) => t.hist.totalCount > 0).map((t) => ({
+        name: t.name, tags: t.tags, hdr: encodeHistogram(t.hist),
+        minUs: Math.min(t.hist.minNonZeroValue, t.importedMinUs ?? Infinity), maxUs: Math.max(t.hist.maxValue, t.importedMaxUs ?? 0),
+      })),
+      counters: this.allCounters().map((c) => ({ name: c.name, tags: c.tags, value: c.value })),
+      series: this.series,
+    };
+  }
+
+  /**
+   * Adds another registry's figures: histograms merged exactly, counters
+   * summed, series summed second by second (per-second percentiles of
+   * several sources are combined weighted by count: an approximation used
+   * only for charts).
+   */
+  importSnapshot(s: MetricSnapshot): void {
+    for (const t of s.trends) {
+      const trend = this.trend(t.name, t.tags);
+      trend.hist.add(decodeHistogram(t.hdr));
+      trend.importedMinUs = Math.min(trend.importedMinUs ?? Infinity, t.minUs);
+      trend.importedMaxUs = Math.max(trend.importedMaxUs ?? 0, t.maxUs);
+    }
+    for (const c of s.counters) this.counter(c.name, c.tags).value += c.value;
+    for (const p of s.series) {
+      const i = this.series.findIndex((q) => q.t === p.t);
+      if (i === -1) { this.series.push(p); continue; }
+      this.series[i] = mergeSeriesPoints(this.series[i]!, p);
+    }
+    this.series.sort((a, b) => a.t - b.t);
+  }
+
   /** Closes one second of the series: snapshots and resets the interval figures. */
   tick(tSec: number): SeriesPoint {
     const trends: Record<string, { count: number; p50: number; p95: number; p99: number; max: number }> = {};
     for (const [name, h] of this.intervalHists) {
       if (h.totalCount === 0) continue;
-      trends[name] = { count: h.totalCount, p50: computePercentileMs(h, 50), p95: computePercentileMs(h, 95), p99: computePercentileMs(h, 99), max: Math.round(h.maxValue) / 1000 };
+      const max = Math.round(h.maxValue) / 1000;
+      trends[name] = { count: h.totalCount, p50: Math.min(max, computePercentileMs(h, 50)), p95: Math.min(max, computePercentileMs(h, 95)), p99: Math.min(max, computePercentileMs(h, 99)), max };
       h.reset();
     }
     const counters: Record<string, number> = {};
@@ -116,4 +164,22 @@ export class MetricRegistry {
     this.series.push(point);
     return point;
   }
+}
+
+/** Two sources' figures for the same second, combined. */
+export function mergeSeriesPoints(a: SeriesPoint, b: SeriesPoint): SeriesPoint {
+  const trends: Record<string, { count: number; p50: number; p95: number; p99: number; max: number }> = { ...a.trends };
+  for (const [name, y] of Object.entries(b.trends)) {
+    const x = trends[name];
+    if (!x) { trends[name] = y; continue; }
+    const n = x.count + y.count;
+    const w = (f: 'p50' | 'p95' | 'p99'): number => Math.round(((x[f] * x.count + y[f] * y.count) / n) * 1000) / 1000;
+    trends[name] = { count: n, p50: w('p50'), p95: w('p95'), p99: w('p99'), max: Math.max(x.max, y.max) };
+  }
+  const sum = (p: Readonly<Record<string, number>>, q: Readonly<Record<string, number>>): Record<string, number> => {
+    const out: Record<string, number> = { ...p };
+    for (const [k, v] of Object.entries(q)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return { t: a.t, trends, counters: sum(a.counters, b.counters), gauges: sum(a.gauges, b.gauges) };
 }

@@ -1,42 +1,47 @@
+import type { UserDirectory } from './user-directory.js';
+
+/** The ledger's facts in plain form, for merging the ledgers of workers and generators. */
+export interface LedgerExport {
+  readonly threads: ReadonlyArray<readonly [string, number]>;
+  readonly runs: ReadonlyArray<readonly [string, number]>;
+  readonly messages: ReadonlyArray<readonly [string, number]>;
+}
+
 /**
- * Who owns what, as far as the simulated users can tell: user ids by index,
- * and threads, runs, messages and connections by the index of their owner.
- * Facts come from REST answers (a created thread), from what a user sends
- * (its message ids) and from events answering its own messages (run ids).
+ * Who owns what, as far as the simulated users can tell: threads, runs and
+ * messages by the global number of their owner (see UserDirectory). Facts
+ * come from REST answers (a created thread), from what a user sends (its
+ * message ids) and from events answering its own messages (run ids).
  */
 export class OwnershipLedger {
-  private readonly users: string[] = [];
-  private readonly userIndex = new Map<string, number>();
   private readonly threads = new Map<string, number>();
   private readonly runs = new Map<string, number>();
   private readonly messages = new Map<string, number>();
+  /** Users that ran here, by id, for shortened-id lookups. */
+  private readonly local = new Map<string, number>();
   /** Append-only list of threads, for probes that pick another user's thread. */
   private readonly threadList: Array<{ id: string; owner: number }> = [];
 
-  /** The index of `userId`, registering it on first sight. */
-  registerUser(userId: string): number {
-    let i = this.userIndex.get(userId);
-    if (i === undefined) {
-      i = this.users.length;
-      this.users.push(userId);
-      this.userIndex.set(userId, i);
-    }
-    return i;
+  constructor(readonly directory: UserDirectory) {}
+
+  /** Notes a user that runs in this process. */
+  registerUser(userId: string, num: number): void {
+    this.local.set(userId, num);
   }
 
-  /** The user id of an index. */
-  userAt(index: number): string | undefined {
-    return this.users[index];
+  /** The user id of a global number. */
+  userAt(num: number): string | undefined {
+    return this.directory.idOf(num);
   }
 
-  /** The index of a user id, if it is a simulated user. */
-  indexOf(userId: string): number | undefined {
-    return this.userIndex.get(userId);
+  /** True when `num` is the user `userId` (the same number, or a fixed account shared by two numbers). */
+  isUser(num: number, userNum: number, userId: string): boolean {
+    return num === userNum || this.directory.idOf(num) === userId;
   }
 
-  /** The first simulated user whose id starts with `prefix` (shortened ids). */
-  userByPrefix(prefix: string): number | undefined {
-    for (let i = 0; i < this.users.length; i++) if (this.users[i]!.startsWith(prefix)) return i;
+  /** A local user whose id starts with `prefix` (shortened ids). */
+  userByPrefix(prefix: string): string | undefined {
+    for (const id of this.local.keys()) if (id.startsWith(prefix)) return id;
     return undefined;
   }
 
@@ -66,7 +71,7 @@ export class OwnershipLedger {
     return this.messages.get(id);
   }
 
-  /** Owner of a shortened thread or run id (`thr_4d0d40b3...`): a linear scan, for dialects that cut ids. */
+  /** Owner of a shortened thread or run id (`thr_4d0d40b3...`), preferring `prefer`; a linear scan. */
   ownerByPrefix(kind: 'thread' | 'run', prefix: string, prefer: number): number | undefined {
     const map = kind === 'thread' ? this.threads : this.runs;
     let other: number | undefined;
@@ -88,9 +93,15 @@ export class OwnershipLedger {
     return undefined;
   }
 
-  /** Every claimed fact, for merging ledgers of several workers or generators. */
-  export(): { users: string[]; threads: Array<[string, string]>; runs: Array<[string, string]>; messages: Array<[string, string]> } {
-    const named = (m: Map<string, number>): Array<[string, string]> => [...m].map(([id, o]) => [id, this.users[o]!]);
-    return { users: [...this.users], threads: named(this.threads), runs: named(this.runs), messages: named(this.messages) };
+  /** Every claimed fact. */
+  export(): LedgerExport {
+    return { threads: [...this.threads], runs: [...this.runs], messages: [...this.messages] };
+  }
+
+  /** Adds another ledger's facts (first claim wins, as within one process). */
+  import(e: LedgerExport): void {
+    for (const [id, o] of e.threads) this.claimThread(id, o);
+    for (const [id, o] of e.runs) this.claimRun(id, o);
+    for (const [id, o] of e.messages) this.claimMessage(id, o);
   }
 }

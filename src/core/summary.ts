@@ -25,6 +25,8 @@ export interface GeneratorHealth {
   readonly loopLagMaxMs: number;
   readonly cpuPercent: number;
   readonly saturated: boolean;
+  /** Worker threads the generator used. */
+  readonly workers?: number;
 }
 
 /** The `crosstalk.summary/1` document. */
@@ -74,22 +76,30 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
   const metrics: Record<string, TrendSummary | CounterSummary> = {};
 
   const trendsByName = new Map<string, { all: Histogram; byTag: Map<string, Histogram> }>();
+  const extremes = new Map<Histogram, { min: number; max: number }>();
+  const widen = (h: Histogram, t: { importedMinUs: number | undefined; importedMaxUs: number | undefined }): void => {
+    if (t.importedMinUs === undefined || t.importedMaxUs === undefined) return;
+    const e = extremes.get(h);
+    extremes.set(h, { min: Math.min(e?.min ?? Infinity, t.importedMinUs), max: Math.max(e?.max ?? 0, t.importedMaxUs) });
+  };
   for (const t of registry.allTrends()) {
     if (t.hist.totalCount === 0) continue;
     let e = trendsByName.get(t.name);
     if (!e) trendsByName.set(t.name, (e = { all: createHistogram(), byTag: new Map() }));
     e.all.add(t.hist);
+    widen(e.all, t);
     for (const [k, v] of Object.entries(t.tags)) {
       const key = `${k}:${v}`;
       let h = e.byTag.get(key);
       if (!h) e.byTag.set(key, (h = createHistogram()));
       h.add(t.hist);
+      widen(h, t);
     }
   }
   for (const [name, e] of [...trendsByName].sort(([a], [b]) => a.localeCompare(b))) {
     const byTag: Record<string, TrendStats & { hdr: string }> = {};
-    for (const [k, h] of e.byTag) byTag[k] = describeTrend(h);
-    metrics[name] = { type: 'trend', ...describeTrend(e.all), byTag };
+    for (const [k, h] of e.byTag) byTag[k] = describeTrend(h, extremes.get(h));
+    metrics[name] = { type: 'trend', ...describeTrend(e.all, extremes.get(e.all)), byTag };
   }
 
   const counters = new Map<string, { value: number; byTag: Record<string, number> }>();
@@ -143,8 +153,13 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
  * significant digits, not the exact min and max, so merges take min and max
  * from these fields and percentiles from the histograms.
  */
-function describeTrend(h: Histogram): TrendStats & { hdr: string } {
-  return { ...computeTrendStats(h), hdr: encodeHistogram(h) };
+function describeTrend(h: Histogram, exact?: { min: number; max: number }): TrendStats & { hdr: string } {
+  const stats = computeTrendStats(h);
+  if (!exact) return { ...stats, hdr: encodeHistogram(h) };
+  const min = Math.round(exact.min) / 1000;
+  const max = Math.round(exact.max) / 1000;
+  const clamp = (v: number): number => Math.min(max, Math.max(min, v));
+  return { ...stats, min, max, p50: clamp(stats.p50), p90: clamp(stats.p90), p95: clamp(stats.p95), p99: clamp(stats.p99), p999: clamp(stats.p999), hdr: encodeHistogram(h) };
 }
 
 function round(v: number): number {

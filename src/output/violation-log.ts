@@ -1,56 +1,46 @@
-import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricRegistry } from '../core/metric-registry.js';
 import { cutText, redactSecrets } from '../core/redact.js';
 import type { Violation, ViolationSink } from '../core/violation.js';
+import { writeFileAtomic } from './results-dir.js';
 
-/** violations.jsonl while a run goes on. */
-export interface ViolationLog {
+/** Violations as a run finds them: counted in full, kept (redacted) up to a cap. */
+export interface ViolationCollector {
   readonly sink: ViolationSink;
-  /** The first violations, for the console and report. */
-  readonly first: Violation[];
-  /** Lines not written because the file reached its cap (still counted). */
-  readonly cut: () => number;
-  /** Finishes the file and moves it into place. */
-  close(): Promise<void>;
+  /** Kept violations, in the order found, redacted and cut. */
+  readonly kept: Violation[];
+  /** Violations counted but not kept because the cap was reached. */
+  cut(): number;
 }
 
-const MAX_LINES = 10_000;
+/** At most this many lines in violations.jsonl; the counters hold the true totals. */
+export const MAX_VIOLATION_LINES = 10_000;
 const FRAME_BYTES = 2048;
-const FIRST_KEPT = 20;
 
 /**
- * Counts every violation by class, kind and cohort, and writes one JSON line
- * each (redacted, frame cut to 2 KiB) to violations.jsonl. The file is
- * written under a temporary name and renamed when closed, and holds at most
- * 10,000 lines; the counters hold the true totals.
+ * Counts every violation by class, kind and cohort into the registry, and
+ * keeps each (tokens and secrets redacted, frame cut to 2 KiB) for
+ * violations.jsonl, up to {@link MAX_VIOLATION_LINES}.
  */
-export function createViolationLog(dir: string, registry: MetricRegistry, secrets: () => readonly string[]): ViolationLog {
-  const finalPath = join(dir, 'violations.jsonl');
-  const tmpPath = `${finalPath}.tmp-${process.pid}`;
-  const out: WriteStream = createWriteStream(tmpPath, { flags: 'w' });
-  const first: Violation[] = [];
-  let written = 0;
+export function createViolationCollector(registry: MetricRegistry, secrets: () => readonly string[]): ViolationCollector {
+  const kept: Violation[] = [];
   let cut = 0;
   const sink: ViolationSink = (v) => {
     registry.counter(v.class === 'isolation' ? 'isolation.violations' : 'lifecycle.violations', { cohort: v.cohort, kind: v.kind }).add();
-    const clean: Violation = { ...v, ...(v.frame !== undefined ? { frame: cutText(redactSecrets(v.frame, secrets()), FRAME_BYTES) } : {}), ...(v.value !== undefined ? { value: redactSecrets(v.value, secrets()) } : {}) };
-    if (first.length < FIRST_KEPT) first.push(clean);
-    if (written >= MAX_LINES) { cut++; return; }
-    written++;
-    const { atMs, ...rest } = clean;
-    out.write(`${JSON.stringify({ time: new Date(atMs).toISOString(), ...rest })}\n`);
+    if (kept.length >= MAX_VIOLATION_LINES) { cut++; return; }
+    kept.push({ ...v, ...(v.frame !== undefined ? { frame: cutText(redactSecrets(v.frame, secrets()), FRAME_BYTES) } : {}), ...(v.value !== undefined ? { value: redactSecrets(v.value, secrets()) } : {}) });
   };
-  return {
-    sink,
-    first,
-    cut: () => cut,
-    close() {
-      return new Promise((resolve, reject) => {
-        out.end(() => {
-          try { renameSync(tmpPath, finalPath); resolve(); } catch (err) { reject(err as Error); }
-        });
-      });
-    },
-  };
+  return { sink, kept, cut: () => cut };
+}
+
+/** One violations.jsonl line. */
+export function formatViolationLine(v: Violation): string {
+  const { atMs, ...rest } = v;
+  return JSON.stringify({ time: new Date(atMs).toISOString(), ...rest });
+}
+
+/** Writes violations.jsonl (sorted by time, capped) atomically. */
+export function writeViolationsFile(dir: string, violations: readonly Violation[]): void {
+  const lines = [...violations].sort((a, b) => a.atMs - b.atMs).slice(0, MAX_VIOLATION_LINES).map(formatViolationLine);
+  writeFileAtomic(join(dir, 'violations.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
 }

@@ -1,6 +1,7 @@
 import { computeClosedPlan, type SlotInterval } from '../core/closed-model.js';
 import { computeOpenDurationMs, createArrivalCursor } from '../core/open-model.js';
 import type { Cohort, ClosedModel, OpenModel } from '../core/scenario-types.js';
+import { computeShareOfCap, ownsNumber, type Share } from '../core/share.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 import { VirtualUser } from './virtual-user.js';
@@ -21,8 +22,10 @@ export interface CohortDeps {
   readonly metrics: CohortMetrics;
   /** Every running user of the whole run, for the deadline sweeper. */
   readonly allUsers: Set<VirtualUser>;
-  /** Id of the cohort's n-th user. */
-  readonly userId: (n: number) => string;
+  /** Id and global number of the cohort's n-th user. */
+  readonly user: (n: number) => { readonly id: string; readonly num: number };
+  /** Which users and arrivals are this process's (segments, workers). */
+  readonly share: Share;
   /** performance.now() (ms) of the run's start. */
   readonly runStartMs: number;
 }
@@ -39,7 +42,8 @@ function delayUntil(atMs: number): number {
 }
 
 function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): CohortRun {
-  const plan = computeClosedPlan(model);
+  const whole = computeClosedPlan(model);
+  const plan = { ...whole, intervals: whole.intervals.filter((iv) => ownsNumber(deps.share, iv.slot)) };
   const startMs = deps.runStartMs + cohort.startAfterMs;
   const active = new Set<VirtualUser>();
   const timers = new Set<NodeJS.Timeout>();
@@ -57,7 +61,8 @@ function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): Cohort
   };
 
   const runSlot = async (iv: SlotInterval): Promise<void> => {
-    const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, deps.userId(iv.slot));
+    const u = deps.user(iv.slot);
+    const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, u.id, u.num);
     active.add(vu);
     deps.allUsers.add(vu);
     const graceMs = iv.stopMs >= plan.durationMs ? cohort.gracefulStopMs : model.gracefulRampDownMs;
@@ -111,6 +116,8 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   const endMs = startMs + computeOpenDurationMs(model);
   const cursor = createArrivalCursor(model);
   const active = new Set<VirtualUser>();
+  // This share's part of the cap; the parts of all shares add up to maxUsers.
+  const maxUsers = computeShareOfCap(deps.share, model.maxUsers);
   let arrivals = 0;
   let arrivalsDone = false;
   let stopped = false;
@@ -123,10 +130,11 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
     nextTimer = undefined;
     if (stopped) return;
     // An arrival whose timer fires after the stages ended (a stalled generator) cannot be made in time.
-    if (active.size >= model.maxUsers || performance.now() > endMs) {
+    if (active.size >= maxUsers || performance.now() > endMs) {
       deps.metrics.dropped.add();
     } else {
-      const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, deps.userId(arrivals));
+      const u = deps.user(arrivals);
+      const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, u.id, u.num);
       active.add(vu);
       deps.allUsers.add(vu);
       // Latency is measured from the intended arrival, so a stalled generator shows.
@@ -140,7 +148,12 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
     scheduleNext();
   };
   const scheduleNext = (): void => {
-    const t = cursor.next();
+    let t = cursor.next();
+    // Other shares' arrivals are skipped, keeping the numbering of the whole scenario.
+    while (t !== undefined && !ownsNumber(deps.share, arrivals)) {
+      arrivals++;
+      t = cursor.next();
+    }
     if (t === undefined) {
       arrivalsDone = true;
       checkDone();

@@ -1,36 +1,30 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
+import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
+import { IsolationOracle } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/kinds.js';
 import { createRegistrySource } from '../core/metric-source.js';
-import { MetricRegistry } from '../core/metric-registry.js';
+import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
 import { computeOpenDurationMs } from '../core/open-model.js';
-import { createRandom } from '../core/random.js';
-import type { Scenario } from '../core/scenario-types.js';
-import { SimError } from '../core/sim-error.js';
-import { buildSummary, type GeneratorHealth, type Summary } from '../core/summary.js';
-import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
-import { computeUserId } from '../core/user-ids.js';
-import { CanaryCodec } from '../core/canary.js';
-import { IsolationOracle } from '../core/isolation-oracle.js';
-import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle, type LifecycleRules } from '../core/lifecycle-oracle.js';
 import { OwnershipLedger } from '../core/ownership-ledger.js';
-import { createViolationLog } from '../output/violation-log.js';
+import type { Scenario } from '../core/scenario-types.js';
+import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
+import { SimError } from '../core/sim-error.js';
+import { buildSummary, type Summary } from '../core/summary.js';
+import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
+import { UserDirectory } from '../core/user-directory.js';
 import { writeJunitReport } from '../output/junit-report.js';
-import { startProbes } from './probe-runner.js';
+import { writeHtmlReport } from '../output/html-report.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { FrameReader } from '../protocol/frame-reader.js';
-import { createRestClient } from '../protocol/rest-client.js';
-import { createTokenProvider } from '../protocol/token-provider.js';
-import { CohortMetrics } from './cohort-metrics.js';
-import { runCohort, type CohortRun } from './cohort-runner.js';
+import { createViolationCollector, formatViolationLine, writeViolationsFile } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
-import { createErrorNoter, type RunContext } from './run-context.js';
-import type { VirtualUser } from './virtual-user.js';
+import { runShard, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
+import { runShardsInWorkers } from './worker-pool.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -47,6 +41,14 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** false turns the isolation and lifecycle oracles off (benchmarks of their cost only). */
   readonly checks?: boolean;
+  /** Worker threads; default one per core, capped by users. */
+  readonly workers?: number;
+  /** `--segment I/N`: this generator's share of the scenario. */
+  readonly segment?: Share;
+  /** `--start-at`: when every generator starts its cohorts (epoch ms). */
+  readonly startAtEpochMs?: number;
+  /** The run's tag (user ids, canaries); generators of one run must share it. */
+  readonly runTag?: string;
 }
 
 /** What a run produced. */
@@ -56,13 +58,22 @@ export interface RunOutcome {
   readonly exitCode: number;
 }
 
-const SWEEP_MS = 100;
-const INTERRUPT_GRACE_MS = 5000;
+/** The ownership facts a segment leaves for `simulate merge` (ownership.json). */
+export interface OwnershipFile {
+  readonly schema: 'crosstalk.ownership/1';
+  readonly runTag: string;
+  readonly segment: string;
+  readonly ledger: ReturnType<OwnershipLedger['export']>;
+  readonly unresolved: ReturnType<IsolationOracle['finish']>;
+}
 
 /**
- * Runs a scenario end to end: target (embedded or given), users by cohort,
- * metrics, thresholds, summary.json. Failures of the target are recorded as
- * errors; only a target unreachable at start or bad input throws.
+ * Runs a scenario end to end: target (embedded or given), this generator's
+ * share of the users over one or more worker threads, then merges their
+ * figures and ownership facts, settles ids no single worker could, evaluates
+ * thresholds and writes summary.json, junit.xml and violations.jsonl.
+ * Failures of the target are recorded as errors; only a target unreachable
+ * at start or bad input throws.
  */
 export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const sc = opts.scenario;
@@ -73,9 +84,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (!secret) throw new SimError('INPUT', `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`, { hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target` });
   }
   const thresholds = parseThresholds(sc);
+  const share = opts.segment ?? WHOLE;
   const startedAtMs = Date.now();
   const resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
-  const logger = pino({ level: 'info', base: { run: sc.name }, redact: { paths: ['token', 'secret', '*.token', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' } }, pino.destination({ dest: join(resultsDir, 'run.log'), sync: true }));
+  const logPath = join(resultsDir, 'run.log');
+  const logger = pino({ level: 'info', base: { run: sc.name }, redact: { paths: ['token', 'secret', '*.token', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' } }, pino.destination({ dest: logPath, sync: true }));
 
   let embedded: EmbeddedTarget | undefined;
   let baseUrl: string;
@@ -92,161 +105,109 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     }
   }
   const wsUrl = sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${sc.target.wsPath}`;
-  logger.info({ target: baseUrl, wsUrl, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name) }, 'run started');
+  const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
+  const runTag = opts.runTag ?? randomBytes(3).toString('hex');
+  const fixedIdOffsets = computeFixedIdOffsets(sc);
+  // Every worker starts its clock at the same instant: now, or the agreed --start-at.
+  const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
+  logger.info({ target: baseUrl, wsUrl, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag }, 'run started');
 
-  const registry = new MetricRegistry();
-  // Present in every summary, zero or not, so scripts can rely on them.
-  for (const name of ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped']) registry.counter(name);
-  const rest = createRestClient(baseUrl, { requestTimeoutMs: sc.target.requestTimeoutMs });
-  const cohortMetrics = new Map(sc.cohorts.map((c) => [c.name, new CohortMetrics(registry, c.name)]));
-  const tokens = createTokenProvider(sc.auth, { ...(secret ? { secret } : {}), baseUrl, requestTimeoutMs: sc.target.requestTimeoutMs, loginTrend: registry.trend('http.login') });
-  const runTag = randomBytes(3).toString('hex');
-  const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
-  const violations = createViolationLog(resultsDir, registry, secrets);
-  const ledger = new OwnershipLedger();
-  const canaries = new CanaryCodec(runTag);
-  const lifecycleRules: LifecycleRules = {
-    required: sc.target.profile.requiredEvents,
-    knownTypes: new Set([...DEFAULT_LIFECYCLE_RULES.knownTypes, ...sc.target.profile.ignoreTypes]),
+  const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
+    scenario: sc, share: computeSubShare(share, w, workers), baseUrl, wsUrl, secret, runTag, startAtEpochMs,
+    checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
+  }));
+  let aborted: ShardResult['aborted'];
+  const progress = createProgress(sc, workers, opts.progress);
+  const hooks: ShardHooks = {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
+    onTick: progress.tick,
+    onAbort: (a) => { aborted ??= a; },
   };
-  const ctx: RunContext = {
-    scenario: sc, baseUrl, wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile), rand: createRandom(sc.seed),
-    logger, runTag, maxPayloadBytes: 16 * 1024 * 1024, noteError: createErrorNoter(logger), checks: opts.checks ?? true,
-    ledger, canaries, isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
-  };
-
-  const allUsers = new Set<VirtualUser>();
-  const runStartMs = performance.now();
-  const plannedMs = computePlannedMs(sc);
-  const usersSeen: Record<string, number> = {};
-  let offset = 0;
-  const runs: CohortRun[] = [];
-  for (const cohort of sc.cohorts) {
-    const m = cohortMetrics.get(cohort.name)!;
-    const cohortOffset = offset;
-    offset += cohort.model.kind === 'closed' ? computeClosedPlan(cohort.model).maxUsers : 0;
-    usersSeen[cohort.name] = 0;
-    const seen = new Set<number>();
-    const run = runCohort(cohort, {
-      ctx, metrics: m, allUsers, runStartMs,
-      userId: (n) => { if (!seen.has(n)) { seen.add(n); usersSeen[cohort.name]!++; } return computeUserId({ prefix: sc.users.prefix, runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, cohort.name, n, cohortOffset); },
-    });
-    registry.gauge(`vus.${cohort.name}`, () => run.active.size);
-    runs.push(run);
-  }
-  registry.gauge('runs.in_flight', () => { let n = 0; for (const u of allUsers) n += u.tracker.openCount; return n; });
-
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  // The per-second monitor feeds the series; this one, never reset, judges the whole run.
-  const loopDelayRun = monitorEventLoopDelay({ resolution: 10 });
-  loopDelayRun.enable();
-  const lagTrend = registry.trend('generator.loop_lag');
   const cpuStart = process.cpuUsage();
-  const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
-  let second = 0;
-  const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);
-  const ticker = setInterval(() => {
-    lagTrend.record(Math.max(0, loopDelay.max - 10e6) / 1000);
-    loopDelay.reset();
-    const point = registry.tick(++second);
-    checkAbort();
-    const progress = opts.progress;
-    if (progress && (progress.tty || second % 10 === 0)) {
-      const runTotal = source.histogram('run.total', {});
-      const line = formatProgressLine({
-        elapsedMs: performance.now() - runStartMs, plannedMs,
-        usersByCohort: Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])),
-        last: point, runTotalP95Ms: runTotal && runTotal.totalCount ? runTotal.getValueAtPercentile(95) / 1000 : undefined,
-        errors: source.counter('errors', {}), violations: source.counter('isolation.violations', {}),
-      });
-      progress.write(progress.tty ? `\r\x1b[2K${line}` : `${line}\n`);
-    }
-  }, 1000);
-
-  const probes = startProbes(sc.probes, ctx, allUsers, secret, registry.counter('probes.sent'));
-  let interrupted = false;
-  let aborted: { metric: string; expression: string; actual: number | null; atSec: number } | undefined;
-  const abortable = thresholds.filter((t) => t.abortOnFail);
-  // abortOnFail thresholds are judged every second once their delay has passed.
-  const checkAbort = (): void => {
-    if (aborted || interrupted || abortable.length === 0) return;
-    const elapsedMs = performance.now() - runStartMs;
-    for (const t of abortable) {
-      if (elapsedMs < t.delayMs) continue;
-      const r = evaluateThreshold(t, source);
-      if (r.ok || r.actual === null) continue;
-      aborted = { metric: t.metricKey, expression: t.expression, actual: r.actual, atSec: Math.round(elapsedMs / 1000) };
-      logger.warn(aborted, 'threshold with abortOnFail failed: stopping the run');
-      for (const run of runs) run.stop(INTERRUPT_GRACE_MS);
-      return;
-    }
-  };
-  const onSignal = (): void => {
-    interrupted = true;
-    logger.warn('interrupted: stopping users');
-    for (const r of runs) r.stop(INTERRUPT_GRACE_MS);
-  };
-  const onHard = (): void => {
-    interrupted = true;
-    logger.warn('interrupted again: stopping at once');
-    for (const r of runs) r.stop(0);
-    for (const u of allUsers) u.abort();
-  };
-  opts.signal?.addEventListener('abort', onSignal, { once: true });
-  opts.hardSignal?.addEventListener('abort', onHard, { once: true });
-  if (opts.signal?.aborted) onSignal();
-
+  const wallStart = performance.now();
+  let results: ShardResult[];
   try {
-    await Promise.all(runs.map((r) => r.done));
+    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await runShardsInWorkers(inputs, hooks, logPath);
   } finally {
-    await probes.stop();
-    clearInterval(sweeper);
-    clearInterval(ticker);
-    loopDelay.disable();
-    loopDelayRun.disable();
-    opts.signal?.removeEventListener('abort', onSignal);
-    opts.hardSignal?.removeEventListener('abort', onHard);
-    await rest.close().catch(() => undefined);
+    progress.clear();
     await embedded?.stop();
   }
-  // Ids nobody owned when seen are settled now that every user has claimed its own.
-  ctx.isolation.finish();
-  if (ctx.isolation.unattributed) registry.counter('isolation.unattributed').add(ctx.isolation.unattributed);
-  await violations.close();
-  if (violations.cut()) logger.warn({ cut: violations.cut() }, 'violations.jsonl reached its cap; the rest were counted, not written');
-  const endedAtMs = Date.now();
-  registry.tick(++second);
   const cpu = process.cpuUsage(cpuStart);
-  const wallMs = Math.max(1, performance.now() - runStartMs);
-  const lag = source.histogram('generator.loop_lag', {});
-  // monitorEventLoopDelay reports the timer resolution itself as delay; only what exceeds it is lag.
-  const loopLagP99Ms = Math.round(Math.max(0, loopDelayRun.percentile(99) - 10e6) / 1e3) / 1e3;
-  const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
-  const generator: GeneratorHealth = { loopLagP99Ms, loopLagMaxMs: lag && lag.totalCount ? lag.maxValue / 1000 : 0, cpuPercent, saturated: loopLagP99Ms > 50 || cpuPercent > 90 };
+  const wallMs = Math.max(1, performance.now() - wallStart);
+  const endedAtMs = Date.now();
 
-  if (opts.progress?.tty) opts.progress.write('\r\x1b[2K');
-  const results: ThresholdResult[] = thresholds.map((t) => {
+  // Merge the shards, then settle the ids each could not: an id or canary of a user in another worker.
+  const registry = new MetricRegistry();
+  const directory = new UserDirectory({ prefix: sc.users.prefix, runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), fixedIdOffsets);
+  const ledger = new OwnershipLedger(directory);
+  for (const r of results) {
+    registry.importSnapshot(r.metrics);
+    ledger.import(r.ledger);
+  }
+  const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
+  const late = createViolationCollector(registry, secrets);
+  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink);
+  const unresolved = oracle.finish(results.flatMap((r) => r.pending), results.reduce((n, r) => n + r.pendingDropped, 0));
+  if (oracle.unattributed) registry.counter('isolation.unattributed').add(oracle.unattributed);
+  const violations = [...results.flatMap((r) => r.violations), ...late.kept];
+  const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut();
+  if (cut) logger.warn({ cut }, 'violations.jsonl reached its cap; the rest were counted, not written');
+  aborted ??= results.find((r) => r.aborted)?.aborted;
+  const interrupted = results.some((r) => r.interrupted) && !aborted;
+
+  const durationSec = (endedAtMs - startedAtMs) / 1000;
+  const source = createRegistrySource(registry, () => durationSec);
+  const thresholdResults: ThresholdResult[] = thresholds.map((t) => {
     const r = evaluateThreshold(t, source);
     // The threshold that stopped the run failed, whatever the figure says once stopped.
     if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
     return r;
   });
   const isolation = source.counter('isolation.violations', {});
-  const exitCode = interrupted ? 130 : isolation > 0 ? 2 : results.some((r) => !r.ok) ? 1 : 0;
+  const exitCode = interrupted ? 130 : isolation > 0 ? 2 : thresholdResults.some((r) => !r.ok) ? 1 : 0;
+  const loopLagMaxMs = Math.max(...results.map((r) => r.loopLagMaxMs));
+  const loopLagP99Ms = Math.min(loopLagMaxMs || Infinity, Math.max(...results.map((r) => r.loopLagP99Ms)));
+  const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
+  const usersByCohort: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
   const summary = buildSummary(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
     target: { url: baseUrl, embedded: embedded !== undefined },
-    startedAtMs, endedAtMs, segment: '0/1', exitCode, interrupted, thresholds: results,
+    startedAtMs, endedAtMs, segment: formatShare(share), exitCode, interrupted, thresholds: thresholdResults,
     ...(aborted ? { aborted } : {}),
-    users: { total: Object.values(usersSeen).reduce((a, b) => a + b, 0), byCohort: usersSeen },
-    generator,
+    users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
+    // A thread at 90% of a core or a loop lagging 50 ms cannot time others' answers faithfully.
+    generator: { loopLagP99Ms, loopLagMaxMs, cpuPercent, saturated: loopLagP99Ms > 50 || cpuPercent / workers > 90, workers },
   });
+  writeViolationsFile(resultsDir, violations);
+  if (share.modulus > 1) {
+    const own: OwnershipFile = { schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(), unresolved };
+    writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
+  }
   writeFileAtomic(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeJunitReport(resultsDir, summary);
+  writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
   logger.flush?.();
   return { summary, resultsDir, exitCode };
+}
+
+/** One worker per core, capped by the most users the scenario runs at once. */
+export function computeDefaultWorkers(sc: Scenario): number {
+  let users = 0;
+  for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
+  return Math.max(1, Math.min(availableParallelism(), users));
+}
+
+/** Where each cohort starts in a fixed id list (cohorts take consecutive entries). */
+function computeFixedIdOffsets(sc: Scenario): number[] {
+  let offset = 0;
+  return sc.cohorts.map((c) => {
+    const o = offset;
+    offset += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
+    return o;
+  });
 }
 
 function parseThresholds(sc: Scenario): ParsedThreshold[] {
@@ -266,6 +227,38 @@ function computePlannedMs(sc: Scenario): number {
     max = Math.max(max, c.startAfterMs + d);
   }
   return max;
+}
+
+/** Live progress over all shards: each shard's last second, combined. */
+function createProgress(sc: Scenario, shards: number, out: RunOptions['progress']): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+  const plannedMs = computePlannedMs(sc);
+  const startMs = performance.now();
+  const last = new Map<number, { point: SeriesPoint; users: Record<string, number>; p95: number | undefined }>();
+  let errors = 0;
+  let violations = 0;
+  let shown = -1;
+  return {
+    tick(point, users, p95, shard = 0) {
+      if (!out) return;
+      last.set(shard, { point, users, p95 });
+      errors += point.counters.errors ?? 0;
+      violations += point.counters['isolation.violations'] ?? 0;
+      const t = point.t;
+      // Show a second once the last shard has reported it.
+      if (t === shown || last.size < shards || (!out.tty && t % 10 !== 0)) return;
+      shown = t;
+      const entries = [...last.values()];
+      const merged = entries.map((e) => e.point).reduce(mergeSeriesPoints);
+      const usersByCohort: Record<string, number> = {};
+      for (const e of entries) for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
+      const p95s = entries.map((e) => e.p95).filter((v): v is number => v !== undefined);
+      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
+      out.write(out.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    },
+    clear() {
+      if (out?.tty) out.write('\r\x1b[2K');
+    },
+  };
 }
 
 export type { Logger };

@@ -58,8 +58,9 @@ export class VirtualUser implements SessionHandler {
   private rxByConn: Receiver[] = [];
   private canarySeq = 0;
 
-  constructor(private readonly ctx: RunContext, private readonly cohort: Cohort, private readonly m: CohortMetrics, readonly userId: string) {
-    this.userIndex = ctx.ledger.registerUser(userId);
+  constructor(private readonly ctx: RunContext, private readonly cohort: Cohort, private readonly m: CohortMetrics, readonly userId: string, userNum: number) {
+    this.userIndex = userNum;
+    ctx.ledger.registerUser(userId, userNum);
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
     this.tracker = new RunTracker(
       m,

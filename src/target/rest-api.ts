@@ -104,6 +104,7 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (m) {
     const threadId = decodeSegment(m[1]!);
     if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
       const page = readPage(url, 50, 100);
       if (typeof page === 'string') return sendError(res, 400, 'BAD_REQUEST', page);
@@ -127,11 +128,7 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (m) {
     const threadId = decodeSegment(m[1]!);
     if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
-    // The idor fault: a read by id skips the ownership check.
-    if (!ctx.store.get(userId, threadId) && ctx.faults.roll('idor')) {
-      const owner = ctx.store.ownerOf(threadId);
-      if (owner !== undefined) userId = owner;
-    }
+    userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
       const t = ctx.store.get(userId, threadId);
       return t ? sendJson(res, 200, t) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
@@ -176,6 +173,12 @@ function readThreadBody(v: unknown): { title?: string | null; metadata?: Record<
     out.metadata = v.metadata;
   }
   return out;
+}
+
+/** The idor fault: an access by id skips the ownership check (answers as the thread's owner). */
+function applyIdor(ctx: RestContext, userId: string, threadId: string): string {
+  if (ctx.store.get(userId, threadId) || !ctx.faults.roll('idor')) return userId;
+  return ctx.store.ownerOf(threadId) ?? userId;
 }
 
 /** A path segment decoded, or undefined when its percent-encoding is broken (no such thread). */

@@ -27,7 +27,7 @@ describe('delivery faults are lifecycle violations or errors, never leaks', () =
 
 describe('a clean target is leak-free', () => {
   test('200 users, thousands of runs, probes on: zero violations of any kind', async () => {
-    const r = await runMatrix(matrixScenario({ users: 200, durationS: 6, agent: 'instant', probesPerSec: 50 }));
+    const r = await runMatrix(matrixScenario({ users: 200, durationS: 8, agent: 'instant', probesPerSec: 50, light: true }));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
     assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));
@@ -38,7 +38,7 @@ describe('a clean target is leak-free', () => {
   });
   for (const dialect of ['data', 'flat', 'short-ids']) {
     test(`the same in the ${dialect} dialect`, async () => {
-      const r = await runMatrix(matrixScenario({ users: 60, durationS: 4, agent: 'instant', dialect, probesPerSec: 50 }));
+      const r = await runMatrix(matrixScenario({ users: 60, durationS: 4, agent: 'instant', dialect, probesPerSec: 50, light: true }));
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
       assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));

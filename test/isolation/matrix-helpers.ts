@@ -26,7 +26,7 @@ export interface MatrixRun {
  * lurkers as sentinels, probes at a high rate so request-level faults at
  * 1 in 200 are met hundreds of times.
  */
-export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number }): string {
+export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number; light?: boolean }): string {
   const users = opts.users ?? 16;
   const d = opts.durationS ?? 4;
   const probes = opts.probesPerSec ?? 400;
@@ -47,9 +47,9 @@ cohorts:
           duration: ${d}s
           steps:
             - sendMessage: { content: "Question {{iteration}} from {{user}}", timeout: ${opts.runTimeout ?? '3s'} }
-            - listThreads
+            - listThreads${opts.light ? '' : `
             - getThread
-            - listMessages: { limit: 5 }
+            - listMessages: { limit: 5 }`}
   lurkers:
     users: 3
     duration: ${d}s

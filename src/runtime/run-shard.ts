@@ -1,0 +1,196 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { CanaryCodec } from '../core/canary.js';
+import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
+import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle, type LifecycleRules } from '../core/lifecycle-oracle.js';
+import { createRegistrySource } from '../core/metric-source.js';
+import { MetricRegistry, type MetricSnapshot, type SeriesPoint } from '../core/metric-registry.js';
+import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
+import { createRandom } from '../core/random.js';
+import type { Scenario } from '../core/scenario-types.js';
+import type { Share } from '../core/share.js';
+import { evaluateThreshold, type ParsedThreshold } from '../core/thresholds.js';
+import { UserDirectory } from '../core/user-directory.js';
+import type { Violation } from '../core/violation.js';
+import { createViolationCollector } from '../output/violation-log.js';
+import { FrameReader } from '../protocol/frame-reader.js';
+import { createRestClient } from '../protocol/rest-client.js';
+import { createTokenProvider } from '../protocol/token-provider.js';
+import { CohortMetrics } from './cohort-metrics.js';
+import { runCohort, type CohortRun } from './cohort-runner.js';
+import { startProbes } from './probe-runner.js';
+import { createErrorNoter, type RunContext } from './run-context.js';
+import type { VirtualUser } from './virtual-user.js';
+
+/** What one shard (this process, or one worker thread) runs. */
+export interface ShardInput {
+  readonly scenario: Scenario;
+  readonly share: Share;
+  readonly baseUrl: string;
+  readonly wsUrl: string;
+  readonly secret: string | undefined;
+  /** Shared by every shard of a run: user ids and canaries depend on it. */
+  readonly runTag: string;
+  /** Epoch ms at which every shard starts its cohorts' clocks. */
+  readonly startAtEpochMs: number;
+  readonly checks: boolean;
+  /** Only one shard of a process runs the probes. */
+  readonly probes: boolean;
+  readonly thresholds: readonly ParsedThreshold[];
+  /** Offsets into a fixed id list, per cohort. */
+  readonly fixedIdOffsets: readonly number[];
+}
+
+/** Ways to steer a shard while it runs. */
+export interface ShardHooks {
+  readonly signal?: AbortSignal;
+  readonly hardSignal?: AbortSignal;
+  /** Each second's figures, for live progress. */
+  readonly onTick?: (point: SeriesPoint, usersByCohort: Readonly<Record<string, number>>, runTotalP95Ms: number | undefined, shard?: number) => void;
+  /** A threshold with abortOnFail failed here; the caller stops the other shards. */
+  readonly onAbort?: (a: ShardResult['aborted']) => void;
+}
+
+/** Everything a shard produced, in mergeable form. */
+export interface ShardResult {
+  readonly metrics: MetricSnapshot;
+  readonly ledger: LedgerExport;
+  readonly pending: PendingObservation[];
+  readonly pendingDropped: number;
+  readonly violations: Violation[];
+  readonly violationsCut: number;
+  readonly usersByCohort: Record<string, number>;
+  readonly loopLagP99Ms: number;
+  readonly loopLagMaxMs: number;
+  readonly interrupted: boolean;
+  readonly aborted?: { metric: string; expression: string; actual: number | null; atSec: number };
+}
+
+const SWEEP_MS = 100;
+const INTERRUPT_GRACE_MS = 5000;
+
+/** Counters present in every summary, zero or not, so scripts can rely on them. */
+export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped'];
+
+/**
+ * Runs this shard's share of every cohort against a target that is already
+ * up, and returns its figures, ownership facts and the ids it could not
+ * settle alone. Used in-process for one worker and inside each worker thread.
+ */
+export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Logger): Promise<ShardResult> {
+  const sc = input.scenario;
+  const registry = new MetricRegistry();
+  for (const name of ALWAYS_COUNTERS) registry.counter(name);
+  const rest = createRestClient(input.baseUrl, { requestTimeoutMs: sc.target.requestTimeoutMs });
+  const tokens = createTokenProvider(sc.auth, { ...(input.secret ? { secret: input.secret } : {}), baseUrl: input.baseUrl, requestTimeoutMs: sc.target.requestTimeoutMs, loginTrend: registry.trend('http.login') });
+  const secrets = (): string[] => [...(input.secret ? [input.secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
+  const violations = createViolationCollector(registry, secrets);
+  const directory = new UserDirectory({ prefix: sc.users.prefix, runTag: input.runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), input.fixedIdOffsets);
+  const ledger = new OwnershipLedger(directory);
+  const canaries = new CanaryCodec(input.runTag);
+  const lifecycleRules: LifecycleRules = {
+    required: sc.target.profile.requiredEvents,
+    knownTypes: new Set([...DEFAULT_LIFECYCLE_RULES.knownTypes, ...sc.target.profile.ignoreTypes]),
+  };
+  const ctx: RunContext = {
+    scenario: sc, baseUrl: input.baseUrl, wsUrl: input.wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile),
+    rand: createRandom(sc.seed + input.share.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
+    noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
+    isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
+  };
+
+  // Every shard starts its clocks at the same wall time, so stages line up across workers and machines.
+  const waitMs = input.startAtEpochMs - Date.now();
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  const allUsers = new Set<VirtualUser>();
+  const runStartMs = performance.now();
+  const usersByCohort: Record<string, number> = {};
+  const runs: CohortRun[] = [];
+  sc.cohorts.forEach((cohort, c) => {
+    usersByCohort[cohort.name] = 0;
+    const seen = new Set<number>();
+    const run = runCohort(cohort, {
+      ctx, metrics: new CohortMetrics(registry, cohort.name), allUsers, runStartMs, share: input.share,
+      user: (n) => {
+        if (!seen.has(n)) { seen.add(n); usersByCohort[cohort.name]!++; }
+        return { id: directory.userId(c, n), num: directory.numberOf(c, n) };
+      },
+    });
+    registry.gauge(`vus.${cohort.name}`, () => run.active.size);
+    runs.push(run);
+  });
+  registry.gauge('runs.in_flight', () => { let n = 0; for (const u of allUsers) n += u.tracker.openCount; return n; });
+
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  // The per-second monitor feeds the series; this one, never reset, judges the whole run.
+  const loopDelayRun = monitorEventLoopDelay({ resolution: 10 });
+  loopDelayRun.enable();
+  const lagTrend = registry.trend('generator.loop_lag');
+  const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
+  const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);
+  const probes = input.probes ? startProbes(sc.probes, ctx, allUsers, input.secret, registry.counter('probes.sent')) : undefined;
+
+  let interrupted = false;
+  let aborted: ShardResult['aborted'];
+  const abortable = input.thresholds.filter((t) => t.abortOnFail);
+  const stopAll = (graceMs: number): void => { for (const r of runs) r.stop(graceMs); };
+  // abortOnFail thresholds are judged every second, on this shard's figures, once their delay has passed.
+  const checkAbort = (): void => {
+    if (aborted || interrupted || abortable.length === 0) return;
+    const elapsedMs = performance.now() - runStartMs;
+    for (const t of abortable) {
+      if (elapsedMs < t.delayMs) continue;
+      const r = evaluateThreshold(t, source);
+      if (r.ok || r.actual === null) continue;
+      aborted = { metric: t.metricKey, expression: t.expression, actual: r.actual, atSec: Math.round(elapsedMs / 1000) };
+      logger.warn(aborted, 'threshold with abortOnFail failed: stopping the run');
+      stopAll(INTERRUPT_GRACE_MS);
+      hooks.onAbort?.(aborted);
+      return;
+    }
+  };
+  let second = 0;
+  const ticker = setInterval(() => {
+    lagTrend.record(Math.max(0, loopDelay.max - 10e6) / 1000);
+    loopDelay.reset();
+    const point = registry.tick(++second);
+    checkAbort();
+    if (hooks.onTick) {
+      const h = source.histogram('run.total', {});
+      hooks.onTick(point, Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])), h && h.totalCount ? h.getValueAtPercentile(95) / 1000 : undefined);
+    }
+  }, 1000);
+
+  const onSignal = (): void => { interrupted = true; logger.warn('interrupted: stopping users'); stopAll(INTERRUPT_GRACE_MS); };
+  const onHard = (): void => { interrupted = true; logger.warn('interrupted again: stopping at once'); stopAll(0); for (const u of allUsers) u.abort(); };
+  hooks.signal?.addEventListener('abort', onSignal, { once: true });
+  hooks.hardSignal?.addEventListener('abort', onHard, { once: true });
+  if (hooks.signal?.aborted) onSignal();
+  if (hooks.hardSignal?.aborted) onHard();
+
+  try {
+    await Promise.all(runs.map((r) => r.done));
+  } finally {
+    await probes?.stop();
+    clearInterval(sweeper);
+    clearInterval(ticker);
+    loopDelay.disable();
+    loopDelayRun.disable();
+    hooks.signal?.removeEventListener('abort', onSignal);
+    hooks.hardSignal?.removeEventListener('abort', onHard);
+    await rest.close().catch(() => undefined);
+  }
+  registry.tick(++second);
+  const { pending, dropped } = ctx.isolation.takePending();
+  const lag = source.histogram('generator.loop_lag', {});
+  return {
+    metrics: registry.snapshot(), ledger: ledger.export(), pending, pendingDropped: dropped,
+    violations: violations.kept, violationsCut: violations.cut(), usersByCohort,
+    // monitorEventLoopDelay reports its own resolution as delay; only what exceeds it is lag.
+    loopLagP99Ms: Math.round(Math.max(0, loopDelayRun.percentile(99) - 10e6) / 1e3) / 1e3,
+    loopLagMaxMs: lag && lag.totalCount ? lag.maxValue / 1000 : 0,
+    interrupted,
+    ...(aborted ? { aborted } : {}),
+  };
+}
