@@ -4,6 +4,7 @@ import { runRun, runValidate, type RunFlags } from './run-command.js';
 import { runServe, type ServeFlags } from './serve-command.js';
 import { runCompare } from './compare-command.js';
 import { runReport } from './report-command.js';
+import { runMerge } from './merge-command.js';
 
 /** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -39,6 +40,12 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
     .option('--format <f>', 'table or markdown', 'table')
     .action((base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = runCompare(base, current, flags, (s) => process.stdout.write(s)); });
+  program
+    .command('merge')
+    .description('merge the summaries of a segmented run; thresholds judged on the whole')
+    .argument('<summaries...>', 'summary.json files (or results folders) of the segments')
+    .requiredOption('--out <dir>', 'folder for the merged results (new or empty)')
+    .action((files: string[], flags: { out: string }) => { exitCode = runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
   program
     .command('report')
     .description('re-render report.html next to a summary.json')

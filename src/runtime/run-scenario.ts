@@ -65,6 +65,8 @@ export interface OwnershipFile {
   readonly segment: string;
   readonly ledger: ReturnType<OwnershipLedger['export']>;
   readonly unresolved: ReturnType<IsolationOracle['finish']>;
+  /** How global user numbers map to ids (see UserDirectory). */
+  readonly directory: { readonly prefix: string; readonly ids?: readonly string[]; readonly cohorts: readonly string[]; readonly fixedIdOffsets: readonly number[] };
 }
 
 /**
@@ -182,7 +184,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   });
   writeViolationsFile(resultsDir, violations);
   if (share.modulus > 1) {
-    const own: OwnershipFile = { schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(), unresolved };
+    const own: OwnershipFile = {
+      schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(), unresolved,
+      directory: { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets },
+    };
     writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
   }
   writeFileAtomic(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
