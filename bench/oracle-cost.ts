@@ -38,7 +38,7 @@ async function measure(checks: boolean): Promise<Sample> {
   const out = join(mkdtempSync(join(tmpdir(), 'ct-bench-')), 'r');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { summary } = await runScenario({ scenario, out, checks });
+  const { summary } = await runScenario({ scenario, out, checks, workers: 1 });
   const cpu = process.cpuUsage(cpu0);
   return { checks, runs: summary.runs.completed, cpuUs: cpu.user + cpu.system, wallMs: performance.now() - t0 };
 }

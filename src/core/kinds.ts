@@ -4,7 +4,7 @@
 export const ERROR_KINDS = [
   'connect_refused', 'connect_reset', 'connect_timeout', 'auth_rejected', 'upgrade_failed',
   'http_4xx', 'http_5xx', 'rate_limited', 'not_found', 'timeout', 'reset', 'network',
-  'bad_response', 'run_error', 'agent_error', 'disconnected', 'malformed_frame', 'token_failed',
+  'bad_response', 'run_error', 'agent_error', 'disconnected', 'frame_too_large', 'malformed_frame', 'token_failed',
   'no_connection', 'no_thread', 'no_run',
 ] as const;
 /** One of {@link ERROR_KINDS}. */

@@ -5,7 +5,10 @@ import type { ViolationSink } from './violation.js';
 export interface ConnLifecycle {
   /** Opened after the run started: it cannot have seen the beginning. */
   readonly partial: boolean;
-  readonly seqs: Set<number>;
+  /** Seqs 0..29 seen, as bits (runs are short); larger ones in `seqsHigh`. */
+  seqMask: number;
+  seqsHigh: Set<number> | undefined;
+  seqCount: number;
   maxSeq: number;
   rank: number;
   started: boolean;
@@ -53,7 +56,7 @@ export class LifecycleOracle {
 
   /** A new per-connection state for a run. */
   static createState(partial: boolean): ConnLifecycle {
-    return { partial, seqs: new Set(), maxSeq: -1, rank: -1, started: false, thinking: false, openTools: 0, ended: false, terminal: undefined, finalized: false };
+    return { partial, seqMask: 0, seqsHigh: undefined, seqCount: 0, maxSeq: -1, rank: -1, started: false, thinking: false, openTools: 0, ended: false, terminal: undefined, finalized: false };
   }
 
   /** Observes one event of a run on one connection. */
@@ -61,8 +64,7 @@ export class LifecycleOracle {
     const rank = RANK[type];
     if (rank === undefined) return this.report('unknown_event', rx, messageId, text, atMs, type);
     if (seq !== undefined) {
-      if (st.seqs.has(seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
-      st.seqs.add(seq);
+      if (!addSeq(st, seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
     } else if (type === 'agent_started' && st.started) {
       return this.report('duplicate_event', rx, messageId, text, atMs, type);
     }
@@ -112,7 +114,7 @@ export class LifecycleOracle {
       if ((r === 'agent_started' && !st.started) || (r === 'agent_thinking' && !st.thinking)) missing.push(r);
     }
     if (st.openTools !== 0) missing.push('tool pair');
-    if (st.seqs.size > 0 && st.seqs.size < st.maxSeq + 1) missing.push(`${st.maxSeq + 1 - st.seqs.size} seq`);
+    if (st.seqCount > 0 && st.seqCount < st.maxSeq + 1) missing.push(`${st.maxSeq + 1 - st.seqCount} seq`);
     if (missing.length) {
       this.report('missing_event', rx, messageId, text, atMs, missing.join(', '));
     }
@@ -125,4 +127,19 @@ export class LifecycleOracle {
       field: 'event', value, channel: 'ws', ...(messageId ? { runMessageId: messageId } : {}), ...(text ? { frame: text } : {}),
     });
   }
+}
+
+/** Records a seq; false when it was seen already. */
+function addSeq(st: ConnLifecycle, seq: number): boolean {
+  if (seq >= 0 && seq < 30) {
+    const bit = 1 << seq;
+    if ((st.seqMask & bit) !== 0) return false;
+    st.seqMask |= bit;
+  } else {
+    st.seqsHigh ??= new Set();
+    if (st.seqsHigh.has(seq)) return false;
+    st.seqsHigh.add(seq);
+  }
+  st.seqCount++;
+  return true;
 }

@@ -1,5 +1,17 @@
 import type { UserDirectory } from './user-directory.js';
 
+/**
+ * How many ids of each sort are remembered: the oldest are forgotten past
+ * this, so memory stays flat in long runs. A leak naming a forgotten id is
+ * still counted, as `unattributed` (and canaries need no memory at all).
+ */
+export const MAX_IDS = 200_000;
+
+function evictOldest(map: Map<string, number>): void {
+  const first = map.keys().next();
+  if (!first.done) map.delete(first.value);
+}
+
 /** The ledger's facts in plain form, for merging the ledgers of workers and generators. */
 export interface LedgerExport {
   readonly threads: ReadonlyArray<readonly [string, number]>;
@@ -49,14 +61,22 @@ export class OwnershipLedger {
     if (this.threads.has(id)) return;
     this.threads.set(id, owner);
     this.threadList.push({ id, owner });
+    if (this.threads.size > MAX_IDS) {
+      evictOldest(this.threads);
+      this.threadList.splice(0, this.threadList.length - MAX_IDS);
+    }
   }
 
   claimRun(id: string, owner: number): void {
-    if (!this.runs.has(id)) this.runs.set(id, owner);
+    if (this.runs.has(id)) return;
+    this.runs.set(id, owner);
+    if (this.runs.size > MAX_IDS) evictOldest(this.runs);
   }
 
   claimMessage(id: string, owner: number): void {
-    if (!this.messages.has(id)) this.messages.set(id, owner);
+    if (this.messages.has(id)) return;
+    this.messages.set(id, owner);
+    if (this.messages.size > MAX_IDS) evictOldest(this.messages);
   }
 
   threadOwner(id: string): number | undefined {

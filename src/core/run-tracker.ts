@@ -2,6 +2,17 @@ import { TERMINAL_EVENTS } from './metric-names.js';
 import type { Counter, Trend } from './metric-registry.js';
 import type { ConnLifecycle } from './lifecycle-oracle.js';
 
+/** One bit per run event type, so a run's seen set is one number. */
+const EVENT_BIT: Readonly<Record<string, number>> = {
+  agent_started: 1, agent_thinking: 2, tool_executing: 4, tool_completed: 8, agent_completed: 16, agent_error: 32, agent_stopped: 64,
+};
+const OTHER_BIT = 128;
+
+/** True when the run has seen an event of `type`. */
+export function hasSeen(rec: RunRecord, type: string): boolean {
+  return (rec.seen & (EVENT_BIT[type] ?? 0)) !== 0;
+}
+
 /** How a run ended, as far as the simulated user could tell. */
 export type RunOutcome = 'completed' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
 
@@ -21,8 +32,8 @@ export interface RunRecord {
   readonly deadlineUs: number;
   readonly awaitType: string;
   runId: string | undefined;
-  /** Canonical event types seen so far (first arrival on any connection counts). */
-  readonly seen: Set<string>;
+  /** Canonical event types seen so far, as bits of EVENT_BIT (first arrival on any connection counts). */
+  seen: number;
   lastEventUs: number;
   maxGapUs: number;
   outcome: RunOutcome | undefined;
@@ -85,7 +96,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: new Set(), lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
+      runId: undefined, seen: 0, lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
     };
     this.byMessage.set(messageId, rec);
     this.open.add(rec);
@@ -122,15 +133,16 @@ export class RunTracker {
     if (rec.outcome !== undefined) return;
     if (TERMINAL_EVENTS.has(type) && this.onJudge) this.unjudged.push({ rec, atUs: nowUs });
     const gap = nowUs - rec.lastEventUs;
-    if (rec.seen.size > 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
+    if (rec.seen !== 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
     rec.lastEventUs = nowUs;
-    if (!rec.seen.has(type)) {
-      rec.seen.add(type);
-      this.metrics.eventTrend(type)?.record(nowUs - rec.sentAtUs);
-    }
+    const bit = EVENT_BIT[type] ?? OTHER_BIT;
+    const firstOfType = (rec.seen & bit) === 0;
+    const before = rec.seen;
+    rec.seen |= bit;
+    if (firstOfType) this.metrics.eventTrend(type)?.record(nowUs - rec.sentAtUs);
     if (TERMINAL_EVENTS.has(type)) {
       this.metrics.total.record(nowUs - rec.sentAtUs);
-      if (rec.seen.size > 1) this.metrics.gap.record(rec.maxGapUs);
+      if (before !== 0) this.metrics.gap.record(rec.maxGapUs);
       if (type === 'agent_completed') this.end(rec, 'completed');
       else if (type === 'agent_stopped') this.end(rec, 'stopped');
       else {
@@ -176,7 +188,7 @@ export class RunTracker {
   /** Resolves when the run reaches its awaited event or ends. */
   wait(rec: RunRecord): Promise<RunWaitResult> {
     if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
-    if (rec.seen.has(rec.awaitType)) return Promise.resolve({ outcome: 'awaited' });
+    if ((rec.seen & (EVENT_BIT[rec.awaitType] ?? 0)) !== 0) return Promise.resolve({ outcome: 'awaited' });
     return new Promise((resolve) => { rec.waiter = resolve; });
   }
 

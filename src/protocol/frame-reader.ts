@@ -30,6 +30,9 @@ export class FrameReader {
   private readonly aliases: ReadonlyMap<string, string>;
   private readonly get: Readonly<Record<keyof FrameProfile['fields'], Getter>>;
   private readonly tsUnit: FrameProfile['timestampUnit'];
+  /** The profile uses the default roots and type fields and plain (undotted) names. */
+  private readonly fast: boolean;
+  private readonly names: FrameProfile['fields'];
 
   constructor(profile: FrameProfile) {
     this.roots = profile.fieldRoots;
@@ -41,12 +44,15 @@ export class FrameReader {
       seq: getter(f.seq), timestamp: getter(f.timestamp), code: getter(f.code),
     };
     this.tsUnit = profile.timestampUnit;
+    this.names = f;
+    this.fast = profile.fieldRoots.join('|') === 'payload|data|' && profile.typeFields.join('|') === 'type|event' && Object.values(f).every((n) => !n.includes('.'));
   }
 
   /** Reads an already parsed frame; non-objects read as an empty, typeless view. */
   read(frame: unknown): FrameView {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return EMPTY;
     const obj = frame as Record<string, unknown>;
+    if (this.fast) return this.readFast(obj);
     let rawType = '';
     for (const f of this.typeFields) {
       const v = obj[f];
@@ -66,6 +72,30 @@ export class FrameReader {
     };
   }
 
+  /**
+   * The default profile's path: fields by plain name in payload, data, then
+   * the root, with the containers found once per frame (the per-frame hot path).
+   */
+  private readFast(obj: Record<string, unknown>): FrameView {
+    let rawType = '';
+    const t = obj.type;
+    if (typeof t === 'string') rawType = t;
+    else if (typeof obj.event === 'string') rawType = obj.event;
+    const p = obj.payload;
+    const d = obj.data;
+    const a = typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : undefined;
+    const b = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
+    const f = this.names;
+    const seq = pick(a, b, obj, f.seq);
+    return {
+      type: this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType,
+      userId: str(pick(a, b, obj, f.userId)), threadId: str(pick(a, b, obj, f.threadId)), runId: str(pick(a, b, obj, f.runId)),
+      messageId: str(pick(a, b, obj, f.messageId)), seq: typeof seq === 'number' ? seq : undefined,
+      timestampMs: toEpochMs(pick(a, b, obj, f.timestamp), this.tsUnit),
+      code: str(pick(a, b, obj, f.code)),
+    };
+  }
+
   private field(obj: Record<string, unknown>, get: Getter): unknown {
     for (const r of this.roots) {
       const root = r === '' ? obj : obj[r];
@@ -78,6 +108,14 @@ export class FrameReader {
 }
 
 const EMPTY: FrameView = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
+
+/** A field by plain name from payload, then data, then the root. */
+function pick(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, root: Record<string, unknown>, k: string): unknown {
+  let v: unknown = a?.[k];
+  if (v === undefined || v === null) v = b?.[k];
+  if (v === undefined || v === null) v = root[k];
+  return v;
+}
 
 function getter(path: string): Getter {
   const parts = path.split('.');

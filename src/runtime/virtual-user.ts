@@ -201,8 +201,10 @@ export class VirtualUser implements SessionHandler {
 
   onUnexpectedClose(session: WsSession, code: number): void {
     if (this.aborted) return;
-    this.m.error('disconnected').add();
-    this.ctx.noteError(this.cohort.name, 'disconnected', `connection ${session.index} closed with ${code}`);
+    // 1009: a frame over the generator's limit (16 MiB); the connection is cut rather than the frame buffered.
+    const kind = code === 1009 ? 'frame_too_large' : 'disconnected';
+    this.m.error(kind).add();
+    this.ctx.noteError(this.cohort.name, kind, `connection ${session.index} closed with ${code}`);
     // Runs keep going on the user's other tabs; with none left they are lost.
     if (!this.sessions.some((s) => s.isOpen)) this.tracker.abandonAll('failed');
   }
