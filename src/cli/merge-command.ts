@@ -85,13 +85,32 @@ function readShard(file: string): Shard {
     throw new SimError('INPUT', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { hint: 'pass the summary.json (or results folder) of each segment' });
   }
   if (summary?.schema !== 'crosstalk.summary/1') throw new SimError('INPUT', `${path} is not a crosstalk summary (schema crosstalk.summary/1)`);
+  for (const field of ['scenario', 'metrics', 'thresholds', 'isolation', 'lifecycle', 'runs', 'errors', 'users', 'generator', 'series', 'segment', 'startedAt', 'endedAt'] as const) {
+    if (summary[field] === undefined || summary[field] === null) throw new SimError('INPUT', `${path} has no "${field}"; expected a complete crosstalk.summary/1 document`);
+  }
   const dir = dirname(path);
   const ownPath = join(dir, 'ownership.json');
-  const ownership = existsSync(ownPath) ? (JSON.parse(readFileSync(ownPath, 'utf8')) as OwnershipFile) : undefined;
+  let ownership: OwnershipFile | undefined;
+  if (existsSync(ownPath)) {
+    try {
+      ownership = JSON.parse(readFileSync(ownPath, 'utf8')) as OwnershipFile;
+    } catch (err) {
+      throw new SimError('INPUT', `${ownPath} is not valid JSON (${(err as Error).message})`, { hint: 'each segment writes ownership.json beside its summary; pass complete results folders' });
+    }
+    if (ownership?.schema !== 'crosstalk.ownership/1' || !ownership.ledger || !Array.isArray(ownership.unresolved) || !ownership.directory) {
+      throw new SimError('INPUT', `${ownPath} is not a crosstalk ownership file (schema crosstalk.ownership/1)`);
+    }
+  }
   const vPath = join(dir, 'violations.jsonl');
   const violations = existsSync(vPath)
-    ? readFileSync(vPath, 'utf8').split('\n').filter(Boolean).map((l) => {
-      const { time, ...rest } = JSON.parse(l) as { time: string } & Omit<Violation, 'atMs'>;
+    ? readFileSync(vPath, 'utf8').split('\n').map((l, i) => ({ l, i })).filter(({ l }) => l.trim()).map(({ l, i }) => {
+      let parsed: { time: string } & Omit<Violation, 'atMs'>;
+      try {
+        parsed = JSON.parse(l) as { time: string } & Omit<Violation, 'atMs'>;
+      } catch {
+        throw new SimError('INPUT', `${vPath}:${i + 1}: not a JSON line; expected one violation per line`);
+      }
+      const { time, ...rest } = parsed;
       return { ...rest, atMs: Date.parse(time) } as Violation;
     })
     : [];

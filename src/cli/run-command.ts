@@ -30,7 +30,7 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     if ('message' in s) problems.push(s.message);
     else segment = s;
   }
-  if (flags.workers !== undefined && !/^[1-9]\d*$/.test(flags.workers)) problems.push(`--workers: expected a positive whole number, got "${flags.workers}"`);
+  if (flags.workers !== undefined && (!/^[1-9]\d*$/.test(flags.workers) || Number(flags.workers) > 64)) problems.push(`--workers: expected a positive whole number, got "${flags.workers}" (at most 64)`);
   let startAtEpochMs: number | undefined;
   if (flags.startAt !== undefined) {
     startAtEpochMs = Date.parse(flags.startAt);

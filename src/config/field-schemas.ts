@@ -19,7 +19,8 @@ export function durationMs(opts: { min?: number; allowZero?: boolean } = {}) {
     if (missing(v, ctx)) return z.NEVER;
     const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 30s or 2m, got ${show(v)}` });
+      const tooLong = typeof v === 'string' && /^\s*[\d.]+\s*[a-zµ]+\s*$/.test(v) && parseDurationMs('1ms') !== undefined;
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 30s or 2m, got ${show(v)}${tooLong ? ': too long, at most 24 days (the longest a timer can wait)' : ''}` });
       return z.NEVER;
     }
     if (ms === 0 && !opts.allowZero) {
@@ -64,11 +65,28 @@ export function text() {
   return z.any().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'string' || v === '') {
-      ctx.addIssue({ code: 'custom', message: `expected a non-empty string, got ${show(v)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a non-empty string, got ${show(v)}${quoteHint(v)}` });
       return z.NEVER;
     }
     return v;
   });
+}
+
+/** A string, possibly empty (titles). */
+export function anyText() {
+  return z.any().transform((v, ctx) => {
+    if (missing(v, ctx)) return z.NEVER;
+    if (typeof v !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `expected text, got ${show(v)}${quoteHint(v)}` });
+      return z.NEVER;
+    }
+    return v;
+  });
+}
+
+/** `title: {{user}}` unquoted is a YAML mapping, not text: say how to write it. */
+function quoteHint(v: unknown): string {
+  return typeof v === 'object' && v !== null ? '; a value starting with {{ must be quoted, e.g. title: "{{user}}"' : '';
 }
 
 /** A boolean. */

@@ -3,7 +3,7 @@ import { RUN_EVENTS } from '../core/metric-names.js';
 import { STEP_KINDS, type FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { editDistance } from '../core/thresholds.js';
-import { durationMs, int, plainObject, REQUIRED, text } from './field-schemas.js';
+import { anyText, durationMs, int, plainObject, REQUIRED, text } from './field-schemas.js';
 
 /** A path into the YAML document, e.g. ['cohorts', 'chatters', 'flow', 2, 'sendMessage']. */
 export type PathParts = ReadonlyArray<string | number>;
@@ -27,10 +27,10 @@ const STEP_SCHEMAS = {
   connect: z.strictObject({ connections: int(1, 64).optional() }),
   disconnect: z.strictObject({}),
   reconnect: z.strictObject({}),
-  createThread: z.strictObject({ title: z.string().optional(), metadata: plainObject().optional() }),
+  createThread: z.strictObject({ title: anyText().optional(), metadata: plainObject().optional() }),
   listThreads: z.strictObject({ limit: int(1, 100).optional(), offset: int(0).optional() }),
   getThread: z.strictObject({ thread: threadRef }),
-  updateThread: z.strictObject({ thread: threadRef, title: z.string().optional(), metadata: plainObject().optional() }),
+  updateThread: z.strictObject({ thread: threadRef, title: anyText().optional(), metadata: plainObject().optional() }),
   deleteThread: z.strictObject({ thread: threadRef }),
   listMessages: z.strictObject({ thread: threadRef, limit: int(1, 100).optional() }),
   postMessage: z.strictObject({ thread: threadRef, content: text() }),

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
+import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
 import { ALL_KINDS } from '../core/kinds.js';
 import type { AuthConfig, Cohort, FrameProfile, Scenario, ThresholdConfig } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { parseThreshold } from '../core/thresholds.js';
 import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
 import { z } from 'zod';
-import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
+import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
+import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { formatPath, locate } from './yaml-locator.js';
 import { REQUIRED } from './field-schemas.js';
 
@@ -50,22 +51,37 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): S
 /** Like {@link loadScenario} for text already read. */
 export function compileScenarioText(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const problems: InputProblem[] = [];
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML syntax: ${e.message.split('\n')[0]}` });
   }
   if (problems.length) fail(file, problems);
-  for (const s of overrides.set ?? []) applySet(doc, s, file, problems);
-  if (overrides.targetUrl !== undefined) doc.setIn(['target', 'url'], overrides.targetUrl);
+  // What the command line created is blamed on the flag that created it, not on a line of the file.
+  const created: Array<{ prefix: string; source: string }> = [];
+  for (const s of overrides.set ?? []) applySet(doc, s, file, problems, created);
+  if (overrides.targetUrl !== undefined) {
+    const t = doc.get('target', true);
+    if (t !== undefined && t !== null && !isMap(t)) {
+      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify(doc.toJS().target)}`));
+    } else {
+      doc.setIn(['target', 'url'], overrides.targetUrl);
+      created.push({ prefix: 'target.url', source: '--target' });
+    }
+  }
   if (problems.length) fail(file, problems);
 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     fail(file, [{ file, line: 1, column: 1, message: 'expected a mapping with at least "name" and "cohorts"' }]);
   }
-  const at = (path: PathParts, message: string, atKey = false): void => { problems.push(locate(doc, lc, file, path, message, atKey)); };
+  const at = (path: PathParts, message: string, atKey = false): void => {
+    const where = formatPath(path);
+    const from = created.find((c) => where === c.prefix || where.startsWith(`${c.prefix}.`) || where.startsWith(`${c.prefix}[`));
+    if (from) problems.push({ file: from.source, path: where, message });
+    else problems.push(locate(doc, lc, file, path, message, atKey));
+  };
   const raw = parseWith(scenarioSchema, value, [], at);
   // Sections are checked one by one so that every problem in the file is
   // reported at once, not only those of the first layer that failed.
@@ -80,6 +96,25 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
 }
 
 type At = (path: PathParts, message: string, atKey?: boolean) => void;
+
+/** The value at a zod issue path inside parsed YAML. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = value;
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+/** A short description of a YAML value for messages. */
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
 
 /** The keys an object schema accepts at `path` inside `schema`, for "did you mean". */
 function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
@@ -118,8 +153,11 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathPar
     if (issue.code === 'unrecognized_keys') {
       const candidates = keysAt(schema, issue.path) ?? KNOWN_KEYS;
       for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, candidates)}`, true);
-    } else if (issue.message === REQUIRED || (issue.code === 'invalid_type' && issue.input === undefined)) {
+    } else if (issue.message === REQUIRED || (issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined)) {
       at(path, `"${String(path[path.length - 1])}" is required`);
+    } else if (issue.code === 'invalid_type') {
+      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      at(path, `expected ${expected}, got ${describeValue(valueAt(value, issue.path))}`);
     } else if (issue.code === 'invalid_union') {
       at(path, 'expected an expression such as "p(95) < 500ms", a list of them, or { threshold, abortOnFail, delay }');
     } else {
@@ -149,15 +187,19 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   if (raw.users?.file !== undefined) {
     if (ids) at(['users', 'file'], 'give "ids" or "file", not both');
     try {
-      ids = readFileSync(resolve(baseDir, raw.users.file), 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolve(baseDir, raw.users.file)));
+      ids = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const bad = ids.find((id) => /[\u0000-\u001f\u007f\s]/.test(id) || id.startsWith('- '));
+      if (bad !== undefined) at(['users', 'file'], `${raw.users.file}: "${bad.slice(0, 40)}" is not a user id; expected one id per line (no spaces, no "- " list items, no control characters)`);
       if (ids.length === 0) at(['users', 'file'], `${raw.users.file} holds no user ids (one per line expected)`);
-    } catch {
-      at(['users', 'file'], `cannot read users file ${raw.users.file} (relative to the scenario's folder)`);
+    } catch (err) {
+      at(['users', 'file'], err instanceof TypeError ? `${raw.users.file} is not a text file (not UTF-8); expected one user id per line` : `cannot read users file ${raw.users.file} (relative to the scenario's folder)`);
     }
   }
   if (!ids && auth?.kind === 'static') ids = Object.keys(auth.tokens);
   if (auth?.kind === 'static' && ids) for (const id of ids) if (!(id in auth.tokens)) { at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`); break; }
-  const thresholds = compileThresholds(raw.thresholds, cohortNames, at);
+  // From the raw value: a record schema would silently drop keys such as "__proto__".
+  const thresholds = compileThresholds(rawObj.thresholds, cohortNames, at);
   const profile = raw.target?.profile;
   const target = raw.target;
   if (!auth) return undefined;
@@ -217,6 +259,19 @@ function compileThresholds(value: unknown, cohortNames: readonly string[], at: A
   }
   const vocabulary = { cohorts: cohortNames, kinds: ALL_KINDS };
   for (const [metric, rawEntry] of Object.entries(value)) {
+    // A long form gets its own schema's messages ("abortOnFail: expected true or false"), not the union's.
+    const longForm = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
+    if (longForm(rawEntry) || (Array.isArray(rawEntry) && rawEntry.some(longForm))) {
+      const items = Array.isArray(rawEntry) ? rawEntry : [rawEntry];
+      let bad = false;
+      items.forEach((x, i) => {
+        if (longForm(x) && !thresholdLongSchema.safeParse(x).success) {
+          parseWith(thresholdLongSchema, x, Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric], at);
+          bad = true;
+        }
+      });
+      if (bad) continue;
+    }
     const entry = parseWith(thresholdValueSchema, rawEntry, ['thresholds', metric], at);
     if (entry === undefined) continue;
     const list = Array.isArray(entry) ? entry : [entry];
@@ -296,6 +351,13 @@ function compileAuth(raw: RawScenario, baseDir: string, at: At): AuthConfig | un
   }
   if (kind === 'login') {
     if (!a.login) { at(['auth'], 'auth.kind login needs a "login" block: { url, body, tokenPath }'); return undefined; }
+    // A login happens before any flow: only {{user}} means something there.
+    for (const [key, v] of [['url', a.login.url], ['body', a.login.body]] as const) {
+      for (const name of collectTemplateNames(v)) {
+        if (name !== 'user') at(['auth', 'login', key], `template "{{${name}}}" names nothing here; a login body or URL may only use {{user}}`);
+      }
+      if (typeof v === 'string') { const c = compileTemplate(v); if (Array.isArray(c)) for (const m of c) at(['auth', 'login', key], m); }
+    }
     return {
       kind, delivery, renewBeforeMs, url: a.login.url, method: a.login.method ?? 'POST', body: a.login.body ?? { user_id: '{{user}}' },
       tokenPath: a.login.tokenPath ?? 'access_token', expiresInPath: a.login.expiresInPath ?? 'expires_in',
@@ -309,6 +371,7 @@ function compileAuth(raw: RawScenario, baseDir: string, at: At): AuthConfig | un
       at(['auth', 'tokensFile'], `${a.tokensFile} must be a mapping of user id to token string`);
     } else {
       tokens = parsed as Record<string, string>;
+      if (Object.keys(tokens).length === 0) at(['auth', 'tokensFile'], `${a.tokensFile} holds no tokens; expected a mapping of user id to token`);
     }
   } catch {
     at(['auth', 'tokensFile'], `cannot read tokens file ${a.tokensFile} (relative to the scenario's folder)`);
@@ -328,7 +391,10 @@ export function parseSetPath(text: string): Array<string | number> | undefined {
     if (text[i] === '[') {
       const m = /^\[(\d+)\]|^\["((?:[^"\\]|\\.)*)"\]/.exec(text.slice(i));
       if (!m) return undefined;
-      parts.push(m[1] !== undefined ? Number(m[1]) : (JSON.parse(`"${m[2]}"`) as string));
+      if (m[1] !== undefined) parts.push(Number(m[1]));
+      else {
+        try { parts.push(JSON.parse(`"${m[2]}"`) as string); } catch { return undefined; }
+      }
       i += m[0].length;
     } else {
       if (parts.length > 0) {
@@ -351,7 +417,7 @@ export function parseSetPath(text: string): Array<string | number> | undefined {
   return parts;
 }
 
-function applySet(doc: Document, spec: string, file: string, problems: InputProblem[]): void {
+function applySet(doc: Document, spec: string, file: string, problems: InputProblem[], created: Array<{ prefix: string; source: string }>): void {
   const eq = spec.indexOf('=');
   const pathText = eq > 0 ? spec.slice(0, eq).trim() : '';
   const parts = parseSetPath(pathText);
@@ -376,8 +442,12 @@ function applySet(doc: Document, spec: string, file: string, problems: InputProb
       return;
     }
   }
+  // The first part of the path that did not exist is where the flag's own value starts.
+  let k = 1;
+  while (k < parts.length && doc.hasIn(parts.slice(0, k))) k++;
   try {
     doc.setIn(parts, doc.createNode(value));
+    created.push({ prefix: formatPath(parts.slice(0, k)), source: "--set" });
   } catch {
     problems.push({ file: '--set', path: pathText, message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list` });
   }

@@ -105,10 +105,10 @@ export const cohortSchema = z.strictObject({
   flow: z.array(z.unknown()).min(1),
 });
 
-const thresholdEntry = z.union([
-  z.string(),
-  z.strictObject({ threshold: text(), abortOnFail: bool().optional(), delay: durationMs({ allowZero: true }).optional() }),
-]);
+/** The long form of a threshold. */
+export const thresholdLongSchema = z.strictObject({ threshold: text(), abortOnFail: bool().optional(), delay: durationMs({ allowZero: true }).optional() });
+
+const thresholdEntry = z.union([z.string(), thresholdLongSchema]);
 
 /** The whole file, before model-specific checks. */
 export const scenarioSchema = z.strictObject({

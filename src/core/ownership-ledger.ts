@@ -5,7 +5,7 @@ import type { UserDirectory } from './user-directory.js';
  * this, so memory stays flat in long runs. A leak naming a forgotten id is
  * still counted, as `unattributed` (and canaries need no memory at all).
  */
-export const MAX_IDS = 200_000;
+export const MAX_IDS = 20_000;
 
 function evictOldest(map: Map<string, number>): void {
   const first = map.keys().next();

@@ -22,3 +22,16 @@ export function cutText(text: string, maxBytes: number): string {
   }
   return i >= text.length ? text : `${text.slice(0, i)}…[cut ${text.length - i} chars]`;
 }
+
+/** A URL without its user and password, for anything that leaves the process. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//');
+  }
+}

@@ -246,4 +246,5 @@ export class RunTracker {
   }
 }
 
-const ENDED_KEPT = 256;
+// Late frames of a run that timed out come within seconds: the last few ended runs are enough.
+const ENDED_KEPT = 16;

@@ -11,12 +11,19 @@ const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 100
  */
 export function parseDurationMs(text: string): number | undefined {
   const single = DURATION_RE.exec(text);
-  if (single) return Number(single[1]) * UNIT_MS[single[2]!]!;
+  if (single) return finiteMs(Number(single[1]) * UNIT_MS[single[2]!]!);
   const compact = text.replace(/\s+/g, '');
   if (!/^(\d+(?:\.\d+)?(ms|us|µs|h|m|s))+$/.test(compact)) return undefined;
   let total = 0;
   for (const m of compact.matchAll(DURATION_PART_RE)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
+  return finiteMs(total);
+}
+
+/** The longest duration a timer can wait (about 24.8 days); longer ones are refused. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+function finiteMs(ms: number): number | undefined {
+  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 const RATE_RE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h|sec|second|min|minute|hour)\s*$/;
@@ -27,7 +34,8 @@ export function parseRatePerSec(text: string): number | undefined {
   const m = RATE_RE.exec(text);
   if (!m) return undefined;
   const per = (m[2] ? Number(m[2]) : 1) * RATE_UNIT_SEC[m[3]!]!;
-  return per > 0 ? Number(m[1]) / per : undefined;
+  const r = per > 0 ? Number(m[1]) / per : undefined;
+  return r !== undefined && Number.isFinite(r) && r <= 1e6 ? r : undefined;
 }
 
 /** Parses `10%` or `0.1` into a fraction (0.1); undefined when not a percentage. */

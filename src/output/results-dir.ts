@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimError } from '../core/sim-error.js';
 
@@ -16,10 +16,17 @@ export function formatRunStamp(atMs: number): string {
  */
 export function createResultsDir(opts: { out?: string; baseDir?: string; name: string; startedAtMs: number }): string {
   if (opts.out) {
+    if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) {
+      throw new SimError('INPUT', `--out ${opts.out} is a file`, { hint: 'name a new or empty folder for the results' });
+    }
     if (existsSync(opts.out) && readdirSync(opts.out).length > 0) {
       throw new SimError('INPUT', `--out ${opts.out} already holds files`, { hint: 'results are never overwritten: name a new or empty folder' });
     }
-    mkdirSync(opts.out, { recursive: true });
+    try {
+      mkdirSync(opts.out, { recursive: true });
+    } catch (err) {
+      throw new SimError('INPUT', `--out ${opts.out}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { hint: 'name a new or empty folder you can write to' });
+    }
     return opts.out;
   }
   const base = opts.baseDir ?? 'results';

@@ -13,6 +13,7 @@ import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
 import { SimError } from '../core/sim-error.js';
+import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { buildSummary, type Summary } from '../core/summary.js';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
@@ -102,8 +103,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     baseUrl = sc.target.url;
     const reach = await checkReachable(baseUrl, Math.min(sc.target.connectTimeoutMs, 10_000));
     if (!reach.ok) {
-      logger.error({ url: baseUrl, reason: reach.reason }, 'target unreachable');
-      throw new SimError('UNREACHABLE', `target ${baseUrl} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
+      logger.error({ url: redactUrl(baseUrl), reason: reach.reason }, 'target unreachable');
+      throw new SimError('UNREACHABLE', `target ${redactUrl(baseUrl)} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
     }
   }
   const wsUrl = sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${sc.target.wsPath}`;
@@ -112,7 +113,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  logger.info({ target: baseUrl, wsUrl, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag }, 'run started');
+  logger.info({ target: redactUrl(baseUrl), wsUrl: redactUrl(wsUrl), embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag }, 'run started');
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
     scenario: sc, share: computeSubShare(share, w, workers), baseUrl, wsUrl, secret, runTag, startAtEpochMs,
@@ -175,7 +176,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
   const summary = buildSummary(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
-    target: { url: baseUrl, embedded: embedded !== undefined },
+    target: { url: redactUrl(baseUrl), embedded: embedded !== undefined },
     startedAtMs, endedAtMs, segment: formatShare(share), exitCode, interrupted, thresholds: thresholdResults,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
@@ -185,7 +186,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   writeViolationsFile(resultsDir, violations);
   if (share.modulus > 1) {
     const own: OwnershipFile = {
-      schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(), unresolved,
+      schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(),
+      // Evidence leaves the process: redacted and cut like violations.jsonl.
+      unresolved: unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
       directory: { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets },
     };
     writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
