@@ -1,6 +1,7 @@
 import type { CanaryCodec } from './canary.js';
 import type { OwnershipLedger } from './ownership-ledger.js';
 import type { Violation, ViolationSink } from './violation.js';
+import { cutText } from './redact.js';
 
 /** The simulated user a frame or answer reached. */
 export interface Receiver {
@@ -31,6 +32,7 @@ export interface PendingObservation {
 }
 
 const PENDING_MAX = 10_000;
+const EVIDENCE_CHARS = 2048;
 const RUN_EVENT_RE = /^(agent_|tool_)/;
 
 function shortPrefix(id: string): string | undefined {
@@ -172,7 +174,8 @@ export class IsolationOracle {
   }
 
   private defer(p: PendingObservation): void {
-    if (this.pending.length < PENDING_MAX) this.pending.push(p);
+    // Kept until the end: only as much of the frame as evidence needs.
+    if (this.pending.length < PENDING_MAX) this.pending.push(p.text.length > EVIDENCE_CHARS ? { ...p, text: cutText(p.text, EVIDENCE_CHARS) } : p);
     else this.pendingDropped++;
   }
 

@@ -20,7 +20,9 @@ export function cutText(text: string, maxBytes: number): string {
     bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     if (bytes > maxBytes) break;
   }
-  return i >= text.length ? text : `${text.slice(0, i)}…[cut ${text.length - i} chars]`;
+  if (i >= text.length) return text;
+  // A slice would keep the whole original alive (V8 slices point into it); kept evidence must be a copy.
+  return JSON.parse(JSON.stringify(`${text.slice(0, i)}…[cut ${text.length - i} chars]`)) as string;
 }
 
 /** A URL without its user and password, for anything that leaves the process. */

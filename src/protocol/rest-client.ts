@@ -31,7 +31,9 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         headers['content-type'] = 'application/json';
       }
       try {
-        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, ...(signal ? { signal } : {}) });
+        // One deadline for the whole call: undici's own timeouts restart with every chunk of a drip-fed body.
+        const deadline = AbortSignal.timeout(opts.requestTimeoutMs);
+        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
         // A target cannot make the generator buffer an unbounded body.
         let size = 0;
         const chunks: Buffer[] = [];
@@ -41,16 +43,19 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
           chunks.push(chunk as Buffer);
         }
         const latencyUs = Math.round((performance.now() - started) * 1000);
+        // Over the limit: rejected without assembling or parsing what was read.
+        if (size > maxBody) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
         let json: unknown;
         const text = Buffer.concat(chunks).toString('utf8');
         try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
         const kind = computeHttpErrorKind(res.statusCode);
         if (kind) return { ok: false, status: res.statusCode, kind, json, latencyUs };
-        if (size > maxBody || (text && json === undefined)) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
+        if (text && json === undefined) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
         return { ok: true, status: res.statusCode, json, text, latencyUs };
       } catch (err) {
-        const code = (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name;
-        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code === 'AbortError' ? 'ABORT_ERR' : code), json: undefined, latencyUs: undefined };
+        const e = err as { code?: unknown; name?: string };
+        const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
+        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code), json: undefined, latencyUs: undefined };
       }
     },
     close() {

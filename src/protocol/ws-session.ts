@@ -47,6 +47,10 @@ export class WsSession {
   openedAtUs = 0;
   /** The server closed it after it was established. */
   dropped = false;
+  /** connection_established arrived on the current socket. */
+  private established = false;
+  /** The last socket error after the open (ws's own limit errors come before its close). */
+  private lastErrorCode: string | undefined;
   /** Frames received on this connection. */
   frames = 0;
 
@@ -60,6 +64,8 @@ export class WsSession {
   /** Connects and waits for `connection_established` (or a failure, or the timeout). */
   open(opts: SessionOptions): Promise<OpenResult> {
     this.closing = false;
+    this.established = false;
+    this.lastErrorCode = undefined;
     return new Promise<OpenResult>((resolve) => {
       this.settleOpen = resolve;
       this.startedUs = nowUs();
@@ -129,11 +135,14 @@ export class WsSession {
     } catch {
       return this.handler.onMalformed(this, 'not JSON');
     }
+    // Every frame is one JSON object (protocol.md); a list, string or number is not one.
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object');
     const view = this.reader.read(frame);
     if (this.settleOpen) {
       if (view.type === 'connection_established') {
         this.connectionId = readConnectionId(frame);
         this.openedAtUs = t;
+        this.established = true;
         this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
         return;
       }
@@ -150,14 +159,17 @@ export class WsSession {
       this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before connection_established` });
       return;
     }
-    if (!this.closing) {
+    // Only a connection that was established can drop; a failed open was counted once already.
+    if (!this.closing && this.established) {
       this.dropped = true;
-      this.handler.onUnexpectedClose(this, code);
+      this.established = false;
+      // ws closes with 1006 after its own max-payload error: report it as the 1009 it is.
+      this.handler.onUnexpectedClose(this, this.lastErrorCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : code);
     }
   };
 
   private readonly onError = (err: Error & { code?: string }): void => {
-    if (!this.settleOpen) return;
+    if (!this.settleOpen) { this.lastErrorCode = err.code; return; }
     const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
     this.finishOpen({ ok: false, kind, detail: err.code ?? 'connection error' });
   };

@@ -10,8 +10,10 @@ export async function checkReachable(baseUrl: string, timeoutMs: number): Promis
     await res.body.dump();
     return { ok: true };
   } catch (err) {
-    const e = err as { code?: string; name?: string; message?: string };
-    const code = e.code ?? e.name ?? 'error';
-    return { ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : /timeout|abort/i.test(code) ? `no answer within ${timeoutMs}ms` : `${code}` };
+    const e = err as { code?: unknown; name?: string; message?: string };
+    // A timeout's DOMException carries a numeric code; its name says what happened.
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(String(e.code))) return { ok: false, reason: `no answer within ${timeoutMs}ms` };
+    const code = typeof e.code === 'string' ? e.code : e.name ?? 'error';
+    return { ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : code };
   }
 }

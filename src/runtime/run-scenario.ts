@@ -88,6 +88,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   }
   const thresholds = parseThresholds(sc);
   const share = opts.segment ?? WHOLE;
+  // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
+  if (sc.target.url !== undefined) {
+    const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
+    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
+  }
   const startedAtMs = Date.now();
   const resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
   const logPath = join(resultsDir, 'run.log');
@@ -101,11 +106,6 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     secret = embedded.secret;
   } else {
     baseUrl = sc.target.url;
-    const reach = await checkReachable(baseUrl, Math.min(sc.target.connectTimeoutMs, 10_000));
-    if (!reach.ok) {
-      logger.error({ url: redactUrl(baseUrl), reason: reach.reason }, 'target unreachable');
-      throw new SimError('UNREACHABLE', `target ${redactUrl(baseUrl)} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
-    }
   }
   const wsUrl = sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${sc.target.wsPath}`;
   const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
@@ -113,7 +113,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  logger.info({ target: redactUrl(baseUrl), wsUrl: redactUrl(wsUrl), embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag }, 'run started');
+  const runInfo = { target: redactUrl(baseUrl), wsUrl: redactUrl(wsUrl), embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag };
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
     scenario: sc, share: computeSubShare(share, w, workers), baseUrl, wsUrl, secret, runTag, startAtEpochMs,
@@ -131,7 +131,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const wallStart = performance.now();
   let results: ShardResult[];
   try {
-    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await runShardsInWorkers(inputs, hooks, logPath);
+    // "run started" once users really start (workers take a moment to load).
+    const started = (): void => logger.info(runInfo, 'run started');
+    if (workers === 1) started();
+    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
     progress.clear();
     await embedded?.stop();

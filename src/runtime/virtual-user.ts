@@ -385,7 +385,8 @@ export class VirtualUser implements SessionHandler {
     this.m.httpRequests.add();
     if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     if (!res.ok) {
-      if (!this.aborted) this.fail(res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
+      // A call still waiting when the grace period ran out did not get its answer in time.
+      this.fail(this.aborted ? 'timeout' : res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
       return undefined;
     }
     const atMs = Date.now();

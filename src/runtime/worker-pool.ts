@@ -10,7 +10,7 @@ const WORKER_URL = new URL('./shard-worker.js', import.meta.url);
  * Interruptions and an abortOnFail stop are passed to every worker; ticks
  * are passed up as they come.
  */
-export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: ShardHooks, logPath: string): Promise<ShardResult[]> {
+export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: ShardHooks, logPath: string, onStarted?: () => void): Promise<ShardResult[]> {
   const workers = inputs.map((input, worker) => new Worker(WORKER_URL, { workerData: { input, logPath, worker } satisfies ShardWorkerData }));
   const tell = (m: 'stop' | 'hard'): void => { for (const w of workers) w.postMessage(m); };
   // Start every worker's clock together once all have loaded (never before the agreed start).
@@ -19,6 +19,7 @@ export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: S
     if (++ready < workers.length) return;
     const atEpochMs = Math.max(inputs[0]!.startAtEpochMs, Date.now() + 20);
     for (const w of workers) w.postMessage({ type: 'start', atEpochMs });
+    onStarted?.();
   };
   const onSoft = (): void => tell('stop');
   const onHard = (): void => tell('hard');
