@@ -6,6 +6,10 @@ export type RestResult =
   | { readonly ok: true; readonly status: number; readonly json: unknown; readonly text: string; readonly latencyUs: number }
   | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly latencyUs: number | undefined };
 
+function abortWithTimeout(ctl: AbortController): void {
+  ctl.abort(new DOMException('request deadline passed', 'TimeoutError'));
+}
+
 /** A keep-alive HTTP client for one target, timing every call. */
 export interface RestClient {
   call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal): Promise<RestResult>;
@@ -30,10 +34,18 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         payload = JSON.stringify(body);
         headers['content-type'] = 'application/json';
       }
+      // One deadline for the whole call: undici's own timeouts restart with every chunk of a
+      // drip-fed body. A plain controller and timer, cleared when the call ends, so nothing
+      // outlives the call (AbortSignal.any has leaked in some Node 20 releases).
+      const ctl = new AbortController();
+      const timer = setTimeout(abortWithTimeout, opts.requestTimeoutMs, ctl);
+      const onOuter = (): void => ctl.abort();
+      if (signal) {
+        if (signal.aborted) ctl.abort();
+        else signal.addEventListener('abort', onOuter, { once: true });
+      }
       try {
-        // One deadline for the whole call: undici's own timeouts restart with every chunk of a drip-fed body.
-        const deadline = AbortSignal.timeout(opts.requestTimeoutMs);
-        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: ctl.signal });
         // A target cannot make the generator buffer an unbounded body.
         let size = 0;
         const chunks: Buffer[] = [];
@@ -56,6 +68,9 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         const e = err as { code?: unknown; name?: string };
         const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
         return { ok: false, status: undefined, kind: computeNetworkErrorKind(code), json: undefined, latencyUs: undefined };
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onOuter);
       }
     },
     close() {
