@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
-import { runRun, runValidate, type RunFlags } from './run-command.js';
-import { runServe, type ServeFlags } from './serve-command.js';
-import { runCompare } from './compare-command.js';
-import { runReport } from './report-command.js';
-import { runMerge } from './merge-command.js';
+import type { RunFlags } from './run-command.js';
+import type { ServeFlags } from './serve-command.js';
+
+// Commands are loaded when they run: start-up pays only for the one in use.
+const runCommand = (): Promise<typeof import('./run-command.js')> => import('./run-command.js');
 
 /** Entry point of `bin/simulate`: parses argv, runs the command, sets the exit code. */
 export async function runCli(argv: readonly string[]): Promise<void> {
@@ -26,12 +26,12 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
     .option('--quiet', 'print only the results folder')
-    .action(async (file: string, flags: RunFlags) => { exitCode = await runRun(file, flags); });
+    .action(async (file: string, flags: RunFlags) => { exitCode = await (await runCommand()).runRun(file, flags); });
   program
     .command('validate')
     .description('check scenario files without running them')
     .argument('<scenarios...>', 'scenario YAML files')
-    .action((files: string[]) => { exitCode = runValidate(files, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
+    .action(async (files: string[]) => { exitCode = (await runCommand()).runValidate(files, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
   program
     .command('compare')
     .description('compare two summary.json files; exit 1 on a regression beyond tolerance')
@@ -39,18 +39,18 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .argument('<current>', 'current summary.json (or its results folder)')
     .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
     .option('--format <f>', 'table or markdown', 'table')
-    .action((base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = runCompare(base, current, flags, (s) => process.stdout.write(s)); });
+    .action(async (base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = (await import('./compare-command.js')).runCompare(base, current, flags, (s) => process.stdout.write(s)); });
   program
     .command('merge')
     .description('merge the summaries of a segmented run; thresholds judged on the whole')
     .argument('<summaries...>', 'summary.json files (or results folders) of the segments')
     .requiredOption('--out <dir>', 'folder for the merged results (new or empty)')
-    .action((files: string[], flags: { out: string }) => { exitCode = runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
+    .action(async (files: string[], flags: { out: string }) => { exitCode = (await import('./merge-command.js')).runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
   program
     .command('report')
     .description('re-render report.html next to a summary.json')
     .argument('<summary>', 'summary.json of a run')
-    .action((file: string) => { exitCode = runReport(file); });
+    .action(async (file: string) => { exitCode = (await import('./report-command.js')).runReport(file); });
   program
     .command('serve')
     .description('run the reference target (the protocol in memory)')
@@ -65,7 +65,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--faults <spec>', 'inject faults, e.g. misroute=0.005,drop=0.01 (see README)')
     .option('--dialect <name>', 'frame shape: canonical, data, flat or short-ids', 'canonical')
     .option('--log-level <level>', 'pino level for stderr logs', 'info')
-    .action(async (flags: ServeFlags) => { exitCode = await runServe(flags); });
+    .action(async (flags: ServeFlags) => { exitCode = await (await import('./serve-command.js')).runServe(flags); });
 
   try {
     await program.parseAsync(argv as string[]);
