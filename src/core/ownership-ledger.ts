@@ -1,3 +1,4 @@
+import { BoundedMap } from './bounded-map.js';
 import type { UserDirectory } from './user-directory.js';
 
 /**
@@ -6,11 +7,6 @@ import type { UserDirectory } from './user-directory.js';
  * still counted, as `unattributed` (and canaries need no memory at all).
  */
 export const MAX_IDS = 20_000;
-
-function evictOldest(map: Map<string, number>): void {
-  const first = map.keys().next();
-  if (!first.done) map.delete(first.value);
-}
 
 /** The ledger's facts in plain form, for merging the ledgers of workers and generators. */
 export interface LedgerExport {
@@ -26,13 +22,11 @@ export interface LedgerExport {
  * message ids) and from events answering its own messages (run ids).
  */
 export class OwnershipLedger {
-  private readonly threads = new Map<string, number>();
-  private readonly runs = new Map<string, number>();
-  private readonly messages = new Map<string, number>();
+  private readonly threads = new BoundedMap<number>(MAX_IDS);
+  private readonly runs = new BoundedMap<number>(MAX_IDS);
+  private readonly messages = new BoundedMap<number>(MAX_IDS);
   /** Users that ran here, by id, for shortened-id lookups. */
   private readonly local = new Map<string, number>();
-  /** Append-only list of threads, for probes that pick another user's thread. */
-  private readonly threadList: Array<{ id: string; owner: number }> = [];
 
   constructor(readonly directory: UserDirectory) {}
 
@@ -57,26 +51,19 @@ export class OwnershipLedger {
     return undefined;
   }
 
+  /** Notes who owns a thread; the first claim wins. */
   claimThread(id: string, owner: number): void {
-    if (this.threads.has(id)) return;
-    this.threads.set(id, owner);
-    this.threadList.push({ id, owner });
-    if (this.threads.size > MAX_IDS) {
-      evictOldest(this.threads);
-      this.threadList.splice(0, this.threadList.length - MAX_IDS);
-    }
+    this.threads.add(id, owner);
   }
 
+  /** Notes who owns a run; the first claim wins. */
   claimRun(id: string, owner: number): void {
-    if (this.runs.has(id)) return;
-    this.runs.set(id, owner);
-    if (this.runs.size > MAX_IDS) evictOldest(this.runs);
+    this.runs.add(id, owner);
   }
 
+  /** Notes who sent a message; the first claim wins. */
   claimMessage(id: string, owner: number): void {
-    if (this.messages.has(id)) return;
-    this.messages.set(id, owner);
-    if (this.messages.size > MAX_IDS) evictOldest(this.messages);
+    this.messages.add(id, owner);
   }
 
   threadOwner(id: string): number | undefined {
@@ -95,7 +82,7 @@ export class OwnershipLedger {
   ownerByPrefix(kind: 'thread' | 'run', prefix: string, prefer: number): number | undefined {
     const map = kind === 'thread' ? this.threads : this.runs;
     let other: number | undefined;
-    for (const [id, owner] of map) {
+    for (const [id, owner] of map.entries()) {
       if (!id.startsWith(prefix)) continue;
       if (owner === prefer) return owner;
       other ??= owner;
@@ -105,17 +92,18 @@ export class OwnershipLedger {
 
   /** A thread owned by someone other than `notOwner`, chosen with `rand` (probes). */
   randomForeignThread(notOwner: number, rand: () => number): { id: string; owner: number } | undefined {
-    const n = this.threadList.length;
+    const n = this.threads.size;
     for (let tries = 0; tries < 8 && n > 0; tries++) {
-      const t = this.threadList[Math.floor(rand() * n)]!;
-      if (t.owner !== notOwner) return t;
+      const id = this.threads.keyAt(Math.floor(rand() * n))!;
+      const owner = this.threads.get(id)!;
+      if (owner !== notOwner) return { id, owner };
     }
     return undefined;
   }
 
   /** Every claimed fact. */
   export(): LedgerExport {
-    return { threads: [...this.threads], runs: [...this.runs], messages: [...this.messages] };
+    return { threads: [...this.threads.entries()], runs: [...this.runs.entries()], messages: [...this.messages.entries()] };
   }
 
   /** Adds another ledger's facts (first claim wins, as within one process). */

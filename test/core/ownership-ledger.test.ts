@@ -1,0 +1,114 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BoundedMap } from '../../src/core/bounded-map.js';
+import { MAX_IDS, OwnershipLedger } from '../../src/core/ownership-ledger.js';
+import { UserDirectory } from '../../src/core/user-directory.js';
+
+const directory = new UserDirectory({ prefix: 'u', runTag: 't1' }, ['chatters'], [0]);
+
+describe('BoundedMap', () => {
+  test('keeps the first value of a key and forgets the oldest keys past its capacity', () => {
+    const m = new BoundedMap<number>(3);
+    assert.equal(m.add('a', 1), true);
+    assert.equal(m.add('a', 9), false, 'a known key is not claimed twice');
+    m.add('b', 2);
+    m.add('c', 3);
+    m.add('d', 4);
+    assert.equal(m.size, 3);
+    assert.equal(m.has('a'), false, 'the oldest key is forgotten first');
+    assert.deepEqual([...m.entries()], [['b', 2], ['c', 3], ['d', 4]]);
+    m.add('e', 5);
+    m.add('f', 6);
+    m.add('g', 7);
+    assert.deepEqual([...m.entries()], [['e', 5], ['f', 6], ['g', 7]], 'insertion order survives the ring wrapping around');
+    assert.equal(m.get('a'), undefined);
+    const picked = new Set([0, 1, 2].map((i) => m.keyAt(i)));
+    assert.deepEqual([...picked].sort(), ['e', 'f', 'g']);
+  });
+
+  test('a forgotten key can be claimed again, as new', () => {
+    const m = new BoundedMap<number>(2);
+    m.add('a', 1);
+    m.add('b', 2);
+    m.add('c', 3);
+    assert.equal(m.add('a', 4), true);
+    assert.equal(m.get('a'), 4);
+    assert.deepEqual([...m.entries()], [['c', 3], ['a', 4]]);
+  });
+
+  test('stays cheap per insert once full (a long run claims millions of ids)', () => {
+    // Evicting through map.keys().next() rescans every deleted slot: this took seconds.
+    const m = new BoundedMap<number>(20_000);
+    const t0 = performance.now();
+    for (let i = 0; i < 600_000; i++) m.add(`m-run-u-${i}`, i);
+    const ms = performance.now() - t0;
+    assert.equal(m.size, 20_000);
+    assert.equal(m.get('m-run-u-599999'), 599_999);
+    assert.equal(m.has('m-run-u-579999'), false);
+    assert.ok(ms < 3000, `600k inserts took ${ms.toFixed(0)} ms`);
+  });
+
+  test('refuses a capacity that is not a positive whole number', () => {
+    assert.throws(() => new BoundedMap(0), RangeError);
+    assert.throws(() => new BoundedMap(1.5), RangeError);
+  });
+});
+
+describe('OwnershipLedger', () => {
+  test('the first claim of an id wins, for threads, runs and messages', () => {
+    const l = new OwnershipLedger(directory);
+    l.claimThread('thr_1', 3);
+    l.claimThread('thr_1', 4);
+    l.claimRun('run_1', 5);
+    l.claimRun('run_1', 6);
+    l.claimMessage('m-1', 7);
+    l.claimMessage('m-1', 8);
+    assert.equal(l.threadOwner('thr_1'), 3);
+    assert.equal(l.runOwner('run_1'), 5);
+    assert.equal(l.messageOwner('m-1'), 7);
+  });
+
+  test('remembers at most MAX_IDS of each sort, forgetting the oldest; export and import keep the newest', () => {
+    const l = new OwnershipLedger(directory);
+    const n = MAX_IDS + 500;
+    for (let i = 0; i < n; i++) {
+      l.claimThread(`thr_${i}`, i % 7);
+      l.claimRun(`run_${i}`, i % 7);
+      l.claimMessage(`m-${i}`, i % 7);
+    }
+    assert.equal(l.threadOwner('thr_0'), undefined);
+    assert.equal(l.runOwner('run_499'), undefined);
+    assert.equal(l.messageOwner('m-500'), 500 % 7);
+    assert.equal(l.threadOwner(`thr_${n - 1}`), (n - 1) % 7);
+    const e = l.export();
+    assert.equal(e.threads.length, MAX_IDS);
+    assert.deepEqual(e.runs[0], ['run_500', 500 % 7], 'exported oldest first');
+    const copy = new OwnershipLedger(directory);
+    copy.import(e);
+    assert.equal(copy.threadOwner(`thr_${n - 1}`), (n - 1) % 7);
+    assert.equal(copy.messageOwner('m-499'), undefined);
+  });
+
+  test('shortened ids resolve by prefix, preferring the asking user', () => {
+    const l = new OwnershipLedger(directory);
+    l.claimThread('thr_4d0d40b3aa', 2);
+    l.claimThread('thr_4d0d40b3bb', 5);
+    assert.equal(l.ownerByPrefix('thread', 'thr_4d0d40b3', 5), 5);
+    assert.equal(l.ownerByPrefix('thread', 'thr_4d0d40b3', 9), 2);
+    assert.equal(l.ownerByPrefix('run', 'thr_4d0d', 2), undefined);
+  });
+
+  test('a probe picks only threads of other users', () => {
+    const l = new OwnershipLedger(directory);
+    for (let i = 0; i < 50; i++) l.claimThread(`thr_${i}`, i % 2);
+    let seed = 1;
+    const rand = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    for (let k = 0; k < 100; k++) {
+      const t = l.randomForeignThread(0, rand);
+      if (t) assert.equal(t.owner, 1);
+    }
+    const only = new OwnershipLedger(directory);
+    only.claimThread('thr_x', 0);
+    assert.equal(only.randomForeignThread(0, rand), undefined);
+  });
+});
