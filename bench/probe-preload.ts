@@ -9,6 +9,8 @@
  *    when the process runs with --expose-gc; with CT_PROBE_SNAPSHOT=path the
  *    first mark also writes a heap snapshot there, and every mark when the
  *    path contains `{n}` (replaced by the mark's number) (profiling only);
+ *  - with CT_PROBE_EVERY_MS=n: every n ms, process.memoryUsage() and the
+ *    V8 heap spaces as they are (no forced GC), to see what RSS is made of;
  *  - on exit: whole-process CPU (process.cpuUsage: user + system of every
  *    thread, µs) and peak RSS.
  *
@@ -17,7 +19,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const file = process.env.CT_PROBE_FILE;
 if (file) {
@@ -44,6 +46,15 @@ if (file) {
     write({ event: 'mark', n, tMs: Math.round(t), tEndMs: Math.round(performance.now()), cpu: cpu(), lag: window, gcForced: gc !== undefined, memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, ...(snapshotFile ? { snapshotFile } : {}) });
     lag?.reset();
   });
+  const everyMs = Number(process.env.CT_PROBE_EVERY_MS ?? 0);
+  if (everyMs > 0) {
+    setInterval(() => {
+      const m = process.memoryUsage();
+      const spaces: Record<string, number> = {};
+      for (const sp of getHeapSpaceStatistics()) if (sp.space_size > 0) spaces[sp.space_name] = sp.space_size;
+      write({ event: 'sample', tMs: Math.round(performance.now()), memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, spaces });
+    }, everyMs).unref();
+  }
   process.on('exit', (code) => {
     const r = process.resourceUsage();
     write({ event: 'exit', code, tMs: Math.round(performance.now()), cpu: cpu(), maxRssKiB: r.maxRSS });

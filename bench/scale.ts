@@ -20,7 +20,9 @@
  *  - runs/s over the nominal loop time.
  *  - RSS per idle session at 2,000 and 10,000 sessions: the target's
  *    GET /health shows every session connected, 3 s settle, a forced full GC
- *    in the client (probe mark), then /proc/<pid>/status VmRSS / sessions.
+ *    in the client (probe mark), a 10 s hold, then /proc/<pid>/status
+ *    VmRSS / sessions (V8 gives freed pages back a little after a GC; the
+ *    readings before and right after the GC are logged too).
  *  - event-loop lag p99 at 10,000 sessions: crosstalk's summary.json
  *    generator.loopLagP99Ms (whole run) and the bare client's whole-run
  *    figure; plus the same probe's figure over a 10 s hold window for both.
@@ -40,7 +42,7 @@
  * crosstalk's start-up and of crosstalk at 10,000 sessions; import costs; heap
  * snapshots of both at 2,000 and 10,000 sessions and of crosstalk 30 s apart
  * under constant load; summarized into DIR/summary.txt), --only-profile
- * (just that), --phases runs,startup,idle,soak (a subset). Measurements wait
+ * (just that), --phases runs,workers,startup,idle,soak (a subset). Measurements wait
  * for a quiet machine and are repeated when other work took over 10% of it
  * meanwhile (at most twice; the share is logged and kept with each figure).
  */
@@ -90,8 +92,8 @@ function parseOptions(argv: readonly string[]): Options {
   if (argv.includes('--only-profile') && !argv.includes('--profile')) die('--only-profile needs --profile DIR');
   const sessions = (get1('--sessions') ?? '2000,10000').split(',').map(Number);
   if (sessions.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000)) die('--sessions: whole numbers 1..15000, comma-separated');
-  const phases = new Set((get1('--phases') ?? 'runs,startup,idle,soak').split(','));
-  for (const p of phases) if (!['runs', 'startup', 'idle', 'soak'].includes(p)) die(`--phases: runs, startup, idle, soak (comma-separated), got "${p}"`);
+  const phases = new Set((get1('--phases') ?? 'runs,workers,startup,idle,soak').split(','));
+  for (const p of phases) if (!['runs', 'workers', 'startup', 'idle', 'soak'].includes(p)) die(`--phases: runs, workers, startup, idle, soak (comma-separated), got "${p}"`);
   const root = resolve(get1('--root') ?? DEFAULT_ROOT);
   if (!existsSync(join(root, 'bin', 'simulate'))) die(`--root ${root}: no bin/simulate there`);
   return {
@@ -148,7 +150,7 @@ const live = new Set<Proc>();
  * (to 65536 when allowed, else to the hard limit); bash execs taskset, which
  * execs the command, so the pid is the command's.
  */
-function startPinned(core: number, cmd: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
+function startPinned(core: number | string, cmd: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c "$0" "$@"';
   const child = spawn('bash', ['-c', script, String(core), ...cmd], {
     cwd: opts.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
@@ -390,13 +392,13 @@ function phaseDir(name: string): string {
   return d;
 }
 
-function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJS.ProcessEnv, extra: readonly string[] = []): Launch {
+function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJS.ProcessEnv, extra: readonly string[] = [], workers = 1, cores = '0'): Launch {
   const scen = join(dir, 'scenario.yaml');
   writeFileSync(scen, yaml);
   const probe = join(dir, 'probe.jsonl');
   const out = join(dir, 'results');
   // One generator thread, in the process (what a pinned run picks by default anyway).
-  const proc = startPinned(0, [...nodeArgs(extra), SIMULATE, 'run', scen, '--target', t.url, '--out', out, '--workers', '1', '--quiet', '--no-progress'], { CT_PROBE_FILE: probe, ...env });
+  const proc = startPinned(cores, [...nodeArgs(extra), SIMULATE, 'run', scen, '--target', t.url, '--out', out, '--workers', String(workers), '--quiet', '--no-progress'], { CT_PROBE_FILE: probe, ...env });
   return { proc, probe, out, kind: 'crosstalk' };
 }
 
@@ -496,9 +498,41 @@ async function phaseRuns(kind: Kind, round: number, profDir?: string): Promise<R
   }
 }
 
+interface WorkersSample { workers: number; round: number; runs: number; cpuUs: number; runsPerSec: number; errors: number; foreignPct: number }
+
+/**
+ * crosstalk alone with --workers 1 (core 0) and --workers 2 (cores 0 and 2,
+ * or 0 and 1 on a 2-core machine), the target on core 1 both times: runs/s
+ * and CPU per run. On a 2-core machine the second worker shares its core
+ * with the target, so this shows
+ * what a second thread buys here and what it costs per run, not the
+ * generator-bound scaling a machine with a spare core for the target would.
+ */
+async function phaseWorkers(workers: number, round: number): Promise<WorkersSample> {
+  const t = await startTarget();
+  const dir = phaseDir(`workers${workers}`);
+  const watch = new LoadWatch();
+  watch.add(t.proc.pid);
+  try {
+    const l = launchCrosstalk(t, dir, runsYaml(opts.users, opts.seconds, 0), {}, [], workers, workers === 1 ? '0' : cpus().length >= 3 ? '0,2' : '0,1');
+    watch.add(l.proc.pid);
+    await waitExit(l.proc, (opts.seconds + 90) * 1000);
+    const exit = readProbe(l.probe).find((x) => x.event === 'exit');
+    if (!exit) throw new Error(failure(l, 'wrote no exit probe'));
+    watch.final(l.proc.pid, exit.cpu.total);
+    const sum = readSummary(l.out);
+    if (!sum) throw new Error(failure(l, 'wrote no summary.json'));
+    return { workers, round, runs: sum.runs.completed, cpuUs: exit.cpu.total, runsPerSec: sum.runs.completed / opts.seconds, errors: sum.metrics.errors?.value ?? 0, foreignPct: watch.finish() };
+  } finally {
+    await stopTarget(t);
+  }
+}
+
 interface IdleSample {
   kind: Kind; round: number; sessions: number; established: boolean; connectedAfterMs: number | undefined;
-  rssPreGcBytes: number | undefined; rssBytes: number | undefined; perSessionBytes: number | undefined;
+  rssPreGcBytes: number | undefined; rssPostGcBytes: number | undefined;
+  /** VmRSS at the end of the hold, HOLD_S after the forced GC: what the idle process keeps once V8 has given freed pages back. */
+  rssBytes: number | undefined; perSessionBytes: number | undefined;
   memory: ProbeLine['memory']; lagHoldP99Ms: number | undefined; lagHoldMaxMs: number | undefined; lagRunP99Ms: number | undefined;
   openAfterHold: number | undefined; errors: number; exit: number | null | undefined; foreignPct: number;
 }
@@ -524,6 +558,7 @@ async function phaseIdle(kind: Kind, round: number, n: number, prof?: { cpuDir?:
     const connectedAfterMs = await waitConnections(t, l.proc, n, (rampS + 60) * 1000, 250);
     let rssPre: number | undefined;
     let mark1: ProbeLine | undefined;
+    let rssPost: number | undefined;
     let rss: number | undefined;
     let mark2: ProbeLine | undefined;
     let openAfterHold: number | undefined;
@@ -532,9 +567,11 @@ async function phaseIdle(kind: Kind, round: number, n: number, prof?: { cpuDir?:
       rssPre = rssBytes(l.proc.pid);
       process.kill(l.proc.pid, 'SIGUSR2');
       mark1 = await waitMark(l.probe, 1, prof?.snapshot ? 120_000 : 10_000);
-      rss = rssBytes(l.proc.pid);
+      rssPost = rssBytes(l.proc.pid);
       await sleep(HOLD_S * 1000);
       openAfterHold = (await health(t.url))?.connections;
+      // V8 returns freed pages to the OS a little after a GC; the idle process's footprint is what stays.
+      rss = rssBytes(l.proc.pid);
       process.kill(l.proc.pid, 'SIGUSR2');
       mark2 = await waitMark(l.probe, 2, 10_000);
     } else {
@@ -557,7 +594,7 @@ async function phaseIdle(kind: Kind, round: number, n: number, prof?: { cpuDir?:
     if (prof?.cpuDir) for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) writeFileSync(join(prof.cpuDir, `idle${n}-${kind}.cpuprofile`), readFileSync(join(dir, f)));
     return {
       kind, round, sessions: n, established: connectedAfterMs !== undefined, connectedAfterMs,
-      rssPreGcBytes: rssPre, rssBytes: rss, perSessionBytes: rss === undefined ? undefined : rss / n, memory: mark1?.memory,
+      rssPreGcBytes: rssPre, rssPostGcBytes: rssPost, rssBytes: rss, perSessionBytes: rss === undefined ? undefined : rss / n, memory: mark1?.memory,
       lagHoldP99Ms: mark2?.lag?.p99Ms, lagHoldMaxMs: mark2?.lag?.maxMs, lagRunP99Ms: lagRun, openAfterHold, errors, exit: code, foreignPct: watch.finish(),
     };
   } finally {
@@ -685,6 +722,7 @@ async function main(): Promise<void> {
   const runsSamples: RunsSample[] = [];
   const idleSamples: IdleSample[] = [];
   const startupSamples: StartupSample[] = [];
+  const workersSamples: WorkersSample[] = [];
   const loads: number[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     const order = KINDS_IN_ORDER(round);
@@ -693,6 +731,11 @@ async function main(): Promise<void> {
       const s = await quietly(`runs ${kind}`, () => phaseRuns(kind, round));
       runsSamples.push(s);
       log(`  runs ${kind}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run (/proc/stat ${fmt(s.procStatCpuUs && s.procStatCpuUs / s.runs)}), ${s.runsPerSec.toFixed(0)} runs/s, errors ${s.errors} [other work ${s.foreignPct}%]`);
+    }
+    for (const w of opts.phases.has('workers') ? (round % 2 === 0 ? [1, 2] : [2, 1]) : []) {
+      const s = await quietly(`workers ${w}`, () => phaseWorkers(w, round));
+      workersSamples.push(s);
+      log(`  workers ${w}: ${s.runs} runs, ${s.runsPerSec.toFixed(0)} runs/s, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, errors ${s.errors} [other work ${s.foreignPct}%]`);
     }
     const t = opts.phases.has('startup') ? await startTarget() : undefined;
     if (t) try {
@@ -710,7 +753,7 @@ async function main(): Promise<void> {
       for (const kind of order) {
         const s = await quietly(`idle ${n} ${kind}`, () => phaseIdle(kind, round, n));
         idleSamples.push(s);
-        log(`  idle ${n} ${kind}: ${s.established ? 'all connected' : 'NOT all connected'} after ${fmt(s.connectedAfterMs, 0)} ms; RSS ${fmt(s.rssBytes && s.rssBytes / 2 ** 20)} MiB (pre-GC ${fmt(s.rssPreGcBytes && s.rssPreGcBytes / 2 ** 20)}), ${fmt(s.perSessionBytes && s.perSessionBytes / 1024)} KiB/session; heap used ${fmt(s.memory && s.memory.heapUsed / 2 ** 20)} MiB; lag p99 hold ${fmt(s.lagHoldP99Ms, 2)} ms, run ${fmt(s.lagRunP99Ms, 2)} ms; open after hold ${s.openAfterHold ?? '?'} [other work ${s.foreignPct}%]`);
+        log(`  idle ${n} ${kind}: ${s.established ? 'all connected' : 'NOT all connected'} after ${fmt(s.connectedAfterMs, 0)} ms; RSS ${fmt(s.rssBytes && s.rssBytes / 2 ** 20)} MiB at the end of the hold (before the forced GC ${fmt(s.rssPreGcBytes && s.rssPreGcBytes / 2 ** 20)}, right after it ${fmt(s.rssPostGcBytes && s.rssPostGcBytes / 2 ** 20)}), ${fmt(s.perSessionBytes && s.perSessionBytes / 1024)} KiB/session; heap used ${fmt(s.memory && s.memory.heapUsed / 2 ** 20)} MiB; lag p99 hold ${fmt(s.lagHoldP99Ms, 2)} ms, run ${fmt(s.lagRunP99Ms, 2)} ms; open after hold ${s.openAfterHold ?? '?'} [other work ${s.foreignPct}%]`);
       }
     }
     loads.push(loadavg()[0]!);
@@ -756,6 +799,16 @@ async function main(): Promise<void> {
   {
     const b = runsPerSec('bare'); const c = runsPerSec('crosstalk');
     rows.push({ metric: `runs/s (${opts.users} users, target on 1 core)`, bare: fmt(b, 0), crosstalk: fmt(c, 0), ratio: fmt(ratio(b, c), 2), goal: '', pass: '' });
+  }
+  if (workersSamples.length) {
+    const w = (n: number): WorkersSample[] => workersSamples.filter((s) => s.workers === n);
+    const rps = (n: number): number | undefined => median(w(n).map((s) => s.runsPerSec));
+    const cpu = (n: number): number | undefined => { const xs = w(n); const runs = xs.reduce((a, s) => a + s.runs, 0); return runs ? xs.reduce((a, s) => a + s.cpuUs, 0) / runs : undefined; };
+    const r = ratio(rps(1), rps(2));
+    // The goal needs the generator to be the bottleneck: with 2 cores the target takes one of them, so it cannot be judged here.
+    const judged = cpus().length >= 3;
+    rows.push({ metric: 'crosstalk runs/s: --workers 1 (core 0) → --workers 2 (cores 0–1); target on core 1', bare: fmt(rps(1), 0), crosstalk: fmt(rps(2), 0), ratio: fmt(r, 2), goal: '≥ 1.7× (generator-bound)', pass: judged ? verdict(r === undefined ? undefined : r >= 1.7) : 'n/a: 2 cores' });
+    rows.push({ metric: 'crosstalk CPU-µs per run: --workers 1 → --workers 2', bare: fmt(cpu(1)), crosstalk: fmt(cpu(2)), ratio: fmt(ratio(cpu(1), cpu(2)), 2), goal: '', pass: '' });
   }
   {
     const b = startupCpuMs('bare'); const c = startupCpuMs('crosstalk');
@@ -823,7 +876,7 @@ async function main(): Promise<void> {
     table(rows),
     '',
     `CPU-per-run ratio by round: ${perRound.map((x) => fmt(x, 3)).join(', ')}`,
-    `RSS per session is whole-process VmRSS after a forced GC / sessions; medians over rounds. Loop lag: worst round.`,
+    `RSS per session is whole-process VmRSS / sessions, read ${HOLD_S} s after a forced GC (idle process, freed pages given back); medians over rounds. Loop lag: worst round.`,
     (() => { const f = [...runsSamples, ...startupSamples, ...idleSamples, ...soak].map((x) => x.foreignPct); return `Other work on the machine during the kept measurements: median ${fmt(median(f))}%, max ${fmt(Math.max(0, ...f))}% of all cores (${f.filter((x) => x > 10).length} over 10%).`; })(),
     '',
   ].join('\n');
@@ -832,7 +885,7 @@ async function main(): Promise<void> {
   if (opts.profile) await profile(opts.profile);
 
   const json = opts.json ?? join(tmpdir(), `ct-scale-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}.json`);
-  writeFileSync(json, `${JSON.stringify({ startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), machine, options: opts, rows, runsSamples, startupSamples, idleSamples, soak }, null, 2)}\n`);
+  writeFileSync(json, `${JSON.stringify({ startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), machine, options: opts, rows, runsSamples, workersSamples, startupSamples, idleSamples, soak }, null, 2)}\n`);
   log(`raw figures: ${json}`);
   rmSync(WORK, { recursive: true, force: true });
 }

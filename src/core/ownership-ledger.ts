@@ -8,11 +8,31 @@ import type { UserDirectory } from './user-directory.js';
  */
 export const MAX_IDS = 20_000;
 
+/**
+ * The id of a user's `seq`-th message. It carries the sender's global
+ * number, so any process can tell whose it is without remembering it: a
+ * long run sends millions of messages.
+ */
+export function formatMessageId(runTag: string, owner: number, seq: number): string {
+  return `m-${runTag}-${owner}-${seq}`;
+}
+
+/** True when id[from..to) is one or more ASCII digits. */
+function isDigits(id: string, from: number, to: number): boolean {
+  if (to <= from || to - from > 15) return false;
+  for (let i = from; i < to; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** The ledger's facts in plain form, for merging the ledgers of workers and generators. */
 export interface LedgerExport {
   readonly threads: ReadonlyArray<readonly [string, number]>;
   readonly runs: ReadonlyArray<readonly [string, number]>;
-  readonly messages: ReadonlyArray<readonly [string, number]>;
+  /** Written by earlier versions; message ids now name their owner (see formatMessageId). */
+  readonly messages?: ReadonlyArray<readonly [string, number]>;
 }
 
 /**
@@ -24,11 +44,14 @@ export interface LedgerExport {
 export class OwnershipLedger {
   private readonly threads = new BoundedMap<number>(MAX_IDS);
   private readonly runs = new BoundedMap<number>(MAX_IDS);
-  private readonly messages = new BoundedMap<number>(MAX_IDS);
+  /** `m-<runTag>-`: the start of every message id of this run. */
+  private readonly messagePrefix: string;
   /** Users that ran here, by id, for shortened-id lookups. */
   private readonly local = new Map<string, number>();
 
-  constructor(readonly directory: UserDirectory) {}
+  constructor(readonly directory: UserDirectory) {
+    this.messagePrefix = `m-${directory.runTag}-`;
+  }
 
   /** Notes a user that runs in this process. */
   registerUser(userId: string, num: number): void {
@@ -61,10 +84,6 @@ export class OwnershipLedger {
     this.runs.add(id, owner);
   }
 
-  /** Notes who sent a message; the first claim wins. */
-  claimMessage(id: string, owner: number): void {
-    this.messages.add(id, owner);
-  }
 
   threadOwner(id: string): number | undefined {
     return this.threads.get(id);
@@ -74,8 +93,13 @@ export class OwnershipLedger {
     return this.runs.get(id);
   }
 
+  /** The sender of one of this run's messages, read from the id itself (formatMessageId). */
   messageOwner(id: string): number | undefined {
-    return this.messages.get(id);
+    const p = this.messagePrefix;
+    if (!id.startsWith(p)) return undefined;
+    const dash = id.indexOf('-', p.length);
+    if (dash < 0 || !isDigits(id, p.length, dash) || !isDigits(id, dash + 1, id.length)) return undefined;
+    return Number(id.slice(p.length, dash));
   }
 
   /** Owner of a shortened thread or run id (`thr_4d0d40b3...`), preferring `prefer`; a linear scan. */
@@ -103,13 +127,12 @@ export class OwnershipLedger {
 
   /** Every claimed fact. */
   export(): LedgerExport {
-    return { threads: [...this.threads.entries()], runs: [...this.runs.entries()], messages: [...this.messages.entries()] };
+    return { threads: [...this.threads.entries()], runs: [...this.runs.entries()] };
   }
 
   /** Adds another ledger's facts (first claim wins, as within one process). */
   import(e: LedgerExport): void {
     for (const [id, o] of e.threads) this.claimThread(id, o);
     for (const [id, o] of e.runs) this.claimRun(id, o);
-    for (const [id, o] of e.messages) this.claimMessage(id, o);
   }
 }

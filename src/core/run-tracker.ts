@@ -35,6 +35,8 @@ export interface RunRecord {
   /** Canonical event types seen so far, as bits of EVENT_BIT (first arrival on any connection counts). */
   seen: number;
   lastEventUs: number;
+  /** When it ended (its last event, or when it was given up); 0 while open. */
+  endedAtUs: number;
   maxGapUs: number;
   outcome: RunOutcome | undefined;
   /** The error code a failed run ended with. */
@@ -58,6 +60,14 @@ export interface RunMetrics {
   error(kind: string): Counter;
 }
 
+/** Who hears about a user's runs ending (an object, not closures: one per user adds up). */
+export interface RunHooks {
+  /** A run passed its deadline with no terminal event. */
+  onTimedOut(rec: RunRecord): void;
+  /** A run ended a grace period ago: its lifecycle can be judged. */
+  onJudge(rec: RunRecord): void;
+}
+
 /**
  * The runs of one simulated user. An event is correlated to the message that
  * started its run by `message_id`, else by a `run_id` learned earlier, else by
@@ -66,27 +76,24 @@ export interface RunMetrics {
  * type, so a user with two tabs is timed by whichever tab saw it first.
  */
 export class RunTracker {
-  private readonly byMessage = new Map<string, RunRecord>();
-  private readonly byRun = new Map<string, RunRecord>();
-  private readonly open = new Set<RunRecord>();
+  // Created with the first run: an idle user (most of 10,000 sessions) holds no tables.
+  private byMessage: Map<string, RunRecord> | undefined;
+  private byRun: Map<string, RunRecord> | undefined;
+  private open: Set<RunRecord> | undefined;
   private settleWaiters: Array<() => void> = [];
   /** Ended runs whose lifecycle is not judged yet, oldest first. */
   private readonly unjudged: Array<{ rec: RunRecord; atUs: number }> = [];
 
-  constructor(
-    private readonly metrics: RunMetrics,
-    private readonly onTimedOut?: (rec: RunRecord) => void,
-    private readonly onJudge?: (rec: RunRecord) => void,
-  ) {}
+  constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks) {}
 
   /** Hands ended runs older than `graceUs` (all when omitted) to the lifecycle judge. */
   judgeEnded(nowUs: number, graceUs = 0): void {
-    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.atUs >= graceUs)) this.onJudge?.(this.unjudged.shift()!.rec);
+    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.atUs >= graceUs)) this.hooks?.onJudge(this.unjudged.shift()!.rec);
   }
 
   /** Runs not yet ended. */
   get openCount(): number {
-    return this.open.size;
+    return this.open?.size ?? 0;
   }
 
   /** The most recently started run (for `stopAgent`). */
@@ -96,10 +103,11 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: 0, lastEventUs: sentAtUs, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
+      runId: undefined, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
     };
-    this.byMessage.set(messageId, rec);
-    this.open.add(rec);
+    (this.byMessage ??= new Map()).set(messageId, rec);
+    this.byRun ??= new Map();
+    (this.open ??= new Set()).add(rec);
     this.last = rec;
     this.metrics.started.add();
     return rec;
@@ -107,6 +115,7 @@ export class RunTracker {
 
   /** Finds the run a frame belongs to; undefined when it is none of this user's. */
   correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number): RunRecord | undefined {
+    if (!this.byMessage || !this.byRun || !this.open) return undefined;
     let rec = messageId !== undefined ? this.byMessage.get(messageId) : undefined;
     if (!rec && runId !== undefined) rec = this.byRun.get(runId);
     if (!rec && threadId !== undefined) {
@@ -131,7 +140,7 @@ export class RunTracker {
   /** Records a run event (canonical type) that arrived at `nowUs`. */
   onEvent(rec: RunRecord, type: string, nowUs: number): void {
     if (rec.outcome !== undefined) return;
-    if (TERMINAL_EVENTS.has(type) && this.onJudge) this.unjudged.push({ rec, atUs: nowUs });
+    if (TERMINAL_EVENTS.has(type) && this.hooks) this.unjudged.push({ rec, atUs: nowUs });
     const gap = nowUs - rec.lastEventUs;
     if (rec.seen !== 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
     rec.lastEventUs = nowUs;
@@ -166,11 +175,12 @@ export class RunTracker {
   /** Ends every run whose deadline passed; returns how many timed out. */
   expire(nowUs: number): number {
     let n = 0;
+    if (!this.open) return n;
     for (const r of this.open) {
       if (r.deadlineUs <= nowUs) {
         this.metrics.error('timeout').add();
-        this.end(r, 'timed_out');
-        this.onTimedOut?.(r);
+        this.end(r, 'timed_out', undefined, nowUs);
+        this.hooks?.onTimedOut(r);
         n++;
       }
     }
@@ -179,6 +189,7 @@ export class RunTracker {
 
   /** Gives up on every open run (the user stops, or its connections are gone). */
   abandonAll(outcome: 'interrupted' | 'failed', kind?: string): void {
+    if (!this.open) return;
     for (const r of [...this.open]) {
       if (kind) this.metrics.error(kind).add();
       this.end(r, outcome);
@@ -194,7 +205,7 @@ export class RunTracker {
 
   /** Calls `fn` for every run still open (e.g. to reset per-connection state after a reconnect). */
   forEachOpen(fn: (rec: RunRecord) => void): void {
-    for (const r of this.open) fn(r);
+    if (this.open) for (const r of this.open) fn(r);
   }
 
   /** Resolves when the run ends, whatever it awaited. */
@@ -205,18 +216,20 @@ export class RunTracker {
 
   /** Resolves when every open run has ended (each is bounded by its own deadline). */
   settle(): Promise<void> {
-    if (this.open.size === 0) return Promise.resolve();
+    if (!this.open || this.open.size === 0) return Promise.resolve();
     return new Promise((resolve) => { this.settleWaiters.push(resolve); });
   }
 
-  private end(rec: RunRecord, outcome: RunOutcome, code?: string): void {
+  private end(rec: RunRecord, outcome: RunOutcome, code?: string, atUs = rec.lastEventUs): void {
     rec.outcome = outcome;
     rec.code = code;
-    this.open.delete(rec);
+    rec.endedAtUs = atUs;
+    const open = this.open!;
+    open.delete(rec);
     // Ended runs stay findable for a while, so late frames of a run that
     // timed out are recognised as this user's own and not as strangers.
-    this.prune(this.byMessage);
-    this.prune(this.byRun);
+    this.prune(this.byMessage!, open.size, atUs);
+    this.prune(this.byRun!, open.size, atUs);
     switch (outcome) {
       case 'completed': case 'stopped': this.metrics.completed.add(); break;
       case 'failed': this.metrics.failed.add(); break;
@@ -230,21 +243,25 @@ export class RunTracker {
     const ew = rec.endWaiter;
     rec.endWaiter = undefined;
     ew?.(result);
-    if (this.open.size === 0 && this.settleWaiters.length) {
+    if (open.size === 0 && this.settleWaiters.length) {
       const ws = this.settleWaiters;
       this.settleWaiters = [];
       for (const f of ws) f();
     }
   }
 
-  private prune(map: Map<string, RunRecord>): void {
-    if (map.size <= ENDED_KEPT + this.open.size) return;
+  /** Forgets ended runs past the last ENDED_KEPT or older than ENDED_KEPT_US, oldest first. */
+  private prune(map: Map<string, RunRecord>, openCount: number, nowUs: number): void {
     for (const [k, r] of map) {
-      if (map.size <= ENDED_KEPT + this.open.size) break;
-      if (r.outcome !== undefined) map.delete(k);
+      if (r.outcome === undefined) continue;
+      if (map.size > ENDED_KEPT + openCount || nowUs - r.endedAtUs > ENDED_KEPT_US) map.delete(k);
+      else break;
     }
   }
 }
 
-// Late frames of a run that timed out come within seconds: the last few ended runs are enough.
+// Late frames of a run that timed out come within seconds: the last few ended runs, and none
+// older than this, are enough. Kept by age as well as by count, so 1000 users that each run
+// now and then do not hold 16 old runs apiece.
 const ENDED_KEPT = 16;
+const ENDED_KEPT_US = 30_000_000;

@@ -15,6 +15,11 @@ export class UserDirectory {
     this.offsets = fixedIdOffsets;
   }
 
+  /** The run's tag (in user and message ids). */
+  get runTag(): string {
+    return this.plan.runTag;
+  }
+
   /** The global number of user `n` of cohort index `c`. */
   numberOf(c: number, n: number): number {
     return n * this.cohorts.length + c;

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
 import { request } from 'undici';
 import type { AuthConfig } from '../core/scenario-types.js';
@@ -53,15 +54,18 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       },
     };
   }
+  // The HMAC key is imported once: importing it for every token cost more than the signature.
+  let hmacKey: Promise<webcrypto.CryptoKey> | undefined;
   const fetchToken = async (userId: string): Promise<Cached> => {
     if (auth.kind === 'jwt') {
       if (!deps.secret) throw new TokenError(`the JWT secret variable ${auth.secretEnv} is unset`, 'token_failed');
+      hmacKey ??= webcrypto.subtle.importKey('raw', new TextEncoder().encode(deps.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
       const iat = Math.floor(now() / 1000);
       const exp = iat + Math.floor(auth.ttlMs / 1000);
       let jwt = new SignJWT({ ...auth.claims, type: 'access' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt(iat).setExpirationTime(exp);
       if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
       if (auth.audience) jwt = jwt.setAudience(auth.audience);
-      const token = await jwt.sign(new TextEncoder().encode(deps.secret));
+      const token = await jwt.sign(await hmacKey);
       return { token, renewAtMs: exp * 1000 - auth.renewBeforeMs };
     }
     const url = new URL(auth.url, `${deps.baseUrl}/`).toString();

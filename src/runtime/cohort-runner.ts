@@ -3,6 +3,7 @@ import { computeOpenDurationMs, createArrivalCursor } from '../core/open-model.j
 import type { Cohort, ClosedModel, OpenModel } from '../core/scenario-types.js';
 import { computeShareOfCap, ownsNumber, type Share } from '../core/share.js';
 import type { CohortMetrics } from './cohort-metrics.js';
+import { DueTimers } from './due-timers.js';
 import type { RunContext } from './run-context.js';
 import { VirtualUser } from './virtual-user.js';
 
@@ -43,31 +44,31 @@ function delayUntil(atMs: number): number {
 
 function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): CohortRun {
   const whole = computeClosedPlan(model);
-  const plan = { ...whole, intervals: whole.intervals.filter((iv) => ownsNumber(deps.share, iv.slot)) };
+  // Sorted by start time (computeClosedPlan's order), so one cursor timer starts them all.
+  const intervals = whole.intervals.filter((iv) => ownsNumber(deps.share, iv.slot));
   const startMs = deps.runStartMs + cohort.startAfterMs;
   const active = new Set<VirtualUser>();
-  const timers = new Set<NodeJS.Timeout>();
-  let pending = plan.intervals.length;
+  const stops = new DueTimers<VirtualUser>((vu) => vu.stop());
+  const aborts = new DueTimers<VirtualUser>((vu) => vu.abort());
+  let next = 0;
+  let startTimer: NodeJS.Timeout | undefined;
+  let pending = intervals.length;
   let stopped = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   const finishOne = (): void => { if (--pending === 0) resolveDone(); };
   if (pending === 0) resolveDone();
 
-  const later = (atMs: number, fn: () => void): NodeJS.Timeout => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, delayUntil(atMs));
-    timers.add(t);
-    return t;
-  };
-
   const runSlot = async (iv: SlotInterval): Promise<void> => {
     const u = deps.user(iv.slot);
     const vu = new VirtualUser(deps.ctx, cohort, deps.metrics, u.id, u.num);
     active.add(vu);
     deps.allUsers.add(vu);
-    const graceMs = iv.stopMs >= plan.durationMs ? cohort.gracefulStopMs : model.gracefulRampDownMs;
-    const stopTimer = later(startMs + iv.stopMs, () => vu.stop());
-    const abortTimer = later(startMs + iv.stopMs + graceMs, () => vu.abort());
+    const graceMs = iv.stopMs >= whole.durationMs ? cohort.gracefulStopMs : model.gracefulRampDownMs;
+    const stopAt = startMs + iv.stopMs;
+    const abortAt = stopAt + graceMs;
+    stops.add(stopAt, vu);
+    aborts.add(abortAt, vu);
     try {
       while (!vu.isStopping) {
         const began = performance.now();
@@ -76,20 +77,23 @@ function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): Cohort
         if (vu.lastIterationFailed && performance.now() - began < BACKOFF_MS) await vu.pause(BACKOFF_MS);
       }
     } finally {
-      clearTimeout(stopTimer); timers.delete(stopTimer);
-      clearTimeout(abortTimer); timers.delete(abortTimer);
+      stops.delete(stopAt, vu);
+      aborts.delete(abortAt, vu);
       active.delete(vu);
       deps.allUsers.delete(vu);
       finishOne();
     }
   };
 
-  for (const iv of plan.intervals) {
-    later(startMs + iv.startMs, () => {
-      if (stopped) return finishOne();
-      void runSlot(iv);
-    });
-  }
+  // Starts every slot that is due (a timer may fire a fraction of a millisecond early), then waits for the next.
+  const startDue = (): void => {
+    startTimer = undefined;
+    if (stopped) return;
+    const now = performance.now() + 1;
+    while (next < intervals.length && startMs + intervals[next]!.startMs <= now) void runSlot(intervals[next++]!);
+    if (next < intervals.length) startTimer = setTimeout(startDue, delayUntil(startMs + intervals[next]!.startMs));
+  };
+  startDue();
 
   return {
     done,
@@ -97,16 +101,13 @@ function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): Cohort
     stop(graceMs) {
       if (stopped) return;
       stopped = true;
-      for (const t of timers) clearTimeout(t);
+      if (startTimer) clearTimeout(startTimer);
+      stops.clear();
+      aborts.clear();
       // Slots not yet started never will: count them off.
-      const unstarted = pending - active.size;
-      timers.clear();
-      for (let i = 0; i < unstarted; i++) finishOne();
-      for (const vu of active) {
-        vu.stop();
-        const t = setTimeout(() => vu.abort(), graceMs);
-        t.unref();
-      }
+      for (let i = next; i < intervals.length; i++) finishOne();
+      for (const vu of active) vu.stop();
+      if (active.size > 0) setTimeout(() => { for (const vu of active) vu.abort(); }, graceMs).unref();
     },
   };
 }

@@ -17,8 +17,6 @@ import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { buildSummary, type Summary } from '../core/summary.js';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
-import { writeJunitReport } from '../output/junit-report.js';
-import { writeHtmlReport } from '../output/html-report.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
 import { createViolationCollector, formatViolationLine, writeViolationsFile } from '../output/violation-log.js';
@@ -197,6 +195,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
   }
   writeFileAtomic(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  // Loaded only now: the report writers (XML builder, page template) would otherwise sit in memory through the run.
+  const [{ writeJunitReport }, { writeHtmlReport }] = await Promise.all([import('../output/junit-report.js'), import('../output/html-report.js')]);
   writeJunitReport(resultsDir, summary);
   writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');

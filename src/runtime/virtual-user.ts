@@ -1,9 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { HttpOp } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
-import { RunTracker, type RunRecord } from '../core/run-tracker.js';
+import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
 import type { Receiver } from '../core/isolation-oracle.js';
 import { isKnownType, LifecycleOracle } from '../core/lifecycle-oracle.js';
+import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
 import type { FrameView } from '../protocol/frame-reader.js';
@@ -36,7 +37,7 @@ function render(text: string, values: TemplateValues): string {
  * current thread and its runs. Failures are recorded as errors with a kind
  * and the flow goes on; nothing here throws to the scheduler.
  */
-export class VirtualUser implements SessionHandler {
+export class VirtualUser implements SessionHandler, RunHooks {
   readonly tracker: RunTracker;
   private sessions: WsSession[] = [];
   private thread: string | undefined;
@@ -47,7 +48,8 @@ export class VirtualUser implements SessionHandler {
   private aborted = false;
   private sleepTimer: NodeJS.Timeout | undefined;
   private sleepResolve: (() => void) | undefined;
-  private readonly abortController = new AbortController();
+  /** Made with the first REST call: most idle users never need one. */
+  private abortController: AbortController | undefined;
   /** When set, the next timed operation is measured from here (open model: the intended arrival). */
   private intendedStartUs: number | undefined;
 
@@ -62,16 +64,20 @@ export class VirtualUser implements SessionHandler {
     this.userIndex = userNum;
     ctx.ledger.registerUser(userId, userNum);
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
-    this.tracker = new RunTracker(
-      m,
-      (rec) => ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`),
-      (rec) => {
-        for (let i = 0; i < rec.lc.length; i++) {
-          const st = rec.lc[i];
-          if (st) ctx.lifecycle.finalize(st, this.rxByConn[i] ?? this.restRx, rec.messageId, Date.now());
-        }
-      },
-    );
+    this.tracker = new RunTracker(m, this);
+  }
+
+  /** RunHooks: a run got no terminal event in time. */
+  onTimedOut(rec: RunRecord): void {
+    this.ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`);
+  }
+
+  /** RunHooks: judges what each connection saw of an ended run. */
+  onJudge(rec: RunRecord): void {
+    for (let i = 0; i < rec.lc.length; i++) {
+      const st = rec.lc[i];
+      if (st) this.ctx.lifecycle.finalize(st, this.rxByConn[i] ?? this.restRx, rec.messageId, Date.now());
+    }
   }
 
   /** True once this user has sent a message (a user that never did is a sentinel). */
@@ -151,7 +157,7 @@ export class VirtualUser implements SessionHandler {
     this.stopping = true;
     this.aborted = true;
     this.wake();
-    this.abortController.abort();
+    this.abortController?.abort();
     this.tracker.abandonAll('interrupted');
     for (const s of this.sessions) s.terminate();
   }
@@ -299,7 +305,7 @@ export class VirtualUser implements SessionHandler {
     }
     const auth = this.ctx.scenario.auth;
     if (auth.delivery === 'ticket') {
-      const res = await this.ctx.rest.call('POST', '/api/websocket/ticket', credential, undefined, this.abortController.signal);
+      const res = await this.ctx.rest.call('POST', '/api/websocket/ticket', credential, undefined, this.signal());
       this.m.httpRequests.add();
       if (res.latencyUs !== undefined) this.m.http.ticket.record(res.latencyUs);
       const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
@@ -330,9 +336,8 @@ export class VirtualUser implements SessionHandler {
       await this.openSession(session, false);
     }
     if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
-    const messageId = `m-${this.ctx.runTag}-${this.userId}-${++this.messageSeq}`;
+    const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
-    this.ctx.ledger.claimMessage(messageId, this.userIndex);
     this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
@@ -381,7 +386,7 @@ export class VirtualUser implements SessionHandler {
       return undefined;
     }
     const startUs = this.takeStart();
-    const res = await this.ctx.rest.call(method, path, token, body, this.abortController.signal);
+    const res = await this.ctx.rest.call(method, path, token, body, this.signal());
     this.m.httpRequests.add();
     if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     if (!res.ok) {
@@ -401,6 +406,15 @@ export class VirtualUser implements SessionHandler {
     if (op === 'list_threads' && Array.isArray(res.json)) this.ctx.isolation.checkListing(this.restRx, res.json, res.text, atMs, op);
     else this.ctx.isolation.checkBody(this.restRx, res.text, atMs, op);
     return res.json;
+  }
+
+  /** Cancels this user's requests on abort. */
+  private signal(): AbortSignal {
+    if (!this.abortController) {
+      this.abortController = new AbortController();
+      if (this.aborted) this.abortController.abort();
+    }
+    return this.abortController.signal;
   }
 
   private takeStart(): number | undefined {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedMap } from '../../src/core/bounded-map.js';
-import { MAX_IDS, OwnershipLedger } from '../../src/core/ownership-ledger.js';
+import { formatMessageId, MAX_IDS, OwnershipLedger } from '../../src/core/ownership-ledger.js';
 import { UserDirectory } from '../../src/core/user-directory.js';
 
 const directory = new UserDirectory({ prefix: 'u', runTag: 't1' }, ['chatters'], [0]);
@@ -55,17 +55,24 @@ describe('BoundedMap', () => {
 });
 
 describe('OwnershipLedger', () => {
-  test('the first claim of an id wins, for threads, runs and messages', () => {
+  test('the first claim of an id wins, for threads and runs', () => {
     const l = new OwnershipLedger(directory);
     l.claimThread('thr_1', 3);
     l.claimThread('thr_1', 4);
     l.claimRun('run_1', 5);
     l.claimRun('run_1', 6);
-    l.claimMessage('m-1', 7);
-    l.claimMessage('m-1', 8);
     assert.equal(l.threadOwner('thr_1'), 3);
     assert.equal(l.runOwner('run_1'), 5);
-    assert.equal(l.messageOwner('m-1'), 7);
+  });
+
+  test("a message id names its sender, for any process of the run and for no other run's ids", () => {
+    const l = new OwnershipLedger(directory);
+    assert.equal(l.messageOwner(formatMessageId('t1', 7, 1)), 7);
+    assert.equal(l.messageOwner(formatMessageId('t1', 0, 123456)), 0);
+    assert.equal(l.messageOwner(formatMessageId('zz', 7, 1)), undefined, 'another run');
+    for (const bad of ['m-t1-', 'm-t1-7', 'm-t1-7-', 'm-t1--1', 'm-t1-x-1', 'm-t1-7-1a', 'm-t1-7-1-2', 'probe-t1-3', 'm-t1-1234567890123456-1']) {
+      assert.equal(l.messageOwner(bad), undefined, bad);
+    }
   });
 
   test('remembers at most MAX_IDS of each sort, forgetting the oldest; export and import keep the newest', () => {
@@ -74,11 +81,10 @@ describe('OwnershipLedger', () => {
     for (let i = 0; i < n; i++) {
       l.claimThread(`thr_${i}`, i % 7);
       l.claimRun(`run_${i}`, i % 7);
-      l.claimMessage(`m-${i}`, i % 7);
     }
     assert.equal(l.threadOwner('thr_0'), undefined);
     assert.equal(l.runOwner('run_499'), undefined);
-    assert.equal(l.messageOwner('m-500'), 500 % 7);
+    assert.equal(l.runOwner('run_500'), 500 % 7);
     assert.equal(l.threadOwner(`thr_${n - 1}`), (n - 1) % 7);
     const e = l.export();
     assert.equal(e.threads.length, MAX_IDS);
@@ -86,7 +92,7 @@ describe('OwnershipLedger', () => {
     const copy = new OwnershipLedger(directory);
     copy.import(e);
     assert.equal(copy.threadOwner(`thr_${n - 1}`), (n - 1) % 7);
-    assert.equal(copy.messageOwner('m-499'), undefined);
+    assert.equal(copy.runOwner('run_499'), undefined);
   });
 
   test('shortened ids resolve by prefix, preferring the asking user', () => {

@@ -325,3 +325,35 @@ test('state() helper tells pending from settled', async () => {
   assert.equal(await state(new Promise<RunWaitResult>(() => {})), 'pending');
   assert.deepEqual(await state(Promise.resolve({ outcome: 'awaited' as const })), { outcome: 'awaited' });
 });
+
+describe('RunTracker memory of ended runs', () => {
+  test('late frames of a recently ended run still find it; runs ended over 30 s ago, or past the last 16, are forgotten', () => {
+    const { tracker } = setup();
+    const old = tracker.start('m-old', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(old, 'agent_completed', 1_000_000);
+    assert.equal(tracker.correlate('m-old', undefined, undefined, 0), old, 'a late duplicate of a run that just ended is still this user\'s');
+    // The user runs again 40 s later: the first run is now too old to keep.
+    const next = tracker.start('m-next', 't1', 0, 41_000_000, 'agent_completed', 30_000);
+    tracker.onEvent(next, 'agent_completed', 42_000_000);
+    assert.equal(tracker.correlate('m-old', undefined, undefined, 0), undefined);
+    assert.equal(tracker.correlate('m-next', undefined, undefined, 0), next);
+    // A fast loop: only the last 16 ended runs are kept, however recent.
+    for (let i = 0; i < 40; i++) {
+      const r = tracker.start(`m-fast-${i}`, 't1', 0, 50_000_000 + i * 1000, 'agent_completed', 30_000);
+      tracker.onEvent(r, 'agent_completed', 50_000_500 + i * 1000);
+    }
+    assert.equal(tracker.correlate('m-fast-23', undefined, undefined, 0), undefined);
+    assert.ok(tracker.correlate('m-fast-24', undefined, undefined, 0));
+    assert.ok(tracker.correlate('m-fast-39', undefined, undefined, 0));
+  });
+
+  test('a run that timed out is kept from when it was given up, not from its last event', () => {
+    const { tracker } = setup();
+    const r = tracker.start('m-slow', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(r, 'agent_started', 100_000);
+    assert.equal(tracker.expire(30_000_000), 1);
+    const other = tracker.start('m-other', 't2', 0, 31_000_000, 'agent_completed', 30_000);
+    tracker.onEvent(other, 'agent_completed', 32_000_000);
+    assert.equal(tracker.correlate('m-slow', undefined, undefined, 0), r, 'its late frames are recognised');
+  });
+});
