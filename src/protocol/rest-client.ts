@@ -1,10 +1,14 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '../core/kinds.js';
 
 /** The outcome of one REST call; failures are data, never exceptions. */
 export type RestResult =
   | { readonly ok: true; readonly status: number; readonly json: unknown; readonly text: string; readonly latencyUs: number }
   | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly latencyUs: number | undefined };
+
+type Undici = typeof import('undici');
+/** undici, loaded with the first REST call: a run that makes none (idle sessions) never pays for it. */
+let undici: Undici | undefined;
 
 function abortWithTimeout(ctl: AbortController): void {
   ctl.abort(new DOMException('request deadline passed', 'TimeoutError'));
@@ -14,6 +18,8 @@ function abortWithTimeout(ctl: AbortController): void {
 export interface RestClient {
   call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal): Promise<RestResult>;
   close(): Promise<void>;
+  /** Loads the HTTP stack now, so a run that will call REST does not pay for it inside its first user's flow. */
+  warm(): Promise<void>;
 }
 
 /**
@@ -22,10 +28,13 @@ export interface RestClient {
  * a network failure or timeout does not.
  */
 export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: number; maxBodyBytes?: number }): RestClient {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
+  let agent: Dispatcher | undefined;
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   return {
     async call(method, path, token, body, signal) {
+      // Loaded before the clock starts, so the first call's latency is the call's.
+      const u = undici ?? (undici = await import('undici'));
+      agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
       const started = performance.now();
       const headers: Record<string, string> = { accept: 'application/json' };
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -45,7 +54,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         else signal.addEventListener('abort', onOuter, { once: true });
       }
       try {
-        const res = await request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: ctl.signal });
+        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: ctl.signal });
         // A target cannot make the generator buffer an unbounded body.
         let size = 0;
         const chunks: Buffer[] = [];
@@ -74,7 +83,10 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
       }
     },
     close() {
-      return agent.close();
+      return agent ? agent.close() : Promise.resolve();
+    },
+    async warm() {
+      undici ??= await import('undici');
     },
   };
 }

@@ -1,6 +1,5 @@
 import { webcrypto } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
-import { request } from 'undici';
 import type { AuthConfig } from '../core/scenario-types.js';
 import { renderDeep } from '../core/templates.js';
 import { redactUrl } from '../core/redact.js';
@@ -70,6 +69,8 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
     }
     const url = new URL(auth.url, `${deps.baseUrl}/`).toString();
     const body = renderDeep(auth.body, { user: userId });
+    // Loaded only for login tokens (jwt and static runs never need it), before the clock starts.
+    const { request } = await import('undici');
     const started = performance.now();
     let res;
     try {

@@ -1,19 +1,40 @@
-import { request } from 'undici';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /**
  * Checks that something answers HTTP at `baseUrl` (any status will do): a
  * refused or silent target at start is exit 4, not a run full of errors.
+ * Plain node:http, which the WebSocket client loads anyway: a run that makes
+ * no REST call never loads the REST client's stack.
  */
-export async function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
-  try {
-    const res = await request(`${baseUrl}/`, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
-    await res.body.dump();
-    return { ok: true };
-  } catch (err) {
-    const e = err as { code?: unknown; name?: string; message?: string };
-    // A timeout's DOMException carries a numeric code; its name says what happened.
-    if (e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(String(e.code))) return { ok: false, reason: `no answer within ${timeoutMs}ms` };
-    const code = typeof e.code === 'string' ? e.code : e.name ?? 'error';
-    return { ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : code };
-  }
+export function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  return new Promise((resolve) => {
+    let req: ClientRequest;
+    const timer = setTimeout(() => {
+      finish({ ok: false, reason: `no answer within ${timeoutMs}ms` });
+    }, timeoutMs);
+    let done = false;
+    const finish = (r: { ok: true } | { ok: false; reason: string }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req?.destroy();
+      resolve(r);
+    };
+    try {
+      const url = new URL(`${baseUrl}/`);
+      req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', agent: false }, (res) => {
+        res.resume();
+        finish({ ok: true });
+      });
+    } catch (err) {
+      finish({ ok: false, reason: (err as Error).message });
+      return;
+    }
+    req.on('error', (err: Error & { code?: string }) => {
+      const code = err.code ?? err.name ?? 'error';
+      finish({ ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : code });
+    });
+    req.end();
+  });
 }

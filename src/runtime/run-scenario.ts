@@ -23,7 +23,6 @@ import { createViolationCollector, formatViolationLine, writeViolationsFile } fr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
-import { runShardsInWorkers } from './worker-pool.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -132,7 +131,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
     if (workers === 1) started();
-    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await runShardsInWorkers(inputs, hooks, logPath, started);
+    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
     progress.clear();
     await embedded?.stop();

@@ -7,7 +7,7 @@ import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, type MetricSnapshot, type SeriesPoint } from '../core/metric-registry.js';
 import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
 import { createRandom } from '../core/random.js';
-import type { Scenario } from '../core/scenario-types.js';
+import type { FlowStep, Scenario } from '../core/scenario-types.js';
 import type { Share } from '../core/share.js';
 import { evaluateThreshold, type ParsedThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
@@ -99,6 +99,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
   };
 
+  if (input.probes || usesRest(sc)) await rest.warm();
   // Every shard starts its clocks at the same wall time, so stages line up across workers and machines.
   const waitMs = input.startAtEpochMs - Date.now();
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
@@ -193,4 +194,13 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     interrupted,
     ...(aborted ? { aborted } : {}),
   };
+}
+
+const WS_ONLY_STEPS: ReadonlySet<FlowStep['kind']> = new Set(['connect', 'disconnect', 'reconnect', 'sendMessage', 'stopAgent', 'think', 'idle', 'repeat']);
+
+/** True when some user of the scenario makes a REST call (a step, a login, a ticket). */
+function usesRest(sc: Scenario): boolean {
+  if (sc.auth.kind === 'login' || sc.auth.delivery === 'ticket') return true;
+  const any = (steps: readonly FlowStep[]): boolean => steps.some((s) => (s.kind === 'repeat' ? any(s.steps) : !WS_ONLY_STEPS.has(s.kind)));
+  return sc.cohorts.some((c) => any(c.flow));
 }
