@@ -30,11 +30,23 @@ export interface SessionOptions {
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
 
+/** The session a socket belongs to, on the socket itself: listeners are shared, not bound per session. */
+const SESSION = Symbol('crosstalk.session');
+type OwnedSocket = WebSocket & { [SESSION]: WsSession };
+
+// One set of listeners for every socket (EventEmitter calls them with the socket as `this`):
+// 10,000 sessions would otherwise hold 50,000 closures.
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void { (this as OwnedSocket)[SESSION].handleMessage(data, isBinary); }
+function onSocketClose(this: WebSocket, code: number): void { (this as OwnedSocket)[SESSION].handleClose(code); }
+function onSocketError(this: WebSocket, err: Error & { code?: string }): void { (this as OwnedSocket)[SESSION].handleError(err); }
+function onSocketUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?: number; resume(): void }): void { (this as OwnedSocket)[SESSION].handleUnexpectedResponse(res); }
+function onOpenTimeout(session: WsSession): void { session.handleOpenTimeout(); }
+
 /**
  * One WebSocket connection of a simulated user. Connect latency runs from
  * opening the TCP connection to `connection_established`. Each frame is
- * parsed once and handed to the handler; listeners are bound once per
- * session, not per frame.
+ * parsed once and handed to the handler; the socket listeners are shared
+ * by every session, never made per session or per frame.
  */
 export class WsSession {
   private ws: WebSocket | undefined;
@@ -78,14 +90,15 @@ export class WsSession {
         case 'query': url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.credential)}`; break;
         case 'ticket': url += `${url.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(opts.credential)}`; break;
       }
-      const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, handshakeTimeout: opts.connectTimeoutMs });
+      const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, handshakeTimeout: opts.connectTimeoutMs }) as OwnedSocket;
+      ws[SESSION] = this;
       this.ws = ws;
       ws.binaryType = 'nodebuffer';
-      ws.on('message', this.onMessage);
-      ws.on('close', this.onClose);
-      ws.on('error', this.onError);
-      ws.on('unexpected-response', this.onUnexpectedResponse);
-      this.openTimer = setTimeout(this.onOpenTimeout, opts.connectTimeoutMs);
+      ws.on('message', onSocketMessage);
+      ws.on('close', onSocketClose);
+      ws.on('error', onSocketError);
+      ws.on('unexpected-response', onSocketUnexpectedResponse);
+      this.openTimer = setTimeout(onOpenTimeout, opts.connectTimeoutMs, this);
     });
   }
 
@@ -124,7 +137,8 @@ export class WsSession {
     settle(r);
   }
 
-  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+  /** @internal The socket's message listener. */
+  handleMessage(data: RawData, isBinary: boolean): void {
     const t = nowUs();
     this.frames++;
     if (isBinary) return this.handler.onMalformed(this, 'binary frame');
@@ -152,9 +166,10 @@ export class WsSession {
       }
     }
     this.handler.onFrame(this, view, frame, text, t);
-  };
+  }
 
-  private readonly onClose = (code: number): void => {
+  /** @internal The socket's close listener. */
+  handleClose(code: number): void {
     if (this.settleOpen) {
       this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before connection_established` });
       return;
@@ -166,25 +181,28 @@ export class WsSession {
       // ws closes with 1006 after its own max-payload error: report it as the 1009 it is.
       this.handler.onUnexpectedClose(this, this.lastErrorCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : code);
     }
-  };
+  }
 
-  private readonly onError = (err: Error & { code?: string }): void => {
+  /** @internal The socket's error listener. */
+  handleError(err: Error & { code?: string }): void {
     if (!this.settleOpen) { this.lastErrorCode = err.code; return; }
     const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
     this.finishOpen({ ok: false, kind, detail: err.code ?? 'connection error' });
-  };
+  }
 
-  private readonly onUnexpectedResponse = (_req: unknown, res: { statusCode?: number; resume(): void }): void => {
+  /** @internal The upgrade was answered with something other than 101. */
+  handleUnexpectedResponse(res: { statusCode?: number; resume(): void }): void {
     res.resume();
     const status = res.statusCode ?? 0;
     this.finishOpen({ ok: false, kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed', status, detail: `upgrade answered ${status}` });
     this.ws?.terminate();
-  };
+  }
 
-  private readonly onOpenTimeout = (): void => {
+  /** @internal No connection_established within the connect timeout. */
+  handleOpenTimeout(): void {
     this.finishOpen({ ok: false, kind: 'connect_timeout', detail: 'no connection_established in time' });
     this.ws?.terminate();
-  };
+  }
 }
 
 function readConnectionId(frame: unknown): string | undefined {

@@ -32,6 +32,11 @@ function render(text: string, values: TemplateValues): string {
   return renderTemplate(t, values);
 }
 
+/** A sleeping user's timer (one function for all users, not a closure each). */
+function wakeUser(vu: VirtualUser): void {
+  vu.wake();
+}
+
 /**
  * One simulated user: runs its cohort's flow, holds its connections, its
  * current thread and its runs. Failures are recorded as errors with a kind
@@ -433,17 +438,18 @@ export class VirtualUser implements SessionHandler, RunHooks {
     if (this.stopping || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.sleepResolve = resolve;
-      this.sleepTimer = setTimeout(this.wake, ms);
+      this.sleepTimer = setTimeout(wakeUser, ms, this);
     });
   }
 
-  private readonly wake = (): void => {
+  /** Ends a think or idle at once (or when its timer fires). */
+  wake(): void {
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.sleepTimer = undefined;
     const r = this.sleepResolve;
     this.sleepResolve = undefined;
     r?.();
-  };
+  }
 
   private async closeAll(): Promise<void> {
     this.tracker.judgeEnded(nowUs());
