@@ -3,19 +3,16 @@ import type { HttpOp } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
 import type { Receiver } from '../core/isolation-oracle.js';
-import { isKnownType, LifecycleOracle } from '../core/lifecycle-oracle.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
-import type { FrameView } from '../protocol/frame-reader.js';
 import { TokenError } from '../protocol/token-provider.js';
-import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
+import type { WsSession } from '../protocol/ws-session.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
+import { UserConnections, type ConnectionsOwner } from './user-connections.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
-/** Epoch ms of a performance-clock µs reading. */
-const toEpochMs = (us: number): number => performance.timeOrigin + us / 1000;
 const templateCache = new Map<string, CompiledTemplate>();
 /** How long after a run's terminal event its completeness is judged (late, reordered events may still come). */
 const JUDGE_GRACE_US = 500_000;
@@ -42,9 +39,10 @@ function wakeUser(vu: VirtualUser): void {
  * current thread and its runs. Failures are recorded as errors with a kind
  * and the flow goes on; nothing here throws to the scheduler.
  */
-export class VirtualUser implements SessionHandler, RunHooks {
+export class VirtualUser implements ConnectionsOwner, RunHooks {
   readonly tracker: RunTracker;
-  private sessions: WsSession[] = [];
+  /** Its tabs, and the per-frame path. */
+  private readonly conns: UserConnections;
   private thread: string | undefined;
   private iteration = 0;
   private messageSeq = 0;
@@ -60,16 +58,18 @@ export class VirtualUser implements SessionHandler, RunHooks {
 
   /** This user's index in the ownership ledger (encoded in its canaries). */
   readonly userIndex: number;
-  /** The receiver for REST answers; per-connection receivers are in `rxByConn`. */
+  /** The receiver for REST answers; each connection has its own. */
   private readonly restRx: Receiver;
-  private rxByConn: Receiver[] = [];
   private canarySeq = 0;
+  readonly cohortName: string;
 
-  constructor(private readonly ctx: RunContext, private readonly cohort: Cohort, private readonly m: CohortMetrics, readonly userId: string, userNum: number) {
+  constructor(readonly ctx: RunContext, private readonly cohort: Cohort, readonly m: CohortMetrics, readonly userId: string, userNum: number) {
     this.userIndex = userNum;
+    this.cohortName = cohort.name;
     ctx.ledger.registerUser(userId, userNum);
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
     this.tracker = new RunTracker(m, this);
+    this.conns = new UserConnections(this);
   }
 
   /** RunHooks: a run got no terminal event in time. */
@@ -81,7 +81,7 @@ export class VirtualUser implements SessionHandler, RunHooks {
   onJudge(rec: RunRecord): void {
     for (let i = 0; i < rec.lc.length; i++) {
       const st = rec.lc[i];
-      if (st) this.ctx.lifecycle.finalize(st, this.rxByConn[i] ?? this.restRx, rec.messageId, Date.now());
+      if (st) this.ctx.lifecycle.finalize(st, this.conns.receiverOf(i), rec.messageId, Date.now());
     }
   }
 
@@ -92,7 +92,12 @@ export class VirtualUser implements SessionHandler, RunHooks {
 
   /** An open connection, for probes that speak as this user. */
   anyOpenSession(): WsSession | undefined {
-    return this.sessions.find((s) => s.isOpen);
+    return this.conns.anyOpen();
+  }
+
+  /** True once abort() was called. */
+  get isAborted(): boolean {
+    return this.aborted;
   }
 
   /** The receiver of REST answers (probes report as this user). */
@@ -164,60 +169,13 @@ export class VirtualUser implements SessionHandler, RunHooks {
     this.wake();
     this.abortController?.abort();
     this.tracker.abandonAll('interrupted');
-    for (const s of this.sessions) s.terminate();
+    this.conns.terminateAll();
   }
 
   /** Ends runs past their deadline; called by the run's shared sweeper. */
   sweep(now: number): void {
     this.tracker.expire(now);
     this.tracker.judgeEnded(now, JUDGE_GRACE_US);
-  }
-
-  // ---- SessionHandler: the per-frame path --------------------------------
-
-  onFrame(session: WsSession, view: FrameView, _frame: unknown, text: string, t: number): void {
-    this.m.framesReceived.add();
-    const type = view.type;
-    const rx = this.rxByConn[session.index] ?? this.restRx;
-    const atMs = toEpochMs(t);
-    let rec: RunRecord | undefined;
-    if (view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || type.startsWith('agent_') || type.startsWith('tool_')) {
-      rec = this.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
-      // Claim the run before checking, so this user's own run ids are known as its own.
-      if (rec && rec.runId !== undefined) this.ctx.ledger.claimRun(rec.runId, this.userIndex);
-    }
-    if (this.ctx.checks) this.ctx.isolation.checkFrame(rx, view, text, rec !== undefined, this.messageSeq > 0, atMs);
-    if (type === 'error') {
-      if (rec) this.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
-      return;
-    }
-    if (rec) {
-      if (rec.outcome === 'timed_out') return;
-      this.tracker.onEvent(rec, type, t);
-      if (!this.ctx.checks) return;
-      let st = rec.lc[session.index];
-      if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
-      this.ctx.lifecycle.observe(st, type, view.seq, rx, rec.messageId, text, atMs);
-    } else if (this.ctx.checks && !isKnownType(this.ctx.lifecycleRules, type)) {
-      this.ctx.lifecycle.unknownFrame(rx, type, text, atMs);
-    }
-  }
-
-  onMalformed(_session: WsSession, reason: string): void {
-    this.m.framesReceived.add();
-    this.m.malformedFrames.add();
-    this.m.error('malformed_frame').add();
-    this.ctx.noteError(this.cohort.name, 'malformed_frame', reason);
-  }
-
-  onUnexpectedClose(session: WsSession, code: number): void {
-    if (this.aborted) return;
-    // 1009: a frame over the generator's limit (16 MiB); the connection is cut rather than the frame buffered.
-    const kind = code === 1009 ? 'frame_too_large' : 'disconnected';
-    this.m.error(kind).add();
-    this.ctx.noteError(this.cohort.name, kind, `connection ${session.index} closed with ${code}`);
-    // Runs keep going on the user's other tabs; with none left they are lost.
-    if (!this.sessions.some((s) => s.isOpen)) this.tracker.abandonAll('failed');
   }
 
   // ---- steps --------------------------------------------------------------
@@ -233,32 +191,25 @@ export class VirtualUser implements SessionHandler, RunHooks {
     return { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
   }
 
-  private async runStep(step: FlowStep): Promise<void> {
+  // Not async: a step hands back its own promise, so a waiting user holds one suspended frame fewer.
+  private runStep(step: FlowStep): Promise<unknown> {
     switch (step.kind) {
-      case 'connect': return this.connect(step.connections ?? this.cohort.connectionsPerUser);
-      case 'disconnect':
-        await this.tracker.settle();
-        return this.closeAll();
-      case 'reconnect': {
-        const n = this.sessions.length || this.cohort.connectionsPerUser;
-        await this.closeAll();
-        return this.connect(n);
-      }
+      case 'connect': return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
+      case 'disconnect': return this.disconnect();
+      case 'reconnect': return this.reconnect();
       case 'createThread': {
         const v = this.values();
         const body: Record<string, unknown> = {};
         if (step.title !== undefined) body.title = this.mark(render(step.title, v));
         if (step.metadata !== undefined) body.metadata = this.markMetadata(renderDeep(step.metadata, v));
-        await this.rest('create_thread', 'POST', '/api/threads', body);
-        return;
+        return this.rest('create_thread', 'POST', '/api/threads', body);
       }
       case 'listThreads': {
         const q = new URLSearchParams();
         if (step.limit !== undefined) q.set('limit', String(step.limit));
         if (step.offset !== undefined) q.set('offset', String(step.offset));
         const qs = q.toString();
-        await this.rest('list_threads', 'GET', `/api/threads${qs ? `?${qs}` : ''}`);
-        return;
+        return this.rest('list_threads', 'GET', `/api/threads${qs ? `?${qs}` : ''}`);
       }
       case 'getThread': return this.onThread('get_thread', 'GET', step.thread, '');
       case 'deleteThread': return this.onThread('delete_thread', 'DELETE', step.thread, '');
@@ -275,71 +226,35 @@ export class VirtualUser implements SessionHandler, RunHooks {
       case 'stopAgent': return this.stopAgent(step);
       case 'think': return this.sleep(step.range.minMs === step.range.maxMs ? step.range.minMs : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs));
       case 'idle': return this.sleep(step.durationMs);
-      case 'repeat': {
-        if (step.times !== undefined) {
-          for (let i = 0; i < step.times && !this.stopping; i++) await this.runSteps(step.steps);
-        } else {
-          const end = performance.now() + step.durationMs!;
-          while (!this.stopping && performance.now() < end) await this.runSteps(step.steps);
-        }
-        return;
-      }
+      case 'repeat': return this.repeat(step);
     }
   }
 
-  private async connect(count: number): Promise<void> {
-    if (this.sessions.some((s) => s.isOpen)) return;
-    this.sessions = [];
-    const opens: Array<Promise<void>> = [];
-    for (let i = 0; i < count; i++) {
-      const s = new WsSession(i, this.ctx.reader, this);
-      this.sessions.push(s);
-      opens.push(this.openSession(s));
-    }
-    await Promise.all(opens);
+  private async disconnect(): Promise<void> {
+    await this.tracker.settle();
+    return this.closeAll();
   }
 
-  private async openSession(s: WsSession, countOperation = true): Promise<void> {
-    if (countOperation) this.m.operations.add();
-    const startUs = this.takeStart();
-    let credential: string;
-    try {
-      credential = await this.ctx.tokens.token(this.userId);
-    } catch (err) {
-      return this.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
+  private async reconnect(): Promise<void> {
+    const n = this.conns.count || this.cohort.connectionsPerUser;
+    await this.closeAll();
+    return this.conns.connect(n);
+  }
+
+  private async repeat(step: Extract<FlowStep, { kind: 'repeat' }>): Promise<void> {
+    if (step.times !== undefined) {
+      for (let i = 0; i < step.times && !this.stopping; i++) await this.runSteps(step.steps);
+    } else {
+      const end = performance.now() + step.durationMs!;
+      while (!this.stopping && performance.now() < end) await this.runSteps(step.steps);
     }
-    const auth = this.ctx.scenario.auth;
-    if (auth.delivery === 'ticket') {
-      const res = await this.ctx.rest.call('POST', '/api/websocket/ticket', credential, undefined, this.signal());
-      this.m.httpRequests.add();
-      if (res.latencyUs !== undefined) this.m.http.ticket.record(res.latencyUs);
-      const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
-      if (!res.ok || typeof ticket !== 'string') return this.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
-      credential = ticket;
-    }
-    if (this.aborted) return;
-    const r = await s.open({ url: this.ctx.wsUrl, delivery: auth.delivery, credential, connectTimeoutMs: this.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: this.ctx.maxPayloadBytes });
-    if (!r.ok) return this.fail(r.kind, r.detail);
-    this.rxByConn[s.index] = { userId: this.userId, userIndex: this.userIndex, cohort: this.cohort.name, ...(r.connectionId ? { connection: r.connectionId } : {}) };
-    // A tab opened mid-run sees only the rest of it.
-    this.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
-    this.m.connections.add();
-    // With an intended start (open model) the connect latency includes any lateness of the generator.
-    this.m.wsConnect.record(startUs === undefined ? r.connectUs : nowUs() - startUs);
   }
 
   private async sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<void> {
     this.m.operations.add();
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
     if (!thread) return this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
-    let session = this.sessions[step.connection];
-    if (session && !session.isOpen && session.dropped) {
-      // A browser reconnects a dropped tab before the user's next message.
-      this.m.operations.add();
-      session = new WsSession(step.connection, this.ctx.reader, this);
-      this.sessions[step.connection] = session;
-      await this.openSession(session, false);
-    }
+    const session = await this.conns.reopenIfDropped(step.connection);
     if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
@@ -359,7 +274,7 @@ export class VirtualUser implements SessionHandler, RunHooks {
     if (!rec || rec.outcome !== undefined) return;
     this.m.operations.add();
     if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
-    const session = this.sessions[rec.originConn] ?? this.sessions.find((s) => s.isOpen);
+    const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
     if (!session?.send({ type: 'stop_agent', payload: { run_id: rec.runId } })) return this.fail('no_connection', 'stopAgent with no open connection');
     if (step.await === 'none') return;
     let timer: NodeJS.Timeout | undefined;
@@ -414,7 +329,7 @@ export class VirtualUser implements SessionHandler, RunHooks {
   }
 
   /** Cancels this user's requests on abort. */
-  private signal(): AbortSignal {
+  signal(): AbortSignal {
     if (!this.abortController) {
       this.abortController = new AbortController();
       if (this.aborted) this.abortController.abort();
@@ -422,13 +337,15 @@ export class VirtualUser implements SessionHandler, RunHooks {
     return this.abortController.signal;
   }
 
-  private takeStart(): number | undefined {
+  /** The intended start of the next timed operation (open model), once. */
+  takeStart(): number | undefined {
     const s = this.intendedStartUs;
     this.intendedStartUs = undefined;
     return s;
   }
 
-  private fail(kind: string, detail: string): void {
+  /** Records a failed operation of the current iteration. */
+  fail(kind: string, detail: string): void {
     this.iterationErrors++;
     this.m.error(kind).add();
     this.ctx.noteError(this.cohort.name, kind, detail);
@@ -451,10 +368,8 @@ export class VirtualUser implements SessionHandler, RunHooks {
     r?.();
   }
 
-  private async closeAll(): Promise<void> {
+  private closeAll(): Promise<void> {
     this.tracker.judgeEnded(nowUs());
-    const s = this.sessions;
-    this.sessions = [];
-    await Promise.all(s.map((x) => x.close()));
+    return this.conns.closeAll();
   }
 }
