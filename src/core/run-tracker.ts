@@ -32,6 +32,8 @@ export interface RunRecord {
   readonly deadlineUs: number;
   readonly awaitType: string;
   runId: string | undefined;
+  /** The run id was claimed in the ownership ledger (once per run, not once per frame). */
+  runClaimed: boolean;
   /** Canonical event types seen so far, as bits of EVENT_BIT (first arrival on any connection counts). */
   seen: number;
   lastEventUs: number;
@@ -103,7 +105,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
+      runId: undefined, runClaimed: false, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
     };
     (this.byMessage ??= new Map()).set(messageId, rec);
     this.byRun ??= new Map();

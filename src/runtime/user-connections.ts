@@ -142,7 +142,10 @@ export class UserConnections implements SessionHandler {
     if (view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || type.startsWith('agent_') || type.startsWith('tool_')) {
       rec = u.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
       // Claim the run before checking, so this user's own run ids are known as its own.
-      if (rec && rec.runId !== undefined) ctx.ledger.claimRun(rec.runId, u.userIndex);
+      if (rec && !rec.runClaimed && rec.runId !== undefined) {
+        rec.runClaimed = true;
+        ctx.ledger.claimRun(rec.runId, u.userIndex);
+      }
     }
     if (ctx.checks) ctx.isolation.checkFrame(rx, view, text, rec !== undefined, u.hasSent, atMs);
     if (type === 'error') {

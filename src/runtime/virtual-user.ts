@@ -61,6 +61,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   /** The receiver for REST answers; each connection has its own. */
   private readonly restRx: Receiver;
   private canarySeq = 0;
+  private cachedValues: TemplateValues | undefined;
   readonly cohortName: string;
 
   constructor(readonly ctx: RunContext, private readonly cohort: Cohort, readonly m: CohortMetrics, readonly userId: string, userNum: number) {
@@ -138,6 +139,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     } finally {
       await this.closeAll();
       this.iteration++;
+      this.cachedValues = undefined;
     }
   }
 
@@ -187,8 +189,9 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     }
   }
 
+  /** Template values; made again only when the iteration or the thread changes. */
   private values(): TemplateValues {
-    return { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
+    return this.cachedValues ??= { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
   }
 
   // Not async: a step hands back its own promise, so a waiting user holds one suspended frame fewer.
@@ -319,6 +322,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
       const id = (res.json as { id?: unknown } | undefined)?.id;
       if (typeof id === 'string') {
         this.thread = id;
+        this.cachedValues = undefined;
         this.ctx.ledger.claimThread(id, this.userIndex);
       }
     }
