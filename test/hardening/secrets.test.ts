@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SignJWT } from 'jose';
 import { cleanup, envWithout, runCli, startServe, tempDir, type CliResult, type ServeProcess } from './cli.js';
-import { startCredentialProxy, type CredentialProxy } from './credential-proxy.js';
+import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
 
 const SECRET = `crosstalk-hardening-${randomBytes(12).toString('hex')}-must-never-leak`;
 /** A basic-auth password given in the --target URL (http://user:password@host). */
@@ -108,8 +108,8 @@ function needlesFor(run: Run): Needle[] {
   ];
 }
 
-function credentialsSeen(proxy: CredentialProxy): Run['credentials'] {
-  const text = proxy.seen.map((s) => { try { return decodeURIComponent(s); } catch { return s; } }).join('\n');
+function credentialsSeen(proxy: RecordingProxy): Run['credentials'] {
+  const text = proxy.credentials.map((s) => { try { return decodeURIComponent(s); } catch { return s; } }).join('\n');
   return {
     tokens: [...new Set([...text.matchAll(JWT_RE)].map((m) => m[0]))],
     tickets: [...new Set([...text.matchAll(TICKET_RE)].map((m) => m[0]))],
@@ -118,13 +118,13 @@ function credentialsSeen(proxy: CredentialProxy): Run['credentials'] {
 
 let dir: string;
 let serve: ServeProcess;
-const proxies: CredentialProxy[] = [];
+const proxies: RecordingProxy[] = [];
 const runs = new Map<string, Run>();
 
 before(async () => {
   dir = tempDir();
   serve = await startServe(['--faults', FAULTS, '--agent', 'fast'], { ...envWithout('SIM_DEBUG'), SIM_JWT_SECRET: SECRET });
-  const [pq, pt] = await Promise.all([startCredentialProxy(serve.url), startCredentialProxy(serve.url)]);
+  const [pq, pt] = await Promise.all([startRecordingProxy(serve.url), startRecordingProxy(serve.url)]);
   proxies.push(pq, pt);
   for (const [name, delivery, embedded] of [['query', 'query', false], ['ticket', 'ticket', false], ['embedded', 'query', true], ['userinfo', 'header', false]] as const) {
     writeFileSync(join(dir, `${name}.yaml`), scenarioYaml(name, delivery, embedded));

@@ -1,5 +1,6 @@
 // A loopback HTTP + WebSocket pass-through that records how each upgrade
-// request presented its credentials, so tests can tell the deliveries apart.
+// request presented its credentials, so tests can tell the deliveries apart,
+// and every raw place a credential travelled (for the secrets scan).
 // No side effects at import time.
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
@@ -17,6 +18,8 @@ export interface RecordingProxy {
   readonly upgrades: RecordedUpgrade[];
   /** `METHOD path` of every plain HTTP request. */
   readonly requests: string[];
+  /** Raw places credentials travel in: URLs, authorization and subprotocol headers, ticket answers. */
+  readonly credentials: string[];
   close(): Promise<void>;
 }
 
@@ -26,10 +29,20 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
   const port = Number(target.port);
   const upgrades: RecordedUpgrade[] = [];
   const requests: string[] = [];
+  const credentials: string[] = [];
+  const keep = (req: { url?: string | undefined; headers: IncomingHttpHeaders }): void => {
+    for (const v of [req.url, req.headers.authorization, req.headers['sec-websocket-protocol']]) if (v) credentials.push(v);
+  };
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    keep(req);
     const up = request({ host: target.hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
+      if ((req.url ?? '').includes('ticket')) {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => credentials.push(Buffer.concat(chunks).toString('utf8')));
+      }
       answer.pipe(res);
     });
     up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
@@ -40,6 +53,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     tunnels.add(socket);
     socket.on('close', () => tunnels.delete(socket));
     upgrades.push({ url: req.url ?? '', headers: req.headers });
+    keep(req);
     const upstream = connect(port, target.hostname, () => {
       let raw = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
       for (let i = 0; i < req.rawHeaders.length; i += 2) raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
@@ -60,6 +74,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     url: `http://127.0.0.1:${addr.port}`,
     upgrades,
     requests,
+    credentials,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
