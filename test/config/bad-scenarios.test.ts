@@ -1,29 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../src/config/load-scenario.js';
 import { formatProblem, SimError, type InputProblem } from '../../src/core/sim-error.js';
+import { BAD_DIR, BAD_EXPECTED, BAD_FILES } from '../helpers/bad-fixtures.js';
 
-// Compiled to dist/test/config/; the fixtures stay in the source tree.
-const BAD_DIR = fileURLToPath(new URL('../../../test/fixtures/bad/', import.meta.url));
 const SCENARIOS_DIR = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
-
-/** What one malformed file must report. */
-interface Expectation {
-  readonly line: number;
-  /** The YAML path as the loader formats it; null for YAML syntax errors (no path). */
-  readonly path: string | null;
-  /** Text the message must include; a list: any one of them (today's wording, and the one after a known fix). */
-  readonly messageIncludes: string | readonly string[];
-  /** false when the YAML parser may cascade into several problems; default: exactly one problem. */
-  readonly single?: boolean;
-  /** A known src bug: the test is reported as todo. */
-  readonly todo?: string;
-}
-
-const expected = JSON.parse(readFileSync(`${BAD_DIR}expected.json`, 'utf8')) as Record<string, Expectation>;
-const files = readdirSync(BAD_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const expected = BAD_EXPECTED;
+const files = BAD_FILES;
 
 /** Loads a file that must fail; returns its SimError. */
 function loadError(file: string): SimError {

@@ -6,23 +6,14 @@
 // expected, and must never show a stack trace or an internal error.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, crashSign, envWithout, ROOT, runCli, tempDir, type CliResult } from './cli.js';
+import { BAD_EXPECTED, BAD_FILES } from '../helpers/bad-fixtures.js';
+import { cleanup, crashSign, envWithout, runCli, tempDir, type CliResult } from './cli.js';
 
 const BAD_REL = 'test/fixtures/bad';
-const BAD_DIR = join(ROOT, BAD_REL);
-
-interface Expectation {
-  readonly line: number;
-  readonly path: string | null;
-  readonly messageIncludes: string | readonly string[];
-  readonly single?: boolean;
-  readonly todo?: string;
-}
-
-const expected = JSON.parse(readFileSync(join(BAD_DIR, 'expected.json'), 'utf8')) as Record<string, Expectation>;
-const fixtures = readdirSync(BAD_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const expected = BAD_EXPECTED;
+const fixtures = BAD_FILES;
 
 /** Files the flag cases use, made once. */
 interface Ctx {
