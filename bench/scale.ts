@@ -380,6 +380,9 @@ async function waitMark(file: string, n: number, ms: number): Promise<ProbeLine 
   return undefined;
 }
 
+/** Extra node flags for crosstalk only (experiments, e.g. V8 heap flags): CT_BENCH_CROSSTALK_NODE_ARGS, space-separated. */
+const CROSSTALK_NODE_ARGS = (process.env.CT_BENCH_CROSSTALK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /** Node flags for a client: the probe, GC exposed (both alike), plus extras (profiling). */
 const nodeArgs = (extra: readonly string[] = []): string[] => ['node', '--expose-gc', '--import', PROBE, ...extra];
 
@@ -398,7 +401,7 @@ function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJS.Proce
   const probe = join(dir, 'probe.jsonl');
   const out = join(dir, 'results');
   // One generator thread, in the process (what a pinned run picks by default anyway).
-  const proc = startPinned(cores, [...nodeArgs(extra), SIMULATE, 'run', scen, '--target', t.url, '--out', out, '--workers', String(workers), '--quiet', '--no-progress'], { CT_PROBE_FILE: probe, ...env });
+  const proc = startPinned(cores, [...nodeArgs([...extra, ...CROSSTALK_NODE_ARGS]), SIMULATE, 'run', scen, '--target', t.url, '--out', out, '--workers', String(workers), '--quiet', '--no-progress'], { CT_PROBE_FILE: probe, ...env });
   return { proc, probe, out, kind: 'crosstalk' };
 }
 
@@ -887,7 +890,7 @@ async function main(): Promise<void> {
   const json = opts.json ?? join(tmpdir(), `ct-scale-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}.json`);
   writeFileSync(json, `${JSON.stringify({ startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), machine, options: opts, rows, runsSamples, workersSamples, startupSamples, idleSamples, soak }, null, 2)}\n`);
   log(`raw figures: ${json}`);
-  rmSync(WORK, { recursive: true, force: true });
+  if (process.env.CT_BENCH_KEEP === "1") log(`kept ${WORK}`); else rmSync(WORK, { recursive: true, force: true });
 }
 
 /** Profiles, for the report: where crosstalk's time and memory go, next to the bare client's. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
+import { freezeYoungGeneration } from '../runtime/young-generation.js';
 import type { RunFlags } from './run-command.js';
 import type { ServeFlags } from './serve-command.js';
 
@@ -26,7 +27,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
     .option('--quiet', 'print only the results folder')
-    .action(async (file: string, flags: RunFlags) => { exitCode = await (await runCommand()).runRun(file, flags); });
+    .action(async (file: string, flags: RunFlags) => {
+      // Loading the run's modules would otherwise grow V8's nursery for good (runtime/young-generation.ts).
+      freezeYoungGeneration();
+      exitCode = await (await runCommand()).runRun(file, flags);
+    });
   program
     .command('validate')
     .description('check scenario files without running them')

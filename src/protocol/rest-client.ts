@@ -10,6 +10,17 @@ type Undici = typeof import('undici');
 /** undici, loaded with the first REST call: a run that makes none (idle sessions) never pays for it. */
 let undici: Undici | undefined;
 
+/**
+ * Loads undici once. In the bundle (dist/bundle) a CommonJS package imported
+ * on demand arrives as a default export only, so both shapes are accepted.
+ */
+export async function loadUndici(): Promise<Undici> {
+  if (undici) return undici;
+  const m = (await import('undici')) as Undici & { default?: Undici };
+  undici = typeof m.Agent === 'function' ? m : m.default!;
+  return undici;
+}
+
 function abortWithTimeout(ctl: AbortController): void {
   ctl.abort(new DOMException('request deadline passed', 'TimeoutError'));
 }
@@ -33,7 +44,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
   return {
     async call(method, path, token, body, signal) {
       // Loaded before the clock starts, so the first call's latency is the call's.
-      const u = undici ?? (undici = await import('undici'));
+      const u = undici ?? await loadUndici();
       agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
       const started = performance.now();
       const headers: Record<string, string> = { accept: 'application/json' };
@@ -86,7 +97,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
       return agent ? agent.close() : Promise.resolve();
     },
     async warm() {
-      undici ??= await import('undici');
+      await loadUndici();
     },
   };
 }

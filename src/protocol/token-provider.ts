@@ -4,6 +4,7 @@ import type { AuthConfig } from '../core/scenario-types.js';
 import { renderDeep } from '../core/templates.js';
 import { redactUrl } from '../core/redact.js';
 import type { Trend } from '../core/metric-registry.js';
+import { loadUndici } from './rest-client.js';
 
 /** Why a token could not be had; never contains a token or secret. */
 export class TokenError extends Error {
@@ -70,7 +71,7 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
     const url = new URL(auth.url, `${deps.baseUrl}/`).toString();
     const body = renderDeep(auth.body, { user: userId });
     // Loaded only for login tokens (jwt and static runs never need it), before the clock starts.
-    const { request } = await import('undici');
+    const { request } = await loadUndici();
     const started = performance.now();
     let res;
     try {

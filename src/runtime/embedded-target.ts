@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -15,7 +17,18 @@ export interface EmbeddedTarget {
   stop(): Promise<void>;
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/simulate', import.meta.url));
+/**
+ * bin/simulate of this installation, found upward from this file: it runs
+ * from dist/src/runtime (tsc's output) and from dist/bundle (the bundle).
+ */
+function findBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const bin = join(dir, 'bin', 'simulate');
+    if (existsSync(bin)) return bin;
+  }
+  throw new SimError('GENERATOR', 'bin/simulate not found above the running code', { hint: 'reinstall crosstalk (npm ci), then npm run build' });
+}
 const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
 
 /**
@@ -25,7 +38,7 @@ const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
  */
 export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Logger, startTimeoutMs = 15_000): Promise<EmbeddedTarget> {
   const secret = randomBytes(32).toString('base64url');
-  const args = [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
+  const args = [findBin(), 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
   if (cfg.rateLimitPerSec > 0) args.push('--rate-limit', `${cfg.rateLimitPerSec}/s`);
   if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
   if (cfg.faults) args.push('--faults', cfg.faults);

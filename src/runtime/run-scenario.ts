@@ -23,6 +23,7 @@ import { createViolationCollector, formatViolationLine, writeViolationsFile } fr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
+import { holdYoungGeneration, releaseYoungGeneration } from './young-generation.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -127,12 +128,17 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let results: ShardResult[];
+  let releaseYoung: (() => void) | undefined;
   try {
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
     if (workers === 1) started();
+    // Users in this thread: a small nursery (see young-generation.ts). Worker threads get theirs from resourceLimits,
+    // and V8 flags are process-wide, so growth is released before they start.
+    releaseYoung = workers === 1 ? holdYoungGeneration() : (releaseYoungGeneration(), undefined);
     results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
+    releaseYoung?.();
     progress.clear();
     await embedded?.stop();
   }

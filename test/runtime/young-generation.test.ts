@@ -1,0 +1,77 @@
+// The generator holds V8's nursery small (src/runtime/young-generation.ts).
+// Each case runs in a fresh node process, since V8 flags are process-wide.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { isYoungGenerationUserTuned } from '../../src/runtime/young-generation.js';
+
+const MODULE = new URL('../../src/runtime/young-generation.js', import.meta.url).href;
+
+/**
+ * Runs `body` in a fresh node process after loading the module as `yg`;
+ * `grow()` allocates 60 MiB of objects that all survive (what a connect ramp
+ * or module loading does), yielding to the event loop between batches as a
+ * ramp would; `semi()` is the semi-space size in MiB. Resolves with stdout.
+ */
+function inFreshNode(body: string, nodeArgs: readonly string[] = []): string {
+  const script = `
+    import * as yg from ${JSON.stringify(MODULE)};
+    import { getHeapSpaceStatistics } from 'node:v8';
+    const semi = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 / 2 ** 20;
+    const keep = [];
+    const grow = async () => {
+      for (let b = 0; b < 60; b++) {
+        for (let i = 0; i < 8000; i++) keep.push({ id: 'u' + b + '-' + i, seq: [i, b], at: i * 1.5 });
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    ${body}
+  `;
+  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+describe('young generation', () => {
+  test('with no hold, V8 grows the nursery past 4 MiB under surviving allocation (what the hold is for)', () => {
+    const semi = Number(inFreshNode('await grow(); console.log(semi());'));
+    assert.ok(semi > 4, `semi-space ${semi} MiB`);
+  });
+
+  test('frozen while modules load, then held: the nursery reaches the cap and stops there', () => {
+    const out = inFreshNode(`
+      yg.freezeYoungGeneration();
+      const atStart = semi();
+      await grow();
+      const frozen = semi();
+      const release = yg.holdYoungGeneration(4);
+      await grow(); await grow();
+      const held = semi();
+      release();
+      console.log(JSON.stringify({ atStart, frozen, held }));
+    `);
+    const { atStart, frozen, held } = JSON.parse(out) as { atStart: number; frozen: number; held: number };
+    // V8 commits its initial 1 MiB semi-space lazily; frozen, it goes no further.
+    assert.ok(frozen <= Math.max(atStart, 1), `frozen: ${atStart} → ${frozen} MiB per semi-space`);
+    assert.ok(held >= 2 && held <= 4, `held at ${held} MiB per semi-space (cap 4)`);
+  });
+
+  test('a user who set --max-semi-space-size keeps their setting', () => {
+    const out = inFreshNode(`
+      console.log(yg.isYoungGenerationUserTuned());
+      yg.freezeYoungGeneration();
+      await grow();
+      console.log(semi());
+    `, ['--max-semi-space-size=8']);
+    const [tuned, semi] = out.split('\n');
+    assert.equal(tuned, 'true');
+    assert.ok(Number(semi) > 1, `their nursery grew (${semi} MiB), crosstalk did not freeze it`);
+  });
+
+  test('isYoungGenerationUserTuned reads node flags and NODE_OPTIONS', () => {
+    assert.equal(isYoungGenerationUserTuned([], ''), false);
+    assert.equal(isYoungGenerationUserTuned(['--max-semi-space-size=16'], ''), true);
+    assert.equal(isYoungGenerationUserTuned([], '--max-old-space-size=4096 --semi-space-growth-factor=1'), true);
+    assert.equal(isYoungGenerationUserTuned(['--expose-gc'], '--max-old-space-size=4096'), false);
+  });
+});
