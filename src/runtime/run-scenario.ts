@@ -23,7 +23,7 @@ import { createViolationCollector, formatViolationLine, writeViolationsFile } fr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
-import { holdYoungGeneration, releaseYoungGeneration } from './young-generation.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -119,26 +119,31 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   }));
   let aborted: ShardResult['aborted'];
   const progress = createProgress(sc, workers, opts.progress);
+  let loadBegun = false;
   const hooks: ShardHooks = {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
-    onTick: progress.tick,
+    onTick: (point, users, p95, shard) => {
+      // The CLI froze V8's nursery while modules loaded; it stays small while sessions connect, and grows as V8 sees
+      // fit once agent runs or REST calls begin (young-generation.ts).
+      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) {
+        loadBegun = true;
+        releaseYoungGeneration();
+      }
+      progress.tick(point, users, p95, shard);
+    },
     onAbort: (a) => { aborted ??= a; },
   };
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let results: ShardResult[];
-  let releaseYoung: (() => void) | undefined;
   try {
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
     if (workers === 1) started();
-    // Users in this thread: a small nursery (see young-generation.ts). Worker threads get theirs from resourceLimits,
-    // and V8 flags are process-wide, so growth is released before they start.
-    releaseYoung = workers === 1 ? holdYoungGeneration() : (releaseYoungGeneration(), undefined);
     results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
-    releaseYoung?.();
+    releaseYoungGeneration();
     progress.clear();
     await embedded?.stop();
   }

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { SimError } from '../core/sim-error.js';
-import { isYoungGenerationUserTuned, WORKER_YOUNG_GENERATION_MB } from './young-generation.js';
 import type { ShardHooks, ShardInput, ShardResult } from './run-shard.js';
 import type { ShardWorkerData, ShardWorkerMessage } from './shard-worker.js';
 
@@ -12,7 +11,7 @@ const WORKER_URL = new URL('./shard-worker.js', import.meta.url);
  * are passed up as they come.
  */
 export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: ShardHooks, logPath: string, onStarted?: () => void): Promise<ShardResult[]> {
-  const workers = inputs.map((input, worker) => new Worker(WORKER_URL, { workerData: { input, logPath, worker } satisfies ShardWorkerData, ...(isYoungGenerationUserTuned() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } }) }));
+  const workers = inputs.map((input, worker) => new Worker(WORKER_URL, { workerData: { input, logPath, worker } satisfies ShardWorkerData }));
   const tell = (m: 'stop' | 'hard'): void => { for (const w of workers) w.postMessage(m); };
   // Start every worker's clock together once all have loaded (never before the agreed start).
   let ready = 0;

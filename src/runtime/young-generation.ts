@@ -1,26 +1,23 @@
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 
 /**
- * The generator's V8 young generation, held small.
+ * The generator's V8 young generation, kept at its initial size until load
+ * begins.
  *
  * V8 doubles its nursery (up to 16 MiB per semi-space, 32 MiB resident)
- * whenever much of what it allocates survives, as it does while modules load
- * and while thousands of sessions connect, and it never shrinks it back in a
- * process that then holds those sessions idle. That was a fixed 24 MiB on top
- * of the sessions themselves. Held at 4 MiB per semi-space, the run state of
- * an agent run (which lives milliseconds to seconds) still dies young under
- * load; bench/README has the figures.
+ * whenever much of what it allocates survives, and it never shrinks it back
+ * in a process that then sits quiet. Module loading and a connect ramp are
+ * exactly that: what they allocate (modules, sessions) lives for the whole
+ * run, so a bigger nursery buys nothing, yet a run holding thousands of idle
+ * sessions paid 24 MiB for it. Once agent runs or REST calls begin, most of
+ * what is allocated dies within seconds, and V8's own sizing is right: a
+ * nursery held small then promotes run state, and the old space creeps
+ * (bench/README has both figures).
  *
- * The size cap itself (--max-semi-space-size) is read only when node starts,
- * but the growth factor is read at every resize: 1 stops growth where it is.
+ * The size cap (--max-semi-space-size) is read only when node starts, but the
+ * growth factor is read at every resize, in every thread of the process:
+ * 1 stops growth where it is, 2 is V8's own.
  */
-
-/** Semi-space size the in-process generator lets its nursery reach, MiB. */
-export const YOUNG_SEMI_SPACE_MIB = 4;
-
-/** A worker thread's young generation (3 semi-spaces' worth, as V8 counts it) for the same semi-space. */
-export const WORKER_YOUNG_GENERATION_MB = 3 * YOUNG_SEMI_SPACE_MIB;
 
 const V8_DEFAULT_GROWTH_FACTOR = 2;
 
@@ -29,49 +26,16 @@ export function isYoungGenerationUserTuned(execArgv: readonly string[] = process
   return [...execArgv, nodeOptions].some((a) => /semi[-_]space/.test(a));
 }
 
-function semiSpaceMiB(): number {
-  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size / 2 / 2 ** 20;
-  return 0;
-}
-
 function setGrowthFactor(f: number): void {
-  setFlagsFromString(`--semi-space-growth-factor=${f}`);
+  if (!isYoungGenerationUserTuned()) setFlagsFromString(`--semi-space-growth-factor=${f}`);
 }
 
-/**
- * Stops the nursery growing from now on (while a command loads its modules,
- * whose objects live for the whole process anyway). `holdYoungGeneration` or
- * `releaseYoungGeneration` lifts it.
- */
+/** Stops the nursery growing, in this thread and in worker threads, until `releaseYoungGeneration`. */
 export function freezeYoungGeneration(): void {
-  if (!isYoungGenerationUserTuned()) setGrowthFactor(1);
+  setGrowthFactor(1);
 }
 
-/** V8's own growth again (before starting worker threads, which share the process's V8 flags). */
+/** V8's own nursery growth again: load has begun, or the run is over. */
 export function releaseYoungGeneration(): void {
-  if (!isYoungGenerationUserTuned()) setGrowthFactor(V8_DEFAULT_GROWTH_FACTOR);
-}
-
-/**
- * Lets the nursery grow to `semiSpaceMiB` per semi-space and no further,
- * watching minor GCs (where V8 grows it) until it gets there. Returns the
- * release, which restores V8's own growth.
- */
-export function holdYoungGeneration(capMiB = YOUNG_SEMI_SPACE_MIB): () => void {
-  if (isYoungGenerationUserTuned()) return () => undefined;
-  if (semiSpaceMiB() >= capMiB) {
-    setGrowthFactor(1);
-    return releaseYoungGeneration;
-  }
   setGrowthFactor(V8_DEFAULT_GROWTH_FACTOR);
-  const watch = new PerformanceObserver(() => {
-    if (semiSpaceMiB() < capMiB) return;
-    setGrowthFactor(1);
-    watch.disconnect();
-  });
-  watch.observe({ entryTypes: ['gc'] });
-  return () => {
-    watch.disconnect();
-    releaseYoungGeneration();
-  };
 }
