@@ -83,6 +83,9 @@ export class LifecycleOracle {
     if (TERMINAL.has(type) && !st.ended) {
       st.ended = true;
       st.terminal = type;
+      // With no seq missing, nothing arriving later can change the verdict (a lower seq would be a duplicate, any
+      // other event comes after the end): judge now, and the run need not be kept for the grace period.
+      if (st.seqCount === 0 || st.seqCount === st.maxSeq + 1) this.finalize(st, rx, messageId, atMs);
     }
   }
 

@@ -7,6 +7,8 @@ const EVENT_BIT: Readonly<Record<string, number>> = {
   agent_started: 1, agent_thinking: 2, tool_executing: 4, tool_completed: 8, agent_completed: 16, agent_error: 32, agent_stopped: 64,
 };
 const OTHER_BIT = 128;
+/** The terminal event types (agent_completed, agent_error, agent_stopped) as bits. */
+const TERMINAL_BITS = [...TERMINAL_EVENTS].reduce((bits, t) => bits | EVENT_BIT[t]!, 0);
 
 /** True when the run has seen an event of `type`. */
 export function hasSeen(rec: RunRecord, type: string): boolean {
@@ -22,6 +24,13 @@ export interface RunWaitResult {
   /** The error code of an `error` frame or `agent_error`, when it failed. */
   readonly code?: string;
 }
+
+const AWAITED: RunWaitResult = Object.freeze({ outcome: 'awaited' });
+/** What waiters of a run that ended with no error code learn (made once: one per run adds up). */
+const ENDED: Readonly<Record<RunOutcome, RunWaitResult>> = Object.freeze({
+  completed: Object.freeze({ outcome: 'completed' }), failed: Object.freeze({ outcome: 'failed' }), stopped: Object.freeze({ outcome: 'stopped' }),
+  timed_out: Object.freeze({ outcome: 'timed_out' }), interrupted: Object.freeze({ outcome: 'interrupted' }),
+});
 
 /** One agent run the simulated user started by sending a message. */
 export interface RunRecord {
@@ -83,14 +92,29 @@ export class RunTracker {
   private byRun: Map<string, RunRecord> | undefined;
   private open: Set<RunRecord> | undefined;
   private settleWaiters: Array<() => void> = [];
-  /** Ended runs whose lifecycle is not judged yet, oldest first. */
-  private readonly unjudged: Array<{ rec: RunRecord; atUs: number }> = [];
+  /** Ended runs whose lifecycle is not judged yet, oldest first (each ended at its `endedAtUs`). */
+  private readonly unjudged: RunRecord[] = [];
+  /** Ended runs still findable by message and run id, oldest first. */
+  private readonly ended: RunRecord[] = [];
 
   constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks) {}
 
   /** Hands ended runs older than `graceUs` (all when omitted) to the lifecycle judge. */
   judgeEnded(nowUs: number, graceUs = 0): void {
-    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.atUs >= graceUs)) this.hooks?.onJudge(this.unjudged.shift()!.rec);
+    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.endedAtUs >= graceUs)) this.hooks?.onJudge(this.unjudged.shift()!);
+  }
+
+  /**
+   * Forgets an ended run that needs no judging any more (every connection's
+   * lifecycle was judged as its terminal event arrived) instead of holding it
+   * through the grace period: held, every run of the last half second
+   * outlives the nursery. Only the latest ended run is looked at.
+   */
+  releaseJudged(rec: RunRecord): void {
+    const q = this.unjudged;
+    if (q[q.length - 1] !== rec) return;
+    for (const st of rec.lc) if (st && !st.finalized) return;
+    q.pop();
   }
 
   /** Runs not yet ended. */
@@ -105,7 +129,9 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, runClaimed: false, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined, lc: [],
+      runId: undefined, runClaimed: false, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
+      // Sized for one tab, the usual case (an empty literal would reserve room for 16).
+      lc: [undefined],
     };
     (this.byMessage ??= new Map()).set(messageId, rec);
     this.byRun ??= new Map();
@@ -142,7 +168,6 @@ export class RunTracker {
   /** Records a run event (canonical type) that arrived at `nowUs`. */
   onEvent(rec: RunRecord, type: string, nowUs: number): void {
     if (rec.outcome !== undefined) return;
-    if (TERMINAL_EVENTS.has(type) && this.hooks) this.unjudged.push({ rec, atUs: nowUs });
     const gap = nowUs - rec.lastEventUs;
     if (rec.seen !== 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
     rec.lastEventUs = nowUs;
@@ -151,7 +176,9 @@ export class RunTracker {
     const before = rec.seen;
     rec.seen |= bit;
     if (firstOfType) this.metrics.eventTrend(type)?.record(nowUs - rec.sentAtUs);
-    if (TERMINAL_EVENTS.has(type)) {
+    if ((bit & TERMINAL_BITS) !== 0) {
+      // Judged a grace period after it ended (end() sets endedAtUs to this event's time).
+      if (this.hooks) this.unjudged.push(rec);
       this.metrics.total.record(nowUs - rec.sentAtUs);
       if (before !== 0) this.metrics.gap.record(rec.maxGapUs);
       if (type === 'agent_completed') this.end(rec, 'completed');
@@ -163,7 +190,7 @@ export class RunTracker {
     } else if (type === rec.awaitType && rec.waiter) {
       const w = rec.waiter;
       rec.waiter = undefined;
-      w({ outcome: 'awaited' });
+      w(AWAITED);
     }
   }
 
@@ -201,7 +228,7 @@ export class RunTracker {
   /** Resolves when the run reaches its awaited event or ends. */
   wait(rec: RunRecord): Promise<RunWaitResult> {
     if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
-    if ((rec.seen & (EVENT_BIT[rec.awaitType] ?? 0)) !== 0) return Promise.resolve({ outcome: 'awaited' });
+    if ((rec.seen & (EVENT_BIT[rec.awaitType] ?? 0)) !== 0) return Promise.resolve(AWAITED);
     return new Promise((resolve) => { rec.waiter = resolve; });
   }
 
@@ -228,10 +255,7 @@ export class RunTracker {
     rec.endedAtUs = atUs;
     const open = this.open!;
     open.delete(rec);
-    // Ended runs stay findable for a while, so late frames of a run that
-    // timed out are recognised as this user's own and not as strangers.
-    this.prune(this.byMessage!, open.size, atUs);
-    this.prune(this.byRun!, open.size, atUs);
+    this.forgetEnded(rec, atUs);
     switch (outcome) {
       case 'completed': case 'stopped': this.metrics.completed.add(); break;
       case 'failed': this.metrics.failed.add(); break;
@@ -240,7 +264,7 @@ export class RunTracker {
     }
     const w = rec.waiter;
     rec.waiter = undefined;
-    const result = { outcome, ...(code ? { code } : {}) };
+    const result = code ? { outcome, code } : ENDED[outcome];
     w?.(result);
     const ew = rec.endWaiter;
     rec.endWaiter = undefined;
@@ -252,12 +276,19 @@ export class RunTracker {
     }
   }
 
-  /** Forgets ended runs past the last ENDED_KEPT or older than ENDED_KEPT_US, oldest first. */
-  private prune(map: Map<string, RunRecord>, openCount: number, nowUs: number): void {
-    for (const [k, r] of map) {
-      if (r.outcome === undefined) continue;
-      if (map.size > ENDED_KEPT + openCount || nowUs - r.endedAtUs > ENDED_KEPT_US) map.delete(k);
-      else break;
+  /**
+   * Ended runs stay findable for a while, so late frames of a run that timed
+   * out are recognised as this user's own and not as strangers: the last
+   * ENDED_KEPT, none older than ENDED_KEPT_US. A queue in end order, so
+   * forgetting never walks a map.
+   */
+  private forgetEnded(rec: RunRecord, nowUs: number): void {
+    const q = this.ended;
+    q.push(rec);
+    while (q.length > ENDED_KEPT || nowUs - q[0]!.endedAtUs > ENDED_KEPT_US) {
+      const old = q.shift()!;
+      if (this.byMessage!.get(old.messageId) === old) this.byMessage!.delete(old.messageId);
+      if (old.runId !== undefined && this.byRun!.get(old.runId) === old) this.byRun!.delete(old.runId);
     }
   }
 }

@@ -1,6 +1,9 @@
 import type { FrameProfile } from '../core/scenario-types.js';
 
-/** What one received frame says, read through the scenario's profile. */
+/**
+ * What one received frame says, read through the scenario's profile. The
+ * reader fills the same view for every frame: valid until the next read.
+ */
 export interface FrameView {
   /** Canonical type (after aliases); '' when the frame has none. */
   readonly type: string;
@@ -17,6 +20,7 @@ export interface FrameView {
   readonly code: string | undefined;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Getter = (root: Record<string, unknown>) => unknown;
 
 /**
@@ -32,7 +36,11 @@ export class FrameReader {
   private readonly tsUnit: FrameProfile['timestampUnit'];
   /** The profile uses the default roots and type fields and plain (undotted) names. */
   private readonly fast: boolean;
+  /** ...and protocol.md's own field names, which the hottest path reads as named properties. */
+  private readonly wireNames: boolean;
   private readonly names: FrameProfile['fields'];
+  /** The view every read fills (frames are handled one at a time, start to end): one object per reader, not per frame. */
+  private readonly view: Mutable<FrameView> = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
 
   constructor(profile: FrameProfile) {
     this.roots = profile.fieldRoots;
@@ -46,30 +54,32 @@ export class FrameReader {
     this.tsUnit = profile.timestampUnit;
     this.names = f;
     this.fast = profile.fieldRoots.join('|') === 'payload|data|' && profile.typeFields.join('|') === 'type|event' && Object.values(f).every((n) => !n.includes('.'));
+    this.wireNames = this.fast && (Object.keys(WIRE_NAMES) as Array<keyof typeof WIRE_NAMES>).every((k) => f[k] === WIRE_NAMES[k]);
   }
 
   /** Reads an already parsed frame; non-objects read as an empty, typeless view. */
   read(frame: unknown): FrameView {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return EMPTY;
     const obj = frame as Record<string, unknown>;
+    if (this.wireNames) return this.readWire(obj);
     if (this.fast) return this.readFast(obj);
     let rawType = '';
     for (const f of this.typeFields) {
       const v = obj[f];
       if (typeof v === 'string') { rawType = v; break; }
     }
-    const type = this.aliases.get(rawType) ?? rawType;
     const seq = this.field(obj, this.get.seq);
-    return {
-      type, rawType,
-      userId: str(this.field(obj, this.get.userId)),
-      threadId: str(this.field(obj, this.get.threadId)),
-      runId: str(this.field(obj, this.get.runId)),
-      messageId: str(this.field(obj, this.get.messageId)),
-      seq: typeof seq === 'number' ? seq : undefined,
-      timestampMs: toEpochMs(this.field(obj, this.get.timestamp), this.tsUnit),
-      code: str(this.field(obj, this.get.code)),
-    };
+    const v = this.view;
+    v.type = this.aliases.get(rawType) ?? rawType;
+    v.rawType = rawType;
+    v.userId = str(this.field(obj, this.get.userId));
+    v.threadId = str(this.field(obj, this.get.threadId));
+    v.runId = str(this.field(obj, this.get.runId));
+    v.messageId = str(this.field(obj, this.get.messageId));
+    v.seq = typeof seq === 'number' ? seq : undefined;
+    v.timestampMs = toEpochMs(this.field(obj, this.get.timestamp), this.tsUnit);
+    v.code = str(this.field(obj, this.get.code));
+    return v;
   }
 
   /**
@@ -87,13 +97,40 @@ export class FrameReader {
     const b = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
     const f = this.names;
     const seq = pick(a, b, obj, f.seq);
-    return {
-      type: this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType,
-      userId: str(pick(a, b, obj, f.userId)), threadId: str(pick(a, b, obj, f.threadId)), runId: str(pick(a, b, obj, f.runId)),
-      messageId: str(pick(a, b, obj, f.messageId)), seq: typeof seq === 'number' ? seq : undefined,
-      timestampMs: toEpochMs(pick(a, b, obj, f.timestamp), this.tsUnit),
-      code: str(pick(a, b, obj, f.code)),
-    };
+    const v = this.view;
+    v.type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
+    v.rawType = rawType;
+    v.userId = str(pick(a, b, obj, f.userId));
+    v.threadId = str(pick(a, b, obj, f.threadId));
+    v.runId = str(pick(a, b, obj, f.runId));
+    v.messageId = str(pick(a, b, obj, f.messageId));
+    v.seq = typeof seq === 'number' ? seq : undefined;
+    v.timestampMs = toEpochMs(pick(a, b, obj, f.timestamp), this.tsUnit);
+    v.code = str(pick(a, b, obj, f.code));
+    return v;
+  }
+
+  /** readFast for protocol.md's field names: named loads, which V8 caches per frame shape, instead of keyed ones. */
+  private readWire(obj: WireFields): FrameView {
+    const t = obj.type;
+    const rawType = typeof t === 'string' ? t : typeof obj.event === 'string' ? obj.event : '';
+    const p = obj.payload;
+    const d = obj.data;
+    const a = typeof p === 'object' && p !== null ? (p as WireFields) : NO_FIELDS;
+    const b = typeof d === 'object' && d !== null ? (d as WireFields) : NO_FIELDS;
+    // `??`: a null field counts as absent, as in pick().
+    const seq = a.seq ?? b.seq ?? obj.seq;
+    const v = this.view;
+    v.type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
+    v.rawType = rawType;
+    v.userId = str(a.user_id ?? b.user_id ?? obj.user_id);
+    v.threadId = str(a.thread_id ?? b.thread_id ?? obj.thread_id);
+    v.runId = str(a.run_id ?? b.run_id ?? obj.run_id);
+    v.messageId = str(a.message_id ?? b.message_id ?? obj.message_id);
+    v.seq = typeof seq === 'number' ? seq : undefined;
+    v.timestampMs = toEpochMs(a.timestamp ?? b.timestamp ?? obj.timestamp, this.tsUnit);
+    v.code = str(a.code ?? b.code ?? obj.code);
+    return v;
   }
 
   private field(obj: Record<string, unknown>, get: Getter): unknown {
@@ -106,6 +143,17 @@ export class FrameReader {
     return undefined;
   }
 }
+
+/** protocol.md's field names (the default profile). */
+const WIRE_NAMES = { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' } as const;
+
+/** A frame, or its payload or data, as read by field name. */
+interface WireFields {
+  readonly type?: unknown; readonly event?: unknown; readonly payload?: unknown; readonly data?: unknown;
+  readonly user_id?: unknown; readonly thread_id?: unknown; readonly run_id?: unknown; readonly message_id?: unknown;
+  readonly seq?: unknown; readonly timestamp?: unknown; readonly code?: unknown;
+}
+const NO_FIELDS: WireFields = Object.freeze({});
 
 const EMPTY: FrameView = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
 

@@ -159,6 +159,7 @@ export class UserConnections implements SessionHandler {
       let st = rec.lc[session.index];
       if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
       ctx.lifecycle.observe(st, type, view.seq, rx, rec.messageId, text, atMs);
+      if (st.finalized && rec.outcome !== undefined) u.tracker.releaseJudged(rec);
     } else if (ctx.checks && !isKnownType(ctx.lifecycleRules, type)) {
       ctx.lifecycle.unknownFrame(rx, type, text, atMs);
     }

@@ -245,11 +245,11 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   }
 
   private async repeat(step: Extract<FlowStep, { kind: 'repeat' }>): Promise<void> {
-    if (step.times !== undefined) {
-      for (let i = 0; i < step.times && !this.stopping; i++) await this.runSteps(step.steps);
-    } else {
-      const end = performance.now() + step.durationMs!;
-      while (!this.stopping && performance.now() < end) await this.runSteps(step.steps);
+    const { steps, times } = step;
+    const end = times === undefined ? performance.now() + step.durationMs! : Infinity;
+    // The loop of a load test: its steps are awaited here, not through runSteps, which saves a promise per pass.
+    for (let n = 0; !this.stopping && (times === undefined ? performance.now() < end : n < times); n++) {
+      for (let i = 0; i < steps.length && !this.stopping; i++) await this.runStep(steps[i]!);
     }
   }
 
@@ -257,7 +257,9 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     this.m.operations.add();
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
     if (!thread) return this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
-    const session = await this.conns.reopenIfDropped(step.connection);
+    const tab = this.conns.at(step.connection);
+    // Only a dropped tab needs the wait of a reconnect; an open one is used as it is.
+    const session = tab && !tab.dropped ? tab : await this.conns.reopenIfDropped(step.connection);
     if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
