@@ -42,6 +42,21 @@ function shortPrefix(id: string): string | undefined {
 }
 
 /**
+ * Ids of one run that the ledger showed to be its user's own (a RunRecord
+ * carries them). Ownership is first-claim-wins and never changes hands, so
+ * the same id on a later frame of the same run needs no second look-up.
+ */
+export interface VerifiedIds {
+  verifiedThread: string | undefined;
+  verifiedRun: string | undefined;
+}
+
+const OWN = 0;
+const FOREIGN = 1;
+const UNKNOWN = 2;
+type IdVerdict = typeof OWN | typeof FOREIGN | typeof UNKNOWN;
+
+/**
  * Decides, for every frame and REST answer a simulated user receives, whether
  * it carries another user's data (protocol.md "What counts as reaching the
  * wrong user"). Ids nobody owns yet are kept and settled at the end, when
@@ -56,11 +71,13 @@ export class IsolationOracle {
   constructor(private readonly ledger: OwnershipLedger, private readonly codec: CanaryCodec, private readonly sink: ViolationSink) {}
 
   /**
-   * Checks one WebSocket frame. `ownRun` says whether it was correlated to one
-   * of the receiver's runs; `hasSent` whether the receiver ever sent a message
+   * Checks one WebSocket frame. `ownRun` is the receiver's run it was
+   * correlated to, if any; `hasSent` whether the receiver ever sent a message
    * (a user that never did is a sentinel: any run event reaching it is a leak).
+   * A thread or run id the ledger has shown to be the receiver's once is not
+   * looked up again for the same run's later frames.
    */
-  checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: boolean, hasSent: boolean, atMs: number): number {
+  checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: VerifiedIds | undefined, hasSent: boolean, atMs: number): number {
     let found = 0;
     if (f.userId !== undefined && f.userId !== rx.userId) {
       const prefix = shortPrefix(f.userId);
@@ -70,8 +87,16 @@ export class IsolationOracle {
         this.emit({ kind: 'foreign_user_id', rx, owner, field: 'user_id', value: f.userId, channel: 'ws', atMs, text });
       }
     }
-    if (f.threadId !== undefined) found += this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
-    if (f.runId !== undefined) found += this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
+    if (f.threadId !== undefined && f.threadId !== ownRun?.verifiedThread) {
+      const r = this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
+      if (r === FOREIGN) found++;
+      else if (r === OWN && ownRun) ownRun.verifiedThread = f.threadId;
+    }
+    if (f.runId !== undefined && f.runId !== ownRun?.verifiedRun) {
+      const r = this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
+      if (r === FOREIGN) found++;
+      else if (r === OWN && ownRun) ownRun.verifiedRun = f.runId;
+    }
     if (f.messageId !== undefined && !ownRun) {
       const owner = this.ledger.messageOwner(f.messageId);
       if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId) && found === 0) {
@@ -147,16 +172,18 @@ export class IsolationOracle {
     return unresolved;
   }
 
-  private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): number {
+  /** OWN, FOREIGN (reported), or UNKNOWN (kept to be settled at the end). */
+  private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): IdVerdict {
     const prefix = shortPrefix(id);
     const owner = prefix !== undefined ? this.ledger.ownerByPrefix(what, prefix, rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(id) : this.ledger.runOwner(id);
     if (owner === undefined) {
       this.defer({ kind, id, shortened: prefix !== undefined, rx, atMs, channel, text });
-      return 0;
+      return UNKNOWN;
     }
-    if (this.ledger.isUser(owner, rx.userIndex, rx.userId)) return 0;
+    // A shortened id is only a likely match: it is checked on every frame.
+    if (this.ledger.isUser(owner, rx.userIndex, rx.userId)) return prefix === undefined ? OWN : UNKNOWN;
     this.emit({ kind, rx, owner, field: what === 'thread' ? 'thread_id' : 'run_id', value: id, channel, atMs, text });
-    return 1;
+    return FOREIGN;
   }
 
   private scanCanaries(rx: Receiver, text: string, atMs: number, channel: 'ws' | 'rest', op?: string): number {

@@ -43,6 +43,10 @@ export interface RunRecord {
   runId: string | undefined;
   /** The run id was claimed in the ownership ledger (once per run, not once per frame). */
   runClaimed: boolean;
+  /** The thread id the isolation oracle found to be this user's, on an earlier frame of this run. */
+  verifiedThread: string | undefined;
+  /** Likewise the run id. */
+  verifiedRun: string | undefined;
   /** Canonical event types seen so far, as bits of EVENT_BIT (first arrival on any connection counts). */
   seen: number;
   lastEventUs: number;
@@ -129,7 +133,7 @@ export class RunTracker {
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
-      runId: undefined, runClaimed: false, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
+      runId: undefined, runClaimed: false, verifiedThread: undefined, verifiedRun: undefined, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
       // Sized for one tab, the usual case (an empty literal would reserve room for 16).
       lc: [undefined],
     };

@@ -147,7 +147,7 @@ export class UserConnections implements SessionHandler {
         ctx.ledger.claimRun(rec.runId, u.userIndex);
       }
     }
-    if (ctx.checks) ctx.isolation.checkFrame(rx, view, text, rec !== undefined, u.hasSent, atMs);
+    if (ctx.checks) ctx.isolation.checkFrame(rx, view, text, rec, u.hasSent, atMs);
     if (type === 'error') {
       if (rec) u.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
       return;
