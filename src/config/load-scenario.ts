@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
 import { ALL_KINDS } from '../core/kinds.js';
-import type { AuthConfig, Cohort, FrameProfile, Scenario, ThresholdConfig } from '../core/scenario-types.js';
+import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { parseThreshold } from '../core/thresholds.js';
 import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
@@ -26,7 +26,7 @@ export const DEFAULT_PROFILE: FrameProfile = {
   fieldRoots: ['payload', 'data', ''],
   typeFields: ['type', 'event'],
   aliases: {},
-  fields: { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' },
+  fields: PROTOCOL_FIELDS,
   timestampUnit: 'auto',
   requiredEvents: ['agent_started', 'agent_thinking'],
   ignoreTypes: [],

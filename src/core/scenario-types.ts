@@ -99,6 +99,9 @@ export interface EmbeddedTargetConfig {
   readonly dialect: 'canonical' | 'data' | 'flat' | 'short-ids';
 }
 
+/** protocol.md's own names of the fields a frame carries (the default profile's). */
+export const PROTOCOL_FIELDS = { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' } as const;
+
 /** How a backend's frames are read (protocol.md "Tolerance"). */
 export interface FrameProfile {
   /** Where fields are looked up, in order; '' is the frame's root. */

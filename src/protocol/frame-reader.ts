@@ -1,4 +1,4 @@
-import type { FrameProfile } from '../core/scenario-types.js';
+import { PROTOCOL_FIELDS, type FrameProfile } from '../core/scenario-types.js';
 
 /**
  * What one received frame says, read through the scenario's profile. The
@@ -54,7 +54,7 @@ export class FrameReader {
     this.tsUnit = profile.timestampUnit;
     this.names = f;
     this.fast = profile.fieldRoots.join('|') === 'payload|data|' && profile.typeFields.join('|') === 'type|event' && Object.values(f).every((n) => !n.includes('.'));
-    this.wireNames = this.fast && (Object.keys(WIRE_NAMES) as Array<keyof typeof WIRE_NAMES>).every((k) => f[k] === WIRE_NAMES[k]);
+    this.wireNames = this.fast && (Object.keys(PROTOCOL_FIELDS) as Array<keyof typeof PROTOCOL_FIELDS>).every((k) => f[k] === PROTOCOL_FIELDS[k]);
   }
 
   /** Reads an already parsed frame; non-objects read as an empty, typeless view. */
@@ -68,23 +68,14 @@ export class FrameReader {
       const v = obj[f];
       if (typeof v === 'string') { rawType = v; break; }
     }
-    const seq = this.field(obj, this.get.seq);
-    const v = this.view;
-    v.type = this.aliases.get(rawType) ?? rawType;
-    v.rawType = rawType;
-    v.userId = str(this.field(obj, this.get.userId));
-    v.threadId = str(this.field(obj, this.get.threadId));
-    v.runId = str(this.field(obj, this.get.runId));
-    v.messageId = str(this.field(obj, this.get.messageId));
-    v.seq = typeof seq === 'number' ? seq : undefined;
-    v.timestampMs = toEpochMs(this.field(obj, this.get.timestamp), this.tsUnit);
-    v.code = str(this.field(obj, this.get.code));
-    return v;
+    const g = this.get;
+    return this.fill(this.aliases.get(rawType) ?? rawType, rawType, this.field(obj, g.userId), this.field(obj, g.threadId), this.field(obj, g.runId),
+      this.field(obj, g.messageId), this.field(obj, g.seq), this.field(obj, g.timestamp), this.field(obj, g.code));
   }
 
   /**
-   * The default profile's path: fields by plain name in payload, data, then
-   * the root, with the containers found once per frame (the per-frame hot path).
+   * Default roots and plain (undotted) field names of the profile's own:
+   * payload, data, then the root, with the containers found once per frame.
    */
   private readFast(obj: Record<string, unknown>): FrameView {
     let rawType = '';
@@ -96,18 +87,8 @@ export class FrameReader {
     const a = typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : undefined;
     const b = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
     const f = this.names;
-    const seq = pick(a, b, obj, f.seq);
-    const v = this.view;
-    v.type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
-    v.rawType = rawType;
-    v.userId = str(pick(a, b, obj, f.userId));
-    v.threadId = str(pick(a, b, obj, f.threadId));
-    v.runId = str(pick(a, b, obj, f.runId));
-    v.messageId = str(pick(a, b, obj, f.messageId));
-    v.seq = typeof seq === 'number' ? seq : undefined;
-    v.timestampMs = toEpochMs(pick(a, b, obj, f.timestamp), this.tsUnit);
-    v.code = str(pick(a, b, obj, f.code));
-    return v;
+    return this.fill(this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType, pick(a, b, obj, f.userId), pick(a, b, obj, f.threadId),
+      pick(a, b, obj, f.runId), pick(a, b, obj, f.messageId), pick(a, b, obj, f.seq), pick(a, b, obj, f.timestamp), pick(a, b, obj, f.code));
   }
 
   /** readFast for protocol.md's field names: named loads, which V8 caches per frame shape, instead of keyed ones. */
@@ -119,17 +100,23 @@ export class FrameReader {
     const a = typeof p === 'object' && p !== null ? (p as WireFields) : NO_FIELDS;
     const b = typeof d === 'object' && d !== null ? (d as WireFields) : NO_FIELDS;
     // `??`: a null field counts as absent, as in pick().
-    const seq = a.seq ?? b.seq ?? obj.seq;
+    return this.fill(this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType, a.user_id ?? b.user_id ?? obj.user_id,
+      a.thread_id ?? b.thread_id ?? obj.thread_id, a.run_id ?? b.run_id ?? obj.run_id, a.message_id ?? b.message_id ?? obj.message_id,
+      a.seq ?? b.seq ?? obj.seq, a.timestamp ?? b.timestamp ?? obj.timestamp, a.code ?? b.code ?? obj.code);
+  }
+
+  /** Fills the reader's view from a frame's raw field values, converted the same way whichever path found them. */
+  private fill(type: string, rawType: string, userId: unknown, threadId: unknown, runId: unknown, messageId: unknown, seq: unknown, timestamp: unknown, code: unknown): FrameView {
     const v = this.view;
-    v.type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
+    v.type = type;
     v.rawType = rawType;
-    v.userId = str(a.user_id ?? b.user_id ?? obj.user_id);
-    v.threadId = str(a.thread_id ?? b.thread_id ?? obj.thread_id);
-    v.runId = str(a.run_id ?? b.run_id ?? obj.run_id);
-    v.messageId = str(a.message_id ?? b.message_id ?? obj.message_id);
+    v.userId = str(userId);
+    v.threadId = str(threadId);
+    v.runId = str(runId);
+    v.messageId = str(messageId);
     v.seq = typeof seq === 'number' ? seq : undefined;
-    v.timestampMs = toEpochMs(a.timestamp ?? b.timestamp ?? obj.timestamp, this.tsUnit);
-    v.code = str(a.code ?? b.code ?? obj.code);
+    v.timestampMs = toEpochMs(timestamp, this.tsUnit);
+    v.code = str(code);
     return v;
   }
 
@@ -143,9 +130,6 @@ export class FrameReader {
     return undefined;
   }
 }
-
-/** protocol.md's field names (the default profile). */
-const WIRE_NAMES = { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' } as const;
 
 /** A frame, or its payload or data, as read by field name. */
 interface WireFields {
