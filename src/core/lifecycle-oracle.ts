@@ -1,4 +1,5 @@
 import type { Receiver } from './isolation-oracle.js';
+import { EVENT, RUN_EVENTS, TERMINAL_EVENTS } from './metric-names.js';
 import type { ViolationSink } from './violation.js';
 
 /** What one connection has seen of one run. */
@@ -29,15 +30,18 @@ export interface LifecycleRules {
   readonly knownTypes: ReadonlySet<string>;
 }
 
-const RANK: Readonly<Record<string, number>> = {
+const RANK_OF: Readonly<Record<(typeof RUN_EVENTS)[number], number>> = {
   agent_started: 0, agent_thinking: 1, tool_executing: 2, tool_completed: 2, agent_completed: 3, agent_error: 3, agent_stopped: 3,
 };
-const TERMINAL = new Set(['agent_completed', 'agent_error', 'agent_stopped']);
+/** Rank by position in RUN_EVENTS. */
+const RANK: readonly number[] = RUN_EVENTS.map((e) => RANK_OF[e]);
+/** Terminal or not, by position in RUN_EVENTS. */
+const TERMINAL: readonly boolean[] = RUN_EVENTS.map((e) => TERMINAL_EVENTS.has(e));
 
 /** Default rules: protocol.md's order, with the server's own non-run frames known. */
 export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
   required: ['agent_started', 'agent_thinking'],
-  knownTypes: new Set(['connection_established', 'pong', 'error', 'heartbeat', 'system_notice', ...Object.keys(RANK)]),
+  knownTypes: new Set(['connection_established', 'pong', 'error', 'heartbeat', 'system_notice', ...RUN_EVENTS]),
 };
 
 /** True for a type the rules know (run event or server frame). */
@@ -59,13 +63,13 @@ export class LifecycleOracle {
     return { partial, seqMask: 0, seqsHigh: undefined, seqCount: 0, maxSeq: -1, rank: -1, started: false, thinking: false, openTools: 0, ended: false, terminal: undefined, finalized: false };
   }
 
-  /** Observes one event of a run on one connection. */
-  observe(st: ConnLifecycle, type: string, seq: number | undefined, rx: Receiver, messageId: string, text: string, atMs: number): void {
-    const rank = RANK[type];
-    if (rank === undefined) return this.report('unknown_event', rx, messageId, text, atMs, type);
+  /** Observes one event of a run on one connection: `type` is its canonical type, `event` that type's position in RUN_EVENTS (-1 for none). */
+  observe(st: ConnLifecycle, type: string, event: number, seq: number | undefined, rx: Receiver, messageId: string, text: string, atMs: number): void {
+    if (event < 0) return this.report('unknown_event', rx, messageId, text, atMs, type);
+    const rank = RANK[event]!;
     if (seq !== undefined) {
       if (!addSeq(st, seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
-    } else if (type === 'agent_started' && st.started) {
+    } else if (event === EVENT.agent_started && st.started) {
       return this.report('duplicate_event', rx, messageId, text, atMs, type);
     }
     // A lower seq arriving late is out of order, even after the end.
@@ -76,11 +80,11 @@ export class LifecycleOracle {
     if (disordered) this.report('out_of_order', rx, messageId, text, atMs, seq !== undefined ? `seq ${seq} after ${st.maxSeq}` : `${type} after rank ${st.rank}`);
     if (seq !== undefined && seq > st.maxSeq) st.maxSeq = seq;
     if (rank > st.rank) st.rank = rank;
-    if (type === 'agent_started') st.started = true;
-    else if (type === 'agent_thinking') st.thinking = true;
-    else if (type === 'tool_executing') st.openTools++;
-    else if (type === 'tool_completed') st.openTools--;
-    if (TERMINAL.has(type) && !st.ended) {
+    if (event === EVENT.agent_started) st.started = true;
+    else if (event === EVENT.agent_thinking) st.thinking = true;
+    else if (event === EVENT.tool_executing) st.openTools++;
+    else if (event === EVENT.tool_completed) st.openTools--;
+    if (TERMINAL[event] && !st.ended) {
       st.ended = true;
       st.terminal = type;
       // With no seq missing, nothing arriving later can change the verdict (a lower seq would be a duplicate, any

@@ -8,8 +8,25 @@ export type HttpOp = (typeof HTTP_OPS)[number];
 /** Canonical run events timed as `run.<event>`. */
 export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped'] as const;
 
+/** One of {@link RUN_EVENTS}. */
+export type RunEvent = (typeof RUN_EVENTS)[number];
+
 /** Events that end a run. */
 export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['agent_completed', 'agent_error', 'agent_stopped']);
+
+const RUN_EVENT_INDEX: ReadonlyMap<string, number> = new Map(RUN_EVENTS.map((e, i) => [e, i]));
+
+/**
+ * The position of `type` in {@link RUN_EVENTS}, -1 when it is no run event.
+ * Found once per frame, so that the per-frame path compares and indexes by
+ * small integers instead of hashing the same fresh string again and again.
+ */
+export function computeRunEventIndex(type: string): number {
+  return RUN_EVENT_INDEX.get(type) ?? -1;
+}
+
+/** {@link RUN_EVENTS} positions by name, for code that branches on one event. */
+export const EVENT = Object.freeze(Object.fromEntries(RUN_EVENTS.map((e, i) => [e, i])) as Record<RunEvent, number>);
 
 /** Trend metrics (latencies in ms). */
 export const TREND_METRICS: readonly string[] = [

@@ -1,4 +1,4 @@
-import { createHistogram, computePercentileMs, decodeHistogram, encodeHistogram, type Histogram } from './histogram.js';
+import { createHistogram, computePercentilesMs, decodeHistogram, encodeHistogram, type Histogram } from './histogram.js';
 
 /** Tags of one series, e.g. `{ cohort: 'chatters', kind: 'timeout' }`. */
 export type Tags = Readonly<Record<string, string>>;
@@ -150,7 +150,8 @@ export class MetricRegistry {
     for (const [name, h] of this.intervalHists) {
       if (h.totalCount === 0) continue;
       const max = Math.round(h.maxValue) / 1000;
-      trends[name] = { count: h.totalCount, p50: Math.min(max, computePercentileMs(h, 50)), p95: Math.min(max, computePercentileMs(h, 95)), p99: Math.min(max, computePercentileMs(h, 99)), max };
+      const [p50, p95, p99] = computePercentilesMs(h, SERIES_PERCENTILES);
+      trends[name] = { count: h.totalCount, p50: Math.min(max, p50!), p95: Math.min(max, p95!), p99: Math.min(max, p99!), max };
       h.reset();
     }
     const counters: Record<string, number> = {};
@@ -165,6 +166,8 @@ export class MetricRegistry {
     return point;
   }
 }
+
+const SERIES_PERCENTILES: readonly number[] = [50, 95, 99];
 
 /** Two sources' figures for the same second, combined. */
 export function mergeSeriesPoints(a: SeriesPoint, b: SeriesPoint): SeriesPoint {

@@ -1,18 +1,17 @@
-import { TERMINAL_EVENTS } from './metric-names.js';
+import { computeRunEventIndex, EVENT, TERMINAL_EVENTS } from './metric-names.js';
 import type { Counter, Trend } from './metric-registry.js';
 import type { ConnLifecycle } from './lifecycle-oracle.js';
 
-/** One bit per run event type, so a run's seen set is one number. */
-const EVENT_BIT: Readonly<Record<string, number>> = {
-  agent_started: 1, agent_thinking: 2, tool_executing: 4, tool_completed: 8, agent_completed: 16, agent_error: 32, agent_stopped: 64,
-};
+/** A run event's bit (its position in RUN_EVENTS), so a run's seen set is one number; other types share OTHER_BIT. */
+const bitOf = (event: number): number => (event >= 0 ? 1 << event : OTHER_BIT);
 const OTHER_BIT = 128;
 /** The terminal event types (agent_completed, agent_error, agent_stopped) as bits. */
-const TERMINAL_BITS = [...TERMINAL_EVENTS].reduce((bits, t) => bits | EVENT_BIT[t]!, 0);
+const TERMINAL_BITS = [...TERMINAL_EVENTS].reduce((bits, t) => bits | bitOf(computeRunEventIndex(t)), 0);
 
 /** True when the run has seen an event of `type`. */
 export function hasSeen(rec: RunRecord, type: string): boolean {
-  return (rec.seen & (EVENT_BIT[type] ?? 0)) !== 0;
+  const event = computeRunEventIndex(type);
+  return event >= 0 && (rec.seen & bitOf(event)) !== 0;
 }
 
 /** How a run ended, as far as the simulated user could tell. */
@@ -40,6 +39,8 @@ export interface RunRecord {
   readonly sentAtUs: number;
   readonly deadlineUs: number;
   readonly awaitType: string;
+  /** The awaited event's bit; 0 for `none`. */
+  readonly awaitBit: number;
   runId: string | undefined;
   /** The run id was claimed in the ownership ledger (once per run, not once per frame). */
   runClaimed: boolean;
@@ -47,7 +48,7 @@ export interface RunRecord {
   verifiedThread: string | undefined;
   /** Likewise the run id. */
   verifiedRun: string | undefined;
-  /** Canonical event types seen so far, as bits of EVENT_BIT (first arrival on any connection counts). */
+  /** Canonical event types seen so far, as bits (first arrival on any connection counts). */
   seen: number;
   lastEventUs: number;
   /** When it ended (its last event, or when it was given up); 0 while open. */
@@ -64,7 +65,8 @@ export interface RunRecord {
 
 /** Metric handles a tracker records into (looked up once per user). */
 export interface RunMetrics {
-  eventTrend(type: string): Trend | undefined;
+  /** `run.<event>` by position in RUN_EVENTS (undefined for -1). */
+  eventTrend(event: number): Trend | undefined;
   readonly total: Trend;
   readonly gap: Trend;
   readonly started: Counter;
@@ -81,6 +83,8 @@ export interface RunHooks {
   onTimedOut(rec: RunRecord): void;
   /** A run ended a grace period ago: its lifecycle can be judged. */
   onJudge(rec: RunRecord): void;
+  /** An `error` frame or `agent_error` ended a run, with `code`. */
+  onFailed(rec: RunRecord, code: string): void;
 }
 
 /**
@@ -91,10 +95,16 @@ export interface RunHooks {
  * type, so a user with two tabs is timed by whichever tab saw it first.
  */
 export class RunTracker {
-  // Created with the first run: an idle user (most of 10,000 sessions) holds no tables.
+  /**
+   * Runs not yet ended, oldest first. A user mostly has one run open, so a
+   * frame finds its run by comparing ids along this list (and, for late
+   * frames, along `ended`): no table to hash fresh strings into, grow and
+   * shrink once per run.
+   */
+  private readonly open: RunRecord[] = [];
+  /** Open and kept ended runs by message id and by run id, only while more than INDEXED_FROM runs are open at once. */
   private byMessage: Map<string, RunRecord> | undefined;
   private byRun: Map<string, RunRecord> | undefined;
-  private open: Set<RunRecord> | undefined;
   private settleWaiters: Array<() => void> = [];
   /** Ended runs whose lifecycle is not judged yet, oldest first (each ended at its `endedAtUs`). */
   private readonly unjudged: RunRecord[] = [];
@@ -123,7 +133,7 @@ export class RunTracker {
 
   /** Runs not yet ended. */
   get openCount(): number {
-    return this.open?.size ?? 0;
+    return this.open.length;
   }
 
   /** The most recently started run (for `stopAgent`). */
@@ -131,15 +141,16 @@ export class RunTracker {
 
   /** Registers a message just sent; its run is now expected. */
   start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
+    const awaited = computeRunEventIndex(awaitType);
     const rec: RunRecord = {
-      messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType,
+      messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType, awaitBit: awaited >= 0 ? bitOf(awaited) : 0,
       runId: undefined, runClaimed: false, verifiedThread: undefined, verifiedRun: undefined, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
       // Sized for one tab, the usual case (an empty literal would reserve room for 16).
       lc: [undefined],
     };
-    (this.byMessage ??= new Map()).set(messageId, rec);
-    this.byRun ??= new Map();
-    (this.open ??= new Set()).add(rec);
+    this.open.push(rec);
+    if (this.byMessage) this.byMessage.set(messageId, rec);
+    else if (this.open.length > INDEXED_FROM) this.buildIndex();
     this.last = rec;
     this.metrics.started.add();
     return rec;
@@ -147,51 +158,86 @@ export class RunTracker {
 
   /** Finds the run a frame belongs to; undefined when it is none of this user's. */
   correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number): RunRecord | undefined {
-    if (!this.byMessage || !this.byRun || !this.open) return undefined;
-    let rec = messageId !== undefined ? this.byMessage.get(messageId) : undefined;
-    if (!rec && runId !== undefined) rec = this.byRun.get(runId);
+    const open = this.open;
+    let rec = messageId !== undefined ? this.findByMessage(messageId) : undefined;
+    if (!rec && runId !== undefined) rec = this.findByRun(runId);
     if (!rec && threadId !== undefined) {
-      for (const r of this.open) if (r.threadId === threadId) { rec = r; break; }
+      for (let i = 0; i < open.length; i++) if (open[i]!.threadId === threadId) { rec = open[i]; break; }
     }
     if (!rec && messageId === undefined && runId === undefined && threadId === undefined) {
       let only: RunRecord | undefined;
-      for (const r of this.open) {
-        if (r.originConn !== conn) continue;
+      for (let i = 0; i < open.length; i++) {
+        if (open[i]!.originConn !== conn) continue;
         if (only) return undefined;
-        only = r;
+        only = open[i];
       }
       rec = only;
     }
     if (rec && runId !== undefined && rec.runId === undefined) {
       rec.runId = runId;
-      this.byRun.set(runId, rec);
+      this.byRun?.set(runId, rec);
     }
     return rec;
   }
 
-  /** Records a run event (canonical type) that arrived at `nowUs`. */
-  onEvent(rec: RunRecord, type: string, nowUs: number): void {
+  private findByMessage(id: string): RunRecord | undefined {
+    if (this.byMessage) return this.byMessage.get(id);
+    const open = this.open;
+    for (let i = open.length - 1; i >= 0; i--) if (open[i]!.messageId === id) return open[i];
+    const ended = this.ended;
+    for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.messageId === id) return ended[i];
+    return undefined;
+  }
+
+  /** The newest run that announced `id` (as a table that maps each id to its last claimant would). */
+  private findByRun(id: string): RunRecord | undefined {
+    if (this.byRun) return this.byRun.get(id);
+    const open = this.open;
+    let found: RunRecord | undefined;
+    for (let i = 0; i < open.length; i++) if (open[i]!.runId === id && (!found || found.sentAtUs <= open[i]!.sentAtUs)) found = open[i];
+    if (found) return found;
+    const ended = this.ended;
+    for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.runId === id) return ended[i];
+    return undefined;
+  }
+
+  /** Indexes open and kept runs: a user with many runs in flight would otherwise compare ids along a long list per frame. */
+  private buildIndex(): void {
+    const byMessage = new Map<string, RunRecord>();
+    const byRun = new Map<string, RunRecord>();
+    for (const list of [this.ended, this.open]) {
+      for (const r of list) {
+        byMessage.set(r.messageId, r);
+        if (r.runId !== undefined) byRun.set(r.runId, r);
+      }
+    }
+    this.byMessage = byMessage;
+    this.byRun = byRun;
+  }
+
+  /** Records an event of the run that arrived at `nowUs`: `event` is its position in RUN_EVENTS (-1 for another type). */
+  onEvent(rec: RunRecord, event: number, nowUs: number): void {
     if (rec.outcome !== undefined) return;
     const gap = nowUs - rec.lastEventUs;
     if (rec.seen !== 0 && gap > rec.maxGapUs) rec.maxGapUs = gap;
     rec.lastEventUs = nowUs;
-    const bit = EVENT_BIT[type] ?? OTHER_BIT;
+    const bit = bitOf(event);
     const firstOfType = (rec.seen & bit) === 0;
     const before = rec.seen;
     rec.seen |= bit;
-    if (firstOfType) this.metrics.eventTrend(type)?.record(nowUs - rec.sentAtUs);
+    if (firstOfType) this.metrics.eventTrend(event)?.record(nowUs - rec.sentAtUs);
     if ((bit & TERMINAL_BITS) !== 0) {
       // Judged a grace period after it ended (end() sets endedAtUs to this event's time).
       if (this.hooks) this.unjudged.push(rec);
       this.metrics.total.record(nowUs - rec.sentAtUs);
       if (before !== 0) this.metrics.gap.record(rec.maxGapUs);
-      if (type === 'agent_completed') this.end(rec, 'completed');
-      else if (type === 'agent_stopped') this.end(rec, 'stopped');
+      if (event === EVENT.agent_completed) this.end(rec, 'completed');
+      else if (event === EVENT.agent_stopped) this.end(rec, 'stopped');
       else {
         this.metrics.error('agent_error').add();
         this.end(rec, 'failed', 'agent_error');
       }
-    } else if (type === rec.awaitType && rec.waiter) {
+    } else if (bit === rec.awaitBit && rec.waiter) {
       const w = rec.waiter;
       rec.waiter = undefined;
       w(AWAITED);
@@ -208,21 +254,21 @@ export class RunTracker {
   /** Ends every run whose deadline passed; returns how many timed out. */
   expire(nowUs: number): number {
     let n = 0;
-    if (!this.open) return n;
-    for (const r of this.open) {
-      if (r.deadlineUs <= nowUs) {
-        this.metrics.error('timeout').add();
-        this.end(r, 'timed_out', undefined, nowUs);
-        this.hooks?.onTimedOut(r);
-        n++;
-      }
+    const open = this.open;
+    for (let i = 0; i < open.length;) {
+      const r = open[i]!;
+      if (r.deadlineUs > nowUs) { i++; continue; }
+      // end() takes it out of `open`: the next run is now at i.
+      this.metrics.error('timeout').add();
+      this.end(r, 'timed_out', undefined, nowUs);
+      this.hooks?.onTimedOut(r);
+      n++;
     }
     return n;
   }
 
   /** Gives up on every open run (the user stops, or its connections are gone). */
   abandonAll(outcome: 'interrupted' | 'failed', kind?: string): void {
-    if (!this.open) return;
     for (const r of [...this.open]) {
       if (kind) this.metrics.error(kind).add();
       this.end(r, outcome);
@@ -232,13 +278,13 @@ export class RunTracker {
   /** Resolves when the run reaches its awaited event or ends. */
   wait(rec: RunRecord): Promise<RunWaitResult> {
     if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
-    if ((rec.seen & (EVENT_BIT[rec.awaitType] ?? 0)) !== 0) return Promise.resolve(AWAITED);
+    if ((rec.seen & rec.awaitBit) !== 0) return Promise.resolve(AWAITED);
     return new Promise((resolve) => { rec.waiter = resolve; });
   }
 
   /** Calls `fn` for every run still open (e.g. to reset per-connection state after a reconnect). */
   forEachOpen(fn: (rec: RunRecord) => void): void {
-    if (this.open) for (const r of this.open) fn(r);
+    for (const r of this.open) fn(r);
   }
 
   /** Resolves when the run ends, whatever it awaited. */
@@ -249,7 +295,7 @@ export class RunTracker {
 
   /** Resolves when every open run has ended (each is bounded by its own deadline). */
   settle(): Promise<void> {
-    if (!this.open || this.open.size === 0) return Promise.resolve();
+    if (this.open.length === 0) return Promise.resolve();
     return new Promise((resolve) => { this.settleWaiters.push(resolve); });
   }
 
@@ -257,8 +303,11 @@ export class RunTracker {
     rec.outcome = outcome;
     rec.code = code;
     rec.endedAtUs = atUs;
-    const open = this.open!;
-    open.delete(rec);
+    const open = this.open;
+    // Mostly the only or the oldest run.
+    const at = open[0] === rec ? 0 : open.indexOf(rec);
+    if (at === 0) open.shift();
+    else if (at > 0) open.splice(at, 1);
     this.forgetEnded(rec, atUs);
     switch (outcome) {
       case 'completed': case 'stopped': this.metrics.completed.add(); break;
@@ -266,6 +315,7 @@ export class RunTracker {
       case 'timed_out': this.metrics.timedOut.add(); break;
       default: this.metrics.interrupted.add(); break;
     }
+    if (code !== undefined) this.hooks?.onFailed(rec, code);
     const w = rec.waiter;
     rec.waiter = undefined;
     const result = code ? { outcome, code } : ENDED[outcome];
@@ -273,7 +323,7 @@ export class RunTracker {
     const ew = rec.endWaiter;
     rec.endWaiter = undefined;
     ew?.(result);
-    if (open.size === 0 && this.settleWaiters.length) {
+    if (open.length === 0 && this.settleWaiters.length) {
       const ws = this.settleWaiters;
       this.settleWaiters = [];
       for (const f of ws) f();
@@ -291,9 +341,12 @@ export class RunTracker {
     q.push(rec);
     while (q.length > ENDED_KEPT || nowUs - q[0]!.endedAtUs > ENDED_KEPT_US) {
       const old = q.shift()!;
-      if (this.byMessage!.get(old.messageId) === old) this.byMessage!.delete(old.messageId);
+      if (!this.byMessage) continue;
+      if (this.byMessage.get(old.messageId) === old) this.byMessage.delete(old.messageId);
       if (old.runId !== undefined && this.byRun!.get(old.runId) === old) this.byRun!.delete(old.runId);
     }
+    // The burst is over: back to comparing along the lists.
+    if (this.byMessage && this.open.length === 0) this.byMessage = this.byRun = undefined;
   }
 }
 
@@ -302,3 +355,5 @@ export class RunTracker {
 // now and then do not hold 16 old runs apiece.
 const ENDED_KEPT = 16;
 const ENDED_KEPT_US = 30_000_000;
+/** Beyond this many runs open at once, a user's runs are found through tables, not by comparing along the lists. */
+const INDEXED_FROM = 8;

@@ -1,6 +1,6 @@
 import type { InputProblem } from './sim-error.js';
 import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS } from './metric-names.js';
-import type { Histogram } from './histogram.js';
+import { computeMean, type Histogram } from './histogram.js';
 import type { Tags } from './metric-registry.js';
 
 /** A stat of design.md's threshold grammar. */
@@ -112,7 +112,7 @@ export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): Thresh
     } else {
       switch (t.stat.kind) {
         case 'p': actual = Math.min(h.getValueAtPercentile(t.stat.q), h.maxValue) / 1000; break;
-        case 'avg': actual = Math.min(h.mean, h.maxValue) / 1000; break;
+        case 'avg': actual = Math.min(computeMean(h), h.maxValue) / 1000; break;
         case 'min': actual = h.minNonZeroValue / 1000; break;
         case 'max': actual = h.maxValue / 1000; break;
         default: actual = h.totalCount; break;

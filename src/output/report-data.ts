@@ -1,7 +1,7 @@
 // Pure shaping of a summary (and the first violations) into what the HTML
 // report shows: the verdict and its reasons, formatted figures, and the chart
 // data the page draws. No I/O and no markup here, so it can be tested alone.
-import { computePercentileMs, decodeHistogram } from '../core/histogram.js';
+import { computePercentilesMs, decodeHistogram } from '../core/histogram.js';
 import { isTrendMetric } from '../core/metric-names.js';
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
@@ -188,7 +188,8 @@ function distributionMs(hdr: string, max: number, xs: readonly number[]): number
   try { h = decodeHistogram(hdr); } catch { return undefined; }
   if (h.totalCount === 0) return undefined;
   // HDR answers a bucket's upper edge; never draw above the recorded max.
-  return xs.map((x, i) => (i === xs.length - 1 ? max : Math.min(max, computePercentileMs(h, percentileAt(x)))));
+  const ms = computePercentilesMs(h, xs.map(percentileAt));
+  return xs.map((_, i) => (i === xs.length - 1 ? max : Math.min(max, ms[i]!)));
 }
 
 /** One distribution chart per non-empty charted latency metric, computed from the histograms. */

@@ -1,3 +1,4 @@
+import { computeRunEventIndex } from '../core/metric-names.js';
 import { PROTOCOL_FIELDS, type FrameProfile } from '../core/scenario-types.js';
 
 /**
@@ -7,6 +8,8 @@ import { PROTOCOL_FIELDS, type FrameProfile } from '../core/scenario-types.js';
 export interface FrameView {
   /** Canonical type (after aliases); '' when the frame has none. */
   readonly type: string;
+  /** Position of `type` in RUN_EVENTS; -1 when it is no run event. */
+  readonly event: number;
   /** The type as the backend wrote it. */
   readonly rawType: string;
   readonly userId: string | undefined;
@@ -14,9 +17,7 @@ export interface FrameView {
   readonly runId: string | undefined;
   readonly messageId: string | undefined;
   readonly seq: number | undefined;
-  /** Server time in epoch ms, whatever unit the backend used. */
-  readonly timestampMs: number | undefined;
-  /** `code` of error frames. */
+  /** `code` of `error` frames (not read from other frames). */
   readonly code: string | undefined;
 }
 
@@ -26,7 +27,10 @@ type Getter = (root: Record<string, unknown>) => unknown;
 /**
  * Reads frames in any envelope protocol.md tolerates: fields in `payload`,
  * `data` or the root (configurable order), type in `type` or `event`, names
- * through an alias table, owner fields at configurable paths.
+ * through an alias table, owner fields at configurable paths. A frame's
+ * payload has a different shape per event type, so each field read from it
+ * is a megamorphic load: `read` reads only what every frame needs, and the
+ * server's timestamp only on request.
  */
 export class FrameReader {
   private readonly roots: readonly string[];
@@ -40,7 +44,7 @@ export class FrameReader {
   private readonly wireNames: boolean;
   private readonly names: FrameProfile['fields'];
   /** The view every read fills (frames are handled one at a time, start to end): one object per reader, not per frame. */
-  private readonly view: Mutable<FrameView> = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
+  private readonly view: Mutable<FrameView> = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined };
 
   constructor(profile: FrameProfile) {
     this.roots = profile.fieldRoots;
@@ -69,8 +73,15 @@ export class FrameReader {
       if (typeof v === 'string') { rawType = v; break; }
     }
     const g = this.get;
-    return this.fill(this.aliases.get(rawType) ?? rawType, rawType, this.field(obj, g.userId), this.field(obj, g.threadId), this.field(obj, g.runId),
-      this.field(obj, g.messageId), this.field(obj, g.seq), this.field(obj, g.timestamp), this.field(obj, g.code));
+    const type = this.aliases.get(rawType) ?? rawType;
+    return this.fill(type, rawType, this.field(obj, g.userId), this.field(obj, g.threadId), this.field(obj, g.runId),
+      this.field(obj, g.messageId), this.field(obj, g.seq), type === 'error' ? this.field(obj, g.code) : undefined);
+  }
+
+  /** The server's time of a frame in epoch ms, whatever unit the backend used; undefined when it has none. */
+  timestampMs(frame: unknown): number | undefined {
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return undefined;
+    return toEpochMs(this.field(frame as Record<string, unknown>, this.get.timestamp), this.tsUnit);
   }
 
   /**
@@ -87,8 +98,9 @@ export class FrameReader {
     const a = typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : undefined;
     const b = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
     const f = this.names;
-    return this.fill(this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType, pick(a, b, obj, f.userId), pick(a, b, obj, f.threadId),
-      pick(a, b, obj, f.runId), pick(a, b, obj, f.messageId), pick(a, b, obj, f.seq), pick(a, b, obj, f.timestamp), pick(a, b, obj, f.code));
+    const type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
+    return this.fill(type, rawType, pick(a, b, obj, f.userId), pick(a, b, obj, f.threadId),
+      pick(a, b, obj, f.runId), pick(a, b, obj, f.messageId), pick(a, b, obj, f.seq), type === 'error' ? pick(a, b, obj, f.code) : undefined);
   }
 
   /** readFast for protocol.md's field names: named loads, which V8 caches per frame shape, instead of keyed ones. */
@@ -99,23 +111,24 @@ export class FrameReader {
     const d = obj.data;
     const a = typeof p === 'object' && p !== null ? (p as WireFields) : NO_FIELDS;
     const b = typeof d === 'object' && d !== null ? (d as WireFields) : NO_FIELDS;
+    const type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
     // `??`: a null field counts as absent, as in pick().
-    return this.fill(this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType, rawType, a.user_id ?? b.user_id ?? obj.user_id,
+    return this.fill(type, rawType, a.user_id ?? b.user_id ?? obj.user_id,
       a.thread_id ?? b.thread_id ?? obj.thread_id, a.run_id ?? b.run_id ?? obj.run_id, a.message_id ?? b.message_id ?? obj.message_id,
-      a.seq ?? b.seq ?? obj.seq, a.timestamp ?? b.timestamp ?? obj.timestamp, a.code ?? b.code ?? obj.code);
+      a.seq ?? b.seq ?? obj.seq, type === 'error' ? a.code ?? b.code ?? obj.code : undefined);
   }
 
   /** Fills the reader's view from a frame's raw field values, converted the same way whichever path found them. */
-  private fill(type: string, rawType: string, userId: unknown, threadId: unknown, runId: unknown, messageId: unknown, seq: unknown, timestamp: unknown, code: unknown): FrameView {
+  private fill(type: string, rawType: string, userId: unknown, threadId: unknown, runId: unknown, messageId: unknown, seq: unknown, code: unknown): FrameView {
     const v = this.view;
     v.type = type;
+    v.event = computeRunEventIndex(type);
     v.rawType = rawType;
     v.userId = str(userId);
     v.threadId = str(threadId);
     v.runId = str(runId);
     v.messageId = str(messageId);
     v.seq = typeof seq === 'number' ? seq : undefined;
-    v.timestampMs = toEpochMs(timestamp, this.tsUnit);
     v.code = str(code);
     return v;
   }
@@ -135,11 +148,11 @@ export class FrameReader {
 interface WireFields {
   readonly type?: unknown; readonly event?: unknown; readonly payload?: unknown; readonly data?: unknown;
   readonly user_id?: unknown; readonly thread_id?: unknown; readonly run_id?: unknown; readonly message_id?: unknown;
-  readonly seq?: unknown; readonly timestamp?: unknown; readonly code?: unknown;
+  readonly seq?: unknown; readonly code?: unknown;
 }
 const NO_FIELDS: WireFields = Object.freeze({});
 
-const EMPTY: FrameView = { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined };
+const EMPTY: FrameView = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined };
 
 /** A field by plain name from payload, then data, then the root. */
 function pick(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, root: Record<string, unknown>, k: string): unknown {

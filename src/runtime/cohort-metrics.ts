@@ -24,7 +24,8 @@ export class CohortMetrics implements RunMetrics {
   readonly operations: Counter;
   readonly iterations: Counter;
   readonly dropped: Counter;
-  private readonly events = new Map<string, Trend>();
+  /** `run.<event>` by position in RUN_EVENTS. */
+  private readonly events: readonly Trend[];
   private readonly errors = new Map<string, Counter>();
 
   constructor(private readonly registry: MetricRegistry, readonly cohort: string) {
@@ -33,7 +34,7 @@ export class CohortMetrics implements RunMetrics {
     const http = {} as Record<HttpOp, Trend>;
     for (const op of HTTP_OPS) http[op] = registry.trend(`http.${op}`, tags);
     this.http = http;
-    for (const e of RUN_EVENTS) this.events.set(e, registry.trend(`run.${e}`, tags));
+    this.events = RUN_EVENTS.map((e) => registry.trend(`run.${e}`, tags));
     this.total = registry.trend('run.total', tags);
     this.gap = registry.trend('run.gap', tags);
     this.startDelay = registry.trend('iteration.start_delay', tags);
@@ -51,9 +52,9 @@ export class CohortMetrics implements RunMetrics {
     this.dropped = registry.counter('dropped', tags);
   }
 
-  /** `run.<type>` for a canonical run event; undefined for other types. */
-  eventTrend(type: string): Trend | undefined {
-    return this.events.get(type);
+  /** `run.<event>` for a run event's position in RUN_EVENTS; undefined for -1. */
+  eventTrend(event: number): Trend | undefined {
+    return this.events[event];
   }
 
   /** `errors{cohort, kind}`. */

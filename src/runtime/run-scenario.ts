@@ -22,7 +22,7 @@ import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
 import { createViolationCollector, formatViolationLine, writeViolationsFile } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
-import { runShard, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
+import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
 import { releaseYoungGeneration } from './young-generation.js';
 
 /** How to run a scenario. */
@@ -136,7 +136,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   };
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  let results: ShardResult[];
+  let results: Array<ShardResult | LocalShardResult>;
   try {
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
@@ -152,11 +152,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const endedAtMs = Date.now();
 
   // Merge the shards, then settle the ids each could not: an id or canary of a user in another worker.
-  const registry = new MetricRegistry();
+  // A lone shard in this thread hands over its registry as it is.
+  const only = results.length === 1 ? results[0]! : undefined;
+  const registry = only && 'registry' in only ? only.registry : new MetricRegistry();
   const directory = new UserDirectory({ prefix: sc.users.prefix, runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), fixedIdOffsets);
   const ledger = new OwnershipLedger(directory);
   for (const r of results) {
-    registry.importSnapshot(r.metrics);
+    if ('metrics' in r) registry.importSnapshot(r.metrics);
     ledger.import(r.ledger);
   }
   const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];

@@ -66,6 +66,22 @@ export interface ShardResult {
   readonly aborted?: { metric: string; expression: string; actual: number | null; atSec: number };
 }
 
+/**
+ * What runShard hands back in its own thread: the figures as the live
+ * registry. A worker posts them as a snapshot ({@link toShardResult}); a run
+ * with one shard in the main thread uses the registry as it is, instead of
+ * encoding and decoding every histogram.
+ */
+export interface LocalShardResult extends Omit<ShardResult, 'metrics'> {
+  readonly registry: MetricRegistry;
+}
+
+/** The result in the form that crosses threads and machines. */
+export function toShardResult(r: LocalShardResult): ShardResult {
+  const { registry, ...rest } = r;
+  return { ...rest, metrics: registry.snapshot() };
+}
+
 const SWEEP_MS = 100;
 const INTERRUPT_GRACE_MS = 5000;
 
@@ -77,7 +93,7 @@ export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 
  * up, and returns its figures, ownership facts and the ids it could not
  * settle alone. Used in-process for one worker and inside each worker thread.
  */
-export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Logger): Promise<ShardResult> {
+export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Logger): Promise<LocalShardResult> {
   const sc = input.scenario;
   const registry = new MetricRegistry();
   for (const name of ALWAYS_COUNTERS) registry.counter(name);
@@ -186,7 +202,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const { pending, dropped } = ctx.isolation.takePending();
   const lag = source.histogram('generator.loop_lag', {});
   return {
-    metrics: registry.snapshot(), ledger: ledger.export(), pending, pendingDropped: dropped,
+    registry, ledger: ledger.export(), pending, pendingDropped: dropped,
     violations: violations.kept, violationsCut: violations.cut(), usersByCohort,
     // monitorEventLoopDelay reports its own resolution as delay; only what exceeds it is lag.
     loopLagP99Ms: Math.round(Math.max(0, loopDelayRun.percentile(99) - 10e6) / 1e3) / 1e3,

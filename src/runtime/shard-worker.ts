@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { runShard, type ShardInput } from './run-shard.js';
+import { runShard, toShardResult, type ShardInput } from './run-shard.js';
 
 /** What the pool sends a worker thread at start. */
 export interface ShardWorkerData {
@@ -40,7 +40,7 @@ if (parentPort) {
     onTick: (point, users, runTotalP95Ms) => post({ type: 'tick', point, users, runTotalP95Ms }),
     onAbort: (aborted) => post({ type: 'abort', aborted }),
   }, logger)).then(
-    (result) => { post({ type: 'result', result }); port.close(); },
+    (result) => { post({ type: 'result', result: toShardResult(result) }); port.close(); },
     (err: unknown) => { post({ type: 'error', message: (err as Error)?.message ?? String(err) }); port.close(); },
   );
 }

@@ -154,11 +154,11 @@ export class UserConnections implements SessionHandler {
     }
     if (rec) {
       if (rec.outcome === 'timed_out') return;
-      u.tracker.onEvent(rec, type, t);
+      u.tracker.onEvent(rec, view.event, t);
       if (!ctx.checks) return;
       let st = rec.lc[session.index];
       if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
-      ctx.lifecycle.observe(st, type, view.seq, rx, rec.messageId, text, atMs);
+      ctx.lifecycle.observe(st, type, view.event, view.seq, rx, rec.messageId, text, atMs);
       if (st.finalized && rec.outcome !== undefined) u.tracker.releaseJudged(rec);
     } else if (ctx.checks && !isKnownType(ctx.lifecycleRules, type)) {
       ctx.lifecycle.unknownFrame(rx, type, text, atMs);

@@ -76,6 +76,12 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   /** RunHooks: a run got no terminal event in time. */
   onTimedOut(rec: RunRecord): void {
     this.ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`);
+    this.ctx.noteError(this.cohort.name, 'timeout', `no ${rec.awaitType === 'none' ? 'terminal event' : rec.awaitType} within ${(rec.deadlineUs - rec.sentAtUs) / 1000}ms`);
+  }
+
+  /** RunHooks: an `error` frame or `agent_error` answered a run. */
+  onFailed(_rec: RunRecord, code: string): void {
+    this.ctx.noteError(this.cohort.name, 'run_error', `run answered ${code}`);
   }
 
   /** RunHooks: judges what each connection saw of an ended run. */
@@ -194,8 +200,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     return this.cachedValues ??= { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
   }
 
-  // Not async: a step hands back its own promise, so a waiting user holds one suspended frame fewer.
-  private runStep(step: FlowStep): Promise<unknown> {
+  // Not async: a step hands back its own promise (or nothing, when it is done already), so a waiting user holds one suspended frame fewer.
+  private runStep(step: FlowStep): Promise<unknown> | undefined {
     switch (step.kind) {
       case 'connect': return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
       case 'disconnect': return this.disconnect();
@@ -253,24 +259,37 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     }
   }
 
-  private async sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<void> {
+  /**
+   * Not async: the step's promise is the run's own wait (what the run ended
+   * with is logged by the tracker's hooks), so a loop of agent runs costs one
+   * promise and one resumption per run.
+   */
+  private sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<unknown> | undefined {
     this.m.operations.add();
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
-    if (!thread) return this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
+    if (!thread) {
+      this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
+      return undefined;
+    }
     const tab = this.conns.at(step.connection);
     // Only a dropped tab needs the wait of a reconnect; an open one is used as it is.
-    const session = tab && !tab.dropped ? tab : await this.conns.reopenIfDropped(step.connection);
-    if (!session || !session.isOpen) return this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
+    if (tab && !tab.dropped) return this.sendOn(tab, step, thread);
+    return this.conns.reopenIfDropped(step.connection).then((s) => this.sendOn(s, step, thread));
+  }
+
+  private sendOn(session: WsSession | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
+    if (!session || !session.isOpen) {
+      this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
+      return undefined;
+    }
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
+    // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
     this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
     session.send({ type: 'user_message', payload: { thread_id: thread, content, message_id: messageId } });
-    if (step.await === 'none') return;
-    const res = await this.tracker.wait(rec);
-    if (res.outcome === 'failed' && res.code) this.ctx.noteError(this.cohort.name, 'run_error', `run answered ${res.code}`);
-    else if (res.outcome === 'timed_out') this.ctx.noteError(this.cohort.name, 'timeout', `no ${step.await} within ${step.timeoutMs}ms`);
+    return step.await === 'none' ? undefined : this.tracker.wait(rec);
   }
 
   private async stopAgent(step: Extract<FlowStep, { kind: 'stopAgent' }>): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_EVENTS } from '../../src/core/metric-names.js';
+import { computeRunEventIndex, EVENT, RUN_EVENTS } from '../../src/core/metric-names.js';
 import { MetricRegistry, type Counter, type Trend } from '../../src/core/metric-registry.js';
 import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
 import { RunTracker, type RunMetrics, type RunRecord, type RunWaitResult } from '../../src/core/run-tracker.js';
@@ -11,10 +11,10 @@ const COHORT = 'chatters';
 /** The RunMetrics a cohort records into, built on a real registry. */
 function makeMetrics(registry: MetricRegistry): RunMetrics {
   const tags = { cohort: COHORT };
-  const events = new Map<string, Trend>(RUN_EVENTS.map((e) => [e, registry.trend(`run.${e}`, tags)]));
+  const events: Trend[] = RUN_EVENTS.map((e) => registry.trend(`run.${e}`, tags));
   const errors = new Map<string, Counter>();
   return {
-    eventTrend: (type) => events.get(type),
+    eventTrend: (event) => events[event],
     total: registry.trend('run.total', tags),
     gap: registry.trend('run.gap', tags),
     started: registry.counter('runs.started', tags),
@@ -78,7 +78,7 @@ describe('RunTracker correlation', () => {
     const c = tracker.start('m3', 't2', 1, 0, 'agent_completed', 30_000);
     assert.equal(tracker.correlate(undefined, undefined, 't1', 1), a);
     assert.equal(tracker.correlate(undefined, undefined, 't2', 1), b);
-    tracker.onEvent(b, 'agent_completed', 10);
+    tracker.onEvent(b, EVENT.agent_completed, 10);
     assert.equal(tracker.correlate(undefined, undefined, 't2', 0), c, 'once the oldest ends, the next');
   });
 
@@ -120,11 +120,11 @@ describe('RunTracker latency and outcomes', () => {
   test('run.<event> is the first arrival minus the send, in µs', () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 1_000_000, 'agent_completed', 30_000);
-    tracker.onEvent(rec, 'agent_started', 1_000_150);
-    tracker.onEvent(rec, 'agent_started', 1_000_900); // a second tab: not timed again
-    tracker.onEvent(rec, 'agent_thinking', 1_001_200);
-    tracker.onEvent(rec, 'agent_thinking', 1_001_500);
-    tracker.onEvent(rec, 'agent_completed', 1_002_000);
+    tracker.onEvent(rec, EVENT.agent_started, 1_000_150);
+    tracker.onEvent(rec, EVENT.agent_started, 1_000_900); // a second tab: not timed again
+    tracker.onEvent(rec, EVENT.agent_thinking, 1_001_200);
+    tracker.onEvent(rec, EVENT.agent_thinking, 1_001_500);
+    tracker.onEvent(rec, EVENT.agent_completed, 1_002_000);
     assert.deepEqual(trend(registry, 'run.agent_started'), { count: 1, min: 150, max: 150 });
     assert.deepEqual(trend(registry, 'run.agent_thinking'), { count: 1, min: 1200, max: 1200 });
     assert.deepEqual(trend(registry, 'run.agent_completed'), { count: 1, min: 2000, max: 2000 });
@@ -135,17 +135,17 @@ describe('RunTracker latency and outcomes', () => {
   test('run.gap is the largest gap between consecutive events, not counting the send', () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
-    tracker.onEvent(rec, 'agent_started', 1500); // 1500 after the send: not a gap
-    tracker.onEvent(rec, 'agent_thinking', 1800); // 300
-    tracker.onEvent(rec, 'tool_executing', 2500); // 700
-    tracker.onEvent(rec, 'agent_completed', 2600); // 100
+    tracker.onEvent(rec, EVENT.agent_started, 1500); // 1500 after the send: not a gap
+    tracker.onEvent(rec, EVENT.agent_thinking, 1800); // 300
+    tracker.onEvent(rec, EVENT.tool_executing, 2500); // 700
+    tracker.onEvent(rec, EVENT.agent_completed, 2600); // 100
     assert.deepEqual(trend(registry, 'run.gap'), { count: 1, min: 700, max: 700 });
   });
 
   test('a run with only its terminal event records run.total but no gap', () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
-    tracker.onEvent(rec, 'agent_completed', 900);
+    tracker.onEvent(rec, EVENT.agent_completed, 900);
     assert.equal(trend(registry, 'run.total').count, 1);
     assert.equal(trend(registry, 'run.gap').count, 0);
   });
@@ -155,7 +155,7 @@ describe('RunTracker latency and outcomes', () => {
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
     assert.equal(counter(registry, 'runs.started'), 1);
     assert.equal(tracker.openCount, 1);
-    tracker.onEvent(rec, 'agent_completed', 500);
+    tracker.onEvent(rec, EVENT.agent_completed, 500);
     assert.equal(rec.outcome, 'completed');
     assert.equal(tracker.openCount, 0);
     assert.equal(counter(registry, 'runs.completed'), 1);
@@ -167,8 +167,8 @@ describe('RunTracker latency and outcomes', () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
     const waiting = tracker.wait(rec);
-    tracker.onEvent(rec, 'agent_started', 100);
-    tracker.onEvent(rec, 'agent_error', 400);
+    tracker.onEvent(rec, EVENT.agent_started, 100);
+    tracker.onEvent(rec, EVENT.agent_error, 400);
     assert.deepEqual(await waiting, { outcome: 'failed', code: 'agent_error' });
     assert.equal(rec.outcome, 'failed');
     assert.equal(counter(registry, 'runs.failed'), 1);
@@ -182,7 +182,7 @@ describe('RunTracker latency and outcomes', () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
     const ended = tracker.waitEnd(rec);
-    tracker.onEvent(rec, 'agent_stopped', 300);
+    tracker.onEvent(rec, EVENT.agent_stopped, 300);
     assert.deepEqual(await ended, { outcome: 'stopped' });
     assert.equal(counter(registry, 'runs.completed'), 1);
   });
@@ -221,17 +221,17 @@ describe('RunTracker latency and outcomes', () => {
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 1);
     tracker.expire(1000);
     assert.equal(tracker.correlate('m1', undefined, undefined, 0), rec, 'still this user\'s run');
-    tracker.onEvent(rec, 'agent_started', 5000);
-    tracker.onEvent(rec, 'agent_completed', 6000);
+    tracker.onEvent(rec, EVENT.agent_started, 5000);
+    tracker.onEvent(rec, EVENT.agent_completed, 6000);
     assert.equal(rec.outcome, 'timed_out');
     assert.equal(trend(registry, 'run.agent_started').count, 0);
     assert.equal(trend(registry, 'run.total').count, 0);
     assert.equal(counter(registry, 'runs.completed'), 0);
 
     const done = tracker.start('m2', 't1', 0, 0, 'agent_completed', 30_000);
-    tracker.onEvent(done, 'agent_completed', 100);
-    tracker.onEvent(done, 'agent_completed', 200); // duplicate
-    tracker.onEvent(done, 'agent_error', 300);
+    tracker.onEvent(done, EVENT.agent_completed, 100);
+    tracker.onEvent(done, EVENT.agent_completed, 200); // duplicate
+    tracker.onEvent(done, EVENT.agent_error, 300);
     assert.equal(done.outcome, 'completed');
     assert.equal(trend(registry, 'run.total').count, 1);
     assert.equal(counter(registry, 'runs.completed'), 1);
@@ -268,9 +268,9 @@ describe('RunTracker waiting', () => {
     const { tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
     const waiting = tracker.wait(rec);
-    tracker.onEvent(rec, 'agent_thinking', 10);
+    tracker.onEvent(rec, EVENT.agent_thinking, 10);
     assert.equal(await state(waiting), 'pending', 'another event does not wake the step');
-    tracker.onEvent(rec, 'agent_started', 20);
+    tracker.onEvent(rec, EVENT.agent_started, 20);
     assert.deepEqual(await waiting, { outcome: 'awaited' });
     assert.equal(rec.outcome, undefined);
     assert.equal(tracker.openCount, 1);
@@ -279,7 +279,7 @@ describe('RunTracker waiting', () => {
   test('wait() after the awaited event was seen resolves at once', async () => {
     const { tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
-    tracker.onEvent(rec, 'agent_started', 20);
+    tracker.onEvent(rec, EVENT.agent_started, 20);
     assert.deepEqual(await state(tracker.wait(rec)), { outcome: 'awaited' });
   });
 
@@ -287,7 +287,7 @@ describe('RunTracker waiting', () => {
     const { tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'tool_completed', 30_000);
     const waiting = tracker.wait(rec);
-    tracker.onEvent(rec, 'agent_completed', 20);
+    tracker.onEvent(rec, EVENT.agent_completed, 20);
     assert.deepEqual(await waiting, { outcome: 'completed' });
   });
 
@@ -302,9 +302,9 @@ describe('RunTracker waiting', () => {
     const { tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_started', 30_000);
     const ended = tracker.waitEnd(rec);
-    tracker.onEvent(rec, 'agent_started', 10);
+    tracker.onEvent(rec, EVENT.agent_started, 10);
     assert.equal(await state(ended), 'pending');
-    tracker.onEvent(rec, 'agent_completed', 30);
+    tracker.onEvent(rec, EVENT.agent_completed, 30);
     assert.deepEqual(await ended, { outcome: 'completed' });
     assert.deepEqual(await state(tracker.waitEnd(rec)), { outcome: 'completed' }, 'after the end: at once');
   });
@@ -315,7 +315,7 @@ describe('RunTracker waiting', () => {
     const a = tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
     tracker.start('m2', 't2', 0, 0, 'agent_completed', 1);
     const settled = tracker.settle();
-    tracker.onEvent(a, 'agent_completed', 10);
+    tracker.onEvent(a, EVENT.agent_completed, 10);
     assert.equal(await state(settled), 'pending', 'one run still open');
     tracker.expire(1000);
     assert.equal(await state(settled), undefined);
@@ -332,30 +332,70 @@ describe('RunTracker memory of ended runs', () => {
   test('late frames of a recently ended run still find it; runs ended over 30 s ago, or past the last 16, are forgotten', () => {
     const { tracker } = setup();
     const old = tracker.start('m-old', 't1', 0, 0, 'agent_completed', 30_000);
-    tracker.onEvent(old, 'agent_completed', 1_000_000);
+    tracker.onEvent(old, EVENT.agent_completed, 1_000_000);
     assert.equal(tracker.correlate('m-old', undefined, undefined, 0), old, 'a late duplicate of a run that just ended is still this user\'s');
     // The user runs again 40 s later: the first run is now too old to keep.
     const next = tracker.start('m-next', 't1', 0, 41_000_000, 'agent_completed', 30_000);
-    tracker.onEvent(next, 'agent_completed', 42_000_000);
+    tracker.onEvent(next, EVENT.agent_completed, 42_000_000);
     assert.equal(tracker.correlate('m-old', undefined, undefined, 0), undefined);
     assert.equal(tracker.correlate('m-next', undefined, undefined, 0), next);
     // A fast loop: only the last 16 ended runs are kept, however recent.
     for (let i = 0; i < 40; i++) {
       const r = tracker.start(`m-fast-${i}`, 't1', 0, 50_000_000 + i * 1000, 'agent_completed', 30_000);
-      tracker.onEvent(r, 'agent_completed', 50_000_500 + i * 1000);
+      tracker.onEvent(r, EVENT.agent_completed, 50_000_500 + i * 1000);
     }
     assert.equal(tracker.correlate('m-fast-23', undefined, undefined, 0), undefined);
     assert.ok(tracker.correlate('m-fast-24', undefined, undefined, 0));
     assert.ok(tracker.correlate('m-fast-39', undefined, undefined, 0));
   });
 
+  test('many runs in flight at once (await: none) are each found by message id, run id and thread, during the burst and after it', () => {
+    const { registry, tracker } = setup();
+    const runs: RunRecord[] = [];
+    for (let i = 0; i < 30; i++) runs.push(tracker.start(`m-${i}`, `t-${i % 3}`, 0, i * 10, 'agent_completed', 30_000));
+    assert.equal(tracker.openCount, 30);
+    for (let i = 0; i < 30; i++) {
+      assert.equal(tracker.correlate(`m-${i}`, `run-${i}`, `t-${i % 3}`, 0), runs[i], `m-${i}`);
+      tracker.onEvent(runs[i]!, EVENT.agent_started, 1_000 + i);
+    }
+    // Frames that carry only the run id, or only the thread (the oldest open run there).
+    assert.equal(tracker.correlate(undefined, 'run-17', undefined, 0), runs[17]);
+    assert.equal(tracker.correlate(undefined, undefined, 't-2', 0), runs[2]);
+    assert.equal(tracker.correlate('m-nobody', 'run-nobody', undefined, 0), undefined);
+    // They end in another order than they started.
+    for (let i = 29; i >= 0; i -= 2) tracker.onEvent(runs[i]!, EVENT.agent_completed, 2_000 + i);
+    assert.equal(tracker.openCount, 15);
+    assert.equal(tracker.correlate(undefined, undefined, 't-2', 0), runs[2], 'the oldest still open on that thread');
+    for (let i = 0; i < 30; i += 2) tracker.onEvent(runs[i]!, EVENT.agent_completed, 3_000 + i);
+    assert.equal(tracker.openCount, 0);
+    assert.equal(trend(registry, 'run.total').count, 30);
+    // After the burst, the last 16 ended runs are still found by both ids, the rest are forgotten.
+    assert.equal(tracker.correlate('m-28', undefined, undefined, 0), runs[28]);
+    assert.equal(tracker.correlate(undefined, 'run-28', undefined, 0), runs[28]);
+    assert.equal(tracker.correlate('m-3', undefined, undefined, 0), undefined, 'ended 17th from last');
+    assert.equal(tracker.correlate('m-1', undefined, undefined, 0), runs[1], 'ended 16th from last');
+    // And a run started after the burst is found as before.
+    const next = tracker.start('m-next', 't-0', 0, 5_000, 'agent_completed', 30_000);
+    assert.equal(tracker.correlate('m-next', 'run-next', undefined, 0), next);
+    assert.equal(tracker.correlate(undefined, 'run-next', undefined, 0), next);
+  });
+
+  test('expire() times out every run past its deadline, however many are open', () => {
+    const { tracker } = setup();
+    const runs: RunRecord[] = [];
+    for (let i = 0; i < 12; i++) runs.push(tracker.start(`m-${i}`, 't1', 0, 0, 'agent_completed', i % 2 === 0 ? 1_000 : 60_000));
+    assert.equal(tracker.expire(2_000_000), 6);
+    assert.deepEqual(runs.map((r) => r.outcome ?? 'open'), runs.map((_, i) => (i % 2 === 0 ? 'timed_out' : 'open')));
+    assert.equal(tracker.openCount, 6);
+  });
+
   test('a run that timed out is kept from when it was given up, not from its last event', () => {
     const { tracker } = setup();
     const r = tracker.start('m-slow', 't1', 0, 0, 'agent_completed', 30_000);
-    tracker.onEvent(r, 'agent_started', 100_000);
+    tracker.onEvent(r, EVENT.agent_started, 100_000);
     assert.equal(tracker.expire(30_000_000), 1);
     const other = tracker.start('m-other', 't2', 0, 31_000_000, 'agent_completed', 30_000);
-    tracker.onEvent(other, 'agent_completed', 32_000_000);
+    tracker.onEvent(other, EVENT.agent_completed, 32_000_000);
     assert.equal(tracker.correlate('m-slow', undefined, undefined, 0), r, 'its late frames are recognised');
   });
 });
@@ -371,6 +411,7 @@ describe('RunTracker judging ended runs', () => {
     const judged: string[] = [];
     const tracker = new RunTracker(makeMetrics(new MetricRegistry()), {
       onTimedOut: () => undefined,
+      onFailed: () => undefined,
       onJudge: (rec) => {
         judged.push(rec.messageId);
         for (const st of rec.lc) if (st) oracle.finalize(st, rx, rec.messageId, 0);
@@ -381,9 +422,9 @@ describe('RunTracker judging ended runs', () => {
 
   /** What the per-frame path does: the tracker first, then the connection's lifecycle, then the release. */
   function deliver(t: ReturnType<typeof judging>, rec: RunRecord, type: string, seq: number, atUs: number): void {
-    t.tracker.onEvent(rec, type, atUs);
+    t.tracker.onEvent(rec, computeRunEventIndex(type), atUs);
     const st = (rec.lc[0] ??= LifecycleOracle.createState(false));
-    t.oracle.observe(st, type, seq, rx, rec.messageId, '', 0);
+    t.oracle.observe(st, type, computeRunEventIndex(type), seq, rx, rec.messageId, '', 0);
     if (st.finalized && rec.outcome !== undefined) t.tracker.releaseJudged(rec);
   }
 
@@ -396,7 +437,7 @@ describe('RunTracker judging ended runs', () => {
     assert.deepEqual(t.judged, [], 'nothing left to judge');
     // A late duplicate is still caught: the run is still findable by its message id.
     assert.equal(t.tracker.correlate('m-1', undefined, undefined, 0), rec);
-    t.oracle.observe(rec.lc[0]!, 'agent_thinking', 1, rx, 'm-1', '', 0);
+    t.oracle.observe(rec.lc[0]!, 'agent_thinking', EVENT.agent_thinking, 1, rx, 'm-1', '', 0);
     assert.deepEqual(t.violations.map((v) => v.kind), ['duplicate_event']);
   });
 

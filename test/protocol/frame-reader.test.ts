@@ -9,8 +9,8 @@ import { FrameReader, type FrameView } from '../../src/protocol/frame-reader.js'
 const read = (r: FrameReader, frame: unknown): FrameView => ({ ...r.read(frame) });
 
 const expected: FrameView = {
-  type: 'agent_thinking', rawType: 'agent_thinking', userId: 'u-1', threadId: 'thr-1', runId: 'run-1', messageId: 'm-1',
-  seq: 2, timestampMs: 1_700_000_000_000, code: undefined,
+  type: 'agent_thinking', event: 1 /* agent_thinking's place in RUN_EVENTS */, rawType: 'agent_thinking', userId: 'u-1', threadId: 'thr-1', runId: 'run-1', messageId: 'm-1',
+  seq: 2, code: undefined,
 };
 
 describe('FrameReader', () => {
@@ -20,7 +20,7 @@ describe('FrameReader', () => {
     assert.deepEqual(read(r, { type: 'agent_thinking', payload: fields }), expected);
     assert.deepEqual(read(r, { event: 'agent_thinking', data: fields }), expected, 'data root, event as the type field; seconds read as seconds');
     assert.deepEqual(read(r, { type: 'agent_thinking', ...fields, payload: { run_id: null } }), expected);
-    assert.deepEqual(read(r, 'not an object'), { type: '', rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, timestampMs: undefined, code: undefined });
+    assert.deepEqual(read(r, 'not an object'), { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined });
   });
 
   test('a backend\'s own plain names read the same as protocol.md\'s', () => {
@@ -37,6 +37,33 @@ describe('FrameReader', () => {
     const r = new FrameReader(profile);
     const frame = { kind: 'thinking', body: { who: { id: 'u-1' }, thread_id: 'thr-1', run_id: 'run-1', message_id: 'm-1', seq: 2, at: new Date(1_700_000_000_000).toISOString() } };
     assert.deepEqual(read(r, frame), { ...expected, rawType: 'thinking' });
+  });
+
+  test('the server timestamp is read on request, in the unit the profile gives, through the same roots and names', () => {
+    const wire = new FrameReader(DEFAULT_PROFILE);
+    assert.equal(wire.timestampMs({ type: 'agent_thinking', payload: { timestamp: 1_700_000_000 } }), 1_700_000_000_000, 'seconds read as seconds (auto)');
+    assert.equal(wire.timestampMs({ type: 'agent_thinking', data: { timestamp: 1_700_000_000_123 } }), 1_700_000_000_123);
+    assert.equal(wire.timestampMs({ type: 'agent_thinking', payload: {} }), undefined);
+    assert.equal(wire.timestampMs('not an object'), undefined);
+    const iso = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: ['body'], fields: { ...DEFAULT_PROFILE.fields, timestamp: 'meta.at' }, timestampUnit: 'iso' });
+    assert.equal(iso.timestampMs({ type: 'x', body: { meta: { at: new Date(1_700_000_000_000).toISOString() } } }), 1_700_000_000_000);
+  });
+
+  test('the code is read from error frames only, in every path', () => {
+    const profiles: FrameProfile[] = [
+      DEFAULT_PROFILE,
+      { ...DEFAULT_PROFILE, fields: { ...DEFAULT_PROFILE.fields, code: 'err' } },
+      { ...DEFAULT_PROFILE, fieldRoots: ['body', ''], fields: { ...DEFAULT_PROFILE.fields, code: 'err.code' } },
+    ];
+    const frames = [
+      { type: 'error', payload: { code: 'THREAD_NOT_FOUND', err: 'THREAD_NOT_FOUND' }, body: { err: { code: 'THREAD_NOT_FOUND' } } },
+      { type: 'agent_completed', payload: { code: 'X', err: 'X' }, body: { err: { code: 'X' } } },
+    ];
+    for (const [i, p] of profiles.entries()) {
+      const r = new FrameReader(p);
+      assert.equal(r.read(frames[0]).code, 'THREAD_NOT_FOUND', `profile ${i}: error frame`);
+      assert.equal(r.read(frames[1]).code, undefined, `profile ${i}: a run event has no code`);
+    }
   });
 
   test('each read fills the same view: what a frame said must be taken before the next read', () => {
