@@ -5,7 +5,7 @@
  * deleted slot V8 has not compacted yet, which made each claim O(n) once a
  * long run reached the bound.
  */
-export class BoundedMap<V> {
+export class BoundedMap<V extends NonNullable<unknown>> {
   private readonly map = new Map<string, V>();
   /** Keys in insertion order, as a ring once full; `head` is the oldest then. */
   private readonly ring: string[] = [];
@@ -31,6 +31,19 @@ export class BoundedMap<V> {
   /** Remembers `key` unless it is known already (the first value wins); false when it was known. */
   add(key: string, value: V): boolean {
     if (this.map.has(key)) return false;
+    this.insert(key, value);
+    return true;
+  }
+
+  /** The value on record for `key`, after remembering `value` for it if it had none (one lookup when known). */
+  claim(key: string, value: V): V {
+    const known = this.map.get(key);
+    if (known !== undefined) return known;
+    this.insert(key, value);
+    return value;
+  }
+
+  private insert(key: string, value: V): void {
     if (this.ring.length < this.capacity) {
       this.ring.push(key);
     } else {
@@ -39,7 +52,6 @@ export class BoundedMap<V> {
       this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     }
     this.map.set(key, value);
-    return true;
   }
 
   /** The i-th remembered key, 0 ≤ i < size, in no particular order (for random picks). */

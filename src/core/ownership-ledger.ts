@@ -74,14 +74,14 @@ export class OwnershipLedger {
     return undefined;
   }
 
-  /** Notes who owns a thread; the first claim wins. */
-  claimThread(id: string, owner: number): void {
-    this.threads.add(id, owner);
+  /** Notes who owns a thread; the first claim wins. Returns the owner on record. */
+  claimThread(id: string, owner: number): number {
+    return this.threads.claim(id, owner);
   }
 
-  /** Notes who owns a run; the first claim wins. */
-  claimRun(id: string, owner: number): void {
-    this.runs.add(id, owner);
+  /** Notes who owns a run; the first claim wins. Returns the owner on record. */
+  claimRun(id: string, owner: number): number {
+    return this.runs.claim(id, owner);
   }
 
 

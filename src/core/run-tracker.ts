@@ -98,7 +98,7 @@ export class RunTracker {
   /**
    * Runs not yet ended, oldest first. A user mostly has one run open, so a
    * frame finds its run by comparing ids along this list (and, for late
-   * frames, along `ended`): no table to hash fresh strings into, grow and
+   * frames, along the kept ended runs): no table to hash fresh strings into, grow and
    * shrink once per run.
    */
   private readonly open: RunRecord[] = [];
@@ -108,7 +108,9 @@ export class RunTracker {
   private settleWaiters: Array<() => void> = [];
   /** Ended runs whose lifecycle is not judged yet, oldest first (each ended at its `endedAtUs`). */
   private readonly unjudged: RunRecord[] = [];
-  /** Ended runs still findable by message and run id, oldest first. */
+  /** Runs that completed and are still findable by message and run id, oldest first. */
+  private readonly completed: RunRecord[] = [];
+  /** Runs that ended otherwise (timed out, failed, stopped, interrupted), still findable, oldest first. */
   private readonly ended: RunRecord[] = [];
 
   constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks) {}
@@ -184,6 +186,8 @@ export class RunTracker {
     if (this.byMessage) return this.byMessage.get(id);
     const open = this.open;
     for (let i = open.length - 1; i >= 0; i--) if (open[i]!.messageId === id) return open[i];
+    const completed = this.completed;
+    for (let i = completed.length - 1; i >= 0; i--) if (completed[i]!.messageId === id) return completed[i];
     const ended = this.ended;
     for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.messageId === id) return ended[i];
     return undefined;
@@ -196,6 +200,8 @@ export class RunTracker {
     let found: RunRecord | undefined;
     for (let i = 0; i < open.length; i++) if (open[i]!.runId === id && (!found || found.sentAtUs <= open[i]!.sentAtUs)) found = open[i];
     if (found) return found;
+    const completed = this.completed;
+    for (let i = completed.length - 1; i >= 0; i--) if (completed[i]!.runId === id) return completed[i];
     const ended = this.ended;
     for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.runId === id) return ended[i];
     return undefined;
@@ -205,7 +211,7 @@ export class RunTracker {
   private buildIndex(): void {
     const byMessage = new Map<string, RunRecord>();
     const byRun = new Map<string, RunRecord>();
-    for (const list of [this.ended, this.open]) {
+    for (const list of [this.ended, this.completed, this.open]) {
       for (const r of list) {
         byMessage.set(r.messageId, r);
         if (r.runId !== undefined) byRun.set(r.runId, r);
@@ -308,7 +314,8 @@ export class RunTracker {
     const at = open[0] === rec ? 0 : open.indexOf(rec);
     if (at === 0) open.shift();
     else if (at > 0) open.splice(at, 1);
-    this.forgetEnded(rec, atUs);
+    if (outcome === 'completed') this.keepEnded(this.completed, COMPLETED_KEPT, rec, atUs);
+    else this.keepEnded(this.ended, ENDED_KEPT, rec, atUs);
     switch (outcome) {
       case 'completed': case 'stopped': this.metrics.completed.add(); break;
       case 'failed': this.metrics.failed.add(); break;
@@ -331,15 +338,14 @@ export class RunTracker {
   }
 
   /**
-   * Ended runs stay findable for a while, so late frames of a run that timed
-   * out are recognised as this user's own and not as strangers: the last
-   * ENDED_KEPT, none older than ENDED_KEPT_US. A queue in end order, so
-   * forgetting never walks a map.
+   * Ended runs stay findable for a while, so that late frames of a run are
+   * recognised as this user's own (and a duplicate after the end is caught):
+   * the last `limit` of queue `q`, none older than KEPT_US. Queues in end
+   * order, so forgetting never walks a map.
    */
-  private forgetEnded(rec: RunRecord, nowUs: number): void {
-    const q = this.ended;
+  private keepEnded(q: RunRecord[], limit: number, rec: RunRecord, nowUs: number): void {
     q.push(rec);
-    while (q.length > ENDED_KEPT || nowUs - q[0]!.endedAtUs > ENDED_KEPT_US) {
+    while (q.length > limit || nowUs - q[0]!.endedAtUs > KEPT_US) {
       const old = q.shift()!;
       if (!this.byMessage) continue;
       if (this.byMessage.get(old.messageId) === old) this.byMessage.delete(old.messageId);
@@ -350,10 +356,14 @@ export class RunTracker {
   }
 }
 
-// Late frames of a run that timed out come within seconds: the last few ended runs, and none
-// older than this, are enough. Kept by age as well as by count, so 1000 users that each run
-// now and then do not hold 16 old runs apiece.
+// Late frames of a run that timed out (or failed, or was stopped) come within seconds: the last
+// few such runs, and none older than KEPT_US, are enough. Kept by age as well as by count, so
+// 1000 users that each run now and then do not hold 16 old runs apiece.
 const ENDED_KEPT = 16;
-const ENDED_KEPT_US = 30_000_000;
+// A run that completed has sent all it meant to; what comes after is a duplicate or a stray,
+// and comes at once. Keeping only the last two means a user looping fast runs does not hold a
+// run for longer than the nursery keeps objects, which would promote every one of them.
+const COMPLETED_KEPT = 2;
+const KEPT_US = 30_000_000;
 /** Beyond this many runs open at once, a user's runs are found through tables, not by comparing along the lists. */
 const INDEXED_FROM = 8;

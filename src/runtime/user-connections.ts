@@ -144,7 +144,7 @@ export class UserConnections implements SessionHandler {
       // Claim the run before checking, so this user's own run ids are known as its own.
       if (rec && !rec.runClaimed && rec.runId !== undefined) {
         rec.runClaimed = true;
-        ctx.ledger.claimRun(rec.runId, u.userIndex);
+        if (ctx.ledger.isUser(ctx.ledger.claimRun(rec.runId, u.userIndex), u.userIndex, u.userId)) rec.verifiedRun = rec.runId;
       }
     }
     if (ctx.checks) ctx.isolation.checkFrame(rx, view, text, rec, u.hasSent, atMs);

@@ -285,9 +285,11 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
     // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
-    this.ctx.ledger.claimThread(thread, this.userIndex);
+    const owner = this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
+    // The run's frames naming this thread need no lookup of their own.
+    if (this.ctx.ledger.isUser(owner, this.userIndex, this.userId)) rec.verifiedThread = thread;
     session.send({ type: 'user_message', payload: { thread_id: thread, content, message_id: messageId } });
     return step.await === 'none' ? undefined : this.tracker.wait(rec);
   }

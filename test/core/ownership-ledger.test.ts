@@ -57,10 +57,10 @@ describe('BoundedMap', () => {
 describe('OwnershipLedger', () => {
   test('the first claim of an id wins, for threads and runs', () => {
     const l = new OwnershipLedger(directory);
-    l.claimThread('thr_1', 3);
-    l.claimThread('thr_1', 4);
-    l.claimRun('run_1', 5);
-    l.claimRun('run_1', 6);
+    assert.equal(l.claimThread('thr_1', 3), 3);
+    assert.equal(l.claimThread('thr_1', 4), 3, 'a later claim is told the owner on record');
+    assert.equal(l.claimRun('run_1', 5), 5);
+    assert.equal(l.claimRun('run_1', 6), 5);
     assert.equal(l.threadOwner('thr_1'), 3);
     assert.equal(l.runOwner('run_1'), 5);
   });

@@ -329,7 +329,7 @@ test('state() helper tells pending from settled', async () => {
 });
 
 describe('RunTracker memory of ended runs', () => {
-  test('late frames of a recently ended run still find it; runs ended over 30 s ago, or past the last 16, are forgotten', () => {
+  test('late frames of a recently ended run still find it; runs ended over 30 s ago are forgotten', () => {
     const { tracker } = setup();
     const old = tracker.start('m-old', 't1', 0, 0, 'agent_completed', 30_000);
     tracker.onEvent(old, EVENT.agent_completed, 1_000_000);
@@ -339,14 +339,23 @@ describe('RunTracker memory of ended runs', () => {
     tracker.onEvent(next, EVENT.agent_completed, 42_000_000);
     assert.equal(tracker.correlate('m-old', undefined, undefined, 0), undefined);
     assert.equal(tracker.correlate('m-next', undefined, undefined, 0), next);
-    // A fast loop: only the last 16 ended runs are kept, however recent.
+  });
+
+  test('of a fast loop, the last 2 completed runs are kept, and the last 16 that timed out, failed or were stopped', () => {
+    const { tracker } = setup();
+    const abnormal: RunRecord[] = [];
     for (let i = 0; i < 40; i++) {
-      const r = tracker.start(`m-fast-${i}`, 't1', 0, 50_000_000 + i * 1000, 'agent_completed', 30_000);
-      tracker.onEvent(r, EVENT.agent_completed, 50_000_500 + i * 1000);
+      // Every other run ends badly: its late frames are the ones worth waiting for.
+      const r = tracker.start(`m-fast-${i}`, 't1', 0, i * 1000, 'agent_completed', 30_000);
+      if (i % 2 === 0) tracker.onEvent(r, EVENT.agent_completed, 500 + i * 1000);
+      else if (i % 4 === 1) tracker.onErrorFrame(r, 'THREAD_NOT_FOUND');
+      else tracker.onEvent(r, EVENT.agent_stopped, 500 + i * 1000);
+      if (i % 2 === 1) abnormal.push(r);
     }
-    assert.equal(tracker.correlate('m-fast-23', undefined, undefined, 0), undefined);
-    assert.ok(tracker.correlate('m-fast-24', undefined, undefined, 0));
-    assert.ok(tracker.correlate('m-fast-39', undefined, undefined, 0));
+    assert.ok(tracker.correlate('m-fast-38', undefined, undefined, 0));
+    assert.ok(tracker.correlate('m-fast-36', undefined, undefined, 0));
+    assert.equal(tracker.correlate('m-fast-34', undefined, undefined, 0), undefined, 'third completed run from the end');
+    assert.deepEqual(abnormal.map((r) => tracker.correlate(r.messageId, undefined, undefined, 0) === r), abnormal.map((_, i) => i >= abnormal.length - 16));
   });
 
   test('many runs in flight at once (await: none) are each found by message id, run id and thread, during the burst and after it', () => {
@@ -369,11 +378,12 @@ describe('RunTracker memory of ended runs', () => {
     for (let i = 0; i < 30; i += 2) tracker.onEvent(runs[i]!, EVENT.agent_completed, 3_000 + i);
     assert.equal(tracker.openCount, 0);
     assert.equal(trend(registry, 'run.total').count, 30);
-    // After the burst, the last 16 ended runs are still found by both ids, the rest are forgotten.
+    // After the burst, the last 2 completed runs are still found by both ids, the rest are forgotten.
     assert.equal(tracker.correlate('m-28', undefined, undefined, 0), runs[28]);
     assert.equal(tracker.correlate(undefined, 'run-28', undefined, 0), runs[28]);
-    assert.equal(tracker.correlate('m-3', undefined, undefined, 0), undefined, 'ended 17th from last');
-    assert.equal(tracker.correlate('m-1', undefined, undefined, 0), runs[1], 'ended 16th from last');
+    assert.equal(tracker.correlate(undefined, 'run-26', undefined, 0), runs[26]);
+    assert.equal(tracker.correlate('m-24', undefined, undefined, 0), undefined, 'completed third from last');
+    assert.equal(tracker.correlate('m-1', undefined, undefined, 0), undefined);
     // And a run started after the burst is found as before.
     const next = tracker.start('m-next', 't-0', 0, 5_000, 'agent_completed', 30_000);
     assert.equal(tracker.correlate('m-next', 'run-next', undefined, 0), next);
