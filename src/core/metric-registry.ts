@@ -100,6 +100,11 @@ export class MetricRegistry {
     this.gauges.set(name, read);
   }
 
+  /** Forgets the gauges once the series is complete (they hold on to what they read, e.g. every user). */
+  stopGauges(): void {
+    this.gauges.clear();
+  }
+
   /** Every trend series recorded, one per tag set. */
   allTrends(): Trend[] {
     return [...this.trends.values()];

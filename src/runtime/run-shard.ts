@@ -199,6 +199,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     await rest.close().catch(() => undefined);
   }
   registry.tick(++second);
+  registry.stopGauges();
   const { pending, dropped } = ctx.isolation.takePending();
   const lag = source.histogram('generator.loop_lag', {});
   return {

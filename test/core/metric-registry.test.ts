@@ -62,6 +62,10 @@ describe('MetricRegistry', () => {
     // The run-wide figures are untouched by the interval reset.
     assert.equal(r.trend('run.total', { cohort: 'a' }).hist.totalCount, 1);
     assert.equal(r.counter('errors', { cohort: 'a', kind: 'timeout' }).value, 2);
+    // Once the series is complete the gauges are let go: a later tick reads none, and the series stays.
+    r.stopGauges();
+    assert.deepEqual(r.tick(3).gauges, {});
+    assert.equal(r.series[1]!.gauges['users.active'], 3);
   });
 
   test('the registry source merges every series matching the scope', () => {
