@@ -131,11 +131,6 @@ function ulp(x: number): number {
   return Math.pow(2, Math.floor(Math.log2(x)) - 52);
 }
 
-/** The value at percentile `q` (0–100) in ms. */
-export function computePercentileMs(h: Histogram, q: number): number {
-  return h.totalCount === 0 ? 0 : round3(h.getValueAtPercentile(q) / US_PER_MS);
-}
-
 /** The values at several percentiles (0–100) in ms, in one pass (see {@link computeValuesAtPercentiles}). */
 export function computePercentilesMs(h: Histogram, qs: readonly number[]): number[] {
   return computeValuesAtPercentiles(h, qs).map((v) => round3(v / US_PER_MS));

@@ -1,5 +1,5 @@
 import type { Receiver } from './isolation-oracle.js';
-import { EVENT, RUN_EVENTS, TERMINAL_EVENTS } from './metric-names.js';
+import { EVENT, RUN_EVENTS, TERMINAL_EVENTS, type RunEvent } from './metric-names.js';
 import type { ViolationSink } from './violation.js';
 
 /** What one connection has seen of one run. */
@@ -30,7 +30,7 @@ export interface LifecycleRules {
   readonly knownTypes: ReadonlySet<string>;
 }
 
-const RANK_OF: Readonly<Record<(typeof RUN_EVENTS)[number], number>> = {
+const RANK_OF: Readonly<Record<RunEvent, number>> = {
   agent_started: 0, agent_thinking: 1, tool_executing: 2, tool_completed: 2, agent_completed: 3, agent_error: 3, agent_stopped: 3,
 };
 /** Rank by position in RUN_EVENTS. */
