@@ -46,6 +46,16 @@ export class ConnectionHub {
     for (const set of this.byUser.values()) for (const c of set) if (c.ws.readyState === 1) c.ws.send(frame);
   }
 
+  /** Sends one frame to every open connection of users other than `userId` (the broadcast fault); returns how many got it. */
+  sendToOthers(userId: string, frame: string): number {
+    let sent = 0;
+    for (const [u, set] of this.byUser) {
+      if (u === userId) continue;
+      for (const c of set) if (c.ws.readyState === 1) { c.ws.send(frame); sent++; }
+    }
+    return sent;
+  }
+
   /** A connected user other than `userId`, chosen at random (faults only). */
   randomUserOtherThan(userId: string, rand: () => number): string | undefined {
     const n = this.byUser.size - (this.byUser.has(userId) ? 1 : 0);

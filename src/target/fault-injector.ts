@@ -1,9 +1,22 @@
 import { randomInt, type Random } from '../core/random.js';
 import type { FaultName, FaultSpec } from './fault-spec.js';
 
-/** Decides, with the spec's probabilities and a seeded RNG, whether a fault strikes now. */
+/** What the isolation faults leaked: frames and REST answers that carried another user's data, delivered. */
+export interface LeakCounts {
+  readonly total: number;
+  /** By fault; a frame struck by two faults (content spliced, then broadcast) counts under both. */
+  readonly byFault: Readonly<Partial<Record<FaultName, number>>>;
+}
+
+/**
+ * Decides, with the spec's probabilities and a seeded RNG, whether a fault
+ * strikes now, and counts what the isolation faults leaked, so a test can
+ * hold the simulator's findings against the truth.
+ */
 export class FaultInjector {
   readonly enabled: boolean;
+  private total = 0;
+  private readonly byFault: Partial<Record<FaultName, number>> = {};
 
   constructor(private readonly spec: FaultSpec, private readonly rand: Random) {
     this.enabled = Object.values(spec).some((p) => p !== undefined && p > 0);
@@ -13,6 +26,21 @@ export class FaultInjector {
   roll(name: FaultName): boolean {
     const p = this.spec[name];
     return p !== undefined && p > 0 && this.rand() < p;
+  }
+
+  /**
+   * Counts `deliveries` frames or answers that carried another user's data
+   * because of `faults` (one delivery is one frame on one connection).
+   */
+  leaked(deliveries: number, ...faults: FaultName[]): void {
+    if (deliveries <= 0) return;
+    this.total += deliveries;
+    for (const f of faults) this.byFault[f] = (this.byFault[f] ?? 0) + deliveries;
+  }
+
+  /** What was leaked so far. */
+  leaks(): LeakCounts {
+    return { total: this.total, byFault: { ...this.byFault } };
   }
 
   /** A seeded integer in [min, max]. */

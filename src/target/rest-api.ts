@@ -56,6 +56,12 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     if (method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
     return testLogin(ctx, req, res);
   }
+  // What the isolation faults leaked, for checking the simulator against the truth (test mode only).
+  if (path === '/auth/test-leaks') {
+    if (!ctx.testLogin) return sendError(res, 404, 'NOT_FOUND', 'test endpoints are disabled (start the target with --test-login)');
+    req.resume();
+    return sendJson(res, 200, ctx.faults.leaks());
+  }
   if (!path.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `no route ${method} ${path}`);
 
   const token = bearerToken(req);
@@ -64,6 +70,7 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (typeof verdict === 'string') {
     if (ctx.faults.roll('auth_bypass')) {
       userId = readUnverifiedSubject(token);
+      ctx.faults.leaked(1, 'auth_bypass');
     } else {
       req.resume();
       return sendError(res, 401, 'AUTH_FAILED', `token refused: ${verdict}`, { 'www-authenticate': 'Bearer' });
@@ -94,7 +101,7 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
       const list = ctx.store.list(userId, page.limit, page.offset);
       if (ctx.faults.roll('rest_list')) {
         const foreign = ctx.store.anyThreadNotOf(userId);
-        if (foreign) list.push(foreign);
+        if (foreign) { list.push(foreign); ctx.faults.leaked(1, 'rest_list'); }
       }
       return sendJson(res, 200, list);
     }
@@ -178,7 +185,10 @@ function readThreadBody(v: unknown): { title?: string | null; metadata?: Record<
 /** The idor fault: an access by id skips the ownership check (answers as the thread's owner). */
 function applyIdor(ctx: RestContext, userId: string, threadId: string): string {
   if (ctx.store.get(userId, threadId) || !ctx.faults.roll('idor')) return userId;
-  return ctx.store.ownerOf(threadId) ?? userId;
+  const owner = ctx.store.ownerOf(threadId);
+  if (owner === undefined) return userId;
+  ctx.faults.leaked(1, 'idor');
+  return owner;
 }
 
 /** A path segment decoded, or undefined when its percent-encoding is broken (no such thread). */

@@ -67,24 +67,44 @@ export class RunDelivery {
 
   private route(ev: Pending): void {
     const owner = ev.run.userId;
+    const faults = this.faults;
     let payload = ev.payload;
-    if (typeof payload.reasoning === 'string' && this.faults.roll('content')) {
+    let spliced = false;
+    if (typeof payload.reasoning === 'string' && faults.roll('content')) {
       const other = this.recent.fromOtherThan(owner);
-      if (other !== undefined) payload = { ...payload, reasoning: `${payload.reasoning} Also relevant: ${JSON.stringify(other)}` };
+      if (other !== undefined) { payload = { ...payload, reasoning: `${payload.reasoning} Also relevant: ${JSON.stringify(other)}` }; spliced = true; }
     }
-    if (this.faults.roll('drop')) return;
-    if (this.faults.roll('misroute')) {
-      const other = this.hub.randomUserOtherThan(owner, () => Math.random());
-      if (other !== undefined) { this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, payload)); return; }
+    if (faults.roll('drop')) return;
+    if (faults.roll('misroute')) {
+      const other = this.hub.randomUserOtherThan(owner, Math.random);
+      if (other !== undefined) {
+        const sent = this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, payload));
+        if (spliced) faults.leaked(sent, 'misroute', 'content');
+        else faults.leaked(sent, 'misroute');
+        return;
+      }
     }
-    if (this.faults.roll('rewrite')) {
-      const other = this.hub.randomUserOtherThan(owner, () => Math.random());
-      if (other !== undefined) { this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, { ...payload, user_id: other })); return; }
+    if (faults.roll('rewrite')) {
+      const other = this.hub.randomUserOtherThan(owner, Math.random);
+      if (other !== undefined) {
+        const sent = this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, { ...payload, user_id: other }));
+        if (spliced) faults.leaked(sent, 'rewrite', 'content');
+        else faults.leaked(sent, 'rewrite');
+        return;
+      }
     }
     const frame = formatFrame(this.dialect, ev.type, payload);
-    if (this.faults.roll('broadcast')) this.hub.broadcast(frame);
-    else this.hub.sendToUser(owner, frame);
-    if (this.faults.roll('duplicate')) this.hub.sendToUser(owner, frame);
-    if (this.faults.roll('disconnect')) this.hub.closeOneOf(owner, 1011, 'injected disconnect');
+    const toOwner = this.hub.sendToUser(owner, frame);
+    if (spliced) faults.leaked(toOwner, 'content');
+    if (faults.roll('broadcast')) {
+      const toOthers = this.hub.sendToOthers(owner, frame);
+      if (spliced) faults.leaked(toOthers, 'broadcast', 'content');
+      else faults.leaked(toOthers, 'broadcast');
+    }
+    if (faults.roll('duplicate')) {
+      const again = this.hub.sendToUser(owner, frame);
+      if (spliced) faults.leaked(again, 'content');
+    }
+    if (faults.roll('disconnect')) this.hub.closeOneOf(owner, 1011, 'injected disconnect');
   }
 }

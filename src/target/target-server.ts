@@ -11,7 +11,7 @@ import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
 import { WsGateway } from './ws-gateway.js';
-import { FaultInjector, RecentMessages } from './fault-injector.js';
+import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
 import type { Dialect } from './wire-dialect.js';
@@ -49,6 +49,8 @@ export interface TargetServer {
   /** `http://host:port`, for REST; WebSocket is the same origin at `/ws`. */
   readonly url: string;
   readonly port: number;
+  /** What the isolation faults leaked so far (frames and answers carrying another user's data, delivered). */
+  leaks(): LeakCounts;
   /** Closes every connection, cancels runs and stops listening. */
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   return {
     url,
     port: addr.port,
+    leaks: () => faults.leaks(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (heartbeat) clearInterval(heartbeat);

@@ -79,7 +79,7 @@ export class WsGateway {
     const ticket = url.searchParams.get('ticket');
     if (ticket !== null) {
       const owner = this.ctx.tickets.redeem(ticket);
-      if (owner === undefined && this.ctx.faults.roll('auth_bypass')) return 'anonymous';
+      if (owner === undefined && this.ctx.faults.roll('auth_bypass')) { this.ctx.faults.leaked(1, 'auth_bypass'); return 'anonymous'; }
       return owner;
     }
     let token = url.searchParams.get('token') ?? undefined;
@@ -99,7 +99,7 @@ export class WsGateway {
     }
     const verdict = await this.ctx.verifier.verify(token);
     if (typeof verdict === 'string') {
-      if (this.ctx.faults.roll('auth_bypass')) return readUnverifiedSubject(token);
+      if (this.ctx.faults.roll('auth_bypass')) { this.ctx.faults.leaked(1, 'auth_bypass'); return readUnverifiedSubject(token); }
       this.ctx.logger.debug({ reason: verdict }, 'websocket auth refused');
       return undefined;
     }
