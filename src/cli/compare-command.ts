@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeComparison, formatComparisonMarkdown, formatComparisonTable } from '../core/compare.js';
 import { SimError } from '../core/sim-error.js';
-import type { Summary } from '../core/summary.js';
+import { READABLE_SUMMARY_SCHEMAS, type Summary } from '../core/summary.js';
 import { parseFraction } from '../core/units.js';
 import { EXIT } from './exit-codes.js';
 
@@ -74,8 +74,8 @@ function readSummaryFile(file: string, role: 'baseline' | 'current'): Summary {
     throw new SimError('INPUT', `${path} (${role}) is not JSON: ${(err as Error).message}`);
   }
   const schema = (doc as { schema?: unknown } | null)?.schema;
-  if (schema !== 'crosstalk.summary/1') {
-    throw new SimError('INPUT', `${path} (${role}) is not a crosstalk summary: schema is ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected "crosstalk.summary/1"`);
+  if (!READABLE_SUMMARY_SCHEMAS.includes(schema as string)) {
+    throw new SimError('INPUT', `${path} (${role}) is not a crosstalk summary: schema is ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected ${READABLE_SUMMARY_SCHEMAS.map((x) => `"${x}"`).join(' or ')}`);
   }
   const missing = missingFields(doc as Record<string, unknown>);
   if (missing.length) throw new SimError('INPUT', `${path} (${role}) is an incomplete crosstalk summary: missing ${missing.join(', ')}`);

@@ -50,7 +50,10 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .description('merge the summaries of a segmented run; thresholds judged on the whole')
     .argument('<summaries...>', 'summary.json files (or results folders) of the segments')
     .requiredOption('--out <dir>', 'folder for the merged results (new or empty)')
-    .action(async (files: string[], flags: { out: string }) => { exitCode = (await import('./merge-command.js')).runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
+    .option('--allow-partial', 'judge a merge with segments missing or repeated instead of failing it (exit 4)')
+    .action(async (files: string[], flags: { out: string; allowPartial?: boolean }) => {
+      exitCode = (await import('./merge-command.js')).runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s), { allowPartial: flags.allowPartial === true });
+    });
   program
     .command('report')
     .description('re-render report.html next to a summary.json')

@@ -6,8 +6,10 @@ import { ALL_KINDS } from '../core/kinds.js';
 import { OwnershipLedger } from '../core/ownership-ledger.js';
 import { parseSegment } from '../core/share.js';
 import { SimError } from '../core/sim-error.js';
+import { mergeCoverageFloors, type CoverageFloor } from '../core/coverage.js';
+import { MetricRegistry } from '../core/metric-registry.js';
 import { createSummarySource, mergeSummaries } from '../core/summary-merge.js';
-import type { Summary } from '../core/summary.js';
+import { judgeSummary, READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
 import { evaluateThreshold, parseThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
@@ -15,7 +17,7 @@ import { formatSummary } from '../output/console-summary.js';
 import { writeHtmlReport } from '../output/html-report.js';
 import { writeJunitReport } from '../output/junit-report.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { formatViolationLine, writeViolationsFile } from '../output/violation-log.js';
+import { createViolationCollector, formatViolationLine, parseViolationLine, selectViolationLines, writeViolationsFile } from '../output/violation-log.js';
 import type { OwnershipFile } from '../runtime/run-scenario.js';
 
 interface Shard {
@@ -31,31 +33,40 @@ interface Shard {
  * could not own alone against everyone's ledgers (a leak between users of
  * two segments is reported with its kind), evaluates the thresholds on the
  * whole, and writes summary.json, violations.jsonl, junit.xml and report.html.
+ * Segments missing or given twice make the verdict untested (exit 4) unless
+ * `allowPartial`: a merge that does not cover the scenario once cannot
+ * judge it.
  */
-export function runMerge(files: readonly string[], out: string, write: (s: string) => void, warn: (s: string) => void): number {
+export function runMerge(files: readonly string[], out: string, write: (s: string) => void, warn: (s: string) => void, opts: { allowPartial?: boolean } = {}): number {
   const shards = files.map(readShard);
   const sha = shards[0]!.summary.scenario.sha256;
   const other = shards.find((s) => s.summary.scenario.sha256 !== sha);
   if (other) throw new SimError('INPUT', `${other.dir} ran another scenario (sha256 ${other.summary.scenario.sha256.slice(0, 12)}…, not ${sha.slice(0, 12)}…)`, { hint: 'merge only the segments of one run' });
-  checkSegments(shards, warn);
+  const gap = checkSegments(shards);
+  if (gap && opts.allowPartial) warn(`simulate: warning: ${gap} (--allow-partial: judged anyway)\n`);
 
-  // Reconcile: every generator's ledger together settles what each left unowned.
-  const own = shards.map((s) => s.ownership).filter((o): o is OwnershipFile => o !== undefined);
-  const added: Violation[] = [];
+  // Reconcile: every generator's ledger together settles what each left unowned. A frame that was a violation
+  // in its segment stays one line (the settled reason is added to it); one that was not becomes one.
+  const counts = new MetricRegistry();
+  const collector = createViolationCollector(counts, () => [], shards.flatMap((s) => s.violations));
   let settled = 0;
+  const own = shards.map((s) => s.ownership).filter((o): o is OwnershipFile => o !== undefined);
   if (own.length) {
     const d = own[0]!.directory;
     const ledger = new OwnershipLedger(new UserDirectory({ prefix: d.prefix, runTag: own[0]!.runTag, ...(d.ids ? { ids: d.ids } : {}) }, d.cohorts, d.fixedIdOffsets));
     for (const o of own) ledger.import(o.ledger);
     const pending: PendingObservation[] = own.flatMap((o) => o.unresolved);
-    const oracle = new IsolationOracle(ledger, new CanaryCodec(own[0]!.runTag), (v) => added.push(v));
+    const oracle = new IsolationOracle(ledger, new CanaryCodec(own[0]!.runTag), collector.sink, { idPrefix: 'merge.', amend: collector.amend });
     oracle.finish(pending);
     settled = pending.length - oracle.unattributed;
   }
-  const byKind: Record<string, number> = {};
-  const byCohort: Record<string, number> = {};
-  for (const v of added) { byKind[v.kind] = (byKind[v.kind] ?? 0) + 1; byCohort[v.cohort] = (byCohort[v.cohort] ?? 0) + 1; }
-  const merged = mergeSummaries(shards.map((s) => s.summary), { byKind, byCohort, settled });
+  const added = { violations: 0, byKind: {} as Record<string, number>, byCohort: {} as Record<string, number>, settled };
+  for (const c of counts.allCounters()) {
+    if (c.value === 0) continue;
+    if (c.name === 'isolation.violations') { added.violations += c.value; added.byCohort[c.tags.cohort!] = (added.byCohort[c.tags.cohort!] ?? 0) + c.value; }
+    else if (c.tags.kind !== undefined) added.byKind[c.tags.kind] = (added.byKind[c.tags.kind] ?? 0) + c.value;
+  }
+  const merged = mergeSummaries(shards.map((s) => s.summary), added);
 
   const vocabulary = { cohorts: Object.keys(merged.users.byCohort), kinds: ALL_KINDS };
   const source = createSummarySource(merged);
@@ -63,17 +74,17 @@ export function runMerge(files: readonly string[], out: string, write: (s: strin
     const p = parseThreshold(t.metric, t.expression, { vocabulary, path: `thresholds.${t.metric}` });
     return Array.isArray(p) ? { metric: t.metric, expression: t.expression, actual: null, ok: false, note: p.map((x) => x.message).join('; ') } : evaluateThreshold(p, source);
   });
-  const exitCode = merged.interrupted ? 130 : merged.isolation.violations > 0 ? 2 : thresholds.some((t) => !t.ok) ? 1 : 0;
-  const summary: Summary = { ...merged, thresholds, exitCode, verdict: exitCode === 0 ? 'pass' : 'fail' };
+  const floor = mergeCoverageFloors(shards.map((s) => s.summary.coverage?.floor).filter((f): f is CoverageFloor => f !== undefined));
+  const summary = judgeSummary(merged, { thresholds, floor, ...(gap && !opts.allowPartial ? { partial: `${gap} (pass --allow-partial to judge a partial merge)` } : {}) });
   const dir = createResultsDir({ out, name: summary.scenario.name, startedAtMs: Date.now() });
-  const violations = [...shards.flatMap((s) => s.violations), ...added];
-  writeViolationsFile(dir, violations);
+  const { lines } = selectViolationLines(collector.kept);
+  writeViolationsFile(dir, lines);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeJunitReport(dir, summary);
-  writeHtmlReport(dir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
+  writeHtmlReport(dir, summary, lines.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   write(formatSummary(summary));
-  write(`merged ${shards.length} summaries (${settled} ids settled across segments, ${added.length} new violations): ${dir}\n`);
-  return exitCode;
+  write(`merged ${shards.length} summaries (${settled} ids settled across segments, ${added.violations} new violations): ${dir}\n`);
+  return summary.exitCode;
 }
 
 function readShard(file: string): Shard {
@@ -84,9 +95,9 @@ function readShard(file: string): Shard {
   } catch (err) {
     throw new SimError('INPUT', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { hint: 'pass the summary.json (or results folder) of each segment' });
   }
-  if (summary?.schema !== 'crosstalk.summary/1') throw new SimError('INPUT', `${path} is not a crosstalk summary (schema crosstalk.summary/1)`);
+  if (!READABLE_SUMMARY_SCHEMAS.includes(summary?.schema)) throw new SimError('INPUT', `${path} is not a crosstalk summary (schema ${READABLE_SUMMARY_SCHEMAS.join(' or ')})`);
   for (const field of ['scenario', 'metrics', 'thresholds', 'isolation', 'lifecycle', 'runs', 'errors', 'users', 'generator', 'series', 'segment', 'startedAt', 'endedAt'] as const) {
-    if (summary[field] === undefined || summary[field] === null) throw new SimError('INPUT', `${path} has no "${field}"; expected a complete crosstalk.summary/1 document`);
+    if (summary[field] === undefined || summary[field] === null) throw new SimError('INPUT', `${path} has no "${field}"; expected a complete ${summary.schema} document`);
   }
   const dir = dirname(path);
   const ownPath = join(dir, 'ownership.json');
@@ -104,26 +115,31 @@ function readShard(file: string): Shard {
   const vPath = join(dir, 'violations.jsonl');
   const violations = existsSync(vPath)
     ? readFileSync(vPath, 'utf8').split('\n').map((l, i) => ({ l, i })).filter(({ l }) => l.trim()).map(({ l, i }) => {
-      let parsed: { time: string } & Omit<Violation, 'atMs'>;
-      try {
-        parsed = JSON.parse(l) as { time: string } & Omit<Violation, 'atMs'>;
-      } catch {
-        throw new SimError('INPUT', `${vPath}:${i + 1}: not a JSON line; expected one violation per line`);
-      }
-      const { time, ...rest } = parsed;
-      return { ...rest, atMs: Date.parse(time) } as Violation;
+      const v = parseViolationLine(l);
+      if (!v) throw new SimError('INPUT', `${vPath}:${i + 1}: not a violation line; expected one JSON violation per line`);
+      return v;
     })
     : [];
-  return { dir, summary, ownership, violations };
+  return { dir, summary: upgradeSummary(summary), ownership, violations };
 }
 
-function checkSegments(shards: readonly Shard[], warn: (s: string) => void): void {
+/**
+ * What keeps the segments from covering the scenario exactly once: different
+ * segment counts, a segment given twice (its users counted twice), or
+ * segments missing. Undefined when they cover it once.
+ */
+function checkSegments(shards: readonly Shard[]): string | undefined {
   const segs = shards.flatMap((s) => s.summary.segment.split(',')).map((t) => parseSegment(t));
   const parsed = segs.filter((s): s is { residue: number; modulus: number } => !('message' in s));
   const n = parsed[0]?.modulus ?? 1;
-  if (parsed.some((s) => s.modulus !== n)) { warn('simulate: warning: the summaries come from different segment counts\n'); return; }
-  const seen = new Set(parsed.map((s) => s.residue));
-  if (seen.size !== parsed.length) warn('simulate: warning: a segment appears more than once; its users are counted twice\n');
-  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length) warn(`simulate: warning: segments ${missing.map((i) => `${i}/${n}`).join(', ')} are missing; the merge covers part of the scenario\n`);
+  if (parsed.some((s) => s.modulus !== n)) return `the summaries come from different segment counts (${[...new Set(parsed.map((s) => s.modulus))].join(', ')})`;
+  const counts = new Map<number, number>();
+  for (const s of parsed) counts.set(s.residue, (counts.get(s.residue) ?? 0) + 1);
+  const repeated = [...counts].filter(([, c]) => c > 1).map(([r]) => `${r}/${n}`);
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !counts.has(i)).map((i) => `${i}/${n}`);
+  const problems = [
+    ...(missing.length ? [`segment${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing: the merge covers part of the scenario`] : []),
+    ...(repeated.length ? [`segment${repeated.length === 1 ? '' : 's'} ${repeated.join(', ')} given more than once: ${repeated.length === 1 ? 'its' : 'their'} users would count twice`] : []),
+  ];
+  return problems.length ? problems.join('; ') : undefined;
 }

@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { SimError } from '../core/sim-error.js';
-import type { Summary } from '../core/summary.js';
+import { READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
 import { REPORT_VIOLATION_ROWS, writeHtmlReport } from '../output/html-report.js';
 import { isLifecycleViolation } from '../output/report-data.js';
 
@@ -37,13 +37,13 @@ export function readSummaryFile(file: string): Summary {
     throw new SimError('INPUT', `${file}: not JSON (${(err as Error).message})`, { hint: 'expected a crosstalk.summary/1 document written by simulate run' });
   }
   const o = doc as Record<string, unknown> | null;
-  if (typeof o !== 'object' || o === null || o.schema !== 'crosstalk.summary/1') {
+  if (typeof o !== 'object' || o === null || !READABLE_SUMMARY_SCHEMAS.includes(o.schema as string)) {
     const found = typeof o === 'object' && o !== null && 'schema' in o ? `schema ${JSON.stringify(o.schema)}` : 'no "schema" field';
-    throw new SimError('INPUT', `${file}: not a crosstalk summary (expected schema "crosstalk.summary/1", found ${found})`);
+    throw new SimError('INPUT', `${file}: not a crosstalk summary (expected schema ${READABLE_SUMMARY_SCHEMAS.map((x) => `"${x}"`).join(' or ')}, found ${found})`);
   }
   const bad = REQUIRED.filter(([k, type]) => typeof o[k] !== type || o[k] === null).map(([k, type]) => `${k} (${type})`);
-  if (bad.length) throw new SimError('INPUT', `${file}: crosstalk.summary/1 without ${bad.join(', ')}`);
-  return o as unknown as Summary;
+  if (bad.length) throw new SimError('INPUT', `${file}: ${String(o.schema)} without ${bad.join(', ')}`);
+  return upgradeSummary(o as unknown as Summary);
 }
 
 /**

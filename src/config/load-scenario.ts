@@ -241,6 +241,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
       forgedTokensPerSec: probeRate(raw.probes?.forgedTokens, 1),
     },
     thresholds,
+    coverage: Object.fromEntries(Object.entries(raw.coverage ?? {}).filter(([, v]) => v !== undefined)),
   };
 }
 

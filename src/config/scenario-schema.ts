@@ -121,6 +121,10 @@ export const scenarioSchema = z.strictObject({
   cohorts: z.record(z.string(), z.unknown()),
   probes: z.strictObject({ crossUserRead: probeField.optional(), forgedTokens: probeField.optional() }).optional(),
   thresholds: z.record(z.string(), z.unknown()).optional(),
+  coverage: z.strictObject({
+    framesChecked: int(0).optional(), restAnswersChecked: int(0).optional(), runsCompleted: int(0).optional(),
+    usersWithRun: int(0).optional(), probesAnswered: int(0).optional(),
+  }).optional(),
 });
 
 /** One value under `thresholds`: an expression, a long form, or a list of them. */
@@ -141,4 +145,5 @@ export const KNOWN_KEYS: readonly string[] = [
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
+  'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered',
 ];

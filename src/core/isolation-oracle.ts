@@ -1,6 +1,6 @@
 import type { CanaryCodec } from './canary.js';
 import type { OwnershipLedger } from './ownership-ledger.js';
-import type { Violation, ViolationSink } from './violation.js';
+import { computeDistinctKinds, type Violation, type ViolationAmender, type ViolationReason, type ViolationSink } from './violation.js';
 import { cutText } from './redact.js';
 
 /** The simulated user a frame or answer reached. */
@@ -22,13 +22,30 @@ export interface OwnerFields {
 
 /** An id seen before anyone claimed it, settled when every user has finished. */
 export interface PendingObservation {
+  /**
+   * The frame or answer it was seen in (unique within a run): however many of
+   * a frame's ids settle as foreign, the frame is one violation. Absent in
+   * ownership files written before frames were counted as one.
+   */
+  readonly frameId?: string;
+  /** Kinds the frame was reported with already; absent while it is no violation. */
+  readonly reported?: readonly string[];
   readonly kind: 'foreign_thread' | 'foreign_run' | 'rest_foreign_listing';
   readonly id: string;
   readonly shortened: boolean;
   readonly rx: Receiver;
   readonly atMs: number;
   readonly channel: 'ws' | 'rest';
+  readonly op?: string;
   readonly text: string;
+}
+
+/** How the oracle names what it reports, and where reasons settled late go. */
+export interface IsolationOracleOptions {
+  /** Starts every violation id, so ids of workers and generators never collide (e.g. the share `3/8` → `3.8.`). */
+  readonly idPrefix?: string;
+  /** Receives reasons settled at the end for a frame that is a violation already. */
+  readonly amend?: ViolationAmender;
 }
 
 const PENDING_MAX = 10_000;
@@ -51,96 +68,95 @@ export interface VerifiedIds {
   verifiedRun: string | undefined;
 }
 
-const OWN = 0;
-const FOREIGN = 1;
-const UNKNOWN = 2;
-type IdVerdict = typeof OWN | typeof FOREIGN | typeof UNKNOWN;
+type Deferred = Omit<PendingObservation, 'frameId' | 'reported'>;
 
 /**
  * Decides, for every frame and REST answer a simulated user receives, whether
  * it carries another user's data (protocol.md "What counts as reaching the
- * wrong user"). Ids nobody owns yet are kept and settled at the end, when
- * every user has claimed what is theirs; those still unowned are counted as
- * `unattributed`, not as leaks.
+ * wrong user"). A leaked frame or answer is one violation carrying every
+ * reason found in it. Ids nobody owns yet are kept and settled at the end,
+ * when every user has claimed what is theirs; those still unowned are
+ * counted as `unattributed`, not as leaks.
  */
 export class IsolationOracle {
   private readonly pending: PendingObservation[] = [];
   private pendingDropped = 0;
+  private seq = 0;
+  private readonly idPrefix: string;
+  private readonly amend: ViolationAmender | undefined;
+  /** Ids of this frame not claimed by anyone yet (rare: reset per frame, allocated only when one is seen). */
+  private deferred: Deferred[] | undefined;
   unattributed = 0;
 
-  constructor(private readonly ledger: OwnershipLedger, private readonly codec: CanaryCodec, private readonly sink: ViolationSink) {}
+  constructor(private readonly ledger: OwnershipLedger, private readonly codec: CanaryCodec, private readonly sink: ViolationSink, opts: IsolationOracleOptions = {}) {
+    this.idPrefix = opts.idPrefix ?? '';
+    this.amend = opts.amend;
+  }
 
   /**
-   * Checks one WebSocket frame. `ownRun` is the receiver's run it was
-   * correlated to, if any; `hasSent` whether the receiver ever sent a message
-   * (a user that never did is a sentinel: any run event reaching it is a leak).
-   * A thread or run id the ledger has shown to be the receiver's once is not
-   * looked up again for the same run's later frames.
+   * Checks one WebSocket frame; returns 1 when it is a violation, else 0.
+   * `ownRun` is the receiver's run it was correlated to, if any; `hasSent`
+   * whether the receiver ever sent a message (a user that never did is a
+   * sentinel: any run event reaching it is a leak). A thread or run id the
+   * ledger has shown to be the receiver's once is not looked up again for
+   * the same run's later frames.
    */
   checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: VerifiedIds | undefined, hasSent: boolean, atMs: number): number {
-    let found = 0;
+    let reasons: ViolationReason[] | undefined;
     if (f.userId !== undefined && f.userId !== rx.userId) {
       const prefix = shortPrefix(f.userId);
       if (prefix === undefined || !rx.userId.startsWith(prefix)) {
-        found++;
         const owner = prefix === undefined ? f.userId : this.ledger.userByPrefix(prefix) ?? f.userId;
-        this.emit({ kind: 'foreign_user_id', rx, owner, field: 'user_id', value: f.userId, channel: 'ws', atMs, text });
+        (reasons ??= []).push({ kind: 'foreign_user_id', field: 'user_id', value: f.userId, owner });
       }
     }
     if (f.threadId !== undefined && f.threadId !== ownRun?.verifiedThread) {
-      const r = this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
-      if (r === FOREIGN) found++;
-      else if (r === OWN && ownRun) ownRun.verifiedThread = f.threadId;
+      const owner = this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
+      if (owner === OWN_VERIFIED) { if (ownRun) ownRun.verifiedThread = f.threadId; }
+      else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_thread', 'thread_id', f.threadId, owner));
     }
     if (f.runId !== undefined && f.runId !== ownRun?.verifiedRun) {
-      const r = this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
-      if (r === FOREIGN) found++;
-      else if (r === OWN && ownRun) ownRun.verifiedRun = f.runId;
+      const owner = this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
+      if (owner === OWN_VERIFIED) { if (ownRun) ownRun.verifiedRun = f.runId; }
+      else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_run', 'run_id', f.runId, owner));
     }
     if (f.messageId !== undefined && !ownRun) {
       const owner = this.ledger.messageOwner(f.messageId);
-      if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId) && found === 0) {
-        found++;
-        this.emit({ kind: 'foreign_run', rx, owner, field: 'message_id', value: f.messageId, channel: 'ws', atMs, text });
-      }
+      if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
     }
-    found += this.scanCanaries(rx, text, atMs, 'ws');
-    if (found === 0 && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
-      found++;
-      this.emit({ kind: 'foreign_run', rx, owner: undefined, field: 'type', value: f.type, channel: 'ws', atMs, text });
+    reasons = this.scanCanaries(rx, text, reasons);
+    if (reasons === undefined && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
+      reasons = [{ kind: 'foreign_run', field: 'type', value: f.type }];
     }
-    return found;
+    return this.settleFrame(rx, reasons, atMs, 'ws', text, undefined);
   }
 
-  /** Checks a listing of threads answered to `rx`: other users' threads and canaries. */
+  /** Checks a listing of threads answered to `rx` (one answer, one violation at most): other users' threads and canaries. */
   checkListing(rx: Receiver, threads: readonly unknown[], text: string, atMs: number, op: string): number {
-    let found = 0;
+    let reasons: ViolationReason[] | undefined;
     for (const t of threads) {
       const id = (t as { id?: unknown } | null)?.id;
       if (typeof id !== 'string') continue;
       const owner = this.ledger.threadOwner(id);
-      if (owner === undefined) this.defer({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', text });
-      else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) {
-        found++;
-        this.emit({ kind: 'rest_foreign_listing', rx, owner, field: 'id', value: id, channel: 'rest', atMs, text, op });
-      }
+      if (owner === undefined) (this.deferred ??= []).push({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', op, text });
+      else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
     }
-    return found + this.scanCanaries(rx, text, atMs, 'rest', op);
+    return this.settleFrame(rx, this.scanCanaries(rx, text, reasons), atMs, 'rest', text, op);
   }
 
   /** Checks any other REST answer for other users' canaries. */
   checkBody(rx: Receiver, text: string, atMs: number, op: string): number {
-    return this.scanCanaries(rx, text, atMs, 'rest', op);
+    return this.settleFrame(rx, this.scanCanaries(rx, text, undefined), atMs, 'rest', text, op);
   }
 
   /** A probe read of another user's thread was answered 2xx. */
   reportCrossUserRead(rx: Receiver, threadId: string, owner: number, op: string, status: number, text: string, atMs: number): void {
-    this.emit({ kind: 'rest_cross_user_read', rx, owner, field: 'thread_id', value: threadId, channel: 'rest', atMs, text: `HTTP ${status} ${text}`, op });
+    this.emit(this.nextId(), [this.reason('rest_cross_user_read', 'thread_id', threadId, owner)], rx, atMs, 'rest', `HTTP ${status} ${text}`, op);
   }
 
   /** A forged or stolen credential was accepted. */
   reportAuthBypass(rx: Receiver, probe: string, channel: 'ws' | 'rest', evidence: string, atMs: number): void {
-    this.emit({ kind: 'auth_bypass', rx, owner: undefined, field: 'probe', value: probe, channel, atMs, text: evidence, op: probe });
+    this.emit(this.nextId(), [{ kind: 'auth_bypass', field: 'probe', value: probe }], rx, atMs, channel, evidence, probe);
   }
 
   /**
@@ -155,65 +171,123 @@ export class IsolationOracle {
 
   /**
    * Settles ids that were unknown when seen (own or handed over); call once
-   * every user has finished. Returns the observations still unowned (counted
-   * as unattributed), which a merge with other generators may yet settle.
+   * every user has finished. A frame none of whose reasons was known yet
+   * becomes one violation with every foreign id it named; a frame that was a
+   * violation already gets the new reasons added (see the amender). Returns
+   * the observations still unowned (counted as unattributed), which a merge
+   * with other generators may yet settle.
    */
   finish(extra: readonly PendingObservation[] = [], extraDropped = 0): PendingObservation[] {
     this.pendingDropped += extraDropped;
-    const unresolved: PendingObservation[] = [];
+    const groups = new Map<string, PendingObservation[]>();
+    let legacy = 0;
     for (const p of [...this.pending.splice(0), ...extra]) {
-      const kind = p.kind === 'rest_foreign_listing' ? 'thread' : p.kind === 'foreign_thread' ? 'thread' : 'run';
-      const owner = p.shortened ? this.ledger.ownerByPrefix(kind, shortPrefix(p.id)!, p.rx.userIndex) : kind === 'thread' ? this.ledger.threadOwner(p.id) : this.ledger.runOwner(p.id);
-      if (owner === undefined) { this.unattributed++; unresolved.push(p); }
-      else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) this.emit({ kind: p.kind, rx: p.rx, owner, field: kind === 'thread' ? 'thread_id' : 'run_id', value: p.id, channel: p.channel, atMs: p.atMs, text: p.text });
+      const key = p.frameId ?? `legacy:${legacy++}`;
+      const g = groups.get(key);
+      if (g) g.push(p);
+      else groups.set(key, [p]);
+    }
+    const unresolved: PendingObservation[] = [];
+    for (const [key, group] of groups) {
+      let reasons: ViolationReason[] | undefined;
+      const open: PendingObservation[] = [];
+      for (const p of group) {
+        const what = p.kind === 'foreign_run' ? 'run' : 'thread';
+        const owner = p.shortened ? this.ledger.ownerByPrefix(what, shortPrefix(p.id)!, p.rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(p.id) : this.ledger.runOwner(p.id);
+        if (owner === undefined) { this.unattributed++; open.push(p); }
+        else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) {
+          (reasons ??= []).push(this.reason(p.kind, p.kind === 'rest_foreign_listing' ? 'id' : `${what}_id`, p.id, owner));
+        }
+      }
+      let reported = group[0]!.reported;
+      if (reasons) {
+        const first = group[0]!;
+        if (reported && first.frameId !== undefined) {
+          const fresh = computeDistinctKinds(reasons).filter((k) => !reported!.includes(k));
+          this.amend?.(first.frameId, first.rx.cohort, reasons, fresh);
+          reported = [...reported, ...fresh];
+        } else {
+          this.emit(first.frameId ?? this.nextId(), reasons, first.rx, first.atMs, first.channel, first.text, first.op);
+          reported = computeDistinctKinds(reasons);
+        }
+      }
+      for (const p of open) unresolved.push(reported === p.reported ? p : { ...p, frameId: p.frameId ?? key, reported });
     }
     this.unattributed += this.pendingDropped;
     this.pendingDropped = 0;
     return unresolved;
   }
 
-  /** OWN, FOREIGN (reported), or UNKNOWN (kept to be settled at the end). */
-  private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): IdVerdict {
+  /**
+   * The owner number of a foreign id (>= 0), OWN_VERIFIED when it is the
+   * receiver's own (not shortened), or NOT_FOREIGN otherwise: own but only
+   * likely (a shortened id is checked on every frame), or unknown (kept to
+   * be settled at the end).
+   */
+  private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): number {
     const prefix = shortPrefix(id);
     const owner = prefix !== undefined ? this.ledger.ownerByPrefix(what, prefix, rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(id) : this.ledger.runOwner(id);
     if (owner === undefined) {
-      this.defer({ kind, id, shortened: prefix !== undefined, rx, atMs, channel, text });
-      return UNKNOWN;
+      (this.deferred ??= []).push({ kind, id, shortened: prefix !== undefined, rx, atMs, channel, text });
+      return NOT_FOREIGN;
     }
-    // A shortened id is only a likely match: it is checked on every frame.
-    if (this.ledger.isUser(owner, rx.userIndex, rx.userId)) return prefix === undefined ? OWN : UNKNOWN;
-    this.emit({ kind, rx, owner, field: what === 'thread' ? 'thread_id' : 'run_id', value: id, channel, atMs, text });
-    return FOREIGN;
+    if (this.ledger.isUser(owner, rx.userIndex, rx.userId)) return prefix === undefined ? OWN_VERIFIED : NOT_FOREIGN;
+    return owner;
   }
 
-  private scanCanaries(rx: Receiver, text: string, atMs: number, channel: 'ws' | 'rest', op?: string): number {
-    let found = 0;
+  private reason(kind: string, field: string, value: string, owner: number): ViolationReason {
+    const id = this.ledger.userAt(owner);
+    return id === undefined ? { kind, field, value } : { kind, field, value, owner: id };
+  }
+
+  /** Adds one reason per foreign owner whose canary is in `text` (one per owner per frame is evidence enough). */
+  private scanCanaries(rx: Receiver, text: string, reasons: ViolationReason[] | undefined): ViolationReason[] | undefined {
     let lastOwner = -1;
     const codec = this.codec;
     for (let at = codec.findNext(text, 0, rx.userIndex); at !== -1; at = codec.findNext(text, at, rx.userIndex)) {
-      // One violation per foreign owner per frame is evidence enough.
       if (codec.lastUser === lastOwner || this.ledger.isUser(codec.lastUser, rx.userIndex, rx.userId)) continue;
       lastOwner = codec.lastUser;
-      found++;
-      this.emit({ kind: 'foreign_canary', rx, owner: codec.lastUser, field: 'canary', value: codec.encode(codec.lastUser, codec.lastSeq), channel, atMs, text, ...(op ? { op } : {}) });
+      (reasons ??= []).push(this.reason('foreign_canary', 'canary', codec.encode(codec.lastUser, codec.lastSeq), codec.lastUser));
     }
-    return found;
+    return reasons;
   }
 
-  private defer(p: PendingObservation): void {
-    // Kept until the end: only as much of the frame as evidence needs.
-    if (this.pending.length < PENDING_MAX) this.pending.push(p.text.length > EVIDENCE_CHARS ? { ...p, text: cutText(p.text, EVIDENCE_CHARS) } : p);
-    else this.pendingDropped++;
+  /** Reports the frame's reasons as one violation, and keeps its unknown ids tied to it. */
+  private settleFrame(rx: Receiver, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): number {
+    const deferred = this.deferred;
+    if (reasons === undefined && deferred === undefined) return 0;
+    this.deferred = undefined;
+    const frameId = this.nextId();
+    if (reasons) this.emit(frameId, reasons, rx, atMs, channel, text, op);
+    if (deferred) {
+      const reported = reasons ? computeDistinctKinds(reasons) : undefined;
+      // Kept until the end: only as much of the frame as evidence needs, once for all its ids.
+      const kept = text.length > EVIDENCE_CHARS ? cutText(text, EVIDENCE_CHARS) : text;
+      for (const d of deferred) {
+        if (this.pending.length >= PENDING_MAX) { this.pendingDropped++; continue; }
+        this.pending.push({ ...d, frameId, ...(reported ? { reported } : {}), ...(op !== undefined ? { op } : {}), text: kept });
+      }
+    }
+    return reasons ? 1 : 0;
   }
 
-  private emit(e: { kind: string; rx: Receiver; owner: number | string | undefined; field: string; value: string; channel: 'ws' | 'rest'; atMs: number; text: string; op?: string }): void {
-    const owner = typeof e.owner === 'number' ? this.ledger.userAt(e.owner) : e.owner;
+  private nextId(): string {
+    return `${this.idPrefix}${(++this.seq).toString(36)}`;
+  }
+
+  private emit(id: string, reasons: readonly ViolationReason[], rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): void {
+    const first = reasons[0]!;
     const v: Violation = {
-      class: 'isolation', kind: e.kind, atMs: e.atMs, cohort: e.rx.cohort,
-      receiver: { user: e.rx.userId, ...(e.rx.connection ? { connection: e.rx.connection } : {}) },
-      ...(owner !== undefined ? { owner } : {}), field: e.field, value: e.value, channel: e.channel,
-      ...(e.op ? { op: e.op } : {}), frame: e.text,
+      id, class: 'isolation', kind: first.kind, kinds: reasons, atMs, cohort: rx.cohort,
+      receiver: { user: rx.userId, ...(rx.connection ? { connection: rx.connection } : {}) },
+      ...(first.owner !== undefined ? { owner: first.owner } : {}), channel,
+      ...(op ? { op } : {}), frame: text,
     };
     this.sink(v);
   }
 }
+
+/** checkId: the id is the receiver's own, and may be remembered on its run. */
+const OWN_VERIFIED = -2;
+/** checkId: not (yet) shown to be foreign. */
+const NOT_FOREIGN = -1;

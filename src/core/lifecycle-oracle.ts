@@ -131,7 +131,7 @@ export class LifecycleOracle {
     this.sink({
       class: 'lifecycle', kind, atMs, cohort: rx.cohort,
       receiver: { user: rx.userId, ...(rx.connection ? { connection: rx.connection } : {}) },
-      field: 'event', value, channel: 'ws', ...(messageId ? { runMessageId: messageId } : {}), ...(text ? { frame: text } : {}),
+      kinds: [{ kind, field: 'event', value }], channel: 'ws', ...(messageId ? { runMessageId: messageId } : {}), ...(text ? { frame: text } : {}),
     });
   }
 }

@@ -5,6 +5,14 @@ export const HTTP_OPS = ['create_thread', 'list_threads', 'get_thread', 'update_
 /** One of {@link HTTP_OPS}. */
 export type HttpOp = (typeof HTTP_OPS)[number];
 
+/**
+ * Kinds of operation a user attempts, the `op` tag of `operations` (attempts)
+ * and `operations.succeeded`: one that never succeeds makes the run untested.
+ */
+export const OPERATIONS = ['connect', 'create_thread', 'list_threads', 'get_thread', 'update_thread', 'delete_thread', 'list_messages', 'post_message', 'send_message', 'stop_agent'] as const;
+/** One of {@link OPERATIONS}. */
+export type Operation = (typeof OPERATIONS)[number];
+
 /** Canonical run events timed as `run.<event>`. */
 export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped'] as const;
 
@@ -31,15 +39,31 @@ export const EVENT = Object.freeze(Object.fromEntries(RUN_EVENTS.map((e, i) => [
 /** Trend metrics (latencies in ms). */
 export const TREND_METRICS: readonly string[] = [
   'ws.connect', ...HTTP_OPS.map((op) => `http.${op}`), ...RUN_EVENTS.map((e) => `run.${e}`),
-  'run.total', 'run.gap', 'iteration.start_delay', 'generator.loop_lag',
+  'run.total', 'run.gap', 'iteration.duration', 'iteration.start_delay', 'generator.loop_lag',
 ];
 
 /** Counter metrics. */
 export const COUNTER_METRICS: readonly string[] = [
   'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'runs.interrupted',
-  'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'errors',
-  'isolation.violations', 'isolation.unattributed', 'lifecycle.violations', 'ws.malformed_frames', 'probes.sent',
+  'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'operations.succeeded', 'errors',
+  'isolation.violations', 'isolation.unattributed', 'isolation.frames_checked', 'isolation.rest_checked', 'lifecycle.violations',
+  'ws.malformed_frames', 'probes.sent', 'probes.answered', 'users.with_run',
 ];
+
+/**
+ * Counters counted once per frame whose breakdown by `kind` is kept in a
+ * counter of its own: one leaked frame is one isolation violation however
+ * many kinds of evidence it shows, and counts once under each kind it shows
+ * (so the kinds may add up to more than the total). A scope `{kind:...}` on
+ * the first reads the second; summaries fold the second into the first's
+ * `byTag`.
+ */
+export const KIND_FACETS: Readonly<Record<string, string>> = { 'isolation.violations': 'isolation.violations.by_kind' };
+
+/** The counter that holds `name`'s figures for `scope`. */
+export function computeCounterSeriesName(name: string, scope: Readonly<Record<string, string>>): string {
+  return 'kind' in scope ? KIND_FACETS[name] ?? name : name;
+}
 
 /** Tags a scope may filter by. */
 export const TAG_NAMES = ['cohort', 'kind', 'op'] as const;

@@ -1,6 +1,7 @@
 import { createHistogram, type Histogram } from './histogram.js';
 import type { MetricRegistry, Tags } from './metric-registry.js';
 import type { MetricSource } from './thresholds.js';
+import { computeCounterSeriesName } from './metric-names.js';
 
 /** True when every tag of `scope` is present with the same value in `tags`. */
 export function matchesScope(tags: Tags, scope: Tags): boolean {
@@ -21,8 +22,9 @@ export function createRegistrySource(registry: MetricRegistry, durationSec: () =
       return merged;
     },
     counter(name, scope) {
+      const series = computeCounterSeriesName(name, scope);
       let sum = 0;
-      for (const c of registry.allCounters()) if (c.name === name && matchesScope(c.tags, scope)) sum += c.value;
+      for (const c of registry.allCounters()) if (c.name === series && matchesScope(c.tags, scope)) sum += c.value;
       return sum;
     },
     get durationSec() {

@@ -75,6 +75,8 @@ export interface RunMetrics {
   readonly timedOut: Counter;
   readonly interrupted: Counter;
   error(kind: string): Counter;
+  /** Counts a success of an operation (a run that completed or was stopped is a `send_message` that succeeded). */
+  succeed(op: 'send_message'): void;
 }
 
 /** Who hears about a user's runs ending (an object, not closures: one per user adds up). */
@@ -85,6 +87,8 @@ export interface RunHooks {
   onJudge(rec: RunRecord): void;
   /** An `error` frame or `agent_error` ended a run, with `code`. */
   onFailed(rec: RunRecord, code: string): void;
+  /** The first of this tracker's runs completed. */
+  onFirstCompleted(): void;
 }
 
 /**
@@ -112,6 +116,7 @@ export class RunTracker {
   private readonly completed: RunRecord[] = [];
   /** Runs that ended otherwise (timed out, failed, stopped, interrupted), still findable, oldest first. */
   private readonly ended: RunRecord[] = [];
+  private completedAny = false;
 
   constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks) {}
 
@@ -317,7 +322,12 @@ export class RunTracker {
     if (outcome === 'completed') this.keepEnded(this.completed, COMPLETED_KEPT, rec, atUs);
     else this.keepEnded(this.ended, ENDED_KEPT, rec, atUs);
     switch (outcome) {
-      case 'completed': case 'stopped': this.metrics.completed.add(); break;
+      case 'completed':
+        if (!this.completedAny) { this.completedAny = true; this.hooks?.onFirstCompleted(); }
+        this.metrics.completed.add();
+        this.metrics.succeed('send_message');
+        break;
+      case 'stopped': this.metrics.completed.add(); this.metrics.succeed('send_message'); break;
       case 'failed': this.metrics.failed.add(); break;
       case 'timed_out': this.metrics.timedOut.add(); break;
       default: this.metrics.interrupted.add(); break;

@@ -1,3 +1,5 @@
+import type { CoverageFloor } from './coverage.js';
+
 /**
  * The validated scenario, as the config layer hands it inward: durations in
  * ms, rates per second, templates still as text. Everything is readonly.
@@ -159,4 +161,6 @@ export interface Scenario {
   readonly cohorts: readonly Cohort[];
   readonly probes: ProbesConfig;
   readonly thresholds: readonly ThresholdConfig[];
+  /** The scenario's own coverage floors (`coverage:`), over the defaults. */
+  readonly coverage: Partial<CoverageFloor>;
 }

@@ -1,19 +1,20 @@
 import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
 import { mergeSeriesPoints, type SeriesPoint, type Tags } from './metric-registry.js';
-import type { CounterSummary, Summary, TrendSummary } from './summary.js';
+import type { CounterSummary, Summary, SummaryFigures, TrendSummary } from './summary.js';
 import type { MetricSource } from './thresholds.js';
 
 /** Violations a merge found that no shard could (ids owned by a user of another shard). */
 export interface MergeAdditions {
-  /** Counts by kind and by cohort of newly settled isolation violations. */
+  /** Leaked frames that became violations only when every generator's ledger was put together. */
+  readonly violations: number;
+  /** Frames per kind newly settled (new violations, and new kinds of frames that were violations already). */
   readonly byKind: Readonly<Record<string, number>>;
+  /** New violations by cohort. */
   readonly byCohort: Readonly<Record<string, number>>;
   /** Observations the shards counted as unattributed that the merge settled (as a leak or as the receiver's own). */
   readonly settled: number;
 }
 
-/** A summary merged from shards, before thresholds and verdict are decided. */
-export type MergedFigures = Omit<Summary, 'thresholds' | 'exitCode' | 'verdict'>;
 
 /**
  * Adds the summaries of several generators (segments) into one: histograms
@@ -21,7 +22,7 @@ export type MergedFigures = Omit<Summary, 'thresholds' | 'exitCode' | 'verdict'>
  * fields), counters summed, rates recomputed over the whole span, series
  * summed second by second, plus what reconciliation found.
  */
-export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): MergedFigures {
+export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): SummaryFigures {
   const first = parts[0]!;
   const startedAtMs = Math.min(...parts.map((p) => Date.parse(p.startedAt)));
   const endedAtMs = Math.max(...parts.map((p) => Date.parse(p.endedAt)));
@@ -42,12 +43,10 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
   };
   const ops = (metrics.operations as CounterSummary | undefined)?.value ?? 0;
   const errs = sum((p) => p.errors.count);
-  const addedTotal = Object.values(add.byKind).reduce((a, b) => a + b, 0);
   const seriesByT = new Map<number, SeriesPoint>();
   for (const p of parts) for (const pt of p.series) seriesByT.set(pt.t, seriesByT.has(pt.t) ? mergeSeriesPoints(seriesByT.get(pt.t)!, pt) : pt);
   const byCohort = sumKinds((p) => p.users.byCohort);
   return {
-    schema: 'crosstalk.summary/1',
     scenario: first.scenario,
     target: first.target,
     startedAt: new Date(startedAtMs).toISOString(),
@@ -57,7 +56,7 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
     interrupted: parts.some((p) => p.interrupted),
     ...(parts.find((p) => p.aborted) ? { aborted: parts.find((p) => p.aborted)!.aborted! } : {}),
     metrics,
-    isolation: { violations: sum((p) => p.isolation.violations) + addedTotal, byKind: sumKinds((p) => p.isolation.byKind, add.byKind), unattributed: Math.max(0, sum((p) => p.isolation.unattributed) - add.settled) },
+    isolation: { violations: sum((p) => p.isolation.violations) + add.violations, byKind: sumKinds((p) => p.isolation.byKind, add.byKind), unattributed: Math.max(0, sum((p) => p.isolation.unattributed) - add.settled) },
     lifecycle: { violations: sum((p) => p.lifecycle.violations), byKind: sumKinds((p) => p.lifecycle.byKind) },
     runs: { started: sum((p) => p.runs.started), completed: sum((p) => p.runs.completed), failed: sum((p) => p.runs.failed), timedOut: sum((p) => p.runs.timedOut), interrupted: sum((p) => p.runs.interrupted) },
     errors: { count: errs, rate: ops === 0 ? 0 : Math.round(Math.min(1, errs / ops) * 1e6) / 1e6, byKind: sumKinds((p) => p.errors.byKind) },
@@ -96,7 +95,8 @@ function mergeCounters(name: string, ms: readonly CounterSummary[], durationSec:
   const byTag: Record<string, number> = {};
   for (const m of ms) for (const [k, v] of Object.entries(m.byTag)) byTag[k] = (byTag[k] ?? 0) + v;
   if (name === 'isolation.violations') {
-    for (const [k, v] of Object.entries(add.byKind)) { byTag[`kind:${k}`] = (byTag[`kind:${k}`] ?? 0) + v; value += v; }
+    value += add.violations;
+    for (const [k, v] of Object.entries(add.byKind)) byTag[`kind:${k}`] = (byTag[`kind:${k}`] ?? 0) + v;
     for (const [c, v] of Object.entries(add.byCohort)) byTag[`cohort:${c}`] = (byTag[`cohort:${c}`] ?? 0) + v;
   }
   return { type: 'counter', value, ratePerSec: durationSec > 0 ? Math.round((value / durationSec) * 1e6) / 1e6 : 0, byTag };
@@ -106,7 +106,7 @@ function mergeCounters(name: string, ms: readonly CounterSummary[], durationSec:
  * Thresholds' view of a (merged) summary. Scopes of one tag are exact; a
  * scope of several tags cannot be read from a summary and has no figures.
  */
-export function createSummarySource(s: Omit<Summary, 'thresholds' | 'exitCode' | 'verdict'>): MetricSource {
+export function createSummarySource(s: Pick<Summary, 'metrics' | 'durationMs'>): MetricSource {
   const tagKey = (scope: Tags): string | undefined | null => {
     const keys = Object.keys(scope);
     if (keys.length === 0) return undefined;

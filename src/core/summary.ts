@@ -1,6 +1,16 @@
+import { computeCoverage, computeCoverageGaps, type Coverage, type CoverageFloor } from './coverage.js';
 import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
+import { KIND_FACETS } from './metric-names.js';
 import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
 import type { ThresholdResult } from './thresholds.js';
+import { computeVerdict, markUntestedIsolation, type IsolationVerdict, type RunVerdict } from './verdict.js';
+
+/** The schema summary.json is written in. */
+export const SUMMARY_SCHEMA = 'crosstalk.summary/2';
+/** The schema before leaked frames were counted once and coverage was judged; still read by compare, merge and report. */
+export const SUMMARY_SCHEMA_V1 = 'crosstalk.summary/1';
+/** Every schema compare, merge and report read. */
+export const READABLE_SUMMARY_SCHEMAS: readonly string[] = [SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA];
 
 /** A trend in summary.json: stats in ms plus the exact histogram, overall and per tag. */
 export interface TrendSummary extends TrendStats {
@@ -29,23 +39,49 @@ export interface GeneratorHealth {
   readonly workers?: number;
 }
 
-/** The `crosstalk.summary/1` document. */
+/** Isolation as summary.json states it. */
+export interface IsolationSummary {
+  /** `clean`, `violated`, or `untested` (coverage below its floor). Read from a /1 summary: from `violations` alone. */
+  readonly verdict: IsolationVerdict;
+  /** Why isolation is untested. */
+  readonly reason?: string;
+  /** Leaked frames and REST answers (/1 summaries counted each reason found in one). */
+  readonly violations: number;
+  /** Leaked frames per kind of evidence they showed (a frame may show several). */
+  readonly byKind: Readonly<Record<string, number>>;
+  readonly unattributed: number;
+}
+
+/** The `crosstalk.summary/2` document (a /1 document read by compare, merge or report lacks `coverage` and `reasons`). */
 export interface Summary {
-  readonly schema: 'crosstalk.summary/1';
+  readonly schema: typeof SUMMARY_SCHEMA | typeof SUMMARY_SCHEMA_V1;
   readonly scenario: { readonly name: string; readonly file: string; readonly sha256: string; readonly description?: string };
-  readonly target: { readonly url: string; readonly embedded: boolean };
+  readonly target: {
+    readonly url: string;
+    readonly embedded: boolean;
+    /** The embedded reference target's faults, when it had some. */
+    readonly faults?: string;
+    /** What those faults leaked by the target's own count: frames and REST answers with another user's data, delivered. */
+    readonly leaked?: { readonly total: number; readonly byFault: Readonly<Record<string, number>> };
+  };
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;
   readonly segment: string;
   readonly exitCode: number;
-  readonly verdict: 'pass' | 'fail';
+  readonly verdict: RunVerdict;
+  /** Why the run did not pass, the one that decided the exit code first; empty for a pass. */
+  readonly reasons?: readonly string[];
+  /** Why the run could not test what it was for (isolation untested, an operation that never succeeded, a partial merge). */
+  readonly untested?: readonly string[];
   readonly interrupted: boolean;
   /** Set when a threshold with abortOnFail stopped the run early. */
   readonly aborted?: { readonly metric: string; readonly expression: string; readonly actual: number | null; readonly atSec: number };
   readonly metrics: Readonly<Record<string, TrendSummary | CounterSummary>>;
   readonly thresholds: readonly ThresholdResult[];
-  readonly isolation: { readonly violations: number; readonly byKind: Readonly<Record<string, number>>; readonly unattributed: number };
+  readonly isolation: IsolationSummary;
+  /** What the run exercised, and the floors it was judged against. */
+  readonly coverage?: Coverage;
   readonly lifecycle: { readonly violations: number; readonly byKind: Readonly<Record<string, number>> };
   readonly runs: { readonly started: number; readonly completed: number; readonly failed: number; readonly timedOut: number; readonly interrupted: number };
   readonly errors: { readonly count: number; readonly rate: number; readonly byKind: Readonly<Record<string, number>> };
@@ -61,16 +97,64 @@ export interface SummaryInput {
   readonly startedAtMs: number;
   readonly endedAtMs: number;
   readonly segment: string;
-  readonly exitCode: number;
   readonly interrupted: boolean;
   readonly aborted?: Summary['aborted'];
-  readonly thresholds: readonly ThresholdResult[];
   readonly users: Summary['users'];
   readonly generator: GeneratorHealth;
 }
 
-/** Builds summary.json's content from the registry (pure: no clock, no I/O). */
-export function buildSummary(registry: MetricRegistry, input: SummaryInput): Summary {
+/**
+ * A summary as readers of the current schema expect it: a /1 document gets
+ * the isolation verdict its figures imply (it had no coverage to be
+ * untested by). A /2 document is returned as it is.
+ */
+export function upgradeSummary(s: Summary): Summary {
+  if (s.schema !== SUMMARY_SCHEMA_V1 || s.isolation?.verdict !== undefined) return s;
+  return { ...s, isolation: { ...s.isolation, verdict: s.isolation.violations > 0 ? 'violated' : 'clean' } };
+}
+
+/** A summary's figures before it is judged: what a run or a merge of several measured. */
+export type SummaryFigures = Omit<Summary, 'schema' | 'thresholds' | 'exitCode' | 'verdict' | 'reasons' | 'coverage' | 'isolation'> & {
+  readonly isolation: Omit<IsolationSummary, 'verdict' | 'reason'>;
+};
+
+/** What judging a summary's figures takes besides them. */
+export interface JudgeInput {
+  readonly thresholds: readonly ThresholdResult[];
+  readonly floor: CoverageFloor;
+  /** A merge that does not cover the scenario once (segments missing or repeated), unless allowed. */
+  readonly partial?: string;
+}
+
+/**
+ * Judges a run's (or a merge's) figures: coverage against its floor, the
+ * verdict and exit code (one rule, core/verdict.ts), and the summary.json
+ * document that states them.
+ */
+export function judgeSummary(f: SummaryFigures, input: JudgeInput): Summary {
+  const coverage = computeCoverage(f.metrics, input.floor);
+  const gaps = computeCoverageGaps(coverage);
+  const untestedReason = f.isolation.violations === 0 && gaps.isolation.length ? `isolation untested: ${gaps.isolation[0]}` : undefined;
+  const thresholds = markUntestedIsolation(input.thresholds, untestedReason);
+  const j = computeVerdict({
+    interrupted: f.interrupted, isolationViolations: f.isolation.violations, isolationByKind: f.isolation.byKind,
+    isolationGaps: gaps.isolation, operationGaps: gaps.operations, thresholds, ...(input.partial ? { partial: input.partial } : {}),
+  });
+  // Written in this order: what a reader looks for first comes first, the long series last.
+  return {
+    schema: SUMMARY_SCHEMA,
+    scenario: f.scenario, target: f.target, startedAt: f.startedAt, endedAt: f.endedAt, durationMs: f.durationMs, segment: f.segment,
+    exitCode: j.exitCode, verdict: j.verdict, reasons: j.reasons, ...(j.untested.length ? { untested: j.untested } : {}), interrupted: f.interrupted,
+    ...(f.aborted ? { aborted: f.aborted } : {}),
+    thresholds,
+    isolation: { verdict: j.isolation, ...(j.isolationReason ? { reason: j.isolationReason } : {}), ...f.isolation },
+    coverage, lifecycle: f.lifecycle, runs: f.runs, errors: f.errors, users: f.users, generator: f.generator,
+    metrics: f.metrics, series: f.series,
+  };
+}
+
+/** Builds a run's figures from the registry (pure: no clock, no I/O); {@link judgeSummary} makes them summary.json. */
+export function buildSummaryFigures(registry: MetricRegistry, input: SummaryInput): SummaryFigures {
   const durationMs = Math.max(0, input.endedAtMs - input.startedAtMs);
   const durationSec = durationMs / 1000;
   const metrics: Record<string, TrendSummary | CounterSummary> = {};
@@ -103,9 +187,20 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
   }
 
   const counters = new Map<string, { value: number; byTag: Record<string, number> }>();
+  const facetOf = new Map(Object.entries(KIND_FACETS).map(([parent, facet]) => [facet, parent]));
+  const entry = (name: string): { value: number; byTag: Record<string, number> } => {
+    let e = counters.get(name);
+    if (!e) counters.set(name, (e = { value: 0, byTag: {} }));
+    return e;
+  };
   for (const c of registry.allCounters()) {
-    let e = counters.get(c.name);
-    if (!e) counters.set(c.name, (e = { value: 0, byTag: {} }));
+    // A facet's per-kind counts become its parent's `kind:` tags; the parent's value stays the frame count.
+    const parent = facetOf.get(c.name);
+    if (parent !== undefined) {
+      if (c.value !== 0 && c.tags.kind !== undefined) entry(parent).byTag[`kind:${c.tags.kind}`] = (entry(parent).byTag[`kind:${c.tags.kind}`] ?? 0) + c.value;
+      continue;
+    }
+    const e = entry(c.name);
     e.value += c.value;
     for (const [k, v] of Object.entries(c.tags)) e.byTag[`${k}:${v}`] = (e.byTag[`${k}:${v}`] ?? 0) + c.value;
   }
@@ -123,21 +218,16 @@ export function buildSummary(registry: MetricRegistry, input: SummaryInput): Sum
     for (const [k, v] of Object.entries(counters.get(name)?.byTag ?? {})) if (k.startsWith('kind:') && v > 0) out[k.slice(5)] = v;
     return out;
   };
-  const verdict = input.exitCode === 0 ? 'pass' : 'fail';
   return {
-    schema: 'crosstalk.summary/1',
     scenario: input.scenario,
     target: input.target,
     startedAt: new Date(input.startedAtMs).toISOString(),
     endedAt: new Date(input.endedAtMs).toISOString(),
     durationMs,
     segment: input.segment,
-    exitCode: input.exitCode,
-    verdict,
     interrupted: input.interrupted,
     ...(input.aborted ? { aborted: input.aborted } : {}),
     metrics,
-    thresholds: input.thresholds,
     isolation: { violations: value('isolation.violations'), byKind: kindsOf('isolation.violations'), unattributed: value('isolation.unattributed') },
     lifecycle: { violations: value('lifecycle.violations'), byKind: kindsOf('lifecycle.violations') },
     runs: { started: value('runs.started'), completed: value('runs.completed'), failed: value('runs.failed'), timedOut: value('runs.timed_out'), interrupted: value('runs.interrupted') },

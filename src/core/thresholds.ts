@@ -1,5 +1,5 @@
 import type { InputProblem } from './sim-error.js';
-import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS } from './metric-names.js';
+import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS, OPERATIONS } from './metric-names.js';
 import { computeMean, type Histogram } from './histogram.js';
 import type { Tags } from './metric-registry.js';
 
@@ -42,6 +42,9 @@ export interface MetricSource {
   readonly durationSec: number;
 }
 
+/** Values a scope's `op` tag may take: REST operations (http.<op> trends) and every kind of operation (operations counters). */
+const SCOPE_OPS: readonly string[] = [...new Set([...HTTP_OPS, ...OPERATIONS])];
+
 const METRIC_KEY_RE = /^([a-z][a-z0-9_.]*)(?:\{([^}]*)\})?$/;
 const EXPR_RE = /^\s*(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|min|max|count|rate|med)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m)?\s*$/;
 const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -75,7 +78,7 @@ export function parseThreshold(metricKey: string, expression: string, opts: { ab
         if (!(TAG_NAMES as readonly string[]).includes(tag)) problems.push({ path: opts.path, message: `unknown tag "${tag}"; expected one of ${TAG_NAMES.join(', ')}` });
         else if (tag === 'cohort' && !opts.vocabulary.cohorts.includes(value)) problems.push({ path: opts.path, message: `no cohort named "${value}"; cohorts are ${opts.vocabulary.cohorts.join(', ')}` });
         else if (tag === 'kind' && !opts.vocabulary.kinds.includes(value)) problems.push({ path: opts.path, message: `unknown kind "${value}"; expected one of ${opts.vocabulary.kinds.join(', ')}` });
-        else if (tag === 'op' && !(HTTP_OPS as readonly string[]).includes(value)) problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${HTTP_OPS.join(', ')}` });
+        else if (tag === 'op' && !(SCOPE_OPS as readonly string[]).includes(value)) problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${SCOPE_OPS.join(', ')}` });
         scope[tag] = value;
       }
     }
@@ -121,15 +124,16 @@ export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): Thresh
   } else if (t.stat.kind === 'rate') {
     if (t.metric === 'errors') {
       // errors' rate is the failed share of all operations (a fraction, 0..1).
+      // No operation at all is no data, not a 0% error rate.
       const ops = src.counter('operations', withoutKind(t.scope));
-      actual = ops === 0 ? 0 : Math.min(1, src.counter('errors', t.scope) / ops);
+      actual = ops === 0 ? null : Math.min(1, src.counter('errors', t.scope) / ops);
     } else {
       actual = src.durationSec > 0 ? src.counter(t.metric, t.scope) / src.durationSec : 0;
     }
   } else {
     actual = src.counter(t.metric, t.scope);
   }
-  if (actual === null) return { metric: t.metricKey, expression: t.expression, actual: null, ok: false, note: 'no samples' };
+  if (actual === null) return { metric: t.metricKey, expression: t.expression, actual: null, ok: false, note: 'no data' };
   actual = Math.round(actual * 1e6) / 1e6;
   return { metric: t.metricKey, expression: t.expression, actual, ok: compare(actual, t.op, t.value) };
 }

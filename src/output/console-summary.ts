@@ -32,7 +32,10 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   lines.push(`errors: ${s.errors.count} (${(s.errors.rate * 100).toFixed(2)}% of operations)${kinds.length ? `  ${kinds.map(([k, v]) => `${k}=${v}`).join('  ')}` : ''}`);
   const iso = s.isolation;
   const isoKinds = Object.entries(iso.byKind).map(([k, v]) => `${k}=${v}`).join('  ');
-  lines.push(`isolation: ${iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} violation(s)${c.off}  ${isoKinds}`}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
+  const isoText = iso.verdict === 'untested' ? `${c.bad}UNTESTED${c.off} (${(iso.reason ?? '').replace(/^isolation untested: /, '')})`
+    : iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} leaked frame(s) or answer(s)${c.off}  ${isoKinds}`;
+  lines.push(`isolation: ${isoText}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
+  if (s.coverage) lines.push(`coverage: ${formatCoverage(s)}`);
   if (s.lifecycle.violations) lines.push(`lifecycle: ${s.lifecycle.violations} violation(s)  ${Object.entries(s.lifecycle.byKind).map(([k, v]) => `${k}=${v}`).join('  ')}`);
   if (s.aborted) lines.push(`${c.bad}run stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)${c.off}`);
   if (s.generator.saturated) lines.push(`${c.bad}generator saturated (loop lag p99 ${s.generator.loopLagP99Ms}ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy${c.off}`);
@@ -42,12 +45,26 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
     for (const t of s.thresholds) {
       const mark = t.ok ? `${c.ok}✓${c.off}` : `${c.bad}✗${c.off}`;
       const actual = t.actual === null ? (t.note ?? 'no data') : formatActual(t.metric, t.expression, t.actual);
-      lines.push(`  ${mark} ${t.metric}  ${t.expression}  (actual ${actual})`);
+      lines.push(`  ${mark} ${t.metric}  ${t.expression}  (actual ${actual})${t.note && t.actual !== null ? `  ${t.note}` : ''}`);
     }
   }
   lines.push('');
-  lines.push(s.verdict === 'pass' ? `${c.ok}${c.bold}PASS${c.off}` : `${c.bad}${c.bold}FAIL${c.off} (exit ${s.exitCode})`);
+  const why = s.reasons?.[0];
+  lines.push(s.verdict === 'pass' ? `${c.ok}${c.bold}PASS${c.off}`
+    : `${c.bad}${c.bold}${s.verdict === 'untested' ? 'UNTESTED' : 'FAIL'}${c.off} (exit ${s.exitCode})${why ? `: ${why}` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One line of what the run exercised: frames and answers checked, runs, probes. */
+function formatCoverage(s: Summary): string {
+  const v = s.coverage!;
+  const parts = [
+    `${v.framesChecked} of ${v.framesReceived} frames checked`,
+    `${v.restAnswersChecked} REST answers checked`,
+    `${v.runsCompleted} of ${v.runsStarted} runs completed by ${v.usersWithRun} user${v.usersWithRun === 1 ? '' : 's'}`,
+  ];
+  if (v.probesSent) parts.push(`${v.probesAnswered} of ${v.probesSent} probes answered`);
+  return parts.join(', ');
 }
 
 function formatActual(metric: string, expression: string, actual: number): string {

@@ -69,7 +69,7 @@ export function formatHtmlReport(summary: Summary, violations: readonly Record<s
   // Only the two scripts we inline may run (by hash) and nothing may be
   // fetched: even a frame that slipped past escaping could not execute or call out.
   const csp = `default-src 'none'; script-src ${sha256(uplotJs)} ${sha256(appJs)}; style-src 'unsafe-inline'; img-src data:`;
-  const word = verdict.pass ? 'PASS' : 'FAIL';
+  const word = verdict.word;
   return `<!doctype html>
 <html lang="en" class="no-js">
 <head>
@@ -112,8 +112,8 @@ function verdictBlock(s: Summary, v: ReturnType<typeof buildVerdict>): string {
   const saturated = g.saturated
     ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (event-loop lag p99 ${escapeHtml(formatDurationMs(g.loopLagP99Ms))}, CPU ${g.cpuPercent}%). Run with fewer users per generator or more workers.</div>`
     : '';
-  return `<header class="verdict ${v.pass ? 'pass' : 'fail'}" id="verdict">
-<div><div class="word">${v.pass ? 'PASS' : 'FAIL'}</div><div class="exit">exit ${v.exitCode}</div></div>
+  return `<header class="verdict ${v.word.toLowerCase()}" id="verdict">
+<div><div class="word">${v.word}</div><div class="exit">exit ${v.exitCode}</div></div>
 <div><div class="headline">${escapeHtml(v.headline)}</div>${list}</div>
 </header>
 ${saturated}`;
@@ -190,7 +190,9 @@ function isolationSection(s: Summary, charts: ChartData, picked: ReturnType<type
   const kindRows = (byKind: Readonly<Record<string, number>>, cls: string): string =>
     Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<tr class="${cls}"><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`).join('');
   const none = '<tr><td class="ok">no violations</td><td class="num">0</td></tr>';
-  const isoTable = `<table><thead><tr><th>isolation</th><th class="num">count</th></tr></thead><tbody>${iso.violations ? kindRows(iso.byKind, 'bad') : none}${iso.unattributed ? `<tr><td class="kind">unattributed ids</td><td class="num">${iso.unattributed}</td></tr>` : ''}</tbody></table>`;
+  const leaked = `<tr class="bad"><td><b>leaked frames and answers</b></td><td class="num"><b>${iso.violations.toLocaleString('en-US')}</b></td></tr>${kindRows(iso.byKind, 'bad sub')}`;
+  const untested = `<tr class="warn"><td>untested: ${escapeHtml((iso.reason ?? '').replace(/^isolation untested: /, ''))}</td><td class="num">–</td></tr>`;
+  const isoTable = `<table><thead><tr><th>isolation</th><th class="num">frames</th></tr></thead><tbody>${iso.violations ? leaked : iso.verdict === 'untested' ? untested : none}${iso.unattributed ? `<tr><td class="kind">unattributed ids</td><td class="num">${iso.unattributed}</td></tr>` : ''}</tbody></table>`;
   const lcTable = `<table><thead><tr><th>lifecycle</th><th class="num">count</th></tr></thead><tbody>${s.lifecycle.violations ? kindRows(s.lifecycle.byKind, 'warn') : none}</tbody></table>`;
   const chart = charts.timeline.violations.length ? figure('violations', 'Violations', 'per second') : '';
   const startedMs = Date.parse(s.startedAt);
@@ -200,7 +202,24 @@ function isolationSection(s: Summary, charts: ChartData, picked: ReturnType<type
   ].join('\n');
   const missing = !picked.isolation.length && !picked.lifecycle.length && iso.violations + s.lifecycle.violations > 0
     ? '<p class="muted">violations.jsonl was not found or is empty, so no evidence is listed.</p>' : '';
-  return `<h2 id="isolation">Isolation and lifecycle</h2><div class="tables">${isoTable}${lcTable}${chart}</div>\n${lists}${missing}`;
+  return `<h2 id="isolation">Isolation and lifecycle</h2><div class="tables">${isoTable}${coverageTable(s)}${lcTable}${chart}</div>\n${lists}${missing}`;
+}
+
+/** What the oracle saw, against the floors isolation is judged by; empty for summaries without coverage (/1). */
+function coverageTable(s: Summary): string {
+  const c = s.coverage;
+  if (!c) return '';
+  const f = c.floor;
+  const row = (label: string, value: string, below: boolean): string => `<tr class="${below ? 'warn' : ''}"><td>${escapeHtml(label)}</td><td class="num">${escapeHtml(value)}</td></tr>`;
+  const rows = [
+    row('frames checked / received', `${c.framesChecked.toLocaleString('en-US')} / ${c.framesReceived.toLocaleString('en-US')}`, c.framesChecked < f.framesChecked),
+    row('REST answers checked', c.restAnswersChecked.toLocaleString('en-US'), c.restAnswersChecked < f.restAnswersChecked),
+    row('runs completed / started', `${c.runsCompleted.toLocaleString('en-US')} / ${c.runsStarted.toLocaleString('en-US')}`, c.runsCompleted < f.runsCompleted),
+    row('users with a completed run', c.usersWithRun.toLocaleString('en-US'), c.usersWithRun < f.usersWithRun),
+    row('probes answered / sent', `${c.probesAnswered.toLocaleString('en-US')} / ${c.probesSent.toLocaleString('en-US')}`, c.probesAnswered < f.probesAnswered),
+    ...Object.entries(c.operations).map(([op, o]) => row(`${op} succeeded / attempted`, `${o.succeeded.toLocaleString('en-US')} / ${o.attempted.toLocaleString('en-US')}`, o.succeeded === 0)),
+  ];
+  return `<table class="coverage"><thead><tr><th>coverage</th><th class="num">count</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** A table of violations grouped by frame; empty when there are none to list. */

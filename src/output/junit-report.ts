@@ -14,6 +14,7 @@ export const JUNIT_FILE = 'junit.xml';
 
 const THRESHOLD_CLASS = 'crosstalk.thresholds';
 const ISOLATION_CLASS = 'crosstalk.isolation';
+const COVERAGE_CLASS = 'crosstalk.coverage';
 
 // Characters XML 1.0 cannot carry at all, escaped or not (C0 controls other
 // than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF). Escaping is the builder's
@@ -32,13 +33,15 @@ type XmlNode = { [key: string]: string | number | XmlNode | XmlNode[] };
 export function formatJunitReport(summary: Summary): string {
   const cases: XmlNode[] = summary.thresholds.map(thresholdCase);
   cases.push(isolationCase(summary));
-  const failures = summary.thresholds.filter((t) => !t.ok).length + (summary.isolation.violations > 0 ? 1 : 0);
+  if (summary.coverage) cases.push(coverageCase(summary));
+  const failures = cases.filter((c) => c.failure !== undefined).length;
+  const errors = cases.filter((c) => c.error !== undefined).length;
   const time = seconds(summary.durationMs);
   const suite: XmlNode = {
     '@_name': clean(`crosstalk: ${summary.scenario.name}`),
     '@_tests': cases.length,
     '@_failures': failures,
-    '@_errors': 0,
+    '@_errors': errors,
     '@_skipped': 0,
     '@_time': time,
     // The JUnit schema's timestamp has no zone; summary times are UTC.
@@ -62,7 +65,7 @@ export function formatJunitReport(summary: Summary): string {
   const doc: XmlNode = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     // A <testsuites> root as well: some readers (older Jenkins plugins) want it, none reject it.
-    testsuites: { '@_name': 'crosstalk', '@_tests': cases.length, '@_failures': failures, '@_errors': 0, '@_time': time, testsuite: suite },
+    testsuites: { '@_name': 'crosstalk', '@_tests': cases.length, '@_failures': failures, '@_errors': errors, '@_time': time, testsuite: suite },
   };
   return builder.build(doc) as string;
 }
@@ -77,15 +80,15 @@ export function writeJunitReport(dir: string, summary: Summary): string {
 function thresholdCase(t: ThresholdResult): XmlNode {
   const node: XmlNode = { '@_name': clean(`${t.metric} ${t.expression}`), '@_classname': THRESHOLD_CLASS, '@_time': 0 };
   if (t.ok) return node;
-  const actual = t.actual === null ? 'no samples' : `actual ${formatFigure(t.metric, t.expression, t.actual)}`;
+  const actual = t.actual === null ? 'no data' : `actual ${formatFigure(t.metric, t.expression, t.actual)}`;
   // The message is one line (XML folds newlines in attributes to spaces); the body has the detail.
   const body = [
     `metric:   ${t.metric}`,
     `expected: ${t.expression}`,
-    `actual:   ${t.actual === null ? 'no samples' : formatFigure(t.metric, t.expression, t.actual)}`,
+    `actual:   ${t.actual === null ? 'no data' : formatFigure(t.metric, t.expression, t.actual)}`,
     ...(t.note ? [`note:     ${t.note}`] : []),
   ].join('\n');
-  node.failure = { '@_message': clean(`${actual}; expected ${t.expression}`), '@_type': 'threshold', '#text': clean(body) };
+  node.failure = { '@_message': clean(`${actual}; expected ${t.expression}${t.note && t.actual !== null ? ` (${t.note})` : ''}`), '@_type': 'threshold', '#text': clean(body) };
   return node;
 }
 
@@ -96,14 +99,40 @@ function isolationCase(s: Summary): XmlNode {
   if (iso.violations > 0) {
     const list = kinds.map(([k, n]) => `${k}=${n}`).join(', ');
     node.failure = {
-      '@_message': clean(`${iso.violations} isolation violation(s)${list ? `: ${list}` : ''}`),
+      '@_message': clean(`${iso.violations} leaked frame(s) or answer(s)${list ? `: ${list}` : ''}`),
       '@_type': 'isolation',
-      '#text': clean([...kinds.map(([k, n]) => `${k}: ${n}`), '', `each one is a line in violations.jsonl (kind, time, receiving user, owner, redacted frame)`].join('\n')),
+      '#text': clean([...kinds.map(([k, n]) => `${k}: ${n} frame(s)`), '', 'each leaked frame or answer is one line in violations.jsonl (its kinds with field, value and owner, time, receiving user, redacted frame)'].join('\n')),
     };
+  } else if (iso.verdict === 'untested') {
+    // Not a pass, and not a failure of the target either: the run could not test isolation (exit 4).
+    const why = (s.untested ?? []).filter((r) => r.startsWith('isolation untested: '));
+    node.error = { '@_message': clean(`UNTESTED: ${iso.reason ?? 'isolation untested'}`), '@_type': 'untested', '#text': clean([...why, '', coverageText(s)].join('\n')) };
   }
   // Unattributed ids are not violations (nobody simulated owns them), but a reader of a failing build wants to see them.
   node['system-out'] = `unattributed: ${iso.unattributed} (ids in frames or answers that no simulated user owns; not counted as violations)`;
   return node;
+}
+
+/** Whether every kind of operation succeeded at least once (and a merge covered the scenario once). */
+function coverageCase(s: Summary): XmlNode {
+  const node: XmlNode = { '@_name': 'every kind of operation succeeded at least once', '@_classname': COVERAGE_CLASS, '@_time': 0 };
+  const gaps = (s.untested ?? []).filter((r) => !r.startsWith('isolation untested: '));
+  if (gaps.length) node.error = { '@_message': clean(`UNTESTED: ${gaps[0]}`), '@_type': 'untested', '#text': clean([...gaps, '', coverageText(s)].join('\n')) };
+  return node;
+}
+
+/** What the run exercised, for a reader wondering why it is untested. */
+function coverageText(s: Summary): string {
+  const c = s.coverage;
+  if (!c) return '';
+  const ops = Object.entries(c.operations).map(([op, o]) => `  ${op}: ${o.succeeded} of ${o.attempted} succeeded`);
+  return [
+    `frames received ${c.framesReceived}, checked ${c.framesChecked}; REST answers checked ${c.restAnswersChecked}`,
+    `runs started ${c.runsStarted}, completed ${c.runsCompleted}; users with a completed run ${c.usersWithRun}`,
+    `probes sent ${c.probesSent}, answered ${c.probesAnswered}`,
+    `floor: ${Object.entries(c.floor).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...(ops.length ? ['operations:', ...ops] : []),
+  ].join('\n');
 }
 
 function properties(s: Summary): XmlNode[] {
@@ -129,7 +158,7 @@ function runDigest(s: Summary): string {
     `scenario ${s.scenario.name} (${s.scenario.file}) against ${s.target.embedded ? 'the embedded target' : s.target.url}, ${seconds(s.durationMs)} s, exit ${s.exitCode} (${s.verdict})`,
     `runs: ${r.started} started, ${r.completed} completed, ${r.failed} failed, ${r.timedOut} timed out${r.interrupted ? `, ${r.interrupted} interrupted` : ''}`,
     `errors: ${s.errors.count} (${(s.errors.rate * 100).toFixed(2)}% of operations)${kindList(s.errors.byKind)}`,
-    `isolation: ${s.isolation.violations} violation(s)${kindList(s.isolation.byKind)}, ${s.isolation.unattributed} unattributed`,
+    `isolation: ${s.isolation.verdict === 'untested' ? `untested (${s.isolation.reason ?? ''})` : `${s.isolation.violations} leaked frame(s) or answer(s)${kindList(s.isolation.byKind)}`}, ${s.isolation.unattributed} unattributed`,
     `lifecycle: ${s.lifecycle.violations} violation(s)${kindList(s.lifecycle.byKind)}`,
   ];
   if (s.aborted) lines.push(`stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)`);

@@ -15,6 +15,8 @@ export interface VerdictReason {
 /** The verdict as the report states it. */
 export interface Verdict {
   readonly pass: boolean;
+  /** PASS, FAIL or UNTESTED (the run could not test what it was for). */
+  readonly word: 'PASS' | 'FAIL' | 'UNTESTED';
   readonly exitCode: number;
   /** One sentence: what the exit code means for this run. */
   readonly headline: string;
@@ -79,7 +81,7 @@ const EXIT_MEANING: Readonly<Record<number, string>> = {
   1: 'a threshold failed',
   2: 'isolation violated: a user received another user\'s data',
   3: 'bad input',
-  4: 'could not run (target unreachable or generator failure)',
+  4: 'could not test what it was for: isolation untested, an operation that never succeeded, or the target unreachable',
   130: 'interrupted: partial results',
 };
 
@@ -103,12 +105,14 @@ export function buildVerdict(s: Summary): Verdict {
   const reasons: VerdictReason[] = [];
   const iso = s.isolation;
   if (iso.violations > 0) {
-    reasons.push({ severity: 'fail', text: `${fmtCount(iso.violations)} isolation violation${iso.violations === 1 ? '' : 's'}: ${byKindText(iso.byKind) || 'kind not recorded'}` });
+    const frames = s.schema === 'crosstalk.summary/1' ? 'isolation violation' : 'leaked frame or answer';
+    reasons.push({ severity: 'fail', text: `${fmtCount(iso.violations)} ${frames}${iso.violations === 1 ? '' : 's'}: ${byKindText(iso.byKind) || 'kind not recorded'}` });
   }
+  for (const u of s.untested ?? []) reasons.push({ severity: 'fail', text: u });
   for (const t of s.thresholds) {
     // The isolation line above already says it, with kinds.
     if (t.ok || (t.metric === 'isolation.violations' && iso.violations > 0)) continue;
-    const actual = t.actual === null ? (t.note ?? 'no data') : formatThresholdActual(t.metric, t.expression, t.actual);
+    const actual = t.actual === null ? (t.note ?? 'no data') : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
     reasons.push({ severity: 'fail', text: `threshold ${t.metric}: ${t.expression} — actual ${actual}` });
   }
   if (iso.unattributed > 0) reasons.push({ severity: 'warn', text: `${fmtCount(iso.unattributed)} id${iso.unattributed === 1 ? '' : 's'} that no simulated user owns (unattributed)` });
@@ -118,8 +122,10 @@ export function buildVerdict(s: Summary): Verdict {
   const failed = s.thresholds.filter((t) => !t.ok).length;
   let headline = describeExitCode(s.exitCode);
   if (pass) headline = `${n === 0 ? 'no thresholds set' : n === 1 ? 'the threshold held' : `all ${n} thresholds held`}, no isolation violation`;
+  else if (s.verdict === 'untested' && s.untested?.length) headline = s.untested[0]!;
   else if (s.exitCode === 1 && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
-  return { pass, exitCode: s.exitCode, headline, reasons };
+  const word = pass ? 'PASS' : s.verdict === 'untested' ? 'UNTESTED' : 'FAIL';
+  return { pass, word, exitCode: s.exitCode, headline, reasons };
 }
 
 /**
@@ -285,7 +291,19 @@ export function groupViolations(violations: readonly Readonly<Record<string, unk
       channel: [str(v.channel), str(v.op)].filter(Boolean).join(' '),
       rawFrame: str(v.frame),
     };
-    const finding = { kind: str(v.kind) || '?', class: str(v.class), owner: str(v.owner), field: str(v.field), value: str(v.value) };
+    const cls = str(v.class);
+    // A line of a leaked frame carries all its reasons; lines written before that carry one each (grouped below).
+    const findings: ViolationFinding[] = Array.isArray(v.kinds)
+      ? (v.kinds as unknown[]).map((k) => {
+        const r = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
+        return { kind: str(r.kind) || '?', class: cls, owner: str(r.owner), field: str(r.field), value: str(r.value) };
+      })
+      : [{ kind: str(v.kind) || '?', class: cls, owner: str(v.owner), field: str(v.field), value: str(v.value) }];
+    if (Array.isArray(v.kinds)) {
+      groups.push({ ...head, frame: prettyFrame(head.rawFrame), findings });
+      continue;
+    }
+    const finding = findings[0]!;
     const last = groups[groups.length - 1];
     if (last && head.rawFrame && last.rawFrame === head.rawFrame && last.time === head.time && last.receiver === head.receiver && last.connection === head.connection) {
       last.findings.push(finding);

@@ -14,8 +14,9 @@ h3 { font-size: 14px; margin: 18px 0 8px; color: var(--muted); font-weight: 600;
 .verdict { display: flex; gap: 28px; align-items: center; padding: 20px 26px; border-radius: 10px; border: 2px solid; }
 .verdict.pass { background: var(--pass-bg); border-color: var(--pass); }
 .verdict.fail { background: var(--fail-bg); border-color: var(--fail); }
+.verdict.untested { background: var(--warn-bg); border-color: var(--warn); }
 .verdict .word { font-size: 64px; font-weight: 800; letter-spacing: 2px; line-height: 1; }
-.verdict.pass .word { color: var(--pass); } .verdict.fail .word { color: var(--fail); }
+.verdict.pass .word { color: var(--pass); } .verdict.fail .word { color: var(--fail); } .verdict.untested .word { color: var(--warn); }
 .verdict .exit { font-size: 14px; font-weight: 600; margin-top: 6px; text-align: center; }
 .verdict .headline { font-size: 20px; font-weight: 650; margin-bottom: 6px; }
 .reasons { margin: 0; padding: 0; list-style: none; font-size: 15px; }

@@ -158,6 +158,8 @@ export class WsSession {
         this.openedAtUs = t;
         this.established = true;
         this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
+        // Received like any other frame, and checked like one: a handshake naming someone else is a leak too.
+        this.handler.onFrame(this, view, frame, text, t);
         return;
       }
       if (view.type === 'error' && view.code === 'AUTH_FAILED') {

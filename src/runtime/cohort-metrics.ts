@@ -1,4 +1,4 @@
-import { HTTP_OPS, RUN_EVENTS, type HttpOp } from '../core/metric-names.js';
+import { HTTP_OPS, OPERATIONS, RUN_EVENTS, type HttpOp, type Operation } from '../core/metric-names.js';
 import type { Counter, MetricRegistry, Trend } from '../core/metric-registry.js';
 import type { RunMetrics } from '../core/run-tracker.js';
 
@@ -12,6 +12,7 @@ export class CohortMetrics implements RunMetrics {
   readonly total: Trend;
   readonly gap: Trend;
   readonly startDelay: Trend;
+  readonly iterationDuration: Trend;
   readonly started: Counter;
   readonly completed: Counter;
   readonly failed: Counter;
@@ -21,12 +22,17 @@ export class CohortMetrics implements RunMetrics {
   readonly malformedFrames: Counter;
   readonly connections: Counter;
   readonly httpRequests: Counter;
-  readonly operations: Counter;
   readonly iterations: Counter;
+  readonly framesChecked: Counter;
+  readonly restChecked: Counter;
+  readonly usersWithRun: Counter;
   readonly dropped: Counter;
   /** `run.<event>` by position in RUN_EVENTS. */
   private readonly events: readonly Trend[];
   private readonly errors = new Map<string, Counter>();
+  /** `operations{op}` and `operations.succeeded{op}` by position in OPERATIONS, made on first use. */
+  private readonly attempts: Array<Counter | undefined> = [];
+  private readonly successes: Array<Counter | undefined> = [];
 
   constructor(private readonly registry: MetricRegistry, readonly cohort: string) {
     const tags = { cohort };
@@ -38,6 +44,7 @@ export class CohortMetrics implements RunMetrics {
     this.total = registry.trend('run.total', tags);
     this.gap = registry.trend('run.gap', tags);
     this.startDelay = registry.trend('iteration.start_delay', tags);
+    this.iterationDuration = registry.trend('iteration.duration', tags);
     this.started = registry.counter('runs.started', tags);
     this.completed = registry.counter('runs.completed', tags);
     this.failed = registry.counter('runs.failed', tags);
@@ -47,14 +54,28 @@ export class CohortMetrics implements RunMetrics {
     this.malformedFrames = registry.counter('ws.malformed_frames', tags);
     this.connections = registry.counter('ws.connections', tags);
     this.httpRequests = registry.counter('http.requests', tags);
-    this.operations = registry.counter('operations', tags);
     this.iterations = registry.counter('iterations', tags);
+    this.framesChecked = registry.counter('isolation.frames_checked', tags);
+    this.restChecked = registry.counter('isolation.rest_checked', tags);
+    this.usersWithRun = registry.counter('users.with_run', tags);
     this.dropped = registry.counter('dropped', tags);
   }
 
   /** `run.<event>` for a run event's position in RUN_EVENTS; undefined for -1. */
   eventTrend(event: number): Trend | undefined {
     return this.events[event];
+  }
+
+  /** Counts an attempt of operation `op` (the denominator of the errors rate). */
+  attempt(op: Operation): void {
+    const i = OP_INDEX[op];
+    (this.attempts[i] ??= this.registry.counter('operations', { cohort: this.cohort, op })).add();
+  }
+
+  /** Counts a success of operation `op`. */
+  succeed(op: Operation): void {
+    const i = OP_INDEX[op];
+    (this.successes[i] ??= this.registry.counter('operations.succeeded', { cohort: this.cohort, op })).add();
   }
 
   /** `errors{cohort, kind}`. */
@@ -64,3 +85,5 @@ export class CohortMetrics implements RunMetrics {
     return c;
   }
 }
+
+const OP_INDEX = Object.fromEntries(OPERATIONS.map((op, i) => [op, i])) as Record<Operation, number>;

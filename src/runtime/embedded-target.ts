@@ -14,6 +14,8 @@ export interface EmbeddedTarget {
   /** The fresh secret it verifies tokens with (never logged). */
   readonly secret: string;
   readonly pid: number | undefined;
+  /** What its isolation faults leaked (frames and answers with another user's data, delivered); undefined when it cannot say. */
+  readLeaks(): Promise<{ total: number; byFault: Record<string, number> } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,14 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
     url,
     secret,
     pid: child.pid,
+    async readLeaks() {
+      try {
+        const res = await fetch(`${url}/auth/test-leaks`, { signal: AbortSignal.timeout(2000) });
+        return res.ok ? (await res.json()) as { total: number; byFault: Record<string, number> } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

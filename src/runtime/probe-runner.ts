@@ -5,6 +5,12 @@ import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
 import type { RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
 
+/** What probes count: every probe sent, and those the target answered. */
+export interface ProbeCounters {
+  readonly sent: Counter;
+  readonly answered: Counter;
+}
+
 /** Probes in progress. */
 export interface ProbeRunner {
   /** Stops probing and waits for probes in flight. */
@@ -24,7 +30,10 @@ const IGNORE: SessionHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClo
  * getting in with forged, expired, wrong-type or stolen credentials on REST
  * and on every WebSocket delivery. Anything let through is a violation.
  */
-export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlySet<VirtualUser>, secret: string | undefined, sent: Counter): ProbeRunner {
+export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlySet<VirtualUser>, secret: string | undefined, counters: ProbeCounters): ProbeRunner {
+  const { sent, answered } = counters;
+  // A probe the target answered (any status, any upgrade answer) tested something; one lost to the network did not.
+  const heard = (status: number | undefined): void => { if (status !== undefined) answered.add(); };
   const inFlight = new Set<Promise<void>>();
   const timers: NodeJS.Timeout[] = [];
   let crossN = 0;
@@ -60,6 +69,7 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       : op === 'PUT' ? await ctx.rest.call('PUT', path, token, { title: 'probe' })
         : op === 'DELETE' ? await ctx.rest.call('DELETE', path, token)
           : await ctx.rest.call('GET', `${path}/messages`, token);
+    heard(res.status);
     if (res.ok) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op}`, res.status, res.text, Date.now());
   };
 
@@ -77,6 +87,7 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       const token = await mintForgedToken(kind, u.userId, secret);
       sent.add();
       const res = await ctx.rest.call('GET', '/api/threads', token);
+      heard(res.status);
       if (res.ok) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
       return;
     }
@@ -101,14 +112,16 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     const res = await ctx.rest.call('POST', '/api/websocket/ticket', token);
     const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
     if (!res.ok || typeof ticket !== 'string') return;
-    await tryConnect('ticket', ticket);
+    await tryConnect('ticket', ticket, false);
     if (await tryConnect('ticket', ticket)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket replayed', 'ws', 'a used ticket was accepted again', Date.now());
   };
 
-  const tryConnect = async (delivery: Delivery, credential: string): Promise<boolean> => {
+  const tryConnect = async (delivery: Delivery, credential: string, probe = true): Promise<boolean> => {
     const s = new WsSession(0, ctx.reader, IGNORE);
     const r = await s.open({ url: ctx.wsUrl, delivery, credential, connectTimeoutMs: ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: 1024 * 1024 });
     await s.close();
+    // Let in, or turned away at the upgrade or with AUTH_FAILED: either way the target answered.
+    if (probe && (r.ok || r.kind === 'auth_rejected' || r.kind === 'upgrade_failed')) answered.add();
     return r.ok;
   };
 

@@ -31,6 +31,8 @@ export interface RunContext {
   readonly isolation: IsolationOracle;
   readonly lifecycle: LifecycleOracle;
   readonly lifecycleRules: LifecycleRules;
+  /** Users (by global number) that completed an agent run, so each counts once in `users.with_run`. */
+  readonly usersWithRun: Set<number>;
   /** Logs a failed operation, at most a few per kind so logs stay small under load. */
   noteError(cohort: string, kind: string, detail: string): void;
 }

@@ -14,12 +14,13 @@ import type { Scenario } from '../core/scenario-types.js';
 import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
 import { SimError } from '../core/sim-error.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
-import { buildSummary, type Summary } from '../core/summary.js';
+import { computeDefaultCoverageFloor } from '../core/coverage.js';
+import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { createViolationCollector, formatViolationLine, writeViolationsFile } from '../output/violation-log.js';
+import { createViolationCollector, formatViolationLine, selectViolationLines, writeViolationsFile } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
@@ -137,6 +138,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let results: Array<ShardResult | LocalShardResult>;
+  let leaked: Summary['target']['leaked'];
   try {
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
@@ -145,6 +147,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   } finally {
     releaseYoungGeneration();
     progress.clear();
+    // The reference target knows what its faults leaked: the truth the oracle's findings can be held against.
+    if (embedded && sc.target.embedded.faults) leaked = await embedded.readLeaks();
     await embedded?.stop();
   }
   const cpu = process.cpuUsage(cpuStart);
@@ -162,12 +166,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     ledger.import(r.ledger);
   }
   const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
-  const late = createViolationCollector(registry, secrets);
-  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink);
+  // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
+  const late = createViolationCollector(registry, secrets, results.flatMap((r) => r.violations));
+  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink, { idPrefix: `${share.residue}.${share.modulus}.m`, amend: late.amend });
   const unresolved = oracle.finish(results.flatMap((r) => r.pending), results.reduce((n, r) => n + r.pendingDropped, 0));
   if (oracle.unattributed) registry.counter('isolation.unattributed').add(oracle.unattributed);
-  const violations = [...results.flatMap((r) => r.violations), ...late.kept];
-  const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut();
+  const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
+  const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut() + trimmed;
   if (cut) logger.warn({ cut }, 'violations.jsonl reached its cap; the rest were counted, not written');
   aborted ??= results.find((r) => r.aborted)?.aborted;
   const interrupted = results.some((r) => r.interrupted) && !aborted;
@@ -180,22 +185,22 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
     return r;
   });
-  const isolation = source.counter('isolation.violations', {});
-  const exitCode = interrupted ? 130 : isolation > 0 ? 2 : thresholdResults.some((r) => !r.ok) ? 1 : 0;
   const loopLagMaxMs = Math.max(...results.map((r) => r.loopLagMaxMs));
   const loopLagP99Ms = Math.min(loopLagMaxMs || Infinity, Math.max(...results.map((r) => r.loopLagP99Ms)));
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const usersByCohort: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
-  const summary = buildSummary(registry, {
+  const figures = buildSummaryFigures(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
-    target: { url: redactUrl(baseUrl), embedded: embedded !== undefined },
-    startedAtMs, endedAtMs, segment: formatShare(share), exitCode, interrupted, thresholds: thresholdResults,
+    target: { url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}) },
+    startedAtMs, endedAtMs, segment: formatShare(share), interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
     // A thread at 90% of a core or a loop lagging 50 ms cannot time others' answers faithfully.
     generator: { loopLagP99Ms, loopLagMaxMs, cpuPercent, saturated: loopLagP99Ms > 50 || cpuPercent / workers > 90, workers },
   });
+  const summary = judgeSummary(figures, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  const exitCode = summary.exitCode;
   writeViolationsFile(resultsDir, violations);
   if (share.modulus > 1) {
     const own: OwnershipFile = {

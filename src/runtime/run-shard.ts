@@ -86,7 +86,7 @@ const SWEEP_MS = 100;
 const INTERRUPT_GRACE_MS = 5000;
 
 /** Counters present in every summary, zero or not, so scripts can rely on them. */
-export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped'];
+export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
 
 /**
  * Runs this shard's share of every cohort against a target that is already
@@ -112,7 +112,9 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     scenario: sc, baseUrl: input.baseUrl, wsUrl: input.wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile),
     rand: createRandom(sc.seed + input.share.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
     noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
-    isolation: new IsolationOracle(ledger, canaries, violations.sink), lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules,
+    // Violation ids start with the share, unique across the workers and generators of a run.
+    isolation: new IsolationOracle(ledger, canaries, violations.sink, { idPrefix: `${input.share.residue}.${input.share.modulus}.`, amend: violations.amend }),
+    lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules, usersWithRun: new Set(),
   };
 
   if (input.probes || usesRest(sc)) await rest.warm();
@@ -146,7 +148,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const lagTrend = registry.trend('generator.loop_lag');
   const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
   const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);
-  const probes = input.probes ? startProbes(sc.probes, ctx, allUsers, input.secret, registry.counter('probes.sent')) : undefined;
+  const probes = input.probes ? startProbes(sc.probes, ctx, allUsers, input.secret, { sent: registry.counter('probes.sent'), answered: registry.counter('probes.answered') }) : undefined;
 
   let interrupted = false;
   let aborted: ShardResult['aborted'];

@@ -80,7 +80,7 @@ export class UserConnections implements SessionHandler {
   async reopenIfDropped(i: number): Promise<WsSession | undefined> {
     const old = this.sessions[i];
     if (!old || old.isOpen || !old.dropped) return old;
-    this.u.m.operations.add();
+    this.u.m.attempt('connect');
     const s = new WsSession(i, this.u.ctx.reader, this);
     this.sessions[i] = s;
     await this.open(s, false);
@@ -101,7 +101,7 @@ export class UserConnections implements SessionHandler {
 
   private async open(s: WsSession, countOperation: boolean): Promise<void> {
     const u = this.u;
-    if (countOperation) u.m.operations.add();
+    if (countOperation) u.m.attempt('connect');
     const startUs = u.takeStart();
     let credential: string;
     try {
@@ -121,6 +121,7 @@ export class UserConnections implements SessionHandler {
     if (u.isAborted) return;
     const r = await s.open({ url: u.ctx.wsUrl, delivery: auth.delivery, credential, connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: u.ctx.maxPayloadBytes });
     if (!r.ok) return u.fail(r.kind, r.detail);
+    u.m.succeed('connect');
     this.rxByConn[s.index] = { userId: u.userId, userIndex: u.userIndex, cohort: u.cohortName, ...(r.connectionId ? { connection: r.connectionId } : {}) };
     // A tab opened mid-run sees only the rest of it.
     u.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
@@ -147,7 +148,10 @@ export class UserConnections implements SessionHandler {
         if (ctx.ledger.isUser(ctx.ledger.claimRun(rec.runId, u.userIndex), u.userIndex, u.userId)) rec.verifiedRun = rec.runId;
       }
     }
-    if (ctx.checks) ctx.isolation.checkFrame(rx, view, text, rec, u.hasSent, atMs);
+    if (ctx.checks) {
+      ctx.isolation.checkFrame(rx, view, text, rec, u.hasSent, atMs);
+      u.m.framesChecked.add();
+    }
     if (type === 'error') {
       if (rec) u.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
       return;

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { HttpOp } from '../core/metric-names.js';
+import type { Operation } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
 import type { Receiver } from '../core/isolation-oracle.js';
@@ -29,6 +29,9 @@ function render(text: string, values: TemplateValues): string {
   return renderTemplate(t, values);
 }
 
+/** Operations timed as `http.<op>` that a flow step makes. */
+type RestOp = Extract<Operation, 'create_thread' | 'list_threads' | 'get_thread' | 'update_thread' | 'delete_thread' | 'list_messages' | 'post_message'>;
+
 /** A sleeping user's timer (one function for all users, not a closure each). */
 function wakeUser(vu: VirtualUser): void {
   vu.wake();
@@ -47,6 +50,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   private iteration = 0;
   private messageSeq = 0;
   private iterationErrors = 0;
+  /** The current iteration skipped steps because the user was told to stop. */
+  private iterationCut = false;
   private stopping = false;
   private aborted = false;
   private sleepTimer: NodeJS.Timeout | undefined;
@@ -77,6 +82,14 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   onTimedOut(rec: RunRecord): void {
     this.ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`);
     this.ctx.noteError(this.cohort.name, 'timeout', `no ${rec.awaitType === 'none' ? 'terminal event' : rec.awaitType} within ${(rec.deadlineUs - rec.sentAtUs) / 1000}ms`);
+  }
+
+  /** RunHooks: this user's first completed run (coverage counts users that completed one). */
+  onFirstCompleted(): void {
+    const set = this.ctx.usersWithRun;
+    if (set.has(this.userIndex)) return;
+    set.add(this.userIndex);
+    this.m.usersWithRun.add();
   }
 
   /** RunHooks: an `error` frame or `agent_error` answered a run. */
@@ -133,17 +146,22 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   /** Runs the flow once; `intendedStartUs` (open model) makes a late start visible in latencies. */
   async runIteration(intendedStartUs?: number): Promise<void> {
     if (this.stopping) return;
+    const startUs = intendedStartUs ?? nowUs();
     if (intendedStartUs !== undefined) {
       this.intendedStartUs = intendedStartUs;
       this.m.startDelay.record(Math.max(0, nowUs() - intendedStartUs));
     }
     this.m.iterations.add();
     this.iterationErrors = 0;
+    this.iterationCut = false;
     try {
       await this.runSteps(this.cohort.flow);
       await this.tracker.settle();
     } finally {
       await this.closeAll();
+      // From the intended start (open model: the arrival, so a stalled generator shows) to the flow's end, as
+      // k6's iteration_duration; an iteration cut short by a stop did not run its flow and is not timed.
+      if (!this.iterationCut) this.m.iterationDuration.record(nowUs() - startUs);
       this.iteration++;
       this.cachedValues = undefined;
     }
@@ -190,7 +208,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
 
   private async runSteps(steps: readonly FlowStep[]): Promise<void> {
     for (const step of steps) {
-      if (this.stopping) return;
+      if (this.stopping) { this.iterationCut = true; return; }
       await this.runStep(step);
     }
   }
@@ -254,8 +272,11 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     const { steps, times } = step;
     const end = times === undefined ? performance.now() + step.durationMs! : Infinity;
     // The loop of a load test: its steps are awaited here, not through runSteps, which saves a promise per pass.
-    for (let n = 0; !this.stopping && (times === undefined ? performance.now() < end : n < times); n++) {
-      for (let i = 0; i < steps.length && !this.stopping; i++) await this.runStep(steps[i]!);
+    for (let n = 0; times === undefined ? performance.now() < end : n < times; n++) {
+      for (let i = 0; i < steps.length; i++) {
+        if (this.stopping) { this.iterationCut = true; return; }
+        await this.runStep(steps[i]!);
+      }
     }
   }
 
@@ -265,7 +286,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
    * promise and one resumption per run.
    */
   private sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<unknown> | undefined {
-    this.m.operations.add();
+    this.m.attempt('send_message');
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
     if (!thread) {
       this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
@@ -298,32 +319,34 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     const rec: RunRecord | undefined = this.tracker.last;
     // Nothing to stop when the last run already ended (a fast agent may finish first).
     if (!rec || rec.outcome !== undefined) return;
-    this.m.operations.add();
+    this.m.attempt('stop_agent');
     if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
     const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
     if (!session?.send({ type: 'stop_agent', payload: { run_id: rec.runId } })) return this.fail('no_connection', 'stopAgent with no open connection');
-    if (step.await === 'none') return;
+    if (step.await === 'none') return this.m.succeed('stop_agent');
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      this.tracker.waitEnd(rec).then(() => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(resolve, step.timeoutMs, true); }),
+    const ended = await Promise.race([
+      this.tracker.waitEnd(rec),
+      new Promise<undefined>((resolve) => { timer = setTimeout(resolve, step.timeoutMs, undefined); }),
     ]);
     clearTimeout(timer);
-    if (timedOut) this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
+    if (ended === undefined) this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
+    // A run that finished before the stop reached it ended all the same.
+    else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.m.succeed('stop_agent');
   }
 
-  private async onThread(op: HttpOp, method: Dispatcher.HttpMethod, threadRef: string, suffix: string, body?: unknown): Promise<void> {
+  private async onThread(op: RestOp, method: Dispatcher.HttpMethod, threadRef: string, suffix: string, body?: unknown): Promise<void> {
     const thread = threadRef === '{{thread}}' ? this.thread : render(threadRef, this.values());
     if (!thread) {
-      this.m.operations.add();
+      this.m.attempt(op);
       return this.fail('no_thread', `${op} without a thread (createThread failed?)`);
     }
     await this.rest(op, method, `/api/threads/${encodeURIComponent(thread)}${suffix}`, body);
   }
 
   /** One timed REST call; answers the parsed body of a success, else undefined. */
-  private async rest(op: HttpOp, method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<unknown> {
-    this.m.operations.add();
+  private async rest(op: RestOp, method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<unknown> {
+    this.m.attempt(op);
     let token: string;
     try {
       token = await this.ctx.tokens.token(this.userId);
@@ -340,6 +363,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
       this.fail(this.aborted ? 'timeout' : res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
       return undefined;
     }
+    this.m.succeed(op);
     const atMs = Date.now();
     if (op === 'create_thread') {
       const id = (res.json as { id?: unknown } | undefined)?.id;
@@ -352,6 +376,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     if (!this.ctx.checks) return res.json;
     if (op === 'list_threads' && Array.isArray(res.json)) this.ctx.isolation.checkListing(this.restRx, res.json, res.text, atMs, op);
     else this.ctx.isolation.checkBody(this.restRx, res.text, atMs, op);
+    this.m.restChecked.add();
     return res.json;
   }
 

@@ -54,7 +54,7 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
     assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stdout, /✗ run\.total\s+p\(95\) < 1ms\s+\(actual /);
     assert.match(r.stdout, /✓ ws\.connect\s+p\(95\) < 10s/);
-    assert.match(r.stdout, /^FAIL \(exit 1\)$/m);
+    assert.match(r.stdout, /^FAIL \(exit 1\): 1 of 2 thresholds failed: run\.total p\(95\) < 1ms$/m);
     assert.match(r.stdout, /^results: /m);
     const s = readSummary(f.out);
     assert.equal(s.verdict, 'fail');

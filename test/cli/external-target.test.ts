@@ -92,7 +92,7 @@ describe('simulate run --target', { concurrency: 3 }, () => {
     assert.equal(readSummary(f.out).errors.count, 0);
   });
 
-  test('tokens signed with the wrong secret: auth_rejected errors, exit 0 without thresholds, exit 1 with an errors threshold', async () => {
+  test('tokens signed with the wrong secret: auth_rejected errors, and untested (exit 4) whatever the thresholds, since no connect succeeded', async () => {
     const wrong = { ...process.env, SIM_JWT_SECRET: `${own.secret}-wrong` };
     const plain = writeScenario(chatScenario('wrong-secret'));
     const strict = writeScenario(chatScenario('wrong-secret-strict', ['errors: ["rate < 0.01"]']));
@@ -101,17 +101,20 @@ describe('simulate run --target', { concurrency: 3 }, () => {
       runCli(['run', strict.file, '--target', own.url, '--out', strict.out], { env: wrong }),
     ]);
 
-    assert.equal(r1.code, 0, `no threshold says it fails; stderr: ${r1.stderr}`);
+    assert.equal(r1.code, 4, `nothing was tested; stderr: ${r1.stderr}`);
+    assert.match(r1.stdout, /^UNTESTED \(exit 4\): isolation untested: \d+ frames? received/m);
     const s1 = readSummary(plain.out);
+    assert.equal(s1.verdict, 'untested');
+    assert.ok(s1.untested?.some((u) => /^no connect ever succeeded \(\d+ attempted\)$/.test(u)), JSON.stringify(s1.untested));
     assert.ok((s1.errors.byKind.auth_rejected ?? 0) > 0, digest(s1));
     assert.equal(counter(s1, 'ws.connections'), 0, 'no connection was accepted');
     assert.equal(trendCount(s1, 'run.total'), 0);
     assert.ok(s1.errors.rate > 0.5, digest(s1));
 
-    assert.equal(r2.code, 1, `the errors threshold fails; stderr: ${r2.stderr}`);
+    assert.equal(r2.code, 4, `untested wins over a failed threshold; stderr: ${r2.stderr}`);
     assert.match(r2.stdout, /✗ errors\s+rate < 0\.01/);
     const s2 = readSummary(strict.out);
-    assert.equal(s2.verdict, 'fail');
+    assert.equal(s2.verdict, 'untested');
     assert.ok((s2.errors.byKind.auth_rejected ?? 0) > 0, digest(s2));
     const t = s2.thresholds.find((x) => x.metric === 'errors');
     assert.ok(t && t.ok === false && t.actual !== null && t.actual > 0.01, JSON.stringify(s2.thresholds));

@@ -32,7 +32,7 @@ describe('simulate run scenarios/smoke.yaml', () => {
     assert.match(r.stdout, new RegExp(`^results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), 'the results line names the folder');
 
     const s = readSummary(out);
-    assert.equal(s.schema, 'crosstalk.summary/1');
+    assert.equal(s.schema, 'crosstalk.summary/2');
     assert.equal(s.scenario.name, 'smoke');
     const sha = createHash('sha256').update(readFileSync(join(ROOT, 'scenarios/smoke.yaml'))).digest('hex');
     assert.equal(s.scenario.sha256, sha, 'sha256 of the scenario file');

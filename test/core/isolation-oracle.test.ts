@@ -32,7 +32,7 @@ describe('IsolationOracle, frames of a run', () => {
     assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-alice'), '{}', run, true, 0), 0);
     assert.equal(oracle.checkFrame(alice, frame('thr-bob', 'run-alice'), '{}', run, true, 0), 1);
     assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-bob'), '{}', run, true, 0), 1);
-    assert.deepEqual(violations.map((v) => [v.kind, v.value]), [['foreign_thread', 'thr-bob'], ['foreign_run', 'run-bob']]);
+    assert.deepEqual(violations.map((v) => [v.kind, v.kinds[0]!.value]), [['foreign_thread', 'thr-bob'], ['foreign_run', 'run-bob']]);
     assert.deepEqual(run, { verifiedThread: 'thr-alice', verifiedRun: 'run-alice' }, 'foreign ids are never remembered as own');
   });
 
@@ -44,6 +44,74 @@ describe('IsolationOracle, frames of a run', () => {
     // Another user claims it later: the deferred sighting becomes a leak.
     ledger.claimRun('run-new', 2);
     oracle.finish();
-    assert.deepEqual(violations.map((v) => [v.kind, v.value]), [['foreign_run', 'run-new']]);
+    assert.deepEqual(violations.map((v) => [v.kind, v.kinds[0]!.value]), [['foreign_run', 'run-new']]);
+  });
+});
+
+describe('IsolationOracle, one violation per leaked frame', () => {
+  const bobCanary = (): string => new CanaryCodec('ab12cd').encode(2, 0);
+
+  test('a frame naming another user, their thread, their run and carrying their canary is one violation with every reason', () => {
+    const { oracle, violations, alice } = setup();
+    const f = { type: 'agent_thinking', userId: 'u-bob', threadId: 'thr-bob', runId: 'run-bob', messageId: undefined };
+    assert.equal(oracle.checkFrame(alice, f, `{"reasoning":"${bobCanary()}"}`, undefined, true, 5), 1);
+    assert.equal(violations.length, 1);
+    const v = violations[0]!;
+    assert.equal(v.kind, 'foreign_user_id', 'the first reason names the line');
+    assert.deepEqual(v.kinds.map((k) => [k.kind, k.field]), [['foreign_user_id', 'user_id'], ['foreign_thread', 'thread_id'], ['foreign_run', 'run_id'], ['foreign_canary', 'canary']]);
+    assert.ok(v.kinds.slice(1).every((k) => k.owner !== undefined && k.owner !== alice.userId), 'each reason names the owner it points to');
+    assert.equal(typeof v.id, 'string');
+  });
+
+  test('a clean frame costs nothing: no violation, nothing kept', () => {
+    const { oracle, violations, alice } = setup();
+    assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-alice'), '{}', undefined, true, 0), 0);
+    assert.deepEqual(oracle.takePending().pending, []);
+    assert.deepEqual(violations, []);
+  });
+
+  test('two unknown ids of one frame that both settle as foreign make one violation with both reasons', () => {
+    const { oracle, ledger, violations, alice } = setup();
+    oracle.checkFrame(alice, frame('thr-new', 'run-new'), '{"x":1}', undefined, true, 7);
+    assert.equal(violations.length, 0, 'nothing is known yet');
+    ledger.claimThread('thr-new', 2);
+    ledger.claimRun('run-new', 2);
+    oracle.finish();
+    assert.equal(violations.length, 1);
+    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['foreign_thread', 'foreign_run']);
+    assert.equal(violations[0]!.atMs, 7, 'the time the frame arrived');
+  });
+
+  test('an unknown id of a frame that is a violation already adds its reason to that frame, not a second violation', () => {
+    const { ledger, alice } = setup();
+    const violations: Violation[] = [];
+    const amended: Array<[string, string[], string[]]> = [];
+    const oracle = new IsolationOracle(ledger, new CanaryCodec('ab12cd'), (v) => violations.push(v), { idPrefix: 'w1.', amend: (id, _c, reasons, fresh) => amended.push([id, reasons.map((r) => r.kind), [...fresh]]) });
+    // The frame's user_id gives it away now; its run id is settled only at the end.
+    oracle.checkFrame(alice, { type: 'agent_thinking', userId: 'u-bob', threadId: undefined, runId: 'run-late', messageId: undefined }, '{}', undefined, true, 1);
+    assert.equal(violations.length, 1);
+    assert.ok(violations[0]!.id!.startsWith('w1.'));
+    ledger.claimRun('run-late', 2);
+    oracle.finish();
+    assert.equal(violations.length, 1, 'still one violation');
+    assert.deepEqual(amended, [[violations[0]!.id!, ['foreign_run'], ['foreign_run']]]);
+  });
+
+  test('ids still unknown at the end are handed on with their frame, so a merge settles them the same way', () => {
+    const { oracle, alice } = setup();
+    oracle.checkFrame(alice, frame('thr-x', 'run-x'), '{}', undefined, true, 1);
+    const rest = oracle.finish();
+    assert.equal(oracle.unattributed, 2);
+    assert.equal(rest.length, 2);
+    assert.equal(rest[0]!.frameId, rest[1]!.frameId, 'both point at the same frame');
+    assert.equal(rest[0]!.reported, undefined, 'which is no violation yet');
+  });
+
+  test('a listing with two foreign threads and a foreign canary is one violation', () => {
+    const { oracle, violations, alice } = setup();
+    oracle.checkListing(alice, [{ id: 'thr-alice' }, { id: 'thr-bob' }, { id: 'thr-bob' }], `[{"title":"${bobCanary()}"}]`, 3, 'list_threads');
+    assert.equal(violations.length, 1);
+    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['rest_foreign_listing', 'rest_foreign_listing', 'foreign_canary']);
+    assert.equal(violations[0]!.op, 'list_threads');
   });
 });

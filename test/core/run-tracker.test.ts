@@ -27,6 +27,9 @@ function makeMetrics(registry: MetricRegistry): RunMetrics {
       if (!c) errors.set(kind, (c = registry.counter('errors', { cohort: COHORT, kind })));
       return c;
     },
+    succeed(op) {
+      registry.counter('operations.succeeded', { cohort: COHORT, op }).add();
+    },
   };
 }
 
@@ -422,6 +425,7 @@ describe('RunTracker judging ended runs', () => {
     const tracker = new RunTracker(makeMetrics(new MetricRegistry()), {
       onTimedOut: () => undefined,
       onFailed: () => undefined,
+      onFirstCompleted: () => undefined,
       onJudge: (rec) => {
         judged.push(rec.messageId);
         for (const st of rec.lc) if (st) oracle.finalize(st, rx, rec.messageId, 0);
@@ -468,8 +472,27 @@ describe('RunTracker judging ended runs', () => {
     const rec = t.tracker.start('m-3', 't1', 0, 0, 'agent_completed', 30_000);
     deliver(t, rec, 'agent_started', 0, 1000);
     deliver(t, rec, 'agent_completed', 1, 2000);
-    assert.deepEqual(t.violations.map((v) => [v.kind, v.value]), [['missing_event', 'agent_thinking']]);
+    assert.deepEqual(t.violations.map((v) => [v.kind, v.kinds[0]?.value]), [['missing_event', 'agent_thinking']]);
     t.tracker.judgeEnded(10_000_000);
     assert.equal(t.violations.length, 1, 'judged once');
+  });
+});
+
+describe('RunTracker coverage', () => {
+  test('a completed or stopped run is a send_message that succeeded; the first completed run is announced once', () => {
+    const registry = new MetricRegistry();
+    let firsts = 0;
+    const tracker = new RunTracker(makeMetrics(registry), { onTimedOut: () => undefined, onFailed: () => undefined, onJudge: () => undefined, onFirstCompleted: () => { firsts++; } });
+    const a = tracker.start('m-1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(a, EVENT.agent_started, 10);
+    tracker.onErrorFrame(a, 'THREAD_NOT_FOUND');
+    assert.equal(firsts, 0, 'a failed run completes nothing');
+    for (const [id, end] of [['m-2', EVENT.agent_completed], ['m-3', EVENT.agent_stopped], ['m-4', EVENT.agent_completed]] as const) {
+      const r = tracker.start(id, 't1', 0, 0, 'agent_completed', 30_000);
+      tracker.onEvent(r, EVENT.agent_started, 10);
+      tracker.onEvent(r, end, 20);
+    }
+    assert.equal(firsts, 1);
+    assert.equal(registry.counter('operations.succeeded', { cohort: COHORT, op: 'send_message' }).value, 3);
   });
 });

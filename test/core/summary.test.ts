@@ -2,7 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram } from '../../src/core/histogram.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
-import { buildSummary, type CounterSummary, type Summary, type SummaryInput, type TrendSummary } from '../../src/core/summary.js';
+import type { CoverageFloor } from '../../src/core/coverage.js';
+import { buildSummaryFigures, judgeSummary, type CounterSummary, type Summary, type SummaryInput, type TrendSummary } from '../../src/core/summary.js';
+import type { ThresholdResult } from '../../src/core/thresholds.js';
 
 const START = Date.UTC(2025, 0, 2, 3, 4, 5);
 
@@ -13,13 +15,19 @@ function input(over: Partial<SummaryInput> = {}): SummaryInput {
     startedAtMs: START,
     endedAtMs: START + 10_000,
     segment: '0/1',
-    exitCode: 0,
     interrupted: false,
-    thresholds: [{ metric: 'run.total', expression: 'p(95) < 1s', actual: 950, ok: true }],
     users: { total: 3, byCohort: { chatters: 2, lurkers: 1 } },
     generator: { loopLagP99Ms: 2, loopLagMaxMs: 5, cpuPercent: 40, saturated: false },
     ...over,
   };
+}
+
+const THRESHOLDS: ThresholdResult[] = [{ metric: 'run.total', expression: 'p(95) < 1s', actual: 950, ok: true }];
+const NO_FLOOR: CoverageFloor = { framesChecked: 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 };
+
+/** summary.json's content for a registry: its figures, judged with no coverage floor unless given. */
+function buildSummary(r: MetricRegistry, over: SummaryInput, judge: { thresholds?: ThresholdResult[]; floor?: CoverageFloor } = {}): Summary {
+  return judgeSummary(buildSummaryFigures(r, over), { thresholds: judge.thresholds ?? THRESHOLDS, floor: judge.floor ?? NO_FLOOR });
 }
 
 /** A registry with known figures: run.total 1..1000 ms for chatters, 5 s × 10 for lurkers. */
@@ -40,9 +48,11 @@ function filled(): MetricRegistry {
   r.counter('runs.failed', { cohort: 'chatters' }).add(2);
   r.counter('runs.timed_out', { cohort: 'chatters' }).add(3);
   r.counter('runs.interrupted', { cohort: 'chatters' }).add(1);
-  r.counter('isolation.violations', { cohort: 'lurkers', kind: 'foreign_thread' }).add(2);
-  r.counter('isolation.violations', { cohort: 'lurkers', kind: 'foreign_run' }).add(1);
-  r.counter('isolation.violations', { cohort: 'lurkers', kind: 'auth_bypass' }); // registered, 0
+  // Three leaked frames: two showing a foreign thread, one of them also a foreign run, and one showing a foreign run only.
+  r.counter('isolation.violations', { cohort: 'lurkers' }).add(3);
+  r.counter('isolation.violations.by_kind', { cohort: 'lurkers', kind: 'foreign_thread' }).add(2);
+  r.counter('isolation.violations.by_kind', { cohort: 'lurkers', kind: 'foreign_run' }).add(2);
+  r.counter('isolation.violations.by_kind', { cohort: 'lurkers', kind: 'auth_bypass' }); // registered, 0
   r.counter('isolation.unattributed', { cohort: 'lurkers' }).add(4);
   r.counter('lifecycle.violations', { cohort: 'chatters', kind: 'out_of_order' }).add(5);
   return r;
@@ -60,10 +70,10 @@ function counterOf(s: Summary, name: string): CounterSummary {
   return m;
 }
 
-describe('buildSummary', () => {
+describe('buildSummaryFigures and judgeSummary', () => {
   test('carries the schema, scenario, target, times and segment', () => {
     const s = buildSummary(filled(), input());
-    assert.equal(s.schema, 'crosstalk.summary/1');
+    assert.equal(s.schema, 'crosstalk.summary/2');
     assert.deepEqual(s.scenario, { name: 'smoke', file: 'scenarios/smoke.yaml', sha256: 'ab'.repeat(32) });
     assert.deepEqual(s.target, { url: 'http://127.0.0.1:8080', embedded: true });
     assert.equal(s.startedAt, '2025-01-02T03:04:05.000Z');
@@ -72,7 +82,7 @@ describe('buildSummary', () => {
     assert.equal(s.segment, '0/1');
     assert.deepEqual(s.users, { total: 3, byCohort: { chatters: 2, lurkers: 1 } });
     assert.equal(s.generator.saturated, false);
-    assert.deepEqual(s.thresholds, input().thresholds);
+    assert.deepEqual(s.thresholds, THRESHOLDS);
   });
 
   test('trend stats are in ms, over every tag set', () => {
@@ -143,10 +153,14 @@ describe('buildSummary', () => {
     assert.equal(s.errors.count, 2);
   });
 
-  test('runs, isolation and lifecycle blocks', () => {
+  test('runs, isolation and lifecycle blocks; a leaked frame counts once, and once under each kind it shows', () => {
     const s = buildSummary(filled(), input());
     assert.deepEqual(s.runs, { started: 40, completed: 34, failed: 2, timedOut: 3, interrupted: 1 });
-    assert.deepEqual(s.isolation, { violations: 3, byKind: { foreign_thread: 2, foreign_run: 1 }, unattributed: 4 });
+    assert.deepEqual(s.isolation, { verdict: 'violated', violations: 3, byKind: { foreign_thread: 2, foreign_run: 2 }, unattributed: 4 });
+    const iso = counterOf(s, 'isolation.violations');
+    assert.equal(iso.value, 3);
+    assert.deepEqual(iso.byTag, { 'cohort:lurkers': 3, 'kind:foreign_thread': 2, 'kind:foreign_run': 2 });
+    assert.equal(s.metrics['isolation.violations.by_kind'], undefined, 'the per-kind counter is folded into isolation.violations');
     assert.deepEqual(s.lifecycle, { violations: 5, byKind: { out_of_order: 5 } });
   });
 
@@ -154,17 +168,50 @@ describe('buildSummary', () => {
     const s = buildSummary(new MetricRegistry(), input());
     assert.deepEqual(s.metrics, {});
     assert.deepEqual(s.runs, { started: 0, completed: 0, failed: 0, timedOut: 0, interrupted: 0 });
-    assert.deepEqual(s.isolation, { violations: 0, byKind: {}, unattributed: 0 });
+    assert.deepEqual(s.isolation, { verdict: 'clean', violations: 0, byKind: {}, unattributed: 0 });
     assert.deepEqual(s.errors, { count: 0, rate: 0, byKind: {} });
   });
 
-  test('verdict follows the exit code', () => {
-    for (const [exitCode, verdict] of [[0, 'pass'], [1, 'fail'], [2, 'fail'], [130, 'fail']] as const) {
-      const s = buildSummary(filled(), input({ exitCode, interrupted: exitCode === 130 }));
-      assert.equal(s.exitCode, exitCode);
-      assert.equal(s.verdict, verdict, `exit ${exitCode}`);
+  test('verdict and exit code: 130 interrupted, 2 a leak (over everything else), 4 untested, 1 a failed threshold, else 0', () => {
+    const failed: ThresholdResult[] = [{ metric: 'run.total', expression: 'p(95) < 1ms', actual: 950, ok: false }];
+    const clean = (): MetricRegistry => { const r = new MetricRegistry(); r.counter('ws.frames_received').add(10); r.counter('isolation.frames_checked').add(10); return r; };
+    const leaky = (): MetricRegistry => { const r = clean(); r.counter('isolation.violations').add(1); r.counter('isolation.violations.by_kind', { kind: 'foreign_canary' }).add(1); return r; };
+    const floor: CoverageFloor = { ...NO_FLOOR, framesChecked: 100 };
+    const cases: Array<[string, Summary, number, string]> = [
+      ['pass', buildSummary(clean(), input()), 0, 'pass'],
+      ['failed threshold', buildSummary(clean(), input(), { thresholds: failed }), 1, 'fail'],
+      ['leak', buildSummary(leaky(), input(), { thresholds: failed, floor }), 2, 'fail'],
+      ['untested', buildSummary(clean(), input(), { thresholds: failed, floor }), 4, 'untested'],
+      ['interrupted', buildSummary(leaky(), input({ interrupted: true })), 130, 'fail'],
+    ];
+    for (const [what, s, exitCode, verdict] of cases) {
+      assert.equal(s.exitCode, exitCode, what);
+      assert.equal(s.verdict, verdict, what);
     }
-    assert.equal(buildSummary(filled(), input({ exitCode: 130, interrupted: true })).interrupted, true);
+    const untested = cases[3]![1];
+    assert.equal(untested.isolation.verdict, 'untested');
+    assert.equal(untested.isolation.reason, 'isolation untested: 10 frames checked, below the floor of 100');
+    assert.equal(untested.reasons?.[0], untested.isolation.reason, 'the reason that decided the exit code comes first');
+    assert.deepEqual(untested.untested, [untested.isolation.reason]);
+  });
+
+  test('an operation that never succeeded makes the run untested, naming it', () => {
+    const r = new MetricRegistry();
+    r.counter('operations', { cohort: 'a', op: 'connect' }).add(12);
+    r.counter('operations', { cohort: 'a', op: 'create_thread' }).add(3);
+    r.counter('operations.succeeded', { cohort: 'a', op: 'create_thread' }).add(3);
+    r.counter('errors', { cohort: 'a', kind: 'upgrade_failed' }).add(12);
+    const s = buildSummary(r, input());
+    assert.equal(s.exitCode, 4);
+    assert.deepEqual(s.coverage?.operations, { connect: { attempted: 12, succeeded: 0 }, create_thread: { attempted: 3, succeeded: 3 } });
+    assert.deepEqual(s.untested, ['no connect ever succeeded (12 attempted)']);
+  });
+
+  test('an isolation threshold on an untested run has no data: it does not pass', () => {
+    const r = new MetricRegistry();
+    const s = buildSummary(r, input(), { thresholds: [{ metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true }], floor: { ...NO_FLOOR, framesChecked: 1 } });
+    assert.equal(s.isolation.reason, 'isolation untested: 0 frames received');
+    assert.deepEqual(s.thresholds[0], { metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: false, note: 'no data: isolation untested: 0 frames received' });
   });
 
   test('a zero-length run has rate 0, not Infinity', () => {
@@ -176,7 +223,7 @@ describe('buildSummary', () => {
   test('the summary survives JSON (what summary.json holds)', () => {
     const s = buildSummary(filled(), input());
     const back = JSON.parse(JSON.stringify(s)) as Summary;
-    assert.equal(back.schema, 'crosstalk.summary/1');
+    assert.equal(back.schema, 'crosstalk.summary/2');
     assert.equal(decodeHistogram(trendOf(back, 'run.total').hdr).totalCount, 1010);
   });
 

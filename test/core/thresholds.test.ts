@@ -204,6 +204,29 @@ describe('evaluateThreshold against a real MetricRegistry', () => {
     assert.equal(evaluate('errors{kind:timeout}', 'rate == 0.01').ok, true);
   });
 
+  test('an errors rate with no operation at all is no data, not a 0% pass', () => {
+    const t = parseThreshold('errors', 'rate < 0.01', { vocabulary: { cohorts: ['chatters'], kinds: ALL_KINDS }, path: 'thresholds.errors' });
+    assert.ok(!Array.isArray(t));
+    const r = evaluateThreshold(t, createRegistrySource(new MetricRegistry(), () => 10));
+    assert.deepEqual(r, { metric: 'errors', expression: 'rate < 0.01', actual: null, ok: false, note: 'no data' });
+  });
+
+  test('a scope {kind:...} on isolation.violations counts the leaked frames that showed that kind', () => {
+    const r = new MetricRegistry();
+    r.counter('isolation.violations', { cohort: 'chatters' }).add(3);
+    r.counter('isolation.violations.by_kind', { cohort: 'chatters', kind: 'foreign_canary' }).add(3);
+    r.counter('isolation.violations.by_kind', { cohort: 'chatters', kind: 'foreign_thread' }).add(1);
+    const src = createRegistrySource(r, () => 10);
+    const judge = (key: string, expr: string): number | null => {
+      const t = parseThreshold(key, expr, { vocabulary: { cohorts: ['chatters'], kinds: ALL_KINDS }, path: 'x' });
+      assert.ok(!Array.isArray(t));
+      return evaluateThreshold(t, src).actual;
+    };
+    assert.equal(judge('isolation.violations', 'count == 0'), 3);
+    assert.equal(judge('isolation.violations{kind:foreign_thread}', 'count == 0'), 1);
+    assert.equal(judge('isolation.violations{kind:foreign_canary}', 'count == 0'), 3);
+  });
+
   test('rate on another counter is per second of the run', () => {
     const r = evaluate('runs.started', 'rate >= 5');
     assert.equal(r.actual, 5); // 50 over 10 s
@@ -219,11 +242,11 @@ describe('evaluateThreshold against a real MetricRegistry', () => {
     assert.equal(evaluate('runs.failed', 'count > 0').ok, false);
   });
 
-  test('a trend with no samples fails with actual null, but its count is 0', () => {
+  test('a trend with no samples fails with "no data", but its count is 0', () => {
     const r = evaluate('run.agent_started', 'p(95) < 1s');
     assert.equal(r.actual, null);
     assert.equal(r.ok, false);
-    assert.equal(r.note, 'no samples');
+    assert.equal(r.note, 'no data');
     assert.equal(evaluate('run.agent_completed', 'avg < 1s').actual, null); // never registered
     const c = evaluate('run.agent_started', 'count == 0');
     assert.equal(c.actual, 0);

@@ -165,9 +165,9 @@ export function assertCompleteRun(r: CliRun, out: string, expect: { code: number
   assert.ok(existsSync(join(out, 'summary.json')), `summary.json written (exit ${r.code}; stderr: ${r.stderr})`);
   const s = readSummary(out);
   assert.equal(r.code, expect.code, `exit code; ${digest(s, r)}`);
-  assert.equal(s.schema, 'crosstalk.summary/1');
+  assert.equal(s.schema, 'crosstalk.summary/2');
   assert.equal(s.exitCode, expect.code, 'summary.json records the exit code');
-  assert.equal(s.verdict, expect.code === 0 ? 'pass' : 'fail');
+  assert.equal(s.verdict, expect.code === 0 ? 'pass' : expect.code === 4 ? 'untested' : 'fail');
   assert.ok(s.durationMs < bound, `the run ended on time: durationMs ${s.durationMs}, bound ${bound} ms; ${digest(s, r)}`);
   assert.ok(r.elapsedMs < bound + 20_000, `the process ended on time: ${Math.round(r.elapsedMs)} ms, bound ${bound + 20_000} ms; ${digest(s, r)}`);
   assert.equal(typeof s.errors.count, 'number');

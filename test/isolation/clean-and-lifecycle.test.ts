@@ -29,7 +29,7 @@ describe('a clean target is leak-free', () => {
   test('200 users, thousands of runs, probes on: zero violations of any kind', async () => {
     const r = await runMatrix(matrixScenario({ users: 200, durationS: 8, agent: 'instant', probesPerSec: 50, light: true }));
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
+    assert.deepEqual(r.summary.isolation, { verdict: 'clean', violations: 0, byKind: {}, unattributed: 0 });
     assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));
     assert.equal(r.violations.length, 0);
     assert.ok(r.summary.runs.completed >= 1000, `runs completed: ${r.summary.runs.completed}`);
@@ -40,7 +40,7 @@ describe('a clean target is leak-free', () => {
     test(`the same in the ${dialect} dialect`, async () => {
       const r = await runMatrix(matrixScenario({ users: 60, durationS: 4, agent: 'instant', dialect, probesPerSec: 50, light: true }));
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(r.summary.isolation, { violations: 0, byKind: {}, unattributed: 0 });
+      assert.deepEqual(r.summary.isolation, { verdict: 'clean', violations: 0, byKind: {}, unattributed: 0 });
       assert.equal(r.summary.lifecycle.violations, 0, JSON.stringify(r.summary.lifecycle));
       assert.ok(r.summary.runs.completed >= 200, `runs completed: ${r.summary.runs.completed}`);
       assert.equal(r.summary.errors.count, 0, JSON.stringify(r.summary.errors));

@@ -23,7 +23,9 @@ describe('isolation faults are caught through the CLI', () => {
       const iso = r.summary.isolation;
       assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}; isolation ${JSON.stringify(iso)}`);
       assert.ok(c.kinds.some((k) => (iso.byKind[k] ?? 0) > 0), `expected ${c.kinds.join('/')} in ${JSON.stringify(iso.byKind)}`);
-      assert.equal(iso.violations, Object.values(iso.byKind).reduce((a, b) => a + b, 0));
+      // A leaked frame counts once, and once under each kind it shows.
+      assert.ok(iso.violations <= Object.values(iso.byKind).reduce((a, b) => a + b, 0));
+      assert.ok(Object.values(iso.byKind).every((n) => n <= iso.violations));
       const line = r.violations.find((v) => v.class === 'isolation' && c.kinds.includes(String(v.kind)));
       assert.ok(line, 'violations.jsonl has a line of the expected kind');
       assert.equal(typeof (line.receiver as { user?: unknown }).user, 'string');
@@ -31,6 +33,29 @@ describe('isolation faults are caught through the CLI', () => {
       assert.ok(typeof line.frame === 'string' && line.frame.length > 0 && Buffer.byteLength(line.frame) <= 2100, 'evidence frame, cut to 2 KiB');
       assert.ok(!/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(JSON.stringify(r.violations)), 'no token in the evidence');
       if (c.fault !== 'auth_bypass') assert.notEqual(line.owner, (line.receiver as { user: string }).user, 'points at another user');
+    });
+  }
+});
+
+// The reference target counts every frame it leaked (one frame on one connection is one delivery): the oracle must
+// find each one, once. Probes are off, so no connection ignores what it receives.
+describe('leaks counted as leaks: one violation per leaked frame, as many as the target leaked', () => {
+  for (const fault of ['misroute', 'broadcast', 'content', 'rewrite']) {
+    test(`${fault}=0.01: violations == frames the target leaked`, async () => {
+      const r = await runMatrix(matrixScenario({ faults: `${fault}=0.01`, noProbes: true, light: true }));
+      const leaked = r.summary.target.leaked;
+      assert.ok(leaked && leaked.total > 0, `the target leaked something: ${JSON.stringify(r.summary.target)}`);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.summary.isolation.violations, leaked.total, `violations ${JSON.stringify(r.summary.isolation)} vs leaked ${JSON.stringify(leaked)}`);
+      const lines = r.violations.filter((v) => v.class === 'isolation');
+      assert.equal(lines.length, leaked.total, 'one line per leaked frame');
+      assert.equal(new Set(lines.map((v) => v.id)).size, lines.length, 'each line its own frame');
+      for (const v of lines) {
+        assert.ok(Array.isArray(v.kinds) && (v.kinds as unknown[]).length >= 1, 'every reason on the line');
+        assert.equal(v.kind, (v.kinds as Array<{ kind: string }>)[0]!.kind);
+      }
+      // A frame counts once per kind it shows, so each kind counts at most every frame.
+      for (const [kind, n] of Object.entries(r.summary.isolation.byKind)) assert.ok(n <= leaked.total, `${kind}: ${n}`);
     });
   }
 });

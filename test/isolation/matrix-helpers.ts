@@ -12,7 +12,8 @@ export interface MatrixRun {
   readonly code: number | null;
   readonly stderr: string;
   readonly summary: {
-    isolation: { violations: number; byKind: Record<string, number>; unattributed: number };
+    isolation: { verdict: string; violations: number; byKind: Record<string, number>; unattributed: number };
+    target: { embedded: boolean; faults?: string; leaked?: { total: number; byFault: Record<string, number> } };
     lifecycle: { violations: number; byKind: Record<string, number> };
     errors: { count: number; byKind: Record<string, number> };
     runs: { started: number; completed: number; failed: number; timedOut: number };
@@ -26,15 +27,15 @@ export interface MatrixRun {
  * lurkers as sentinels, probes at a high rate so request-level faults at
  * 1 in 200 are met hundreds of times.
  */
-export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number; light?: boolean }): string {
+export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number; light?: boolean; noProbes?: boolean }): string {
   const users = opts.users ?? 16;
   const d = opts.durationS ?? 4;
   const probes = opts.probesPerSec ?? 400;
   return `name: matrix
 target:
   embedded: { agent: ${opts.agent ?? 'fast'}, seed: 11${opts.faults ? `, faults: "${opts.faults}"` : ''}${opts.dialect ? `, dialect: ${opts.dialect}` : ''} }
-probes: { crossUserRead: { rate: ${probes}/s }, forgedTokens: { rate: ${probes}/s } }
-cohorts:
+${opts.noProbes ? '' : `probes: { crossUserRead: { rate: ${probes}/s }, forgedTokens: { rate: ${probes}/s } }
+`}cohorts:
   chatters:
     users: ${users}
     duration: ${d}s

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { SimError } from '../../src/core/sim-error.js';
-import { buildSummary, type Summary, type SummaryInput } from '../../src/core/summary.js';
+import { buildSummaryFigures, judgeSummary, type Summary, type SummaryInput } from '../../src/core/summary.js';
+import type { ThresholdResult } from '../../src/core/thresholds.js';
 import { readViolationsFile, runReport } from '../../src/cli/report-command.js';
 import { escapeHtml, formatHtmlReport } from '../../src/output/html-report.js';
 import { buildDistributions, buildVerdict, formatThresholdActual, pickViolations } from '../../src/output/report-data.js';
@@ -33,8 +34,8 @@ function tempDir(): string {
 }
 after(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
 
-/** A summary built the way the engine builds it, from a registry with a per-second series. */
-function builtSummary(over: Partial<SummaryInput> = {}): Summary {
+/** A summary built and judged the way the engine does it, from a registry with a per-second series; `leaks` are leaked frames by kind. */
+function builtSummary(over: { thresholds?: ThresholdResult[]; generator?: SummaryInput['generator']; leaks?: Record<string, number>; framesFloor?: number } = {}): Summary {
   const r = new MetricRegistry();
   r.gauge('vus.chatters', () => 3);
   for (let sec = 1; sec <= 5; sec++) {
@@ -46,16 +47,20 @@ function builtSummary(over: Partial<SummaryInput> = {}): Summary {
     r.counter('operations', { cohort: 'chatters' }).add(10);
     r.tick(sec);
   }
+  for (const [kind, n] of Object.entries(over.leaks ?? {})) {
+    r.counter('isolation.violations', { cohort: 'chatters' }).add(n);
+    r.counter('isolation.violations.by_kind', { cohort: 'chatters', kind }).add(n);
+  }
   const start = Date.UTC(2025, 4, 6, 7, 8, 9);
-  return buildSummary(r, {
+  const figures = buildSummaryFigures(r, {
     scenario: { name: 'unit <i>scenario</i>', file: 'scenarios/unit.yaml', sha256: 'cd'.repeat(32) },
     target: { url: 'embedded', embedded: true },
-    startedAtMs: start, endedAtMs: start + 5000, segment: '0/1', exitCode: 0, interrupted: false,
-    thresholds: [{ metric: 'run.total', expression: 'p(95) < 1s', actual: 475.1, ok: true }],
+    startedAtMs: start, endedAtMs: start + 5000, segment: '0/1', interrupted: false,
     users: { total: 3, byCohort: { chatters: 3 } },
-    generator: { loopLagP99Ms: 1.2, loopLagMaxMs: 3, cpuPercent: 20, saturated: false },
-    ...over,
+    generator: over.generator ?? { loopLagP99Ms: 1.2, loopLagMaxMs: 3, cpuPercent: 20, saturated: false },
   });
+  const floor = { framesChecked: over.framesFloor ?? 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 };
+  return judgeSummary(figures, { thresholds: over.thresholds ?? [{ metric: 'run.total', expression: 'p(95) < 1s', actual: 475.1, ok: true }], floor });
 }
 
 function plantedViolation(time: string): Record<string, unknown> {
@@ -87,18 +92,17 @@ describe('formatHtmlReport', () => {
   });
 
   test('a failing run lists why, and a hostile frame stays text', () => {
-    const s = builtSummary({
-      exitCode: 2,
+    const withLeak = builtSummary({
       thresholds: [
         { metric: 'run.total', expression: 'p(95) < 100ms', actual: 475.1, ok: false },
         { metric: 'isolation.violations', expression: 'count == 0', actual: 1, ok: false },
       ],
       generator: { loopLagP99Ms: 80, loopLagMaxMs: 120, cpuPercent: 97, saturated: true },
+      leaks: { foreign_canary: 1 },
     });
-    const withLeak: Summary = { ...s, isolation: { violations: 1, byKind: { foreign_canary: 1 }, unattributed: 0 } };
     const html = formatHtmlReport(withLeak, [plantedViolation('2025-05-06T07:08:11.500Z')]);
     assert.match(html, /class="verdict fail"[\s\S]*?>FAIL<[\s\S]*?exit 2/);
-    assert.match(html, /1 isolation violation: foreign_canary 1/);
+    assert.match(html, /1 leaked frame or answer: foreign_canary 1/);
     assert.match(html, /threshold run\.total: p\(95\) &lt; 100ms — actual 475ms/);
     assert.match(html, /generator saturated: latencies not trustworthy/);
     assert.ok(!html.includes(HOSTILE), 'the raw frame text must never reach the page');
@@ -132,20 +136,33 @@ describe('report data', () => {
 
   test('a threshold failure says which, with actual against expression', () => {
     const v = buildVerdict(builtSummary({
-      exitCode: 1,
       thresholds: [
         { metric: 'ws.connect', expression: 'p(95) < 2s', actual: 11.1, ok: true },
         { metric: 'run.total', expression: 'p(99) < 10s', actual: 12_345, ok: false },
-        { metric: 'run.agent_started', expression: 'p(95) < 500ms', actual: null, ok: false, note: 'no samples' },
+        { metric: 'run.agent_started', expression: 'p(95) < 500ms', actual: null, ok: false, note: 'no data' },
       ],
     }));
     assert.equal(v.pass, false);
     assert.equal(v.headline, '2 of 3 thresholds failed');
     assert.deepEqual(v.reasons, [
       { severity: 'fail', text: 'threshold run.total: p(99) < 10s — actual 12.35s' },
-      { severity: 'fail', text: 'threshold run.agent_started: p(95) < 500ms — actual no samples' },
+      { severity: 'fail', text: 'threshold run.agent_started: p(95) < 500ms — actual no data' },
     ]);
     assert.equal(buildVerdict(builtSummary()).headline, 'the threshold held, no isolation violation');
+  });
+
+  test('an untested run: UNTESTED in the banner and the title, the reason as the headline, never PASS', () => {
+    const s = builtSummary({ framesFloor: 1, thresholds: [{ metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true }] });
+    assert.equal(s.exitCode, 4);
+    const v = buildVerdict(s);
+    assert.equal(v.word, 'UNTESTED');
+    assert.equal(v.headline, 'isolation untested: 0 frames received');
+    const html = formatHtmlReport(s, []);
+    assert.match(html, /<title>UNTESTED · /);
+    assert.match(html, /class="verdict untested"[\s\S]*?>UNTESTED<[\s\S]*?exit 4[\s\S]*?isolation untested: 0 frames received/);
+    assert.match(html, /untested: 0 frames received/, 'the isolation table says untested, not "no violations"');
+    assert.match(html, /no data: isolation untested/, 'the isolation threshold did not pass');
+    assert.doesNotMatch(html, />PASS</);
   });
 
   test('leaks are listed before lifecycle findings, 20 in all', () => {
@@ -185,7 +202,7 @@ describe('runReport', () => {
     writeFileSync(join(dir, 'a.json'), '{"schema":"k6/1"}');
     writeFileSync(join(dir, 'b.json'), '{ not json');
     writeFileSync(join(dir, 'c.json'), '{"schema":"crosstalk.summary/1"}');
-    assert.throws(() => runReport(join(dir, 'a.json')), (e: unknown) => e instanceof SimError && e.code === 'INPUT' && /expected schema "crosstalk.summary\/1", found schema "k6\/1"/.test(e.message));
+    assert.throws(() => runReport(join(dir, 'a.json')), (e: unknown) => e instanceof SimError && e.code === 'INPUT' && /expected schema "crosstalk.summary\/1" or "crosstalk.summary\/2", found schema "k6\/1"/.test(e.message));
     assert.throws(() => runReport(join(dir, 'b.json')), (e: unknown) => e instanceof SimError && e.code === 'INPUT' && /not JSON/.test(e.message));
     assert.throws(() => runReport(join(dir, 'c.json')), (e: unknown) => e instanceof SimError && e.code === 'INPUT' && /without scenario/.test(e.message));
     assert.equal(existsSync(join(dir, 'report.html')), false);
@@ -193,8 +210,8 @@ describe('runReport', () => {
 
   test('writes report.html beside the summary, with violations.jsonl evidence, atomically', () => {
     const dir = tempDir();
-    const s = builtSummary({ exitCode: 2 });
-    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, isolation: { violations: 1, byKind: { foreign_canary: 1 }, unattributed: 0 } }));
+    const s = builtSummary({ leaks: { foreign_canary: 1 } });
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(s));
     writeFileSync(join(dir, 'violations.jsonl'), `${JSON.stringify(plantedViolation('2025-05-06T07:08:10.000Z'))}\n{cut line\n`);
     assert.equal(runReport(join(dir, 'summary.json')), 0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');

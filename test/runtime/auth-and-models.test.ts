@@ -138,4 +138,41 @@ describe('open model', { concurrency: 2 }, () => {
     assert.ok(offered >= 19 && offered <= 21, `every arrival either ran or was dropped: ${digest(s)}`);
     assert.ok(s.durationMs < 6000, `dropped arrivals were not queued (run took ${s.durationMs} ms)`);
   });
+
+  test('iteration.duration runs from the intended arrival to the flow\'s end, for every cohort; a cut iteration is not timed', async () => {
+    const yaml = [
+      'name: iteration-duration',
+      'cohorts:',
+      '  visitors:',
+      '    model: open',
+      '    rate: 10/s',
+      '    duration: 2s',
+      '    maxUsers: 50',
+      '    flow: [connect, { idle: 300ms }, disconnect]',
+      '  regulars:',
+      '    users: 2',
+      '    duration: 2s',
+      '    flow: [connect, { idle: 250ms }, disconnect]',
+      '  cut:',
+      '    users: 1',
+      '    duration: 1s',
+      '    gracefulStop: 0s',
+      '    flow: [connect, { idle: 30s }]',
+      '',
+    ].join('\n');
+    // The generator stalls for 700 ms half a second in: arrivals meant for then start late, and their
+    // iteration.duration says so (iteration.start_delay shows the same lateness on its own).
+    // A target in this process starts at once, so the stall falls inside the arrivals' 2 s.
+    const target = await startTestTarget({ agent: 'instant' });
+    const stall = setTimeout(() => { const end = performance.now() + 700; while (performance.now() < end) { /* busy */ } }, 500);
+    const { summary: s } = await runInProcess(yaml, { targetUrl: target.url, env: { ...process.env, SIM_JWT_SECRET: target.secret } }).finally(() => { clearTimeout(stall); return target.close(); });
+    const d = trend(s, 'iteration.duration');
+    const visitors = d.byTag['cohort:visitors']!;
+    const regulars = d.byTag['cohort:regulars']!;
+    assert.equal(visitors.count, counter(s, 'iterations') - (s.metrics.iterations?.type === 'counter' ? (s.metrics.iterations.byTag['cohort:regulars'] ?? 0) + (s.metrics.iterations.byTag['cohort:cut'] ?? 0) : 0), 'every arrival timed once');
+    assert.ok(visitors.min >= 300, `each visit lasted its 300 ms idle at least: ${visitors.min}`);
+    assert.ok(visitors.max >= 300 + 500, `a late arrival's duration includes its lateness: max ${visitors.max} ms, start delay max ${trend(s, 'iteration.start_delay').max} ms`);
+    assert.ok(regulars.count >= 4 && regulars.min >= 250, `closed iterations are timed too: ${JSON.stringify(regulars)}`);
+    assert.equal(d.byTag['cohort:cut'], undefined, 'an iteration cut short by the end of its cohort is not timed');
+  });
 });
