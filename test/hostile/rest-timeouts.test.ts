@@ -40,28 +40,29 @@ describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
 
   test('a drip-fed REST body fails as a timeout after requestTimeout (2s)', async () => {
     const { r, f } = await trickle();
-    const s = assertCompleteRun(r, f.out, { code: 1, graceMs: 8_000 });
+    const s = assertCompleteRun(r, f.out, { code: 4, graceMs: 8_000 });
     assert.ok((s.errors.byKind.timeout ?? 0) >= 1, digest(s, r));
     assert.ok(s.durationMs < 3000 + 2000 + 4000, `ends about requestTimeout after the planned end, not at gracefulStop: durationMs ${s.durationMs}`);
   });
 
-  test('REST never answers, requestTimeout 2s: errors{kind:timeout}, on time, exit 1', async () => {
+  test('REST never answers, requestTimeout 2s: errors{kind:timeout}, on time, untested (exit 4): no create_thread ever succeeded', async () => {
     const { r, f } = await hang();
-    const s = assertCompleteRun(r, f.out, { code: 1 });
+    const s = assertCompleteRun(r, f.out, { code: 4 });
+    assert.ok(s.untested?.some((u) => /^no create_thread ever succeeded \(\d+ attempted\)$/.test(u)), JSON.stringify(s.untested));
     assert.ok((s.errors.byKind.timeout ?? 0) >= 1, `timeouts counted; ${digest(s, r)}`);
     assert.equal(s.errors.byKind.network, undefined, `a timeout is a timeout, not "network"; ${digest(s)}`);
   });
 
   test('REST answers after 60 s, requestTimeout 2s: errors{kind:timeout}, the run ends on time, not 60 s later', async () => {
     const { r, f } = await slow();
-    const s = assertCompleteRun(r, f.out, { code: 1 });
+    const s = assertCompleteRun(r, f.out, { code: 4 });
     assert.ok((s.errors.byKind.timeout ?? 0) >= 1, `timeouts counted; ${digest(s, r)}`);
     assert.ok(r.elapsedMs < 20_000, `${Math.round(r.elapsedMs)} ms`);
   });
 
-  test('every REST call 503: errors{kind:http_5xx}, exit 1 under errors rate < 0.01, junit names the failure', async () => {
+  test('every REST call 503: errors{kind:http_5xx}, untested (exit 4, over the failed errors rate < 0.01), junit names both', async () => {
     const { r, f, srv } = await storm();
-    const s = assertCompleteRun(r, f.out, { code: 1 });
+    const s = assertCompleteRun(r, f.out, { code: 4 });
     assert.ok((s.errors.byKind.http_5xx ?? 0) >= 1, digest(s, r));
     assert.ok((s.errors.byKind.http_5xx ?? 0) <= srv.stats.restCalls, `no more 5xx than calls answered 503 (${srv.stats.restCalls}); ${digest(s)}`);
     assert.ok(s.errors.rate > 0.5, digest(s));
@@ -69,6 +70,7 @@ describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
     assert.ok(t && !t.ok && t.actual !== null && t.actual > 0.01, JSON.stringify(s.thresholds));
     const xml = readFileSync(join(f.out, 'junit.xml'), 'utf8');
     assert.match(xml, /<failure[\s>]/, 'junit.xml carries the failed threshold');
+    assert.match(xml, /<error message="UNTESTED: no create_thread ever succeeded/, 'and the untested verdict');
   });
 
   test('REST never answers and requestTimeout (30s) outlasts the run: the run ends at planned + gracefulStop', async () => {
@@ -76,9 +78,10 @@ describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
     assertCompleteRun(r, f.out, { code: r.code ?? -1 });
   });
 
-  test('REST calls cut short by gracefulStop are counted: a backend that never answers fails `errors: rate < 0.01`', async () => {
+  test('REST calls cut short by gracefulStop are counted: a backend that never answers fails `errors: rate < 0.01` and is untested', async () => {
     const { r, f } = await hangLong();
-    const s = assertCompleteRun(r, f.out, { code: 1 });
+    const s = assertCompleteRun(r, f.out, { code: 4 });
     assert.ok(s.errors.count >= 1, digest(s, r));
+    assert.equal(s.thresholds.find((t) => t.metric === 'errors')?.ok, false, JSON.stringify(s.thresholds));
   });
 });

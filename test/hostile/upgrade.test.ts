@@ -33,9 +33,11 @@ describe('hostile: the WebSocket upgrade fails, REST works', { concurrency: 4 },
   after(async () => { cleanup(); await Promise.all(servers.map((s) => s.close())); });
 
   for (const c of CASES) {
-    test(`upgrade ${c.label}: errors{kind:${c.kind}}, no connection, REST still measured, exit 1 under errors rate < 0.01`, async () => {
+    test(`upgrade ${c.label}: errors{kind:${c.kind}}, no connection, REST still measured, untested (exit 4): no connect ever succeeded`, async () => {
       const { r, f, srv } = await runs.get(c.mode)!();
-      const s = assertCompleteRun(r, f.out, { code: 1 });
+      const s = assertCompleteRun(r, f.out, { code: 4 });
+      assert.ok(s.untested?.some((u) => /^no connect ever succeeded/.test(u)), JSON.stringify(s.untested));
+      assert.equal(s.isolation.verdict, 'untested');
       assert.ok((s.errors.byKind[c.kind] ?? 0) >= 1, `errors{kind:${c.kind}} counted; ${digest(s, r)}`);
       assert.ok(srv.stats.upgrades >= 1, 'the generator did try to upgrade');
       assert.equal(counter(s, 'ws.connections'), 0, 'no connection was established');
@@ -48,9 +50,9 @@ describe('hostile: the WebSocket upgrade fails, REST works', { concurrency: 4 },
     });
   }
 
-  test('upgrade answers 500 without thresholds: exit 0, errors still counted', async () => {
+  test('upgrade answers 500 without thresholds: still untested (exit 4), errors still counted', async () => {
     const { r, f } = await lenient500();
-    const s = assertCompleteRun(r, f.out, { code: 0 });
+    const s = assertCompleteRun(r, f.out, { code: 4 });
     assert.ok((s.errors.byKind.upgrade_failed ?? 0) >= 1, digest(s, r));
     assert.ok(s.errors.rate > 0.1, digest(s));
   });
@@ -58,7 +60,7 @@ describe('hostile: the WebSocket upgrade fails, REST works', { concurrency: 4 },
   test('a connection that never opened is counted once, not also as `disconnected`', async () => {
     for (const c of CASES) {
       const { r, f } = await runs.get(c.mode)!();
-      const s = assertCompleteRun(r, f.out, { code: 1 });
+      const s = assertCompleteRun(r, f.out, { code: 4 });
       assert.equal(s.errors.byKind.disconnected, undefined, `upgrade ${c.label}: no connection was ever open, so none was disconnected; ${digest(s)}`);
     }
   });

@@ -59,3 +59,24 @@ describe('leaks counted as leaks: one violation per leaked frame, as many as the
     });
   }
 });
+
+describe('evidence is never crowded out', () => {
+  test('two workers, ids settled when the workers\' ledgers meet: every leaked frame found once, the report lists the first by time', async () => {
+    // A rewritten event names the thread and run of a user the receiving worker does not know: only the merge of
+    // both workers' ledgers settles it, and it is still one violation per leaked frame.
+    const r = await runMatrix(matrixScenario({ faults: 'rewrite=0.02,misroute=0.01', noProbes: true, light: true }), ['--workers', '2']);
+    const leaked = r.summary.target.leaked;
+    assert.ok(leaked && leaked.total > 20, JSON.stringify(r.summary.target));
+    assert.equal(r.summary.isolation.violations, leaked.total, `${JSON.stringify(r.summary.isolation)} vs ${JSON.stringify(leaked)}`);
+    const lines = r.violations.filter((v) => v.class === 'isolation');
+    assert.equal(lines.length, leaked.total);
+    const times = lines.map((v) => Date.parse(String(v.time)));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'violations.jsonl is in time order');
+    assert.ok(new Set(lines.map((v) => String(v.id).split('.').slice(0, 2).join('.'))).size >= 2, 'both workers found leaks');
+    // The report's first isolation rows are the earliest leaks, whichever worker (or the merge) found them.
+    const section = /<h3[^>]*>First isolation violations[\s\S]*?<\/table>/.exec(r.reportHtml)?.[0] ?? '';
+    const shown = [...section.matchAll(/<tbody class="vgroup"><tr><td title="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(shown.length, 20);
+    assert.deepEqual(shown, lines.slice(0, 20).map((v) => v.time));
+  });
+});

@@ -20,6 +20,7 @@ export interface MatrixRun {
     metrics: Record<string, { value?: number; max?: number; count?: number }>;
   };
   readonly violations: Array<Record<string, unknown>>;
+  readonly reportHtml: string;
 }
 
 /**
@@ -61,12 +62,12 @@ thresholds:
 }
 
 /** Runs `simulate run` on a scenario text in a temp folder and reads what it wrote. */
-export async function runMatrix(yaml: string): Promise<MatrixRun> {
+export async function runMatrix(yaml: string, extraArgs: readonly string[] = []): Promise<MatrixRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ct-matrix-'));
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, yaml);
   const out = join(dir, 'results');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/simulate'), 'run', file, '--out', out, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/simulate'), 'run', file, '--out', out, '--quiet', ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   child.stdout.resume();
@@ -74,5 +75,5 @@ export async function runMatrix(yaml: string): Promise<MatrixRun> {
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as MatrixRun['summary'];
   const text = readFileSync(join(out, 'violations.jsonl'), 'utf8');
   const violations = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code, stderr, summary, violations };
+  return { code, stderr, summary, violations, reportHtml: readFileSync(join(out, 'report.html'), 'utf8') };
 }

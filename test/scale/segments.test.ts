@@ -97,6 +97,20 @@ describe('segments on four processes, merged', () => {
     assert.equal(merged.isolation.violations, 0);
     assert.equal(merged.segment, '0/4,1/4,2/4,3/4');
     for (const f of ['summary.json', 'junit.xml', 'violations.jsonl', 'report.html']) assert.ok(existsSync(join(dir, 'merged', f)), f);
+
+    // A merge that does not cover the scenario once cannot judge it: untested (exit 4), unless asked to.
+    const seg = (i: number): string => join(dir, `seg${i}`);
+    const missing = await run(['merge', seg(0), seg(1), seg(3), '--out', join(dir, 'missing')]);
+    assert.equal(missing.code, 4, missing.out);
+    assert.match(missing.out, /^UNTESTED \(exit 4\): segment 2\/4 missing: the merge covers part of the scenario \(pass --allow-partial to judge a partial merge\)$/m);
+    assert.equal(read(join(dir, 'missing')).exitCode, 4);
+    const twice = await run(['merge', seg(0), seg(1), seg(2), seg(3), seg(1), '--out', join(dir, 'twice')]);
+    assert.equal(twice.code, 4, twice.out);
+    assert.match(twice.out, /segment 1\/4 given more than once: its users would count twice/);
+    const allowed = await run(['merge', seg(0), seg(1), seg(3), '--allow-partial', '--out', join(dir, 'allowed')]);
+    assert.equal(allowed.code, 0, allowed.out);
+    assert.match(allowed.out, /warning: segment 2\/4 missing: the merge covers part of the scenario \(--allow-partial: judged anyway\)/);
+    assert.equal(read(join(dir, 'allowed')).users.total, 6);
   });
 
   test('a leak between users of two segments is reported with its kind after the merge', async () => {
