@@ -22,7 +22,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--target <url>', 'drive this backend instead of the embedded target')
     .option('--out <dir>', 'results folder (default results/<stamp>-<name>/)')
     .option('--workers <n>', 'worker threads (default: one per core, at most one per user)')
-    .option('--segment <i/n>', 'run only the i-th of n shares of the users (several generators)')
+    .option('--segment <i/n>', 'run only share i of n, counted from 0 (0/2 and 1/2 split the users between two generators)')
     .option('--start-at <iso-time>', 'wait until this time before starting')
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
