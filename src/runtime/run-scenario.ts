@@ -118,7 +118,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
   }));
   let aborted: ShardResult['aborted'];
-  const progress = createProgress(sc, workers, opts.progress);
+  const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
   let loadBegun = false;
   const hooks: ShardHooks = {
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -253,9 +253,10 @@ function computePlannedMs(sc: Scenario): number {
 }
 
 /** Live progress over all shards: each shard's last second, combined. */
-function createProgress(sc: Scenario, shards: number, out: RunOptions['progress']): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
   const plannedMs = computePlannedMs(sc);
-  const startMs = performance.now();
+  // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
+  const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());
   const last = new Map<number, { point: SeriesPoint; users: Record<string, number>; p95: number | undefined }>();
   let errors = 0;
   let violations = 0;
@@ -275,7 +276,7 @@ function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'
       const usersByCohort: Record<string, number> = {};
       for (const e of entries) for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
       const p95s = entries.map((e) => e.p95).filter((v): v is number => v !== undefined);
-      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
+      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, stopping: when.stopping(), usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
       out.write(out.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     },
     clear() {
