@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
 import { freezeYoungGeneration } from '../runtime/young-generation.js';
@@ -11,6 +12,7 @@ const runCommand = (): Promise<typeof import('./run-command.js')> => import('./r
 export async function runCli(argv: readonly string[]): Promise<void> {
   const program = new Command('simulate')
     .description('Multi-user load and isolation simulator for AI-chat backends')
+    .version(readPackageVersion(), '-V, --version', 'print the version of crosstalk')
     .exitOverride()
     .showHelpAfterError();
 
@@ -82,4 +84,21 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     }
   }
   process.exitCode = exitCode;
+}
+
+/**
+ * The version in crosstalk's package.json. This module runs from
+ * dist/bundle/ (bin/simulate) or dist/src/cli/ (tsc output), in a clone or an
+ * installed package, so the folders above it are searched for the package.
+ */
+function readPackageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'crosstalk' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not there from this layout: try the next.
+    }
+  }
+  return 'unknown';
 }
