@@ -28,7 +28,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--start-at <iso-time>', 'wait until this time before starting')
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
-    .option('--quiet', 'print only the results folder')
+    .option('--quiet', 'print only the results folder path on stdout (no summary, no progress)')
     .action(async (file: string, flags: RunFlags) => {
       // Loading the run's modules would otherwise grow V8's nursery for good (runtime/young-generation.ts).
       freezeYoungGeneration();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killCliChildren, makeTempDir, removeTempDirs, ROOT, runCli } from '../helpers/sim.js';
+import { killCliChildren, makeTempDir, readSummary, removeTempDirs, ROOT, runCli, writeScenario } from '../helpers/sim.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -40,5 +40,29 @@ describe('simulate: the command line as a newcomer meets it', () => {
     const r = spawnSync(process.execPath, [join(pkgDir, 'bin', 'simulate'), '--version'], { cwd: makeTempDir(), encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${PACKAGE_VERSION}\n`);
+  });
+
+  test('--quiet: stdout is the results folder and a newline, stderr is empty; the exit code still gives the verdict', async () => {
+    const yaml = (threshold: string): string => `name: quiet\ntarget: { embedded: { agent: instant } }\ncohorts:\n  c:\n    users: 2\n    duration: 1s\n    flow: [connect, createThread, { sendMessage: { content: "hi {{user}}" } }, { idle: 5s }]\nthresholds:\n  run.total: ["${threshold}"]\n`;
+    const pass = writeScenario(yaml('p(95) < 30s'));
+    const fail = writeScenario(yaml('max < 1us'));
+    const [ok, failed] = await Promise.all([
+      runCli(['run', pass.file, '--out', pass.out, '--quiet'], { timeoutMs: 40_000 }),
+      runCli(['run', fail.file, '--out', fail.out, '--quiet'], { timeoutMs: 40_000 }),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, `${pass.out}\n`);
+    assert.equal(ok.stderr, '');
+    assert.equal(readSummary(ok.stdout.trim()).verdict, 'pass', 'the printed path is the results folder');
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.equal(failed.stdout, `${fail.out}\n`, 'a failed threshold prints nothing more');
+    assert.equal(failed.stderr, '');
+  });
+
+  test('--quiet still reports errors on stderr, and prints no path when there are no results', async () => {
+    const r = await runCli(['run', 'scenarios/no-such-file.yaml', '--quiet']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /cannot read scenario scenarios\/no-such-file\.yaml: no such file/);
   });
 });
