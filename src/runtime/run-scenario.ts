@@ -6,6 +6,7 @@ import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { IsolationOracle } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/kinds.js';
+import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
 import { computeOpenDurationMs } from '../core/open-model.js';
@@ -89,7 +90,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
-    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
+    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: formatNetworkHint(reach.code) });
   }
   const startedAtMs = Date.now();
   const resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
