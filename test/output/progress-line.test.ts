@@ -39,21 +39,24 @@ describe('progress of a real run', () => {
   });
 
   test('counts down, then says "stopping" once a graceful stop is asked while runs are in flight', async () => {
-    // Every agent run takes 2.5 s, so a stop at 1.2 s leaves a run in flight for the next ticks.
-    slow = await startTestTarget({ agent: { firstEventMs: [2500, 2500], thinkingSteps: [1, 1], thinkingMs: [0, 0], toolCalls: [0, 0], toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [0, 0] } });
+    // Every agent run takes 4 s, so a stop asked at the first tick leaves a run in flight for the next ones.
+    slow = await startTestTarget({ agent: { firstEventMs: [4000, 4000], thinkingSteps: [1, 1], thinkingMs: [0, 0], toolCalls: [0, 0], toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [0, 0] } });
     const yaml = 'name: progress\ncohorts:\n  c:\n    users: 1\n    duration: 20s\n    gracefulStop: 10s\n    flow: [connect, createThread, { sendMessage: { content: "hi {{user}}", timeout: 10s } }]\n';
     const scenario = compileScenarioText(yaml, 'progress.yaml', { targetUrl: slow.url });
     const lines: string[] = [];
     const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), 1200);
-    try {
-      await runScenario({
-        scenario, out: makeTempDir(), env: { SIM_JWT_SECRET: slow.secret }, signal: stop.signal,
-        progress: { tty: true, write: (text) => { const line = text.replace('\r\x1b[2K', ''); if (line) lines.push(line); } },
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    await runScenario({
+      scenario, out: makeTempDir(), env: { SIM_JWT_SECRET: slow.secret }, signal: stop.signal,
+      progress: {
+        tty: true,
+        write: (text) => {
+          const line = text.replace('\r\x1b[2K', '');
+          if (!line) return;
+          lines.push(line);
+          stop.abort(); // Ctrl-C right after the first line.
+        },
+      },
+    });
     assert.ok(lines.length >= 2, `at least two ticks: ${JSON.stringify(lines)}`);
     assert.match(lines[0]!, /^\[\ds, 1\ds left\] users c=1 /, `before the stop it counts down: ${lines[0]}`);
     assert.match(lines.at(-1)!, /^\[\ds, stopping\] users c=1 /, `after the stop: ${JSON.stringify(lines)}`);
