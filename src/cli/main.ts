@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
 import { freezeYoungGeneration } from '../runtime/young-generation.js';
@@ -11,6 +12,7 @@ const runCommand = (): Promise<typeof import('./run-command.js')> => import('./r
 export async function runCli(argv: readonly string[]): Promise<void> {
   const program = new Command('simulate')
     .description('Multi-user load and isolation simulator for AI-chat backends')
+    .version(readPackageVersion(), '-V, --version', 'print the version of crosstalk')
     .exitOverride()
     .showHelpAfterError();
 
@@ -22,11 +24,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--target <url>', 'drive this backend instead of the embedded target')
     .option('--out <dir>', 'results folder (default results/<stamp>-<name>/)')
     .option('--workers <n>', 'worker threads (default: one per core, at most one per user)')
-    .option('--segment <i/n>', 'run only the i-th of n shares of the users (several generators)')
+    .option('--segment <i/n>', 'run only share i of n, counted from 0 (0/2 and 1/2 split the users between two generators)')
     .option('--start-at <iso-time>', 'wait until this time before starting')
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
-    .option('--quiet', 'print only the results folder')
+    .option('--quiet', 'print only the results folder path on stdout (no summary, no progress)')
     .action(async (file: string, flags: RunFlags) => {
       // Loading the run's modules would otherwise grow V8's nursery for good (runtime/young-generation.ts).
       freezeYoungGeneration();
@@ -85,4 +87,21 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     }
   }
   process.exitCode = exitCode;
+}
+
+/**
+ * The version in crosstalk's package.json. This module runs from
+ * dist/bundle/ (bin/simulate) or dist/src/cli/ (tsc output), in a clone or an
+ * installed package, so the folders above it are searched for the package.
+ */
+function readPackageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'crosstalk' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not there from this layout: try the next.
+    }
+  }
+  return 'unknown';
 }

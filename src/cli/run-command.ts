@@ -64,10 +64,13 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(showProgress ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } } : {}),
     });
-    if (!flags.quiet) {
+    // --quiet is for scripts: stdout is the results folder alone (RESULTS=$(simulate run ... --quiet)).
+    if (flags.quiet) {
+      process.stdout.write(`${outcome.resultsDir}\n`);
+    } else {
       process.stdout.write(formatSummary(outcome.summary, { color: process.stdout.isTTY === true }));
+      process.stdout.write(`results: ${outcome.resultsDir}\n`);
     }
-    process.stdout.write(`results: ${outcome.resultsDir}\n`);
     return outcome.exitCode;
   } finally {
     process.off('SIGINT', onSignal);

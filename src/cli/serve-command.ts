@@ -55,9 +55,12 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
     rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
     faults: faults as FaultSpec, dialect: flags.dialect as Dialect,
+    // Written before the target's own 'target listening' log line, so `2>&1` still shows this line first.
+    onListening: (url) => {
+      process.stdout.write(`crosstalk target listening on ${url}\n`);
+      if (generated) process.stdout.write(`SIM_JWT_SECRET was unset; generated secret for this run: ${secret}\n`);
+    },
   });
-  process.stdout.write(`crosstalk target listening on ${target.url}\n`);
-  if (generated) process.stdout.write(`SIM_JWT_SECRET was unset; generated secret for this run: ${secret}\n`);
 
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

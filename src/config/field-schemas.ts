@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs, parseRatePerSec } from '../core/units.js';
+import { isDurationTooLong, parseDurationMs, parseRatePerSec } from '../core/units.js';
 
 const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v));
 
@@ -13,14 +13,19 @@ function missing(v: unknown, ctx: z.RefinementCtx): boolean {
   return true;
 }
 
-/** A duration written as `500ms`, `30s`, `2m` or `1m30s`, read as ms; `min` bounds it below. */
+/** Examples of durations for messages; every unit of units.ts is accepted. */
+const DURATION_EXAMPLES = '500ms, 30s, 2m (or 2min) or 1h30m';
+
+/** A duration written as `500ms`, `30s`, `2m`, `2min`, `1h` or `1h30m`, read as ms; `min` bounds it below. */
 export function durationMs(opts: { min?: number; allowZero?: boolean } = {}) {
   return z.any().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
     const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
     if (ms === undefined) {
-      const tooLong = typeof v === 'string' && /^\s*[\d.]+\s*[a-zµ]+\s*$/.test(v) && parseDurationMs('1ms') !== undefined;
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 30s or 2m, got ${show(v)}${tooLong ? ': too long, at most 24 days (the longest a timer can wait)' : ''}` });
+      const message = typeof v === 'string' && isDurationTooLong(v)
+        ? `too long: expected a duration of at most 24 days (the longest a timer can wait), got ${show(v)}`
+        : `expected a duration such as ${DURATION_EXAMPLES}, got ${show(v)}`;
+      ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     }
     if (ms === 0 && !opts.allowZero) {

@@ -5,6 +5,7 @@ import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Docume
 import { ALL_KINDS } from '../core/kinds.js';
 import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
+import { computeScaledRates, computeScaledUsers } from '../core/stage-scaling.js';
 import { parseThreshold } from '../core/thresholds.js';
 import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
 import { z } from 'zod';
@@ -302,25 +303,26 @@ function compileCohort(name: string, rawCohort: unknown, at: At): Cohort | undef
   const common = { name, startAfterMs: c.startAfter ?? 0, gracefulStopMs, connectionsPerUser, flow: steps };
   if (model === 'closed') {
     for (const k of ['rate', 'startRate', 'maxUsers'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to open cohorts; this cohort is closed (set model: open, or use users/stages)`, true);
-    if (c.stages && (c.users !== undefined || c.duration !== undefined)) at(base, 'give "stages", or "users" with "duration", not both');
+    if (c.stages && c.duration !== undefined) at(base, 'give "stages", or "users" with "duration", not both ("users" alone next to "stages" scales them to that peak)');
     let stages: Array<{ durationMs: number; users: number }> = [];
+    let startUsers = c.startUsers ?? (c.stages ? 0 : c.users ?? 0);
     if (c.stages) {
       c.stages.forEach((s, i) => {
         if (s.rate !== undefined) at([...base, 'stages', i, 'rate'], '"rate" belongs to open cohorts; closed stages take "users"', true);
         if (s.users === undefined) at([...base, 'stages', i], 'a closed stage needs "users", e.g. { duration: 30s, users: 10 }');
         else stages.push({ durationMs: s.duration, users: s.users });
       });
-      if (stages.length && stages.every((s) => s.users === 0) && (c.startUsers ?? 0) === 0) at([...base, 'stages'], 'every stage has 0 users: nobody would run');
+      if (stages.length && stages.every((s) => s.users === 0) && startUsers === 0) at([...base, 'stages'], 'every stage has 0 users: nobody would run');
+      else if (c.users !== undefined && stages.length) ({ startUsers, stages } = computeScaledUsers(startUsers, stages, c.users) ?? { startUsers, stages });
     } else if (c.users !== undefined && c.duration !== undefined) {
       stages = [{ durationMs: c.duration, users: c.users }];
     } else {
       at(base, 'a closed cohort needs "stages", or "users" and "duration"');
     }
-    const startUsers = c.startUsers ?? (c.stages ? 0 : c.users ?? 0);
     return { ...common, model: { kind: 'closed', startUsers, stages, gracefulRampDownMs: c.gracefulRampDown ?? gracefulStopMs } };
   }
   for (const k of ['users', 'startUsers', 'gracefulRampDown'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to closed cohorts; this cohort is open (use rate/stages and maxUsers)`, true);
-  if (c.stages && (c.rate !== undefined || c.duration !== undefined)) at(base, 'give "stages", or "rate" with "duration", not both');
+  if (c.stages && c.duration !== undefined) at(base, 'give "stages", or "rate" with "duration", not both ("rate" alone next to "stages" scales them to that peak)');
   let stages: Array<{ durationMs: number; ratePerSec: number }> = [];
   if (c.stages) {
     c.stages.forEach((s, i) => {
@@ -333,8 +335,10 @@ function compileCohort(name: string, rawCohort: unknown, at: At): Cohort | undef
   } else {
     at(base, 'an open cohort needs "stages", or "rate" and "duration"');
   }
+  let startRatePerSec = c.startRate ?? stages[0]?.ratePerSec ?? 0;
   if (stages.length && stages.every((s) => s.ratePerSec === 0) && !c.startRate) at([...base, 'stages'], 'every stage has rate 0: nobody would arrive');
-  return { ...common, model: { kind: 'open', startRatePerSec: c.startRate ?? stages[0]?.ratePerSec ?? 0, stages, maxUsers: c.maxUsers ?? 100 } };
+  else if (c.stages && c.rate !== undefined && stages.length) ({ startRatePerSec, stages } = computeScaledRates(startRatePerSec, stages, c.rate) ?? { startRatePerSec, stages });
+  return { ...common, model: { kind: 'open', startRatePerSec, stages, maxUsers: c.maxUsers ?? 100 } };
 }
 
 function compileAuth(raw: RawScenario, baseDir: string, at: At): AuthConfig | undefined {

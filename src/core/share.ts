@@ -15,14 +15,27 @@ export interface Share {
 /** The whole scenario. */
 export const WHOLE: Share = { residue: 0, modulus: 1 };
 
-/** Parses `--segment I/N` (I from 0). */
+/**
+ * Parses `--segment I/N`: share I of N, counted from 0 like k6's execution
+ * segments and a Kubernetes Indexed Job's completion index, so `0/2` and
+ * `1/2` split the users in two. Messages say so: read as 1-based, `1/2`
+ * would silently run the second share and `2/2` would look like a fault.
+ */
 export function parseSegment(text: string): Share | InputProblem {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) return { message: `--segment: expected I/N such as 0/4, got "${text}"` };
+  if (!m) return { message: `--segment: expected I/N, share I of N counted from 0 (--segment 0/2 and 1/2 split the users in two), got "${text}"` };
   const residue = Number(m[1]);
   const modulus = Number(m[2]);
-  if (modulus < 1 || residue >= modulus) return { message: `--segment ${text}: I must be from 0 to N-1 and N at least 1` };
+  if (modulus < 1) return { message: `--segment ${text}: N must be at least 1 (--segment 0/1 is the whole scenario)` };
+  if (residue >= modulus) return { message: `--segment ${text}: I counts from 0, so it runs from 0 to N-1 (0 to ${modulus - 1} here): ${describeSplit(modulus)}` };
   return { residue, modulus };
+}
+
+/** How N generators' segments are written, e.g. "--segment 0/2 and 1/2 split the users in two". */
+function describeSplit(n: number): string {
+  if (n === 1) return '--segment 0/1 is the whole scenario';
+  const list = n === 2 ? '0/2 and 1/2' : n === 3 ? '0/3, 1/3 and 2/3' : `0/${n}, 1/${n} ... ${n - 1}/${n}`;
+  return `--segment ${list} split the users in ${n === 2 ? 'two' : n === 3 ? 'three' : n}`;
 }
 
 /** Formats a share as `I/N`. */

@@ -2,6 +2,7 @@ import type { InputProblem } from './sim-error.js';
 import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS, OPERATIONS } from './metric-names.js';
 import { computeMean, type Histogram } from './histogram.js';
 import type { Tags } from './metric-registry.js';
+import { DURATION_UNIT_MS, DURATION_UNIT_PATTERN } from './units.js';
 
 /** A stat of design.md's threshold grammar. */
 export type ThresholdStat = { readonly kind: 'p'; readonly q: number } | { readonly kind: 'avg' | 'min' | 'max' | 'count' | 'rate' };
@@ -46,8 +47,8 @@ export interface MetricSource {
 const SCOPE_OPS: readonly string[] = [...new Set([...HTTP_OPS, ...OPERATIONS])];
 
 const METRIC_KEY_RE = /^([a-z][a-z0-9_.]*)(?:\{([^}]*)\})?$/;
-const EXPR_RE = /^\s*(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|min|max|count|rate|med)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m)?\s*$/;
-const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000 };
+// Values take the same units as durations in the scenario (units.ts).
+const EXPR_RE = new RegExp(`^\\s*(p\\(\\s*(\\d+(?:\\.\\d+)?)\\s*\\)|avg|min|max|count|rate|med)\\s*(<=|>=|==|<|>)\\s*(-?\\d+(?:\\.\\d+)?)\\s*(${DURATION_UNIT_PATTERN})?\\s*$`);
 
 /** What a scope's tag values may be checked against. */
 export interface ScopeVocabulary {
@@ -98,7 +99,7 @@ export function parseThreshold(metricKey: string, expression: string, opts: { ab
     if (trend && stat.kind === 'rate') problems.push({ path: opts.path, message: `"rate" applies to counters; ${metric} is a latency trend (use p(N), avg, min, max or count)` });
     if (!trend && stat.kind !== 'count' && stat.kind !== 'rate') problems.push({ path: opts.path, message: `${metric} is a counter; expected "count" or "rate", not "${statText}"` });
     if (!trend && unit) problems.push({ path: opts.path, message: `${metric} is a counter; its value takes no time unit` });
-    if (trend && unit && stat.kind !== 'count') value *= UNIT_MS[unit]!;
+    if (trend && unit && stat.kind !== 'count') value *= DURATION_UNIT_MS[unit]!;
     if (trend && stat.kind === 'count' && unit) problems.push({ path: opts.path, message: '"count" takes a plain number, not a duration' });
   }
   if (problems.length) return problems;

@@ -1,29 +1,46 @@
 /** Parsing of the human units used in scenarios: durations, rates, sizes, percentages. */
 
-const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/;
-const DURATION_PART_RE = /(\d+(?:\.\d+)?)(ms|us|µs|h|m|s)/g;
-const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/**
+ * Milliseconds per duration unit: Go's (and so k6's) `us`/`µs`, `ms`, `s`,
+ * `m`, `h`, plus `min`, which people write as often as `m`.
+ */
+export const DURATION_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** The unit alternatives for a regular expression, longest first so `min` and `ms` win over `m`. */
+export const DURATION_UNIT_PATTERN = 'min|ms|us|µs|h|m|s';
+
+const DURATION_RE = new RegExp(`^\\s*(\\d+(?:\\.\\d+)?)\\s*(${DURATION_UNIT_PATTERN})\\s*$`);
+const DURATION_PART_RE = new RegExp(`(\\d+(?:\\.\\d+)?)(${DURATION_UNIT_PATTERN})`, 'g');
+const COMPOUND_RE = new RegExp(`^(\\d+(?:\\.\\d+)?(${DURATION_UNIT_PATTERN}))+$`);
 
 /**
- * Parses `500ms`, `30s`, `2m`, `1h`, or compound `1m30s`, into milliseconds.
- * Returns undefined when the text is not a duration. Bare numbers are refused
- * so that `timeout: 30` is never silently 30 ms.
+ * Parses `500ms`, `30s`, `2m`, `2min`, `1h`, or compound `1h30m`, `1m30s`,
+ * into milliseconds. Returns undefined when the text is not a duration or is
+ * longer than a timer can wait ({@link MAX_DURATION_MS}). Bare numbers are
+ * refused so that `timeout: 30` is never silently 30 ms.
  */
 export function parseDurationMs(text: string): number | undefined {
-  const single = DURATION_RE.exec(text);
-  if (single) return finiteMs(Number(single[1]) * UNIT_MS[single[2]!]!);
-  const compact = text.replace(/\s+/g, '');
-  if (!/^(\d+(?:\.\d+)?(ms|us|µs|h|m|s))+$/.test(compact)) return undefined;
-  let total = 0;
-  for (const m of compact.matchAll(DURATION_PART_RE)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return finiteMs(total);
+  const ms = measureDurationMs(text);
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+/** True when `text` is a well-formed duration that is longer than {@link MAX_DURATION_MS}. */
+export function isDurationTooLong(text: string): boolean {
+  const ms = measureDurationMs(text);
+  return ms !== undefined && ms > MAX_DURATION_MS;
 }
 
 /** The longest duration a timer can wait (about 24.8 days); longer ones are refused. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
-function finiteMs(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
+/** A duration's milliseconds whatever its size (Infinity when it overflows); undefined when not a duration. */
+function measureDurationMs(text: string): number | undefined {
+  const single = DURATION_RE.exec(text);
+  if (single) return Number(single[1]) * DURATION_UNIT_MS[single[2]!]!;
+  const compact = text.replace(/\s+/g, '');
+  if (!COMPOUND_RE.test(compact)) return undefined;
+  let total = 0;
+  for (const m of compact.matchAll(DURATION_PART_RE)) total += Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
+  return total;
 }
 
 const RATE_RE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h|sec|second|min|minute|hour)\s*$/;

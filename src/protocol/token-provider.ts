@@ -3,6 +3,7 @@ import { SignJWT, decodeJwt } from 'jose';
 import type { AuthConfig } from '../core/scenario-types.js';
 import { renderDeep } from '../core/templates.js';
 import { redactUrl } from '../core/redact.js';
+import { formatNetworkError } from '../core/network-errors.js';
 import type { Trend } from '../core/metric-registry.js';
 import { loadUndici } from './rest-client.js';
 
@@ -81,7 +82,7 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       });
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
-      throw new TokenError(`login request to ${redactUrl(url)} failed (${code || 'network error'})`, code.includes('TIMEOUT') ? 'timeout' : code === 'ECONNREFUSED' ? 'connect_refused' : 'network');
+      throw new TokenError(`login request to ${redactUrl(url)} failed: ${formatNetworkError(code || undefined)}`, code.includes('TIMEOUT') ? 'timeout' : code === 'ECONNREFUSED' ? 'connect_refused' : 'network');
     }
     const text = await res.body.text();
     deps.loginTrend?.record((performance.now() - started) * 1000);

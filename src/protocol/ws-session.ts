@@ -1,5 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/kinds.js';
+import { formatNetworkError } from '../core/network-errors.js';
 import type { Delivery } from '../core/scenario-types.js';
 import type { FrameReader, FrameView } from './frame-reader.js';
 
@@ -189,7 +190,8 @@ export class WsSession {
   handleError(err: Error & { code?: string }): void {
     if (!this.settleOpen) { this.lastErrorCode = err.code; return; }
     const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
-    this.finishOpen({ ok: false, kind, detail: err.code ?? 'connection error' });
+    // The message may carry the URL (a ?token= delivery), so only the code is turned into words.
+    this.finishOpen({ ok: false, kind, detail: formatNetworkError(err.code, 'connection error') });
   }
 
   /** @internal The upgrade was answered with something other than 101. */

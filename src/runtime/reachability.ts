@@ -1,5 +1,6 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { formatNetworkError } from '../core/network-errors.js';
 
 /**
  * Checks that something answers HTTP at `baseUrl` (any status will do): a
@@ -7,14 +8,14 @@ import { request as httpsRequest } from 'node:https';
  * Plain node:http, which the WebSocket client loads anyway: a run that makes
  * no REST call never loads the REST client's stack.
  */
-export function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+export function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string; code?: string }> {
   return new Promise((resolve) => {
     let req: ClientRequest;
     const timer = setTimeout(() => {
       finish({ ok: false, reason: `no answer within ${timeoutMs}ms` });
     }, timeoutMs);
     let done = false;
-    const finish = (r: { ok: true } | { ok: false; reason: string }): void => {
+    const finish = (r: { ok: true } | { ok: false; reason: string; code?: string }): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -32,8 +33,7 @@ export function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok
       return;
     }
     req.on('error', (err: Error & { code?: string }) => {
-      const code = err.code ?? err.name ?? 'error';
-      finish({ ok: false, reason: code === 'ECONNREFUSED' ? 'connection refused' : code });
+      finish({ ok: false, reason: formatNetworkError(err.code, err.message), ...(err.code ? { code: err.code } : {}) });
     });
     req.end();
   });

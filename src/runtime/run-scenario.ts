@@ -6,6 +6,7 @@ import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { IsolationOracle } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/kinds.js';
+import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
 import { computeOpenDurationMs } from '../core/open-model.js';
@@ -90,7 +91,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
-    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: 'start the backend (or `simulate serve`), or check target.url / --target' });
+    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: formatNetworkHint(reach.code) });
   }
   const startedAtMs = Date.now();
   const resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
@@ -119,7 +120,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
   }));
   let aborted: ShardResult['aborted'];
-  const progress = createProgress(sc, workers, opts.progress);
+  const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
   let loadBegun = false;
   const hooks: ShardHooks = {
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -258,9 +259,10 @@ function computePlannedMs(sc: Scenario): number {
 }
 
 /** Live progress over all shards: each shard's last second, combined. */
-function createProgress(sc: Scenario, shards: number, out: RunOptions['progress']): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
   const plannedMs = computePlannedMs(sc);
-  const startMs = performance.now();
+  // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
+  const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());
   const last = new Map<number, { point: SeriesPoint; users: Record<string, number>; p95: number | undefined }>();
   let errors = 0;
   let violations = 0;
@@ -280,7 +282,7 @@ function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'
       const usersByCohort: Record<string, number> = {};
       for (const e of entries) for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
       const p95s = entries.map((e) => e.p95).filter((v): v is number => v !== undefined);
-      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
+      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, stopping: when.stopping(), usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
       out.write(out.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     },
     clear() {

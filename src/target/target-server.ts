@@ -42,6 +42,12 @@ export interface TargetOptions {
   readonly issuer?: string;
   readonly audience?: string;
   readonly logger?: Logger;
+  /**
+   * Called with the URL once the server accepts connections, before the
+   * target logs anything about it: `simulate serve` prints its listening
+   * line here, so the line comes first even with stdout and stderr merged.
+   */
+  readonly onListening?: (url: string) => void;
 }
 
 /** A running reference target. */
@@ -102,6 +108,7 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
     ? setInterval(() => hub.broadcast(formatFrame(dialect, 'heartbeat', { server_time: Date.now() })), options.heartbeatMs)
     : undefined;
   heartbeat?.unref();
+  options.onListening?.(url);
   logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
 
   let closing: Promise<void> | undefined;

@@ -145,7 +145,8 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
     const r = await runCli(['run', f.file, '--target', url, '--out', f.out], { env: { ...process.env, SIM_JWT_SECRET: 'a-secret-of-sufficient-length-0123456789' } });
     assert.equal(r.code, 4, `exit code; stderr: ${r.stderr}`);
     assert.ok(r.stderr.includes(url), `names the target: ${r.stderr}`);
-    assert.match(r.stderr, /unreachable/);
+    assert.ok(r.stderr.includes(`target ${url} is unreachable: the connection was refused: nothing listens on that host and port (ECONNREFUSED)`), `a sentence, not a bare code: ${r.stderr}`);
+    assert.match(r.stderr, /hint: start the backend/);
     assert.doesNotMatch(r.stderr, STACK_LINE, 'no stack trace');
     assert.equal(hasSummary(f.out), false, 'nothing ran');
   });
@@ -174,6 +175,23 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
     assert.equal(s.users.total, 3);
     assert.equal(counter(s, 'ws.connections'), 3, digest(s));
     assert.equal(s.runs.completed, 3, digest(s));
+  });
+
+  test('--set cohorts.<name>.users=N on a staged cohort scales its stages to a peak of N', async () => {
+    const f = writeScenario([
+      'name: staged',
+      'target: { embedded: { agent: instant } }',
+      'cohorts:',
+      '  c:',
+      '    stages: [{ duration: 300ms, users: 1 }, { duration: 700ms, users: 1 }, { duration: 200ms, users: 0 }]',
+      `    flow: ${TINY_FLOW}`,
+      '',
+    ].join('\n'));
+    const r = await runCli(['run', f.file, '--set', 'cohorts.c.users=3', '--out', f.out, '--no-progress']);
+    assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
+    const s = readSummary(f.out);
+    assert.deepEqual(s.users.byCohort, { c: 3 }, digest(s));
+    assert.equal(counter(s, 'ws.connections'), 3, digest(s));
   });
 
   test('SIGINT during a run: exit 130 within a few seconds, partial summary.json with interrupted true', async () => {

@@ -60,7 +60,7 @@ describe('the malformed-scenario corpus', () => {
       [7, 'cohorts.chatters.flow[0]'],
       [9, 'thresholds["run.totl"][0]'],
     ]);
-    assert.match(err.problems[0]!.message, /expected a duration such as 500ms, 30s or 2m, got 30/);
+    assert.match(err.problems[0]!.message, /expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got 30/);
     assert.match(err.problems[1]!.message, /unknown step "conect" \(did you mean "connect"\?\)/);
     assert.match(err.problems[2]!.message, /no metric named "run\.totl"/);
     assert.match(formatProblem(err.problems[0]!), /three-problems\.yaml:5:15: cohorts\.chatters\.duration: expected a duration/);

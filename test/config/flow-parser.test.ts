@@ -81,7 +81,7 @@ describe('parseFlow', () => {
   test('parameter problems are located at the parameter', () => {
     const p = problems(['createThread', { sendMessage: { content: '', timeout: 30 } }, { listThreads: { limit: 500 } }, { connect: { connections: 0 } }]);
     assert.deepEqual(p.map((x) => x.where).sort(), ['cohorts.c.flow[1].sendMessage.content', 'cohorts.c.flow[1].sendMessage.timeout', 'cohorts.c.flow[2].listThreads.limit', 'cohorts.c.flow[3].connect.connections'].sort());
-    assert.match(p.find((x) => x.where.endsWith('.timeout'))!.message, /expected a duration such as 500ms, 30s or 2m, got 30/);
+    assert.match(p.find((x) => x.where.endsWith('.timeout'))!.message, /expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got 30/);
     assert.match(p.find((x) => x.where.endsWith('.limit'))!.message, /from 1 to 100, got 500/);
   });
 
@@ -161,6 +161,20 @@ describe('field schemas', () => {
     const r = durationMs({ min: 1000 }).safeParse('500ms');
     assert.equal(r.success, false);
     assert.match(r.error?.issues[0]?.message ?? '', /expected at least 1000ms, got "500ms"/);
+  });
+
+  test('durationMs takes 2min, 1h and 90min, and says "too long" only of a duration that is', () => {
+    assert.equal(durationMs().parse('2min'), 120_000);
+    assert.equal(durationMs().parse('1h'), 3_600_000);
+    assert.equal(durationMs().parse('1h30m'), 5_400_000);
+    assert.equal(durationMs().parse('90min'), 5_400_000);
+    const message = (v: unknown): string => durationMs().safeParse(v).error?.issues[0]?.message ?? '';
+    for (const v of ['2mins', '2 minutes', '5x', 'soon']) {
+      assert.match(message(v), /^expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got "/, v);
+      assert.doesNotMatch(message(v), /too long/, v);
+    }
+    assert.match(message('600h'), /^too long: expected a duration of at most 24 days \(the longest a timer can wait\), got "600h"$/);
+    assert.match(message('1000000h 5m'), /too long/);
   });
 
   test('ratePerSec refuses zero unless allowed', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileScenarioText, loadScenario, type ScenarioOverrides } from '../../src/config/load-scenario.js';
 import type { ClosedModel, Cohort, OpenModel, Scenario } from '../../src/core/scenario-types.js';
@@ -234,11 +234,50 @@ describe('compileScenarioText: --set overrides', () => {
     assert.match(p[0]!.message, /expected a whole number of at least 1, got "ten"/);
   });
 
-  test('users on a staged cohort is refused ("stages", or "users" with "duration")', () => {
-    const p = problemsOf(readFileSync(FLAGSHIP, 'utf8'), { set: ['cohorts.chatters.users=20'] });
+  test('the README example --set cohorts.chatters.users=50 works on every shipped scenario with chatters: the stages peak at 50, shape kept', () => {
+    const withChatters = ['15-users.yaml', 'ramp-200.yaml', 'smoke.yaml', 'soak.yaml'];
+    for (const name of withChatters) {
+      const file = `${SCENARIOS_DIR}${name}`;
+      const before = closedModel(cohort(loadScenario(file), 'chatters'));
+      const after = closedModel(cohort(loadScenario(file, { set: ['cohorts.chatters.users=50'] }), 'chatters'));
+      const peak = Math.max(...before.stages.map((st) => st.users));
+      assert.equal(Math.max(...after.stages.map((st) => st.users)), 50, `${name}: the peak becomes 50`);
+      assert.deepEqual(after.stages.map((st) => st.durationMs), before.stages.map((st) => st.durationMs), `${name}: durations kept`);
+      assert.deepEqual(after.stages.map((st) => (st.users === 0 ? 0 : st.users === 50 ? 'peak' : 'between')), before.stages.map((st) => (st.users === 0 ? 0 : st.users === peak ? 'peak' : 'between')), `${name}: ramps up, holds and ramps down as before`);
+      assert.equal(after.startUsers, before.startUsers === 0 ? 0 : Math.round((before.startUsers * 50) / peak), `${name}: startUsers scaled`);
+    }
+    // Every shipped scenario with a chatters cohort is in the list above.
+    const shipped = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml') && loadScenario(`${SCENARIOS_DIR}${f}`).cohorts.some((c) => c.name === 'chatters'));
+    assert.deepEqual(shipped.sort(), withChatters);
+    const flagship = closedModel(cohort(loadScenario(FLAGSHIP, { set: ['cohorts.chatters.users=50'] }), 'chatters'));
+    assert.deepEqual(flagship.stages, [{ durationMs: 15_000, users: 50 }, { durationMs: 90_000, users: 50 }, { durationMs: 10_000, users: 0 }]);
+  });
+
+  test('users next to stages scales every stage and startUsers, rounding, and never rounds a stage with users down to 0', () => {
+    const text = 'name: s\ncohorts:\n  c:\n    startUsers: 2\n    stages: [{ duration: 10s, users: 10 }, { duration: 10s, users: 5 }, { duration: 10s, users: 1 }, { duration: 5s, users: 0 }]\n    flow: [connect]\n';
+    const m = closedModel(cohort(compileScenarioText(text, 's.yaml', { set: ['cohorts.c.users=4'] }), 'c'));
+    assert.equal(m.startUsers, 1, '2 of 10 becomes 0.8, rounded to 1');
+    assert.deepEqual(m.stages.map((st) => st.users), [4, 2, 1, 0], '10 5 1 0 scaled to a peak of 4; 1 stays 1');
+    const up = closedModel(cohort(compileScenarioText(text, 's.yaml', { set: ['cohorts.c.users=30'] }), 'c'));
+    assert.equal(up.startUsers, 6);
+    assert.deepEqual(up.stages.map((st) => st.users), [30, 15, 3, 0]);
+  });
+
+  test('users next to stages in the file means the same; "duration" next to stages is still refused', () => {
+    const s = compileScenarioText('name: s\ncohorts:\n  c:\n    users: 6\n    stages: [{ duration: 2s, users: 3 }, { duration: 1s, users: 0 }]\n    flow: [connect]\n', 's.yaml');
+    assert.deepEqual(closedModel(cohort(s, 'c')).stages, [{ durationMs: 2000, users: 6 }, { durationMs: 1000, users: 0 }]);
+    const p = problemsOf(readFileSync(FLAGSHIP, 'utf8'), { set: ['cohorts.chatters.duration=1m'] });
     assert.equal(p.length, 1);
     assert.equal(p[0]!.path, 'cohorts.chatters');
-    assert.match(p[0]!.message, /give "stages", or "users" with "duration", not both/);
+    assert.match(p[0]!.message, /give "stages", or "users" with "duration", not both \("users" alone next to "stages" scales them to that peak\)/);
+  });
+
+  test('rate next to an open cohort\'s stages scales the rates (startRate too) to that peak', () => {
+    const s = loadScenario(`${SCENARIOS_DIR}open-rate.yaml`, { set: ['cohorts.visitors.rate=40/s'] });
+    const m = openModel(cohort(s, 'visitors'));
+    assert.equal(m.startRatePerSec, 10, 'startRate 5/s of a 20/s peak becomes 10/s');
+    assert.deepEqual(m.stages.map((st) => st.ratePerSec), [40, 40]);
+    assert.equal(m.maxUsers, 200, 'maxUsers is its own setting');
   });
 
   test('a spec that is not path=value is refused, naming --set', () => {

@@ -53,6 +53,9 @@ describe('parseThreshold', () => {
     assert.equal(parsed('run.total', 'p(95) < 1.5s').value, 1500);
     assert.equal(parsed('run.total', 'p(95) < 2m').value, 120_000);
     assert.equal(parsed('run.total', 'p(95) < 250us').value, 0.25);
+    assert.equal(parsed('run.total', 'p(95) < 2min').value, 120_000, 'min, as in scenario durations');
+    assert.equal(parsed('run.total', 'max < 1h').value, 3_600_000);
+    assert.equal(parsed('run.total', 'min > 1min').value, 60_000, 'the stat min and the unit min do not clash');
     assert.equal(parsed('run.total', 'p(95) < 300').value, 300); // plain number: ms
     assert.equal(parsed('errors', 'rate < 0.01').value, 0.01);
   });
@@ -99,7 +102,7 @@ describe('parseThreshold', () => {
   });
 
   test('bad grammar is an error that shows the expected form', () => {
-    for (const bad of ['p95 < 1s', 'p(95) ~ 1s', 'p(95) < ', '< 1s', 'p(95) = 1s', 'p(95) < 1 h', 'percentile(95) < 1s', 'p(95) < 1h']) {
+    for (const bad of ['p95 < 1s', 'p(95) ~ 1s', 'p(95) < ', '< 1s', 'p(95) = 1s', 'p(95) < 1d', 'percentile(95) < 1s', 'p(95) < 1 hour', 'p(95) < 2mins']) {
       assert.match(problem('run.total', bad), /is not a threshold; expected "<stat> <op> <value>"/, bad);
     }
   });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDurationMs, parseDurationMs, parseFraction, parseRatePerSec, parseSizeBytes } from '../../src/core/units.js';
+import { formatDurationMs, isDurationTooLong, parseDurationMs, parseFraction, parseRatePerSec, parseSizeBytes } from '../../src/core/units.js';
 
 describe('parseDurationMs', () => {
   test('reads every single-unit form into milliseconds', () => {
@@ -19,6 +19,27 @@ describe('parseDurationMs', () => {
     assert.equal(parseDurationMs('2h30m'), 9_000_000);
     assert.equal(parseDurationMs('1s500ms'), 1500);
     assert.equal(parseDurationMs(' 30 s '), 30_000);
+  });
+
+  test('reads min as minutes, alone and in compounds, as k6 users and people write them', () => {
+    assert.equal(parseDurationMs('2min'), 120_000);
+    assert.equal(parseDurationMs('90min'), 5_400_000);
+    assert.equal(parseDurationMs('1h30m'), 5_400_000);
+    assert.equal(parseDurationMs('1h30min'), 5_400_000);
+    assert.equal(parseDurationMs('1h 30min 15s'), 5_415_000);
+    assert.equal(parseDurationMs('2 min'), 120_000);
+    assert.equal(parseDurationMs('1min30s'), 90_000);
+    assert.equal(parseDurationMs('1ms'), 1, 'ms stays milliseconds');
+    for (const bad of ['2mins', '2minutes', '1hr', 'min']) assert.equal(parseDurationMs(bad), undefined, `"${bad}" must not parse`);
+  });
+
+  test('a duration longer than a timer can wait is refused, and only such a one counts as too long', () => {
+    assert.equal(parseDurationMs('24d'), undefined, 'no day unit');
+    assert.equal(parseDurationMs('596h'), 596 * 3_600_000, 'just under 24.8 days');
+    assert.equal(parseDurationMs('597h'), undefined);
+    assert.equal(isDurationTooLong('597h'), true);
+    assert.equal(isDurationTooLong('99999999999999999999999999999999999999999h'), true);
+    for (const notTooLong of ['2min', '1h', '1h30m', '2mins', '30', 'soon', '']) assert.equal(isDurationTooLong(notTooLong), false, notTooLong);
   });
 
   test('refuses bare numbers, so "timeout: 30" is never silently 30 ms', () => {

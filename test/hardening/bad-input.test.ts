@@ -60,9 +60,9 @@ const file = (f: (c: Ctx) => string) => (c: Ctx): RegExp => new RegExp(esc(f(c))
 
 const rows: Row[] = [
   // run: flags
-  { name: 'run --segment 4/4 (I not below N)', args: (c) => ['run', c.scenario, '--segment', '4/4', '--out', c.fresh()], expect: [re(/--segment 4\/4/), re(/I must be from 0 to N-1/)] },
-  { name: 'run --segment x', args: (c) => ['run', c.scenario, '--segment', 'x', '--out', c.fresh()], expect: [re(/--segment/), re(/expected I\/N such as 0\/4, got "x"/)] },
-  { name: 'run --segment 1/0', args: (c) => ['run', c.scenario, '--segment', '1/0', '--out', c.fresh()], expect: [re(/--segment 1\/0/), re(/N at least 1/)] },
+  { name: 'run --segment 4/4 (I not below N)', args: (c) => ['run', c.scenario, '--segment', '4/4', '--out', c.fresh()], expect: [re(/--segment 4\/4/), re(/I counts from 0, so it runs from 0 to N-1 \(0 to 3 here\)/)] },
+  { name: 'run --segment x', args: (c) => ['run', c.scenario, '--segment', 'x', '--out', c.fresh()], expect: [re(/--segment/), re(/expected I\/N, share I of N counted from 0 .*, got "x"/)] },
+  { name: 'run --segment 1/0', args: (c) => ['run', c.scenario, '--segment', '1/0', '--out', c.fresh()], expect: [re(/--segment 1\/0/), re(/N must be at least 1/)] },
   { name: 'run --workers 0', args: (c) => ['run', c.scenario, '--workers', '0', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "0"/)] },
   { name: 'run --workers abc', args: (c) => ['run', c.scenario, '--workers', 'abc', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "abc"/)] },
   { name: 'run --workers 2.5', args: (c) => ['run', c.scenario, '--workers', '2.5', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "2\.5"/)] },

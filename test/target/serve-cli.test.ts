@@ -3,7 +3,10 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintToken, openWs, rest, uniqueId } from '../helpers/client.js';
 
@@ -103,6 +106,30 @@ describe('simulate serve', () => {
     s.child.kill('SIGTERM');
     const { code } = await exitWithin(s, 5000);
     assert.equal(code, 0);
+  });
+
+  test('with stdout and stderr merged (2>&1) the listening line still comes before any log line', async () => {
+    // One file for both streams: what a terminal or a CI log shows, in the order it was written.
+    const dir = mkdtempSync(join(tmpdir(), 'crosstalk-serve-'));
+    const path = join(dir, 'merged.log');
+    const fd = openSync(path, 'w');
+    const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', '--log-level', 'debug'], { cwd: ROOT, env: envWithout('SIM_JWT_SECRET'), stdio: ['ignore', fd, fd] });
+    children.push(child);
+    closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const lines = (): string[] => readFileSync(path, 'utf8').split('\n').filter(Boolean);
+      const end = Date.now() + 10_000;
+      while (!lines().some((l) => l.includes('"msg":"target listening"')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const seen = lines();
+      assert.match(seen[0] ?? '', LISTENING, `first line of the merged output: ${JSON.stringify(seen.slice(0, 3))}`);
+      assert.match(seen[1] ?? '', /^SIM_JWT_SECRET was unset; generated secret for this run: \S+$/, 'then the generated secret');
+      assert.ok(seen.slice(2).some((l) => JSON.parse(l).msg === 'target listening'), `the log line follows: ${JSON.stringify(seen)}`);
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an upgrade request whose target is not a valid URL does not take the server down', async () => {
