@@ -99,10 +99,10 @@ cohorts:
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
     assert.deepEqual(readSummary(off.out).coverage?.floor, { framesChecked: 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 });
 
-    const bad = writeScenario(yaml('coverage: { framesChecked: -1, frames: 3 }'));
+    const bad = writeScenario(yaml('coverage: { framesChecked: -1, frameChecked: 3 }'));
     const r3 = await runCli(['validate', bad.file]);
     assert.equal(r3.code, 3);
     assert.match(r3.stderr, /coverage\.framesChecked: expected a whole number of at least 0, got -1/);
-    assert.match(r3.stderr, /coverage\.frames: unknown key "frames" \(did you mean "framesChecked"\?\)/);
+    assert.match(r3.stderr, /coverage\.frameChecked: unknown key "frameChecked" \(did you mean "framesChecked"\?\)/);
   });
 });
