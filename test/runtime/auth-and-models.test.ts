@@ -169,7 +169,9 @@ describe('open model', { concurrency: 2 }, () => {
     const d = trend(s, 'iteration.duration');
     const visitors = d.byTag['cohort:visitors']!;
     const regulars = d.byTag['cohort:regulars']!;
-    assert.equal(visitors.count, counter(s, 'iterations') - (s.metrics.iterations?.type === 'counter' ? (s.metrics.iterations.byTag['cohort:regulars'] ?? 0) + (s.metrics.iterations.byTag['cohort:cut'] ?? 0) : 0), 'every arrival timed once');
+    // Arrivals in the last 300 ms are stopped by the end of the cohort's stages before their idle ends: not timed.
+    const arrivals = s.metrics.iterations?.type === 'counter' ? s.metrics.iterations.byTag['cohort:visitors'] ?? 0 : 0;
+    assert.ok(visitors.count <= arrivals && visitors.count >= arrivals - 5, `each arrival that ran its flow timed once: ${visitors.count} of ${arrivals}`);
     assert.ok(visitors.min >= 300, `each visit lasted its 300 ms idle at least: ${visitors.min}`);
     assert.ok(visitors.max >= 300 + 500, `a late arrival's duration includes its lateness: max ${visitors.max} ms, start delay max ${trend(s, 'iteration.start_delay').max} ms`);
     assert.ok(regulars.count >= 4 && regulars.min >= 250, `closed iterations are timed too: ${JSON.stringify(regulars)}`);
