@@ -3,6 +3,7 @@ import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
 import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
 import { DIALECTS } from '../target/wire-dialect.js';
 import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
+import { runEventName } from './lifecycle-schema.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
 const faultsField = z.any().transform((v, ctx) => {
@@ -30,7 +31,9 @@ export const profileSchema = z.strictObject({
     seq: text().optional(), timestamp: text().optional(), code: text().optional(),
   }).optional(),
   timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
-  requiredEvents: z.array(text()).optional(),
+  /** Shorthand for lifecycle.required. */
+  requiredEvents: z.array(runEventName()).optional(),
+  /** Added to lifecycle.nonRun. */
   ignoreTypes: z.array(text()).optional(),
 });
 
