@@ -73,7 +73,7 @@ export function compileLifecycleSpec(p: RawLifecycleProfile | undefined, at: At)
     const here = source(problem.path);
     const there = problem.also ? source(problem.also) : undefined;
     if (here) at(here, problem.also && !there ? `${problem.message} (${defaultNote(problem.also)})` : problem.message);
-    else if (there) at(there, `${problem.message.replace(/is already in \S+/, `is also in ${formatLifecyclePath(problem.path)}`)} (${defaultNote(problem.path)})`);
+    else if (there) at(there, `${problem.message.replace(/is already in [^\s:]+/, `is also in ${formatLifecyclePath(problem.path)}`)} (${defaultNote(problem.path)})`);
     else at(lc ? LIFECYCLE : PROFILE, `${problem.message} (${defaultNote(problem.path)})`, lc === undefined);
   }
   return spec;

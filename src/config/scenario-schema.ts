@@ -3,7 +3,7 @@ import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
 import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
 import { DIALECTS } from '../target/wire-dialect.js';
 import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
-import { runEventName } from './lifecycle-schema.js';
+import { LIFECYCLE_KEYS, lifecycleSchema, runEventName } from './lifecycle-schema.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
 const faultsField = z.any().transform((v, ctx) => {
@@ -35,6 +35,7 @@ export const profileSchema = z.strictObject({
   requiredEvents: z.array(runEventName()).optional(),
   /** Added to lifecycle.nonRun. */
   ignoreTypes: z.array(text()).optional(),
+  lifecycle: lifecycleSchema.optional(),
 });
 
 /** `target`. */
@@ -144,4 +145,5 @@ export const KNOWN_KEYS: readonly string[] = [
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
+  ...LIFECYCLE_KEYS,
 ];

@@ -114,7 +114,7 @@ export function computeLifecycleProblems(spec: LifecycleSpec): LifecycleProblem[
   if (spec.end.completed.length === 0) problems.push({ path: ['end', 'completed'], message: 'no event completes a run: list at least one under lifecycle.end.completed (e.g. agent_completed)' });
   spec.required.forEach((e, i) => {
     const where = placed.get(e);
-    if (!where) problems.push({ path: ['required', i], message: `${e} is required but has no role in the lifecycle (it is in none of start, body, pairs)` });
+    if (!where) problems.push({ path: ['required', i], message: `${e} is required but has no role in the lifecycle: it is in none of start, body, pairs` });
     else if (where[0] === 'end') problems.push({ path: ['required', i], message: `${e} ends a run (${show(where)}); required lists what must come before the end` });
   });
   spec.nonRun.forEach((t, i) => {

@@ -42,7 +42,7 @@ describe('lifecycle grammar', () => {
   test('no event that completes a run, a pair that closes itself, a required event with no role or that ends the run', () => {
     assert.deepEqual(problems(spec({ end: { ...DEFAULT_LIFECYCLE.end, completed: [] } })), [['end.completed', 'no event completes a run: list at least one under lifecycle.end.completed (e.g. agent_completed)']]);
     assert.match(problems(spec({ pairs: [{ open: 'tool_executing', close: 'tool_executing' }] }))[0]![1], /cannot close itself/);
-    assert.deepEqual(problems(spec({ body: [] })), [['required.1', 'agent_thinking is required but has no role in the lifecycle (it is in none of start, body, pairs)']]);
+    assert.deepEqual(problems(spec({ body: [] })), [['required.1', 'agent_thinking is required but has no role in the lifecycle: it is in none of start, body, pairs']]);
     assert.match(problems(spec({ required: ['agent_completed'] }))[0]![1], /ends a run \(lifecycle\.end\.completed\[0\]\)/);
   });
 
