@@ -257,7 +257,7 @@ describe('WebSocket runs are ReAct-shaped (fast and realistic agents)', () => {
   });
 
   test('realistic: think → tool → think → tool → think → answer when a run calls two tools', async () => {
-    // Seed 3's first run calls two tools; one run, since a realistic one takes up to ~6 s.
+    // Seed 3's first run calls two tools; one run, since a realistic one takes up to ~7 s.
     const got = await shapes({ agent: 'realistic', seed: 3 }, 1);
     for (const shape of got) assert.match(shape, /^S(T+EC)*T+D$/, `ReAct order: ${shape}`);
     assert.ok(got.some((x) => /T+ECT+ECT+D$/.test(x)), `a run with two tool calls, a thought between them and before the answer: ${got.join(' ')}`);
