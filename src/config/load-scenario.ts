@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
 import { ALL_KINDS } from '../core/kinds.js';
+import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
 import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { computeScaledRates, computeScaledUsers } from '../core/stage-scaling.js';
@@ -13,6 +14,7 @@ import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, threshol
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { formatPath, locate } from './yaml-locator.js';
 import { REQUIRED } from './field-schemas.js';
+import { compileLifecycleSpec } from './lifecycle-schema.js';
 
 /** Command-line overrides applied on top of the file. */
 export interface ScenarioOverrides {
@@ -29,8 +31,7 @@ export const DEFAULT_PROFILE: FrameProfile = {
   aliases: {},
   fields: PROTOCOL_FIELDS,
   timestampUnit: 'auto',
-  requiredEvents: ['agent_started', 'agent_thinking'],
-  ignoreTypes: [],
+  lifecycle: DEFAULT_LIFECYCLE,
 };
 
 /**
@@ -202,6 +203,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   // From the raw value: a record schema would silently drop keys such as "__proto__".
   const thresholds = compileThresholds(rawObj.thresholds, cohortNames, at);
   const profile = raw.target?.profile;
+  const lifecycle = compileLifecycleSpec(profile, at);
   const target = raw.target;
   if (!auth) return undefined;
   return {
@@ -220,8 +222,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
         aliases: profile?.aliases ?? {},
         fields: { ...DEFAULT_PROFILE.fields, ...profile?.fields },
         timestampUnit: profile?.timestampUnit ?? 'auto',
-        requiredEvents: profile?.requiredEvents ?? DEFAULT_PROFILE.requiredEvents,
-        ignoreTypes: profile?.ignoreTypes ?? [],
+        lifecycle,
       },
       embedded: {
         agent: target?.embedded?.agent ?? 'fast',

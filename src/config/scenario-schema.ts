@@ -3,6 +3,7 @@ import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
 import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
 import { DIALECTS } from '../target/wire-dialect.js';
 import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
+import { LIFECYCLE_KEYS, lifecycleSchema, runEventName } from './lifecycle-schema.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
 const faultsField = z.any().transform((v, ctx) => {
@@ -30,8 +31,11 @@ export const profileSchema = z.strictObject({
     seq: text().optional(), timestamp: text().optional(), code: text().optional(),
   }).optional(),
   timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
-  requiredEvents: z.array(text()).optional(),
+  /** Shorthand for lifecycle.required. */
+  requiredEvents: z.array(runEventName()).optional(),
+  /** Added to lifecycle.nonRun. */
   ignoreTypes: z.array(text()).optional(),
+  lifecycle: lifecycleSchema.optional(),
 });
 
 /** `target`. */
@@ -146,4 +150,5 @@ export const KNOWN_KEYS: readonly string[] = [
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
   'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered',
+  ...LIFECYCLE_KEYS,
 ];

@@ -1,5 +1,6 @@
 import type { Receiver } from './isolation-oracle.js';
-import { EVENT, RUN_EVENTS, TERMINAL_EVENTS, type RunEvent } from './metric-names.js';
+import { ROLE, type LifecycleGrammar } from './lifecycle-grammar.js';
+import { RUN_EVENTS } from './metric-names.js';
 import type { ViolationSink } from './violation.js';
 
 /** What one connection has seen of one run. */
@@ -11,98 +12,143 @@ export interface ConnLifecycle {
   seqsHigh: Set<number> | undefined;
   seqCount: number;
   maxSeq: number;
-  rank: number;
-  started: boolean;
-  thinking: boolean;
-  openTools: number;
+  /** Run events seen, as bits of their position in RUN_EVENTS. */
+  seen: number;
+  /** The last run event seen (position in RUN_EVENTS), -1 before any. */
+  last: number;
+  /** The first pair opened and not closed yet (-1: none), inline: a sequential agent never has more open. */
+  openPair0: number;
+  openKey0: string | undefined;
+  /** Further open pairs, as [pair, key, pair, key, ...]. */
+  openMore: Array<number | string | undefined> | undefined;
+  /** Closers that came with no opener open, as [pair, key, ...]: their opener is late (out of order) or missing. */
+  orphans: Array<number | string | undefined> | undefined;
   ended: boolean;
-  /** The terminal event type, once seen. */
-  terminal: string | undefined;
+  /** The end event (position in RUN_EVENTS), once seen; -1 before. */
+  endEvent: number;
   /** Completeness has been judged (a little after the terminal event). */
   finalized: boolean;
 }
 
-/** The expected shape of a run (protocol.md, configurable per scenario profile). */
-export interface LifecycleRules {
-  /** Events every run must show before it ends. */
-  readonly required: readonly string[];
-  /** Types that are not run events and must not be flagged as unknown. */
-  readonly knownTypes: ReadonlySet<string>;
-}
-
-const RANK_OF: Readonly<Record<RunEvent, number>> = {
-  agent_started: 0, agent_thinking: 1, tool_executing: 2, tool_completed: 2, agent_completed: 3, agent_error: 3, agent_stopped: 3,
-};
-/** Rank by position in RUN_EVENTS. */
-const RANK: readonly number[] = RUN_EVENTS.map((e) => RANK_OF[e]);
-/** Terminal or not, by position in RUN_EVENTS. */
-const TERMINAL: readonly boolean[] = RUN_EVENTS.map((e) => TERMINAL_EVENTS.has(e));
-
-/** Default rules: protocol.md's order, with the server's own non-run frames known. */
-export const DEFAULT_LIFECYCLE_RULES: LifecycleRules = {
-  required: ['agent_started', 'agent_thinking'],
-  knownTypes: new Set(['connection_established', 'pong', 'error', 'heartbeat', 'system_notice', ...RUN_EVENTS]),
-};
-
-/** True for a type the rules know (run event or server frame). */
-export function isKnownType(rules: LifecycleRules, type: string): boolean {
-  return rules.knownTypes.has(type);
+/** The fields of one frame the lifecycle reads (the frame reader's view has them). */
+export interface LifecycleFrame {
+  /** Canonical type (after aliases). */
+  readonly type: string;
+  /** Position of `type` in RUN_EVENTS; -1 when it is no run event. */
+  readonly event: number;
+  readonly seq: number | undefined;
+  /** The pair key (e.g. tool_name) of a frame that opens or closes a keyed pair. */
+  readonly pairKey: string | undefined;
 }
 
 /**
- * Checks each run, per connection, against the order protocol.md gives:
- * started once, thinking one or more times, tool pairs, one terminal event.
- * Uses `seq` when the backend sends it (gaps are missing events, a smaller
- * seq is out of order, a repeated one a duplicate), else the event ranks.
+ * Checks each run, per connection, against the scenario's lifecycle grammar
+ * (protocol.md's by default): one start event first, body events and pairs
+ * in any order in between, each closer after its own opener, one end event
+ * last, and the required events shown by a run that completes. With `seq`
+ * (when the backend sends it) a repeated seq is a duplicate, a smaller one
+ * out of order, and gaps are missing events. No order rule lives anywhere
+ * else: the grammar is data, read here by role.
  */
 export class LifecycleOracle {
-  constructor(private readonly rules: LifecycleRules, private readonly sink: ViolationSink) {}
+  private readonly roleOf: readonly number[];
+  private readonly pairOf: readonly number[];
+
+  constructor(private readonly grammar: LifecycleGrammar, private readonly sink: ViolationSink) {
+    this.roleOf = grammar.roleOf;
+    this.pairOf = grammar.pairOf;
+  }
 
   /** A new per-connection state for a run. */
   static createState(partial: boolean): ConnLifecycle {
-    return { partial, seqMask: 0, seqsHigh: undefined, seqCount: 0, maxSeq: -1, rank: -1, started: false, thinking: false, openTools: 0, ended: false, terminal: undefined, finalized: false };
+    return {
+      partial, seqMask: 0, seqsHigh: undefined, seqCount: 0, maxSeq: -1, seen: 0, last: -1,
+      openPair0: -1, openKey0: undefined, openMore: undefined, orphans: undefined, ended: false, endEvent: -1, finalized: false,
+    };
   }
 
-  /** Observes one event of a run on one connection: `type` is its canonical type, `event` that type's position in RUN_EVENTS (-1 for none). */
-  observe(st: ConnLifecycle, type: string, event: number, seq: number | undefined, rx: Receiver, messageId: string, text: string, atMs: number): void {
-    if (event < 0) return this.report('unknown_event', rx, messageId, text, atMs, type);
-    const rank = RANK[event]!;
-    if (seq !== undefined) {
-      if (!addSeq(st, seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
-    } else if (event === EVENT.agent_started && st.started) {
-      return this.report('duplicate_event', rx, messageId, text, atMs, type);
-    }
+  /** Observes one frame of a run on one connection. */
+  observe(st: ConnLifecycle, f: LifecycleFrame, rx: Receiver, messageId: string, text: string, atMs: number): void {
+    const event = f.event;
+    const role = event >= 0 ? this.roleOf[event]! : this.grammar.nonRun.has(f.type) ? ROLE.ignored : ROLE.none;
+    if (role === ROLE.ignored) return;
+    if (role === ROLE.none) return this.report('unknown_event', rx, messageId, text, atMs, f.type || '(no type)');
+    const seq = f.seq;
+    if (seq !== undefined && !addSeq(st, seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
+    const late = seq !== undefined && seq < st.maxSeq;
     // A lower seq arriving late is out of order, even after the end.
-    if (st.ended && !(seq !== undefined && seq < st.maxSeq && !st.finalized)) return this.report('event_after_end', rx, messageId, text, atMs, type);
-    let disordered = false;
-    if (seq !== undefined && seq < st.maxSeq) disordered = true;
-    else if (rank < st.rank && !(st.partial && st.rank < 0)) disordered = true;
-    if (disordered) this.report('out_of_order', rx, messageId, text, atMs, seq !== undefined ? `seq ${seq} after ${st.maxSeq}` : `${type} after rank ${st.rank}`);
-    if (seq !== undefined && seq > st.maxSeq) st.maxSeq = seq;
-    if (rank > st.rank) st.rank = rank;
-    if (event === EVENT.agent_started) st.started = true;
-    else if (event === EVENT.agent_thinking) st.thinking = true;
-    else if (event === EVENT.tool_executing) st.openTools++;
-    else if (event === EVENT.tool_completed) st.openTools--;
-    if (TERMINAL[event] && !st.ended) {
-      st.ended = true;
-      st.terminal = type;
-      // With no seq missing, nothing arriving later can change the verdict (a lower seq would be a duplicate, any
-      // other event comes after the end): judge now, and the run need not be kept for the grace period.
-      if (st.seqCount === 0 || st.seqCount === st.maxSeq + 1) this.finalize(st, rx, messageId, atMs);
+    if (st.ended && !(late && !st.finalized)) return this.report('event_after_end', rx, messageId, text, atMs, f.type);
+    // One violation per frame: a frame found late by its seq is not blamed again by the grammar.
+    let blamed = false;
+    if (late) {
+      this.report('out_of_order', rx, messageId, text, atMs, `seq ${seq} after ${st.maxSeq}`);
+      blamed = true;
+    } else if (seq !== undefined) {
+      st.maxSeq = seq;
     }
+    switch (role) {
+      case ROLE.start:
+        if ((st.seen & this.grammar.startMask) !== 0) {
+          if (!blamed) this.report('duplicate_event', rx, messageId, text, atMs, f.type);
+        } else if (st.last >= 0 && !blamed) {
+          this.report('out_of_order', rx, messageId, text, atMs, `${f.type} after ${RUN_EVENTS[st.last]}`);
+        }
+        break;
+      case ROLE.open:
+        if (takeMatch(st, true, this.pairOf[event]!, f.pairKey)) {
+          // Its closer came first and is now accounted for.
+          if (!blamed) this.report('out_of_order', rx, messageId, text, atMs, `${f.type}${keyText(f.pairKey)} after its ${this.grammar.spec.pairs[this.pairOf[event]!]!.close}`);
+        } else {
+          pushOpen(st, this.pairOf[event]!, f.pairKey);
+        }
+        break;
+      case ROLE.close:
+        // A tab opened mid-run may see the closer of a call opened before it.
+        if (!takeMatch(st, false, this.pairOf[event]!, f.pairKey) && !st.partial) (st.orphans ??= []).push(this.pairOf[event]!, f.pairKey);
+        break;
+      case ROLE.body:
+        break;
+      default:
+        if (!st.ended) {
+          st.ended = true;
+          st.endEvent = event;
+          st.seen |= 1 << event;
+          st.last = event;
+          // With no seq missing, nothing arriving later can change the verdict (a lower seq would be a duplicate, any
+          // other event comes after the end): judge now, and the run need not be kept for the grace period.
+          if (st.seqCount === 0 || st.seqCount === st.maxSeq + 1) this.finalize(st, rx, messageId, atMs);
+          return;
+        }
+    }
+    st.seen |= 1 << event;
+    st.last = event;
   }
 
   /**
    * Judges whether a connection saw the whole run. Called a little after the
    * terminal event (or when the user moves on), so that an event merely
    * reordered behind the terminal one counts as out of order, not missing.
+   * A closer whose opener never came is missing whatever the outcome; the
+   * rest (required events, calls left open, seq gaps) only for a run that
+   * completed: a failed or stopped run may end anywhere.
    */
   finalize(st: ConnLifecycle, rx: Receiver, messageId: string, atMs: number): void {
     if (st.finalized) return;
     st.finalized = true;
-    if (!st.ended || st.partial || st.terminal !== 'agent_completed') return;
-    this.checkComplete(st, rx, messageId, '', atMs);
+    if (!st.ended || st.partial) return;
+    const completed = this.roleOf[st.endEvent] === ROLE.completed;
+    if (!completed && st.orphans === undefined) return;
+    const missing: string[] = [];
+    const pairs = this.grammar.spec.pairs;
+    if (st.orphans) for (let i = 0; i < st.orphans.length; i += 2) missing.push(`${pairs[st.orphans[i] as number]!.open}${keyText(st.orphans[i + 1] as string | undefined)}`);
+    if (completed) {
+      const lacking = this.grammar.requiredMask & ~st.seen;
+      if (lacking !== 0) for (let i = 0; i < RUN_EVENTS.length; i++) if ((lacking & (1 << i)) !== 0) missing.push(RUN_EVENTS[i]!);
+      if (st.openPair0 >= 0) missing.push(`${pairs[st.openPair0]!.close}${keyText(st.openKey0)}`);
+      if (st.openMore) for (let i = 0; i < st.openMore.length; i += 2) missing.push(`${pairs[st.openMore[i] as number]!.close}${keyText(st.openMore[i + 1] as string | undefined)}`);
+      if (st.seqCount > 0 && st.seqCount < st.maxSeq + 1) missing.push(`${st.maxSeq + 1 - st.seqCount} seq`);
+    }
+    if (missing.length) this.report('missing_event', rx, messageId, '', atMs, missing.join(', '));
   }
 
   /** A run that never ended in time. */
@@ -115,18 +161,6 @@ export class LifecycleOracle {
     this.report('unknown_event', rx, undefined, text, atMs, type || '(no type)');
   }
 
-  private checkComplete(st: ConnLifecycle, rx: Receiver, messageId: string, text: string, atMs: number): void {
-    const missing: string[] = [];
-    for (const r of this.rules.required) {
-      if ((r === 'agent_started' && !st.started) || (r === 'agent_thinking' && !st.thinking)) missing.push(r);
-    }
-    if (st.openTools !== 0) missing.push('tool pair');
-    if (st.seqCount > 0 && st.seqCount < st.maxSeq + 1) missing.push(`${st.maxSeq + 1 - st.seqCount} seq`);
-    if (missing.length) {
-      this.report('missing_event', rx, messageId, text, atMs, missing.join(', '));
-    }
-  }
-
   private report(kind: string, rx: Receiver, messageId: string | undefined, text: string, atMs: number, value: string): void {
     this.sink({
       class: 'lifecycle', kind, atMs, cohort: rx.cohort,
@@ -134,6 +168,45 @@ export class LifecycleOracle {
       kinds: [{ kind, field: 'event', value }], channel: 'ws', ...(messageId ? { runMessageId: messageId } : {}), ...(text ? { frame: text } : {}),
     });
   }
+}
+
+const keyText = (key: string | undefined): string => (key === undefined ? '' : ` (${key})`);
+
+/** Records an open call: inline when no other is open, else in the overflow list. */
+function pushOpen(st: ConnLifecycle, pair: number, key: string | undefined): void {
+  if (st.openPair0 < 0) {
+    st.openPair0 = pair;
+    st.openKey0 = key;
+  } else {
+    (st.openMore ??= []).push(pair, key);
+  }
+}
+
+/**
+ * Removes the entry a frame of `pair` with `key` matches, from the open calls
+ * (`fromOrphans` false) or the orphan closers; false when none matches. Keys
+ * match when equal; a frame or entry with no key matches any of its pair.
+ */
+function takeMatch(st: ConnLifecycle, fromOrphans: boolean, pair: number, key: string | undefined): boolean {
+  if (!fromOrphans && st.openPair0 === pair && (key === undefined || st.openKey0 === undefined || st.openKey0 === key)) {
+    st.openPair0 = -1;
+    st.openKey0 = undefined;
+    return true;
+  }
+  const list = fromOrphans ? st.orphans : st.openMore;
+  if (list === undefined) return false;
+  for (let i = 0; i < list.length; i += 2) {
+    const k = list[i + 1] as string | undefined;
+    if (list[i] === pair && (key === undefined || k === undefined || k === key)) {
+      list.splice(i, 2);
+      if (list.length === 0) {
+        if (fromOrphans) st.orphans = undefined;
+        else st.openMore = undefined;
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Records a seq; false when it was seen already. */

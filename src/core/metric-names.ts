@@ -19,9 +19,6 @@ export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 
 /** One of {@link RUN_EVENTS}. */
 export type RunEvent = (typeof RUN_EVENTS)[number];
 
-/** Events that end a run. */
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['agent_completed', 'agent_error', 'agent_stopped']);
-
 const RUN_EVENT_INDEX: ReadonlyMap<string, number> = new Map(RUN_EVENTS.map((e, i) => [e, i]));
 
 /**

@@ -1,12 +1,11 @@
-import { computeRunEventIndex, EVENT, TERMINAL_EVENTS } from './metric-names.js';
+import { computeRunEventIndex } from './metric-names.js';
 import type { Counter, Trend } from './metric-registry.js';
+import { DEFAULT_LIFECYCLE_GRAMMAR, ROLE, type LifecycleGrammar } from './lifecycle-grammar.js';
 import type { ConnLifecycle } from './lifecycle-oracle.js';
 
 /** A run event's bit (its position in RUN_EVENTS), so a run's seen set is one number; other types share OTHER_BIT. */
 const bitOf = (event: number): number => (event >= 0 ? 1 << event : OTHER_BIT);
 const OTHER_BIT = 128;
-/** The terminal event types (agent_completed, agent_error, agent_stopped) as bits. */
-const TERMINAL_BITS = [...TERMINAL_EVENTS].reduce((bits, t) => bits | bitOf(computeRunEventIndex(t)), 0);
 
 /** True when the run has seen an event of `type`. */
 export function hasSeen(rec: RunRecord, type: string): boolean {
@@ -118,7 +117,14 @@ export class RunTracker {
   private readonly ended: RunRecord[] = [];
   private completedAny = false;
 
-  constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks) {}
+  /** The grammar's end events as bits, and each event's role: which events end a run, and how. */
+  private readonly endMask: number;
+  private readonly roleOf: readonly number[];
+
+  constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks, grammar: LifecycleGrammar = DEFAULT_LIFECYCLE_GRAMMAR) {
+    this.endMask = grammar.endMask;
+    this.roleOf = grammar.roleOf;
+  }
 
   /** Hands ended runs older than `graceUs` (all when omitted) to the lifecycle judge. */
   judgeEnded(nowUs: number, graceUs = 0): void {
@@ -237,13 +243,14 @@ export class RunTracker {
     const before = rec.seen;
     rec.seen |= bit;
     if (firstOfType) this.metrics.eventTrend(event)?.record(nowUs - rec.sentAtUs);
-    if ((bit & TERMINAL_BITS) !== 0) {
+    if ((bit & this.endMask) !== 0) {
       // Judged a grace period after it ended (end() sets endedAtUs to this event's time).
       if (this.hooks) this.unjudged.push(rec);
       this.metrics.total.record(nowUs - rec.sentAtUs);
       if (before !== 0) this.metrics.gap.record(rec.maxGapUs);
-      if (event === EVENT.agent_completed) this.end(rec, 'completed');
-      else if (event === EVENT.agent_stopped) this.end(rec, 'stopped');
+      const role = this.roleOf[event];
+      if (role === ROLE.completed) this.end(rec, 'completed');
+      else if (role === ROLE.stopped) this.end(rec, 'stopped');
       else {
         this.metrics.error('agent_error').add();
         this.end(rec, 'failed', 'agent_error');

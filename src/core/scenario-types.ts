@@ -4,6 +4,7 @@ import type { CoverageFloor } from './coverage.js';
  * The validated scenario, as the config layer hands it inward: durations in
  * ms, rates per second, templates still as text. Everything is readonly.
  */
+import type { LifecycleSpec } from './lifecycle-grammar.js';
 
 /** A duration range in ms; `min === max` for a fixed one. */
 export interface DurationRange {
@@ -115,10 +116,8 @@ export interface FrameProfile {
   /** Dotted path of each owner field inside a root. */
   readonly fields: Readonly<{ userId: string; threadId: string; runId: string; messageId: string; seq: string; timestamp: string; code: string }>;
   readonly timestampUnit: 'auto' | 's' | 'ms' | 'iso';
-  /** Run events every run must show (lifecycle checks). */
-  readonly requiredEvents: readonly string[];
-  /** Frame types of the backend that are neither run events nor errors, and are fine. */
-  readonly ignoreTypes: readonly string[];
+  /** The order rules of a run (`lifecycle`, with `requiredEvents` and `ignoreTypes` folded in). */
+  readonly lifecycle: LifecycleSpec;
 }
 
 /** Where the target is. */

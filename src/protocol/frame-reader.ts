@@ -1,3 +1,4 @@
+import { computePairKeyFields } from '../core/lifecycle-grammar.js';
 import { computeRunEventIndex } from '../core/metric-names.js';
 import { PROTOCOL_FIELDS, type FrameProfile } from '../core/scenario-types.js';
 
@@ -19,6 +20,8 @@ export interface FrameView {
   readonly seq: number | undefined;
   /** `code` of `error` frames (not read from other frames). */
   readonly code: string | undefined;
+  /** The call key (e.g. `tool_name`) of a frame that opens or closes a keyed lifecycle pair; not read from other frames. */
+  readonly pairKey: string | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -44,7 +47,9 @@ export class FrameReader {
   private readonly wireNames: boolean;
   private readonly names: FrameProfile['fields'];
   /** The view every read fills (frames are handled one at a time, start to end): one object per reader, not per frame. */
-  private readonly view: Mutable<FrameView> = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined };
+  private readonly view: Mutable<FrameView> = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined };
+  /** The pair key's getter by run event position; undefined for events of no keyed pair. */
+  private readonly pairKeys: ReadonlyArray<Getter | undefined>;
 
   constructor(profile: FrameProfile) {
     this.roots = profile.fieldRoots;
@@ -56,6 +61,7 @@ export class FrameReader {
       seq: getter(f.seq), timestamp: getter(f.timestamp), code: getter(f.code),
     };
     this.tsUnit = profile.timestampUnit;
+    this.pairKeys = computePairKeyFields(profile.lifecycle).map((k) => (k === undefined ? undefined : getter(k)));
     this.names = f;
     this.fast = profile.fieldRoots.join('|') === 'payload|data|' && profile.typeFields.join('|') === 'type|event' && Object.values(f).every((n) => !n.includes('.'));
     this.wireNames = this.fast && (Object.keys(PROTOCOL_FIELDS) as Array<keyof typeof PROTOCOL_FIELDS>).every((k) => f[k] === PROTOCOL_FIELDS[k]);
@@ -65,8 +71,15 @@ export class FrameReader {
   read(frame: unknown): FrameView {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return EMPTY;
     const obj = frame as Record<string, unknown>;
-    if (this.wireNames) return this.readWire(obj);
-    if (this.fast) return this.readFast(obj);
+    const v = this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
+    // Only the few frames that open or close a call carry a key worth a lookup.
+    const key = v.event >= 0 ? this.pairKeys[v.event] : undefined;
+    if (key !== undefined) this.view.pairKey = str(this.field(obj, key));
+    return v;
+  }
+
+  /** Any profile: configured roots, type fields and dotted paths. */
+  private readAny(obj: Record<string, unknown>): FrameView {
     let rawType = '';
     for (const f of this.typeFields) {
       const v = obj[f];
@@ -130,6 +143,7 @@ export class FrameReader {
     v.messageId = str(messageId);
     v.seq = typeof seq === 'number' ? seq : undefined;
     v.code = str(code);
+    v.pairKey = undefined;
     return v;
   }
 
@@ -152,7 +166,7 @@ interface WireFields {
 }
 const NO_FIELDS: WireFields = Object.freeze({});
 
-const EMPTY: FrameView = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined };
+const EMPTY: FrameView = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined };
 
 /** A field by plain name from payload, then data, then the root. */
 function pick(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, root: Record<string, unknown>, k: string): unknown {

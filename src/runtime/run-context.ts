@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Random } from '../core/random.js';
 import type { CanaryCodec } from '../core/canary.js';
 import type { IsolationOracle } from '../core/isolation-oracle.js';
-import type { LifecycleOracle, LifecycleRules } from '../core/lifecycle-oracle.js';
+import type { LifecycleGrammar } from '../core/lifecycle-grammar.js';
+import type { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import type { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
@@ -30,7 +31,8 @@ export interface RunContext {
   readonly canaries: CanaryCodec;
   readonly isolation: IsolationOracle;
   readonly lifecycle: LifecycleOracle;
-  readonly lifecycleRules: LifecycleRules;
+  /** The scenario's run grammar, compiled (what the oracle checks and what ends a run). */
+  readonly lifecycleGrammar: LifecycleGrammar;
   /** Users (by global number) that completed an agent run, so each counts once in `users.with_run`. */
   readonly usersWithRun: Set<number>;
   /** Logs a failed operation, at most a few per kind so logs stay small under load. */

@@ -2,7 +2,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { CanaryCodec } from '../core/canary.js';
 import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
-import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle, type LifecycleRules } from '../core/lifecycle-oracle.js';
+import { compileLifecycleGrammar } from '../core/lifecycle-grammar.js';
+import { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, type MetricSnapshot, type SeriesPoint } from '../core/metric-registry.js';
 import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
@@ -104,17 +105,14 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const directory = new UserDirectory({ prefix: sc.users.prefix, runTag: input.runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), input.fixedIdOffsets);
   const ledger = new OwnershipLedger(directory);
   const canaries = new CanaryCodec(input.runTag);
-  const lifecycleRules: LifecycleRules = {
-    required: sc.target.profile.requiredEvents,
-    knownTypes: new Set([...DEFAULT_LIFECYCLE_RULES.knownTypes, ...sc.target.profile.ignoreTypes]),
-  };
+  const lifecycleGrammar = compileLifecycleGrammar(sc.target.profile.lifecycle);
   const ctx: RunContext = {
     scenario: sc, baseUrl: input.baseUrl, wsUrl: input.wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile),
     rand: createRandom(sc.seed + input.share.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
     noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
     // Violation ids start with the share, unique across the workers and generators of a run.
     isolation: new IsolationOracle(ledger, canaries, violations.sink, { idPrefix: `${input.share.residue}.${input.share.modulus}.`, amend: violations.amend }),
-    lifecycle: new LifecycleOracle(lifecycleRules, violations.sink), lifecycleRules, usersWithRun: new Set(),
+    lifecycle: new LifecycleOracle(lifecycleGrammar, violations.sink), lifecycleGrammar, usersWithRun: new Set(),
   };
 
   if (input.probes || usesRest(sc)) await rest.warm();

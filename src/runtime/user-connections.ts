@@ -1,5 +1,6 @@
 import type { Receiver } from '../core/isolation-oracle.js';
-import { isKnownType, LifecycleOracle } from '../core/lifecycle-oracle.js';
+import { isKnownFrameType } from '../core/lifecycle-grammar.js';
+import { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import type { RunRecord, RunTracker } from '../core/run-tracker.js';
 import type { FrameView } from '../protocol/frame-reader.js';
 import { TokenError } from '../protocol/token-provider.js';
@@ -162,9 +163,9 @@ export class UserConnections implements SessionHandler {
       if (!ctx.checks) return;
       let st = rec.lc[session.index];
       if (!st) rec.lc[session.index] = st = LifecycleOracle.createState(session.openedAtUs > rec.sentAtUs);
-      ctx.lifecycle.observe(st, type, view.event, view.seq, rx, rec.messageId, text, atMs);
+      ctx.lifecycle.observe(st, view, rx, rec.messageId, text, atMs);
       if (st.finalized && rec.outcome !== undefined) u.tracker.releaseJudged(rec);
-    } else if (ctx.checks && !isKnownType(ctx.lifecycleRules, type)) {
+    } else if (ctx.checks && !isKnownFrameType(ctx.lifecycleGrammar, type, view.event)) {
       ctx.lifecycle.unknownFrame(rx, type, text, atMs);
     }
   }

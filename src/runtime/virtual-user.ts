@@ -74,7 +74,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     this.cohortName = cohort.name;
     ctx.ledger.registerUser(userId, userNum);
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
-    this.tracker = new RunTracker(m, this);
+    this.tracker = new RunTracker(m, this, ctx.lifecycleGrammar);
     this.conns = new UserConnections(this);
   }
 

@@ -2,7 +2,7 @@
 export interface AgentTiming {
   /** Delay from the user's message to `agent_started`, ms. */
   readonly firstEventMs: readonly [number, number];
-  /** How many `agent_thinking` events a run has. */
+  /** How many `agent_thinking` events a run has; at least one per tool call plus one (a thought before each call and before the answer). */
   readonly thinkingSteps: readonly [number, number];
   /** Delay before each thinking event, ms. */
   readonly thinkingMs: readonly [number, number];
@@ -23,8 +23,9 @@ export type AgentPresetName = (typeof AGENT_PRESET_NAMES)[number];
 
 /**
  * `instant` answers with no delay and a fixed shape (6 frames a run: started,
- * two thinking, one tool pair, completed) so throughput tests measure the
- * client; `realistic` follows what a language-model agent does.
+ * thinking, one tool pair, thinking, completed) so throughput tests measure
+ * the client; `realistic` follows what a language-model agent does. Runs with
+ * tools are ReAct-shaped: think → tool → think → ... → answer.
  */
 export const AGENT_PRESETS: Readonly<Record<AgentPresetName, AgentTiming>> = {
   instant: {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { randomInt, type Random } from '../core/random.js';
 import { isInstantTiming, type AgentTiming } from './agent-presets.js';
 
-/** The run event types, in the order protocol.md gives. */
+/** The run event types protocol.md names. */
 export type RunEventType = 'agent_started' | 'agent_thinking' | 'tool_executing' | 'tool_completed' | 'agent_completed' | 'agent_error' | 'agent_stopped';
 
 interface Step {
@@ -87,14 +87,25 @@ export class AgentRunner {
     this.runs.clear();
   }
 
+  /**
+   * A ReAct-style run: the agent thinks before each tool call and again
+   * after the last result before it answers (think → tool → think → tool →
+   * think → answer), so a run with tools interleaves thinking and tool pairs
+   * as protocol.md allows. Thoughts beyond that minimum land between the
+   * calls at seeded random.
+   */
   private planSteps(): Step[] {
     const t = this.timing;
     const d = (r: readonly [number, number]): number => randomInt(this.rand, r[0], r[1]);
     const steps: Step[] = [{ type: 'agent_started', delayMs: d(t.firstEventMs) }];
-    const thinking = d(t.thinkingSteps);
-    for (let i = 0; i < thinking; i++) steps.push({ type: 'agent_thinking', delayMs: d(t.thinkingMs) });
+    const drawn = d(t.thinkingSteps);
     const tools = d(t.toolCalls);
-    for (let i = 0; i < tools; i++) {
+    // Thoughts per stretch: before tool 1, ..., before tool n, before the answer.
+    const thoughts = new Array<number>(tools + 1).fill(1);
+    for (let extra = drawn - (tools + 1); extra > 0; extra--) thoughts[randomInt(this.rand, 0, tools)]!++;
+    for (let s = 0; s <= tools; s++) {
+      for (let i = 0; i < thoughts[s]!; i++) steps.push({ type: 'agent_thinking', delayMs: d(t.thinkingMs) });
+      if (s === tools) break;
       const toolName = TOOL_NAMES[randomInt(this.rand, 0, TOOL_NAMES.length - 1)]!;
       steps.push({ type: 'tool_executing', delayMs: d(t.toolStartMs), toolName });
       steps.push({ type: 'tool_completed', delayMs: d(t.toolMs), toolName });

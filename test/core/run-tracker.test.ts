@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeRunEventIndex, EVENT, RUN_EVENTS } from '../../src/core/metric-names.js';
 import { MetricRegistry, type Counter, type Trend } from '../../src/core/metric-registry.js';
-import { DEFAULT_LIFECYCLE_RULES, LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
+import { compileLifecycleGrammar, DEFAULT_LIFECYCLE, DEFAULT_LIFECYCLE_GRAMMAR } from '../../src/core/lifecycle-grammar.js';
+import { LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
 import { RunTracker, type RunMetrics, type RunRecord, type RunWaitResult } from '../../src/core/run-tracker.js';
 import type { Violation } from '../../src/core/violation.js';
 
@@ -413,6 +414,33 @@ describe('RunTracker memory of ended runs', () => {
   });
 });
 
+describe('RunTracker ends runs where the lifecycle grammar says', () => {
+  test('protocol.md\'s: completed, error and stopped end a run, each with its outcome; a thought after a tool does not', () => {
+    const { registry, tracker } = setup();
+    const outcomes = ['agent_completed', 'agent_error', 'agent_stopped'].map((end, i) => {
+      const r = tracker.start(`m-${i}`, 't1', 0, 0, 'agent_completed', 30_000);
+      for (const type of ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', end]) tracker.onEvent(r, computeRunEventIndex(type), 1000);
+      return r.outcome;
+    });
+    assert.deepEqual(outcomes, ['completed', 'failed', 'stopped']);
+    assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'agent_error' }), 1);
+  });
+
+  test('a scenario\'s grammar: an event it does not list as an end leaves the run open, one it lists as failed fails it', () => {
+    const g = compileLifecycleGrammar({ ...DEFAULT_LIFECYCLE, end: { completed: ['agent_completed'], failed: ['agent_error', 'agent_stopped'], stopped: [] } });
+    const tracker = new RunTracker(makeMetrics(new MetricRegistry()), undefined, g);
+    const r = tracker.start('m-1', 't1', 0, 0, 'agent_completed', 30_000);
+    tracker.onEvent(r, EVENT.agent_started, 1000);
+    tracker.onEvent(r, EVENT.agent_stopped, 2000);
+    assert.deepEqual([r.outcome, r.code], ['failed', 'agent_error']);
+    const noStop = compileLifecycleGrammar({ ...DEFAULT_LIFECYCLE, end: { ...DEFAULT_LIFECYCLE.end, stopped: [] } });
+    const t2 = new RunTracker(makeMetrics(new MetricRegistry()), undefined, noStop);
+    const r2 = t2.start('m-2', 't1', 0, 0, 'agent_completed', 30_000);
+    t2.onEvent(r2, EVENT.agent_stopped, 1000);
+    assert.equal(r2.outcome, undefined, 'still open: the grammar does not end a run there');
+  });
+});
+
 describe('RunTracker judging ended runs', () => {
   const rx = { userId: 'u-1', userIndex: 1, cohort: COHORT };
   const EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed'] as const;
@@ -420,7 +448,7 @@ describe('RunTracker judging ended runs', () => {
   /** A tracker whose user judges with a real lifecycle oracle; `judged` lists the runs handed to the judge. */
   function judging(): { tracker: RunTracker; oracle: LifecycleOracle; violations: Violation[]; judged: string[] } {
     const violations: Violation[] = [];
-    const oracle = new LifecycleOracle(DEFAULT_LIFECYCLE_RULES, (v) => violations.push(v));
+    const oracle = new LifecycleOracle(DEFAULT_LIFECYCLE_GRAMMAR, (v) => violations.push(v));
     const judged: string[] = [];
     const tracker = new RunTracker(makeMetrics(new MetricRegistry()), {
       onTimedOut: () => undefined,
@@ -438,7 +466,7 @@ describe('RunTracker judging ended runs', () => {
   function deliver(t: ReturnType<typeof judging>, rec: RunRecord, type: string, seq: number, atUs: number): void {
     t.tracker.onEvent(rec, computeRunEventIndex(type), atUs);
     const st = (rec.lc[0] ??= LifecycleOracle.createState(false));
-    t.oracle.observe(st, type, computeRunEventIndex(type), seq, rx, rec.messageId, '', 0);
+    t.oracle.observe(st, { type, event: computeRunEventIndex(type), seq, pairKey: undefined }, rx, rec.messageId, '', 0);
     if (st.finalized && rec.outcome !== undefined) t.tracker.releaseJudged(rec);
   }
 
@@ -451,7 +479,7 @@ describe('RunTracker judging ended runs', () => {
     assert.deepEqual(t.judged, [], 'nothing left to judge');
     // A late duplicate is still caught: the run is still findable by its message id.
     assert.equal(t.tracker.correlate('m-1', undefined, undefined, 0), rec);
-    t.oracle.observe(rec.lc[0]!, 'agent_thinking', EVENT.agent_thinking, 1, rx, 'm-1', '', 0);
+    t.oracle.observe(rec.lc[0]!, { type: 'agent_thinking', event: EVENT.agent_thinking, seq: 1, pairKey: undefined }, rx, 'm-1', '', 0);
     assert.deepEqual(t.violations.map((v) => v.kind), ['duplicate_event']);
   });
 

@@ -47,3 +47,41 @@ describe('a clean target is leak-free', () => {
     });
   }
 });
+
+describe('ReAct runs (think → tool → think → ... → answer) are not lifecycle violations', () => {
+  /** Chatters looping runs against the embedded target; `profile` is YAML put under target.profile. */
+  const reactScenario = (o: { agent: string; dialect: string; profile?: string; users: number; durationS: number }): string => `name: react
+target:
+  embedded: { agent: ${o.agent}, seed: 5, dialect: ${o.dialect} }
+${o.profile ? `  profile: ${o.profile}\n` : ''}cohorts:
+  chatters:
+    users: ${o.users}
+    duration: ${o.durationS}s
+    gracefulStop: 10s
+    flow:
+      - connect
+      - createThread: { title: "ReAct {{user}}" }
+      - repeat:
+          duration: ${o.durationS}s
+          steps:
+            - sendMessage: { content: "Look it up {{iteration}} for {{user}}", timeout: 10s }
+thresholds:
+  lifecycle.violations: ["count == 0"]
+`;
+  const CASES = [
+    { what: 'fast agent, with seq', agent: 'fast', dialect: 'canonical', users: 12, durationS: 3 },
+    // A profile that reads seq from a field no frame has: only the grammar judges the order.
+    { what: 'fast agent, flat frames, seq not read', agent: 'fast', dialect: 'flat', profile: '{ fields: { seq: no_such_field } }', users: 12, durationS: 3 },
+    { what: 'realistic agent (up to two tools a run), data frames, seq not read', agent: 'realistic', dialect: 'data', profile: '{ fields: { seq: no_such_field } }', users: 8, durationS: 3 },
+  ];
+  for (const c of CASES) {
+    test(c.what, async () => {
+      const r = await runMatrix(reactScenario(c));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.summary.lifecycle.violations, 0, `${JSON.stringify(r.summary.lifecycle)} ${JSON.stringify(r.violations.slice(0, 3))}`);
+      assert.equal(r.summary.runs.failed + r.summary.runs.timedOut, 0, JSON.stringify(r.summary.runs));
+      const withTools = r.summary.metrics['run.tool_completed']?.count ?? 0;
+      assert.ok(withTools > 0 && withTools < r.summary.runs.completed, `some runs called tools and thought after them, some did not: ${withTools} of ${r.summary.runs.completed}`);
+    });
+  }
+});

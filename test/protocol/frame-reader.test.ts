@@ -10,7 +10,7 @@ const read = (r: FrameReader, frame: unknown): FrameView => ({ ...r.read(frame) 
 
 const expected: FrameView = {
   type: 'agent_thinking', event: 1 /* agent_thinking's place in RUN_EVENTS */, rawType: 'agent_thinking', userId: 'u-1', threadId: 'thr-1', runId: 'run-1', messageId: 'm-1',
-  seq: 2, code: undefined,
+  seq: 2, code: undefined, pairKey: undefined,
 };
 
 describe('FrameReader', () => {
@@ -20,7 +20,7 @@ describe('FrameReader', () => {
     assert.deepEqual(read(r, { type: 'agent_thinking', payload: fields }), expected);
     assert.deepEqual(read(r, { event: 'agent_thinking', data: fields }), expected, 'data root, event as the type field; seconds read as seconds');
     assert.deepEqual(read(r, { type: 'agent_thinking', ...fields, payload: { run_id: null } }), expected);
-    assert.deepEqual(read(r, 'not an object'), { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined });
+    assert.deepEqual(read(r, 'not an object'), { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined });
   });
 
   test('a backend\'s own plain names read the same as protocol.md\'s', () => {
@@ -71,5 +71,16 @@ describe('FrameReader', () => {
     const first = r.read({ type: 'agent_started', payload: { run_id: 'run-1' } });
     r.read({ type: 'agent_completed', payload: { run_id: 'run-2' } });
     assert.equal(first.runId, 'run-2');
+  });
+
+  test('the pair key (tool_name by default) is read from tool frames only, through the profile\'s roots; a keyless pair reads none', () => {
+    const r = new FrameReader(DEFAULT_PROFILE);
+    assert.equal(r.read({ type: 'tool_executing', payload: { tool_name: 'fetch_url' } }).pairKey, 'fetch_url');
+    assert.equal(r.read({ event: 'tool_completed', tool_name: 'run_python' }).pairKey, 'run_python', 'flat frames');
+    assert.equal(r.read({ type: 'agent_thinking', payload: { tool_name: 'fetch_url' } }).pairKey, undefined, 'not a pair event');
+    const byCallId = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: ['body'], lifecycle: { ...DEFAULT_PROFILE.lifecycle, pairs: [{ open: 'tool_executing', close: 'tool_completed', key: 'call.id' }] } });
+    assert.equal(byCallId.read({ type: 'tool_completed', body: { call: { id: 'c-7' } } }).pairKey, 'c-7');
+    const keyless = new FrameReader({ ...DEFAULT_PROFILE, lifecycle: { ...DEFAULT_PROFILE.lifecycle, pairs: [{ open: 'tool_executing', close: 'tool_completed' }] } });
+    assert.equal(keyless.read({ type: 'tool_executing', payload: { tool_name: 'fetch_url' } }).pairKey, undefined);
   });
 });

@@ -26,7 +26,8 @@ interface RunExpectation {
 /** Checks one completed run against protocol.md; returns its run_id. */
 function assertCompletedRun(events: readonly Frame[], exp: RunExpectation): string {
   const shape = events.map((f) => LETTER[f.type ?? ''] ?? '?').join('');
-  assert.match(shape, /^ST+(EC)*D$/, `run events in protocol order (S started, T thinking, E/C tool pair, D completed): ${events.map((f) => f.type).join(', ')}`);
+  // ReAct: at least one thought before each tool call and one after the last result, before the answer.
+  assert.match(shape, /^S(T+EC)*T+D$/, `run events in protocol order (S started, T thinking, E/C tool pair, D completed): ${events.map((f) => f.type).join(', ')}`);
   const runId = events[0]!.payload.run_id;
   assert.equal(typeof runId, 'string');
   assert.ok(runId.length > 0);
@@ -226,12 +227,49 @@ describe('WebSocket runs (fast agent)', () => {
   });
 });
 
+describe('WebSocket runs are ReAct-shaped (fast and realistic agents)', () => {
+  /** The shapes (letters of LETTER) of `n` runs played one after another by a fresh target. */
+  async function shapes(opts: { agent: 'fast' | 'realistic'; seed: number }, n: number): Promise<string[]> {
+    const target = await startTestTarget(opts);
+    const token = await target.token(uniqueId('u'));
+    const threadId = await newThread(target, token);
+    const s = await openWs(target.url, { delivery: 'subprotocol', token });
+    try {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        s.send({ type: 'user_message', payload: { thread_id: threadId, content: `react ${i}`, message_id: `r-${i}` } });
+        await s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === `r-${i}`, 15_000);
+        out.push(runEvents(s.frames, `r-${i}`).map((f) => LETTER[f.type ?? ''] ?? '?').join(''));
+      }
+      return out;
+    } finally {
+      await s.close();
+      await target.close();
+    }
+  }
+
+  test('fast: a run with a tool thinks again after the result before it answers; the same seed plays the same runs', async () => {
+    const a = await shapes({ agent: 'fast', seed: 3 }, 16);
+    for (const shape of a) assert.match(shape, /^S(T+EC)*T+D$/, `ReAct order: ${shape}`);
+    assert.ok(a.some((x) => x.includes('ECT')), `some run thinks after a tool result: ${a.join(' ')}`);
+    assert.ok(a.some((x) => !x.includes('E')), `some run has no tool: ${a.join(' ')}`);
+    assert.deepEqual(await shapes({ agent: 'fast', seed: 3 }, 16), a, 'seeded: a second target with the same seed plays the same shapes');
+  });
+
+  test('realistic: think → tool → think → tool → think → answer when a run calls two tools', async () => {
+    // Seed 3's first run calls two tools; one run, since a realistic one takes up to ~7 s.
+    const got = await shapes({ agent: 'realistic', seed: 3 }, 1);
+    for (const shape of got) assert.match(shape, /^S(T+EC)*T+D$/, `ReAct order: ${shape}`);
+    assert.ok(got.some((x) => /T+ECT+ECT+D$/.test(x)), `a run with two tool calls, a thought between them and before the answer: ${got.join(' ')}`);
+  });
+});
+
 describe('WebSocket runs (instant agent)', () => {
   let target: TestTarget;
   before(async () => { target = await startTestTarget({ agent: 'instant' }); });
   after(() => target.close());
 
-  test('an instant run has the fixed shape started, 2 thinking, one tool pair, completed', async () => {
+  test('an instant run has the fixed shape started, thinking, one tool pair, thinking, completed', async () => {
     const id = uniqueId('u');
     const token = await target.token(id);
     const threadId = await newThread(target, token);
@@ -242,7 +280,7 @@ describe('WebSocket runs (instant agent)', () => {
       s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: 'i-1' } });
       await s.waitFor((f) => f.type === 'agent_completed', 3000);
       const events = runEvents(s.frames, 'i-1');
-      assert.deepEqual(events.map((f) => f.type), ['agent_started', 'agent_thinking', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed']);
+      assert.deepEqual(events.map((f) => f.type), ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', 'agent_completed']);
       assertCompletedRun(events, { userId: id, threadId, messageId: 'i-1', content, t0 });
     } finally {
       await s.close();
