@@ -185,6 +185,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   /** Starts no new step; cuts think and idle short. The step in flight may finish. */
   stop(): void {
     this.stopping = true;
+    // A think or idle cut short: the iteration did not run its flow as written.
+    if (this.sleepResolve) this.iterationCut = true;
     this.wake();
   }
 
