@@ -122,7 +122,9 @@ describe('segments on four processes, merged', () => {
     const settled = (merged.isolation.byKind.foreign_thread ?? 0) - local('foreign_thread') + (merged.isolation.byKind.foreign_run ?? 0) - local('foreign_run');
     assert.ok(settled > 0, `the merge settled cross-segment ids as leaks: ${JSON.stringify({ merged: merged.isolation, parts: parts.map((p) => p.isolation) })}`);
     assert.ok(merged.isolation.unattributed < parts.reduce((n, p) => n + p.isolation.unattributed, 0), 'unattributed ids became owned');
-    const lines = readFileSync(join(dir, 'merged', 'violations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; kinds: Array<{ kind: string; owner?: string }>; receiver: { user: string } });
+    const lines = readFileSync(join(dir, 'merged', 'violations.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { id: string; class: string; kinds: Array<{ kind: string; owner?: string }>; receiver: { user: string } })
+      .filter((v) => v.class === 'isolation');
     // The thread id settled at the merge joined its frame's line (found in a segment by its message id), naming its owner.
     assert.ok(lines.some((v) => v.kinds.some((k) => k.kind === 'foreign_thread' && k.owner && k.owner !== v.receiver.user)), 'evidence names the owner');
     assert.equal(new Set(lines.map((v) => v.id)).size, lines.length, 'one line per leaked frame');
