@@ -2,6 +2,13 @@ import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, ty
 import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
 import type { ThresholdResult } from './thresholds.js';
 
+/** The summary schema written before coverage and leaked-frame counting (isolation counted reasons, not frames). */
+export const SUMMARY_SCHEMA_V1 = 'crosstalk.summary/1';
+/** The summary schema with `coverage`, an `untested` verdict and isolation counted in leaked frames. */
+export const SUMMARY_SCHEMA_V2 = 'crosstalk.summary/2';
+/** Every summary schema `compare` (and anything else reading results) accepts, oldest first. */
+export const READABLE_SUMMARY_SCHEMAS: readonly string[] = [SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2];
+
 /** A trend in summary.json: stats in ms plus the exact histogram, overall and per tag. */
 export interface TrendSummary extends TrendStats {
   readonly type: 'trend';
