@@ -1,0 +1,54 @@
+// How much the machine, not the target, may have moved a run's figures, read
+// from what the generator measured of itself. `compare` uses it to keep a
+// busy CI runner from failing a build.
+import type { ComparableSummary } from './compare.js';
+
+// Host noise. Two runs on one machine differ by more than sampling: the machine's load changes between them
+// and delays answers in the target and the generator alike (a few ms to hundreds on a busy CI runner, most in
+// bursts such as a connect storm), which the bootstrap, resampling within each run, cannot see. The generator
+// measures that delay on itself: its event-loop lag, the worst of each second in the series. A latency change
+// smaller than the lag the trend's own samples were taken under (count-weighted over the seconds they fell
+// in; the larger of the two runs) could be the machine, so it is inconclusive, not a regression. On a quiet
+// machine the lag is about 1 ms and this changes nothing.
+const LAG_TREND = 'generator.loop_lag';
+
+/**
+ * The generator's event-loop lag, ms, that trend `name`'s samples were
+ * taken under in run `s`: each second's worst lag weighted by the samples
+ * the trend has in that second. Without a lag in the series, the run's lag p99.
+ */
+export function computeHostNoiseMs(s: ComparableSummary, name: string): number {
+  let samples = 0;
+  let weighted = 0;
+  for (const p of s.series ?? []) {
+    const n = p.trends[name]?.count ?? 0;
+    const lag = p.trends[LAG_TREND]?.max;
+    if (!(n > 0) || typeof lag !== 'number' || !Number.isFinite(lag)) continue;
+    samples += n;
+    weighted += n * lag;
+  }
+  if (samples > 0) return weighted / samples;
+  const p99 = s.generator?.loopLagP99Ms;
+  return typeof p99 === 'number' && Number.isFinite(p99) && p99 > 0 ? p99 : 0;
+}
+
+/** A saturated generator's stalls: its loop lag p99, ms, and who it was (the worse side when both were). */
+export interface Saturation {
+  readonly lagMs: number;
+  readonly side: 'baseline' | 'current run';
+}
+
+/**
+ * The worse of the two runs' saturated generators, or undefined when both
+ * kept up. A saturated generator (summary.generator.saturated) stalled long
+ * enough that its stalls, not the target, can move figures of its size.
+ */
+export function computeSaturation(base: ComparableSummary, current: ComparableSummary): Saturation | undefined {
+  let worst: Saturation | undefined;
+  for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
+    if (!s.generator.saturated) continue;
+    const lagMs = Number.isFinite(s.generator.loopLagP99Ms) ? s.generator.loopLagP99Ms : Infinity;
+    if (!worst || lagMs > worst.lagMs) worst = { lagMs, side };
+  }
+  return worst;
+}
