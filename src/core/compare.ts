@@ -154,8 +154,7 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
       notes.push(`${name} has samples only in the ${b ? 'baseline' : 'current run'}: not compared`);
       continue;
     }
-    const hostNoiseMs = Math.max(computeHostNoiseMs(base, name), computeHostNoiseMs(current, name));
-    rows.push(...compareTrend(name, b, c, hostNoiseMs, judge, saturated));
+    rows.push(...compareTrend(name, b, c, (q) => Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q)), judge, saturated));
   }
 
   const steadyBase = computeSteadyWindow(base.series ?? [], base.durationMs);
@@ -205,7 +204,7 @@ interface Floors {
  * The p50, p95 and p99 rows of one trend. With a saturated generator, a
  * figure whose tolerance band is narrower than its stalls is inconclusive.
  */
-function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseMs: number, judge: Judge, saturated: Saturation | undefined): ComparisonRow[] {
+function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseMs: (q: number) => number, judge: Judge, saturated: Saturation | undefined): ComparisonRow[] {
   const direction: Direction = INFO_TRENDS.has(name) ? 'info' : 'higher-is-worse';
   const rowOf = (stat: string): Omit<ComparisonRow, 'status'> => {
     const bv = b[stat as 'p50'];
@@ -228,7 +227,7 @@ function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseM
     if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', note: describeShortfall(hb.total, hc.total, need, stat) };
     const seed = hashSeed(`${name}|${stat}`);
     const ratio = computePercentileRatioInterval(hb, hc, q, judge.confidence, judge.resamples, createRandom(seed), createRandom(seed ^ 0x9e3779b9));
-    return decide({ ...row, samples }, ratio, judge.tolerance, { floor: LATENCY_FLOOR_MS, hostNoise: hostNoiseMs });
+    return decide({ ...row, samples }, ratio, judge.tolerance, { floor: LATENCY_FLOOR_MS, hostNoise: hostNoiseMs(q) });
   });
 }
 
@@ -270,7 +269,7 @@ function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: 
     const moved = Math.abs(worse);
     if (moved <= floors.floor) return { ...judged, status: 'unchanged', note: `below the ${formatFloor(floors.floor, row.unit)} floor` };
     if (moved <= floors.hostNoise) {
-      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (the generator lagged ${formatFloor(floors.hostNoise, row.unit)} as they were timed)` };
+      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (the generator lagged ${formatFloor(floors.hostNoise, row.unit)} as these samples were timed)` };
     }
     if ((beyond === 'regression') === (worse > 0)) return { ...judged, status: beyond };
   }

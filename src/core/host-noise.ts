@@ -6,28 +6,36 @@ import type { ComparableSummary } from './compare.js';
 // Host noise. Two runs on one machine differ by more than sampling: the machine's load changes between them
 // and delays answers in the target and the generator alike (a few ms to hundreds on a busy CI runner, most in
 // bursts such as a connect storm), which the bootstrap, resampling within each run, cannot see. The generator
-// measures that delay on itself: its event-loop lag, the worst of each second in the series. A latency change
-// smaller than the lag the trend's own samples were taken under (count-weighted over the seconds they fell
-// in; the larger of the two runs) could be the machine, so it is inconclusive, not a regression. On a quiet
+// measures that delay on itself: its event-loop lag, the worst of each second in the series. Stalls make the
+// slow samples, so a trend's q-percentile can move by about the q-quantile of the lag its samples were timed
+// under: that is the floor below which a change could be the machine (the larger of the two runs). On a quiet
 // machine the lag is about 1 ms and this changes nothing.
 const LAG_TREND = 'generator.loop_lag';
 
 /**
- * The generator's event-loop lag, ms, that trend `name`'s samples were
- * taken under in run `s`: each second's worst lag weighted by the samples
- * the trend has in that second. Without a lag in the series, the run's lag p99.
+ * The generator's event-loop lag, ms, at quantile `q` (0–1) over the
+ * samples of trend `name` in run `s`: each sample counts the worst lag of
+ * the second it was taken in. Without a lag in the series, the run's lag p99.
  */
-export function computeHostNoiseMs(s: ComparableSummary, name: string): number {
-  let samples = 0;
-  let weighted = 0;
+export function computeHostNoiseMs(s: ComparableSummary, name: string, q: number): number {
+  const seconds: Array<{ lag: number; samples: number }> = [];
+  let total = 0;
   for (const p of s.series ?? []) {
     const n = p.trends[name]?.count ?? 0;
     const lag = p.trends[LAG_TREND]?.max;
     if (!(n > 0) || typeof lag !== 'number' || !Number.isFinite(lag)) continue;
-    samples += n;
-    weighted += n * lag;
+    seconds.push({ lag, samples: n });
+    total += n;
   }
-  if (samples > 0) return weighted / samples;
+  if (total > 0) {
+    seconds.sort((x, y) => x.lag - y.lag);
+    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+    let seen = 0;
+    for (const sec of seconds) {
+      seen += sec.samples;
+      if (seen >= rank) return sec.lag;
+    }
+  }
   const p99 = s.generator?.loopLagP99Ms;
   return typeof p99 === 'number' && Number.isFinite(p99) && p99 > 0 ? p99 : 0;
 }

@@ -271,12 +271,15 @@ describe('compare: what the machine may have done', () => {
     };
   });
 
-  test('host noise is the lag the trend\'s own samples were timed under', () => {
+  test('host noise is the lag the trend\'s own samples were timed under, at the same percentile', () => {
     // A connect storm: most samples in the first 2 s, while the generator lagged 400 ms.
     const storm = buildSummary({ series: seriesWithLag((t) => (t <= 2 ? 400 : 10), (t) => (t <= 2 ? 90 : 1)), generator: { loopLagP99Ms: 20 } });
-    const noise = computeHostNoiseMs(storm, 'http.get_thread');
-    assert.ok(noise > 350 && noise < 400, `weighted by samples: ${noise}`);
-    assert.equal(computeHostNoiseMs(buildSummary({ generator: { loopLagP99Ms: 12.5 } }), 'http.get_thread'), 12.5, 'without a lag series, the run\'s lag p99');
+    assert.equal(computeHostNoiseMs(storm, 'http.get_thread', 0.5), 400);
+    // Even samples, one bad second in twenty: the median saw 10 ms, the p99 saw the stall.
+    const hiccup = buildSummary({ series: seriesWithLag((t) => (t === 7 ? 90 : 10), () => 50) });
+    assert.equal(computeHostNoiseMs(hiccup, 'http.get_thread', 0.5), 10);
+    assert.equal(computeHostNoiseMs(hiccup, 'http.get_thread', 0.99), 90);
+    assert.equal(computeHostNoiseMs(buildSummary({ generator: { loopLagP99Ms: 12.5 } }), 'http.get_thread', 0.5), 12.5, 'without a lag series, the run\'s lag p99');
   });
 
   test('a certain +3 ms on a 3 ms call is inconclusive on a machine lagging 30 ms, a regression on a quiet one', () => {
@@ -287,7 +290,7 @@ describe('compare: what the machine may have done', () => {
     const r = rowOf(onBusy, 'http.get_thread', 'p50');
     assert.ok(r.intervalPct!.low > 50, 'the change is certain');
     assert.equal(r.status, 'inconclusive');
-    assert.match(r.note ?? '', /change is within the host noise \(the generator lagged 30 ms as they were timed\)/);
+    assert.match(r.note ?? '', /change is within the host noise \(the generator lagged 30 ms as these samples were timed\)/);
     assert.equal(onBusy.verdict, 'ok');
     const onQuiet = computeComparison(buildSummary({ trends: trends(1, 3), series: quiet }), buildSummary({ trends: trends(2, 6), series: quiet }), 0.1);
     assert.equal(rowOf(onQuiet, 'http.get_thread', 'p50').status, 'regression');
