@@ -17,7 +17,7 @@
 // move beyond the tolerance on their own, and its throughput.
 import { decodeHistogram } from './histogram.js';
 import { computeBucketDistribution, computePercentileRatioInterval, type BucketDistribution } from './percentile-bootstrap.js';
-import { computeHostNoiseMs, computeSaturation, type Saturation } from './host-noise.js';
+import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
 import { createRandom } from './random.js';
 import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
 import { SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2, type CounterSummary, type Summary, type TrendSummary } from './summary.js';
@@ -154,7 +154,8 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
       notes.push(`${name} has samples only in the ${b ? 'baseline' : 'current run'}: not compared`);
       continue;
     }
-    rows.push(...compareTrend(name, b, c, (q) => Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q)), judge, saturated));
+    const hostNoiseMs = (q: number): number => HOST_NOISE_FACTOR * Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q));
+    rows.push(...compareTrend(name, b, c, hostNoiseMs, judge, saturated));
   }
 
   const steadyBase = computeSteadyWindow(base.series ?? [], base.durationMs);
@@ -269,7 +270,7 @@ function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: 
     const moved = Math.abs(worse);
     if (moved <= floors.floor) return { ...judged, status: 'unchanged', note: `below the ${formatFloor(floors.floor, row.unit)} floor` };
     if (moved <= floors.hostNoise) {
-      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (the generator lagged ${formatFloor(floors.hostNoise, row.unit)} as these samples were timed)` };
+      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (twice the ${formatFloor(floors.hostNoise / HOST_NOISE_FACTOR, row.unit)} the generator lagged as these samples were timed)` };
     }
     if ((beyond === 'regression') === (worse > 0)) return { ...judged, status: beyond };
   }

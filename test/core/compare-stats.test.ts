@@ -282,15 +282,15 @@ describe('compare: what the machine may have done', () => {
     assert.equal(computeHostNoiseMs(buildSummary({ generator: { loopLagP99Ms: 12.5 } }), 'http.get_thread', 0.5), 12.5, 'without a lag series, the run\'s lag p99');
   });
 
-  test('a certain +3 ms on a 3 ms call is inconclusive on a machine lagging 30 ms, a regression on a quiet one', () => {
+  test('a certain +3 ms on a 3 ms call is inconclusive on a machine lagging 15 ms, a regression on a quiet one', () => {
     const trends = (seed: number, median: number): Record<string, number[]> => ({ 'http.get_thread': drawLogNormalMs(2000, seed, median) });
-    const busy = seriesWithLag(() => 30, () => 100);
+    const busy = seriesWithLag(() => 15, () => 100);
     const quiet = seriesWithLag(() => 0.5, () => 100);
     const onBusy = computeComparison(buildSummary({ trends: trends(1, 3), series: busy }), buildSummary({ trends: trends(2, 6), series: busy }), 0.1);
     const r = rowOf(onBusy, 'http.get_thread', 'p50');
     assert.ok(r.intervalPct!.low > 50, 'the change is certain');
     assert.equal(r.status, 'inconclusive');
-    assert.match(r.note ?? '', /change is within the host noise \(the generator lagged 30 ms as these samples were timed\)/);
+    assert.match(r.note ?? '', /change is within the host noise \(twice the 15 ms the generator lagged as these samples were timed\)/);
     assert.equal(onBusy.verdict, 'ok');
     const onQuiet = computeComparison(buildSummary({ trends: trends(1, 3), series: quiet }), buildSummary({ trends: trends(2, 6), series: quiet }), 0.1);
     assert.equal(rowOf(onQuiet, 'http.get_thread', 'p50').status, 'regression');
