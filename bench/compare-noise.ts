@@ -96,11 +96,16 @@ function scale(t: AgentTiming, k: number): AgentTiming {
   return { ...t, firstEventMs: r(t.firstEventMs), thinkingMs: r(t.thinkingMs), toolStartMs: r(t.toolStartMs), toolMs: r(t.toolMs), finalMs: r(t.finalMs) };
 }
 
-/** One `simulate run` in a child process; resolves with its summary. */
-function run(name: string, target?: { url: string; secret: string }): Promise<ComparableSummary> {
+/**
+ * One `simulate run` in a child process; resolves with its summary. The
+ * embedded target gets its own `seed` each run: with one seed both sides of
+ * a pair would replay the same agent timings and agree far better than two
+ * runs against a real backend do.
+ */
+function run(name: string, seed: number, target?: { url: string; secret: string }): Promise<ComparableSummary> {
   const out = join(outDir, name);
   // One worker thread: the machine has two cores shared with other work, and a second thread only adds contention.
-  const argv = ['bin/simulate', 'run', scenarioFile, '--out', out, '--no-progress', '--quiet', '--workers', '1', ...(target ? ['--target', target.url] : [])];
+  const argv = ['bin/simulate', 'run', scenarioFile, '--out', out, '--no-progress', '--quiet', '--workers', '1', '--set', `target.embedded.seed=${seed}`, ...(target ? ['--target', target.url] : [])];
   const env = { ...process.env };
   delete env.SIM_JWT_SECRET;
   if (target) env.SIM_JWT_SECRET = target.secret;
@@ -161,18 +166,20 @@ async function collect(kind: PairResult['kind'], makePair: (index: number) => Pr
 }
 
 if (args.only !== 'slowdown') {
-  await collect('identical', async (i) => ({ base: await run(`identical-${i + 1}-base`), current: await run(`identical-${i + 1}-current`) }));
+  await collect('identical', async (i) => ({ base: await run(`identical-${i + 1}-base`, 1000 + i), current: await run(`identical-${i + 1}-current`, 2000 + i) }));
 }
 if (args.only !== 'identical') {
   const secret = randomBytes(24).toString('hex');
-  const normal = await startTarget({ secret, agent: AGENT_PRESETS[AGENT], seed: 7 });
-  const slow = await startTarget({ secret, agent: scale(AGENT_PRESETS[AGENT], SLOWDOWN), seed: 7 });
+  // Different seeds, so the slow target's timings are not the normal one's times 1.25 draw for draw.
+  const normal = await startTarget({ secret, agent: AGENT_PRESETS[AGENT], seed: 3001 });
+  const slow = await startTarget({ secret, agent: scale(AGENT_PRESETS[AGENT], SLOWDOWN), seed: 4001 });
   try {
     await collect('slowdown', async (i) => {
       const sides = { base: { name: `slowdown-${i + 1}-base`, url: normal.url }, current: { name: `slowdown-${i + 1}-current`, url: slow.url } };
       const order = i % 2 === 0 ? (['base', 'current'] as const) : (['current', 'base'] as const);
       const got: Partial<Record<'base' | 'current', ComparableSummary>> = {};
-      for (const side of order) got[side] = await run(sides[side].name, { url: sides[side].url, secret });
+      // The seed only matters to the embedded target; these runs drive the targets above.
+      for (const side of order) got[side] = await run(sides[side].name, i, { url: sides[side].url, secret });
       return { base: got.base!, current: got.current! };
     });
   } finally {
