@@ -65,7 +65,7 @@ export function formatComparisonMarkdown(c: Comparison): string {
 
 function describeMethod(c: Comparison): string {
   return `a figure regresses when its whole ${formatPercent(c.confidence)} interval is beyond ${formatPercent(c.tolerance)} worse and it moved more than its floor `
-    + `(1 ms for latencies; a latency change within the generator's own loop lag as it was timed is inconclusive); `
+    + `(1 ms for latencies; a latency change within twice the generator's own loop lag as it was timed is inconclusive); `
     + `percentiles by bootstrap over the HDR histograms (${c.resamples} resamples), rates by a Poisson test over steady state`;
 }
 
