@@ -45,8 +45,9 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .argument('<baseline>', 'baseline summary.json (or its results folder)')
     .argument('<current>', 'current summary.json (or its results folder)')
     .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
+    .option('--confidence <c>', 'two-sided confidence of the intervals, e.g. 95% or 0.99', '95%')
     .option('--format <f>', 'table or markdown', 'table')
-    .action(async (base: string, current: string, flags: { tolerance?: string; format?: string }) => { exitCode = (await import('./compare-command.js')).runCompare(base, current, flags, (s) => process.stdout.write(s)); });
+    .action(async (base: string, current: string, flags: { tolerance?: string; confidence?: string; format?: string }) => { exitCode = (await import('./compare-command.js')).runCompare(base, current, flags, (s) => process.stdout.write(s)); });
   program
     .command('merge')
     .description('merge the summaries of a segmented run; thresholds judged on the whole')

@@ -1,20 +1,42 @@
 // Baseline-versus-current comparison of two summaries, for `simulate compare`
 // in CI: which figures got worse beyond a tolerance (a regression fails the
-// build), which got better, and what changed without being judged. Pure: the
-// CLI reads the files, this only does arithmetic and text.
-import type { CounterSummary, Summary, TrendSummary } from './summary.js';
-import { formatDurationMs } from './units.js';
+// build), which got better, which cannot be judged from the samples there
+// are, and what changed without being judged. Pure: the CLI reads the files,
+// this does the statistics; src/output/compare-format.ts writes the text.
+//
+// Run-to-run noise is the enemy of a gate: two runs of one build differ, most
+// of all in tail percentiles drawn from a few dozen samples. So a figure is a
+// regression only when the whole confidence interval of its change lies
+// beyond the tolerance (we are confident it got worse by more than the
+// tolerance, not merely that it got worse) AND the change exceeds an absolute
+// floor. Intervals: percentiles by bootstrap over the HDR histograms
+// (percentile-bootstrap.ts), counter rates by an exact Poisson test over each
+// run's steady state (rate-comparison.ts). What the machine may have done
+// (host-noise.ts): a latency change within the generator's own loop lag is
+// inconclusive, and so is any figure a saturated generator's stalls could
+// move beyond the tolerance on their own, and its throughput.
+import { decodeHistogram } from './histogram.js';
+import { computeBucketDistribution, computePercentileRatioInterval, type BucketDistribution } from './percentile-bootstrap.js';
+import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
+import { createRandom } from './random.js';
+import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
+import { SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2, type CounterSummary, type Summary, type TrendSummary } from './summary.js';
+
+/** A summary `compare` reads: `crosstalk.summary/1` (no isolation verdict, no coverage) or `/2`. */
+export type ComparableSummary = Omit<Summary, 'isolation'> & {
+  readonly isolation: Omit<Summary['isolation'], 'verdict'> & { readonly verdict?: Summary['isolation']['verdict'] };
+};
 
 /** Which way a figure gets worse; `info` figures are shown but never judged. */
 export type Direction = 'higher-is-worse' | 'lower-is-worse' | 'info';
 
-/** The verdict on one figure. */
-export type RowStatus = 'regression' | 'improvement' | 'unchanged' | 'info';
+/** The verdict on one figure; `inconclusive` is shown with its reason and never fails. */
+export type RowStatus = 'regression' | 'improvement' | 'unchanged' | 'inconclusive' | 'info';
 
 /** One compared figure: a trend percentile, a counter's rate, the error rate or the isolation count. */
 export interface ComparisonRow {
   readonly metric: string;
-  /** `p50`, `p95`, `p99` (trends), `rate` (counters, per second), `error rate`, `violations`. */
+  /** `p50`, `p95`, `p99` (trends), `rate` (counters, per second of steady state), `error rate`, `violations`. */
   readonly stat: string;
   readonly unit: 'ms' | '/s' | 'fraction' | 'count';
   readonly base: number;
@@ -23,7 +45,11 @@ export interface ComparisonRow {
   readonly changePct: number | null;
   readonly direction: Direction;
   readonly status: RowStatus;
-  /** Why a large relative change was not judged, e.g. it is below the noise floor. */
+  /** The confidence interval of the change in percent (±Infinity when unbounded); only on statistically judged rows. */
+  readonly intervalPct?: { readonly low: number; readonly high: number };
+  /** Samples (trends) or events in the compared window (counters) on each side. */
+  readonly samples?: { readonly base: number; readonly current: number };
+  /** Why the row was not judged (inconclusive) or why a large change did not count. */
   readonly note?: string;
 }
 
@@ -33,164 +59,278 @@ export interface ComparedRun {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly exitCode: number;
+  readonly schema: string;
+  /** The window its counter rates were taken over. */
+  readonly steady: SteadyWindow;
+}
+
+/** Settings of {@link computeComparison} besides the tolerance. */
+export interface CompareOptions {
+  /** Two-sided confidence of the intervals (0.95 default). */
+  readonly confidence?: number;
+  /** Bootstrap resamples per percentile and side (2000 default). */
+  readonly resamples?: number;
 }
 
 /** The result of {@link computeComparison}. */
 export interface Comparison {
   /** Allowed worsening as a fraction (0.1 = 10%). */
   readonly tolerance: number;
+  readonly confidence: number;
+  readonly resamples: number;
   readonly base: ComparedRun;
   readonly current: ComparedRun;
   /** Trends (p50, p95, p99 by name), then counters, then error rate and isolation. */
   readonly rows: readonly ComparisonRow[];
   readonly regressions: number;
   readonly improvements: number;
+  readonly inconclusive: number;
   readonly verdict: 'regression' | 'ok';
-  /** Caveats for the reader: metrics on one side only, changed scenario, saturated generator. */
+  /** Caveats for the reader: metrics on one side only, changed scenario, saturated generator, schemas. */
   readonly notes: readonly string[];
 }
 
-// Regression rules. A figure regresses when it is worse than the baseline by
-// more than `tolerance` relatively AND by more than its noise floor
-// absolutely. From a zero baseline the relative change is infinite, so only
-// the floor decides; 0 → 0 is no change. The floors keep run-to-run noise out
-// of CI verdicts:
-// - latencies: 1 ms (sub-millisecond REST calls on loopback swing by 50%+);
-// - counter rates: one event's worth over the shorter run (one stray drop or
-//   timeout is noise; two are a trend);
-// - error rate: 0.1 percentage point and more than one failed operation;
-// - isolation violations: none. Any increase from 0 is a regression whatever
-//   the tolerance, since one leak is one too many.
-const LATENCY_FLOOR_MS = 1;
+/** Default two-sided confidence of the intervals. */
+export const DEFAULT_CONFIDENCE = 0.95;
+/** Default bootstrap resamples: the 2.5% tail of 2000 draws rests on 50 of them. */
+export const DEFAULT_RESAMPLES = 2000;
+/**
+ * Fewest samples per side for any percentile. Below it even a median moves
+ * with every sample, and the bootstrap understates how much.
+ */
+export const MIN_SAMPLES = 30;
+/**
+ * Fewest samples expected beyond a percentile (n·(1 − q)) for it to be
+ * judged: p95 needs 200 samples, p99 1000. With fewer, the percentile is set
+ * by a handful of outliers (a GC pause, a scheduler hiccup) that the other
+ * run may not have had, and resampling cannot invent the tail it never saw.
+ */
+export const MIN_TAIL_SAMPLES = 10;
+/** Latency changes up to this are never judged: sub-millisecond loopback calls swing by 50%. */
+export const LATENCY_FLOOR_MS = 1;
+// Error rate floor (as before): 0.1 percentage point and more than one failed operation.
 const ERROR_RATE_FLOOR = 0.001;
 // Float noise: 100 → 110 must be "within 10%", not 10.000000000000014%.
 const EPSILON = 1e-9;
 
-const TREND_STATS = ['p50', 'p95', 'p99'] as const;
+const TREND_STATS: ReadonlyArray<{ stat: 'p50' | 'p95' | 'p99'; q: number }> = [{ stat: 'p50', q: 0.5 }, { stat: 'p95', q: 0.95 }, { stat: 'p99', q: 0.99 }];
 const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['runs.completed', 'iterations', 'http.requests', 'ws.frames_received']);
 const HIGHER_IS_WORSE: ReadonlySet<string> = new Set(['errors', 'dropped', 'runs.failed', 'runs.timed_out', 'isolation.violations', 'lifecycle.violations']);
 // The generator's own event-loop lag says how loaded the CI runner was, not how the target behaved.
 const INFO_TRENDS: ReadonlySet<string> = new Set(['generator.loop_lag']);
+// What a saturated generator (summary.generator.saturated) cannot measure beside short latencies: it starts
+// fewer iterations, drops arrivals and times runs out itself. Failures the target reports (runs.failed,
+// errors by rate, leaks, lifecycle) are still judged.
+const GENERATOR_BOUND_COUNTERS: ReadonlySet<string> = new Set([...LOWER_IS_WORSE, 'dropped', 'runs.timed_out']);
+
+/** The fewest samples per side for the q-percentile to be judged (see {@link MIN_TAIL_SAMPLES}). */
+export function computeMinSamples(q: number): number {
+  return Math.max(MIN_SAMPLES, Math.ceil(MIN_TAIL_SAMPLES / (1 - q) - EPSILON));
+}
 
 /**
  * Compares `current` against `base`. Trends present in both compare p50, p95
- * and p99; counters compare their rate per second (a counter missing from a
- * summary counts as 0: summaries only list counters that were touched);
- * then the error rate and the isolation violation count. `tolerance` is a
- * fraction (0.1 = 10%).
+ * and p99 by bootstrap over their histograms; counters compare their rate per
+ * second of steady state (a counter missing from a summary counts as 0:
+ * summaries only list counters that were touched); then the error rate and
+ * the isolation violation count. `tolerance` is a fraction (0.1 = 10%).
  */
-export function computeComparison(base: Summary, current: Summary, tolerance: number): Comparison {
+export function computeComparison(base: ComparableSummary, current: ComparableSummary, tolerance: number, options: CompareOptions = {}): Comparison {
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const saturated = computeSaturation(base, current);
+  const judge: Judge = { tolerance, confidence, resamples };
   const rows: ComparisonRow[] = [];
   const notes: string[] = [];
+  const mixedSchemas = base.schema !== current.schema;
 
-  const trendNames = sortedUnion(base, current, 'trend');
-  for (const name of trendNames) {
+  for (const name of sortedUnion(base, current, 'trend')) {
     const b = base.metrics[name] as TrendSummary | undefined;
     const c = current.metrics[name] as TrendSummary | undefined;
     if (!b || !c) {
       notes.push(`${name} has samples only in the ${b ? 'baseline' : 'current run'}: not compared`);
       continue;
     }
-    const direction: Direction = INFO_TRENDS.has(name) ? 'info' : 'higher-is-worse';
-    for (const stat of TREND_STATS) rows.push(judge(name, stat, 'ms', b[stat], c[stat], direction, tolerance, LATENCY_FLOOR_MS));
+    const hostNoiseMs = (q: number): number => HOST_NOISE_FACTOR * Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q));
+    rows.push(...compareTrend(name, b, c, hostNoiseMs, judge, saturated));
   }
 
-  const shorterSec = Math.min(base.durationMs, current.durationMs) / 1000;
-  const oneEventPerSec = shorterSec > 0 ? 1 / shorterSec : 0;
+  const steadyBase = computeSteadyWindow(base.series ?? [], base.durationMs);
+  const steadyCurrent = computeSteadyWindow(current.series ?? [], current.durationMs);
   for (const name of sortedUnion(base, current, 'counter')) {
-    const b = counterRate(base, name);
-    const c = counterRate(current, name);
+    const wb = computeWindowCount(base.series ?? [], name, steadyBase, counterValue(base, name));
+    const wc = computeWindowCount(current.series ?? [], name, steadyCurrent, counterValue(current, name));
     const direction: Direction = HIGHER_IS_WORSE.has(name) ? 'higher-is-worse' : LOWER_IS_WORSE.has(name) ? 'lower-is-worse' : 'info';
-    rows.push(judge(name, 'rate', '/s', b, c, direction, tolerance, oneEventPerSec));
+    const row = saturated !== undefined && GENERATOR_BOUND_COUNTERS.has(name)
+      ? { ...compareRate(name, wb, wc, 'info', judge), direction, status: 'inconclusive' as const, note: `the ${saturated.side}'s generator saturated: it set the pace` }
+      : compareRate(name, wb, wc, direction, judge);
+    rows.push(mixedSchemas && name === 'isolation.violations' && row.status !== 'info'
+      ? { ...row, status: 'info', note: 'counted differently in /1 and /2' }
+      : row);
   }
 
   const ops = counterValue(current, 'operations');
   const errorFloor = Math.max(ERROR_RATE_FLOOR, ops > 0 ? 1 / ops : 0);
-  rows.push(judge('errors', 'error rate', 'fraction', base.errors.rate, current.errors.rate, 'higher-is-worse', tolerance, errorFloor));
-  rows.push(judgeIsolation(base.isolation.violations, current.isolation.violations, tolerance));
+  rows.push(judgeByThreshold('errors', 'error rate', 'fraction', base.errors.rate, current.errors.rate, 'higher-is-worse', tolerance, errorFloor));
+  rows.push(judgeIsolation(base, current, tolerance, mixedSchemas));
 
-  if (base.scenario.name !== current.scenario.name) notes.push(`different scenarios: baseline "${base.scenario.name}", current "${current.scenario.name}"`);
-  else if (base.scenario.sha256 !== current.scenario.sha256) notes.push('the scenario file changed between the runs (sha256 differs): figures may not be comparable');
-  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded)) notes.push(`different targets: ${base.target.url} and ${current.target.url}`);
-  for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
-    if (s.generator.saturated) notes.push(`the ${side}'s generator was saturated (loop lag p99 ${s.generator.loopLagP99Ms} ms): its latencies are not trustworthy`);
-    if (s.interrupted) notes.push(`the ${side} was interrupted: its figures cover only part of the scenario`);
-  }
+  notes.push(...describeCaveats(base, current, steadyBase, steadyCurrent));
 
-  const regressions = rows.filter((r) => r.status === 'regression').length;
-  const improvements = rows.filter((r) => r.status === 'improvement').length;
+  const count = (s: RowStatus): number => rows.filter((r) => r.status === s).length;
+  const regressions = count('regression');
   return {
-    tolerance, base: describeRun(base), current: describeRun(current), rows,
-    regressions, improvements, verdict: regressions > 0 ? 'regression' : 'ok', notes,
+    tolerance, confidence, resamples,
+    base: describeRun(base, steadyBase), current: describeRun(current, steadyCurrent), rows,
+    regressions, improvements: count('improvement'), inconclusive: count('inconclusive'),
+    verdict: regressions > 0 ? 'regression' : 'ok', notes,
   };
 }
 
-/** The comparison as an aligned terminal table, regressions first (✗), then improvements (✓), then the rest. */
-export function formatComparisonTable(c: Comparison): string {
-  const lines: string[] = [];
-  lines.push(`compare: baseline ${c.base.scenario} (${c.base.startedAt}) → current ${c.current.scenario} (${c.current.startedAt}), tolerance ${formatPercent(c.tolerance)}`);
-  lines.push('');
-  const table: string[][] = [['', 'metric', 'stat', 'baseline', 'current', 'change', '']];
-  for (const r of ordered(c.rows)) table.push([mark(r), r.metric, r.stat, formatValue(r.base, r.unit), formatValue(r.current, r.unit), formatChange(r), rowNote(r)]);
-  lines.push(...alignTable(table));
-  if (c.notes.length) {
-    lines.push('');
-    for (const n of c.notes) lines.push(`note: ${n}`);
-  }
-  lines.push('');
-  lines.push(verdictLine(c));
-  return `${lines.join('\n')}\n`;
+interface Judge {
+  readonly tolerance: number;
+  readonly confidence: number;
+  readonly resamples: number;
+}
+
+/** Below `floor` a change is too small to matter; below `hostNoise` the machine may have made it. */
+interface Floors {
+  readonly floor: number;
+  readonly hostNoise: number;
 }
 
 /**
- * The comparison as a GitHub pull-request comment: a heading with the verdict,
- * a table of what changed beyond tolerance (regressions first), and every
- * compared figure in a collapsed section.
+ * The p50, p95 and p99 rows of one trend. With a saturated generator, a
+ * figure whose tolerance band is narrower than its stalls is inconclusive.
  */
-export function formatComparisonMarkdown(c: Comparison): string {
-  const out: string[] = [];
-  const icon = c.verdict === 'regression' ? '❌' : '✅';
-  out.push(`## ${icon} crosstalk: ${c.verdict === 'regression' ? `${plural(c.regressions, 'regression')} beyond ${formatPercent(c.tolerance)}` : `no regression beyond ${formatPercent(c.tolerance)}`}`);
-  out.push('');
-  out.push(`Baseline **${md(c.base.scenario)}** (${md(c.base.startedAt)}, exit ${c.base.exitCode}) → current **${md(c.current.scenario)}** (${md(c.current.startedAt)}, exit ${c.current.exitCode}); tolerance ${formatPercent(c.tolerance)}${c.improvements ? `; ${plural(c.improvements, 'improvement')}` : ''}.`);
-  out.push('');
-  const changed = ordered(c.rows).filter((r) => r.status === 'regression' || r.status === 'improvement');
-  if (changed.length) out.push(...markdownTable(changed), '');
-  else out.push('No figure changed beyond the tolerance.', '');
-  if (c.notes.length) {
-    for (const n of c.notes) out.push(`> ${md(n)}`);
-    out.push('');
-  }
-  out.push('<details>');
-  out.push(`<summary>All ${c.rows.length} compared figures</summary>`);
-  out.push('');
-  out.push(...markdownTable(ordered(c.rows)));
-  out.push('');
-  out.push('</details>');
-  return `${out.join('\n')}\n`;
+function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseMs: (q: number) => number, judge: Judge, saturated: Saturation | undefined): ComparisonRow[] {
+  const direction: Direction = INFO_TRENDS.has(name) ? 'info' : 'higher-is-worse';
+  const rowOf = (stat: string): Omit<ComparisonRow, 'status'> => {
+    const bv = b[stat as 'p50'];
+    const cv = c[stat as 'p50'];
+    return { metric: name, stat, unit: 'ms', base: bv, current: cv, changePct: percentChange(bv, cv), direction };
+  };
+  if (direction === 'info') return TREND_STATS.map(({ stat }) => ({ ...rowOf(stat), status: 'info' }));
+  const hb = readDistribution(b.hdr);
+  const hc = readDistribution(c.hdr);
+  return TREND_STATS.map(({ stat, q }): ComparisonRow => {
+    const row = rowOf(stat);
+    // A hand-edited or truncated figure must not slip through as an "improvement" (NaN compares false everywhere).
+    if (!Number.isFinite(row.base) || !Number.isFinite(row.current)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
+    if (!hb || !hc) return { ...row, status: 'inconclusive', note: `no readable histogram in the ${!hb ? 'baseline' : 'current run'}` };
+    const samples = { base: hb.total, current: hc.total };
+    if (saturated && saturated.lagMs > judge.tolerance * Math.min(row.base, row.current)) {
+      return { ...row, samples, status: 'inconclusive', note: `the ${saturated.side}'s generator saturated (loop lag p99 ${saturated.lagMs} ms, beyond ${round1(judge.tolerance * 100)}% of this figure)` };
+    }
+    const need = computeMinSamples(q);
+    if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', note: describeShortfall(hb.total, hc.total, need, stat) };
+    const seed = hashSeed(`${name}|${stat}`);
+    const ratio = computePercentileRatioInterval(hb, hc, q, judge.confidence, judge.resamples, createRandom(seed), createRandom(seed ^ 0x9e3779b9));
+    return decide({ ...row, samples }, ratio, judge.tolerance, { floor: LATENCY_FLOOR_MS, hostNoise: hostNoiseMs(q) });
+  });
 }
 
-function judge(metric: string, stat: string, unit: ComparisonRow['unit'], base: number, current: number, direction: Direction, tolerance: number, floor: number): ComparisonRow {
+/** Why a percentile is not judged: `n=12 < 30`, `current n=150 < 200 for p95`. */
+function describeShortfall(nb: number, nc: number, need: number, stat: string): string {
+  const n = nb >= need ? `current n=${nc}` : nc >= need ? `baseline n=${nb}` : nb === nc ? `n=${nb}` : `n=${nb}/${nc}`;
+  return `${n} < ${need}${stat === 'p50' ? '' : ` for ${stat}`}`;
+}
+
+function compareRate(name: string, wb: WindowCount, wc: WindowCount, direction: Direction, judge: Judge): ComparisonRow {
+  const rb = wb.seconds > 0 ? wb.count / wb.seconds : 0;
+  const rc = wc.seconds > 0 ? wc.count / wc.seconds : 0;
+  const row = { metric: name, stat: 'rate', unit: '/s' as const, base: rb, current: rc, changePct: percentChange(rb, rc), direction, samples: { base: wb.count, current: wc.count } };
+  if (direction === 'info') return { ...row, status: 'info' };
+  if (!Number.isFinite(rb) || !Number.isFinite(rc)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
+  const ratio = computeRateRatioInterval(wb, wc, judge.confidence);
+  if (!ratio) return { ...row, status: 'unchanged' };
+  // One event's worth over the shorter window: one stray drop or timeout is noise whatever the test says.
+  const floor = 1 / Math.min(wb.seconds, wc.seconds);
+  return decide(row, ratio, judge.tolerance, { floor, hostNoise: 0 });
+}
+
+/**
+ * The rule every statistically judged row follows: worse when the whole
+ * interval of current ÷ base lies beyond 1 ± tolerance in the bad direction
+ * and the change is larger than the floor; better symmetrically; else
+ * unchanged. A change beyond the floor but within the host noise is
+ * inconclusive: the machine, not the target, may have made it.
+ */
+function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: number }, tolerance: number, floors: Floors): ComparisonRow {
+  const intervalPct = { low: (ratio.low - 1) * 100, high: (ratio.high - 1) * 100 };
+  const judged = { ...row, intervalPct };
+  const higherIsWorse = row.direction === 'higher-is-worse';
+  const worseLow = higherIsWorse ? ratio.low - 1 : 1 - ratio.high; // the least worsening the interval allows
+  const betterLow = higherIsWorse ? 1 - ratio.high : ratio.low - 1; // the least improvement it allows
+  const worse = higherIsWorse ? row.current - row.base : row.base - row.current;
+  const beyond = worseLow > tolerance + EPSILON ? 'regression' : betterLow > tolerance + EPSILON ? 'improvement' : undefined;
+  if (beyond) {
+    const moved = Math.abs(worse);
+    if (moved <= floors.floor) return { ...judged, status: 'unchanged', note: `below the ${formatFloor(floors.floor, row.unit)} floor` };
+    if (moved <= floors.hostNoise) {
+      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (twice the ${formatFloor(floors.hostNoise / HOST_NOISE_FACTOR, row.unit)} the generator lagged as these samples were timed)` };
+    }
+    if ((beyond === 'regression') === (worse > 0)) return { ...judged, status: beyond };
+  }
+  const relative = row.changePct === null ? Infinity : Math.abs(row.changePct) / 100;
+  if (relative > tolerance + EPSILON && worse !== 0) return { ...judged, status: 'unchanged', note: 'within noise' };
+  return { ...judged, status: 'unchanged' };
+}
+
+/** The rule for figures without a sampling model (error rate, isolation count): tolerance and floor on the values. */
+function judgeByThreshold(metric: string, stat: string, unit: ComparisonRow['unit'], base: number, current: number, direction: Direction, tolerance: number, floor: number): ComparisonRow {
   const changePct = percentChange(base, current);
   const row = { metric, stat, unit, base, current, changePct, direction };
-  if (direction === 'info') return { ...row, status: 'info' };
-  // A hand-edited or truncated figure must not slip through as an "improvement" (NaN compares false everywhere).
   if (!Number.isFinite(base) || !Number.isFinite(current)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
   // `worse` > 0 means the figure moved the bad way, whichever way that is.
   const worse = direction === 'higher-is-worse' ? current - base : base - current;
   if (worse === 0) return { ...row, status: 'unchanged' };
   const relative = base === 0 ? Math.sign(worse) * Infinity : worse / Math.abs(base);
   if (Math.abs(relative) <= tolerance + EPSILON) return { ...row, status: 'unchanged' };
-  if (Math.abs(worse) <= floor) return { ...row, status: 'unchanged', note: `below the ${formatValue(floor, unit)} noise floor` };
+  if (Math.abs(worse) <= floor) return { ...row, status: 'unchanged', note: `below the ${formatFloor(floor, unit)} floor` };
   return { ...row, status: worse > 0 ? 'regression' : 'improvement' };
 }
 
-function judgeIsolation(base: number, current: number, tolerance: number): ComparisonRow {
-  if (base === 0 && current > 0) {
-    // The one rule tolerance cannot relax: a run that leaked after a clean baseline.
-    return { metric: 'isolation', stat: 'violations', unit: 'count', base, current, changePct: null, direction: 'higher-is-worse', status: 'regression', note: 'any leak after a clean baseline' };
+function judgeIsolation(base: ComparableSummary, current: ComparableSummary, tolerance: number, mixedSchemas: boolean): ComparisonRow {
+  const b = base.isolation.violations;
+  const c = current.isolation.violations;
+  const row = { metric: 'isolation', stat: 'violations', unit: 'count' as const, base: b, current: c, changePct: percentChange(b, c), direction: 'higher-is-worse' as const };
+  // The one rule neither tolerance nor noise can relax: a run that leaked after a clean baseline.
+  if (b === 0 && c > 0) return { ...row, changePct: null, status: 'regression', note: 'any leak after a clean baseline' };
+  const untested = [['baseline', base], ['current run', current]].filter(([, s]) => (s as ComparableSummary).isolation.verdict === 'untested').map(([side]) => side);
+  if (untested.length) return { ...row, status: 'inconclusive', note: `isolation untested in the ${untested.join(' and the ')}` };
+  if (mixedSchemas) return { ...row, status: 'info', note: 'counted differently in /1 and /2' };
+  return judgeByThreshold('isolation', 'violations', 'count', b, c, 'higher-is-worse', tolerance, 0);
+}
+
+function describeCaveats(base: ComparableSummary, current: ComparableSummary, steadyBase: SteadyWindow, steadyCurrent: SteadyWindow): string[] {
+  const notes: string[] = [];
+  if (base.scenario.name !== current.scenario.name) notes.push(`different scenarios: baseline "${base.scenario.name}", current "${current.scenario.name}"`);
+  else if (base.scenario.sha256 !== current.scenario.sha256) notes.push('the scenario file changed between the runs (sha256 differs): figures may not be comparable');
+  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded)) notes.push(`different targets: ${base.target.url} and ${current.target.url}`);
+  if (base.schema !== current.schema) {
+    notes.push(`the baseline is ${base.schema} and the current run ${current.schema}: isolation counts are not comparable (/1 counted each reason a frame leaked, /2 counts leaked frames), so only a leak after a clean baseline is judged`);
   }
-  return judge('isolation', 'violations', 'count', base, current, 'higher-is-worse', tolerance, 0);
+  for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
+    if (s.verdict === 'untested') notes.push(`the ${side}'s verdict is untested: its figures do not describe a working target`);
+    if (s.generator.saturated) notes.push(`the ${side}'s generator was saturated (loop lag p99 ${s.generator.loopLagP99Ms} ms): its throughput, and latencies its stalls could move beyond the tolerance, are not judged`);
+    if (s.interrupted) notes.push(`the ${side} was interrupted: its figures cover only part of the scenario`);
+  }
+  notes.push(`counter rates are per second of steady state: baseline ${describeWindow(steadyBase)}, current ${describeWindow(steadyCurrent)}`);
+  return notes;
+}
+
+function describeWindow(w: SteadyWindow): string {
+  if (w.source === 'whole run') return `the whole run (${round1(w.seconds)} s; ${w.reason})`;
+  return `seconds ${w.fromSec - 1}–${w.toSec} (${w.seconds} s at peak users)`;
+}
+
+function readDistribution(hdr: string | undefined): BucketDistribution | undefined {
+  if (typeof hdr !== 'string' || hdr === '') return undefined;
+  try {
+    return computeBucketDistribution(decodeHistogram(hdr));
+  } catch {
+    return undefined;
+  }
 }
 
 function percentChange(base: number, current: number): number | null {
@@ -198,93 +338,37 @@ function percentChange(base: number, current: number): number | null {
   return ((current - base) / Math.abs(base)) * 100;
 }
 
-function sortedUnion(a: Summary, b: Summary, type: 'trend' | 'counter'): string[] {
+function sortedUnion(a: ComparableSummary, b: ComparableSummary, type: 'trend' | 'counter'): string[] {
   const names = new Set<string>();
   for (const s of [a, b]) for (const [name, m] of Object.entries(s.metrics)) if (m.type === type) names.add(name);
   return [...names].sort((x, y) => x.localeCompare(y));
 }
 
-function counterRate(s: Summary, name: string): number {
-  const m = s.metrics[name] as CounterSummary | undefined;
-  return m && m.type === 'counter' ? m.ratePerSec : 0;
-}
-
-function counterValue(s: Summary, name: string): number {
+function counterValue(s: ComparableSummary, name: string): number {
   const m = s.metrics[name] as CounterSummary | undefined;
   return m && m.type === 'counter' ? m.value : 0;
 }
 
-function describeRun(s: Summary): ComparedRun {
-  return { scenario: s.scenario.name, startedAt: s.startedAt, durationMs: s.durationMs, exitCode: s.exitCode };
+function describeRun(s: ComparableSummary, steady: SteadyWindow): ComparedRun {
+  return { scenario: s.scenario.name, startedAt: s.startedAt, durationMs: s.durationMs, exitCode: s.exitCode, schema: s.schema, steady };
 }
 
-const STATUS_ORDER: Record<RowStatus, number> = { regression: 0, improvement: 1, unchanged: 2, info: 3 };
-
-// Regressions first, worst first; everything else keeps the computed order.
-function ordered(rows: readonly ComparisonRow[]): ComparisonRow[] {
-  const severity = (r: ComparisonRow): number => (r.changePct === null ? Infinity : Math.abs(r.changePct));
-  return rows
-    .map((r, i) => ({ r, i }))
-    .sort((x, y) => STATUS_ORDER[x.r.status] - STATUS_ORDER[y.r.status]
-      || (x.r.status === 'regression' ? severity(y.r) - severity(x.r) : 0)
-      || x.i - y.i)
-    .map(({ r }) => r);
+/** FNV-1a: a row's resampling stream depends on its name only, so adding a metric changes no other row. */
+function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
-function mark(r: ComparisonRow): string {
-  return r.status === 'regression' ? '✗' : r.status === 'improvement' ? '✓' : '';
-}
-
-function rowNote(r: ComparisonRow): string {
-  if (r.note) return r.note;
-  if (r.status === 'info') return 'info';
-  return '';
-}
-
-function formatValue(v: number, unit: ComparisonRow['unit']): string {
+function formatFloor(floor: number, unit: ComparisonRow['unit']): string {
   switch (unit) {
-    case 'ms': return formatDurationMs(v);
-    case '/s': return `${v.toFixed(2)}/s`;
-    case 'fraction': return `${(v * 100).toFixed(2)}%`;
-    default: return String(v);
+    case 'ms': return `${Number(floor.toPrecision(floor < 10 ? 2 : 3))} ms`;
+    case '/s': return `${Number(floor.toPrecision(3))}/s`;
+    case 'fraction': return `${Number((floor * 100).toPrecision(3))} point`;
+    default: return String(floor);
   }
 }
 
-function formatChange(r: ComparisonRow): string {
-  if (r.changePct === null) return 'new';
-  const p = r.changePct;
-  return `${p > 0 ? '+' : ''}${(Math.abs(p) < 0.05 ? 0 : p).toFixed(1)}%`;
-}
-
-function formatPercent(fraction: number): string {
-  return `${Number((fraction * 100).toFixed(2))}%`;
-}
-
-function verdictLine(c: Comparison): string {
-  if (c.verdict === 'ok') return `OK: no regression beyond ${formatPercent(c.tolerance)}${c.improvements ? ` (${plural(c.improvements, 'improvement')})` : ''}`;
-  const names = c.rows.filter((r) => r.status === 'regression').map((r) => `${r.metric} ${r.stat}`);
-  return `REGRESSION: ${plural(c.regressions, 'figure')} worse beyond ${formatPercent(c.tolerance)}: ${names.join(', ')}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** Left-aligned text columns, right-aligned figures (columns 3–5). */
-function alignTable(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
-}
-
-function markdownTable(rows: readonly ComparisonRow[]): string[] {
-  const out = ['| | metric | stat | baseline | current | change | |', '|---|---|---|---:|---:|---:|---|'];
-  for (const r of rows) {
-    out.push(`| ${mark(r)} | \`${r.metric}\` | ${r.stat} | ${formatValue(r.base, r.unit)} | ${formatValue(r.current, r.unit)} | ${formatChange(r)} | ${md(rowNote(r))} |`);
-  }
-  return out;
-}
-
-// Scenario names and notes are free text: keep them from breaking the table or adding markup.
-function md(text: string): string {
-  return text.replace(/[\\`*_[\]<>|]/g, (ch) => `\\${ch}`);
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
 }

@@ -5,12 +5,14 @@ import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
 import type { ThresholdResult } from './thresholds.js';
 import { computeVerdict, markUntestedIsolation, type IsolationVerdict, type RunVerdict } from './verdict.js';
 
-/** The schema summary.json is written in. */
-export const SUMMARY_SCHEMA = 'crosstalk.summary/2';
-/** The schema before leaked frames were counted once and coverage was judged; still read by compare, merge and report. */
+/** The summary schema written before coverage and leaked-frame counting (isolation counted reasons, not frames). */
 export const SUMMARY_SCHEMA_V1 = 'crosstalk.summary/1';
-/** Every schema compare, merge and report read. */
-export const READABLE_SUMMARY_SCHEMAS: readonly string[] = [SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA];
+/** The summary schema with `coverage`, an `untested` verdict and isolation counted in leaked frames. */
+export const SUMMARY_SCHEMA_V2 = 'crosstalk.summary/2';
+/** The schema summary.json is written in. */
+export const SUMMARY_SCHEMA = SUMMARY_SCHEMA_V2;
+/** Every summary schema compare, merge and report read, oldest first. */
+export const READABLE_SUMMARY_SCHEMAS: readonly string[] = [SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2];
 
 /** A trend in summary.json: stats in ms plus the exact histogram, overall and per tag. */
 export interface TrendSummary extends TrendStats {

@@ -1,6 +1,7 @@
-// `simulate compare` on a real summary (one smoke run in a child process) and
-// copies of it with planted regressions: exit codes, what gets marked, the
-// zero-baseline rules, and input errors.
+// `simulate compare` end to end: a real summary (one smoke run in a child
+// process) and copies of it, summaries with planted regressions built from
+// real HDR histograms, both summary schemas, what the table and the markdown
+// show, exit codes, and input errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCompare } from '../../src/cli/compare-command.js';
-import { computeComparison, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
+import { computeComparison, type ComparableSummary, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
 import { SimError } from '../../src/core/sim-error.js';
-import type { CounterSummary, Summary, TrendSummary } from '../../src/core/summary.js';
+import type { Summary } from '../../src/core/summary.js';
+import { buildSeries, buildSummary, drawRunLatenciesMs, type SyntheticRun } from '../helpers/synthetic-summary.js';
 
 /** The repository root (this file is dist/test/ci/compare.test.js once compiled). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -40,25 +42,22 @@ function simulate(args: string[], timeoutMs: number): Promise<{ code: number | n
 function variant(name: string, edit: (s: Mutable<Summary>) => void): string {
   const s = JSON.parse(JSON.stringify(real)) as Mutable<Summary>;
   edit(s);
+  return write(name, s);
+}
+
+/** A synthetic summary (real histograms of seeded samples) written to `<name>.json`. */
+function synthetic(name: string, run: SyntheticRun): string {
+  return write(name, buildSummary(run));
+}
+
+function write(name: string, doc: unknown): string {
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(s));
+  writeFileSync(file, JSON.stringify(doc));
   return file;
 }
 
-function trendOf(s: Mutable<Summary>, name: string): Mutable<TrendSummary> {
-  const m = s.metrics[name];
-  assert.ok(m && m.type === 'trend', `the real summary has a trend ${name}`);
-  return m as Mutable<TrendSummary>;
-}
-
-function counterOf(s: Mutable<Summary>, name: string): Mutable<CounterSummary> {
-  const m = s.metrics[name];
-  assert.ok(m && m.type === 'counter', `the real summary has a counter ${name}`);
-  return m as Mutable<CounterSummary>;
-}
-
 /** runCompare with its output captured. */
-function compare(base: string, current: string, opts: { tolerance?: string; format?: string } = {}): { code: number; out: string } {
+function compare(base: string, current: string, opts: { tolerance?: string; confidence?: string; format?: string } = {}): { code: number; out: string } {
   let out = '';
   const code = runCompare(base, current, opts, (s) => { out += s; });
   return { code, out };
@@ -92,61 +91,70 @@ describe('simulate compare', () => {
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-  test('identical summaries: exit 0, nothing marked', () => {
+  test('a real summary against a copy of itself: exit 0, nothing marked worse or better', () => {
     const { code, out } = compare(baseFile, variant('same', () => {}));
     assert.equal(code, 0, out);
     assert.doesNotMatch(out, /[✗✓]/);
-    assert.match(out, /^OK: no regression beyond 10%$/m);
-    assert.match(out, /^\s+run\.total\s+p95\s+\S+\s+\S+\s+0\.0%$/m, 'run.total p95 shows 0.0%');
+    assert.match(out, /^OK: no regression beyond 10%/m);
+    assert.match(out, /\brun\.total\s+p50\s+\S+\s+\S+\s+0\.0%/, 'run.total p50 shows 0.0%');
+    assert.match(out, /^\s+metric\s+stat\s+baseline\s+current\s+change\s+95% interval\s+n$/m, 'the header names the interval and n columns');
+    assert.match(out, /^method: a figure regresses when its whole 95% interval is beyond 10% worse/m);
   });
 
   test('a results folder is accepted in place of its summary.json', () => {
     assert.equal(compare(join(dir, 'base-run'), baseFile).code, 0);
   });
 
-  test('run.total p95 and p99 up 50%: exit 1, both marked ✗ and listed first', () => {
-    const current = variant('slow', (s) => {
-      const t = trendOf(s, 'run.total');
-      t.p95 *= 1.5;
-      t.p99 *= 1.5;
-    });
-    const { code, out } = compare(baseFile, current);
+  test('run.total 50% slower on 2000 samples: exit 1, marked ✗ with the interval, listed first', () => {
+    const base = synthetic('fast', { trends: { 'run.total': drawRunLatenciesMs(2000, 1), 'ws.connect': drawRunLatenciesMs(40, 5, 0.1) } });
+    const slow = synthetic('slow', { trends: { 'run.total': drawRunLatenciesMs(2000, 2, 1.5), 'ws.connect': drawRunLatenciesMs(40, 6, 0.1) } });
+    const { code, out } = compare(base, slow);
     assert.equal(code, 1, out);
-    assert.match(out, /^✗\s+run\.total\s+p95\s+.*\+50\.0%$/m);
-    assert.match(out, /^✗\s+run\.total\s+p99\s+.*\+50\.0%$/m);
-    assert.match(out, /^REGRESSION: 2 figures worse beyond 10%: run\.total p95, run\.total p99$/m);
+    for (const stat of ['p50', 'p95', 'p99']) {
+      assert.match(out, new RegExp(`^✗\\s+run\\.total\\s+${stat}\\s+\\S+\\s+\\S+\\s+\\+[45]\\d\\.\\d%\\s+\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\]\\s+2000/2000$`, 'm'));
+    }
+    assert.match(out, /^REGRESSION: 3 figures worse beyond 10%: run\.total p\d\d, run\.total p\d\d, run\.total p\d\d; 2 inconclusive \(not judged\)$/m);
     const lines = out.split('\n');
-    const header = lines.findIndex((l) => /^\s+metric\s+stat\s+baseline\s+current\s+change$/.test(l));
-    assert.ok(header >= 0, `a table header:\n${out}`);
-    assert.ok(lines[header + 1]!.startsWith('✗') && lines[header + 2]!.startsWith('✗'), `regressions come first:\n${out}`);
-    assert.doesNotMatch(out, /✗\s+run\.total\s+p50/, 'p50 did not move');
+    const header = lines.findIndex((l) => /^\s+metric\s+stat\s+baseline/.test(l));
+    assert.ok(lines[header + 1]!.startsWith('✗') && lines[header + 3]!.startsWith('✗'), `regressions come first:\n${out}`);
+    // 40 connects judge p50 only; p95 and p99 are shown as inconclusive, last, with why.
+    assert.match(out, /^\?\s+ws\.connect\s+p95\s+.*inconclusive: n=40 < 200 for p95$/m);
+    assert.match(out, /^\?\s+ws\.connect\s+p99\s+.*inconclusive: n=40 < 1000 for p99$/m);
 
-    const md = compare(baseFile, current, { format: 'markdown' });
+    const md = compare(base, slow, { format: 'markdown' });
     assert.equal(md.code, 1);
-    assert.match(md.out, /^## ❌ crosstalk: 2 regressions beyond 10%$/m);
+    assert.match(md.out, /^## ❌ crosstalk: 3 regressions beyond 10%$/m);
+    assert.match(md.out, /tolerance 10% at 95% confidence; 2 inconclusive\.$/m);
     const mdLines = md.out.split('\n');
-    const mdHeader = mdLines.indexOf('| | metric | stat | baseline | current | change | |');
+    const mdHeader = mdLines.indexOf('| | metric | stat | baseline | current | change | 95% interval | n | |');
     assert.ok(mdHeader >= 0, `a markdown table:\n${md.out}`);
-    assert.match(mdLines[mdHeader + 1]!, /^\|---\|---\|---\|---:\|---:\|---:\|---\|$/);
-    assert.match(mdLines[mdHeader + 2]!, /^\| ✗ \| `run\.total` \| p9[59] \|.*\| \+50\.0% \|/);
-    assert.match(mdLines[mdHeader + 3]!, /^\| ✗ \| `run\.total` \| p9[59] \|/);
+    assert.match(mdLines[mdHeader + 1]!, /^\|---\|---\|---\|---:\|---:\|---:\|---:\|---:\|---\|$/);
+    assert.match(mdLines[mdHeader + 2]!, /^\| ✗ \| `run\.total` \| p\d\d \|.*\| \+\d+\.\d% \| \[\+\d+\.\d%, \+\d+\.\d%\] \| 2000\/2000 \|/);
+    assert.match(md.out, /<summary>2 inconclusive figures \(not judged\)<\/summary>/);
+    assert.match(md.out, /^\| `ws\.connect` \| p95 \| .* \| n=40 \\< 200 for p95 \|$/m, 'markdown escapes the <');
   });
 
-  test('within tolerance: +5% latency and -5% throughput exit 0; a tighter tolerance catches them', () => {
-    const current = variant('wobble', (s) => {
-      const t = trendOf(s, 'run.total');
-      t.p95 *= 1.05;
-      t.p99 *= 1.05;
-      counterOf(s, 'http.requests').ratePerSec *= 0.95;
-    });
-    assert.equal(compare(baseFile, current).code, 0);
-    assert.equal(compare(baseFile, current, { tolerance: '0.1' }).code, 0, 'a fraction works like a percentage');
-    const tight = compare(baseFile, current, { tolerance: '2%' });
+  test('within tolerance: +5% on 20000 samples is real but exits 0; a 2% tolerance catches it', () => {
+    const base = synthetic('steady', { trends: { 'run.total': drawRunLatenciesMs(20_000, 1) } });
+    const current = synthetic('wobble', { trends: { 'run.total': drawRunLatenciesMs(20_000, 2, 1.05) } });
+    assert.equal(compare(base, current).code, 0);
+    assert.equal(compare(base, current, { tolerance: '0.1' }).code, 0, 'a fraction works like a percentage');
+    const tight = compare(base, current, { tolerance: '2%' });
     assert.equal(tight.code, 1, tight.out);
-    assert.match(tight.out, /^✗\s+http\.requests\s+rate\s+.*-5\.0%$/m, 'lower throughput is worse');
+    assert.match(tight.out, /^✗\s+run\.total\s+p50\s+/m);
   });
 
-  test('error rate: up 50% from a non-zero baseline is a regression; from zero only above the noise floor', () => {
+  test('--confidence widens or narrows the intervals', () => {
+    const base = synthetic('conf-base', { trends: { 'run.total': drawRunLatenciesMs(3000, 1) } });
+    const current = synthetic('conf-current', { trends: { 'run.total': drawRunLatenciesMs(3000, 2, 1.2) } });
+    const read = (conf: string): Comparison => computeComparison(load(base), load(current), 0.1, { confidence: Number(conf) });
+    const at90 = rowOf(read('0.9'), 'run.total', 'p95').intervalPct!;
+    const at99 = rowOf(read('0.99'), 'run.total', 'p95').intervalPct!;
+    assert.ok(at99.low < at90.low && at99.high > at90.high, `99% is wider than 90%: ${JSON.stringify({ at90, at99 })}`);
+    assert.match(compare(base, current, { confidence: '99%' }).out, /confidence 99%/);
+  });
+
+  test('error rate: up 50% from a non-zero baseline is a regression; from zero only above the floor', () => {
     const base = variant('errors-2pct', (s) => { s.errors.rate = 0.02; });
     const worse = variant('errors-3pct', (s) => { s.errors.rate = 0.03; });
     const r = compare(base, worse);
@@ -171,63 +179,90 @@ describe('simulate compare', () => {
     const { code, out } = compare(baseFile, leaky, { tolerance: '1000%' });
     assert.equal(code, 1, out);
     assert.match(out, /^✗\s+isolation\s+violations\s+0\s+1\s+new\s+any leak after a clean baseline$/m);
-    const c = computeComparison(real, JSON.parse(readFileSync(leaky, 'utf8')) as Summary, 10);
+    const c = computeComparison(real, load(leaky), 10);
     assert.equal(rowOf(c, 'isolation', 'violations').status, 'regression');
     assert.equal(c.verdict, 'regression');
   });
 
-  test('counters: directions, informational ones, and zero baselines', () => {
-    // Pin the zero baselines: a loaded machine may drop or time out a run even in the real smoke run.
-    const base = JSON.parse(JSON.stringify(real)) as Mutable<Summary>;
-    for (const name of ['runs.failed', 'runs.timed_out', 'dropped']) counterOf(base, name).ratePerSec = 0;
-    const current = JSON.parse(JSON.stringify(base)) as Mutable<Summary>;
-    counterOf(current, 'http.requests').ratePerSec *= 2; // throughput up: better
-    counterOf(current, 'ws.connections').ratePerSec *= 10; // informational
-    const oneEvent = 1000 / Math.min(real.durationMs, current.durationMs);
-    counterOf(current, 'runs.failed').ratePerSec = 0.9 * oneEvent; // less than one event's worth
-    counterOf(current, 'dropped').ratePerSec = 5 * oneEvent; // five drops from none
-    const c = computeComparison(base as Summary, current as Summary, 0.1);
-    assert.equal(rowOf(c, 'http.requests', 'rate').status, 'improvement');
-    assert.equal(rowOf(c, 'ws.connections', 'rate').status, 'info');
-    assert.equal(rowOf(c, 'runs.timed_out', 'rate').changePct, 0, '0 → 0 is no change');
-    assert.equal(rowOf(c, 'runs.timed_out', 'rate').status, 'unchanged');
-    assert.equal(rowOf(c, 'runs.failed', 'rate').status, 'unchanged', 'one stray event is noise');
-    assert.equal(rowOf(c, 'dropped', 'rate').status, 'regression');
-    assert.equal(rowOf(c, 'dropped', 'rate').changePct, null, 'no finite percentage from 0');
-    assert.deepEqual(c.rows.filter((r) => r.status === 'regression').map((r) => r.metric), ['dropped']);
+  test('counter rates come from the steady state of the series; a counter missing from the baseline counts as 0', () => {
+    const shape = { users: 10, rampSec: 2, plateauSec: 15, downSec: 2 };
+    const base = synthetic('rates-base', { series: buildSeries({ ...shape, seed: 1, ratesPerSec: { 'runs.completed': 40, 'http.requests': 60 } }) });
+    const current = synthetic('rates-current', {
+      series: buildSeries({ ...shape, seed: 2, ratesPerSec: { 'runs.completed': 40, 'http.requests': 30, 'lifecycle.violations': 3 } }),
+    });
+    const { code, out } = compare(base, current);
+    assert.equal(code, 1, out);
+    assert.match(out, /^✗\s+http\.requests\s+rate\s+\S+\/s\s+\S+\/s\s+-\d\d\.\d%\s+\[-\d+\.\d%, -\d+\.\d%\]/m, 'throughput halved');
+    assert.match(out, /^✗\s+lifecycle\.violations\s+rate\s+0\.00\/s\s+\S+\/s\s+new\s+\[\+\d+\.\d%, \+∞\]\s+0\/\d+$/m, 'new violations from none');
+    assert.doesNotMatch(out, /[✗✓]\s+runs\.completed/);
+    assert.match(out, /^note: counter rates are per second of steady state: baseline seconds 3–17 \(14 s at peak users\)/m);
   });
 
-  test('a counter missing from the baseline counts as 0 (summaries list only counters that were touched)', () => {
-    const current = JSON.parse(JSON.stringify(real)) as Mutable<Summary>;
-    current.metrics['lifecycle.violations'] = { type: 'counter', value: 9, ratePerSec: 9000 / current.durationMs, byTag: { 'kind:missing_event': 9 } };
-    const base = JSON.parse(JSON.stringify(real)) as Mutable<Summary>;
-    delete base.metrics['lifecycle.violations'];
-    const c = computeComparison(base as Summary, current as Summary, 0.1);
-    assert.equal(rowOf(c, 'lifecycle.violations', 'rate').status, 'regression');
+  test('/1 and /2 summaries are both read; mixing them says why isolation counts do not compare', () => {
+    const v2 = variant('v2', (s) => {
+      (s as { schema: string }).schema = 'crosstalk.summary/2';
+      (s as unknown as { isolation: { verdict: string } }).isolation.verdict = 'clean';
+      (s as unknown as { coverage: object }).coverage = { framesChecked: 100, restAnswersChecked: 10, runsStarted: 5, runsCompleted: 5, usersWithRun: 4, probesSent: 0, probesAnswered: 0 };
+    });
+    assert.equal(compare(v2, v2).code, 0);
+    const { code, out } = compare(baseFile, v2);
+    assert.equal(code, 0, out);
+    assert.match(out, /^note: the baseline is crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/m);
+    const untested = variant('untested', (s) => {
+      (s as { schema: string }).schema = 'crosstalk.summary/2';
+      (s as { verdict: string }).verdict = 'untested';
+      (s as unknown as { isolation: { verdict: string } }).isolation.verdict = 'untested';
+    });
+    const u = compare(v2, untested);
+    assert.equal(u.code, 0, u.out);
+    assert.match(u.out, /^note: the current run's verdict is untested: its figures do not describe a working target$/m);
+    assert.match(u.out, /^\?\s+isolation\s+violations\s+0\s+0\s+0\.0%\s+inconclusive: isolation untested in the current run$/m);
   });
 
-  test('bad tolerance and bad format are input errors', () => {
+  test('bad tolerance, confidence and format are input errors', () => {
     for (const tolerance of ['abc', '-5%', '10%%', '']) {
       assert.throws(() => compare(baseFile, baseFile, { tolerance }), isInputError(/--tolerance/), tolerance);
     }
     assert.throws(() => compare(baseFile, baseFile, { tolerance: '10' }), isInputError(/--tolerance "10" is ambiguous/));
+    for (const confidence of ['high', '50%', '100%', '1', '0.5', '']) {
+      assert.throws(() => compare(baseFile, baseFile, { confidence }), isInputError(/--confidence/), confidence);
+    }
+    assert.throws(() => compare(baseFile, baseFile, { confidence: '95' }), isInputError(/--confidence "95" is ambiguous/));
     assert.throws(() => compare(baseFile, baseFile, { format: 'html' }), isInputError(/--format "html"/));
   });
 
-  test('missing, non-JSON and foreign files are input errors naming the file', () => {
+  test('missing, non-JSON, foreign and incomplete files are input errors naming the file', () => {
     const missing = join(dir, 'nope', 'summary.json');
     assert.throws(() => compare(missing, baseFile), isInputError(new RegExp(`baseline summary ${escape(missing)}: no such file`)));
     assert.throws(() => compare(baseFile, missing), isInputError(new RegExp(`current summary ${escape(missing)}`)));
     const notJson = join(dir, 'garbage.json');
     writeFileSync(notJson, '{ not json');
     assert.throws(() => compare(baseFile, notJson), isInputError(new RegExp(`${escape(notJson)} \\(current\\) is not JSON`)));
-    const foreign = join(dir, 'foreign.json');
-    writeFileSync(foreign, JSON.stringify({ schema: 'k6.summary', metrics: {} }));
-    assert.throws(() => compare(foreign, baseFile), isInputError(new RegExp(`${escape(foreign)} \\(baseline\\) is not a crosstalk summary: schema is "k6.summary"`)));
+    const foreign = write('foreign', { schema: 'k6.summary', metrics: {} });
+    assert.throws(() => compare(foreign, baseFile), isInputError(new RegExp(`${escape(foreign)} \\(baseline\\) is not a crosstalk summary: schema is "k6.summary", expected "crosstalk.summary/1" or "crosstalk.summary/2"`)));
+    const future = variant('future', (s) => { (s as { schema: string }).schema = 'crosstalk.summary/3'; });
+    assert.throws(() => compare(baseFile, future), isInputError(/schema is "crosstalk\.summary\/3"/));
     const partial = variant('partial', (s) => { delete (s as Partial<Mutable<Summary>>).errors; });
     assert.throws(() => compare(baseFile, partial), isInputError(/incomplete crosstalk summary: missing errors\.rate/));
   });
+
+  test('the CLI exits 3 on a foreign schema or a bad --confidence, with a sentence and no stack', async () => {
+    const foreign = write('foreign-cli', { schema: 'k6.summary', metrics: {} });
+    const bad = await simulate(['compare', foreign, baseFile], 30_000);
+    assert.equal(bad.code, 3, bad.output);
+    assert.match(bad.output, /is not a crosstalk summary: schema is "k6\.summary"/);
+    assert.doesNotMatch(bad.output, /\n\s+at /, 'no stack trace');
+    const conf = await simulate(['compare', baseFile, baseFile, '--confidence', '42%'], 30_000);
+    assert.equal(conf.code, 3, conf.output);
+    assert.match(conf.output, /--confidence "42%" is out of range; expected 80% to 99\.9%/);
+    const ok = await simulate(['compare', baseFile, baseFile, '--confidence', '0.9'], 30_000);
+    assert.equal(ok.code, 0, ok.output);
+  });
 });
+
+function load(file: string): ComparableSummary {
+  return JSON.parse(readFileSync(file, 'utf8')) as ComparableSummary;
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
