@@ -1,3 +1,4 @@
+import type { GeneratorQueueing } from './generator-queueing.js';
 import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
 import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
 import type { ThresholdResult } from './thresholds.js';
@@ -27,6 +28,8 @@ export interface GeneratorHealth {
   readonly saturated: boolean;
   /** Worker threads the generator used. */
   readonly workers?: number;
+  /** Seconds in which the generator's own loop lagged past a bound (absent in files written before it existed). */
+  readonly queueing?: GeneratorQueueing;
 }
 
 /** The `crosstalk.summary/1` document. */

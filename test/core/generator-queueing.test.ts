@@ -1,10 +1,13 @@
 // Queueing windows from synthetic samples: which seconds are flagged, how
 // they join into windows, what share of the latency samples they hold, when
-// that makes the generator saturated.
+// that makes the generator saturated, and how generators merge.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { computeGeneratorHealth } from '../../src/core/generator-health.js';
 import { computeQueueing, isQueueingSaturated, LOOP_LAG_METRIC, QUEUEING_BOUND_MS } from '../../src/core/generator-queueing.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
+import { buildSummary, type Summary } from '../../src/core/summary.js';
+import { mergeSummaries } from '../../src/core/summary-merge.js';
 
 /**
  * A registry fed second by second: `lagMs[i]` is the worst loop lag of second
@@ -22,6 +25,14 @@ function fed(lagMs: readonly number[], connects: readonly number[] = []): Metric
     r.tick(i + 1);
   });
   return r;
+}
+
+function summaryOf(r: MetricRegistry, startMs = Date.UTC(2026, 0, 1)): Summary {
+  return buildSummary(r, {
+    scenario: { name: 'q', file: 'q.yaml', sha256: 'ab'.repeat(32) }, target: { url: 'embedded', embedded: true },
+    startedAtMs: startMs, endedAtMs: startMs + r.series.length * 1000, segment: '0/1', exitCode: 0, interrupted: false, thresholds: [],
+    users: { total: 1, byCohort: { c: 1 } }, generator: { loopLagP99Ms: 0, loopLagMaxMs: 0, cpuPercent: 10, saturated: false, workers: 1 },
+  });
 }
 
 describe('computeQueueing', () => {
@@ -61,5 +72,40 @@ describe('computeQueueing', () => {
 
   test('a custom bound', () => {
     assert.equal(computeQueueing(fed([12, 4]).series, 10).seconds, 1);
+  });
+});
+
+describe('generator health from a summary', () => {
+  test('the loop-lag figures are the generator.loop_lag trend\'s own; queueing can make the generator saturated', () => {
+    const s = summaryOf(fed(Array.from({ length: 10 }, (_, i) => (i === 3 ? 80 : 1))));
+    const lag = s.metrics[LOOP_LAG_METRIC];
+    assert.ok(lag && lag.type === 'trend');
+    const g = computeGeneratorHealth(s, { cpuPercent: 30, workers: 1 });
+    assert.equal(g.loopLagP99Ms, lag.p99);
+    assert.equal(g.loopLagMaxMs, lag.max);
+    assert.equal(g.loopLagMaxMs, 80);
+    assert.deepEqual(g.queueing?.windows, [{ fromSec: 3, toSec: 4, maxLagMs: 80 }]);
+    assert.equal(g.saturated, true, '1 second of 10 holds 10% of the samples');
+  });
+
+  test('CPU per worker and lag p99 still saturate on their own; a quiet run is not saturated', () => {
+    const quiet = summaryOf(fed([1, 2, 1]));
+    assert.equal(computeGeneratorHealth(quiet, { cpuPercent: 150, workers: 2 }).saturated, false);
+    assert.equal(computeGeneratorHealth(quiet, { cpuPercent: 185, workers: 2 }).saturated, true);
+    assert.equal(computeGeneratorHealth(quiet, { cpuPercent: 10, workers: 1, alsoSaturated: true }).saturated, true);
+  });
+
+  test('merging generators: windows from the merged series (a second flagged by either is flagged), one p99', () => {
+    const a = summaryOf(fed([1, 35, 1, 1, 1, 1]));
+    const b = summaryOf(fed([1, 1, 1, 1, 60, 1]));
+    const parts = [a, b].map((p) => ({ ...p, generator: computeGeneratorHealth(p, { cpuPercent: 20, workers: 1 }) }));
+    const m = mergeSummaries(parts, { byKind: {}, byCohort: {}, settled: 0 });
+    assert.deepEqual(m.generator.queueing?.windows, [{ fromSec: 1, toSec: 2, maxLagMs: 35 }, { fromSec: 4, toSec: 5, maxLagMs: 60 }]);
+    assert.equal(m.generator.queueing?.seconds, 2);
+    const lag = m.metrics[LOOP_LAG_METRIC];
+    assert.ok(lag && lag.type === 'trend');
+    assert.equal(m.generator.loopLagP99Ms, lag.p99);
+    assert.equal(m.generator.loopLagMaxMs, 60);
+    assert.equal(m.generator.workers, 2);
   });
 });
