@@ -1,6 +1,6 @@
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
-import { formatQueueingNotice } from './queueing-text.js';
+import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 
 const PER_COHORT = new Set(['run.total', 'ws.connect', 'run.agent_started']);
 
@@ -36,7 +36,7 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   lines.push(`isolation: ${iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} violation(s)${c.off}  ${isoKinds}`}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
   if (s.lifecycle.violations) lines.push(`lifecycle: ${s.lifecycle.violations} violation(s)  ${Object.entries(s.lifecycle.byKind).map(([k, v]) => `${k}=${v}`).join('  ')}`);
   if (s.aborted) lines.push(`${c.bad}run stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)${c.off}`);
-  if (s.generator.saturated) lines.push(`${c.bad}generator saturated (generator.loop_lag p99 ${formatDurationMs(s.generator.loopLagP99Ms)}, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy${c.off}`);
+  if (s.generator.saturated) lines.push(`${c.bad}generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy${c.off}`);
   const queueing = formatQueueingNotice(s.generator.queueing);
   if (queueing) lines.push(`${s.generator.saturated ? c.bad : ''}generator queueing: ${queueing}${s.generator.saturated ? c.off : ''}`);
   if (s.thresholds.length) {

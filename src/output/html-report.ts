@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import {
   buildChartData, buildVerdict, counterEntries, formatThresholdActual, isChartedLatency,
   groupViolations, pickViolations, trendEntries, type ChartData, type ViolationGroup,
 } from './report-data.js';
-import { formatQueueingNotice } from './queueing-text.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-page.js';
 import { writeFileAtomic } from './results-dir.js';
 
@@ -111,7 +111,7 @@ function verdictBlock(s: Summary, v: ReturnType<typeof buildVerdict>): string {
   const list = v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li class="${r.severity}">${escapeHtml(r.text)}</li>`).join('')}</ul>` : '';
   const g = s.generator;
   const saturated = g.saturated
-    ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (generator.loop_lag p99 ${escapeHtml(formatDurationMs(g.loopLagP99Ms))}, CPU ${g.cpuPercent}%). Run with fewer users per generator or more workers.</div>`
+    ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (${escapeHtml(formatSaturationFigures(g))}). Run with fewer users per generator or more workers.</div>`
     : '';
   const queueingText = formatQueueingNotice(g.queueing);
   const queueing = queueingText ? `<div class="banner" role="status" id="generator-queueing">⚠ ${escapeHtml(queueingText)}.</div>` : '';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrendSummary } from '../../src/core/summary.js';
-import { formatQueueingNotice } from '../../src/output/queueing-text.js';
+import { formatQueueingNotice } from '../../src/output/generator-health-text.js';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
 import { assertCompleteRun, cleanup, digest, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
 

@@ -9,7 +9,7 @@ import { buildSummary, type Summary } from '../../src/core/summary.js';
 import { formatSummary } from '../../src/output/console-summary.js';
 import { formatHtmlReport } from '../../src/output/html-report.js';
 import { formatJunitReport } from '../../src/output/junit-report.js';
-import { formatQueueingNotice, formatQueueingWindow } from '../../src/output/queueing-text.js';
+import { formatQueueingNotice, formatQueueingWindow, formatSaturationFigures } from '../../src/output/generator-health-text.js';
 
 /** A 20 s run whose loop lagged `lagMs[t]` in second t (1 ms elsewhere), with ws.connect samples throughout. */
 function summaryWithLags(lagMs: Readonly<Record<number, number>>): Summary {
@@ -64,6 +64,17 @@ describe('queueing windows as people read them', () => {
     assert.ok(!formatSummary(quiet).includes('generator queueing'));
     assert.ok(!formatJunitReport(quiet).includes('generator queueing'));
     assert.ok(!formatHtmlReport(quiet, []).includes('id="generator-queueing"'));
+  });
+
+  test('saturated by queueing alone: the saturation line gives the share that made it so', () => {
+    // 3 seconds of 20 evenly loaded: 15% of the samples timed while queueing; p99 and CPU are fine.
+    const s = summaryWithLags({ 5: 45, 6: 45, 9: 30 });
+    assert.equal(s.generator.saturated, true);
+    const figures = formatSaturationFigures(s.generator);
+    assert.match(figures, /^generator\.loop_lag p99 [\d.]+(µs|ms), CPU 12%, 15% of the latency samples timed while queueing$/);
+    assert.ok(formatSummary(s).includes(`generator saturated (${figures}): latencies are not trustworthy`));
+    assert.ok(formatJunitReport(s).includes(`generator saturated (${figures})`));
+    assert.ok(formatHtmlReport(s, []).includes(`generator saturated: latencies not trustworthy (${figures})`));
   });
 
   test('one loop-lag figure under one name: the report\'s generator health shows the generator.loop_lag trend\'s p99', () => {

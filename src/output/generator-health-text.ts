@@ -1,4 +1,5 @@
 import type { GeneratorQueueing, QueueingWindow } from '../core/generator-queueing.js';
+import type { GeneratorHealth } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
 
 /** Windows named one by one (the worst ones); the rest are counted. */
@@ -26,4 +27,13 @@ export function formatQueueingNotice(q: GeneratorQueueing | undefined): string |
 function formatShare(share: number): string {
   const pct = share * 100;
   return `${pct >= 10 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
+}
+
+/**
+ * The figures behind a saturated generator, for the line that says so:
+ * `generator.loop_lag p99 34.9ms, CPU 37%, 12% of the latency samples timed while queueing`.
+ */
+export function formatSaturationFigures(g: GeneratorHealth): string {
+  const q = g.queueing && g.queueing.seconds > 0 ? `, ${formatShare(g.queueing.sampleShare)} of the latency samples timed while queueing` : '';
+  return `generator.loop_lag p99 ${formatDurationMs(g.loopLagP99Ms)}, CPU ${g.cpuPercent}%${q}`;
 }
