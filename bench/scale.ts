@@ -26,6 +26,9 @@
  *  - event-loop lag p99 at 10,000 sessions: crosstalk's summary.json
  *    generator.loopLagP99Ms (whole run) and the bare client's whole-run
  *    figure; plus the same probe's figure over a 10 s hold window for both.
+ *    The whole-run figures are measured differently (crosstalk: a 2 ms
+ *    sampler corrected for coordinated omission, so a block weighs by its
+ *    length; bare: a 10 ms monitorEventLoopDelay): compare the hold rows.
  *  - start-up to first connection: the client's CPU (sum of
  *    /proc/<pid>/task/<tid>/schedstat, ns) and wall time at the moment the
  *    target's /health first counts a connection (1 user).
@@ -841,7 +844,7 @@ async function main(): Promise<void> {
   }
   {
     const b = lagRun('bare', big); const c = lagRun('crosstalk', big);
-    rows.push({ metric: `loop lag p99 @${big}, whole run (ms; crosstalk: summary.json)`, bare: fmt(b, 2), crosstalk: fmt(c, 2), ratio: fmt(ratio(b, c), 2), goal: big >= 10_000 ? '< 50 ms' : '', pass: big >= 10_000 ? verdict(c === undefined ? undefined : c < 50) : '' });
+    rows.push({ metric: `loop lag p99 @${big}, whole run (ms; crosstalk: summary.json, 2 ms sampler; bare: 10 ms monitor)`, bare: fmt(b, 2), crosstalk: fmt(c, 2), ratio: fmt(ratio(b, c), 2), goal: big >= 10_000 ? '< 50 ms' : '', pass: big >= 10_000 ? verdict(c === undefined ? undefined : c < 50) : '' });
     const bh = lagHold('bare', big); const ch = lagHold('crosstalk', big);
     rows.push({ metric: `loop lag p99 @${big}, ${HOLD_S} s hold (ms; probe)`, bare: fmt(bh, 2), crosstalk: fmt(ch, 2), ratio: fmt(ratio(bh, ch), 2), goal: '', pass: '' });
     rows.push({ metric: `${big} sessions held (all connected, all open after hold)`, bare: String(held('bare', big)), crosstalk: String(held('crosstalk', big)), ratio: '', goal: 'yes', pass: verdict(idle('crosstalk', big).length ? held('crosstalk', big) : undefined) });

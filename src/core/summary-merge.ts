@@ -1,3 +1,4 @@
+import { computeGeneratorHealth } from './generator-health.js';
 import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
 import { mergeSeriesPoints, type SeriesPoint, type Tags } from './metric-registry.js';
 import type { CounterSummary, Summary, SummaryFigures, TrendSummary } from './summary.js';
@@ -46,6 +47,7 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
   const seriesByT = new Map<number, SeriesPoint>();
   for (const p of parts) for (const pt of p.series) seriesByT.set(pt.t, seriesByT.has(pt.t) ? mergeSeriesPoints(seriesByT.get(pt.t)!, pt) : pt);
   const byCohort = sumKinds((p) => p.users.byCohort);
+  const series = [...seriesByT.values()].sort((a, b) => a.t - b.t);
   return {
     scenario: first.scenario,
     target: first.target,
@@ -61,14 +63,14 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
     runs: { started: sum((p) => p.runs.started), completed: sum((p) => p.runs.completed), failed: sum((p) => p.runs.failed), timedOut: sum((p) => p.runs.timedOut), interrupted: sum((p) => p.runs.interrupted) },
     errors: { count: errs, rate: ops === 0 ? 0 : Math.round(Math.min(1, errs / ops) * 1e6) / 1e6, byKind: sumKinds((p) => p.errors.byKind) },
     users: { total: Object.values(byCohort).reduce((a, b) => a + b, 0), byCohort },
-    generator: {
-      loopLagP99Ms: Math.max(...parts.map((p) => p.generator.loopLagP99Ms)),
-      loopLagMaxMs: Math.max(...parts.map((p) => p.generator.loopLagMaxMs)),
+    // Loop lag from the merged generator.loop_lag trend, queueing from the merged series (a second flagged by any
+    // generator is flagged); a generator saturated on its own leaves the whole saturated.
+    generator: computeGeneratorHealth({ metrics, series }, {
       cpuPercent: Math.max(...parts.map((p) => p.generator.cpuPercent)),
-      saturated: parts.some((p) => p.generator.saturated),
       workers: sum((p) => p.generator.workers ?? 1),
-    },
-    series: [...seriesByT.values()].sort((a, b) => a.t - b.t),
+      alsoSaturated: parts.some((p) => p.generator.saturated),
+    }),
+    series,
   };
 }
 

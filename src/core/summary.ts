@@ -1,4 +1,5 @@
 import { computeCoverage, computeCoverageGaps, type Coverage, type CoverageFloor } from './coverage.js';
+import type { GeneratorQueueing } from './generator-queueing.js';
 import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
 import { KIND_FACETS } from './metric-names.js';
 import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
@@ -39,6 +40,8 @@ export interface GeneratorHealth {
   readonly saturated: boolean;
   /** Worker threads the generator used. */
   readonly workers?: number;
+  /** Seconds in which the generator's own loop lagged past a bound (absent in files written before it existed). */
+  readonly queueing?: GeneratorQueueing;
 }
 
 /** Isolation as summary.json states it. */

@@ -1,5 +1,6 @@
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 
 const PER_COHORT = new Set(['run.total', 'ws.connect', 'run.agent_started']);
 
@@ -38,7 +39,9 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   if (s.coverage) lines.push(`coverage: ${formatCoverage(s)}`);
   if (s.lifecycle.violations) lines.push(`lifecycle: ${s.lifecycle.violations} violation(s)  ${Object.entries(s.lifecycle.byKind).map(([k, v]) => `${k}=${v}`).join('  ')}`);
   if (s.aborted) lines.push(`${c.bad}run stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)${c.off}`);
-  if (s.generator.saturated) lines.push(`${c.bad}generator saturated (loop lag p99 ${s.generator.loopLagP99Ms}ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy${c.off}`);
+  if (s.generator.saturated) lines.push(`${c.bad}generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy${c.off}`);
+  const queueing = formatQueueingNotice(s.generator.queueing);
+  if (queueing) lines.push(`${s.generator.saturated ? c.bad : ''}generator queueing: ${queueing}${s.generator.saturated ? c.off : ''}`);
   if (s.thresholds.length) {
     lines.push('');
     lines.push('thresholds:');

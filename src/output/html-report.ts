@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import {
   buildChartData, buildVerdict, counterEntries, formatThresholdActual, isChartedLatency,
   groupViolations, pickViolations, trendEntries, type ChartData, type ViolationGroup,
@@ -110,13 +111,15 @@ function verdictBlock(s: Summary, v: ReturnType<typeof buildVerdict>): string {
   const list = v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li class="${r.severity}">${escapeHtml(r.text)}</li>`).join('')}</ul>` : '';
   const g = s.generator;
   const saturated = g.saturated
-    ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (event-loop lag p99 ${escapeHtml(formatDurationMs(g.loopLagP99Ms))}, CPU ${g.cpuPercent}%). Run with fewer users per generator or more workers.</div>`
+    ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (${escapeHtml(formatSaturationFigures(g))}). Run with fewer users per generator or more workers.</div>`
     : '';
+  const queueingText = formatQueueingNotice(g.queueing);
+  const queueing = queueingText ? `<div class="banner" role="status" id="generator-queueing">⚠ ${escapeHtml(queueingText)}.</div>` : '';
   return `<header class="verdict ${v.word.toLowerCase()}" id="verdict">
 <div><div class="word">${v.word}</div><div class="exit">exit ${v.exitCode}</div></div>
 <div><div class="headline">${escapeHtml(v.headline)}</div>${list}</div>
 </header>
-${saturated}`;
+${saturated}${queueing}`;
 }
 
 function metaBlock(s: Summary): string {
@@ -273,7 +276,11 @@ function countersSection(s: Summary): string {
 <div class="tables">
 ${kv('runs', [['started', n(r.started)], ['completed', n(r.completed)], ['failed', n(r.failed)], ['timed out', n(r.timedOut)], ['interrupted', n(r.interrupted)]])}
 <table><thead><tr><th>errors by kind</th><th class="num">${n(errors.count)} · ${(errors.rate * 100).toFixed(2)}% of operations</th></tr></thead><tbody>${errorRows || '<tr><td class="ok">no errors</td><td class="num">0</td></tr>'}</tbody></table>
-${kv('generator health', [['event-loop lag p99', formatDurationMs(g.loopLagP99Ms)], ['event-loop lag max', formatDurationMs(g.loopLagMaxMs ?? 0)], ['CPU', `${g.cpuPercent}%`], ['saturated', g.saturated ? 'YES: latencies not trustworthy' : 'no']])}
+${kv('generator health', [
+    ['generator.loop_lag p99', formatDurationMs(g.loopLagP99Ms)], ['generator.loop_lag max', formatDurationMs(g.loopLagMaxMs ?? 0)], ['CPU', `${g.cpuPercent}%`],
+    ...(g.queueing ? [[`queueing (lag over ${g.queueing.boundMs} ms)`, g.queueing.seconds ? `${g.queueing.seconds} s in ${g.queueing.windows.length} window${g.queueing.windows.length === 1 ? '' : 's'}` : 'none'] as [string, string]] : []),
+    ['saturated', g.saturated ? 'YES: latencies not trustworthy' : 'no'],
+  ])}
 </div>
 <h3>Counters</h3>
 <table><thead><tr><th>counter</th><th class="num">value</th><th class="num">per second</th><th>by tag</th></tr></thead><tbody>${counters.join('')}</tbody></table>`;

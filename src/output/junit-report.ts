@@ -7,6 +7,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { isTrendMetric } from '../core/metric-names.js';
 import type { Summary } from '../core/summary.js';
 import type { ThresholdResult } from '../core/thresholds.js';
+import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import { writeFileAtomic } from './results-dir.js';
 
 /** The file name design.md gives the report inside a results folder. */
@@ -163,7 +164,9 @@ function runDigest(s: Summary): string {
   ];
   if (s.aborted) lines.push(`stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)`);
   if (s.interrupted) lines.push('interrupted: the figures cover only part of the scenario');
-  if (s.generator.saturated) lines.push(`generator saturated (loop lag p99 ${s.generator.loopLagP99Ms} ms, CPU ${s.generator.cpuPercent}%): latencies are not trustworthy`);
+  if (s.generator.saturated) lines.push(`generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy`);
+  const queueing = formatQueueingNotice(s.generator.queueing);
+  if (queueing) lines.push(`generator queueing: ${queueing}`);
   return lines.join('\n');
 }
 

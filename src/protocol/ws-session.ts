@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
@@ -34,6 +36,7 @@ const nowUs = (): number => Math.round(performance.now() * 1000);
 /** The session a socket belongs to, on the socket itself: listeners are shared, not bound per session. */
 const SESSION = Symbol('crosstalk.session');
 type OwnedSocket = WebSocket & { [SESSION]: WsSession };
+type OwnedNetSocket = Socket & { [SESSION]?: WsSession };
 
 // One set of listeners for every socket (EventEmitter calls them with the socket as `this`):
 // 10,000 sessions would otherwise hold 50,000 closures.
@@ -42,10 +45,24 @@ function onSocketClose(this: WebSocket, code: number): void { (this as OwnedSock
 function onSocketError(this: WebSocket, err: Error & { code?: string }): void { (this as OwnedSocket)[SESSION].handleError(err); }
 function onSocketUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?: number; resume(): void }): void { (this as OwnedSocket)[SESSION].handleUnexpectedResponse(res); }
 function onOpenTimeout(session: WsSession): void { session.handleOpenTimeout(); }
+// Receive time is taken once per socket read, before ws parses the chunk: every frame of the chunk gets it, so a
+// frame is not charged for the time its handler and the frames before it took. The upgrade is stamped too, so a
+// session never times a frame by its previous socket's read; frames that came in the 101 answer's own chunk are
+// handed on by ws as a 'data' event in the same tick, stamped then (microseconds after the upgrade).
+function onSocketUpgrade(this: WebSocket, res: IncomingMessage): void {
+  const session = (this as OwnedSocket)[SESSION];
+  session.readAtUs = nowUs();
+  const raw = res.socket as OwnedNetSocket;
+  raw[SESSION] = session;
+  raw.prependListener('data', onRawData);
+}
+function onRawData(this: Socket): void { (this as OwnedNetSocket)[SESSION]!.readAtUs = nowUs(); }
 
 /**
  * One WebSocket connection of a simulated user. Connect latency runs from
- * opening the TCP connection to `connection_established`. Each frame is
+ * opening the TCP connection to the socket read that brought
+ * `connection_established`; every frame is timed by the read that brought
+ * it, not by when its turn came to be handled. Each frame is
  * parsed once and handed to the handler; the socket listeners are shared
  * by every session, never made per session or per frame.
  */
@@ -66,6 +83,8 @@ export class WsSession {
   private lastErrorCode: string | undefined;
   /** Frames received on this connection. */
   frames = 0;
+  /** When the socket read that brought the frames being handled was taken (µs, performance clock). */
+  readAtUs = 0;
 
   constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: SessionHandler) {}
 
@@ -95,6 +114,7 @@ export class WsSession {
       ws[SESSION] = this;
       this.ws = ws;
       ws.binaryType = 'nodebuffer';
+      ws.on('upgrade', onSocketUpgrade);
       ws.on('message', onSocketMessage);
       ws.on('close', onSocketClose);
       ws.on('error', onSocketError);
@@ -140,7 +160,7 @@ export class WsSession {
 
   /** @internal The socket's message listener. */
   handleMessage(data: RawData, isBinary: boolean): void {
-    const t = nowUs();
+    const t = this.readAtUs;
     this.frames++;
     if (isBinary) return this.handler.onMalformed(this, 'binary frame');
     const text = data.toString();

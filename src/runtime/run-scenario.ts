@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
+import { computeGeneratorHealth } from '../core/generator-health.js';
 import { IsolationOracle } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/kinds.js';
 import { formatNetworkHint } from '../core/network-errors.js';
@@ -186,8 +187,6 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
     return r;
   });
-  const loopLagMaxMs = Math.max(...results.map((r) => r.loopLagMaxMs));
-  const loopLagP99Ms = Math.min(loopLagMaxMs || Infinity, Math.max(...results.map((r) => r.loopLagP99Ms)));
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const usersByCohort: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
@@ -197,10 +196,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     startedAtMs, endedAtMs, segment: formatShare(share), interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
-    // A thread at 90% of a core or a loop lagging 50 ms cannot time others' answers faithfully.
-    generator: { loopLagP99Ms, loopLagMaxMs, cpuPercent, saturated: loopLagP99Ms > 50 || cpuPercent / workers > 90, workers },
+    // Read from the summary's own figures just below.
+    generator: { loopLagP99Ms: 0, loopLagMaxMs: 0, cpuPercent, saturated: false, workers },
   });
-  const summary = judgeSummary(figures, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
+  const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
+  const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
   const exitCode = summary.exitCode;
   writeViolationsFile(resultsDir, violations);
   if (share.modulus > 1) {

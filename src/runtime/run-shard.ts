@@ -1,6 +1,6 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { CanaryCodec } from '../core/canary.js';
+import { LOOP_LAG_METRIC } from '../core/generator-queueing.js';
 import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
 import { compileLifecycleGrammar } from '../core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../core/lifecycle-oracle.js';
@@ -19,6 +19,7 @@ import { createRestClient } from '../protocol/rest-client.js';
 import { createTokenProvider } from '../protocol/token-provider.js';
 import { CohortMetrics } from './cohort-metrics.js';
 import { runCohort, type CohortRun } from './cohort-runner.js';
+import { startLoopLagSampler } from './loop-lag-sampler.js';
 import { startProbes } from './probe-runner.js';
 import { createErrorNoter, type RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
@@ -61,8 +62,6 @@ export interface ShardResult {
   readonly violations: Violation[];
   readonly violationsCut: number;
   readonly usersByCohort: Record<string, number>;
-  readonly loopLagP99Ms: number;
-  readonly loopLagMaxMs: number;
   readonly interrupted: boolean;
   readonly aborted?: { metric: string; expression: string; actual: number | null; atSec: number };
 }
@@ -138,12 +137,6 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   });
   registry.gauge('runs.in_flight', () => { let n = 0; for (const u of allUsers) n += u.tracker.openCount; return n; });
 
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  // The per-second monitor feeds the series; this one, never reset, judges the whole run.
-  const loopDelayRun = monitorEventLoopDelay({ resolution: 10 });
-  loopDelayRun.enable();
-  const lagTrend = registry.trend('generator.loop_lag');
   const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
   const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);
   const probes = input.probes ? startProbes(sc.probes, ctx, allUsers, input.secret, { sent: registry.counter('probes.sent'), answered: registry.counter('probes.answered') }) : undefined;
@@ -168,16 +161,19 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     }
   };
   let second = 0;
-  const ticker = setInterval(() => {
-    lagTrend.record(Math.max(0, loopDelay.max - 10e6) / 1000);
-    loopDelay.reset();
+  // The second closes on the lag sampler's own timer, right after its sample: a lag and the latencies timed during
+  // it fall in the same second of the series, which is what flags that second as queueing (generator-queueing.ts).
+  // Seconds count from runStartMs, not from the last tick, so the series does not drift over a long run.
+  const tick = (nowMs: number): void => {
+    if (nowMs - runStartMs < (second + 1) * 1000) return;
     const point = registry.tick(++second);
     checkAbort();
     if (hooks.onTick) {
       const h = source.histogram('run.total', {});
       hooks.onTick(point, Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])), h && h.totalCount ? h.getValueAtPercentile(95) / 1000 : undefined);
     }
-  }, 1000);
+  };
+  const sampler = startLoopLagSampler(registry.trend(LOOP_LAG_METRIC), tick);
 
   const onSignal = (): void => { interrupted = true; logger.warn('interrupted: stopping users'); stopAll(INTERRUPT_GRACE_MS); };
   const onHard = (): void => { interrupted = true; logger.warn('interrupted again: stopping at once'); stopAll(0); for (const u of allUsers) u.abort(); };
@@ -191,9 +187,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   } finally {
     await probes?.stop();
     clearInterval(sweeper);
-    clearInterval(ticker);
-    loopDelay.disable();
-    loopDelayRun.disable();
+    sampler.stop();
     hooks.signal?.removeEventListener('abort', onSignal);
     hooks.hardSignal?.removeEventListener('abort', onHard);
     await rest.close().catch(() => undefined);
@@ -201,13 +195,9 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   registry.tick(++second);
   registry.stopGauges();
   const { pending, dropped } = ctx.isolation.takePending();
-  const lag = source.histogram('generator.loop_lag', {});
   return {
     registry, ledger: ledger.export(), pending, pendingDropped: dropped,
     violations: violations.kept, violationsCut: violations.cut(), usersByCohort,
-    // monitorEventLoopDelay reports its own resolution as delay; only what exceeds it is lag.
-    loopLagP99Ms: Math.round(Math.max(0, loopDelayRun.percentile(99) - 10e6) / 1e3) / 1e3,
-    loopLagMaxMs: lag && lag.totalCount ? lag.maxValue / 1000 : 0,
     interrupted,
     ...(aborted ? { aborted } : {}),
   };

@@ -8,7 +8,6 @@ import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 
-const nowUs = (): number => Math.round(performance.now() * 1000);
 /** Epoch ms of a performance-clock µs reading. */
 const toEpochMs = (us: number): number => performance.timeOrigin + us / 1000;
 
@@ -127,8 +126,9 @@ export class UserConnections implements SessionHandler {
     // A tab opened mid-run sees only the rest of it.
     u.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
     u.m.connections.add();
-    // With an intended start (open model) the connect latency includes any lateness of the generator.
-    u.m.wsConnect.record(startUs === undefined ? r.connectUs : nowUs() - startUs);
+    // With an intended start (open model) the connect latency includes any lateness of the generator; it ends,
+    // like connectUs, at the socket read that brought connection_established.
+    u.m.wsConnect.record(startUs === undefined ? r.connectUs : s.openedAtUs - startUs);
   }
 
   // ---- SessionHandler: the per-frame path --------------------------------

@@ -54,6 +54,14 @@ export interface HostileOptions {
   readonly oversizeFrame?: boolean;
   /** Gap between the events of a run (default 20 ms). */
   readonly eventGapMs?: number;
+  /**
+   * A target stall: `atMs` after the first WebSocket upgrade, hold every
+   * answer (WebSocket frames, REST responses) for `forMs`, then send
+   * everything held at once, followed by `padFrames` ownerless
+   * `heartbeat` frames of about `padBytes` to each open connection, each
+   * connection's share in one write.
+   */
+  readonly stall?: { readonly atMs: number; readonly forMs: number; readonly padFrames?: number; readonly padBytes?: number };
 }
 
 /** What the server saw and did, for assertions. */
@@ -71,6 +79,12 @@ export interface HostileStats {
   oversize?: { to: string; bytes: number };
   /** Set once the garbage burst went out. */
   garbage?: { to: string; leakedFrom: string; leakedThread: string; leakedRun: string; frames: number; atMs: number };
+  /** When the first WebSocket upgrade came (epoch ms): the stall is timed from it. */
+  firstUpgradeAtMs?: number;
+  /** The stall, once it ended: when (epoch ms) and how many answers it had held. */
+  stall?: { fromMs: number; toMs: number; held: number; padded: number };
+  /** Per WebSocket: ms from TCP accept to `connection_established` written (this side's connect latency). */
+  connectMs: number[];
 }
 
 interface Conn {
@@ -170,7 +184,7 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   const upgradeMode = opts.upgrade ?? 'accept';
   const restMode = opts.rest ?? 'ok';
   const gapMs = opts.eventGapMs ?? 20;
-  const stats: HostileStats = { upgrades: 0, restCalls: 0, restResets: 0, wsResets: 0, wsConnections: 0, framesSent: 0, runs: 0, endlessBytes: 0 };
+  const stats: HostileStats = { upgrades: 0, restCalls: 0, restResets: 0, wsResets: 0, wsConnections: 0, framesSent: 0, runs: 0, endlessBytes: 0, connectMs: [] };
   const users = new Map<string, { threads: Set<string>; runs: RunInfo[] }>();
   const threadOwner = new Map<string, string>();
   const threads = new Map<string, { id: string; title: unknown; metadata: unknown; created_at: number; updated_at: number; messages: unknown[]; status: string }>();
@@ -179,6 +193,10 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   const sockets = new Set<Duplex>();
   let closed = false;
   let garbageDone = false;
+  /** While stalled: the answers held, in order. */
+  let held: Array<() => void> | undefined;
+  let stallArmed = false;
+  const ACCEPTED = Symbol('acceptedAt');
 
   const later = (ms: number, fn: () => void): void => {
     if (closed) return;
@@ -204,6 +222,7 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   // ---- REST ---------------------------------------------------------------
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
+    if (held) { held.push(() => json(res, status, body)); return; }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
@@ -319,6 +338,7 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   });
 
   const send = (c: Conn, data: string | Buffer, binary = false): void => {
+    if (held) { held.push(() => send(c, data, binary)); return; }
     if (c.ws.readyState !== WebSocket.OPEN) return;
     c.ws.send(data, { binary });
     c.sent++;
@@ -414,7 +434,14 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
       else if (f.type === 'ping') send(c, JSON.stringify({ type: 'pong', payload: { ts: f.payload?.ts } }));
       else if (f.type === 'stop_agent') send(c, JSON.stringify({ type: 'agent_stopped', payload: { user_id: userId, run_id: f.payload?.run_id } }));
     });
-    send(c, JSON.stringify({ type: 'connection_established', payload: { user_id: userId, connection_id: c.id, server_time: Date.now() } }));
+    const acceptedAt = (ws as unknown as { _socket?: { [ACCEPTED]?: number } })._socket?.[ACCEPTED];
+    const established = (): void => {
+      if (acceptedAt !== undefined && ws.readyState === WebSocket.OPEN) stats.connectMs.push(performance.now() - acceptedAt);
+      send(c, JSON.stringify({ type: 'connection_established', payload: { user_id: userId, connection_id: c.id, server_time: Date.now() } }));
+    };
+    // Timed when it is really written, so a held one counts the stall.
+    if (held) held.push(established);
+    else established();
     if (opts.flood) flood(c);
   };
 
@@ -422,8 +449,35 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
   };
 
+  const armStall = (): void => {
+    const st = opts.stall;
+    stats.firstUpgradeAtMs ??= Date.now();
+    if (!st || stallArmed) return;
+    stallArmed = true;
+    later(st.atMs, () => {
+      const fromMs = Date.now();
+      held = [];
+      later(st.forMs, () => {
+        const queue = held ?? [];
+        held = undefined;
+        // Corked, so each connection's share goes out in one write and the client finds the whole burst waiting.
+        const raw = [...conns].map((c) => (c.ws as unknown as { _socket?: Duplex })._socket).filter((x): x is Duplex => x !== undefined);
+        for (const r of raw) r.cork();
+        for (const fn of queue) fn();
+        let padded = 0;
+        if (st.padFrames) {
+          const frame = JSON.stringify({ type: 'heartbeat', payload: { pad: 'p'.repeat(st.padBytes ?? 64) } });
+          for (const c of conns) for (let i = 0; i < st.padFrames; i++) { send(c, frame); padded++; }
+        }
+        for (const r of raw) r.uncork();
+        stats.stall = { fromMs, toMs: Date.now(), held: queue.length, padded };
+      });
+    });
+  };
+
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     stats.upgrades++;
+    armStall();
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
@@ -450,7 +504,7 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   if (opts.oversizeFrame) oversizeFrame();
   const server: Server = createServer(onRequest);
   server.on('upgrade', onUpgrade);
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => { (s as unknown as { [ACCEPTED]: number })[ACCEPTED] = performance.now(); sockets.add(s); s.on('close', () => sockets.delete(s)); });
   server.on('clientError', (_err, s) => s.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
