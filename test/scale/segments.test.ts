@@ -60,12 +60,12 @@ thresholds:
 `;
 
 /** Runs the scenario as four segments at once (four processes, one --start-at) and merges them. */
-async function runSegmented(dir: string, url: string): Promise<{ parts: Summary[]; merged: Summary; mergeCode: number | null; mergeOut: string }> {
+async function runSegmented(dir: string, url: string, segmentCodes: readonly number[] = [0]): Promise<{ parts: Summary[]; merged: Summary; mergeCode: number | null; mergeOut: string }> {
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, SCENARIO);
   const at = new Date(Date.now() + 2500).toISOString();
   const codes = await Promise.all([0, 1, 2, 3].map((i) => run(['run', file, '--target', url, '--segment', `${i}/4`, '--start-at', at, '--out', join(dir, `seg${i}`), '--quiet'])));
-  for (const c of codes) assert.ok(c.code === 0 || c.code === 2, `segment exit ${c.code}: ${c.out}`);
+  for (const c of codes) assert.ok(c.code !== null && segmentCodes.includes(c.code), `segment exit ${c.code}: ${c.out}`);
   const m = await run(['merge', ...[0, 1, 2, 3].map((i) => join(dir, `seg${i}`)), '--out', join(dir, 'merged')]);
   return { parts: [0, 1, 2, 3].map((i) => read(join(dir, `seg${i}`))), merged: read(join(dir, 'merged')), mergeCode: m.code, mergeOut: m.out };
 }
@@ -115,7 +115,9 @@ describe('segments on four processes, merged', () => {
 
   test('a leak between users of two segments is reported with its kind after the merge', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-seg-leak-'));
-    const { parts, merged, mergeCode, mergeOut } = await runSegmented(dir, leaky.url);
+    // A rewritten event is lost to its owner, whose run may then never complete: a segment of two users can be
+    // left with one that completed a run (untested on its own, exit 4). The merge judges the whole.
+    const { parts, merged, mergeCode, mergeOut } = await runSegmented(dir, leaky.url, [0, 2, 4]);
     assert.equal(mergeCode, 2, mergeOut);
     const local = (k: string): number => parts.reduce((n, p) => n + (p.isolation.byKind[k] ?? 0), 0);
     // A rewritten event names a thread and run of a user in another segment: no segment owns those ids alone.
