@@ -219,7 +219,7 @@ function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseM
     if (!hb || !hc) return { ...row, status: 'inconclusive', note: `no readable histogram in the ${!hb ? 'baseline' : 'current run'}` };
     const samples = { base: hb.total, current: hc.total };
     if (saturated && saturated.lagMs > judge.tolerance * Math.min(row.base, row.current)) {
-      return { ...row, samples, status: 'inconclusive', note: `the ${saturated.side}'s generator saturated (loop lag p99 ${saturated.lagMs} ms, beyond ${round1(judge.tolerance * 100)}% of this figure)` };
+      return { ...row, samples, status: 'inconclusive', note: `the ${saturated.side}'s generator saturated (generator.loop_lag p99 ${saturated.lagMs} ms, beyond ${round1(judge.tolerance * 100)}% of this figure)` };
     }
     const need = computeMinSamples(q);
     if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', note: describeShortfall(hb.total, hc.total, need, stat) };
@@ -312,7 +312,7 @@ function describeCaveats(base: ComparableSummary, current: ComparableSummary, st
   }
   for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
     if (s.verdict === 'untested') notes.push(`the ${side}'s verdict is untested: its figures do not describe a working target`);
-    if (s.generator.saturated) notes.push(`the ${side}'s generator was saturated (loop lag p99 ${s.generator.loopLagP99Ms} ms): its throughput, and latencies its stalls could move beyond the tolerance, are not judged`);
+    if (s.generator.saturated) notes.push(`the ${side}'s generator was saturated (generator.loop_lag p99 ${s.generator.loopLagP99Ms} ms): its throughput, and latencies its stalls could move beyond the tolerance, are not judged`);
     if (s.interrupted) notes.push(`the ${side} was interrupted: its figures cover only part of the scenario`);
   }
   notes.push(`counter rates are per second of steady state: baseline ${describeWindow(steadyBase)}, current ${describeWindow(steadyCurrent)}`);

@@ -309,13 +309,13 @@ describe('compare: what the machine may have done', () => {
     for (const stat of ['p50', 'p95']) {
       const r = rowOf(c, 'run.total', stat);
       assert.equal(r.status, 'inconclusive', stat);
-      assert.equal(r.note, 'the current run\'s generator saturated (loop lag p99 180 ms, beyond 10% of this figure)');
+      assert.equal(r.note, 'the current run\'s generator saturated (generator.loop_lag p99 180 ms, beyond 10% of this figure)');
       assert.equal(rowOf(c, 'slow.total', stat).status, 'regression', `a +50% on seconds-long ${stat} shows through 180 ms stalls`);
     }
     assert.equal(rowOf(c, 'runs.completed', 'rate').status, 'inconclusive', 'throughput is the generator\'s too');
     assert.equal(rowOf(c, 'runs.failed', 'rate').status, 'regression', 'the target\'s failures are still judged');
     assert.equal(rowOf(c, 'isolation', 'violations').status, 'regression');
-    assert.ok(c.notes.some((n) => /current run's generator was saturated \(loop lag p99 180 ms\)/.test(n)), c.notes.join('\n'));
+    assert.ok(c.notes.some((n) => /current run's generator was saturated \(generator.loop_lag p99 180 ms\)/.test(n)), c.notes.join('\n'));
   });
 });
 
