@@ -143,7 +143,7 @@ function metaBlock(s: Summary): string {
 function thresholdsSection(s: Summary): string {
   if (!s.thresholds.length) return '<h2 id="thresholds">Thresholds</h2><p class="muted">The scenario sets no thresholds.</p>';
   const rows = s.thresholds.map((t) => {
-    const actual = t.actual === null ? (t.note ?? 'no data') : formatThresholdActual(t.metric, t.expression, t.actual);
+    const actual = t.actual === null ? (t.note ?? 'no data') : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
     return `<tr class="${t.ok ? '' : 'bad'}"><td>${t.ok ? '<span class="ok">✓ pass</span>' : '<span class="no">✗ fail</span>'}</td><td><code>${escapeHtml(t.metric)}</code></td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${escapeHtml(actual)}</td></tr>`;
   });
   const failed = s.thresholds.filter((t) => !t.ok).length;

@@ -105,8 +105,9 @@ export function buildVerdict(s: Summary): Verdict {
   const reasons: VerdictReason[] = [];
   const iso = s.isolation;
   if (iso.violations > 0) {
-    const frames = s.schema === 'crosstalk.summary/1' ? 'isolation violation' : 'leaked frame or answer';
-    reasons.push({ severity: 'fail', text: `${fmtCount(iso.violations)} ${frames}${iso.violations === 1 ? '' : 's'}: ${byKindText(iso.byKind) || 'kind not recorded'}` });
+    const one = iso.violations === 1;
+    const what = s.schema === 'crosstalk.summary/1' ? (one ? 'isolation violation' : 'isolation violations') : one ? 'leaked frame or answer' : 'leaked frames or answers';
+    reasons.push({ severity: 'fail', text: `${fmtCount(iso.violations)} ${what}: ${byKindText(iso.byKind) || 'kind not recorded'}` });
   }
   for (const u of s.untested ?? []) reasons.push({ severity: 'fail', text: u });
   for (const t of s.thresholds) {
