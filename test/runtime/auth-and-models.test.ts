@@ -140,6 +140,11 @@ describe('open model', { concurrency: 2 }, () => {
     assert.ok(offered >= 19 && offered <= 21, `every arrival either ran or was dropped: ${digest(s)}`);
     assert.ok(s.durationMs < 6000, `dropped arrivals were not queued (run took ${s.durationMs} ms)`);
   });
+});
+
+// Alone: it stalls this process's event loop on purpose, which would disturb any test running beside it.
+describe('iteration.duration', () => {
+  after(() => removeTempDirs());
 
   test('iteration.duration runs from the intended arrival to the flow\'s end, for every cohort; a cut iteration is not timed', async () => {
     const yaml = [
