@@ -112,8 +112,10 @@ describe('open model', { concurrency: 2 }, () => {
     assert.ok(iterations >= 19 && iterations <= 21, `arrivals: ${digest(s)}`);
     assert.equal(counter(s, 'dropped'), 0, digest(s));
     assert.equal(s.errors.count, 0, digest(s));
-    assert.equal(s.runs.started, iterations, 'each arrival runs the flow once');
-    assert.equal(s.runs.completed, iterations);
+    // The last arrival comes 100 ms before the stages end, which stop what is still running: on a busy machine it
+    // may not have sent its message by then. Every run that started completed.
+    assert.ok(s.runs.started <= iterations && s.runs.started >= iterations - 1, `each arrival runs the flow once: ${digest(s)}`);
+    assert.equal(s.runs.completed, s.runs.started);
     assert.equal(s.users.byCohort.visitors, iterations, 'one user per arrival');
     assert.ok(s.durationMs >= 1800 && s.durationMs < 10_000, `lasted about the cohort's 2 s (${s.durationMs} ms)`);
   });
