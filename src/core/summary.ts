@@ -4,7 +4,7 @@ import { computeTrendStats, createHistogram, encodeHistogram, type Histogram, ty
 import { KIND_FACETS } from './metric-names.js';
 import type { MetricRegistry, SeriesPoint } from './metric-registry.js';
 import type { ThresholdResult } from './thresholds.js';
-import { computeVerdict, markUntestedIsolation, type IsolationVerdict, type RunVerdict } from './verdict.js';
+import { computeVerdict, type IsolationVerdict, type RunVerdict } from './verdict.js';
 
 /** The summary schema written before coverage and leaked-frame counting (isolation counted reasons, not frames). */
 export const SUMMARY_SCHEMA_V1 = 'crosstalk.summary/1';
@@ -139,11 +139,9 @@ export interface JudgeInput {
 export function judgeSummary(f: SummaryFigures, input: JudgeInput): Summary {
   const coverage = computeCoverage(f.metrics, input.floor);
   const gaps = computeCoverageGaps(coverage);
-  const untestedReason = f.isolation.violations === 0 && gaps.isolation.length ? `isolation untested: ${gaps.isolation[0]}` : undefined;
-  const thresholds = markUntestedIsolation(input.thresholds, untestedReason);
   const j = computeVerdict({
     interrupted: f.interrupted, isolationViolations: f.isolation.violations, isolationByKind: f.isolation.byKind,
-    isolationGaps: gaps.isolation, operationGaps: gaps.operations, thresholds, ...(input.partial ? { partial: input.partial } : {}),
+    isolationGaps: gaps.isolation, operationGaps: gaps.operations, thresholds: input.thresholds, ...(input.partial ? { partial: input.partial } : {}),
   });
   // Written in this order: what a reader looks for first comes first, the long series last.
   return {
@@ -151,7 +149,7 @@ export function judgeSummary(f: SummaryFigures, input: JudgeInput): Summary {
     scenario: f.scenario, target: f.target, startedAt: f.startedAt, endedAt: f.endedAt, durationMs: f.durationMs, segment: f.segment,
     exitCode: j.exitCode, verdict: j.verdict, reasons: j.reasons, ...(j.untested.length ? { untested: j.untested } : {}), interrupted: f.interrupted,
     ...(f.aborted ? { aborted: f.aborted } : {}),
-    thresholds,
+    thresholds: j.thresholds,
     isolation: { verdict: j.isolation, ...(j.isolationReason ? { reason: j.isolationReason } : {}), ...f.isolation },
     coverage, lifecycle: f.lifecycle, runs: f.runs, errors: f.errors, users: f.users, generator: f.generator,
     metrics: f.metrics, series: f.series,

@@ -35,6 +35,8 @@ export interface Judgement {
   readonly reasons: readonly string[];
   /** Why the run could not test what it was for (isolation, operations, a partial merge); empty when it could. */
   readonly untested: readonly string[];
+  /** The thresholds as judged: one on isolation has no data while isolation is untested. */
+  readonly thresholds: readonly ThresholdResult[];
 }
 
 /**
@@ -50,7 +52,8 @@ export function computeVerdict(i: VerdictInput): Judgement {
   const isolationGaps = isolation === 'untested' ? i.isolationGaps.map((g) => `isolation untested: ${g}`) : [];
   const isolationReason = isolationGaps[0];
   const untested = [...isolationGaps, ...i.operationGaps, ...(i.partial ? [i.partial] : [])];
-  const failed = i.thresholds.filter((t) => !t.ok);
+  const thresholds = markUntestedIsolation(i.thresholds, isolationReason);
+  const failed = thresholds.filter((t) => !t.ok);
   const reasons: string[] = [];
   if (i.interrupted) reasons.push('interrupted: the figures cover only the part that ran');
   if (isolation === 'violated') {
@@ -58,13 +61,13 @@ export function computeVerdict(i: VerdictInput): Judgement {
     reasons.push(`isolation violated: ${i.isolationViolations} leaked frame${i.isolationViolations === 1 ? '' : 's'} or answer${i.isolationViolations === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}`);
   }
   reasons.push(...untested);
-  if (failed.length) reasons.push(`${failed.length} of ${i.thresholds.length} threshold${i.thresholds.length === 1 ? '' : 's'} failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`);
+  if (failed.length) reasons.push(`${failed.length} of ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'} failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`);
   const exitCode = i.interrupted ? EXIT_CODE.interrupted
     : isolation === 'violated' ? EXIT_CODE.isolation
       : untested.length ? EXIT_CODE.cannotRun
         : failed.length ? EXIT_CODE.thresholdFailed : EXIT_CODE.ok;
   const verdict: RunVerdict = exitCode === EXIT_CODE.ok ? 'pass' : exitCode === EXIT_CODE.cannotRun ? 'untested' : 'fail';
-  return { exitCode, verdict, isolation, ...(isolationReason ? { isolationReason } : {}), reasons, untested };
+  return { exitCode, verdict, isolation, ...(isolationReason ? { isolationReason } : {}), reasons, untested, thresholds };
 }
 
 const ISOLATION_THRESHOLD_RE = /^isolation\.violations(\{|$)/;
@@ -73,7 +76,7 @@ const ISOLATION_THRESHOLD_RE = /^isolation\.violations(\{|$)/;
  * Thresholds on isolation cannot pass when isolation is untested: a
  * `count == 0` on a run that checked nothing holds no information.
  */
-export function markUntestedIsolation(results: readonly ThresholdResult[], isolationReason: string | undefined): ThresholdResult[] {
+function markUntestedIsolation(results: readonly ThresholdResult[], isolationReason: string | undefined): ThresholdResult[] {
   if (!isolationReason) return [...results];
   return results.map((t) => (ISOLATION_THRESHOLD_RE.test(t.metric) ? { ...t, ok: false, note: `no data: ${isolationReason}` } : t));
 }
