@@ -194,6 +194,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   abort(): void {
     this.stopping = true;
     this.aborted = true;
+    // Whatever was in flight is cancelled: the iteration did not run its flow (and its stop may come in the same turn, after this).
+    this.iterationCut = true;
     this.wake();
     this.abortController?.abort();
     this.tracker.abandonAll('interrupted');
