@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { loadAdapterFile } from '../config/load-adapter.js';
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
 import { parseSegment, type Share } from '../core/share.js';
@@ -79,10 +81,25 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
 }
 
 /** `simulate validate`: checks each file and reports every problem; 0 when all are valid, else 3. */
+/** An adapter document starts its mapping with (or holds at top level) `adapter:`; a scenario never does. */
+function isAdapterFile(file: string): boolean {
+  try {
+    return /^adapter\s*:/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** `simulate validate`: checks scenario and adapter files; exit 3 when any has a problem. */
 export function runValidate(files: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
   let bad = 0;
   for (const f of files) {
     try {
+      if (isAdapterFile(f)) {
+        const a = loadAdapterFile(f);
+        write(`${f}: ok (adapter ${a.name}: ${Object.keys(a.transports).join(', ')}; ${Object.keys(a.rest).length} REST steps)\n`);
+        continue;
+      }
       const s = loadScenario(f);
       write(`${f}: ok (${s.cohorts.length} cohort${s.cohorts.length === 1 ? '' : 's'}, ${s.thresholds.length} threshold${s.thresholds.length === 1 ? '' : 's'})\n`);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_EVENTS } from '../core/metric-names.js';
+import { computeCanonicalEvent, EVENT_ROLES, RUN_EVENTS } from '../core/metric-names.js';
 import { STEP_KINDS, type FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { editDistance } from '../core/thresholds.js';
@@ -16,9 +16,12 @@ export interface PathProblem {
   readonly atKey?: boolean;
 }
 
+/** What a step awaits: `none`, a canonical run event or a role name (read as its canonical event). */
 const awaitEvent = z.any().transform((v, ctx) => {
-  if (v === 'none' || (typeof v === 'string' && (RUN_EVENTS as readonly string[]).includes(v))) return v as string;
-  ctx.addIssue({ code: 'custom', message: `expected "none" or one of ${RUN_EVENTS.join(', ')}, got ${JSON.stringify(v)}` });
+  if (v === 'none') return v as string;
+  const e = typeof v === 'string' ? computeCanonicalEvent(v) : undefined;
+  if (e !== undefined) return e as string;
+  ctx.addIssue({ code: 'custom', message: `expected "none", a role (${Object.keys(EVENT_ROLES).join(', ')}) or one of ${RUN_EVENTS.join(', ')}, got ${JSON.stringify(v)}` });
   return z.NEVER;
 });
 const threadRef = text().optional();

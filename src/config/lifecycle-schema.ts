@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { computeLifecycleProblems, DEFAULT_LIFECYCLE, END_OUTCOMES, formatLifecyclePath, type LifecycleSpec } from '../core/lifecycle-grammar.js';
-import { RUN_EVENTS } from '../core/metric-names.js';
-import { oneOf, text } from './field-schemas.js';
+import { computeCanonicalEvent, EVENT_ROLES, RUN_EVENTS } from '../core/metric-names.js';
+import { text } from './field-schemas.js';
 import type { PathParts } from './flow-parser.js';
 
-/** A canonical run event name (after `aliases`). */
-export const runEventName = () => oneOf(RUN_EVENTS);
+/** A run event: a role (started, thinking, tool_start, tool_end, content, completed, failed, stopped) or its canonical name; read as the canonical name. */
+export const runEventName = () => z.any().transform((v, ctx) => {
+  const e = typeof v === 'string' ? computeCanonicalEvent(v) : undefined;
+  if (e === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a role (${Object.keys(EVENT_ROLES).join(', ')}) or a canonical event (${RUN_EVENTS.join(', ')}), got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return e;
+});
 const events = () => z.array(runEventName());
 
 /** `target.profile.lifecycle`: a run's grammar; every key left out keeps protocol.md's default. */
@@ -30,8 +37,6 @@ export interface RawLifecycleProfile {
 
 type At = (path: PathParts, message: string, atKey?: boolean) => void;
 
-const PROFILE: PathParts = ['target', 'profile'];
-const LIFECYCLE: PathParts = [...PROFILE, 'lifecycle'];
 
 /**
  * Builds the scenario's grammar: `lifecycle` key by key over protocol.md's
@@ -40,7 +45,8 @@ const LIFECYCLE: PathParts = [...PROFILE, 'lifecycle'];
  * nothing that completes a run...) are reported at the YAML path that caused
  * them; a default involved in one is named as such.
  */
-export function compileLifecycleSpec(p: RawLifecycleProfile | undefined, at: At): LifecycleSpec {
+export function compileLifecycleSpec(p: RawLifecycleProfile | undefined, at: At, PROFILE: PathParts = ['events']): LifecycleSpec {
+  const LIFECYCLE: PathParts = [...PROFILE, 'lifecycle'];
   const lc = p?.lifecycle;
   if (lc?.required !== undefined && p?.requiredEvents !== undefined) at([...PROFILE, 'requiredEvents'], 'give lifecycle.required or requiredEvents (its older shorthand), not both', true);
   const requiredFromShorthand = lc?.required === undefined && p?.requiredEvents !== undefined;

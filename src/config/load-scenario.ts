@@ -13,8 +13,9 @@ import { z } from 'zod';
 import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { formatPath, locate } from './yaml-locator.js';
-import { REQUIRED } from './field-schemas.js';
-import { compileLifecycleSpec } from './lifecycle-schema.js';
+import { parseWith, type At } from './zod-problems.js';
+import { computeMissingSteps, type Adapter } from '../core/adapter.js';
+import { loadAdapter } from './load-adapter.js';
 
 /** Command-line overrides applied on top of the file. */
 export interface ScenarioOverrides {
@@ -84,7 +85,7 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
     if (from) problems.push({ file: from.source, path: where, message });
     else problems.push(locate(doc, lc, file, path, message, atKey));
   };
-  const raw = parseWith(scenarioSchema, value, [], at);
+  const raw = parseWith(scenarioSchema, value, [], at, KNOWN_KEYS);
   // Sections are checked one by one so that every problem in the file is
   // reported at once, not only those of the first layer that failed.
   const rawObj = value as Record<string, unknown>;
@@ -92,84 +93,13 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   if (cohortsIn !== undefined && (typeof cohortsIn !== 'object' || cohortsIn === null || Array.isArray(cohortsIn))) {
     if (raw) at(['cohorts'], 'expected a mapping of cohort name to cohort');
   }
-  const scenario = compile(raw, rawObj, text, file, at);
+  const scenario = compile(raw, rawObj, text, file, at, (p) => problems.push(p));
   if (problems.length) fail(file, problems);
   return scenario!;
 }
 
-type At = (path: PathParts, message: string, atKey?: boolean) => void;
 
-/** The value at a zod issue path inside parsed YAML. */
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = value;
-  for (const p of path) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
-/** A short description of a YAML value for messages. */
-function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'a mapping';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** The keys an object schema accepts at `path` inside `schema`, for "did you mean". */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
-  let cur: unknown = schema;
-  const unwrap = (s: unknown): unknown => {
-    for (let i = 0; i < 8; i++) {
-      const def = (s as { def?: { type?: string; innerType?: unknown; in?: unknown; options?: unknown[] } }).def;
-      if (!def) return s;
-      if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') s = def.innerType;
-      else if (def.type === 'pipe') s = def.in;
-      else if (def.type === 'union') s = def.options?.find((o) => (o as { def?: { type?: string } }).def?.type === 'object') ?? s;
-      else return s;
-      if (def.type === 'union') return s;
-    }
-    return s;
-  };
-  for (const part of [...path, undefined]) {
-    cur = unwrap(cur);
-    const def = (cur as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown } }).def;
-    if (part === undefined) return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
-    if (def?.type === 'object' && def.shape) cur = def.shape[String(part)];
-    else if (def?.type === 'array') cur = def.element;
-    else if (def?.type === 'record') cur = def.valueType;
-    else return undefined;
-    if (cur === undefined) return undefined;
-  }
-  return undefined;
-}
-
-/** Runs a zod schema, turning its issues into located problems; undefined on failure. */
-function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathParts, at: At): z.infer<T> | undefined {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    const path = [...base, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
-    if (issue.code === 'unrecognized_keys') {
-      const candidates = keysAt(schema, issue.path) ?? KNOWN_KEYS;
-      for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, candidates)}`, true);
-    } else if (issue.message === REQUIRED || (issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined)) {
-      at(path, `"${String(path[path.length - 1])}" is required`);
-    } else if (issue.code === 'invalid_type') {
-      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
-      at(path, `expected ${expected}, got ${describeValue(valueAt(value, issue.path))}`);
-    } else if (issue.code === 'invalid_union') {
-      at(path, 'expected an expression such as "p(95) < 500ms", a list of them, or { threshold, abortOnFail, delay }');
-    } else {
-      at(path, issue.message);
-    }
-  }
-  return undefined;
-}
-
-function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, text: string, file: string, at: At): Scenario | undefined {
+function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, text: string, file: string, at: At, push: (p: InputProblem) => void): Scenario | undefined {
   const baseDir = dirname(resolve(file));
   const cohortsIn = (rawObj.cohorts && typeof rawObj.cohorts === 'object' && !Array.isArray(rawObj.cohorts) ? rawObj.cohorts : {}) as Record<string, unknown>;
   const cohortNames = Object.keys(cohortsIn);
@@ -202,10 +132,14 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   if (auth?.kind === 'static' && ids) for (const id of ids) if (!(id in auth.tokens)) { at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`); break; }
   // From the raw value: a record schema would silently drop keys such as "__proto__".
   const thresholds = compileThresholds(rawObj.thresholds, cohortNames, at);
-  const profile = raw.target?.profile;
-  const lifecycle = compileLifecycleSpec(profile, at);
   const target = raw.target;
-  if (!auth) return undefined;
+  const adapter = compileTargetAdapter(target, rawObj, baseDir, at, push);
+  const transport = target?.transport ?? adapter?.defaultTransport ?? 'ws';
+  if (adapter && !adapter.transports[transport]) at(['target', 'transport'], `adapter "${adapter.name}" (${adapter.source}) has no ${transport} transport; it has ${Object.keys(adapter.transports).join(', ')}`);
+  if (adapter && auth && adapter.transports[transport]?.path !== undefined && !adapter.auth.deliveries.includes(auth.delivery)) {
+    at(['auth', 'delivery'], `adapter "${adapter.name}" takes tokens by ${adapter.auth.deliveries.join(', ')}, not ${auth.delivery}`);
+  }
+  if (!auth || !adapter) return undefined;
   return {
     name: raw.name,
     ...(raw.description !== undefined ? { description: raw.description } : {}),
@@ -215,15 +149,8 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     target: {
       ...(target?.url !== undefined ? { url: target.url } : {}),
       ...(target?.wsUrl !== undefined ? { wsUrl: target.wsUrl } : {}),
-      wsPath: target?.wsPath ?? '/ws',
-      profile: {
-        fieldRoots: profile?.fieldRoots ?? DEFAULT_PROFILE.fieldRoots,
-        typeFields: profile?.typeFields ?? DEFAULT_PROFILE.typeFields,
-        aliases: profile?.aliases ?? {},
-        fields: { ...DEFAULT_PROFILE.fields, ...profile?.fields },
-        timestampUnit: profile?.timestampUnit ?? 'auto',
-        lifecycle,
-      },
+      adapter,
+      transport,
       embedded: {
         agent: target?.embedded?.agent ?? 'fast',
         seed: target?.embedded?.seed ?? raw.seed ?? 1,
@@ -231,6 +158,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
         heartbeatMs: target?.embedded?.heartbeat ?? 0,
         faults: target?.embedded?.faults ?? '',
         dialect: target?.embedded?.dialect ?? 'canonical',
+        transport,
       },
       connectTimeoutMs: target?.connectTimeout ?? 10_000,
       requestTimeoutMs: target?.requestTimeout ?? 30_000,
@@ -245,6 +173,52 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     thresholds,
     coverage: Object.fromEntries(Object.entries(raw.coverage ?? {}).filter(([, v]) => v !== undefined)),
   };
+}
+
+/**
+ * Loads the scenario's adapter (`target.api`, default crosstalk) with its
+ * parameters, and checks that it supports every step the flows use. Its own
+ * problems are reported with its file and lines; the scenario's, with the
+ * scenario's.
+ */
+function compileTargetAdapter(target: RawScenario['target'], rawObj: Record<string, unknown>, baseDir: string, at: At, push: (p: InputProblem) => void): Adapter | undefined {
+  if (target?.profile !== undefined) at(['target', 'profile'], 'target.profile moved into adapters: write an adapter file with "extends: crosstalk" and these keys under "events" (fields, names for aliases, lifecycle, ownerless for ignoreTypes), then set target.api to its path', true);
+  if (target?.wsPath !== undefined) at(['target', 'wsPath'], 'target.wsPath moved into adapters: the path is transports.ws.path of the adapter (or set target.wsUrl)', true);
+  let adapter: Adapter;
+  try {
+    adapter = loadAdapter(target?.api ?? 'crosstalk', baseDir, { values: target?.params ?? {}, at });
+  } catch (err) {
+    if (!(err instanceof SimError)) throw err;
+    if (err.problems.length === 0) at(['target', 'api'], `${err.message}${err.hint ? `; ${err.hint}` : ''}`);
+    for (const p of err.problems) push(p);
+    return undefined;
+  }
+  const transport = target?.transport ?? adapter.defaultTransport;
+  for (const [path, step] of collectStepPaths(rawObj)) {
+    if (computeMissingSteps(adapter, transport, new Set([step])).length) {
+      at(path, `adapter "${adapter.name}" (${adapter.source}) has no ${step === 'stopAgent' ? `stop for its ${transport} transport` : `route for ${step} (rest.${step})`}; add it to the adapter or take the step out`, true);
+    }
+  }
+  return adapter;
+}
+
+/** The steps of every flow with their YAML paths (into repeat too). */
+function collectStepPaths(rawObj: Record<string, unknown>): Array<[PathParts, string]> {
+  const out: Array<[PathParts, string]> = [];
+  const walk = (steps: unknown, path: PathParts): void => {
+    if (!Array.isArray(steps)) return;
+    steps.forEach((st, i) => {
+      const name = typeof st === 'string' ? st : st && typeof st === 'object' && !Array.isArray(st) ? Object.keys(st)[0] : undefined;
+      if (name === undefined) return;
+      out.push([[...path, i], name]);
+      if (name === 'repeat') walk(((st as Record<string, unknown>).repeat as { steps?: unknown } | undefined)?.steps, [...path, i, 'repeat', 'steps']);
+    });
+  };
+  const cohorts = rawObj.cohorts;
+  if (cohorts && typeof cohorts === 'object' && !Array.isArray(cohorts)) {
+    for (const [name, c] of Object.entries(cohorts)) walk((c as { flow?: unknown } | null)?.flow, ['cohorts', name, 'flow']);
+  }
+  return out;
 }
 
 /** true: the default rate; { rate }: that rate; false or absent: off. */
@@ -269,13 +243,13 @@ function compileThresholds(value: unknown, cohortNames: readonly string[], at: A
       let bad = false;
       items.forEach((x, i) => {
         if (longForm(x) && !thresholdLongSchema.safeParse(x).success) {
-          parseWith(thresholdLongSchema, x, Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric], at);
+          parseWith(thresholdLongSchema, x, Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric], at, KNOWN_KEYS);
           bad = true;
         }
       });
       if (bad) continue;
     }
-    const entry = parseWith(thresholdValueSchema, rawEntry, ['thresholds', metric], at);
+    const entry = parseWith(thresholdValueSchema, rawEntry, ['thresholds', metric], at, KNOWN_KEYS);
     if (entry === undefined) continue;
     const list = Array.isArray(entry) ? entry : [entry];
     list.forEach((e, i) => {
@@ -297,7 +271,7 @@ function compileCohort(name: string, rawCohort: unknown, at: At): Cohort | undef
   const connectionsPerUser = typeof cpu === 'number' && Number.isInteger(cpu) && cpu > 0 ? cpu : 1;
   const { steps, problems } = Array.isArray(flowIn) ? parseFlow(flowIn, [...base, 'flow'], { connectionsPerUser }) : { steps: [], problems: [] };
   for (const p of problems) report(at, p);
-  const c = parseWith(cohortSchema, rawCohort, base, at);
+  const c = parseWith(cohortSchema, rawCohort, base, at, KNOWN_KEYS);
   if (!c) return undefined;
   const model = c.model ?? 'closed';
   const gracefulStopMs = c.gracefulStop ?? 30_000;

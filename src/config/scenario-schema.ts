@@ -3,7 +3,7 @@ import { AGENT_PRESET_NAMES } from '../target/agent-presets.js';
 import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from './field-schemas.js';
 import { DIALECTS } from '../target/wire-dialect.js';
 import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
-import { LIFECYCLE_KEYS, lifecycleSchema, runEventName } from './lifecycle-schema.js';
+import { TRANSPORTS } from '../core/adapter.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
 const faultsField = z.any().transform((v, ctx) => {
@@ -21,29 +21,16 @@ const faultsField = z.any().transform((v, ctx) => {
 /** A probe: true (default rate), false, or { rate: 5/s }. */
 const probeField = z.union([bool(), z.strictObject({ rate: ratePerSec() })]);
 
-/** `target.profile`: how a backend's frames are read. */
-export const profileSchema = z.strictObject({
-  fieldRoots: z.array(z.string()).optional(),
-  typeFields: z.array(text()).min(1).optional(),
-  aliases: z.record(z.string(), text()).optional(),
-  fields: z.strictObject({
-    userId: text().optional(), threadId: text().optional(), runId: text().optional(), messageId: text().optional(),
-    seq: text().optional(), timestamp: text().optional(), code: text().optional(),
-  }).optional(),
-  timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
-  /** Shorthand for lifecycle.required. */
-  requiredEvents: z.array(runEventName()).optional(),
-  /** Added to lifecycle.nonRun. */
-  ignoreTypes: z.array(text()).optional(),
-  lifecycle: lifecycleSchema.optional(),
-});
-
 /** `target`. */
 export const targetSchema = z.strictObject({
   url: url(['http', 'https']).optional(),
   wsUrl: url(['ws', 'wss']).optional(),
-  wsPath: text().optional(),
-  profile: profileSchema.optional(),
+  /** Moved into adapters; kept only to say where it went. */
+  wsPath: z.unknown().optional(),
+  profile: z.unknown().optional(),
+  api: text().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  transport: oneOf(TRANSPORTS).optional(),
   embedded: z.strictObject({
     agent: oneOf(AGENT_PRESET_NAMES).optional(),
     seed: int(0).optional(),
@@ -143,12 +130,11 @@ export type RawThresholdValue = z.infer<typeof thresholdValueSchema>;
 
 /** Every key any scenario object may hold, for "did you mean" hints. */
 export const KNOWN_KEYS: readonly string[] = [
-  ...Object.keys(scenarioSchema.shape), ...Object.keys(targetSchema.shape), ...Object.keys(profileSchema.shape),
+  ...Object.keys(scenarioSchema.shape), ...Object.keys(targetSchema.shape),
   ...Object.keys(authSchema.shape), ...Object.keys(usersSchema.shape), ...Object.keys(cohortSchema.shape),
   ...Object.keys(stageSchema.shape), 'agent', 'seed', 'rateLimit', 'heartbeat', 'userId', 'threadId', 'runId',
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
   'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered',
-  ...LIFECYCLE_KEYS,
 ];

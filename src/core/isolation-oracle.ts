@@ -132,11 +132,15 @@ export class IsolationOracle {
   }
 
   /** Checks a listing of threads answered to `rx` (one answer, one violation at most): other users' threads and canaries. */
-  checkListing(rx: Receiver, threads: readonly unknown[], text: string, atMs: number, op: string): number {
+  checkListing(rx: Receiver, items: ReadonlyArray<{ readonly id: string; readonly owner?: string | undefined }>, text: string, atMs: number, op: string): number {
     let reasons: ViolationReason[] | undefined;
-    for (const t of threads) {
-      const id = (t as { id?: unknown } | null)?.id;
-      if (typeof id !== 'string') continue;
+    for (const item of items) {
+      const id = item.id;
+      // The backend's own owner field (an adapter's restOwner), where it has one, names someone else.
+      if (item.owner !== undefined && item.owner !== rx.userId) {
+        (reasons ??= []).push({ kind: 'rest_foreign_listing', field: 'owner', value: item.owner, owner: item.owner });
+        continue;
+      }
       const owner = this.ledger.threadOwner(id);
       if (owner === undefined) (this.deferred ??= []).push({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', op, text });
       else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));

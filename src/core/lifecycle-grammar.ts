@@ -43,7 +43,7 @@ export interface LifecycleSpec {
 /** protocol.md "Server to client": started once first; thinking and tool pairs interleaved; one terminal event. */
 export const DEFAULT_LIFECYCLE: LifecycleSpec = {
   start: ['agent_started'],
-  body: ['agent_thinking'],
+  body: ['agent_thinking', 'content_delta'],
   pairs: [{ open: 'tool_executing', close: 'tool_completed', key: 'tool_name' }],
   end: { completed: ['agent_completed'], failed: ['agent_error'], stopped: ['agent_stopped'] },
   required: ['agent_started', 'agent_thinking'],

@@ -14,7 +14,25 @@ export const OPERATIONS = ['connect', 'create_thread', 'list_threads', 'get_thre
 export type Operation = (typeof OPERATIONS)[number];
 
 /** Canonical run events timed as `run.<event>`. */
-export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped'] as const;
+export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped', 'content_delta'] as const;
+
+/**
+ * What each run event does, by the name adapters use for it: a backend's own
+ * event names are mapped to these roles, and the role's canonical event is
+ * what crosstalk times and checks.
+ */
+export const EVENT_ROLES = {
+  started: 'agent_started', thinking: 'agent_thinking', tool_start: 'tool_executing', tool_end: 'tool_completed',
+  content: 'content_delta', completed: 'agent_completed', failed: 'agent_error', stopped: 'agent_stopped',
+} as const satisfies Record<string, (typeof RUN_EVENTS)[number]>;
+/** A role name of {@link EVENT_ROLES}. */
+export type EventRole = keyof typeof EVENT_ROLES;
+
+/** The canonical run event of a role name or of a canonical name; undefined for neither. */
+export function computeCanonicalEvent(name: string): (typeof RUN_EVENTS)[number] | undefined {
+  if (Object.hasOwn(EVENT_ROLES, name)) return EVENT_ROLES[name as EventRole];
+  return (RUN_EVENTS as readonly string[]).includes(name) ? name as (typeof RUN_EVENTS)[number] : undefined;
+}
 
 /** One of {@link RUN_EVENTS}. */
 export type RunEvent = (typeof RUN_EVENTS)[number];
@@ -36,7 +54,7 @@ export const EVENT = Object.freeze(Object.fromEntries(RUN_EVENTS.map((e, i) => [
 /** Trend metrics (latencies in ms). */
 export const TREND_METRICS: readonly string[] = [
   'ws.connect', ...HTTP_OPS.map((op) => `http.${op}`), ...RUN_EVENTS.map((e) => `run.${e}`),
-  'run.total', 'run.gap', 'iteration.duration', 'iteration.start_delay', 'generator.loop_lag',
+  'run.total', 'run.gap', 'run.first_event', 'run.first_content', 'run.content_gap', 'iteration.duration', 'iteration.start_delay', 'generator.loop_lag',
 ];
 
 /** Counter metrics. */
@@ -44,7 +62,7 @@ export const COUNTER_METRICS: readonly string[] = [
   'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'runs.interrupted',
   'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'operations.succeeded', 'errors',
   'isolation.violations', 'isolation.unattributed', 'isolation.frames_checked', 'isolation.rest_checked', 'lifecycle.violations',
-  'ws.malformed_frames', 'probes.sent', 'probes.answered', 'users.with_run',
+  'ws.malformed_frames', 'run.content_deltas', 'probes.sent', 'probes.answered', 'users.with_run',
 ];
 
 /**

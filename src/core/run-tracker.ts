@@ -1,11 +1,11 @@
-import { computeRunEventIndex } from './metric-names.js';
+import { computeRunEventIndex, EVENT } from './metric-names.js';
 import type { Counter, Trend } from './metric-registry.js';
 import { DEFAULT_LIFECYCLE_GRAMMAR, ROLE, type LifecycleGrammar } from './lifecycle-grammar.js';
 import type { ConnLifecycle } from './lifecycle-oracle.js';
 
 /** A run event's bit (its position in RUN_EVENTS), so a run's seen set is one number; other types share OTHER_BIT. */
 const bitOf = (event: number): number => (event >= 0 ? 1 << event : OTHER_BIT);
-const OTHER_BIT = 128;
+const OTHER_BIT = 1 << 30;
 
 /** True when the run has seen an event of `type`. */
 export function hasSeen(rec: RunRecord, type: string): boolean {
@@ -50,6 +50,8 @@ export interface RunRecord {
   /** Canonical event types seen so far, as bits (first arrival on any connection counts). */
   seen: number;
   lastEventUs: number;
+  /** When its last content delta came; 0 before the first. */
+  lastContentUs: number;
   /** When it ended (its last event, or when it was given up); 0 while open. */
   endedAtUs: number;
   maxGapUs: number;
@@ -68,6 +70,14 @@ export interface RunMetrics {
   eventTrend(event: number): Trend | undefined;
   readonly total: Trend;
   readonly gap: Trend;
+  /** Send to the run's first event, whatever its role. */
+  readonly firstEvent: Trend;
+  /** Send to the first content delta (time to first token). */
+  readonly firstContent: Trend;
+  /** Between consecutive content deltas. */
+  readonly contentGap: Trend;
+  /** Content deltas received (first arrival per run counts each one). */
+  readonly contentDeltas: Counter;
   readonly started: Counter;
   readonly completed: Counter;
   readonly failed: Counter;
@@ -157,7 +167,7 @@ export class RunTracker {
     const awaited = computeRunEventIndex(awaitType);
     const rec: RunRecord = {
       messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType, awaitBit: awaited >= 0 ? bitOf(awaited) : 0,
-      runId: undefined, runClaimed: false, verifiedThread: undefined, verifiedRun: undefined, seen: 0, lastEventUs: sentAtUs, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
+      runId: undefined, runClaimed: false, verifiedThread: undefined, verifiedRun: undefined, seen: 0, lastEventUs: sentAtUs, lastContentUs: 0, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
       // Sized for one tab, the usual case (an empty literal would reserve room for 16).
       lc: [undefined],
     };
@@ -169,11 +179,16 @@ export class RunTracker {
     return rec;
   }
 
-  /** Finds the run a frame belongs to; undefined when it is none of this user's. */
-  correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number): RunRecord | undefined {
+  /**
+   * Finds the run a frame belongs to; undefined when it is none of this
+   * user's. `own` is the run whose stream the frame came on (SSE): a frame
+   * there that names no other run is that run's.
+   */
+  correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number, own?: RunRecord): RunRecord | undefined {
     const open = this.open;
     let rec = messageId !== undefined ? this.findByMessage(messageId) : undefined;
     if (!rec && runId !== undefined) rec = this.findByRun(runId);
+    if (!rec && own && messageId === undefined && (runId === undefined || own.runId === undefined || own.runId === runId)) rec = own;
     if (!rec && threadId !== undefined) {
       for (let i = 0; i < open.length; i++) if (open[i]!.threadId === threadId) { rec = open[i]; break; }
     }
@@ -242,7 +257,14 @@ export class RunTracker {
     const firstOfType = (rec.seen & bit) === 0;
     const before = rec.seen;
     rec.seen |= bit;
+    if (before === 0) this.metrics.firstEvent.record(nowUs - rec.sentAtUs);
     if (firstOfType) this.metrics.eventTrend(event)?.record(nowUs - rec.sentAtUs);
+    if (event === EVENT.content_delta) {
+      this.metrics.contentDeltas.add();
+      if (rec.lastContentUs === 0) this.metrics.firstContent.record(nowUs - rec.sentAtUs);
+      else this.metrics.contentGap.record(nowUs - rec.lastContentUs);
+      rec.lastContentUs = nowUs;
+    }
     if ((bit & this.endMask) !== 0) {
       // Judged a grace period after it ended (end() sets endedAtUs to this event's time).
       if (this.hooks) this.unjudged.push(rec);
@@ -260,6 +282,13 @@ export class RunTracker {
       rec.waiter = undefined;
       w(AWAITED);
     }
+  }
+
+  /** The run's id, learned from the answer that started it. */
+  learnRunId(rec: RunRecord, runId: string): void {
+    if (rec.runId !== undefined) return;
+    rec.runId = runId;
+    this.byRun?.set(runId, rec);
   }
 
   /** An `error` frame answered the message (e.g. THREAD_NOT_FOUND). */

@@ -1,3 +1,4 @@
+import type { Adapter, TransportKind } from './adapter.js';
 import type { CoverageFloor } from './coverage.js';
 
 /**
@@ -100,12 +101,14 @@ export interface EmbeddedTargetConfig {
   readonly faults: string;
   /** Frame shape the embedded target writes. */
   readonly dialect: 'canonical' | 'data' | 'flat' | 'short-ids';
+  /** How it serves runs (the scenario's transport). */
+  readonly transport: TransportKind;
 }
 
 /** protocol.md's own names of the fields a frame carries (the default profile's). */
 export const PROTOCOL_FIELDS = { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' } as const;
 
-/** How a backend's frames are read (protocol.md "Tolerance"). */
+/** How a backend's frames are read (protocol.md "Tolerance"): an adapter's `events`. */
 export interface FrameProfile {
   /** Where fields are looked up, in order; '' is the frame's root. */
   readonly fieldRoots: readonly string[];
@@ -125,8 +128,10 @@ export interface TargetConfig {
   /** http(s) base; undefined: start the embedded target. */
   readonly url?: string;
   readonly wsUrl?: string;
-  readonly wsPath: string;
-  readonly profile: FrameProfile;
+  /** The backend's wire (`target.api`), its parameters applied. */
+  readonly adapter: Adapter;
+  /** The adapter's transport this scenario uses (`target.transport`, else the adapter's default). */
+  readonly transport: TransportKind;
   readonly embedded: EmbeddedTargetConfig;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -51,7 +51,11 @@ export class FrameReader {
   /** The pair key's getter by run event position; undefined for events of no keyed pair. */
   private readonly pairKeys: ReadonlyArray<Getter | undefined>;
 
-  constructor(profile: FrameProfile) {
+  /** Where the type comes from when the carrier names one (SSE `event:`, a Socket.IO event): `field` ignores the carrier's name. */
+  private readonly typeFrom: 'carrier' | 'field' | 'auto';
+
+  constructor(profile: FrameProfile, typeFrom: 'carrier' | 'field' | 'auto' = 'auto') {
+    this.typeFrom = typeFrom;
     this.roots = profile.fieldRoots;
     this.typeFields = profile.typeFields;
     this.aliases = new Map(Object.entries(profile.aliases));
@@ -67,11 +71,20 @@ export class FrameReader {
     this.wireNames = this.fast && (Object.keys(PROTOCOL_FIELDS) as Array<keyof typeof PROTOCOL_FIELDS>).every((k) => f[k] === PROTOCOL_FIELDS[k]);
   }
 
-  /** Reads an already parsed frame; non-objects read as an empty, typeless view. */
-  read(frame: unknown): FrameView {
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return EMPTY;
+  /**
+   * Reads an already parsed frame; `carrierType` is the type its carrier
+   * named (SSE `event:`, a Socket.IO event), used unless the adapter reads
+   * types from a field. Non-objects read as a view with no fields.
+   */
+  read(frame: unknown, carrierType?: string): FrameView {
+    const fromCarrier = carrierType !== undefined && carrierType !== '' && this.typeFrom !== 'field';
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      if (!fromCarrier) return EMPTY;
+      const type = this.aliases.get(carrierType) ?? carrierType;
+      return this.fill(type, carrierType, undefined, undefined, undefined, undefined, undefined, undefined);
+    }
     const obj = frame as Record<string, unknown>;
-    const v = this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
+    const v = fromCarrier ? this.readAs(obj, carrierType) : this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
     // Only the few frames that open or close a call carry a key worth a lookup.
     const key = v.event >= 0 ? this.pairKeys[v.event] : undefined;
     if (key !== undefined) this.view.pairKey = str(this.field(obj, key));
@@ -85,6 +98,11 @@ export class FrameReader {
       const v = obj[f];
       if (typeof v === 'string') { rawType = v; break; }
     }
+    return this.readAs(obj, rawType);
+  }
+
+  /** Any profile, with the type already known. */
+  private readAs(obj: Record<string, unknown>, rawType: string): FrameView {
     const g = this.get;
     const type = this.aliases.get(rawType) ?? rawType;
     return this.fill(type, rawType, this.field(obj, g.userId), this.field(obj, g.threadId), this.field(obj, g.runId),

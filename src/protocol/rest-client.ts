@@ -4,7 +4,7 @@ import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '.
 /** The outcome of one REST call; failures are data, never exceptions. */
 export type RestResult =
   | { readonly ok: true; readonly status: number; readonly json: unknown; readonly text: string; readonly latencyUs: number }
-  | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly latencyUs: number | undefined };
+  | { readonly ok: false; readonly status: number | undefined; readonly kind: ErrorKind; readonly json: unknown; readonly text: string; readonly latencyUs: number | undefined };
 
 type Undici = typeof import('undici');
 /** undici, loaded with the first REST call: a run that makes none (idle sessions) never pays for it. */
@@ -21,13 +21,28 @@ export async function loadUndici(): Promise<Undici> {
   return undici;
 }
 
+function ignoreError(): void { /* read through the iterator, which sees errors while someone reads */ }
+
 function abortWithTimeout(ctl: AbortController): void {
   ctl.abort(new DOMException('request deadline passed', 'TimeoutError'));
 }
 
+/** A streamed answer: its status and headers now, its body as it comes. */
+export type StreamAnswer =
+  | { readonly ok: true; readonly status: number; readonly contentType: string; readonly body: AsyncIterable<Buffer> & { destroy(): void } }
+  | { readonly ok: false; readonly kind: ErrorKind };
+
+/** How the backend takes a credential on REST: a header and its value for a token. */
+export interface RestAuth {
+  readonly header: string;
+  value(token: string): string;
+}
+
 /** A keep-alive HTTP client for one target, timing every call. */
 export interface RestClient {
-  call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal): Promise<RestResult>;
+  call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal, headers?: Readonly<Record<string, string>>): Promise<RestResult>;
+  /** Opens a request whose answer is read as a stream (SSE); the caller reads and ends it, bounded by `signal`. */
+  stream(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body: unknown, signal: AbortSignal, headers?: Readonly<Record<string, string>>): Promise<StreamAnswer>;
   close(): Promise<void>;
   /** Loads the HTTP stack now, so a run that will call REST does not pay for it inside its first user's flow. */
   warm(): Promise<void>;
@@ -38,17 +53,42 @@ export interface RestClient {
  * call to the last byte of the body; a response of any status has a latency,
  * a network failure or timeout does not.
  */
-export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: number; maxBodyBytes?: number }): RestClient {
+export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: number; maxBodyBytes?: number; auth?: RestAuth }): RestClient {
   let agent: Dispatcher | undefined;
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
+  const authHeader = opts.auth?.header ?? 'authorization';
+  const authValue = opts.auth ? opts.auth.value : (token: string): string => `Bearer ${token}`;
   return {
-    async call(method, path, token, body, signal) {
+    async stream(method, path, token, body, signal, extra) {
+      const u = undici ?? await loadUndici();
+      // A run's stream lasts as long as the run: only the wait for its headers is bounded here, the rest by `signal`.
+      agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...extra };
+      if (token !== undefined) headers[authHeader] = authValue(token);
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = JSON.stringify(body);
+        headers['content-type'] = 'application/json';
+      }
+      try {
+        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal, bodyTimeout: 0 });
+        // A stream cut by its run's end (abort) errors after its reader left: that is expected, never a crash.
+        res.body.on('error', ignoreError);
+        const ct = res.headers['content-type'];
+        return { ok: true, status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] ?? '' : ct ?? '', body: res.body as unknown as AsyncIterable<Buffer> & { destroy(): void } };
+      } catch (err) {
+        const e = err as { code?: unknown; name?: string };
+        const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
+        return { ok: false, kind: computeNetworkErrorKind(code) };
+      }
+    },
+    async call(method, path, token, body, signal, extra) {
       // Loaded before the clock starts, so the first call's latency is the call's.
       const u = undici ?? await loadUndici();
       agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
       const started = performance.now();
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      const headers: Record<string, string> = { accept: 'application/json', ...extra };
+      if (token !== undefined) headers[authHeader] = authValue(token);
       let payload: string | undefined;
       if (body !== undefined) {
         payload = JSON.stringify(body);
@@ -76,18 +116,18 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         }
         const latencyUs = Math.round((performance.now() - started) * 1000);
         // Over the limit: rejected without assembling or parsing what was read.
-        if (size > maxBody) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
+        if (size > maxBody) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, text: '', latencyUs };
         let json: unknown;
         const text = Buffer.concat(chunks).toString('utf8');
         try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
         const kind = computeHttpErrorKind(res.statusCode);
-        if (kind) return { ok: false, status: res.statusCode, kind, json, latencyUs };
-        if (text && json === undefined) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, latencyUs };
+        if (kind) return { ok: false, status: res.statusCode, kind, json, text, latencyUs };
+        if (text && json === undefined) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, text, latencyUs };
         return { ok: true, status: res.statusCode, json, text, latencyUs };
       } catch (err) {
         const e = err as { code?: unknown; name?: string };
         const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
-        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code), json: undefined, latencyUs: undefined };
+        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code), json: undefined, text: '', latencyUs: undefined };
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onOuter);

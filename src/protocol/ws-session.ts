@@ -3,33 +3,8 @@ import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import type { Delivery } from '../core/scenario-types.js';
-import type { FrameReader, FrameView } from './frame-reader.js';
-
-/** Receives what a session reads; called once per frame, with the frame parsed once. */
-export interface SessionHandler {
-  onFrame(session: WsSession, view: FrameView, frame: unknown, text: string, nowUs: number): void;
-  /** A frame that is not JSON text; counted, never a leak. */
-  onMalformed(session: WsSession, reason: string): void;
-  /** The connection closed without us asking. */
-  onUnexpectedClose(session: WsSession, code: number): void;
-}
-
-/** How connecting went. */
-export type OpenResult =
-  | { readonly ok: true; readonly connectUs: number; readonly connectionId: string | undefined }
-  | { readonly ok: false; readonly kind: ErrorKind; readonly status?: number; readonly detail: string };
-
-/** Where and how to connect. */
-export interface SessionOptions {
-  /** ws(s)://host:port/path, without credentials. */
-  readonly url: string;
-  readonly delivery: Delivery;
-  /** A token, or for `ticket` delivery the ticket id. */
-  readonly credential: string;
-  readonly connectTimeoutMs: number;
-  readonly maxPayloadBytes: number;
-}
+import { readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import type { FrameReader } from './frame-reader.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
 
@@ -40,6 +15,7 @@ type OwnedNetSocket = Socket & { [SESSION]?: WsSession };
 
 // One set of listeners for every socket (EventEmitter calls them with the socket as `this`):
 // 10,000 sessions would otherwise hold 50,000 closures.
+function onSocketOpen(this: WebSocket): void { (this as OwnedSocket)[SESSION].handleOpen(); }
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void { (this as OwnedSocket)[SESSION].handleMessage(data, isBinary); }
 function onSocketClose(this: WebSocket, code: number): void { (this as OwnedSocket)[SESSION].handleClose(code); }
 function onSocketError(this: WebSocket, err: Error & { code?: string }): void { (this as OwnedSocket)[SESSION].handleError(err); }
@@ -60,24 +36,27 @@ function onRawData(this: Socket): void { (this as OwnedNetSocket)[SESSION]!.read
 
 /**
  * One WebSocket connection of a simulated user. Connect latency runs from
- * opening the TCP connection to the socket read that brought
- * `connection_established`; every frame is timed by the read that brought
+ * opening the TCP connection to the socket read that brought the adapter's
+ * handshake frame (`connection_established`), or to the upgrade when it has none; every frame is timed by the read that brought
  * it, not by when its turn came to be handled. Each frame is
  * parsed once and handed to the handler; the socket listeners are shared
  * by every session, never made per session or per frame.
  */
-export class WsSession {
+export class WsSession implements Connection {
   private ws: WebSocket | undefined;
   private closing = false;
   private settleOpen: ((r: OpenResult) => void) | undefined;
   private openTimer: NodeJS.Timeout | undefined;
   private startedUs = 0;
   connectionId: string | undefined;
-  /** When `connection_established` arrived (µs, performance clock). */
+  /** The frame type that says the connection is ready; undefined: ready at the upgrade. */
+  private handshakeType: string | undefined;
+  private connectionIdPath: string | undefined;
+  /** When it became ready (µs, performance clock). */
   openedAtUs = 0;
   /** The server closed it after it was established. */
   dropped = false;
-  /** connection_established arrived on the current socket. */
+  /** The connection became ready on the current socket. */
   private established = false;
   /** The last socket error after the open (ws's own limit errors come before its close). */
   private lastErrorCode: string | undefined;
@@ -86,15 +65,17 @@ export class WsSession {
   /** When the socket read that brought the frames being handled was taken (µs, performance clock). */
   readAtUs = 0;
 
-  constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: SessionHandler) {}
+  constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: FrameHandler) {}
 
   /** True while the connection is open and established. */
   get isOpen(): boolean {
     return this.ws !== undefined && this.ws.readyState === WebSocket.OPEN && this.settleOpen === undefined && !this.closing;
   }
 
-  /** Connects and waits for `connection_established` (or a failure, or the timeout). */
-  open(opts: SessionOptions): Promise<OpenResult> {
+  /** Connects and waits for the handshake frame (or a failure, or the timeout). */
+  open(opts: ConnectOptions): Promise<OpenResult> {
+    this.handshakeType = opts.handshake?.type;
+    this.connectionIdPath = opts.handshake?.connectionId;
     this.closing = false;
     this.established = false;
     this.lastErrorCode = undefined;
@@ -115,6 +96,7 @@ export class WsSession {
       this.ws = ws;
       ws.binaryType = 'nodebuffer';
       ws.on('upgrade', onSocketUpgrade);
+      if (this.handshakeType === undefined) ws.on('open', onSocketOpen);
       ws.on('message', onSocketMessage);
       ws.on('close', onSocketClose);
       ws.on('error', onSocketError);
@@ -123,10 +105,10 @@ export class WsSession {
     });
   }
 
-  /** Sends one frame; false when the connection is not open. */
-  send(frame: unknown): boolean {
+  /** Sends one message's data as JSON text; false when the connection is not open. */
+  send(message: OutgoingMessage): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(JSON.stringify(message.data));
     return true;
   }
 
@@ -158,6 +140,14 @@ export class WsSession {
     settle(r);
   }
 
+  /** @internal The upgrade completed; with no handshake frame the connection is ready now. */
+  handleOpen(): void {
+    if (!this.settleOpen) return;
+    this.openedAtUs = this.readAtUs;
+    this.established = true;
+    this.finishOpen({ ok: true, connectUs: this.readAtUs - this.startedUs, connectionId: undefined });
+  }
+
   /** @internal The socket's message listener. */
   handleMessage(data: RawData, isBinary: boolean): void {
     const t = this.readAtUs;
@@ -174,8 +164,8 @@ export class WsSession {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object');
     const view = this.reader.read(frame);
     if (this.settleOpen) {
-      if (view.type === 'connection_established') {
-        this.connectionId = readConnectionId(frame);
+      if (view.type === this.handshakeType) {
+        this.connectionId = readConnectionId(frame, this.connectionIdPath);
         this.openedAtUs = t;
         this.established = true;
         this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
@@ -194,7 +184,7 @@ export class WsSession {
   /** @internal The socket's close listener. */
   handleClose(code: number): void {
     if (this.settleOpen) {
-      this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before connection_established` });
+      this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before ${this.handshakeType ?? 'the upgrade'}` });
       return;
     }
     // Only a connection that was established can drop; a failed open was counted once already.
@@ -222,15 +212,9 @@ export class WsSession {
     this.ws?.terminate();
   }
 
-  /** @internal No connection_established within the connect timeout. */
+  /** @internal Not ready within the connect timeout. */
   handleOpenTimeout(): void {
-    this.finishOpen({ ok: false, kind: 'connect_timeout', detail: 'no connection_established in time' });
+    this.finishOpen({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'upgrade'} in time` });
     this.ws?.terminate();
   }
-}
-
-function readConnectionId(frame: unknown): string | undefined {
-  const f = frame as { payload?: { connection_id?: unknown }; data?: { connection_id?: unknown }; connection_id?: unknown };
-  const v = f.payload?.connection_id ?? f.data?.connection_id ?? f.connection_id;
-  return typeof v === 'string' ? v : undefined;
 }

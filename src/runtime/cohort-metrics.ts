@@ -11,6 +11,10 @@ export class CohortMetrics implements RunMetrics {
   readonly http: Readonly<Record<HttpOp, Trend>>;
   readonly total: Trend;
   readonly gap: Trend;
+  readonly firstEvent: Trend;
+  readonly firstContent: Trend;
+  readonly contentGap: Trend;
+  readonly contentDeltas: Counter;
   readonly startDelay: Trend;
   readonly iterationDuration: Trend;
   readonly started: Counter;
@@ -43,6 +47,10 @@ export class CohortMetrics implements RunMetrics {
     this.events = RUN_EVENTS.map((e) => registry.trend(`run.${e}`, tags));
     this.total = registry.trend('run.total', tags);
     this.gap = registry.trend('run.gap', tags);
+    this.firstEvent = registry.trend('run.first_event', tags);
+    this.firstContent = registry.trend('run.first_content', tags);
+    this.contentGap = registry.trend('run.content_gap', tags);
+    this.contentDeltas = registry.counter('run.content_deltas', tags);
     this.startDelay = registry.trend('iteration.start_delay', tags);
     this.iterationDuration = registry.trend('iteration.duration', tags);
     this.started = registry.counter('runs.started', tags);

@@ -45,6 +45,7 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
   if (cfg.faults) args.push('--faults', cfg.faults);
   if (cfg.dialect !== 'canonical') args.push('--dialect', cfg.dialect);
+  if (cfg.transport !== 'ws') args.push('--transport', cfg.transport);
   // Its own process group: a Ctrl-C in the terminal reaches the simulator, which
   // finishes in-flight runs before stopping the target, not the target itself.
   const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret, CROSSTALK_EXIT_WITH_STDIN: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });

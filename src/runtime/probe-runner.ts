@@ -1,7 +1,9 @@
 import type { Counter } from '../core/metric-registry.js';
 import type { Delivery, ProbesConfig } from '../core/scenario-types.js';
+import type { CompiledRoute } from '../core/compiled-wire.js';
+import { readPath, type WireValues } from '../core/wire-template.js';
+import type { FrameHandler } from '../protocol/connection.js';
 import { mintForgedToken, type ForgeryKind } from '../protocol/forged-tokens.js';
-import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
 import type { RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
 
@@ -17,12 +19,13 @@ export interface ProbeRunner {
   stop(): Promise<void>;
 }
 
-const CROSS_OPS = ['GET', 'PUT', 'DELETE', 'GET messages', 'WS user_message'] as const;
-const WS_DELIVERIES: readonly Delivery[] = ['subprotocol', 'header', 'query'];
+/** REST steps a cross-user probe tries on another user's thread, as the adapter routes them. */
+const CROSS_STEPS = ['getThread', 'updateThread', 'deleteThread', 'listMessages'] as const;
+const CONNECTION_DELIVERIES: readonly Delivery[] = ['subprotocol', 'header', 'query'];
 const FORGERIES: readonly ForgeryKind[] = ['missing', 'bad_signature', 'expired', 'wrong_type'];
 
 /** A handler for probe connections: what they receive does not matter, only whether they were let in. */
-const IGNORE: SessionHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClose() {} };
+const IGNORE: FrameHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClose() {} };
 
 /**
  * Tries, at a steady rate while users run, what no backend may allow: reading,
@@ -50,28 +53,57 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     return undefined;
   };
 
+  const wire = ctx.wire;
+  // What the adapter can do to a thread, each tried on threads of others: its REST routes, and starting a run there.
+  const crossOps: Array<{ name: string; route?: CompiledRoute }> = [
+    ...CROSS_STEPS.filter((st) => wire.rest[st]).map((st) => ({ name: st, route: wire.rest[st]! })),
+    { name: 'startRun' },
+  ];
+  const probeValues = (threadId: string, u: VirtualUser): WireValues => ({
+    ...wire.paramValues, user: u.userId, thread: threadId, title: 'probe', content: 'probe: is this thread mine?', messageId: `probe-${ctx.runTag}-${crossN}`,
+  });
+
   const crossUserRead = async (): Promise<void> => {
     const u = pickUser();
     if (!u) return;
     const target = ctx.ledger.randomForeignThread(u.userIndex, ctx.rand);
     if (!target) return;
-    const op = CROSS_OPS[crossN++ % CROSS_OPS.length]!;
+    const op = crossOps[crossN++ % crossOps.length]!;
     const token = await ctx.tokens.token(u.userId).catch(() => undefined);
     if (token === undefined) return;
-    sent.add();
-    const path = `/api/threads/${encodeURIComponent(target.id)}`;
-    if (op === 'WS user_message') {
-      // A refused message answers THREAD_NOT_FOUND; a run in someone else's thread shows as foreign_thread.
-      u.anyOpenSession()?.send({ type: 'user_message', payload: { thread_id: target.id, content: 'probe: is this thread mine?', message_id: `probe-${ctx.runTag}-${crossN}` } });
+    const values = probeValues(target.id, u);
+    const start = wire.start;
+    if (!op.route && 'send' in start) {
+      // A refused message is answered with an error; a run in someone else's thread shows as foreign_thread on the prober's tab.
+      const session = u.anyOpenSession();
+      if (!session) return;
+      sent.add();
+      session.send(start.send.render(values));
       return;
     }
-    const res = op === 'GET' ? await ctx.rest.call('GET', path, token)
-      : op === 'PUT' ? await ctx.rest.call('PUT', path, token, { title: 'probe' })
-        : op === 'DELETE' ? await ctx.rest.call('DELETE', path, token)
-          : await ctx.rest.call('GET', `${path}/messages`, token);
+    const route = op.route ?? ('request' in start ? start.request : undefined);
+    if (!route) return;
+    sent.add();
+    const req = route.render(values);
+    if (!op.route && 'request' in start && start.events === 'stream') {
+      // Starting a run in another user's thread: a stream that opens is the run it should not have started.
+      const ctl = new AbortController();
+      const answer = await ctx.rest.stream(req.method, req.path, token, req.body, ctl.signal, req.headers);
+      if (!answer.ok) return;
+      heard(answer.status);
+      answer.body.destroy();
+      if (route.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, answer.status, `${answer.contentType} stream opened`, Date.now());
+      return;
+    }
+    const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
     heard(res.status);
-    if (res.ok) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op}`, res.status, res.text, Date.now());
+    if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, res.status, res.ok ? res.text : res.text, Date.now());
   };
+
+  // Forgeries go to every way in the adapter has: a REST route, each token delivery of its connection, its tickets.
+  const forgeRoute = wire.rest.listThreads ?? wire.rest.getThread ?? wire.rest.listMessages;
+  const connDeliveries = ctx.connect ? CONNECTION_DELIVERIES.filter((d) => wire.adapter.auth.deliveries.includes(d)) : [];
+  const ticketSlots = ctx.connect && wire.ticket && wire.adapter.auth.deliveries.includes('ticket') ? 2 : 0;
 
   const forgedTokens = async (): Promise<void> => {
     const u = pickUser();
@@ -79,21 +111,25 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     const n = forgeN++;
     // Cycle: REST × forgeries, then WebSocket deliveries × forgeries, then tickets.
     const restCount = FORGERIES.length;
-    const wsCount = WS_DELIVERIES.length * FORGERIES.length;
-    const slot = n % (restCount + wsCount + 2);
+    const wsCount = connDeliveries.length * FORGERIES.length;
+    const slot = n % (restCount + wsCount + ticketSlots);
     if (slot < restCount) {
       const kind = FORGERIES[slot]!;
       if (!secret && (kind === 'expired' || kind === 'wrong_type')) return;
       const token = await mintForgedToken(kind, u.userId, secret);
       sent.add();
-      const res = await ctx.rest.call('GET', '/api/threads', token);
+      // The first route the adapter has that needs a credential to read anything.
+      const route = forgeRoute;
+      if (!route) return;
+      const req = route.render({ ...wire.paramValues, user: u.userId, thread: 'probe', limit: 1 });
+      const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
       heard(res.status);
-      if (res.ok) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
+      if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
       return;
     }
     if (slot < restCount + wsCount) {
       const i = slot - restCount;
-      const delivery = WS_DELIVERIES[Math.floor(i / FORGERIES.length)]!;
+      const delivery = connDeliveries[Math.floor(i / FORGERIES.length)]!;
       const kind = FORGERIES[i % FORGERIES.length]!;
       if (!secret && (kind === 'expired' || kind === 'wrong_type')) return;
       const token = await mintForgedToken(kind, u.userId, secret);
@@ -109,16 +145,21 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     // Another user's ticket, used once by its owner, then replayed.
     const token = await ctx.tokens.token(u.userId).catch(() => undefined);
     if (token === undefined) return;
-    const res = await ctx.rest.call('POST', '/api/websocket/ticket', token);
-    const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
+    const req = wire.ticket!.render({ ...wire.paramValues, user: u.userId });
+    const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
+    const ticket = readPath(res.json, wire.adapter.auth.ticket!.ticketPath);
     if (!res.ok || typeof ticket !== 'string') return;
     await tryConnect('ticket', ticket, false);
     if (await tryConnect('ticket', ticket)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket replayed', 'ws', 'a used ticket was accepted again', Date.now());
   };
 
   const tryConnect = async (delivery: Delivery, credential: string, probe = true): Promise<boolean> => {
-    const s = new WsSession(0, ctx.reader, IGNORE);
-    const r = await s.open({ url: ctx.wsUrl, delivery, credential, connectTimeoutMs: ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: 1024 * 1024 });
+    const s = ctx.connect!(0, IGNORE);
+    const t = wire.transport;
+    const r = await s.open({
+      url: ctx.connectUrl, ...(t.path !== undefined ? { path: t.path } : {}), delivery, credential,
+      connectTimeoutMs: ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: 1024 * 1024, ...(t.handshake ? { handshake: t.handshake } : {}),
+    });
     await s.close();
     // Let in, or turned away at the upgrade or with AUTH_FAILED: either way the target answered.
     if (probe && (r.ok || r.kind === 'auth_rejected' || r.kind === 'upgrade_failed')) answered.add();

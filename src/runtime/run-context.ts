@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { CompiledWire } from '../core/compiled-wire.js';
 import type { Random } from '../core/random.js';
+import type { ConnectionFactory } from '../protocol/connection.js';
 import type { CanaryCodec } from '../core/canary.js';
 import type { IsolationOracle } from '../core/isolation-oracle.js';
 import type { LifecycleGrammar } from '../core/lifecycle-grammar.js';
@@ -15,8 +17,12 @@ export interface RunContext {
   readonly scenario: Scenario;
   /** http(s) base of the target. */
   readonly baseUrl: string;
-  /** ws(s) URL of the WebSocket endpoint. */
-  readonly wsUrl: string;
+  /** Where persistent connections go (ws(s) URL, or the http(s) base for Socket.IO); '' when the transport has none. */
+  readonly connectUrl: string;
+  /** The adapter's routes and messages for the scenario's transport, compiled. */
+  readonly wire: CompiledWire;
+  /** Makes a tab's persistent connection (WebSocket or Socket.IO); undefined when the transport has none. */
+  readonly connect: ConnectionFactory | undefined;
   readonly tokens: TokenProvider;
   readonly rest: RestClient;
   readonly reader: FrameReader;

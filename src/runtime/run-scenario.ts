@@ -108,16 +108,16 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   } else {
     baseUrl = sc.target.url;
   }
-  const wsUrl = sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${sc.target.wsPath}`;
+  const connectUrl = computeConnectUrl(sc, baseUrl);
   const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
   const runTag = opts.runTag ?? randomBytes(3).toString('hex');
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  const runInfo = { target: redactUrl(baseUrl), wsUrl: redactUrl(wsUrl), embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag };
+  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag };
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
-    scenario: sc, share: computeSubShare(share, w, workers), baseUrl, wsUrl, secret, runTag, startAtEpochMs,
+    scenario: sc, share: computeSubShare(share, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
     checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
   }));
   let aborted: ShardResult['aborted'];
@@ -293,3 +293,11 @@ function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'
 }
 
 export type { Logger };
+
+/** Where persistent connections go: the ws(s) URL of a WebSocket transport (`target.wsUrl` wins), the base URL for Socket.IO, none for SSE. */
+function computeConnectUrl(sc: Scenario, baseUrl: string): string {
+  const t = sc.target.adapter.transports[sc.target.transport];
+  if (t?.path === undefined) return '';
+  if (sc.target.transport === 'ws') return sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${t.path}`;
+  return baseUrl;
+}

@@ -14,7 +14,13 @@ import { evaluateThreshold, type ParsedThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { createViolationCollector } from '../output/violation-log.js';
+import { compileWire } from '../core/compiled-wire.js';
+import { compileWireTemplate, renderWireText } from '../core/wire-template.js';
+import type { TransportKind } from '../core/adapter.js';
+import type { ConnectionFactory } from '../protocol/connection.js';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { SocketIoSession } from '../protocol/socketio-session.js';
+import { WsSession } from '../protocol/ws-session.js';
 import { createRestClient } from '../protocol/rest-client.js';
 import { createTokenProvider } from '../protocol/token-provider.js';
 import { CohortMetrics } from './cohort-metrics.js';
@@ -29,7 +35,8 @@ export interface ShardInput {
   readonly scenario: Scenario;
   readonly share: Share;
   readonly baseUrl: string;
-  readonly wsUrl: string;
+  /** Where persistent connections go; '' when the transport has none. */
+  readonly connectUrl: string;
   readonly secret: string | undefined;
   /** Shared by every shard of a run: user ids and canaries depend on it. */
   readonly runTag: string;
@@ -97,16 +104,20 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const sc = input.scenario;
   const registry = new MetricRegistry();
   for (const name of ALWAYS_COUNTERS) registry.counter(name);
-  const rest = createRestClient(input.baseUrl, { requestTimeoutMs: sc.target.requestTimeoutMs });
+  const adapter = sc.target.adapter;
+  const wire = compileWire(adapter, sc.target.transport);
+  const authValue = compileWireTemplate(adapter.auth.value, new Set());
+  const rest = createRestClient(input.baseUrl, { requestTimeoutMs: sc.target.requestTimeoutMs, auth: { header: adapter.auth.header, value: (token) => renderWireText(authValue, { token }) } });
   const tokens = createTokenProvider(sc.auth, { ...(input.secret ? { secret: input.secret } : {}), baseUrl: input.baseUrl, requestTimeoutMs: sc.target.requestTimeoutMs, loginTrend: registry.trend('http.login') });
   const secrets = (): string[] => [...(input.secret ? [input.secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
   const violations = createViolationCollector(registry, secrets);
   const directory = new UserDirectory({ prefix: sc.users.prefix, runTag: input.runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), input.fixedIdOffsets);
   const ledger = new OwnershipLedger(directory);
   const canaries = new CanaryCodec(input.runTag);
-  const lifecycleGrammar = compileLifecycleGrammar(sc.target.profile.lifecycle);
+  const lifecycleGrammar = compileLifecycleGrammar(adapter.events.lifecycle);
+  const reader = new FrameReader(adapter.events, wire.transport.typeFrom);
   const ctx: RunContext = {
-    scenario: sc, baseUrl: input.baseUrl, wsUrl: input.wsUrl, tokens, rest, reader: new FrameReader(sc.target.profile),
+    scenario: sc, baseUrl: input.baseUrl, connectUrl: input.connectUrl, wire, connect: createConnectionFactory(sc.target.transport, reader), tokens, rest, reader,
     rand: createRandom(sc.seed + input.share.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
     noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
     // Violation ids start with the share, unique across the workers and generators of a run.
@@ -210,4 +221,11 @@ function usesRest(sc: Scenario): boolean {
   if (sc.auth.kind === 'login' || sc.auth.delivery === 'ticket') return true;
   const any = (steps: readonly FlowStep[]): boolean => steps.some((s) => (s.kind === 'repeat' ? any(s.steps) : !WS_ONLY_STEPS.has(s.kind)));
   return sc.cohorts.some((c) => any(c.flow));
+}
+
+/** The persistent connection of a transport: a WebSocket, a Socket.IO socket, or none (SSE: each run streams its own answer). */
+function createConnectionFactory(kind: TransportKind, reader: FrameReader): ConnectionFactory | undefined {
+  if (kind === 'ws') return (i, handler) => new WsSession(i, reader, handler);
+  if (kind === 'socketio') return (i, handler) => new SocketIoSession(i, reader, handler);
+  return undefined;
 }

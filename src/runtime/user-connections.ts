@@ -1,10 +1,12 @@
 import type { Receiver } from '../core/isolation-oracle.js';
 import { isKnownFrameType } from '../core/lifecycle-grammar.js';
+import { computeRunEventIndex } from '../core/metric-names.js';
 import { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import type { RunRecord, RunTracker } from '../core/run-tracker.js';
+import type { Channel, Connection, FrameHandler } from '../protocol/connection.js';
 import type { FrameView } from '../protocol/frame-reader.js';
 import { TokenError } from '../protocol/token-provider.js';
-import { WsSession, type SessionHandler } from '../protocol/ws-session.js';
+import { readPath } from '../core/wire-template.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 
@@ -32,13 +34,20 @@ export interface ConnectionsOwner {
   signal(): AbortSignal;
 }
 
+/** A channel that is one run's own stream (SSE): frames on it that name no other run are that run's. */
+interface RunChannel extends Channel {
+  readonly run?: RunRecord;
+}
+
 /**
- * The WebSocket connections (browser tabs) of one simulated user, and the
- * per-frame path: each frame is correlated to one of the user's runs,
- * checked by the isolation and lifecycle oracles, and recorded.
+ * The persistent connections (browser tabs: WebSocket or Socket.IO) of one
+ * simulated user, and the per-frame path of every channel, run streams
+ * included: each frame is correlated to one of the user's runs, checked by
+ * the isolation and lifecycle oracles, and recorded. A transport with no
+ * persistent connection (plain SSE) has no tabs: connect does nothing.
  */
-export class UserConnections implements SessionHandler {
-  private sessions: WsSession[] = [];
+export class UserConnections implements FrameHandler {
+  private sessions: Connection[] = [];
   private rxByConn: Receiver[] = [];
 
   constructor(private readonly u: ConnectionsOwner) {}
@@ -49,12 +58,12 @@ export class UserConnections implements SessionHandler {
   }
 
   /** Tab `i`, open or not. */
-  at(i: number): WsSession | undefined {
+  at(i: number): Connection | undefined {
     return this.sessions[i];
   }
 
   /** An open connection, if any. */
-  anyOpen(): WsSession | undefined {
+  anyOpen(): Connection | undefined {
     return this.sessions.find((s) => s.isOpen);
   }
 
@@ -65,11 +74,14 @@ export class UserConnections implements SessionHandler {
 
   /** Opens `count` tabs at once, unless one is open already. */
   async connect(count: number): Promise<void> {
+    const make = this.u.ctx.connect;
+    // No persistent connection on this transport: each run brings its own stream.
+    if (!make) return;
     if (this.sessions.some((s) => s.isOpen)) return;
     this.sessions = [];
     const opens: Array<Promise<void>> = [];
     for (let i = 0; i < count; i++) {
-      const s = new WsSession(i, this.u.ctx.reader, this);
+      const s = make(i, this);
       this.sessions.push(s);
       opens.push(this.open(s, true));
     }
@@ -77,11 +89,12 @@ export class UserConnections implements SessionHandler {
   }
 
   /** Tab `i`, reconnected first when the server dropped it (a browser does so before the next message). */
-  async reopenIfDropped(i: number): Promise<WsSession | undefined> {
+  async reopenIfDropped(i: number): Promise<Connection | undefined> {
     const old = this.sessions[i];
-    if (!old || old.isOpen || !old.dropped) return old;
+    const make = this.u.ctx.connect;
+    if (!old || old.isOpen || !old.dropped || !make) return old;
     this.u.m.attempt('connect');
-    const s = new WsSession(i, this.u.ctx.reader, this);
+    const s = make(i, this);
     this.sessions[i] = s;
     await this.open(s, false);
     return s;
@@ -99,7 +112,7 @@ export class UserConnections implements SessionHandler {
     for (const s of this.sessions) s.terminate();
   }
 
-  private async open(s: WsSession, countOperation: boolean): Promise<void> {
+  private async open(s: Connection, countOperation: boolean): Promise<void> {
     const u = this.u;
     if (countOperation) u.m.attempt('connect');
     const startUs = u.takeStart();
@@ -110,16 +123,22 @@ export class UserConnections implements SessionHandler {
       return u.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
     }
     const auth = u.ctx.scenario.auth;
-    if (auth.delivery === 'ticket') {
-      const res = await u.ctx.rest.call('POST', '/api/websocket/ticket', credential, undefined, u.signal());
+    const wire = u.ctx.wire;
+    if (auth.delivery === 'ticket' && wire.ticket) {
+      const req = wire.ticket.render({ ...wire.paramValues, user: u.userId });
+      const res = await u.ctx.rest.call(req.method, req.path, credential, req.body, u.signal(), req.headers);
       u.m.httpRequests.add();
       if (res.latencyUs !== undefined) u.m.http.ticket.record(res.latencyUs);
-      const ticket = (res.json as { ticket_id?: unknown } | undefined)?.ticket_id;
+      const ticket = readPath(res.json, wire.adapter.auth.ticket!.ticketPath);
       if (!res.ok || typeof ticket !== 'string') return u.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
       credential = ticket;
     }
     if (u.isAborted) return;
-    const r = await s.open({ url: u.ctx.wsUrl, delivery: auth.delivery, credential, connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: u.ctx.maxPayloadBytes });
+    const t = wire.transport;
+    const r = await s.open({
+      url: u.ctx.connectUrl, ...(t.path !== undefined ? { path: t.path } : {}), delivery: auth.delivery, credential,
+      connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: u.ctx.maxPayloadBytes, ...(t.handshake ? { handshake: t.handshake } : {}),
+    });
     if (!r.ok) return u.fail(r.kind, r.detail);
     u.m.succeed('connect');
     this.rxByConn[s.index] = { userId: u.userId, userIndex: u.userIndex, cohort: u.cohortName, ...(r.connectionId ? { connection: r.connectionId } : {}) };
@@ -131,9 +150,9 @@ export class UserConnections implements SessionHandler {
     u.m.wsConnect.record(startUs === undefined ? r.connectUs : s.openedAtUs - startUs);
   }
 
-  // ---- SessionHandler: the per-frame path --------------------------------
+  // ---- FrameHandler: the per-frame path ----------------------------------
 
-  onFrame(session: WsSession, view: FrameView, _frame: unknown, text: string, t: number): void {
+  onFrame(session: RunChannel, view: FrameView, _frame: unknown, text: string, t: number): void {
     const u = this.u;
     const ctx = u.ctx;
     u.m.framesReceived.add();
@@ -141,8 +160,8 @@ export class UserConnections implements SessionHandler {
     const rx = this.rxByConn[session.index] ?? u.receiver;
     const atMs = toEpochMs(t);
     let rec: RunRecord | undefined;
-    if (view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || type.startsWith('agent_') || type.startsWith('tool_')) {
-      rec = u.tracker.correlate(view.messageId, view.runId, view.threadId, session.index);
+    if (view.event >= 0 || view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || session.run !== undefined) {
+      rec = u.tracker.correlate(view.messageId, view.runId, view.threadId, session.index, session.run);
       // Claim the run before checking, so this user's own run ids are known as its own.
       if (rec && !rec.runClaimed && rec.runId !== undefined) {
         rec.runClaimed = true;
@@ -170,7 +189,25 @@ export class UserConnections implements SessionHandler {
     }
   }
 
-  onMalformed(_session: WsSession, reason: string): void {
+  /**
+   * A run stream ended without a terminal event and the adapter says that
+   * means completed (a backend with no end event): the run ends as if its
+   * completing event had come now. Nothing was received, so nothing is checked.
+   */
+  completeByClose(channel: Channel, rec: RunRecord): void {
+    const ctx = this.u.ctx;
+    const type = ctx.lifecycleGrammar.spec.end.completed[0]!;
+    const event = computeRunEventIndex(type);
+    const t = Math.round(performance.now() * 1000);
+    this.u.tracker.onEvent(rec, event, t);
+    if (!ctx.checks) return;
+    let st = rec.lc[channel.index];
+    if (!st) rec.lc[channel.index] = st = LifecycleOracle.createState(channel.openedAtUs > rec.sentAtUs);
+    ctx.lifecycle.observe(st, { type, event, seq: undefined, pairKey: undefined }, this.receiverOf(channel.index), rec.messageId, '', toEpochMs(t));
+    if (st.finalized && rec.outcome !== undefined) this.u.tracker.releaseJudged(rec);
+  }
+
+  onMalformed(_session: Channel, reason: string): void {
     const m = this.u.m;
     m.framesReceived.add();
     m.malformedFrames.add();
@@ -178,7 +215,7 @@ export class UserConnections implements SessionHandler {
     this.u.ctx.noteError(this.u.cohortName, 'malformed_frame', reason);
   }
 
-  onUnexpectedClose(session: WsSession, code: number): void {
+  onUnexpectedClose(session: Channel, code: number): void {
     if (this.u.isAborted) return;
     // 1009: a frame over the generator's limit (16 MiB); the connection is cut rather than the frame buffered.
     const kind = code === 1009 ? 'frame_too_large' : 'disconnected';

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { RestStep } from '../core/adapter.js';
 import type { Operation } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
@@ -6,11 +6,15 @@ import type { Receiver } from '../core/isolation-oracle.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
+import { readPath, type WireValues } from '../core/wire-template.js';
+import type { Connection } from '../protocol/connection.js';
 import { TokenError } from '../protocol/token-provider.js';
-import type { WsSession } from '../protocol/ws-session.js';
+import { RunStreams } from './run-streams.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 import { UserConnections, type ConnectionsOwner } from './user-connections.js';
+import type { RenderedRequest } from '../core/compiled-wire.js';
+import type { RestResult } from '../protocol/rest-client.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
 const templateCache = new Map<string, CompiledTemplate>();
@@ -32,6 +36,12 @@ function render(text: string, values: TemplateValues): string {
 /** Operations timed as `http.<op>` that a flow step makes. */
 type RestOp = Extract<Operation, 'create_thread' | 'list_threads' | 'get_thread' | 'update_thread' | 'delete_thread' | 'list_messages' | 'post_message'>;
 
+/** The adapter route of each REST operation. */
+const ROUTE_OF: Readonly<Record<RestOp, RestStep>> = {
+  create_thread: 'createThread', list_threads: 'listThreads', get_thread: 'getThread', update_thread: 'updateThread',
+  delete_thread: 'deleteThread', list_messages: 'listMessages', post_message: 'postMessage',
+};
+
 /** A sleeping user's timer (one function for all users, not a closure each). */
 function wakeUser(vu: VirtualUser): void {
   vu.wake();
@@ -46,7 +56,12 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   readonly tracker: RunTracker;
   /** Its tabs, and the per-frame path. */
   private readonly conns: UserConnections;
+  /** Run streams in flight (transports whose runs answer with their own stream). */
+  private readonly streams: RunStreams;
   private thread: string | undefined;
+  /** What this user said in the current thread, oldest first (`{{history}}` of stateless chat routes). */
+  private history: Array<{ role: 'user'; content: string }> = [];
+  private historyThread: string | undefined;
   private iteration = 0;
   private messageSeq = 0;
   private iterationErrors = 0;
@@ -76,10 +91,12 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
     this.tracker = new RunTracker(m, this, ctx.lifecycleGrammar);
     this.conns = new UserConnections(this);
+    this.streams = new RunStreams(this, this.conns);
   }
 
   /** RunHooks: a run got no terminal event in time. */
   onTimedOut(rec: RunRecord): void {
+    this.streams.cut(rec);
     this.ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`);
     this.ctx.noteError(this.cohort.name, 'timeout', `no ${rec.awaitType === 'none' ? 'terminal event' : rec.awaitType} within ${(rec.deadlineUs - rec.sentAtUs) / 1000}ms`);
   }
@@ -111,7 +128,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
   }
 
   /** An open connection, for probes that speak as this user. */
-  anyOpenSession(): WsSession | undefined {
+  anyOpenSession(): Connection | undefined {
     return this.conns.anyOpen();
   }
 
@@ -200,6 +217,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     this.abortController?.abort();
     this.tracker.abandonAll('interrupted');
     this.conns.terminateAll();
+    this.streams.cutAll();
   }
 
   /** Ends runs past their deadline; called by the run's shared sweeper. */
@@ -228,37 +246,29 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
       case 'connect': return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
       case 'disconnect': return this.disconnect();
       case 'reconnect': return this.reconnect();
-      case 'createThread': {
-        const v = this.values();
-        const body: Record<string, unknown> = {};
-        if (step.title !== undefined) body.title = this.mark(render(step.title, v));
-        if (step.metadata !== undefined) body.metadata = this.markMetadata(renderDeep(step.metadata, v));
-        return this.rest('create_thread', 'POST', '/api/threads', body);
-      }
-      case 'listThreads': {
-        const q = new URLSearchParams();
-        if (step.limit !== undefined) q.set('limit', String(step.limit));
-        if (step.offset !== undefined) q.set('offset', String(step.offset));
-        const qs = q.toString();
-        return this.rest('list_threads', 'GET', `/api/threads${qs ? `?${qs}` : ''}`);
-      }
-      case 'getThread': return this.onThread('get_thread', 'GET', step.thread, '');
-      case 'deleteThread': return this.onThread('delete_thread', 'DELETE', step.thread, '');
-      case 'updateThread': {
-        const v = this.values();
-        const body: Record<string, unknown> = {};
-        if (step.title !== undefined) body.title = this.mark(render(step.title, v));
-        if (step.metadata !== undefined) body.metadata = this.markMetadata(renderDeep(step.metadata, v));
-        return this.onThread('update_thread', 'PUT', step.thread, '', body);
-      }
-      case 'listMessages': return this.onThread('list_messages', 'GET', step.thread, `/messages${step.limit !== undefined ? `?limit=${step.limit}` : ''}`);
-      case 'postMessage': return this.onThread('post_message', 'POST', step.thread, '/messages', { content: this.mark(render(step.content, this.values())) });
+      case 'createThread': return this.rest('create_thread', { title: this.text(step.title), metadata: this.meta(step.metadata) });
+      case 'listThreads': return this.rest('list_threads', { limit: step.limit, offset: step.offset });
+      case 'getThread': return this.onThread('get_thread', step.thread, {});
+      case 'deleteThread': return this.onThread('delete_thread', step.thread, {});
+      case 'updateThread': return this.onThread('update_thread', step.thread, { title: this.text(step.title), metadata: this.meta(step.metadata) });
+      case 'listMessages': return this.onThread('list_messages', step.thread, { limit: step.limit });
+      case 'postMessage': return this.onThread('post_message', step.thread, { content: this.mark(render(step.content, this.values())) });
       case 'sendMessage': return this.sendMessage(step);
       case 'stopAgent': return this.stopAgent(step);
       case 'think': return this.sleep(step.range.minMs === step.range.maxMs ? step.range.minMs : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs));
       case 'idle': return this.sleep(step.durationMs);
       case 'repeat': return this.repeat(step);
     }
+  }
+
+  /** A title as sent: rendered and marked with a canary; undefined when the step has none. */
+  private text(title: string | undefined): string | undefined {
+    return title === undefined ? undefined : this.mark(render(title, this.values()));
+  }
+
+  /** Metadata as sent: rendered, with a canary; undefined when the step has none. */
+  private meta(metadata: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined {
+    return metadata === undefined ? undefined : this.markMetadata(renderDeep(metadata, this.values()));
   }
 
   private async disconnect(): Promise<void> {
@@ -296,26 +306,39 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
       this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
       return undefined;
     }
+    // A run streamed in its own answer needs no open connection.
+    if (!this.ctx.connect) return this.startRun(undefined, step, thread);
     const tab = this.conns.at(step.connection);
     // Only a dropped tab needs the wait of a reconnect; an open one is used as it is.
     if (tab && !tab.dropped) return this.sendOn(tab, step, thread);
     return this.conns.reopenIfDropped(step.connection).then((s) => this.sendOn(s, step, thread));
   }
 
-  private sendOn(session: WsSession | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
+  private sendOn(session: Connection | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
     if (!session || !session.isOpen) {
       this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
       return undefined;
     }
+    return this.startRun(session, step, thread);
+  }
+
+  /** Starts a run as the adapter says: a message on the tab, or a request (whose answer may be the run's stream). */
+  private startRun(session: Connection | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
+    if (thread !== this.historyThread) { this.history = []; this.historyThread = thread; }
+    this.history.push({ role: 'user', content });
     // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
     const owner = this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
     // The run's frames naming this thread need no lookup of their own.
     if (this.ctx.ledger.isUser(owner, this.userIndex, this.userId)) rec.verifiedThread = thread;
-    session.send({ type: 'user_message', payload: { thread_id: thread, content, message_id: messageId } });
+    const wire = this.ctx.wire;
+    const values: WireValues = { ...wire.paramValues, ...this.values(), thread, content, messageId, history: this.history };
+    const start = wire.start;
+    if ('send' in start) session!.send(start.send.render(values));
+    else this.streams.start(rec, start, values);
     return step.await === 'none' ? undefined : this.tracker.wait(rec);
   }
 
@@ -325,8 +348,18 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     if (!rec || rec.outcome !== undefined) return;
     this.m.attempt('stop_agent');
     if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
-    const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
-    if (!session?.send({ type: 'stop_agent', payload: { run_id: rec.runId } })) return this.fail('no_connection', 'stopAgent with no open connection');
+    const stop = this.ctx.wire.stop;
+    if (!stop) return this.fail('no_route', 'stopAgent: the adapter cannot stop runs on this transport');
+    const values: WireValues = { ...this.ctx.wire.paramValues, ...this.values(), thread: rec.threadId, run: rec.runId, messageId: rec.messageId };
+    if ('send' in stop) {
+      const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
+      if (!session?.send(stop.send.render(values))) return this.fail('no_connection', 'stopAgent with no open connection');
+    } else {
+      const req = stop.request.render(values);
+      const res = await this.call(req);
+      if (!res) return undefined;
+      if (res.status === undefined || !stop.request.accepts(res.status)) return this.fail(res.ok ? 'bad_status' : res.kind, `stopAgent ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
+    }
     if (step.await === 'none') return this.m.succeed('stop_agent');
     let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
@@ -339,18 +372,17 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.m.succeed('stop_agent');
   }
 
-  private async onThread(op: RestOp, method: Dispatcher.HttpMethod, threadRef: string, suffix: string, body?: unknown): Promise<void> {
+  private async onThread(op: RestOp, threadRef: string, values: WireValues): Promise<void> {
     const thread = threadRef === '{{thread}}' ? this.thread : render(threadRef, this.values());
     if (!thread) {
       this.m.attempt(op);
       return this.fail('no_thread', `${op} without a thread (createThread failed?)`);
     }
-    await this.rest(op, method, `/api/threads/${encodeURIComponent(thread)}${suffix}`, body);
+    await this.rest(op, { ...values, thread });
   }
 
-  /** One timed REST call; answers the parsed body of a success, else undefined. */
-  private async rest(op: RestOp, method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<unknown> {
-    this.m.attempt(op);
+  /** Sends a request as this user; undefined (the failure recorded) when no token could be had. */
+  async call(req: RenderedRequest): Promise<RestResult | undefined> {
     let token: string;
     try {
       token = await this.ctx.tokens.token(this.userId);
@@ -358,30 +390,57 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
       this.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
       return undefined;
     }
-    const startUs = this.takeStart();
-    const res = await this.ctx.rest.call(method, path, token, body, this.signal());
+    const res = await this.ctx.rest.call(req.method, req.path, token, req.body, this.signal(), req.headers);
     this.m.httpRequests.add();
+    return res;
+  }
+
+  /** One timed REST call through the adapter's route; answers the parsed body of a success, else undefined. */
+  private async rest(op: RestOp, stepValues: WireValues): Promise<unknown> {
+    this.m.attempt(op);
+    const route = this.ctx.wire.rest[ROUTE_OF[op]]!;
+    const req = route.render({ ...this.ctx.wire.paramValues, ...this.values(), ...stepValues });
+    const startUs = this.takeStart();
+    const res = await this.call(req);
+    if (!res) return undefined;
     if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
-    if (!res.ok) {
+    const atMs = Date.now();
+    const text = res.ok ? res.text : res.text;
+    if (!res.ok || !route.accepts(res.status!)) {
       // A call still waiting when the grace period ran out did not get its answer in time.
-      this.fail(this.aborted ? 'timeout' : res.kind, `${op} ${method} ${path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
+      this.fail(this.aborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
+      if (this.ctx.checks && text) { this.ctx.isolation.checkBody(this.restRx, text, atMs, op); this.m.restChecked.add(); }
       return undefined;
     }
     this.m.succeed(op);
-    const atMs = Date.now();
     if (op === 'create_thread') {
-      const id = (res.json as { id?: unknown } | undefined)?.id;
-      if (typeof id === 'string') {
-        this.thread = id;
+      const id = readPath(res.json, route.rest.id ?? 'id');
+      if (typeof id === 'string' || typeof id === 'number') {
+        this.thread = String(id);
         this.cachedValues = undefined;
-        this.ctx.ledger.claimThread(id, this.userIndex);
+        this.ctx.ledger.claimThread(this.thread, this.userIndex);
       }
     }
     if (!this.ctx.checks) return res.json;
-    if (op === 'list_threads' && Array.isArray(res.json)) this.ctx.isolation.checkListing(this.restRx, res.json, res.text, atMs, op);
-    else this.ctx.isolation.checkBody(this.restRx, res.text, atMs, op);
+    const items = route.rest.items === undefined ? undefined : readPath(res.json, route.rest.items);
+    // Listed threads are checked by id (and owner field); other answers, messages included, for canaries.
+    if (op === 'list_threads' && Array.isArray(items)) this.ctx.isolation.checkListing(this.restRx, this.listed(items, route.rest.itemId), text, atMs, op);
+    else this.ctx.isolation.checkBody(this.restRx, text, atMs, op);
     this.m.restChecked.add();
     return res.json;
+  }
+
+  /** The ids (and owners, where the adapter says where they are) of listed items. */
+  private listed(items: readonly unknown[], idPath: string): Array<{ id: string; owner: string | undefined }> {
+    const ownerPath = this.ctx.wire.adapter.restOwner;
+    const out: Array<{ id: string; owner: string | undefined }> = [];
+    for (const it of items) {
+      const id = readPath(it, idPath);
+      if (typeof id !== 'string') continue;
+      const owner = ownerPath === undefined ? undefined : readPath(it, ownerPath);
+      out.push({ id, owner: typeof owner === 'string' ? owner : undefined });
+    }
+    return out;
   }
 
   /** Cancels this user's requests on abort. */
@@ -426,6 +485,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
 
   private closeAll(): Promise<void> {
     this.tracker.judgeEnded(nowUs());
+    this.streams.cutAll();
     return this.conns.closeAll();
   }
 }

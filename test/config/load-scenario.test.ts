@@ -146,12 +146,14 @@ describe('compileScenarioText: defaults and small forms', () => {
   test('target defaults, embedded agent, profile', () => {
     const s = compileScenarioText(SIMPLE, 'simple.yaml');
     assert.equal(s.file, 'simple.yaml');
-    assert.equal(s.target.wsPath, '/ws');
+    assert.equal(s.target.adapter.name, 'crosstalk');
+    assert.equal(s.target.transport, 'ws');
+    assert.equal(s.target.adapter.transports.ws?.path, '/ws');
     assert.equal(s.target.connectTimeoutMs, 10_000);
     assert.equal(s.target.requestTimeoutMs, 30_000);
     assert.equal(s.target.embedded.agent, 'fast');
-    assert.deepEqual(s.target.profile.fieldRoots, ['payload', 'data', '']);
-    assert.equal(s.target.profile.fields.messageId, 'message_id');
+    assert.deepEqual(s.target.adapter.events.fieldRoots, ['payload', 'data', '']);
+    assert.equal(s.target.adapter.events.fields.messageId, 'message_id');
     assert.equal(s.seed, 1);
     assert.equal(s.users.prefix, 'u');
     assert.deepEqual(s.thresholds, []);

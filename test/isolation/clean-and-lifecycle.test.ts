@@ -1,6 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '../helpers/sim.js';
 import { matrixScenario, runMatrix } from './matrix-helpers.js';
+
+/** An adapter file extending crosstalk with `events` (a YAML flow mapping); its absolute path. */
+function writeAdapter(events: string): string {
+  const file = join(makeTempDir(), 'adapter.yaml');
+  writeFileSync(file, `adapter: crosstalk-variant\nextends: crosstalk\nevents: ${events}\n`);
+  return file;
+}
 
 // Faults that break delivery but not isolation show as lifecycle violations
 // or errors, never as isolation violations.
@@ -49,11 +59,11 @@ describe('a clean target is leak-free', () => {
 });
 
 describe('ReAct runs (think → tool → think → ... → answer) are not lifecycle violations', () => {
-  /** Chatters looping runs against the embedded target; `profile` is YAML put under target.profile. */
-  const reactScenario = (o: { agent: string; dialect: string; profile?: string; users: number; durationS: number }): string => `name: react
+  /** Chatters looping runs against the embedded target; `events` is YAML put under `events` of an adapter extending crosstalk. */
+  const reactScenario = (o: { agent: string; dialect: string; events?: string; users: number; durationS: number }): string => `name: react
 target:
   embedded: { agent: ${o.agent}, seed: 5, dialect: ${o.dialect} }
-${o.profile ? `  profile: ${o.profile}\n` : ''}cohorts:
+${o.events ? `  api: ${writeAdapter(o.events)}\n` : ''}cohorts:
   chatters:
     users: ${o.users}
     duration: ${o.durationS}s
@@ -70,9 +80,9 @@ thresholds:
 `;
   const CASES = [
     { what: 'fast agent, with seq', agent: 'fast', dialect: 'canonical', users: 12, durationS: 3 },
-    // A profile that reads seq from a field no frame has: only the grammar judges the order.
-    { what: 'fast agent, flat frames, seq not read', agent: 'fast', dialect: 'flat', profile: '{ fields: { seq: no_such_field } }', users: 12, durationS: 3 },
-    { what: 'realistic agent (up to two tools a run), data frames, seq not read', agent: 'realistic', dialect: 'data', profile: '{ fields: { seq: no_such_field } }', users: 8, durationS: 3 },
+    // An adapter that reads seq from a field no frame has: only the grammar judges the order.
+    { what: 'fast agent, flat frames, seq not read', agent: 'fast', dialect: 'flat', events: '{ fields: { seq: no_such_field } }', users: 12, durationS: 3 },
+    { what: 'realistic agent (up to two tools a run), data frames, seq not read', agent: 'realistic', dialect: 'data', events: '{ fields: { seq: no_such_field } }', users: 8, durationS: 3 },
   ];
   for (const c of CASES) {
     test(c.what, async () => {

@@ -1,0 +1,81 @@
+import type { ErrorKind } from '../core/kinds.js';
+import type { Delivery } from '../core/scenario-types.js';
+import type { FrameView } from './frame-reader.js';
+
+/**
+ * What frames arrive on: a persistent connection (a browser tab's WebSocket
+ * or Socket.IO socket) or one run's event stream. The per-frame path reads
+ * only these two facts of it.
+ */
+export interface Channel {
+  /** The tab it belongs to (flow steps name tabs by index). */
+  readonly index: number;
+  /** When it became ready (µs, performance clock): frames of runs sent before it are a partial view. */
+  readonly openedAtUs: number;
+}
+
+/** Receives what a channel reads; called once per frame, with the frame parsed once. */
+export interface FrameHandler {
+  onFrame(channel: Channel, view: FrameView, frame: unknown, text: string, nowUs: number): void;
+  /** A frame that could not be read as JSON; counted, never a leak. */
+  onMalformed(channel: Channel, reason: string): void;
+  /** The connection closed without us asking. */
+  onUnexpectedClose(channel: Channel, code: number): void;
+}
+
+/** How connecting went. */
+export type OpenResult =
+  | { readonly ok: true; readonly connectUs: number; readonly connectionId: string | undefined }
+  | { readonly ok: false; readonly kind: ErrorKind; readonly status?: number; readonly detail: string };
+
+/** Where and how to connect. */
+export interface ConnectOptions {
+  /** ws(s):// URL (WebSocket) or http(s):// base (Socket.IO), without credentials. */
+  readonly url: string;
+  /** Socket.IO's endpoint path. */
+  readonly path?: string;
+  readonly delivery: Delivery;
+  /** A token, or for `ticket` delivery the ticket id. */
+  readonly credential: string;
+  readonly connectTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  /** The frame type that says the connection is ready, and where its connection id is; undefined: ready once open. */
+  readonly handshake?: { readonly type: string; readonly connectionId?: string };
+}
+
+/** A message for the backend: Socket.IO emits `event` with `data`; a WebSocket sends `data` as JSON text. */
+export interface OutgoingMessage {
+  readonly event?: string;
+  readonly data: unknown;
+}
+
+/** A persistent connection of one simulated user's tab, whatever carries it. */
+export interface Connection extends Channel {
+  /** Open and ready. */
+  readonly isOpen: boolean;
+  /** The server closed it after it was ready. */
+  readonly dropped: boolean;
+  /** Connects and waits until ready (or a failure, or the timeout). */
+  open(opts: ConnectOptions): Promise<OpenResult>;
+  /** Sends one message; false when the connection is not open. */
+  send(message: OutgoingMessage): boolean;
+  /** Closes on purpose and waits (bounded). */
+  close(): Promise<void>;
+  /** Drops it at once. */
+  terminate(): void;
+}
+
+/** Makes the connection of tab `index` for one transport. */
+export type ConnectionFactory = (index: number, handler: FrameHandler) => Connection;
+
+/** The id a handshake frame names, at `path` in its payload, data or root. */
+export function readConnectionId(frame: unknown, path: string | undefined): string | undefined {
+  if (path === undefined || frame === null || typeof frame !== 'object') return undefined;
+  const f = frame as Record<string, unknown>;
+  for (const root of [f.payload, f.data, f]) {
+    let cur: unknown = root;
+    for (const p of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+    if (typeof cur === 'string') return cur;
+  }
+  return undefined;
+}

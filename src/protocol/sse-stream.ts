@@ -1,0 +1,83 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { RunRecord } from '../core/run-tracker.js';
+import type { Channel, FrameHandler } from './connection.js';
+import type { FrameReader } from './frame-reader.js';
+import type { StreamAnswer } from './rest-client.js';
+
+const nowUs = (): number => Math.round(performance.now() * 1000);
+
+/** How a run's event stream ended. */
+export type StreamEnd =
+  /** A `done` sentinel (e.g. `[DONE]`) came. */
+  | 'done'
+  /** The server ended the response. */
+  | 'closed'
+  /** The connection broke, or the body went over its limit, or we cut it. */
+  | 'broken';
+
+/**
+ * One run's Server-Sent Events stream: the answer of the request that started
+ * the run. Each event's data is one frame, parsed once (eventsource-parser
+ * splits the bytes into events) and handed to the same per-frame path as a
+ * WebSocket's frames; its `event:` name is the carrier's type.
+ */
+export class SseRunStream implements Channel {
+  private parser = createParser({ onEvent: (ev) => this.onEvent(ev) });
+  private readAtUs = 0;
+  private sawDone = false;
+  private body: { destroy(): void } | undefined;
+  /** Events received on this stream. */
+  frames = 0;
+  /** The run this stream answers: its frames that name no other run are its own. */
+  run: RunRecord | undefined;
+  /** Bytes read, bounded by `maxBytes`. */
+  private bytes = 0;
+
+  constructor(
+    readonly index: number,
+    /** The run's send time: a stream sees its run from the start. */
+    readonly openedAtUs: number,
+    private readonly reader: FrameReader,
+    private readonly handler: FrameHandler,
+    private readonly done: readonly string[],
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Reads an answered stream to its end. */
+  async read(answer: Extract<StreamAnswer, { ok: true }>): Promise<StreamEnd> {
+    this.body = answer.body;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of answer.body) {
+        // One receive time per chunk read, before any of its events is handled.
+        this.readAtUs = nowUs();
+        this.bytes += chunk.length;
+        if (this.bytes > this.maxBytes) { answer.body.destroy(); return 'broken'; }
+        this.parser.feed(decoder.decode(chunk, { stream: true }));
+        if (this.sawDone) { answer.body.destroy(); return 'done'; }
+      }
+      return this.sawDone ? 'done' : 'closed';
+    } catch {
+      return this.sawDone ? 'done' : 'broken';
+    }
+  }
+
+  /** Cuts the stream (the run timed out, or the user stopped). */
+  cut(): void {
+    this.body?.destroy();
+  }
+
+  private onEvent(ev: EventSourceMessage): void {
+    if (this.sawDone) return;
+    const data = ev.data;
+    if (this.done.includes(data.trim())) { this.sawDone = true; return; }
+    this.frames++;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return this.handler.onMalformed(this, 'not JSON');
+    }
+    this.handler.onFrame(this, this.reader.read(frame, ev.event), frame, data, this.readAtUs);
+  }
+}
