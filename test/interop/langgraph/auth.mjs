@@ -36,10 +36,11 @@ async function verify(request) {
 }
 
 /**
- * Stamps the owner on what a request writes. `value.metadata` is the object
+ * Stamps the owner on what a request creates. `value.metadata` is the object
  * the server persists for threads, runs and assistants (and the thread a run
- * creates); a client-supplied `owner` is overwritten, so nobody can create
- * or re-label a resource as someone else's.
+ * creates); a client-supplied `owner` is overwritten on create and dropped
+ * from updates (which merge metadata), so an owner never changes: nobody can
+ * create or re-label a resource as someone else's, even on the leaky server.
  */
 function stampOwner(resource, action, value, owner) {
   if (value == null || typeof value !== 'object') return;
@@ -47,8 +48,11 @@ function stampOwner(resource, action, value, owner) {
     if (action === 'put' && value.value != null && typeof value.value === 'object') value.value = { ...value.value, owner };
     return;
   }
-  if (action === 'create' || action === 'create_run' || (action === 'update' && value.metadata != null)) {
+  if (action === 'create' || action === 'create_run') {
     value.metadata = { ...(value.metadata ?? {}), owner };
+  } else if (action === 'update' && value.metadata != null && typeof value.metadata === 'object' && 'owner' in value.metadata) {
+    const { owner: _ignored, ...rest } = value.metadata;
+    value.metadata = rest;
   }
 }
 

@@ -188,6 +188,9 @@ describe('langgraph interop server', () => {
     const own = await api(strict.url, 'GET', `/threads/${threadId}`, { token: tokenA });
     assert.equal(own.status, 200, 'the owner still has the thread');
     assert.equal(own.json.metadata.owner, ALICE);
+    const relabel = await api(strict.url, 'PATCH', `/threads/${threadId}`, { token: tokenA, body: { metadata: { title: 'renamed', owner: BOB } } });
+    assert.equal(relabel.status, 200);
+    assert.deepEqual([relabel.json.metadata.title, relabel.json.metadata.owner], ['renamed', ALICE], 'PATCH merges metadata but never moves the owner');
   });
 
   test('with LG_DROP_OWNER_FILTER=1, another user lists and reads the thread', async () => {
