@@ -48,10 +48,13 @@ async function showSse(label, base, method, path, options = {}) {
   return res;
 }
 
-const strict = await startLangGraph({ secret });
-const leaky = await startLangGraph({ secret, dropOwnerFilter: true });
+const [strict, leaky, studio] = await Promise.all([
+  startLangGraph({ secret }),
+  startLangGraph({ secret, dropOwnerFilter: true }),
+  startLangGraph({ secret, studioAuth: true }),
+]);
 try {
-  out(`# LangGraph wire transcript (strict server started in ${strict.startupMs} ms, leaky in ${leaky.startupMs} ms)`);
+  out(`# LangGraph wire transcript (started in parallel: strict ${strict.startupMs} ms, leaky ${leaky.startupMs} ms, studio ${studio.startupMs} ms)`);
   out();
   const A = await mintToken(secret, 'u-alice');
   const B = await mintToken(secret, 'u-bob');
@@ -198,9 +201,15 @@ try {
   await show('B state', lb, 'GET', `/threads/${ltid}/state`, { token: B });
   await show('B delete', lb, 'DELETE', `/threads/${ltid}`, { token: B });
 
+  out('## Studio auth ON (--studio-auth, the stock default): the bypass header');
+  const stid = (await api(studio.url, 'POST', '/threads', { token: A, body: { metadata: { title: 'studio' } } })).json.thread_id;
+  await show('no token, no header', studio.url, 'POST', '/threads/search', { body: {} });
+  await show('no token, x-auth-scheme: langsmith', studio.url, 'POST', '/threads/search', { headers: { 'x-auth-scheme': 'langsmith' }, body: {} });
+  await show('read A\'s thread with the header', studio.url, 'GET', `/threads/${stid}`, { headers: { 'x-auth-scheme': 'langsmith' } });
+
   out('## Delete (owner)');
   await show('A delete', base, 'DELETE', `/threads/${leakThread}`, { token: A });
   await show('A get after delete', base, 'GET', `/threads/${leakThread}`, { token: A });
 } finally {
-  await Promise.all([strict.close(), leaky.close()]);
+  await Promise.all([strict.close(), leaky.close(), studio.close()]);
 }

@@ -19,16 +19,21 @@ const env = { LG_TOKEN_DELAY_MS: '5', LG_SLOW_TOKEN_DELAY_MS: '100' };
 
 let strict;
 let leaky;
+let studio;
 let tokenA;
 let tokenB;
 
 before(async () => {
-  [strict, leaky] = await Promise.all([startLangGraph({ secret, env }), startLangGraph({ secret, env, dropOwnerFilter: true })]);
+  [strict, leaky, studio] = await Promise.all([
+    startLangGraph({ secret, env }),
+    startLangGraph({ secret, env, dropOwnerFilter: true }),
+    startLangGraph({ secret, env, studioAuth: true }),
+  ]);
   [tokenA, tokenB] = await Promise.all([mintToken(secret, ALICE), mintToken(secret, BOB)]);
 });
 
 after(async () => {
-  await Promise.all([strict?.close(), leaky?.close()]);
+  await Promise.all([strict?.close(), leaky?.close(), studio?.close()]);
 });
 
 const userMessage = (content) => ({ messages: [{ role: 'user', content }] });
@@ -60,12 +65,12 @@ async function waitForThreadStatus(base, token, threadId, status, timeoutMs = 10
 
 describe('langgraph interop server', () => {
   test('starts on a free port other than 2024 and reports its startup time', () => {
-    for (const server of [strict, leaky]) {
+    for (const server of [strict, leaky, studio]) {
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(server.port, 2024);
       assert.ok(server.startupMs > 0 && server.startupMs < 60_000);
     }
-    assert.notEqual(strict.port, leaky.port);
+    assert.equal(new Set([strict.port, leaky.port, studio.port]).size, 3);
   });
 
   test('refuses a missing, forged, expired or non-access token with 401, and the studio header changes nothing', async () => {
@@ -205,6 +210,17 @@ describe('langgraph interop server', () => {
     const state = await api(leaky.url, 'GET', `/threads/${threadId}/state`, { token: tokenB });
     assert.equal(state.status, 200);
     assert.ok(state.text.includes('canary-alice-leak'));
+  });
+
+  test('stock finding: with studio auth on (the stock default), x-auth-scheme: langsmith needs no token and sees every thread', async () => {
+    const threadId = await threadWithRun(studio.url, tokenA, 'studio canary-alice-studio');
+    assert.equal((await api(studio.url, 'POST', '/threads/search', { body: {} })).status, 401, 'without the header a token is still required');
+    const search = await api(studio.url, 'POST', '/threads/search', { headers: { 'x-auth-scheme': 'langsmith' }, body: { limit: 100 } });
+    assert.equal(search.status, 200);
+    const listed = search.json.find((t) => t.thread_id === threadId);
+    assert.ok(listed, 'the tokenless request lists the user\'s thread');
+    assert.equal(listed.metadata.owner, ALICE);
+    assert.ok(search.text.includes('canary-alice-studio'));
   });
 
   test('stock finding: protocol v2 WebSocket hands a thread\'s events to any user who knows its id', async () => {

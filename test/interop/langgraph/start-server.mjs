@@ -3,7 +3,7 @@
 // storage) for crosstalk's interop tests, fully offline.
 //
 //   SIM_JWT_SECRET=... node start-server.mjs [--port N] [--host H]
-//       [--workers N] [--drop-owner-filter] [--ignore-stdin]
+//       [--workers N] [--drop-owner-filter] [--studio-auth] [--ignore-stdin]
 //
 // stdout carries exactly one line, `langgraph listening on http://HOST:PORT`,
 // once the server answers requests; the server's own log goes to stderr
@@ -27,16 +27,18 @@ const READY_LINE = /^langgraph listening on (http:\/\/\S+)$/;
 
 /**
  * Spawns the server with the given options and resolves once it listens.
- * `dropOwnerFilter` starts the leaky variant (owner stamped, never checked).
+ * `dropOwnerFilter` starts the leaky variant (owner stamped, never checked);
+ * `studioAuth` keeps the stock studio bypass (`x-auth-scheme: langsmith`).
  * `secret` defaults to SIM_JWT_SECRET; `port` 0 (the default) picks a free one.
  * Resolves to { url, port, pid, startupMs, stderrTail(), close() }.
  */
 export async function startLangGraph(options = {}) {
-  const { dropOwnerFilter = false, secret = process.env.SIM_JWT_SECRET, port = 0, host = '127.0.0.1', workers, env = {}, timeoutMs = 60_000 } = options;
+  const { dropOwnerFilter = false, studioAuth = false, secret = process.env.SIM_JWT_SECRET, port = 0, host = '127.0.0.1', workers, env = {}, timeoutMs = 60_000 } = options;
   if (!secret) throw new Error('startLangGraph needs a JWT secret: pass { secret } or set SIM_JWT_SECRET');
   const args = [SCRIPT, '--port', String(port), '--host', host];
   if (workers !== undefined) args.push('--workers', String(workers));
   if (dropOwnerFilter) args.push('--drop-owner-filter');
+  if (studioAuth) args.push('--studio-auth');
   const startedAt = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: PACKAGE_DIR,
@@ -112,7 +114,7 @@ function settlesWithin(promise, ms) {
 }
 
 function parseArgs(argv) {
-  const options = { port: 0, host: '127.0.0.1', workers: 10, dropOwnerFilter: process.env.LG_DROP_OWNER_FILTER === '1', watchStdin: true };
+  const options = { port: 0, host: '127.0.0.1', workers: 10, dropOwnerFilter: process.env.LG_DROP_OWNER_FILTER === '1', studioAuth: false, watchStdin: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -124,6 +126,7 @@ function parseArgs(argv) {
     else if (arg === '--host') options.host = value();
     else if (arg === '--workers') options.workers = integer(arg, value(), 1, 1000);
     else if (arg === '--drop-owner-filter') options.dropOwnerFilter = true;
+    else if (arg === '--studio-auth') options.studioAuth = true;
     else if (arg === '--ignore-stdin') options.watchStdin = false;
     else usage(`unknown argument ${arg}`);
   }
@@ -137,7 +140,7 @@ function integer(name, raw, min, max) {
 }
 
 function usage(problem) {
-  process.stderr.write(`start-server: ${problem}\nusage: SIM_JWT_SECRET=... node start-server.mjs [--port N] [--host H] [--workers N] [--drop-owner-filter] [--ignore-stdin]\n`);
+  process.stderr.write(`start-server: ${problem}\nusage: SIM_JWT_SECRET=... node start-server.mjs [--port N] [--host H] [--workers N] [--drop-owner-filter] [--studio-auth] [--ignore-stdin]\n`);
   process.exit(2);
 }
 
@@ -206,7 +209,8 @@ async function main() {
       host: options.host,
       cwd: stateDir,
       graphs: Object.fromEntries(Object.entries(config.graphs).map(([id, spec]) => [id, absolute(spec)])),
-      auth: { ...config.auth, path: absolute(config.auth.path) },
+      // langgraph.json turns the studio bypass off; --studio-auth restores the stock default.
+      auth: { ...config.auth, path: absolute(config.auth.path), disable_studio_auth: !options.studioAuth },
     });
     const started = await startServer(serverOptions);
     cleanup = started.cleanup;
@@ -216,7 +220,7 @@ async function main() {
     const info = await fetch(`${url}/info`);
     if (!info.ok) throw new Error(`GET /info answered ${info.status}`);
     await info.arrayBuffer();
-    process.stderr.write(`start-server: ready in ${Math.round(performance.now() - startedAt)} ms (state in ${stateDir}, owner filter ${options.dropOwnerFilter ? 'DROPPED' : 'on'})\n`);
+    process.stderr.write(`start-server: ready in ${Math.round(performance.now() - startedAt)} ms (state in ${stateDir}, owner filter ${options.dropOwnerFilter ? 'DROPPED' : 'on'}, studio bypass ${options.studioAuth ? 'ON' : 'off'})\n`);
     process.stdout.write(`langgraph listening on ${url}\n`);
   } catch (error) {
     process.stderr.write(`start-server: could not start: ${error?.stack ?? error}\n`);
