@@ -97,7 +97,7 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     }
     const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
     heard(res.status);
-    if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, res.status, res.ok ? res.text : res.text, Date.now());
+    if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, res.status, res.text, Date.now());
   };
 
   // Forgeries go to every way in the adapter has: a REST route, each token delivery of its connection, its tickets.

@@ -405,7 +405,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     if (!res) return undefined;
     if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     const atMs = Date.now();
-    const text = res.ok ? res.text : res.text;
+    const text = res.text;
     if (!res.ok || !route.accepts(res.status!)) {
       // A call still waiting when the grace period ran out did not get its answer in time.
       this.fail(this.aborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
