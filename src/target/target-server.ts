@@ -4,18 +4,18 @@ import { pino, type Logger } from 'pino';
 import { createRandom } from '../core/random.js';
 import { AGENT_PRESETS, type AgentPresetName, type AgentTiming } from './agent-presets.js';
 import { AgentRunner } from './agent-runner.js';
-import { ConnectionHub } from './connection-hub.js';
+import { ConnectionHub, type FrameEncoder } from './connection-hub.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRestHandler } from './rest-api.js';
 import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
-import { WsGateway } from './ws-gateway.js';
+import { WsGateway, createWsEncoder } from './ws-gateway.js';
 import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
 import type { Dialect } from './wire-dialect.js';
-import { formatFrame } from './wire-dialect.js';
+import type { GatewayContext, TransportGateway } from './transport-gateway.js';
 
 /** Settings of the reference target; everything but `secret` has a default. */
 export interface TargetOptions {
@@ -62,15 +62,21 @@ export interface TargetServer {
 }
 
 /**
- * Starts the reference target: REST threads, WebSocket agent runs, JWT auth
- * in all four deliveries. Leak-free by construction: run events are only
- * ever sent through the hub to the run owner's own connections.
+ * Starts the reference target: REST threads, agent runs over the chosen
+ * transport, JWT auth in every delivery. Leak-free by construction: run
+ * events are only ever sent through the hub to the run owner's own
+ * connections.
  */
 export async function startTarget(options: TargetOptions): Promise<TargetServer> {
+  return serve(options, createWsEncoder(options.dialect ?? 'canonical'), (ctx) => new WsGateway(ctx));
+}
+
+/** Builds the target around one transport: `encode` shapes its frames, the gateway carries them. */
+async function serve<F>(options: TargetOptions, encode: FrameEncoder<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
   const store = new ThreadStore();
-  const hub = new ConnectionHub();
+  const hub = new ConnectionHub(encode);
   const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
   const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
   const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);
@@ -78,24 +84,24 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   // Faults draw from their own stream so agent timing is the same with or without them.
   const faults = new FaultInjector(options.faults ?? {}, createRandom((options.seed ?? 1) ^ 0x5eed));
   const recent = new RecentMessages();
-  const delivery = new RunDelivery(hub, faults, recent, dialect);
+  const delivery = new RunDelivery(hub, faults, recent);
   const runner = new AgentRunner(
     timing,
     createRandom(options.seed ?? 1),
     delivery.deliver,
     (run, result) => { if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result); },
   );
-  const gateway = new WsGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, logger, dialect, faults, recent });
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const gateway = createGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, maxBodyBytes, logger, faults, recent });
   const rest = createRestHandler({
-    store, verifier, tickets, limiter, logger, faults,
+    store, verifier, tickets, limiter, logger, faults, maxBodyBytes,
     secret: options.secret,
     testLogin: options.testLogin ?? false,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     health: () => ({ connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
   });
 
   const server: Server = createServer({ keepAliveTimeout: 30_000 }, rest);
-  server.on('upgrade', gateway.onUpgrade);
+  gateway.attach(server);
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -105,7 +111,7 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   const heartbeat = options.heartbeatMs
-    ? setInterval(() => hub.broadcast(formatFrame(dialect, 'heartbeat', { server_time: Date.now() })), options.heartbeatMs)
+    ? setInterval(() => hub.broadcast(hub.encode('heartbeat', { server_time: Date.now() })), options.heartbeatMs)
     : undefined;
   heartbeat?.unref();
   options.onListening?.(url);
@@ -124,7 +130,7 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
         server.close(() => { logger.info('target stopped'); resolve(); });
         server.closeIdleConnections();
         // Connections that do not close within a second are cut.
-        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.ws.terminate(); }, 1000).unref();
+        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.cut(); }, 1000).unref();
       });
       return closing;
     },
