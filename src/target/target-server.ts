@@ -11,11 +11,13 @@ import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
 import { WsGateway, createWsEncoder } from './ws-gateway.js';
+import { SseGateway, createSseEncoder } from './sse-gateway.js';
 import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
 import type { Dialect } from './wire-dialect.js';
-import type { GatewayContext, TransportGateway } from './transport-gateway.js';
+import { TARGET_TRANSPORTS, type GatewayContext, type TargetTransport, type TransportGateway } from './transport-gateway.js';
+import { SimError } from '../core/sim-error.js';
 
 /** Settings of the reference target; everything but `secret` has a default. */
 export interface TargetOptions {
@@ -39,6 +41,12 @@ export interface TargetOptions {
   readonly faults?: FaultSpec;
   /** Shape of server frames; `canonical` by default. */
   readonly dialect?: Dialect;
+  /**
+   * What agent runs are served over: `ws` (`GET /ws`, the default) or `sse`
+   * (`POST /api/threads/:id/runs/stream`). Only that one: the other's
+   * endpoints answer 404. REST is the same on all.
+   */
+  readonly transport?: TargetTransport;
   readonly issuer?: string;
   readonly audience?: string;
   readonly logger?: Logger;
@@ -52,8 +60,10 @@ export interface TargetOptions {
 
 /** A running reference target. */
 export interface TargetServer {
-  /** `http://host:port`, for REST; WebSocket is the same origin at `/ws`. */
+  /** `http://host:port`, for REST; runs on the same origin (`/ws` or the SSE routes). */
   readonly url: string;
+  /** What agent runs are served over. */
+  readonly transport: TargetTransport;
   readonly port: number;
   /** What the isolation faults leaked so far (frames and answers carrying another user's data, delivered). */
   leaks(): LeakCounts;
@@ -68,11 +78,20 @@ export interface TargetServer {
  * connections.
  */
 export async function startTarget(options: TargetOptions): Promise<TargetServer> {
-  return serve(options, createWsEncoder(options.dialect ?? 'canonical'), (ctx) => new WsGateway(ctx));
+  const dialect = options.dialect ?? 'canonical';
+  const transport = options.transport ?? 'ws';
+  switch (transport) {
+    case 'sse':
+      return serve(options, 'sse', createSseEncoder(dialect), (ctx) => new SseGateway(ctx));
+    case 'ws':
+      return serve(options, 'ws', createWsEncoder(dialect), (ctx) => new WsGateway(ctx));
+    default:
+      throw new SimError('INPUT', `unknown target transport "${String(transport)}"; expected one of ${TARGET_TRANSPORTS.join(', ')}`);
+  }
 }
 
 /** Builds the target around one transport: `encode` shapes its frames, the gateway carries them. */
-async function serve<F>(options: TargetOptions, encode: FrameEncoder<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
+async function serve<F>(options: TargetOptions, transport: TargetTransport, encode: FrameEncoder<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
   const store = new ThreadStore();
@@ -85,19 +104,24 @@ async function serve<F>(options: TargetOptions, encode: FrameEncoder<F>, createG
   const faults = new FaultInjector(options.faults ?? {}, createRandom((options.seed ?? 1) ^ 0x5eed));
   const recent = new RecentMessages();
   const delivery = new RunDelivery(hub, faults, recent);
+  let gateway: TransportGateway | undefined;
   const runner = new AgentRunner(
     timing,
     createRandom(options.seed ?? 1),
     delivery.deliver,
-    (run, result) => { if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result); },
+    (run, result) => {
+      if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result);
+      gateway?.runFinished?.(run);
+    },
   );
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const gateway = createGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, maxBodyBytes, logger, faults, recent });
+  gateway = createGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, maxBodyBytes, logger, faults, recent });
   const rest = createRestHandler({
     store, verifier, tickets, limiter, logger, faults, maxBodyBytes,
     secret: options.secret,
     testLogin: options.testLogin ?? false,
-    health: () => ({ connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+    health: () => ({ transport, connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+    ...(gateway.runRoutes ? { runRoutes: gateway.runRoutes } : {}),
   });
 
   const server: Server = createServer({ keepAliveTimeout: 30_000 }, rest);
@@ -115,18 +139,20 @@ async function serve<F>(options: TargetOptions, encode: FrameEncoder<F>, createG
     : undefined;
   heartbeat?.unref();
   options.onListening?.(url);
-  logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
+  logger.info({ url, transport, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
 
   let closing: Promise<void> | undefined;
+  const open = gateway;
   return {
     url,
     port: addr.port,
+    transport,
     leaks: () => faults.leaks(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (heartbeat) clearInterval(heartbeat);
         runner.stopAll();
-        gateway.closeAll();
+        open.closeAll();
         server.close(() => { logger.info('target stopped'); resolve(); });
         server.closeIdleConnections();
         // Connections that do not close within a second are cut.
