@@ -39,12 +39,12 @@ export interface TargetOptions {
   readonly heartbeatMs?: number;
   /** Faults to inject, each with its probability; none by default (leak-free). */
   readonly faults?: FaultSpec;
-  /** Shape of server frames; `canonical` by default. */
+  /** Shape of server frames on ws and sse (socketio names events by type and ignores it); `canonical` by default. */
   readonly dialect?: Dialect;
   /**
-   * What agent runs are served over: `ws` (`GET /ws`, the default) or `sse`
-   * (`POST /api/threads/:id/runs/stream`). Only that one: the other's
-   * endpoints answer 404. REST is the same on all.
+   * What agent runs are served over: `ws` (`GET /ws`, the default), `sse`
+   * (`POST /api/threads/:id/runs/stream`) or `socketio` (`/socket.io/`).
+   * Only that one: the others' endpoints answer 404. REST is the same on all.
    */
   readonly transport?: TargetTransport;
   readonly issuer?: string;
@@ -60,7 +60,7 @@ export interface TargetOptions {
 
 /** A running reference target. */
 export interface TargetServer {
-  /** `http://host:port`, for REST; runs on the same origin (`/ws` or the SSE routes). */
+  /** `http://host:port`, for REST; runs on the same origin (`/ws`, the SSE routes or `/socket.io/`). */
   readonly url: string;
   /** What agent runs are served over. */
   readonly transport: TargetTransport;
@@ -83,6 +83,11 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   switch (transport) {
     case 'sse':
       return serve(options, 'sse', createSseEncoder(dialect), (ctx) => new SseGateway(ctx));
+    case 'socketio': {
+      // Loaded only when served: socket.io is a large dependency the other transports never need.
+      const { SocketIoGateway, encodeSocketIoFrame } = await import('./socketio-gateway.js');
+      return serve(options, 'socketio', encodeSocketIoFrame, (ctx) => new SocketIoGateway(ctx));
+    }
     case 'ws':
       return serve(options, 'ws', createWsEncoder(dialect), (ctx) => new WsGateway(ctx));
     default:

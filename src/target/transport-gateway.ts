@@ -9,7 +9,7 @@ import type { ConnectionHub } from './connection-hub.js';
 import type { FaultInjector, RecentMessages } from './fault-injector.js';
 
 /** Transports the reference target can serve agent runs over; one per server. */
-export const TARGET_TRANSPORTS = ['ws', 'sse'] as const;
+export const TARGET_TRANSPORTS = ['ws', 'sse', 'socketio'] as const;
 /** One of {@link TARGET_TRANSPORTS}. */
 export type TargetTransport = (typeof TARGET_TRANSPORTS)[number];
 
