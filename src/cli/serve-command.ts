@@ -6,6 +6,7 @@ import { AGENT_PRESET_NAMES, type AgentPresetName } from '../target/agent-preset
 import { startTarget } from '../target/target-server.js';
 import { parseFaultSpec, type FaultSpec } from '../target/fault-spec.js';
 import { DIALECTS, type Dialect } from '../target/wire-dialect.js';
+import { TARGET_TRANSPORTS, type TargetTransport } from '../target/transport-gateway.js';
 
 /** Flags of `simulate serve`, as commander hands them over. */
 export interface ServeFlags {
@@ -19,6 +20,7 @@ export interface ServeFlags {
   heartbeat?: string;
   faults?: string;
   dialect: string;
+  transport: string;
   logLevel: string;
 }
 
@@ -42,6 +44,10 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const faults = flags.faults === undefined ? {} : parseFaultSpec(flags.faults);
   if (Array.isArray(faults)) problems.push(...faults.map((m) => `--faults: ${m}`));
   if (!(DIALECTS as readonly string[]).includes(flags.dialect)) problems.push(`--dialect: expected one of ${DIALECTS.join(', ')}, got "${flags.dialect}"`);
+  if (!(TARGET_TRANSPORTS as readonly string[]).includes(flags.transport)) problems.push(`--transport: expected one of ${TARGET_TRANSPORTS.join(', ')}, got "${flags.transport}"`);
+  else if (flags.transport === 'socketio' && flags.dialect !== 'canonical') {
+    problems.push(`--dialect ${flags.dialect}: dialects shape JSON frames on ws and sse; socketio names each event by its type and passes the payload as is, so only canonical applies`);
+  }
   if (problems.length) throw new SimError('INPUT', 'bad flags for serve', { problems: problems.map((message) => ({ message })) });
 
   let secret = process.env.SIM_JWT_SECRET;
@@ -54,7 +60,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const target = await startTarget({
     host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
     rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
-    faults: faults as FaultSpec, dialect: flags.dialect as Dialect,
+    faults: faults as FaultSpec, dialect: flags.dialect as Dialect, transport: flags.transport as TargetTransport,
     // Written before the target's own 'target listening' log line, so `2>&1` still shows this line first.
     onListening: (url) => {
       process.stdout.write(`crosstalk target listening on ${url}\n`);

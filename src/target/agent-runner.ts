@@ -28,6 +28,11 @@ export interface AgentRun {
 /** Where the runner sends each event (the delivery decides who gets it and in what shape). */
 export type RunEventSink = (run: AgentRun, type: RunEventType, payload: Record<string, unknown>) => void;
 
+/** A fresh run id; a transport that must know a run's id before its first event (SSE) draws it here. */
+export function newRunId(): string {
+  return `run_${randomBytes(12).toString('hex')}`;
+}
+
 const TOOL_NAMES = ['search_documents', 'query_database', 'fetch_url', 'run_python', 'read_spreadsheet'];
 const AGENT_NAME = 'crosstalk-agent';
 
@@ -56,10 +61,13 @@ export class AgentRunner {
     return this.runs.size;
   }
 
-  /** Starts a run answering `messageId`; its events reach the sink in protocol order. */
-  start(userId: string, threadId: string, messageId: string, content: string): AgentRun {
+  /**
+   * Starts a run answering `messageId`; its events reach the sink in protocol
+   * order (with instant timing, all of them before this returns).
+   */
+  start(userId: string, threadId: string, messageId: string, content: string, runId: string = newRunId()): AgentRun {
     const run: AgentRun = {
-      id: `run_${randomBytes(12).toString('hex')}`, userId, threadId, messageId, content,
+      id: runId, userId, threadId, messageId, content,
       steps: this.planSteps(), next: 0, seq: 0, timer: undefined, startedAtMs: this.now(),
     };
     this.runs.set(run.id, run);

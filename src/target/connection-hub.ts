@@ -1,57 +1,94 @@
-import type { WebSocket } from 'ws';
-
-/** One authenticated WebSocket connection on the target. */
-export interface TargetConnection {
+/**
+ * One authenticated connection on the target, whatever carries it (a
+ * WebSocket, an SSE run stream, a Socket.IO socket). `F` is a frame as its
+ * transport writes it, made once per frame by the hub's encoder and shared by
+ * every connection that receives it.
+ */
+export interface TargetConnection<F> {
   readonly id: string;
   readonly userId: string;
-  readonly ws: WebSocket;
+  /**
+   * The one run this connection carries (an SSE stream is one run);
+   * undefined for a connection that carries every run of its user.
+   */
+  readonly runId: string | undefined;
+  /** True while frames can be written. */
+  isOpen(): boolean;
+  /** Writes one encoded frame. */
+  send(frame: F): void;
+  /**
+   * Ends the connection from the server: a WebSocket close frame with `code`
+   * and `reason`; transports without one end it the only way they can (SSE:
+   * the stream is cut, no terminal event; Socket.IO: the socket is disconnected).
+   */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once (shutdown stragglers). */
+  cut(): void;
 }
+
+/** Turns a frame into what a transport writes; called once per frame, whatever the number of receivers. */
+export type FrameEncoder<F> = (type: string, payload: Record<string, unknown>) => F;
 
 /**
  * Who is connected, indexed by user. Run events are delivered through
- * `sendToUser`, which is the one place that decides who receives a run's
- * events: every open connection of its owner and nobody else.
+ * `sendToOwner`, which is the one place that decides who receives a run's
+ * events: every open connection of its owner that carries the run, and
+ * nobody else.
  */
-export class ConnectionHub {
-  private readonly byUser = new Map<string, Set<TargetConnection>>();
+export class ConnectionHub<F> {
+  private readonly byUser = new Map<string, Set<TargetConnection<F>>>();
   private count = 0;
 
+  /** `encode` is the transport's: a string in the dialect for ws, an SSE event, a Socket.IO event. */
+  constructor(readonly encode: FrameEncoder<F>) {}
+
   /** Registers an open connection. */
-  add(conn: TargetConnection): void {
+  add(conn: TargetConnection<F>): void {
     let set = this.byUser.get(conn.userId);
     if (!set) this.byUser.set(conn.userId, (set = new Set()));
     set.add(conn);
     this.count++;
   }
 
-  /** Forgets a closed connection. */
-  remove(conn: TargetConnection): void {
+  /** Forgets a closed connection (idempotent). */
+  remove(conn: TargetConnection<F>): void {
     const set = this.byUser.get(conn.userId);
     if (!set || !set.delete(conn)) return;
     this.count--;
     if (set.size === 0) this.byUser.delete(conn.userId);
   }
 
-  /** Sends one serialized frame to every open connection of `userId`; returns how many got it. */
-  sendToUser(userId: string, frame: string): number {
+  /** Sends a frame of run `runId` to every open connection of its owner `userId` that carries it; returns how many got it. */
+  sendToOwner(userId: string, runId: string, frame: F): number {
     const set = this.byUser.get(userId);
     if (!set) return 0;
     let sent = 0;
-    for (const c of set) if (c.ws.readyState === 1) { c.ws.send(frame); sent++; }
+    for (const c of set) {
+      if ((c.runId === undefined || c.runId === runId) && c.isOpen()) { c.send(frame); sent++; }
+    }
+    return sent;
+  }
+
+  /** Sends one frame to every open connection of `userId`, whatever run it carries (faults only); returns how many got it. */
+  sendToUser(userId: string, frame: F): number {
+    const set = this.byUser.get(userId);
+    if (!set) return 0;
+    let sent = 0;
+    for (const c of set) if (c.isOpen()) { c.send(frame); sent++; }
     return sent;
   }
 
   /** Sends one frame to every open connection (server-wide, ownerless frames only). */
-  broadcast(frame: string): void {
-    for (const set of this.byUser.values()) for (const c of set) if (c.ws.readyState === 1) c.ws.send(frame);
+  broadcast(frame: F): void {
+    for (const set of this.byUser.values()) for (const c of set) if (c.isOpen()) c.send(frame);
   }
 
   /** Sends one frame to every open connection of users other than `userId` (the broadcast fault); returns how many got it. */
-  sendToOthers(userId: string, frame: string): number {
+  sendToOthers(userId: string, frame: F): number {
     let sent = 0;
     for (const [u, set] of this.byUser) {
       if (u === userId) continue;
-      for (const c of set) if (c.ws.readyState === 1) { c.ws.send(frame); sent++; }
+      for (const c of set) if (c.isOpen()) { c.send(frame); sent++; }
     }
     return sent;
   }
@@ -68,15 +105,17 @@ export class ConnectionHub {
     return undefined;
   }
 
-  /** Closes one connection of a user (fault injection). */
-  closeOneOf(userId: string, code: number, reason: string): void {
+  /** Closes one connection of `userId` that carries run `runId` (the disconnect fault). */
+  closeOneOf(userId: string, runId: string, code: number, reason: string): void {
     const set = this.byUser.get(userId);
-    const c = set?.values().next().value;
-    if (c) c.ws.close(code, reason);
+    if (!set) return;
+    for (const c of set) {
+      if (c.runId === undefined || c.runId === runId) { c.close(code, reason); return; }
+    }
   }
 
   /** Every open connection, for shutdown. */
-  *all(): IterableIterator<TargetConnection> {
+  *all(): IterableIterator<TargetConnection<F>> {
     for (const set of this.byUser.values()) yield* set;
   }
 

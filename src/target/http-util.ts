@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Sends a JSON answer with the right length; `extraHeaders` e.g. Retry-After. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders?: Record<string, string>): void {
@@ -67,4 +68,11 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 /** True for a plain JSON object (not an array, not null). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Answers an HTTP upgrade with an error status and closes the socket (no WebSocket is opened). */
+export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code: status === 401 ? 'AUTH_FAILED' : 'UPGRADE_REFUSED', message: text } });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

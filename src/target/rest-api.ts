@@ -8,6 +8,7 @@ import type { TicketStore } from './ticket-store.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { FaultInjector } from './fault-injector.js';
 import { readUnverifiedSubject } from './token-verifier.js';
+import type { RunRoutes } from './transport-gateway.js';
 
 /** What the REST handler needs from the server around it. */
 export interface RestContext {
@@ -21,6 +22,8 @@ export interface RestContext {
   readonly logger: Logger;
   readonly health: () => Record<string, unknown>;
   readonly faults: FaultInjector;
+  /** The run routes of the served transport (SSE), behind the same auth, faults and rate limit. */
+  readonly runRoutes?: RunRoutes;
 }
 
 const THREAD_PATH = /^\/api\/threads\/([^/]+)$/;
@@ -88,6 +91,7 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     return sendError(res, 429, 'RATE_LIMITED', 'too many requests', { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
   }
 
+  if (ctx.runRoutes && await ctx.runRoutes(userId, method, path, req, res)) return;
   if (path === '/api/websocket/ticket') {
     if (method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
     req.resume();

@@ -1,7 +1,6 @@
 import type { AgentRun, RunEventType } from './agent-runner.js';
 import type { ConnectionHub } from './connection-hub.js';
 import type { FaultInjector, RecentMessages } from './fault-injector.js';
-import { formatFrame, type Dialect } from './wire-dialect.js';
 
 interface Pending {
   readonly run: AgentRun;
@@ -13,25 +12,26 @@ const TERMINAL: ReadonlySet<string> = new Set(['agent_completed', 'agent_error',
 
 /**
  * Routes each run event to its owner's connections. With no faults this is
- * exactly `hub.sendToUser(owner)`; with faults it is where events get
- * misrouted, broadcast, rewritten, spliced, dropped, duplicated, reordered,
- * delayed, or their connection cut, each with its probability.
+ * exactly `hub.sendToOwner(owner)`, whatever the transport; with faults it
+ * is where events get misrouted, broadcast, rewritten, spliced, dropped,
+ * duplicated, reordered, delayed, or their connection cut, each with its
+ * probability. The same on every transport: only the hub's encoder and its
+ * connections differ.
  */
-export class RunDelivery {
+export class RunDelivery<F> {
   private readonly held = new Map<string, Pending>();
   private readonly delayed = new Map<string, Pending[]>();
 
   constructor(
-    private readonly hub: ConnectionHub,
+    private readonly hub: ConnectionHub<F>,
     private readonly faults: FaultInjector,
     private readonly recent: RecentMessages,
-    private readonly dialect: Dialect,
   ) {}
 
   /** Delivers one run event (the runner's sink). */
   readonly deliver = (run: AgentRun, type: RunEventType, payload: Record<string, unknown>): void => {
     if (!this.faults.enabled) {
-      this.hub.sendToUser(run.userId, formatFrame(this.dialect, type, payload));
+      this.hub.sendToOwner(run.userId, run.id, this.hub.encode(type, payload));
       return;
     }
     const ev: Pending = { run, type, payload };
@@ -78,7 +78,7 @@ export class RunDelivery {
     if (faults.roll('misroute')) {
       const other = this.hub.randomUserOtherThan(owner, Math.random);
       if (other !== undefined) {
-        const sent = this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, payload));
+        const sent = this.hub.sendToUser(other, this.hub.encode(ev.type, payload));
         if (spliced) faults.leaked(sent, 'misroute', 'content');
         else faults.leaked(sent, 'misroute');
         return;
@@ -87,14 +87,14 @@ export class RunDelivery {
     if (faults.roll('rewrite')) {
       const other = this.hub.randomUserOtherThan(owner, Math.random);
       if (other !== undefined) {
-        const sent = this.hub.sendToUser(other, formatFrame(this.dialect, ev.type, { ...payload, user_id: other }));
+        const sent = this.hub.sendToUser(other, this.hub.encode(ev.type, { ...payload, user_id: other }));
         if (spliced) faults.leaked(sent, 'rewrite', 'content');
         else faults.leaked(sent, 'rewrite');
         return;
       }
     }
-    const frame = formatFrame(this.dialect, ev.type, payload);
-    const toOwner = this.hub.sendToUser(owner, frame);
+    const frame = this.hub.encode(ev.type, payload);
+    const toOwner = this.hub.sendToOwner(owner, ev.run.id, frame);
     if (spliced) faults.leaked(toOwner, 'content');
     if (faults.roll('broadcast')) {
       const toOthers = this.hub.sendToOthers(owner, frame);
@@ -102,9 +102,9 @@ export class RunDelivery {
       else faults.leaked(toOthers, 'broadcast');
     }
     if (faults.roll('duplicate')) {
-      const again = this.hub.sendToUser(owner, frame);
+      const again = this.hub.sendToOwner(owner, ev.run.id, frame);
       if (spliced) faults.leaked(again, 'content');
     }
-    if (faults.roll('disconnect')) this.hub.closeOneOf(owner, 1011, 'injected disconnect');
+    if (faults.roll('disconnect')) this.hub.closeOneOf(owner, ev.run.id, 1011, 'injected disconnect');
   }
 }

@@ -4,18 +4,20 @@ import { pino, type Logger } from 'pino';
 import { createRandom } from '../core/random.js';
 import { AGENT_PRESETS, type AgentPresetName, type AgentTiming } from './agent-presets.js';
 import { AgentRunner } from './agent-runner.js';
-import { ConnectionHub } from './connection-hub.js';
+import { ConnectionHub, type FrameEncoder } from './connection-hub.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRestHandler } from './rest-api.js';
 import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
-import { WsGateway } from './ws-gateway.js';
+import { WsGateway, createWsEncoder } from './ws-gateway.js';
+import { SseGateway, createSseEncoder } from './sse-gateway.js';
 import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
 import type { Dialect } from './wire-dialect.js';
-import { formatFrame } from './wire-dialect.js';
+import { TARGET_TRANSPORTS, type GatewayContext, type TargetTransport, type TransportGateway } from './transport-gateway.js';
+import { SimError } from '../core/sim-error.js';
 
 /** Settings of the reference target; everything but `secret` has a default. */
 export interface TargetOptions {
@@ -37,8 +39,14 @@ export interface TargetOptions {
   readonly heartbeatMs?: number;
   /** Faults to inject, each with its probability; none by default (leak-free). */
   readonly faults?: FaultSpec;
-  /** Shape of server frames; `canonical` by default. */
+  /** Shape of server frames on ws and sse (socketio names events by type and ignores it); `canonical` by default. */
   readonly dialect?: Dialect;
+  /**
+   * What agent runs are served over: `ws` (`GET /ws`, the default), `sse`
+   * (`POST /api/threads/:id/runs/stream`) or `socketio` (`/socket.io/`).
+   * Only that one: the others' endpoints answer 404. REST is the same on all.
+   */
+  readonly transport?: TargetTransport;
   readonly issuer?: string;
   readonly audience?: string;
   readonly logger?: Logger;
@@ -52,8 +60,10 @@ export interface TargetOptions {
 
 /** A running reference target. */
 export interface TargetServer {
-  /** `http://host:port`, for REST; WebSocket is the same origin at `/ws`. */
+  /** `http://host:port`, for REST; runs on the same origin (`/ws`, the SSE routes or `/socket.io/`). */
   readonly url: string;
+  /** What agent runs are served over. */
+  readonly transport: TargetTransport;
   readonly port: number;
   /** What the isolation faults leaked so far (frames and answers carrying another user's data, delivered). */
   leaks(): LeakCounts;
@@ -62,15 +72,35 @@ export interface TargetServer {
 }
 
 /**
- * Starts the reference target: REST threads, WebSocket agent runs, JWT auth
- * in all four deliveries. Leak-free by construction: run events are only
- * ever sent through the hub to the run owner's own connections.
+ * Starts the reference target: REST threads, agent runs over the chosen
+ * transport, JWT auth in every delivery. Leak-free by construction: run
+ * events are only ever sent through the hub to the run owner's own
+ * connections.
  */
 export async function startTarget(options: TargetOptions): Promise<TargetServer> {
+  const dialect = options.dialect ?? 'canonical';
+  const transport = options.transport ?? 'ws';
+  switch (transport) {
+    case 'sse':
+      return serve(options, 'sse', createSseEncoder(dialect), (ctx) => new SseGateway(ctx));
+    case 'socketio': {
+      // Loaded only when served: socket.io is a large dependency the other transports never need.
+      const { SocketIoGateway, encodeSocketIoFrame } = await import('./socketio-gateway.js');
+      return serve(options, 'socketio', encodeSocketIoFrame, (ctx) => new SocketIoGateway(ctx));
+    }
+    case 'ws':
+      return serve(options, 'ws', createWsEncoder(dialect), (ctx) => new WsGateway(ctx));
+    default:
+      throw new SimError('INPUT', `unknown target transport "${String(transport)}"; expected one of ${TARGET_TRANSPORTS.join(', ')}`);
+  }
+}
+
+/** Builds the target around one transport: `encode` shapes its frames, the gateway carries them. */
+async function serve<F>(options: TargetOptions, transport: TargetTransport, encode: FrameEncoder<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
   const store = new ThreadStore();
-  const hub = new ConnectionHub();
+  const hub = new ConnectionHub(encode);
   const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
   const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
   const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);
@@ -78,24 +108,29 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   // Faults draw from their own stream so agent timing is the same with or without them.
   const faults = new FaultInjector(options.faults ?? {}, createRandom((options.seed ?? 1) ^ 0x5eed));
   const recent = new RecentMessages();
-  const delivery = new RunDelivery(hub, faults, recent, dialect);
+  const delivery = new RunDelivery(hub, faults, recent);
+  let gateway: TransportGateway | undefined;
   const runner = new AgentRunner(
     timing,
     createRandom(options.seed ?? 1),
     delivery.deliver,
-    (run, result) => { if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result); },
+    (run, result) => {
+      if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result);
+      gateway?.runFinished?.(run);
+    },
   );
-  const gateway = new WsGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, logger, dialect, faults, recent });
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  gateway = createGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, maxBodyBytes, logger, faults, recent });
   const rest = createRestHandler({
-    store, verifier, tickets, limiter, logger, faults,
+    store, verifier, tickets, limiter, logger, faults, maxBodyBytes,
     secret: options.secret,
     testLogin: options.testLogin ?? false,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    health: () => ({ connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+    health: () => ({ transport, connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+    ...(gateway.runRoutes ? { runRoutes: gateway.runRoutes } : {}),
   });
 
   const server: Server = createServer({ keepAliveTimeout: 30_000 }, rest);
-  server.on('upgrade', gateway.onUpgrade);
+  gateway.attach(server);
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -105,26 +140,28 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   const heartbeat = options.heartbeatMs
-    ? setInterval(() => hub.broadcast(formatFrame(dialect, 'heartbeat', { server_time: Date.now() })), options.heartbeatMs)
+    ? setInterval(() => hub.broadcast(hub.encode('heartbeat', { server_time: Date.now() })), options.heartbeatMs)
     : undefined;
   heartbeat?.unref();
   options.onListening?.(url);
-  logger.info({ url, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
+  logger.info({ url, transport, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
 
   let closing: Promise<void> | undefined;
+  const open = gateway;
   return {
     url,
     port: addr.port,
+    transport,
     leaks: () => faults.leaks(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (heartbeat) clearInterval(heartbeat);
         runner.stopAll();
-        gateway.closeAll();
+        open.closeAll();
         server.close(() => { logger.info('target stopped'); resolve(); });
         server.closeIdleConnections();
         // Connections that do not close within a second are cut.
-        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.ws.terminate(); }, 1000).unref();
+        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.cut(); }, 1000).unref();
       });
       return closing;
     },

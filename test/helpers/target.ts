@@ -21,6 +21,7 @@ export async function startTestTarget(opts: Partial<TargetOptions> = {}): Promis
   return {
     url: server.url,
     port: server.port,
+    transport: server.transport,
     leaks: () => server.leaks(),
     close: () => server.close(),
     secret,

@@ -8,7 +8,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mintToken, openWs, rest, uniqueId } from '../helpers/client.js';
+import { mintToken, openWs, rest, uniqueId, UpgradeRefused } from '../helpers/client.js';
+import { openRunStream } from '../helpers/sse-client.js';
+import { openSocketIo } from '../helpers/socketio-client.js';
 
 // dist/test/target/ → repository root.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -168,5 +170,57 @@ describe('simulate serve', () => {
     assert.match(err, /nope/);
     assert.doesNotMatch(err, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
     assert.doesNotMatch(s.stdout(), /listening/, 'it never listened');
+  });
+
+  test('--transport sse prints the listening line first and serves runs as event streams, and nothing at /ws', async () => {
+    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'sse', '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    try {
+      const m = LISTENING.exec(await s.firstLine);
+      assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
+      const url = m[1]!;
+      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-sse' } })).json.access_token as string;
+      const thread = await rest(url, 'POST', '/api/threads', { token, body: {} });
+      const stream = await openRunStream(url, thread.json.id as string, { token, content: 'over sse', messageId: 'cli-sse' });
+      assert.equal(stream.status, 200);
+      assert.equal(await stream.finished, 'end');
+      assert.deepEqual([stream.frames[0]!.type, stream.frames.at(-1)!.type], ['agent_started', 'agent_completed']);
+      await assert.rejects(openWs(url, { delivery: 'header', token }), (err: unknown) => err instanceof UpgradeRefused && err.status === 404);
+      assert.equal((await rest(url, 'GET', '/health')).json.transport, 'sse');
+    } finally {
+      s.child.kill('SIGTERM');
+      assert.equal((await exitWithin(s, 5000)).code, 0);
+    }
+  });
+
+  test('--transport socketio serves runs over Socket.IO', async () => {
+    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'socketio', '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    try {
+      const m = LISTENING.exec(await s.firstLine);
+      assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
+      const url = m[1]!;
+      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-io' } })).json.access_token as string;
+      const thread = await rest(url, 'POST', '/api/threads', { token, body: {} });
+      const sock = await openSocketIo(url, { delivery: 'auth', token });
+      sock.emit('user_message', { thread_id: thread.json.id, content: 'over socket.io', message_id: 'cli-io' });
+      assert.equal((await sock.waitFor((f) => f.type === 'agent_completed', 5000)).payload.user_id, 'u-io');
+      await sock.close();
+    } finally {
+      s.child.kill('SIGTERM');
+      assert.equal((await exitWithin(s, 5000)).code, 0);
+    }
+  });
+
+  test('a bad --transport exits 3 naming the choices; socketio refuses a dialect it cannot apply', async () => {
+    for (const [args, expected] of [
+      [['--transport', 'grpc'], /--transport: expected one of ws, sse, socketio, got "grpc"/],
+      [['--transport', 'socketio', '--dialect', 'flat'], /--dialect flat: .*only canonical applies/],
+    ] as const) {
+      const s = serve(['--port', '0', ...args], { ...process.env, SIM_JWT_SECRET: 'x'.repeat(32) });
+      const { code } = await exitWithin(s, 10_000);
+      assert.equal(code, 3, `exit code; stderr: ${s.stderr()}`);
+      assert.match(s.stderr(), expected);
+      assert.doesNotMatch(s.stderr(), /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+      assert.doesNotMatch(s.stdout(), /listening/, 'it never listened');
+    }
   });
 });
