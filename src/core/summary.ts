@@ -68,6 +68,12 @@ export interface Summary {
     readonly faults?: string;
     /** What those faults leaked by the target's own count: frames and REST answers with another user's data, delivered. */
     readonly leaked?: { readonly total: number; readonly byFault: Readonly<Record<string, number>> };
+    /** The adapter the run spoke (`target.api`), absent before adapters. */
+    readonly api?: string;
+    /** Its transport (ws, sse, socketio), absent before adapters. */
+    readonly transport?: string;
+    /** The transport had no persistent connection (plain SSE): connection metrics do not apply. */
+    readonly connectionless?: boolean;
   };
   readonly startedAt: string;
   readonly endedAt: string;

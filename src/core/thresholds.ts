@@ -106,6 +106,19 @@ export function parseThreshold(metricKey: string, expression: string, opts: { ab
   return { metricKey, metric, scope, expression, stat, op: em[3] as ThresholdOp, value, abortOnFail: opts.abortOnFail ?? false, delayMs: opts.delayMs ?? 0 };
 }
 
+/** Metrics only a persistent connection records: on a transport with none (plain SSE) they cannot have data. */
+const CONNECTION_METRICS: ReadonlySet<string> = new Set(['ws.connect', 'http.ticket', 'ws.connections']);
+
+/**
+ * A threshold on a metric the run's transport can never record (`ws.connect`
+ * with no persistent connection) is not applicable: it holds, saying why,
+ * instead of failing with "no data" as a metric that should have had data does.
+ */
+export function judgeInapplicable(t: ParsedThreshold, connectionless: boolean): ThresholdResult | undefined {
+  if (!connectionless || !CONNECTION_METRICS.has(t.metric)) return undefined;
+  return { metric: t.metricKey, expression: t.expression, actual: null, ok: true, note: 'not applicable: the transport has no persistent connection' };
+}
+
 /** Evaluates one parsed threshold against the figures so far. */
 export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): ThresholdResult {
   let actual: number | null;

@@ -37,13 +37,14 @@ export function formatJunitReport(summary: Summary): string {
   if (summary.coverage) cases.push(coverageCase(summary));
   const failures = cases.filter((c) => c.failure !== undefined).length;
   const errors = cases.filter((c) => c.error !== undefined).length;
+  const skipped = cases.filter((c) => c.skipped !== undefined).length;
   const time = seconds(summary.durationMs);
   const suite: XmlNode = {
     '@_name': clean(`crosstalk: ${summary.scenario.name}`),
     '@_tests': cases.length,
     '@_failures': failures,
     '@_errors': errors,
-    '@_skipped': 0,
+    '@_skipped': skipped,
     '@_time': time,
     // The JUnit schema's timestamp has no zone; summary times are UTC.
     '@_timestamp': summary.startedAt.slice(0, 19),
@@ -80,6 +81,8 @@ export function writeJunitReport(dir: string, summary: Summary): string {
 
 function thresholdCase(t: ThresholdResult): XmlNode {
   const node: XmlNode = { '@_name': clean(`${t.metric} ${t.expression}`), '@_classname': THRESHOLD_CLASS, '@_time': 0 };
+  // Held without a figure: the metric cannot apply to this run (a connection metric on plain SSE).
+  if (t.ok && t.actual === null) return { ...node, skipped: { '@_message': clean(t.note ?? 'not applicable') } };
   if (t.ok) return node;
   const actual = t.actual === null ? 'no data' : `actual ${formatFigure(t.metric, t.expression, t.actual)}`;
   // The message is one line (XML folds newlines in attributes to spaces); the body has the detail.

@@ -18,7 +18,7 @@ import { SimError } from '../core/sim-error.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
-import { evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
+import { evaluateThreshold, judgeInapplicable, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
@@ -181,7 +181,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
   const durationSec = (endedAtMs - startedAtMs) / 1000;
   const source = createRegistrySource(registry, () => durationSec);
+  const connectionless = sc.target.adapter.transports[sc.target.transport]?.path === undefined;
   const thresholdResults: ThresholdResult[] = thresholds.map((t) => {
+    const na = judgeInapplicable(t, connectionless);
+    if (na) return na;
     const r = evaluateThreshold(t, source);
     // The threshold that stopped the run failed, whatever the figure says once stopped.
     if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
@@ -192,7 +195,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
   const figures = buildSummaryFigures(registry, {
     scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
-    target: { url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}) },
+    target: {
+      url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}),
+      api: sc.target.adapter.name, transport: sc.target.transport, ...(connectionless ? { connectionless } : {}),
+    },
     startedAtMs, endedAtMs, segment: formatShare(share), interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
