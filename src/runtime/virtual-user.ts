@@ -1,4 +1,3 @@
-import type { RestStep } from '../core/adapter.js';
 import type { Operation } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
@@ -6,9 +5,10 @@ import type { Receiver } from '../core/isolation-oracle.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
-import { readPath, type WireValues } from '../core/wire-template.js';
+import type { WireValues } from '../core/wire-template.js';
 import type { Connection } from '../protocol/connection.js';
 import { TokenError } from '../protocol/token-provider.js';
+import { RestSteps, type RestOp, type RestStepsOwner } from './rest-steps.js';
 import { RunStreams } from './run-streams.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
@@ -33,15 +33,6 @@ function render(text: string, values: TemplateValues): string {
   return renderTemplate(t, values);
 }
 
-/** Operations timed as `http.<op>` that a flow step makes. */
-type RestOp = Extract<Operation, 'create_thread' | 'list_threads' | 'get_thread' | 'update_thread' | 'delete_thread' | 'list_messages' | 'post_message'>;
-
-/** The adapter route of each REST operation. */
-const ROUTE_OF: Readonly<Record<RestOp, RestStep>> = {
-  create_thread: 'createThread', list_threads: 'listThreads', get_thread: 'getThread', update_thread: 'updateThread',
-  delete_thread: 'deleteThread', list_messages: 'listMessages', post_message: 'postMessage',
-};
-
 /** A sleeping user's timer (one function for all users, not a closure each). */
 function wakeUser(vu: VirtualUser): void {
   vu.wake();
@@ -52,10 +43,12 @@ function wakeUser(vu: VirtualUser): void {
  * current thread and its runs. Failures are recorded as errors with a kind
  * and the flow goes on; nothing here throws to the scheduler.
  */
-export class VirtualUser implements ConnectionsOwner, RunHooks {
+export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   readonly tracker: RunTracker;
   /** Its tabs, and the per-frame path. */
   private readonly conns: UserConnections;
+  /** The REST steps, through the adapter's routes. */
+  private readonly restSteps: RestSteps;
   /** Run streams in flight (transports whose runs answer with their own stream). */
   private readonly streams: RunStreams;
   private thread: string | undefined;
@@ -92,6 +85,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     this.tracker = new RunTracker(m, this, ctx.lifecycleGrammar);
     this.conns = new UserConnections(this);
     this.streams = new RunStreams(this, this.conns);
+    this.restSteps = new RestSteps(this);
   }
 
   /** RunHooks: a run got no terminal event in time. */
@@ -395,52 +389,16 @@ export class VirtualUser implements ConnectionsOwner, RunHooks {
     return res;
   }
 
-  /** One timed REST call through the adapter's route; answers the parsed body of a success, else undefined. */
-  private async rest(op: RestOp, stepValues: WireValues): Promise<unknown> {
-    this.m.attempt(op);
-    const route = this.ctx.wire.rest[ROUTE_OF[op]]!;
-    const req = route.render({ ...this.ctx.wire.paramValues, ...this.values(), ...stepValues });
-    const startUs = this.takeStart();
-    const res = await this.call(req);
-    if (!res) return undefined;
-    if (res.latencyUs !== undefined) this.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
-    const atMs = Date.now();
-    const text = res.text;
-    if (!res.ok || !route.accepts(res.status!)) {
-      // A call still waiting when the grace period ran out did not get its answer in time.
-      this.fail(this.aborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${this.aborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
-      if (this.ctx.checks && text) { this.ctx.isolation.checkBody(this.restRx, text, atMs, op); this.m.restChecked.add(); }
-      return undefined;
-    }
-    this.m.succeed(op);
-    if (op === 'create_thread') {
-      const id = readPath(res.json, route.rest.id ?? 'id');
-      if (typeof id === 'string' || typeof id === 'number') {
-        this.thread = String(id);
-        this.cachedValues = undefined;
-        this.ctx.ledger.claimThread(this.thread, this.userIndex);
-      }
-    }
-    if (!this.ctx.checks) return res.json;
-    const items = route.rest.items === undefined ? undefined : readPath(res.json, route.rest.items);
-    // Listed threads are checked by id (and owner field); other answers, messages included, for canaries.
-    if (op === 'list_threads' && Array.isArray(items)) this.ctx.isolation.checkListing(this.restRx, this.listed(items, route.rest.itemId), text, atMs, op);
-    else this.ctx.isolation.checkBody(this.restRx, text, atMs, op);
-    this.m.restChecked.add();
-    return res.json;
+  /** One timed REST call through the adapter's route. */
+  private rest(op: RestOp, stepValues: WireValues): Promise<unknown> {
+    return this.restSteps.run(op, { ...this.ctx.wire.paramValues, ...this.values(), ...stepValues });
   }
 
-  /** The ids (and owners, where the adapter says where they are) of listed items. */
-  private listed(items: readonly unknown[], idPath: string): Array<{ id: string; owner: string | undefined }> {
-    const ownerPath = this.ctx.wire.adapter.restOwner;
-    const out: Array<{ id: string; owner: string | undefined }> = [];
-    for (const it of items) {
-      const id = readPath(it, idPath);
-      if (typeof id !== 'string') continue;
-      const owner = ownerPath === undefined ? undefined : readPath(it, ownerPath);
-      out.push({ id, owner: typeof owner === 'string' ? owner : undefined });
-    }
-    return out;
+  /** RestStepsOwner: the thread createThread just made is this user's current one. */
+  onThreadCreated(id: string): void {
+    this.thread = id;
+    this.cachedValues = undefined;
+    this.ctx.ledger.claimThread(id, this.userIndex);
   }
 
   /** Cancels this user's requests on abort. */
