@@ -1,4 +1,5 @@
 import type { CanaryCodec } from './canary.js';
+import { ID_KIND } from './id-index.js';
 import type { OwnershipLedger } from './ownership-ledger.js';
 import { computeDistinctKinds, type Violation, type ViolationAmender, type ViolationReason, type ViolationSink } from './violation.js';
 import { cutText } from './redact.js';
@@ -125,6 +126,7 @@ export class IsolationOracle {
       if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
     }
     reasons = this.scanCanaries(rx, text, reasons);
+    reasons = this.scanReferences(rx, text, f, reasons);
     if (reasons === undefined && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
       reasons = [{ kind: 'foreign_run', field: 'type', value: f.type }];
     }
@@ -145,12 +147,12 @@ export class IsolationOracle {
       if (owner === undefined) (this.deferred ??= []).push({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', op, text });
       else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
     }
-    return this.settleFrame(rx, this.scanCanaries(rx, text, reasons), atMs, 'rest', text, op);
+    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons)), atMs, 'rest', text, op);
   }
 
   /** Checks any other REST answer for other users' canaries. */
   checkBody(rx: Receiver, text: string, atMs: number, op: string): number {
-    return this.settleFrame(rx, this.scanCanaries(rx, text, undefined), atMs, 'rest', text, op);
+    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined)), atMs, 'rest', text, op);
   }
 
   /** A probe read of another user's thread was answered 2xx. */
@@ -256,6 +258,36 @@ export class IsolationOracle {
     return reasons;
   }
 
+  /**
+   * Adds one reason per id of another user found anywhere in `text` (a URL,
+   * a citation, a nested list, a double-encoded payload): `foreign_reference`.
+   * Ids the frame's owner fields name were judged by the field checks and are
+   * not counted twice; one reason per id per frame.
+   */
+  private scanReferences(rx: Receiver, text: string, f: OwnerFields | undefined, reasons: ViolationReason[] | undefined): ViolationReason[] | undefined {
+    const ids = this.ledger.ids;
+    let lastId = '';
+    for (let at = ids.findNext(text, 0); at !== -1; at = ids.findNext(text, at)) {
+      const id = ids.lastId;
+      if (id === lastId || this.ledger.isUser(ids.lastOwner, rx.userIndex, rx.userId)) continue;
+      if (f !== undefined && (id === f.threadId || id === f.runId || id === f.userId)) continue;
+      lastId = id;
+      (reasons ??= []).push(this.reason('foreign_reference', ids.lastKind === ID_KIND.thread ? 'thread' : ids.lastKind === ID_KIND.run ? 'run' : 'user', id, ids.lastOwner));
+    }
+    // This run's message ids name their sender: found by their prefix, read in place.
+    const p = this.ledger.messageIdPrefix;
+    for (let at = text.indexOf(p); at !== -1; at = text.indexOf(p, at + p.length)) {
+      let end = at + p.length;
+      while (end < text.length && isMessageIdChar(text.charCodeAt(end))) end++;
+      const owner = this.ledger.messageOwnerAt(text, at, end);
+      if (owner === undefined || this.ledger.isUser(owner, rx.userIndex, rx.userId)) continue;
+      const id = text.slice(at, end);
+      if (f !== undefined && id === f.messageId) continue;
+      (reasons ??= []).push(this.reason('foreign_reference', 'message', id, owner));
+    }
+    return reasons;
+  }
+
   /** Reports the frame's reasons as one violation, and keeps its unknown ids tied to it. */
   private settleFrame(rx: Receiver, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): number {
     const deferred = this.deferred;
@@ -295,3 +327,8 @@ export class IsolationOracle {
 const OWN_VERIFIED = -2;
 /** checkId: not (yet) shown to be foreign. */
 const NOT_FOREIGN = -1;
+
+/** Digits and `-`: what follows a message id's prefix (formatMessageId). */
+function isMessageIdChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 45;
+}

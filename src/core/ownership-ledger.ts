@@ -1,4 +1,5 @@
 import { BoundedMap } from './bounded-map.js';
+import { ID_KIND, IdIndex } from './id-index.js';
 import type { UserDirectory } from './user-directory.js';
 
 /**
@@ -48,6 +49,8 @@ export class OwnershipLedger {
   private readonly messagePrefix: string;
   /** Users that ran here, by id, for shortened-id lookups. */
   private readonly local = new Map<string, number>();
+  /** Every id above by hash, so a text can be searched for all of them in one pass ({@link IdIndex}). */
+  readonly ids = new IdIndex(MAX_IDS * 2);
 
   constructor(readonly directory: UserDirectory) {
     this.messagePrefix = `m-${directory.runTag}-`;
@@ -56,6 +59,7 @@ export class OwnershipLedger {
   /** Notes a user that runs in this process. */
   registerUser(userId: string, num: number): void {
     this.local.set(userId, num);
+    this.ids.add(userId, ID_KIND.user, num);
   }
 
   /** The user id of a global number. */
@@ -76,12 +80,39 @@ export class OwnershipLedger {
 
   /** Notes who owns a thread; the first claim wins. Returns the owner on record. */
   claimThread(id: string, owner: number): number {
-    return this.threads.claim(id, owner);
+    const known = this.threads.get(id);
+    if (known !== undefined) return known;
+    this.threads.claim(id, owner);
+    this.ids.add(id, ID_KIND.thread, owner);
+    return owner;
   }
 
   /** Notes who owns a run; the first claim wins. Returns the owner on record. */
   claimRun(id: string, owner: number): number {
-    return this.runs.claim(id, owner);
+    const known = this.runs.get(id);
+    if (known !== undefined) return known;
+    this.runs.claim(id, owner);
+    this.ids.add(id, ID_KIND.run, owner);
+    return owner;
+  }
+
+  /**
+   * The owner of one of this run's message ids found at `text[start..end)`,
+   * read in place (no substring); undefined when it is none.
+   */
+  messageOwnerAt(text: string, start: number, end: number): number | undefined {
+    const p = this.messagePrefix;
+    if (end - start <= p.length || !text.startsWith(p, start)) return undefined;
+    const dash = text.indexOf('-', start + p.length);
+    if (dash < 0 || dash >= end || !isDigits(text, start + p.length, dash) || !isDigits(text, dash + 1, end)) return undefined;
+    let owner = 0;
+    for (let i = start + p.length; i < dash; i++) owner = owner * 10 + text.charCodeAt(i) - 48;
+    return owner;
+  }
+
+  /** `m-<runTag>-`, how every message id of this run starts. */
+  get messageIdPrefix(): string {
+    return this.messagePrefix;
   }
 
 

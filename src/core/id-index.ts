@@ -1,0 +1,110 @@
+/**
+ * Known ids (threads, runs, users) found anywhere in a text, with their
+ * owners: a leak may name another user's thread in a URL, a citation or a
+ * nested list as well as in an owner field. One forward pass over the text
+ * splits it into id-like tokens (letters, digits, `_` and `-`, at least
+ * MIN_ID_LENGTH long, so short or common words cannot match) and hashes each
+ * as it goes; only a token whose hash is known is compared, in place. No
+ * substring is made unless a known id is found.
+ */
+
+/** What kind of id a token was. */
+export const ID_KIND = Object.freeze({ thread: 1, run: 2, user: 3 });
+
+/** Ids shorter than this are never looked for: short strings occur everywhere. */
+export const MIN_ID_LENGTH = 8;
+const MAX_ID_LENGTH = 128;
+
+/** True for a character an id token may hold: A-Z a-z 0-9 _ - */
+function isIdChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+}
+
+/** FNV-1a over one character code, as a 32-bit integer. */
+function mix(h: number, c: number): number {
+  return Math.imul(h ^ c, 16777619);
+}
+const SEED = 2166136261 | 0;
+
+/** The hash {@link IdIndex.findNext} computes for a token. */
+export function computeIdHash(id: string): number {
+  let h = SEED;
+  for (let i = 0; i < id.length; i++) h = mix(h, id.charCodeAt(i));
+  return h;
+}
+
+interface Entry {
+  readonly id: string;
+  readonly kind: number;
+  readonly owner: number;
+}
+
+/**
+ * Ids by hash, with their owner and kind; the oldest are forgotten past
+ * `capacity`. Two different ids with the same 32-bit hash keep the first
+ * (one in four billion: the other is then not looked for).
+ */
+export class IdIndex {
+  private readonly byHash = new Map<number, Entry>();
+  private readonly ring: number[] = [];
+  private head = 0;
+
+  /** Start, end, kind and owner of the id {@link findNext} found last. */
+  lastStart = -1;
+  lastEnd = -1;
+  lastKind = 0;
+  lastOwner = -1;
+  lastId = '';
+
+  constructor(readonly capacity: number) {}
+
+  /** Remembers an id (the first owner on record wins). */
+  add(id: string, kind: number, owner: number): void {
+    if (id.length < MIN_ID_LENGTH || id.length > MAX_ID_LENGTH) return;
+    const h = computeIdHash(id);
+    if (this.byHash.has(h)) return;
+    if (this.ring.length < this.capacity) this.ring.push(h);
+    else {
+      this.byHash.delete(this.ring[this.head]!);
+      this.ring[this.head] = h;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    }
+    this.byHash.set(h, { id, kind, owner });
+  }
+
+  /** How many ids are remembered. */
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /**
+   * Finds the next known id at or after `from`: returns the offset just past
+   * it (its facts left in the `last*` fields), or -1. Calling it until -1
+   * reads the text once.
+   */
+  findNext(text: string, from: number): number {
+    const n = text.length;
+    let i = from;
+    while (i < n) {
+      let c = text.charCodeAt(i);
+      if (!isIdChar(c)) { i++; continue; }
+      const start = i;
+      let h = SEED;
+      do {
+        h = mix(h, c);
+        c = text.charCodeAt(++i);
+      } while (i < n && isIdChar(c));
+      const len = i - start;
+      if (len < MIN_ID_LENGTH || len > MAX_ID_LENGTH) continue;
+      const e = this.byHash.get(h);
+      if (e === undefined || e.id.length !== len || !text.startsWith(e.id, start)) continue;
+      this.lastStart = start;
+      this.lastEnd = i;
+      this.lastKind = e.kind;
+      this.lastOwner = e.owner;
+      this.lastId = e.id;
+      return i;
+    }
+    return -1;
+  }
+}
