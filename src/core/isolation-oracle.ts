@@ -150,7 +150,12 @@ export class IsolationOracle {
     return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons)), atMs, 'rest', text, op);
   }
 
-  /** Checks any other REST answer for other users' canaries. */
+  /** Checks a frame that could not be read (not JSON, not an object) as text: other users' canaries and ids anywhere in it. */
+  checkText(rx: Receiver, text: string, atMs: number): number {
+    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined)), atMs, 'ws', text, undefined);
+  }
+
+  /** Checks any other REST answer for other users' canaries and ids. */
   checkBody(rx: Receiver, text: string, atMs: number, op: string): number {
     return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined)), atMs, 'rest', text, op);
   }

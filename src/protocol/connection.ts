@@ -17,8 +17,12 @@ export interface Channel {
 /** Receives what a channel reads; called once per frame, with the frame parsed once. */
 export interface FrameHandler {
   onFrame(channel: Channel, view: FrameView, frame: unknown, text: string, nowUs: number): void;
-  /** A frame that could not be read as JSON; counted, never a leak. */
-  onMalformed(channel: Channel, reason: string): void;
+  /**
+   * A frame that is not one JSON object (not JSON, a list, a number...):
+   * counted as malformed; its `text`, when it has one, is still scanned for
+   * other users' data, since a leak need not be well-formed.
+   */
+  onMalformed(channel: Channel, reason: string, text?: string): void;
   /** The connection closed without us asking. */
   onUnexpectedClose(channel: Channel, code: number): void;
 }
@@ -78,4 +82,40 @@ export function readConnectionId(frame: unknown, path: string | undefined): stri
     if (typeof cur === 'string') return cur;
   }
   return undefined;
+}
+
+/** Largest nested JSON text read as an object (a double-encoded frame or payload). */
+const MAX_NESTED_CHARS = 1024 * 1024;
+
+/** A string that holds a JSON object, parsed; undefined otherwise. */
+function parseNested(v: unknown): Record<string, unknown> | undefined {
+  if (typeof v !== 'string' || v.length > MAX_NESTED_CHARS) return undefined;
+  const c = v.charCodeAt(0);
+  // Only text that starts like an object is tried: most strings are prose.
+  if (c !== 123 && !(c === 32 || c === 10 || c === 13 || c === 9)) return undefined;
+  try {
+    const o = JSON.parse(v) as unknown;
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? o as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a double-encoded frame as what it encodes: a frame that is a JSON
+ * string holding an object is that object, and a `payload` or `data` that is
+ * one is read as the object (one level, bounded in size), so its owner fields
+ * and type count. Anything else is returned as it is.
+ */
+export function decodeNested(frame: unknown): unknown {
+  let f = frame;
+  if (typeof f === 'string') f = parseNested(f) ?? f;
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return f;
+  const o = f as Record<string, unknown>;
+  // The usual frame has an object (or nothing) here: two type checks, no copy.
+  if (typeof o.payload !== 'string' && typeof o.data !== 'string') return o;
+  const payload = parseNested(o.payload);
+  const data = parseNested(o.data);
+  if (!payload && !data) return o;
+  return { ...o, ...(payload ? { payload } : {}), ...(data ? { data } : {}) };
 }

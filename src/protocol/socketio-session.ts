@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import { decodeNested, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -119,15 +119,24 @@ export class SocketIoSession implements Connection {
   }
 
   /** @internal Every event the server emits. */
-  handleEvent(event: string, data: unknown): void {
+  handleEvent(event: string, arg: unknown): void {
     const t = nowUs();
     this.frames++;
     let text: string;
+    let data = arg;
     try {
-      text = typeof data === 'string' ? data : JSON.stringify(data) ?? '';
+      // A binary argument is read as UTF-8 text, and JSON if it is.
+      if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+        text = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
+        try { data = JSON.parse(text); } catch { return this.handler.onMalformed(this, 'binary, not JSON', text); }
+      } else {
+        text = typeof data === 'string' ? data : JSON.stringify(data) ?? '';
+      }
     } catch {
       return this.handler.onMalformed(this, 'not JSON-serialisable');
     }
+    data = decodeNested(data);
+    if (Array.isArray(data)) return this.handler.onMalformed(this, 'a list, not a frame', text);
     const view = this.reader.read(data, event);
     if (this.settleOpen && view.type === this.handshakeType) this.ready(t, data);
     this.handler.onFrame(this, view, data, text, t);

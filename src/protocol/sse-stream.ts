@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { RunRecord } from '../core/run-tracker.js';
-import type { Channel, FrameHandler } from './connection.js';
+import { decodeNested, type Channel, type FrameHandler } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 import type { StreamAnswer } from './rest-client.js';
 
@@ -74,10 +74,11 @@ export class SseRunStream implements Channel {
     this.frames++;
     let frame: unknown;
     try {
-      frame = JSON.parse(data);
+      frame = decodeNested(JSON.parse(data));
     } catch {
-      return this.handler.onMalformed(this, 'not JSON');
+      return this.handler.onMalformed(this, 'not JSON', data);
     }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object', data);
     this.handler.onFrame(this, this.reader.read(frame, ev.event), frame, data, this.readAtUs);
   }
 }

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import { decodeNested, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -152,16 +152,17 @@ export class WsSession implements Connection {
   handleMessage(data: RawData, isBinary: boolean): void {
     const t = this.readAtUs;
     this.frames++;
-    if (isBinary) return this.handler.onMalformed(this, 'binary frame');
+    // Binary frames are read as UTF-8 like text ones: a leak may come either way.
     const text = data.toString();
     let frame: unknown;
     try {
       frame = JSON.parse(text);
     } catch {
-      return this.handler.onMalformed(this, 'not JSON');
+      return this.handler.onMalformed(this, isBinary ? 'binary frame, not JSON' : 'not JSON', text);
     }
-    // Every frame is one JSON object (protocol.md); a list, string or number is not one.
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object');
+    // A JSON object is a frame (protocol.md); double-encoded ones are read as what they encode.
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { payload?: unknown }).payload === 'string' || typeof (frame as { data?: unknown }).data === 'string') frame = decodeNested(frame);
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object', text);
     const view = this.reader.read(frame);
     if (this.settleOpen) {
       if (view.type === this.handshakeType) {

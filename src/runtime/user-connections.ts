@@ -207,9 +207,15 @@ export class UserConnections implements FrameHandler {
     if (st.finalized && rec.outcome !== undefined) this.u.tracker.releaseJudged(rec);
   }
 
-  onMalformed(_session: Channel, reason: string): void {
+  onMalformed(session: Channel, reason: string, text?: string): void {
     const m = this.u.m;
     m.framesReceived.add();
+    const ctx = this.u.ctx;
+    // Unreadable is not harmless: another user's words or ids in it are a leak all the same.
+    if (ctx.checks && text) {
+      ctx.isolation.checkText(this.rxByConn[session.index] ?? this.u.receiver, text, Date.now());
+      m.framesChecked.add();
+    }
     m.malformedFrames.add();
     m.error('malformed_frame').add();
     this.u.ctx.noteError(this.u.cohortName, 'malformed_frame', reason);

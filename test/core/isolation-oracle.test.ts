@@ -115,3 +115,49 @@ describe('IsolationOracle, one violation per leaked frame', () => {
     assert.equal(violations[0]!.op, 'list_threads');
   });
 });
+
+describe('IsolationOracle, ids anywhere (foreign_reference)', () => {
+  /** A ledger with ids of the length real backends use (the short ones above are below the id floor). */
+  function withIds() {
+    const s = setup();
+    const bob = s.alice.userIndex + 1;
+    s.ledger.claimThread('thr_4d0d40b3aa11', s.alice.userIndex);
+    s.ledger.claimThread('thr_9f9f0000bb22', bob);
+    s.ledger.claimRun('3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10', bob);
+    return { ...s, bob };
+  }
+  const own = { type: 'agent_thinking', userId: undefined, threadId: 'thr_4d0d40b3aa11', runId: undefined, messageId: undefined };
+
+  test('another user\'s thread in a URL, their run in a nested list: one violation, a reason each', () => {
+    const { oracle, violations, alice } = withIds();
+    const text = JSON.stringify({ type: 'agent_thinking', payload: { thread_id: 'thr_4d0d40b3aa11', reasoning: 'see https://app.example/threads/thr_9f9f0000bb22#m2', cites: [['x', { id: '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10' }]] } });
+    assert.equal(oracle.checkFrame(alice, own, text, undefined, true, 0), 1);
+    assert.deepEqual(violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]), [
+      ['foreign_reference', 'thread', 'thr_9f9f0000bb22'], ['foreign_reference', 'run', '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10'],
+    ]);
+  });
+
+  test('inside a double-encoded payload the id is still found; the user\'s own ids and longer words that contain an id are not leaks', () => {
+    const { oracle, violations, alice } = withIds();
+    const inner = JSON.stringify({ thread_id: 'thr_9f9f0000bb22' });
+    assert.equal(oracle.checkFrame(alice, own, JSON.stringify({ type: 'x', payload: inner }), undefined, true, 0), 1);
+    assert.equal(oracle.checkFrame(alice, own, '{"reasoning":"thr_4d0d40b3aa11 and xthr_9f9f0000bb22 and thr_9f9f0000bb22x"}', undefined, true, 0), 0);
+    assert.equal(violations.length, 1);
+  });
+
+  test('an id named by an owner field is judged there once, not again as a reference; another user\'s message id is one', () => {
+    const { oracle, violations, alice, bob } = withIds();
+    const f = { ...own, threadId: 'thr_9f9f0000bb22' };
+    assert.equal(oracle.checkFrame(alice, f, '{"thread_id":"thr_9f9f0000bb22"}', undefined, true, 0), 1);
+    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['foreign_thread']);
+    assert.equal(oracle.checkText(alice, `["quoted m-ab12cd-${bob}-7 here"]`, 0), 1);
+    assert.deepEqual(violations[1]!.kinds.map((k) => [k.kind, k.field]), [['foreign_reference', 'message']]);
+  });
+
+  test('unreadable text and REST error bodies get the same scan', () => {
+    const { oracle, violations, alice } = withIds();
+    assert.equal(oracle.checkText(alice, 'not json at all: thr_9f9f0000bb22', 0), 1);
+    assert.equal(oracle.checkBody(alice, '{"error":{"code":"NOT_FOUND","thread":"thr_9f9f0000bb22"}}', 0, 'get_thread'), 1);
+    assert.deepEqual(violations.map((v) => v.channel), ['ws', 'rest']);
+  });
+});
