@@ -76,6 +76,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--faults <spec>', 'inject faults, e.g. misroute=0.005,drop=0.01 (see README)')
     .option('--dialect <name>', 'frame shape: canonical, data, flat or short-ids', 'canonical')
     .option('--transport <name>', 'agent runs over ws (GET /ws), sse (POST /api/threads/:id/runs/stream) or socketio (/socket.io/)', 'ws')
+    .option('--issuer <iss>', 'tokens must carry this iss claim')
+    .option('--audience <aud>', 'tokens must carry this aud claim')
     .option('--log-level <level>', 'pino level for stderr logs', 'info')
     .action(async (flags: ServeFlags) => { exitCode = await (await import('./serve-command.js')).runServe(flags); });
 

@@ -21,6 +21,8 @@ export interface ServeFlags {
   faults?: string;
   dialect: string;
   transport: string;
+  issuer?: string;
+  audience?: string;
   logLevel: string;
 }
 
@@ -61,6 +63,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
     rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
     faults: faults as FaultSpec, dialect: flags.dialect as Dialect, transport: flags.transport as TargetTransport,
+    ...(flags.issuer ? { issuer: flags.issuer } : {}), ...(flags.audience ? { audience: flags.audience } : {}),
     // Written before the target's own 'target listening' log line, so `2>&1` still shows this line first.
     onListening: (url) => {
       process.stdout.write(`crosstalk target listening on ${url}\n`);

@@ -156,6 +156,16 @@ export class OwnershipLedger {
     return undefined;
   }
 
+  /** A thread owned by `owner`, chosen with `rand` (probes that act on the user's own thread); undefined when none is found soon. */
+  randomThreadOf(owner: number, rand: () => number): string | undefined {
+    const n = this.threads.size;
+    for (let tries = 0; tries < 16 && n > 0; tries++) {
+      const id = this.threads.keyAt(Math.floor(rand() * n))!;
+      if (this.threads.get(id) === owner) return id;
+    }
+    return undefined;
+  }
+
   /** Every claimed fact. */
   export(): LedgerExport {
     return { threads: [...this.threads.entries()], runs: [...this.runs.entries()] };

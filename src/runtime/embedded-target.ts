@@ -38,7 +38,7 @@ const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
  * waits for its listening line. Its stderr (warnings only) goes to the run
  * log. In a child process the target's CPU is not the generator's.
  */
-export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Logger, startTimeoutMs = 15_000): Promise<EmbeddedTarget> {
+export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Logger, startTimeoutMs = 15_000, claims: { issuer?: string | undefined; audience?: string | undefined } = {}): Promise<EmbeddedTarget> {
   const secret = randomBytes(32).toString('base64url');
   const args = [findBin(), 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
   if (cfg.rateLimitPerSec > 0) args.push('--rate-limit', `${cfg.rateLimitPerSec}/s`);
@@ -46,6 +46,9 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   if (cfg.faults) args.push('--faults', cfg.faults);
   if (cfg.dialect !== 'canonical') args.push('--dialect', cfg.dialect);
   if (cfg.transport !== 'ws') args.push('--transport', cfg.transport);
+  // The scenario's tokens carry these claims: the target checks them, as the backend it stands in for would.
+  if (claims.issuer) args.push('--issuer', claims.issuer);
+  if (claims.audience) args.push('--audience', claims.audience);
   // Its own process group: a Ctrl-C in the terminal reaches the simulator, which
   // finishes in-flight runs before stopping the target, not the target itself.
   const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret, CROSSTALK_EXIT_WITH_STDIN: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });

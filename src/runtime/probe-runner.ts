@@ -3,7 +3,7 @@ import type { Delivery, ProbesConfig } from '../core/scenario-types.js';
 import type { CompiledRoute } from '../core/compiled-wire.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
 import type { FrameHandler } from '../protocol/connection.js';
-import { mintForgedToken, type ForgeryKind } from '../protocol/forged-tokens.js';
+import { canForge, FORGERY_KINDS, mintForgedToken, type ForgeryContext } from '../protocol/forged-tokens.js';
 import type { RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
 
@@ -22,7 +22,6 @@ export interface ProbeRunner {
 /** REST steps a cross-user probe tries on another user's thread, as the adapter routes them. */
 const CROSS_STEPS = ['getThread', 'updateThread', 'deleteThread', 'listMessages'] as const;
 const CONNECTION_DELIVERIES: readonly Delivery[] = ['subprotocol', 'header', 'query'];
-const FORGERIES: readonly ForgeryKind[] = ['missing', 'bad_signature', 'expired', 'wrong_type'];
 
 /** A handler for probe connections: what they receive does not matter, only whether they were let in. */
 const IGNORE: FrameHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClose() {} };
@@ -105,40 +104,56 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
   const connDeliveries = ctx.connect ? CONNECTION_DELIVERIES.filter((d) => wire.adapter.auth.deliveries.includes(d)) : [];
   const ticketSlots = ctx.connect && wire.ticket && wire.adapter.auth.deliveries.includes('ticket') ? 2 : 0;
 
+  // Every forgery of the catalogue on every way in: REST, each connection delivery, and the run stream's request.
+  const streamStart = 'request' in wire.start && wire.start.events === 'stream' ? wire.start.request : undefined;
+  const channels: ReadonlyArray<'rest' | 'stream' | Delivery> = [...(forgeRoute ? ['rest' as const] : []), ...connDeliveries, ...(streamStart ? ['stream' as const] : [])];
+  const auth = ctx.scenario.auth;
+  const forgeContext = (victim: string | undefined): ForgeryContext => ({
+    secret, victim, ...(auth.kind === 'jwt' ? { issuer: auth.issuer, audience: auth.audience } : {}),
+  });
+
   const forgedTokens = async (): Promise<void> => {
     const u = pickUser();
     if (!u) return;
     const n = forgeN++;
-    // Cycle: REST × forgeries, then WebSocket deliveries × forgeries, then tickets.
-    const restCount = FORGERIES.length;
-    const wsCount = connDeliveries.length * FORGERIES.length;
-    const slot = n % (restCount + wsCount + ticketSlots);
-    if (slot < restCount) {
-      const kind = FORGERIES[slot]!;
-      if (!secret && (kind === 'expired' || kind === 'wrong_type')) return;
-      const token = await mintForgedToken(kind, u.userId, secret);
+    // Cycle: each channel × each forgery, then tickets.
+    const forgeCount = channels.length * FORGERY_KINDS.length;
+    const slot = n % (forgeCount + ticketSlots);
+    if (slot < forgeCount) {
+      const channel = channels[Math.floor(slot / FORGERY_KINDS.length)]!;
+      const kind = FORGERY_KINDS[slot % FORGERY_KINDS.length]!;
+      // Another simulated user, whichever shard or generator runs it: the directory names every user.
+      const victimIndex = ctx.ledger.userAt(u.userIndex + 1) !== undefined ? u.userIndex + 1 : u.userIndex - 1;
+      const c = forgeContext(ctx.ledger.userAt(victimIndex));
+      if (!canForge(kind, c)) return;
+      // A run started with a forged token in a thread of whom the token claims to be: a stream that opens let it in.
+      const own = channel === 'stream' ? ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand) : undefined;
+      if (channel === 'stream' && !own) return;
+      const token = await mintForgedToken(kind, u.userId, c);
       sent.add();
-      // The first route the adapter has that needs a credential to read anything.
-      const route = forgeRoute;
-      if (!route) return;
-      const req = route.render({ ...wire.paramValues, user: u.userId, thread: 'probe', limit: 1 });
-      const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
-      heard(res.status);
-      if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
-      return;
-    }
-    if (slot < restCount + wsCount) {
-      const i = slot - restCount;
-      const delivery = connDeliveries[Math.floor(i / FORGERIES.length)]!;
-      const kind = FORGERIES[i % FORGERIES.length]!;
-      if (!secret && (kind === 'expired' || kind === 'wrong_type')) return;
-      const token = await mintForgedToken(kind, u.userId, secret);
-      sent.add();
-      if (await tryConnect(delivery, token ?? '')) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens WS ${delivery} ${kind}`, 'ws', 'connection_established received', Date.now());
+      if (channel === 'rest') {
+        // The first route the adapter has that needs a credential to read anything.
+        const req = forgeRoute!.render({ ...wire.paramValues, user: u.userId, thread: 'probe', limit: 1 });
+        const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
+        heard(res.status);
+        if (res.status !== undefined && forgeRoute!.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
+        return;
+      }
+      if (channel === 'stream') {
+        const req = streamStart!.render({ ...probeValues(own!, u) });
+        const ctl = new AbortController();
+        const answer = await ctx.rest.stream(req.method, req.path, token, req.body, ctl.signal, req.headers);
+        if (!answer.ok) return;
+        heard(answer.status);
+        answer.body.destroy();
+        if (streamStart!.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens stream ${kind}`, 'rest', `HTTP ${answer.status} ${answer.contentType}`, Date.now());
+        return;
+      }
+      if (await tryConnect(channel, token ?? '')) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens WS ${channel} ${kind}`, 'ws', 'connection established', Date.now());
       return;
     }
     sent.add();
-    if (slot === restCount + wsCount) {
+    if (slot === forgeCount) {
       if (await tryConnect('ticket', `tkt_forged_${ctx.runTag}_${n}`)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket forged', 'ws', 'connection_established received', Date.now());
       return;
     }

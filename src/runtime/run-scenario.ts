@@ -102,7 +102,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   let embedded: EmbeddedTarget | undefined;
   let baseUrl: string;
   if (sc.target.url === undefined) {
-    embedded = await startEmbeddedTarget(sc.target.embedded, logger);
+    embedded = await startEmbeddedTarget(sc.target.embedded, logger, undefined, sc.auth.kind === 'jwt' ? { issuer: sc.auth.issuer, audience: sc.auth.audience } : {});
     baseUrl = embedded.url;
     secret = embedded.secret;
   } else {

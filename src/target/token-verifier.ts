@@ -15,6 +15,8 @@ export interface TokenVerifier {
 }
 
 const CACHE_LIMIT = 20_000;
+/** How far in the future `iat` may be (clock skew between machines). */
+const IAT_SKEW_MS = 60_000;
 
 /**
  * Builds a verifier for one shared secret. Signatures are checked with jose
@@ -39,6 +41,8 @@ export function createTokenVerifier(secret: string, opts: { issuer?: string; aud
           currentDate: new Date(now()),
         });
         if (payload.type !== 'access') return 'wrong_type';
+        // jose checks iat only against a maximum age: a token issued in the future is a forgery or a broken clock.
+        if (typeof payload.iat === 'number' && payload.iat * 1000 > now() + IAT_SKEW_MS) return 'malformed';
         if (typeof payload.sub !== 'string' || payload.sub === '') return 'malformed';
         const verified: VerifiedToken = { userId: payload.sub, expMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.MAX_SAFE_INTEGER };
         if (cache.size >= CACHE_LIMIT) cache.clear();

@@ -26,6 +26,8 @@ export async function startMadeUpBackend(opts: { secret: string; leakListings?: 
     if (typeof token !== 'string') return undefined;
     try {
       const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+      // A token issued in the future is refused too (RFC 8725; jose checks iat only against a maximum age).
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + 60) return undefined;
       return typeof payload.sub === 'string' && payload.type === 'access' ? payload.sub : undefined;
     } catch {
       return undefined;
