@@ -100,13 +100,15 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
   };
 
   // Forgeries go to every way in the adapter has: a REST route, each token delivery of its connection, its tickets.
-  const forgeRoute = wire.rest.listThreads ?? wire.rest.getThread ?? wire.rest.listMessages;
+  // The adapter's reading routes, in turn (never one that writes: a forgery let in must not change a user's data).
+  const forgeRoutes = (['listThreads', 'getThread', 'listMessages'] as const).filter((st) => wire.rest[st]).map((st) => ({ step: st, route: wire.rest[st]! }));
+  let forgeRouteN = 0;
   const connDeliveries = ctx.connect ? CONNECTION_DELIVERIES.filter((d) => wire.adapter.auth.deliveries.includes(d)) : [];
   const ticketSlots = ctx.connect && wire.ticket && wire.adapter.auth.deliveries.includes('ticket') ? 2 : 0;
 
   // Every forgery of the catalogue on every way in: REST, each connection delivery, and the run stream's request.
   const streamStart = 'request' in wire.start && wire.start.events === 'stream' ? wire.start.request : undefined;
-  const channels: ReadonlyArray<'rest' | 'stream' | Delivery> = [...(forgeRoute ? ['rest' as const] : []), ...connDeliveries, ...(streamStart ? ['stream' as const] : [])];
+  const channels: ReadonlyArray<'rest' | 'stream' | Delivery> = [...(forgeRoutes.length ? ['rest' as const] : []), ...connDeliveries, ...(streamStart ? ['stream' as const] : [])];
   const auth = ctx.scenario.auth;
   const forgeContext = (victim: string | undefined): ForgeryContext => ({
     secret, victim, ...(auth.kind === 'jwt' ? { issuer: auth.issuer, audience: auth.audience } : {}),
@@ -133,10 +135,13 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       sent.add();
       if (channel === 'rest') {
         // The first route the adapter has that needs a credential to read anything.
-        const req = forgeRoute!.render({ ...wire.paramValues, user: u.userId, thread: 'probe', limit: 1 });
+        const { step, route } = forgeRoutes[forgeRouteN++ % forgeRoutes.length]!;
+        // On a thread of whom the token claims to be, so a forgery let in is answered 2xx, not 404.
+        const thread = ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand) ?? 'probe';
+        const req = route.render({ ...wire.paramValues, user: u.userId, thread, limit: 1 });
         const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
         heard(res.status);
-        if (res.status !== undefined && forgeRoute!.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${res.text}`, Date.now());
+        if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${step} ${res.text}`, Date.now());
         return;
       }
       if (channel === 'stream') {
