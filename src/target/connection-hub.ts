@@ -30,6 +30,26 @@ export interface TargetConnection<F> {
 export type FrameEncoder<F> = (type: string, payload: Record<string, unknown>) => F;
 
 /**
+ * Shapes a frame can take on the wire besides its plain one, as real
+ * backends send them (the leak-form faults and noise mode): `payload_string`
+ * the payload replaced by its JSON text, `frame_string` the whole frame sent
+ * as a JSON string, `binary` the frame's UTF-8 in a binary frame, `array`
+ * the frame inside a JSON array.
+ */
+export type FrameForm = 'payload_string' | 'frame_string' | 'binary' | 'array';
+
+/** Encodes a frame in one of the {@link FrameForm}s (`binary` only where the transport has binary frames). */
+export type FormEncoder<F> = (form: FrameForm, type: string, payload: Record<string, unknown>) => F;
+
+/** A transport's encoders. */
+export interface FrameCodec<F> {
+  readonly encode: FrameEncoder<F>;
+  readonly encodeForm: FormEncoder<F>;
+  /** False where there are no binary frames (SSE): `binary` is then never asked for. */
+  readonly binaryFrames: boolean;
+}
+
+/**
  * Who is connected, indexed by user. Run events are delivered through
  * `sendToOwner`, which is the one place that decides who receives a run's
  * events: every open connection of its owner that carries the run, and
@@ -38,9 +58,18 @@ export type FrameEncoder<F> = (type: string, payload: Record<string, unknown>) =
 export class ConnectionHub<F> {
   private readonly byUser = new Map<string, Set<TargetConnection<F>>>();
   private count = 0;
+  /** The transport's encoder: a string in the dialect for ws, an SSE event, a Socket.IO event. */
+  readonly encode: FrameEncoder<F>;
+  /** The same frame in another shape (faults and noise only). */
+  readonly encodeForm: FormEncoder<F>;
+  /** Whether `encodeForm('binary', ...)` may be asked for. */
+  readonly binaryFrames: boolean;
 
-  /** `encode` is the transport's: a string in the dialect for ws, an SSE event, a Socket.IO event. */
-  constructor(readonly encode: FrameEncoder<F>) {}
+  constructor(codec: FrameCodec<F>) {
+    this.encode = codec.encode;
+    this.encodeForm = codec.encodeForm;
+    this.binaryFrames = codec.binaryFrames;
+  }
 
   /** Registers an open connection. */
   add(conn: TargetConnection<F>): void {

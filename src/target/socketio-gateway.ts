@@ -2,20 +2,40 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { Server as IoServer, type Socket } from 'socket.io';
-import type { FrameEncoder, TargetConnection } from './connection-hub.js';
+import type { FrameCodec, TargetConnection } from './connection-hub.js';
 import { authenticateConnection, type ConnectionCredentials } from './connection-auth.js';
 import { isPlainObject, refuseUpgrade } from './http-util.js';
 import type { GatewayContext, TransportGateway } from './transport-gateway.js';
 import { admitUserMessage } from './user-message.js';
 
-/** A Socket.IO event: named by the frame type, with the frame's payload as its one argument. */
+/**
+ * A Socket.IO event: named by the frame type, with the frame's payload as its
+ * one argument (an object; in the faults' and noise's forms a JSON string, a
+ * Buffer, or an array).
+ */
 export interface SocketIoFrame {
   readonly type: string;
-  readonly payload: Record<string, unknown>;
+  readonly payload: unknown;
 }
 
-/** The socketio transport's encoder; dialects do not apply (the event name carries the type). */
-export const encodeSocketIoFrame: FrameEncoder<SocketIoFrame> = (type, payload) => ({ type, payload });
+/**
+ * The socketio transport's codec; dialects do not apply (the event name
+ * carries the type). Its forms reshape the one argument: the payload's JSON
+ * as a string (both string forms: the frame is the event, so the payload is
+ * all a backend can double-encode), the same JSON as a Buffer (a binary
+ * attachment), or the payload inside an array.
+ */
+export const socketIoCodec: FrameCodec<SocketIoFrame> = {
+  encode: (type, payload) => ({ type, payload }),
+  encodeForm: (form, type, payload) => {
+    switch (form) {
+      case 'binary': return { type, payload: Buffer.from(JSON.stringify(payload), 'utf8') };
+      case 'array': return { type, payload: [payload] };
+      default: return { type, payload: JSON.stringify(payload) };
+    }
+  },
+  binaryFrames: true,
+};
 
 const PATH = '/socket.io/';
 const CLIENT_EVENTS: ReadonlySet<string> = new Set(['user_message', 'stop_agent', 'ping']);

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { newRunId, type AgentRun } from './agent-runner.js';
-import type { FrameEncoder, TargetConnection } from './connection-hub.js';
+import type { FrameCodec, TargetConnection } from './connection-hub.js';
 import { isPlainObject, readJsonBody, refuseUpgrade, sendError, sendJson } from './http-util.js';
 import type { GatewayContext, RunRoutes, TransportGateway } from './transport-gateway.js';
 import { admitUserMessage } from './user-message.js';
-import { formatFrame, type Dialect } from './wire-dialect.js';
+import { formatFrame, formatFrameAs, type Dialect } from './wire-dialect.js';
 
 /** One SSE event as written, and the run it ends when it is that run's terminal event. */
 export interface SseFrame {
@@ -27,16 +27,25 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const END_GRACE_MS = 5000;
 
 /**
- * The sse transport's encoder: `event: <type>`, `id: <seq>` (run events
- * only) and the frame as the ws transport would send it, in the dialect, on
- * one `data:` line (JSON.stringify escapes every newline). Made once per frame.
+ * The sse transport's codec: `event: <type>`, `id: <seq>` (run events only)
+ * and the frame as the ws transport would send it, in the dialect, on one
+ * `data:` line (JSON.stringify escapes every newline). Made once per frame.
+ * Its other forms change only the `data:` line; SSE has no binary frames.
  */
-export function createSseEncoder(dialect: Dialect): FrameEncoder<SseFrame> {
-  return (type, payload) => {
-    const data = formatFrame(dialect, type, payload);
-    const text = typeof payload.seq === 'number' ? `event: ${type}\nid: ${payload.seq}\ndata: ${data}\n\n` : `event: ${type}\ndata: ${data}\n\n`;
-    return { text, endsRun: TERMINAL.has(type) && typeof payload.run_id === 'string' ? payload.run_id : undefined };
+export function createSseCodec(dialect: Dialect): FrameCodec<SseFrame> {
+  return {
+    encode: (type, payload) => sseFrame(type, payload, formatFrame(dialect, type, payload)),
+    encodeForm: (form, type, payload) => {
+      if (form === 'binary') throw new Error('SSE has no binary frames');
+      return sseFrame(type, payload, formatFrameAs(dialect, form, type, payload));
+    },
+    binaryFrames: false,
   };
+}
+
+function sseFrame(type: string, payload: Record<string, unknown>, data: string): SseFrame {
+  const text = typeof payload.seq === 'number' ? `event: ${type}\nid: ${payload.seq}\ndata: ${data}\n\n` : `event: ${type}\ndata: ${data}\n\n`;
+  return { text, endsRun: TERMINAL.has(type) && typeof payload.run_id === 'string' ? payload.run_id : undefined };
 }
 
 /** One run's event stream, a connection of its user while it is open. */

@@ -4,14 +4,14 @@ import { pino, type Logger } from 'pino';
 import { createRandom } from '../core/random.js';
 import { AGENT_PRESETS, type AgentPresetName, type AgentTiming } from './agent-presets.js';
 import { AgentRunner } from './agent-runner.js';
-import { ConnectionHub, type FrameEncoder } from './connection-hub.js';
+import { ConnectionHub, type FrameCodec } from './connection-hub.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRestHandler } from './rest-api.js';
 import { ThreadStore } from './thread-store.js';
 import { createTicketStore } from './ticket-store.js';
 import { createTokenVerifier } from './token-verifier.js';
-import { WsGateway, createWsEncoder } from './ws-gateway.js';
-import { SseGateway, createSseEncoder } from './sse-gateway.js';
+import { WsGateway, createWsCodec } from './ws-gateway.js';
+import { SseGateway, createSseCodec } from './sse-gateway.js';
 import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
@@ -82,25 +82,25 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
   const transport = options.transport ?? 'ws';
   switch (transport) {
     case 'sse':
-      return serve(options, 'sse', createSseEncoder(dialect), (ctx) => new SseGateway(ctx));
+      return serve(options, 'sse', createSseCodec(dialect), (ctx) => new SseGateway(ctx));
     case 'socketio': {
       // Loaded only when served: socket.io is a large dependency the other transports never need.
-      const { SocketIoGateway, encodeSocketIoFrame } = await import('./socketio-gateway.js');
-      return serve(options, 'socketio', encodeSocketIoFrame, (ctx) => new SocketIoGateway(ctx));
+      const { SocketIoGateway, socketIoCodec } = await import('./socketio-gateway.js');
+      return serve(options, 'socketio', socketIoCodec, (ctx) => new SocketIoGateway(ctx));
     }
     case 'ws':
-      return serve(options, 'ws', createWsEncoder(dialect), (ctx) => new WsGateway(ctx));
+      return serve(options, 'ws', createWsCodec(dialect), (ctx) => new WsGateway(ctx));
     default:
       throw new SimError('INPUT', `unknown target transport "${String(transport)}"; expected one of ${TARGET_TRANSPORTS.join(', ')}`);
   }
 }
 
-/** Builds the target around one transport: `encode` shapes its frames, the gateway carries them. */
-async function serve<F>(options: TargetOptions, transport: TargetTransport, encode: FrameEncoder<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
+/** Builds the target around one transport: `codec` shapes its frames, the gateway carries them. */
+async function serve<F>(options: TargetOptions, transport: TargetTransport, codec: FrameCodec<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
   const store = new ThreadStore();
-  const hub = new ConnectionHub(encode);
+  const hub = new ConnectionHub(codec);
   const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
   const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
   const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);

@@ -2,20 +2,31 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TargetConnection } from './connection-hub.js';
+import type { FrameCodec, TargetConnection } from './connection-hub.js';
 import type { GatewayContext, TransportGateway } from './transport-gateway.js';
 import { authenticateConnection } from './connection-auth.js';
 import { refuseUpgrade } from './http-util.js';
 import { admitUserMessage } from './user-message.js';
-import { formatFrame, type Dialect } from './wire-dialect.js';
+import { formatFrame, formatFrameAs, type Dialect } from './wire-dialect.js';
 
-/** The ws transport's encoder: a frame serialized once in the dialect, sent as is on every connection. */
-export function createWsEncoder(dialect: Dialect): (type: string, payload: Record<string, unknown>) => string {
-  return (type, payload) => formatFrame(dialect, type, payload);
+/** A ws frame as sent: text, or (faults and noise only) the bytes of a binary frame. */
+export type WsFrame = string | Buffer;
+
+/**
+ * The ws transport's codec: a frame serialized once in the dialect, sent as
+ * is on every connection; its other forms are text too, but for `binary`,
+ * the same UTF-8 in a binary frame.
+ */
+export function createWsCodec(dialect: Dialect): FrameCodec<WsFrame> {
+  return {
+    encode: (type, payload) => formatFrame(dialect, type, payload),
+    encodeForm: (form, type, payload) => (form === 'binary' ? Buffer.from(formatFrame(dialect, type, payload), 'utf8') : formatFrameAs(dialect, form, type, payload)),
+    binaryFrames: true,
+  };
 }
 
 /** One WebSocket on the target; carries every run of its user. */
-class WsConnection implements TargetConnection<string> {
+class WsConnection implements TargetConnection<WsFrame> {
   readonly id = `conn_${randomBytes(8).toString('hex')}`;
   readonly runId = undefined;
 
@@ -25,7 +36,8 @@ class WsConnection implements TargetConnection<string> {
     return this.ws.readyState === 1;
   }
 
-  send(frame: string): void {
+  /** A string goes as a text frame, a Buffer as a binary one (ws tells them apart). */
+  send(frame: WsFrame): void {
     this.ws.send(frame);
   }
 
@@ -44,7 +56,7 @@ const SUBPROTOCOL_PREFIX = 'jwt.';
 export class WsGateway implements TransportGateway {
   private readonly wss: WebSocketServer;
 
-  constructor(private readonly ctx: GatewayContext<string>) {
+  constructor(private readonly ctx: GatewayContext<WsFrame>) {
     this.wss = new WebSocketServer({
       noServer: true,
       // Frames over the configured maximum are answered TOO_LARGE; only far
