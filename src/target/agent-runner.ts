@@ -23,6 +23,8 @@ export interface AgentRun {
   seq: number;
   timer: NodeJS.Timeout | undefined;
   readonly startedAtMs: number;
+  /** Set when the run has ended (its terminal event emitted), for faults that act after it. */
+  endedAtMs: number | undefined;
 }
 
 /** Where the runner sends each event (the delivery decides who gets it and in what shape). */
@@ -68,7 +70,7 @@ export class AgentRunner {
   start(userId: string, threadId: string, messageId: string, content: string, runId: string = newRunId()): AgentRun {
     const run: AgentRun = {
       id: runId, userId, threadId, messageId, content,
-      steps: this.planSteps(), next: 0, seq: 0, timer: undefined, startedAtMs: this.now(),
+      steps: this.planSteps(), next: 0, seq: 0, timer: undefined, startedAtMs: this.now(), endedAtMs: undefined,
     };
     this.runs.set(run.id, run);
     if (this.instant) {
@@ -166,6 +168,7 @@ export class AgentRunner {
 
   private finish(run: AgentRun, result: string | undefined): void {
     this.runs.delete(run.id);
+    run.endedAtMs = this.now();
     this.onFinished(run, result);
   }
 }

@@ -17,6 +17,7 @@ export class FaultInjector {
   readonly enabled: boolean;
   private total = 0;
   private readonly byFault: Partial<Record<FaultName, number>> = {};
+  private readonly turns: Partial<Record<FaultName, number>> = {};
 
   constructor(private readonly spec: FaultSpec, private readonly rand: Random) {
     this.enabled = Object.values(spec).some((p) => p !== undefined && p > 0);
@@ -30,10 +31,12 @@ export class FaultInjector {
 
   /**
    * Counts `deliveries` frames or answers that carried another user's data
-   * because of `faults` (one delivery is one frame on one connection).
+   * because of `faults` (one delivery is one frame on one connection); with
+   * no fault named, nothing is counted.
    */
   leaked(deliveries: number, ...faults: FaultName[]): void {
-    if (deliveries <= 0) return;
+    // No fault named: the frame carried nobody else's data.
+    if (deliveries <= 0 || faults.length === 0) return;
     this.total += deliveries;
     for (const f of faults) this.byFault[f] = (this.byFault[f] ?? 0) + deliveries;
   }
@@ -41,6 +44,16 @@ export class FaultInjector {
   /** What was leaked so far. */
   leaks(): LeakCounts {
     return { total: this.total, byFault: { ...this.byFault } };
+  }
+
+  /**
+   * How many times fault `name` planted something before (0, 1, 2...), and
+   * counts this one: a fault whose form alternates across the server takes turns by it.
+   */
+  turn(name: FaultName): number {
+    const n = this.turns[name] ?? 0;
+    this.turns[name] = n + 1;
+    return n;
   }
 
   /** A seeded integer in [min, max]. */

@@ -1,6 +1,7 @@
 /** Faults the reference target can inject (design.md), each with a probability. */
 export const FAULT_NAMES = [
   'misroute', 'broadcast', 'rewrite', 'content', 'rest_list', 'idor', 'auth_bypass',
+  'case', 'double', 'binary', 'nonobject', 'reference', 'rest_error', 'late', 'handshake',
   'drop', 'duplicate', 'reorder', 'delay', 'disconnect', 'http_500',
 ] as const;
 /** One of {@link FAULT_NAMES}. */
@@ -9,7 +10,10 @@ export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultSpec = Readonly<Partial<Record<FaultName, number>>>;
 
 /** Faults that make a user see another user's data. */
-export const ISOLATION_FAULTS: readonly FaultName[] = ['misroute', 'broadcast', 'rewrite', 'content', 'rest_list', 'idor', 'auth_bypass'];
+export const ISOLATION_FAULTS: readonly FaultName[] = [
+  'misroute', 'broadcast', 'rewrite', 'content', 'rest_list', 'idor', 'auth_bypass',
+  'case', 'double', 'binary', 'nonobject', 'reference', 'rest_error', 'late', 'handshake',
+];
 
 /**
  * Parses `misroute=0.005,drop=0.01` (probabilities 0..1, or percentages such

@@ -9,6 +9,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import type { FaultInjector } from './fault-injector.js';
 import { readUnverifiedSubject } from './token-verifier.js';
 import type { RunRoutes } from './transport-gateway.js';
+import { sendUserError } from './user-error.js';
 
 /** What the REST handler needs from the server around it. */
 export interface RestContext {
@@ -25,6 +26,9 @@ export interface RestContext {
   /** The run routes of the served transport (SSE), behind the same auth, faults and rate limit. */
   readonly runRoutes?: RunRoutes;
 }
+
+/** Answers the request with an error (status, code, message). */
+type ErrorAnswer = (status: number, code: string, message: string) => void;
 
 const THREAD_PATH = /^\/api\/threads\/([^/]+)$/;
 const MESSAGES_PATH = /^\/api\/threads\/([^/]+)\/messages$/;
@@ -85,6 +89,10 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     req.resume();
     return sendError(res, 500, 'INTERNAL', 'injected failure');
   }
+  const caller = userId;
+  let requested: string | undefined;
+  // Errors from here on answer an authenticated user: the rest_error fault can put another user's thread in them.
+  const fail = (status: number, code: string, message: string): void => sendUserError(ctx, caller, res, status, code, message, requested);
   const waitMs = ctx.limiter.take(userId);
   if (waitMs > 0) {
     req.resume();
@@ -93,15 +101,15 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
 
   if (ctx.runRoutes && await ctx.runRoutes(userId, method, path, req, res)) return;
   if (path === '/api/websocket/ticket') {
-    if (method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
+    if (method !== 'POST') return fail(405, 'METHOD_NOT_ALLOWED', 'use POST');
     req.resume();
     return sendJson(res, 200, ctx.tickets.issue(userId));
   }
   if (path === '/api/threads') {
-    if (method === 'POST') return createThread(ctx, userId, req, res);
+    if (method === 'POST') return createThread(ctx, userId, req, res, fail);
     if (method === 'GET') {
       const page = readPage(url, 20, 100);
-      if (typeof page === 'string') return sendError(res, 400, 'BAD_REQUEST', page);
+      if (typeof page === 'string') return fail(400, 'BAD_REQUEST', page);
       const list = ctx.store.list(userId, page.limit, page.offset);
       if (ctx.faults.roll('rest_list')) {
         const foreign = ctx.store.anyThreadNotOf(userId);
@@ -109,65 +117,67 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
       }
       return sendJson(res, 200, list);
     }
-    return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
+    return fail(405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
   }
   let m = MESSAGES_PATH.exec(path);
   if (m) {
     const threadId = decodeSegment(m[1]!);
-    if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    if (threadId === undefined) { req.resume(); return fail(404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    requested = threadId;
     userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
       const page = readPage(url, 50, 100);
-      if (typeof page === 'string') return sendError(res, 400, 'BAD_REQUEST', page);
+      if (typeof page === 'string') return fail(400, 'BAD_REQUEST', page);
       const found = ctx.store.messages(userId, threadId, page.limit, page.offset);
-      if (!found) return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+      if (!found) return fail(404, 'THREAD_NOT_FOUND', 'thread not found');
       return sendJson(res, 200, { thread_id: threadId, messages: found.messages, total: found.total });
     }
     if (method === 'POST') {
       const body = await readJsonBody(req, ctx.maxBodyBytes);
-      if (!body.ok) return sendError(res, body.status, body.code, body.message);
+      if (!body.ok) return fail(body.status, body.code, body.message);
       if (!isPlainObject(body.value) || typeof body.value.content !== 'string' || body.value.content === '') {
-        return sendError(res, 400, 'BAD_REQUEST', 'expected { "content": non-empty string }');
+        return fail(400, 'BAD_REQUEST', 'expected { "content": non-empty string }');
       }
       const msg = ctx.store.addMessage(userId, threadId, 'user', body.value.content);
-      if (!msg) return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+      if (!msg) return fail(404, 'THREAD_NOT_FOUND', 'thread not found');
       return sendJson(res, 201, msg);
     }
-    return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
+    return fail(405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
   }
   m = THREAD_PATH.exec(path);
   if (m) {
     const threadId = decodeSegment(m[1]!);
-    if (threadId === undefined) { req.resume(); return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    if (threadId === undefined) { req.resume(); return fail(404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    requested = threadId;
     userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
       const t = ctx.store.get(userId, threadId);
-      return t ? sendJson(res, 200, t) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+      return t ? sendJson(res, 200, t) : fail(404, 'THREAD_NOT_FOUND', 'thread not found');
     }
     if (method === 'PUT' || method === 'PATCH') {
       const body = await readJsonBody(req, ctx.maxBodyBytes);
-      if (!body.ok) return sendError(res, body.status, body.code, body.message);
+      if (!body.ok) return fail(body.status, body.code, body.message);
       const patch = readThreadBody(body.value);
-      if (typeof patch === 'string') return sendError(res, 400, 'BAD_REQUEST', patch);
+      if (typeof patch === 'string') return fail(400, 'BAD_REQUEST', patch);
       const t = ctx.store.update(userId, threadId, patch);
-      return t ? sendJson(res, 200, t) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+      return t ? sendJson(res, 200, t) : fail(404, 'THREAD_NOT_FOUND', 'thread not found');
     }
     if (method === 'DELETE') {
       req.resume();
       const t = ctx.store.archive(userId, threadId);
-      return t ? sendJson(res, 200, { id: t.id, status: t.status }) : sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+      return t ? sendJson(res, 200, { id: t.id, status: t.status }) : fail(404, 'THREAD_NOT_FOUND', 'thread not found');
     }
-    return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET, PUT or DELETE');
+    return fail(405, 'METHOD_NOT_ALLOWED', 'use GET, PUT or DELETE');
   }
   req.resume();
-  return sendError(res, 404, 'NOT_FOUND', `no route ${method} ${path}`);
+  return fail(404, 'NOT_FOUND', `no route ${method} ${path}`);
 }
 
-async function createThread(ctx: RestContext, userId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function createThread(ctx: RestContext, userId: string, req: IncomingMessage, res: ServerResponse, fail: ErrorAnswer): Promise<void> {
   const body = await readJsonBody(req, ctx.maxBodyBytes);
-  if (!body.ok) return sendError(res, body.status, body.code, body.message);
+  if (!body.ok) return fail(body.status, body.code, body.message);
   const fields = readThreadBody(body.value);
-  if (typeof fields === 'string') return sendError(res, 400, 'BAD_REQUEST', fields);
+  if (typeof fields === 'string') return fail(400, 'BAD_REQUEST', fields);
   sendJson(res, 201, ctx.store.create(userId, fields.title ?? null, fields.metadata ?? {}));
 }
 

@@ -7,6 +7,7 @@ import { authenticateConnection, type ConnectionCredentials } from './connection
 import { isPlainObject, refuseUpgrade } from './http-util.js';
 import type { GatewayContext, TransportGateway } from './transport-gateway.js';
 import { admitUserMessage } from './user-message.js';
+import { sendWelcome } from './welcome-frame.js';
 
 /**
  * A Socket.IO event: named by the frame type, with the frame's payload as its
@@ -118,7 +119,7 @@ export class SocketIoGateway implements TransportGateway {
     hub.add(conn);
     this.ctx.logger.debug({ connection: conn.id }, 'socket.io open');
     socket.on('disconnect', () => hub.remove(conn));
-    conn.send(hub.encode('connection_established', { user_id: userId, connection_id: conn.id, server_time: Date.now() }));
+    sendWelcome(this.ctx, conn);
     socket.on('user_message', (p: unknown) => {
       const checked = this.checkPayload(conn, p, 'user_message');
       if (!checked) return;

@@ -3,9 +3,10 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { newRunId, type AgentRun } from './agent-runner.js';
 import type { FrameCodec, TargetConnection } from './connection-hub.js';
-import { isPlainObject, readJsonBody, refuseUpgrade, sendError, sendJson } from './http-util.js';
+import { isPlainObject, readJsonBody, refuseUpgrade, sendJson } from './http-util.js';
 import type { GatewayContext, RunRoutes, TransportGateway } from './transport-gateway.js';
 import { admitUserMessage } from './user-message.js';
+import { sendUserError } from './user-error.js';
 import { formatFrame, formatFrameAs, type Dialect } from './wire-dialect.js';
 
 /** One SSE event as written, and the run it ends when it is that run's terminal event. */
@@ -126,16 +127,16 @@ export class SseGateway implements TransportGateway {
   readonly runRoutes: RunRoutes = async (userId, method, path, req, res) => {
     let m = STREAM_PATH.exec(path);
     if (m) {
-      if (method !== 'POST') { req.resume(); sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
+      if (method !== 'POST') { req.resume(); sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
       await this.openStream(userId, decodeSegment(m[1]!), req, res);
       return true;
     }
     m = STOP_PATH.exec(path);
     if (m) {
       req.resume();
-      if (method !== 'POST') { sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
+      if (method !== 'POST') { sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
       const runId = decodeSegment(m[1]!);
-      if (runId === undefined || !this.ctx.runner.stop(userId, runId)) sendError(res, 404, 'RUN_NOT_FOUND', 'run not found');
+      if (runId === undefined || !this.ctx.runner.stop(userId, runId)) sendUserError(this.ctx, userId, res, 404, 'RUN_NOT_FOUND', 'run not found');
       else sendJson(res, 202, { run_id: runId, status: 'stopping' });
       return true;
     }
@@ -153,14 +154,14 @@ export class SseGateway implements TransportGateway {
 
   private async openStream(userId: string, threadId: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonBody(req, this.ctx.maxBodyBytes);
-    if (!body.ok) return sendError(res, body.status, body.code, body.message);
+    if (!body.ok) return sendUserError(this.ctx, userId, res, body.status, body.code, body.message, threadId);
     const v = body.value;
     if (!isPlainObject(v) || typeof v.content !== 'string' || v.content === '' || (v.message_id !== undefined && (typeof v.message_id !== 'string' || v.message_id === ''))) {
-      return sendError(res, 400, 'BAD_REQUEST', 'expected { "content": non-empty string, "message_id"?: non-empty string }');
+      return sendUserError(this.ctx, userId, res, 400, 'BAD_REQUEST', 'expected { "content": non-empty string, "message_id"?: non-empty string }', threadId);
     }
-    if (threadId === undefined) return sendError(res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+    if (threadId === undefined) return sendUserError(this.ctx, userId, res, 404, 'THREAD_NOT_FOUND', 'thread not found');
     const m = admitUserMessage(this.ctx, userId, { thread_id: threadId, content: v.content, message_id: v.message_id }, false);
-    if (!m.ok) return sendError(res, m.code === 'THREAD_NOT_FOUND' ? 404 : 400, m.code, m.message);
+    if (!m.ok) return sendUserError(this.ctx, userId, res, m.code === 'THREAD_NOT_FOUND' ? 404 : 400, m.code, m.message, threadId);
     if (res.destroyed) return;
     const runId = newRunId();
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

@@ -116,6 +116,7 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
     delivery.deliver,
     (run, result) => {
       if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result);
+      delivery.runFinished(run);
       gateway?.runFinished?.(run);
     },
   );
@@ -157,6 +158,7 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
       closing ??= new Promise<void>((resolve) => {
         if (heartbeat) clearInterval(heartbeat);
         runner.stopAll();
+        delivery.close();
         open.closeAll();
         server.close(() => { logger.info('target stopped'); resolve(); });
         server.closeIdleConnections();

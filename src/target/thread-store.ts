@@ -129,6 +129,35 @@ export class ThreadStore {
     return undefined;
   }
 
+  /**
+   * An active thread of a user other than `userId` for the rest_error fault:
+   * a titled one when any (titles carry their owner's words), never `exceptId`
+   * (the thread the request named, which an error may echo without leaking).
+   */
+  foreignThreadFor(userId: string, exceptId?: string): Thread | undefined {
+    let untitled: Thread | undefined;
+    for (const [owner, ids] of this.byUser) {
+      if (owner === userId) continue;
+      for (let i = ids.length - 1; i >= 0; i--) {
+        const t = this.threads.get(ids[i]!)!.thread;
+        if (t.status !== 'active' || t.id === exceptId) continue;
+        if (t.title !== null && t.title !== '') return t;
+        untitled ??= t;
+      }
+    }
+    return untitled;
+  }
+
+  /** The newest active thread of `userId` (the handshake fault names it). */
+  newestThreadOf(userId: string): Thread | undefined {
+    const ids = this.byUser.get(userId) ?? [];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const t = this.threads.get(ids[i]!)!.thread;
+      if (t.status === 'active') return t;
+    }
+    return undefined;
+  }
+
   /** Number of threads held, for the health endpoint. */
   get size(): number {
     return this.threads.size;

@@ -7,6 +7,7 @@ import type { GatewayContext, TransportGateway } from './transport-gateway.js';
 import { authenticateConnection } from './connection-auth.js';
 import { refuseUpgrade } from './http-util.js';
 import { admitUserMessage } from './user-message.js';
+import { sendWelcome } from './welcome-frame.js';
 import { formatFrame, formatFrameAs, type Dialect } from './wire-dialect.js';
 
 /** A ws frame as sent: text, or (faults and noise only) the bytes of a binary frame. */
@@ -104,7 +105,7 @@ export class WsGateway implements TransportGateway {
     const conn = new WsConnection(userId, ws);
     this.ctx.hub.add(conn);
     this.ctx.logger.debug({ connection: conn.id }, 'websocket open');
-    conn.send(this.ctx.hub.encode('connection_established', { user_id: userId, connection_id: conn.id, server_time: Date.now() }));
+    sendWelcome(this.ctx, conn);
     ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
     ws.on('close', () => this.ctx.hub.remove(conn));
     ws.on('error', () => this.ctx.hub.remove(conn));

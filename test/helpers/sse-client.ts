@@ -22,6 +22,8 @@ export interface TestSseStream {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly json: any;
   readonly events: SseEvent[];
+  /** When each event arrived (`Date.now()`), index for index with `events`. */
+  readonly receivedAtMs: number[];
   /** Each event's data parsed as JSON (`{ type: undefined, raw }` when it is not JSON). */
   readonly frames: Frame[];
   /** Resolves with the first frame (past or future) matching; rejects after `timeoutMs` or when the stream finished without one. */
@@ -51,6 +53,7 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
     method: 'POST', headers, body: JSON.stringify(body), signal: ac.signal, headersTimeout: 10_000, bodyTimeout: 30_000,
   });
   const events: SseEvent[] = [];
+  const receivedAtMs: number[] = [];
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
   let over = false;
@@ -60,7 +63,7 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
     let json: unknown;
     try { json = JSON.parse(text); } catch { json = text; }
     return {
-      status: res.statusCode, headers: res.headers, json, events, frames,
+      status: res.statusCode, headers: res.headers, json, events, receivedAtMs, frames,
       waitFor: () => Promise.reject(new Error(`not a stream: HTTP ${res.statusCode} ${text}`)),
       finished: Promise.resolve('end'),
       abort: () => undefined,
@@ -77,6 +80,7 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
       if (data.length > 0 || event !== undefined) {
         const ev: SseEvent = { event, id, data: data.join('\n') };
         events.push(ev);
+        receivedAtMs.push(Date.now());
         let frame: Frame;
         try { frame = JSON.parse(ev.data) as Frame; } catch { frame = { type: undefined, raw: ev.data }; }
         frames.push(frame);
@@ -132,7 +136,7 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
     });
 
   return {
-    status: res.statusCode, headers: res.headers, json: undefined, events, frames, waitFor, finished,
+    status: res.statusCode, headers: res.headers, json: undefined, events, receivedAtMs, frames, waitFor, finished,
     abort() {
       if (over) return;
       aborted = true;
