@@ -74,6 +74,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--max-frame <size>', 'largest client frame accepted', '64KiB')
     .option('--heartbeat <duration>', 'send an ownerless heartbeat frame to all connections this often')
     .option('--faults <spec>', 'inject faults, e.g. misroute=0.005,drop=0.01 (see README)')
+    .option('--noise', 'leak-free but hard to read: padded texts, reshaped own frames, ownerless notices (false-alarm bench)')
     .option('--dialect <name>', 'frame shape: canonical, data, flat or short-ids', 'canonical')
     .option('--transport <name>', 'agent runs over ws (GET /ws), sse (POST /api/threads/:id/runs/stream) or socketio (/socket.io/)', 'ws')
     .option('--issuer <iss>', 'tokens must carry this iss claim')

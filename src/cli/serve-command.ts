@@ -19,6 +19,7 @@ export interface ServeFlags {
   maxFrame: string;
   heartbeat?: string;
   faults?: string;
+  noise?: boolean;
   dialect: string;
   transport: string;
   issuer?: string;
@@ -62,7 +63,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const target = await startTarget({
     host: flags.host, port, secret, testLogin: flags.testLogin ?? false, agent: flags.agent as AgentPresetName, seed,
     rateLimitPerSec: rate, maxFrameBytes: maxFrame!, heartbeatMs: heartbeatMs ?? 0, logger,
-    faults: faults as FaultSpec, dialect: flags.dialect as Dialect, transport: flags.transport as TargetTransport,
+    faults: faults as FaultSpec, noise: flags.noise ?? false, dialect: flags.dialect as Dialect, transport: flags.transport as TargetTransport,
     ...(flags.issuer ? { issuer: flags.issuer } : {}), ...(flags.audience ? { audience: flags.audience } : {}),
     // Written before the target's own 'target listening' log line, so `2>&1` still shows this line first.
     onListening: (url) => {

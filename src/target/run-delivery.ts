@@ -3,6 +3,7 @@ import type { ConnectionHub, FrameForm } from './connection-hub.js';
 import type { FaultInjector, RecentMessages } from './fault-injector.js';
 import type { FaultName } from './fault-spec.js';
 import { citeForeign, rewriteAsModel } from './leak-forms.js';
+import type { NoiseMaker } from './noise.js';
 import { RecentRuns } from './recent-runs.js';
 
 interface Pending {
@@ -25,13 +26,14 @@ const LATE_MIN_MS = 2000;
 const LATE_MAX_MS = 4000;
 
 /**
- * Routes each run event to its owner's connections. With no faults this is
- * exactly `hub.sendToOwner(owner)`, whatever the transport; with faults it
- * is where events get misrouted (plain, double-encoded, binary, in an
- * array, or seconds after their run), broadcast, rewritten, spliced with
- * another user's words or ids, dropped, duplicated, reordered, delayed, or
- * their connection cut, each with its probability. The same on every
- * transport: only the hub's codec and its connections differ.
+ * Routes each run event to its owner's connections. With no faults and no
+ * noise this is exactly `hub.sendToOwner(owner)`, whatever the transport;
+ * with faults it is where events get misrouted (plain, double-encoded,
+ * binary, in an array, or seconds after their run), broadcast, rewritten,
+ * spliced with another user's words or ids, dropped, duplicated, reordered,
+ * delayed, or their connection cut, each with its probability; noise mode
+ * pads texts and reshapes own frames. The same on every transport: only the
+ * hub's codec and its connections differ.
  */
 export class RunDelivery<F> {
   private readonly slow: boolean;
@@ -47,8 +49,9 @@ export class RunDelivery<F> {
     private readonly hub: ConnectionHub<F>,
     private readonly faults: FaultInjector,
     private readonly recent: RecentMessages,
+    private readonly noise?: NoiseMaker,
   ) {
-    this.slow = faults.enabled;
+    this.slow = faults.enabled || noise !== undefined;
   }
 
   /** Delivers one run event (the runner's sink). */
@@ -128,6 +131,7 @@ export class RunDelivery<F> {
       const other = this.runs.fromOtherThan(owner);
       if (other !== undefined) { payload = citeForeign(payload, other, this.turn(ev.run)); marks = [...marks, 'reference']; }
     }
+    if (this.noise) payload = this.noise.pad(payload);
     if (faults.roll('drop')) return;
     if (faults.roll('misroute')) {
       const other = this.hub.randomUserOtherThan(owner, Math.random);
@@ -145,7 +149,7 @@ export class RunDelivery<F> {
         return;
       }
     }
-    const frame = this.hub.encode(ev.type, payload);
+    const frame = this.noise ? this.noise.encode(this.hub, ev.type, payload) : this.hub.encode(ev.type, payload);
     faults.leaked(this.hub.sendToOwner(owner, ev.run.id, frame), ...marks);
     if (faults.roll('broadcast')) faults.leaked(this.hub.sendToOthers(owner, frame), 'broadcast', ...marks);
     if (faults.roll('duplicate')) faults.leaked(this.hub.sendToOwner(owner, ev.run.id, frame), ...marks);

@@ -15,9 +15,13 @@ import { SseGateway, createSseCodec } from './sse-gateway.js';
 import { FaultInjector, RecentMessages, type LeakCounts } from './fault-injector.js';
 import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
+import { NoiseMaker } from './noise.js';
 import type { Dialect } from './wire-dialect.js';
 import { TARGET_TRANSPORTS, type GatewayContext, type TargetTransport, type TransportGateway } from './transport-gateway.js';
 import { SimError } from '../core/sim-error.js';
+
+/** Noise mode sends an ownerless `system_notice` to every connection this often. */
+const NOTICE_EVERY_MS = 250;
 
 /** Settings of the reference target; everything but `secret` has a default. */
 export interface TargetOptions {
@@ -39,6 +43,12 @@ export interface TargetOptions {
   readonly heartbeatMs?: number;
   /** Faults to inject, each with its probability; none by default (leak-free). */
   readonly faults?: FaultSpec;
+  /**
+   * Noise mode: still leak-free, but hard to read (texts padded with random
+   * words, own frames double-encoded, binary or in arrays, ownerless
+   * `system_notice` frames with random ids), for measuring false alarms.
+   */
+  readonly noise?: boolean;
   /** Shape of server frames on ws and sse (socketio names events by type and ignores it); `canonical` by default. */
   readonly dialect?: Dialect;
   /**
@@ -108,7 +118,9 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
   // Faults draw from their own stream so agent timing is the same with or without them.
   const faults = new FaultInjector(options.faults ?? {}, createRandom((options.seed ?? 1) ^ 0x5eed));
   const recent = new RecentMessages();
-  const delivery = new RunDelivery(hub, faults, recent);
+  // Noise draws from a stream of its own too, so it changes neither timing nor faults.
+  const noise = options.noise ? new NoiseMaker(createRandom((options.seed ?? 1) ^ 0x0015e)) : undefined;
+  const delivery = new RunDelivery(hub, faults, recent, noise);
   let gateway: TransportGateway | undefined;
   const runner = new AgentRunner(
     timing,
@@ -144,8 +156,12 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
     ? setInterval(() => hub.broadcast(hub.encode('heartbeat', { server_time: Date.now() })), options.heartbeatMs)
     : undefined;
   heartbeat?.unref();
+  const notices = noise
+    ? setInterval(() => hub.broadcast(noise.encode(hub, 'system_notice', noise.notice())), NOTICE_EVERY_MS)
+    : undefined;
+  notices?.unref();
   options.onListening?.(url);
-  logger.info({ url, transport, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {} }, 'target listening');
+  logger.info({ url, transport, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {}, noise: noise !== undefined }, 'target listening');
 
   let closing: Promise<void> | undefined;
   const open = gateway;
@@ -157,6 +173,7 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (heartbeat) clearInterval(heartbeat);
+        if (notices) clearInterval(notices);
         runner.stopAll();
         delivery.close();
         open.closeAll();

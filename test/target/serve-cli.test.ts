@@ -210,6 +210,28 @@ describe('simulate serve', () => {
     }
   });
 
+  test('--noise and the leak-form faults are taken: notices flow, a welcome names another user, /auth/test-leaks counts it', async () => {
+    const faults = 'handshake=1,case=0.1,double=0.1,binary=0.1,nonobject=0.1,reference=0.1,rest_error=0.1,late=0.1';
+    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--noise', '--faults', faults, '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    try {
+      const m = LISTENING.exec(await s.firstLine);
+      assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
+      const url = m[1]!;
+      const login = async (user: string): Promise<string> => (await rest(url, 'POST', '/auth/test-login', { body: { user_id: user } })).json.access_token as string;
+      const a = await openWs(url, { delivery: 'header', token: await login('u-noise-a') });
+      const b = await openWs(url, { delivery: 'header', token: await login('u-noise-b') });
+      assert.equal(a.userId, 'u-noise-a', 'nobody else connected yet');
+      assert.equal(b.userId, 'u-noise-a', 'the handshake fault named the other user');
+      const notice = await a.waitFor((f) => f.type === 'system_notice', 3000);
+      assert.equal(notice.payload.user_id, undefined);
+      assert.deepEqual((await rest(url, 'GET', '/auth/test-leaks')).json, { total: 1, byFault: { handshake: 1 } });
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      s.child.kill('SIGTERM');
+      assert.equal((await exitWithin(s, 5000)).code, 0);
+    }
+  });
+
   test('a bad --transport exits 3 naming the choices; socketio refuses a dialect it cannot apply', async () => {
     for (const [args, expected] of [
       [['--transport', 'grpc'], /--transport: expected one of ws, sse, socketio, got "grpc"/],
