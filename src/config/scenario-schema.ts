@@ -38,6 +38,7 @@ export const targetSchema = z.strictObject({
     heartbeat: durationMs().optional(),
     faults: faultsField.optional(),
     dialect: oneOf(DIALECTS).optional(),
+    noise: bool().optional(),
   }).optional(),
   connectTimeout: durationMs().optional(),
   requestTimeout: durationMs().optional(),
@@ -136,5 +137,5 @@ export const KNOWN_KEYS: readonly string[] = [
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
-  'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered',
+  'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered', 'noise', 'api', 'params', 'transport',
 ];

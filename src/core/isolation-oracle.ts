@@ -156,8 +156,10 @@ export class IsolationOracle {
   }
 
   /** Checks any other REST answer for other users' canaries and ids. */
-  checkBody(rx: Receiver, text: string, atMs: number, op: string): number {
-    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined)), atMs, 'rest', text, op);
+  checkBody(rx: Receiver, text: string, atMs: number, op: string, asked?: string): number {
+    // The id the request itself named (a probe's target) is no news to the one who asked: an error may echo it.
+    const f = asked === undefined ? undefined : { type: '', userId: undefined, threadId: asked, runId: asked, messageId: undefined };
+    return this.settleFrame(rx, this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined)), atMs, 'rest', text, op);
   }
 
   /** A probe read of another user's thread was answered 2xx. */

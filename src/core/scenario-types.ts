@@ -103,6 +103,8 @@ export interface EmbeddedTargetConfig {
   readonly dialect: 'canonical' | 'data' | 'flat' | 'short-ids';
   /** How it serves runs (the scenario's transport). */
   readonly transport: TransportKind;
+  /** Clean but hard to read (`serve --noise`): for measuring false alarms. */
+  readonly noise: boolean;
 }
 
 /** protocol.md's own names of the fields a frame carries (the default profile's). */

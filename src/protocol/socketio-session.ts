@@ -84,12 +84,28 @@ export class SocketIoSession implements Connection {
     return true;
   }
 
+  /**
+   * Closes on purpose. Socket.IO's own disconnect() drops whatever the server
+   * sent while its disconnect packet was on the way, which a WebSocket's
+   * close handshake would still deliver: so the underlying WebSocket is
+   * closed instead, and frames keep arriving until the server's close reply
+   * (at most 2 s, then the socket is dropped).
+   */
   close(): Promise<void> {
     const s = this.socket;
     if (!s) return Promise.resolve();
     this.closing = true;
-    s.disconnect();
-    return Promise.resolve();
+    const raw = (s.io as unknown as { engine?: { transport?: { ws?: { close(code?: number): void } | null } } }).engine?.transport?.ws;
+    if (!s.connected || !raw) {
+      s.disconnect();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); s.disconnect(); resolve(); };
+      const timer = setTimeout(done, 2000);
+      s.once('disconnect', done);
+      raw.close(1000);
+    });
   }
 
   terminate(): void {

@@ -46,6 +46,7 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   if (cfg.faults) args.push('--faults', cfg.faults);
   if (cfg.dialect !== 'canonical') args.push('--dialect', cfg.dialect);
   if (cfg.transport !== 'ws') args.push('--transport', cfg.transport);
+  if (cfg.noise) args.push('--noise');
   // The scenario's tokens carry these claims: the target checks them, as the backend it stands in for would.
   if (claims.issuer) args.push('--issuer', claims.issuer);
   if (claims.audience) args.push('--audience', claims.audience);

@@ -3,6 +3,7 @@ import type { Delivery, ProbesConfig } from '../core/scenario-types.js';
 import type { CompiledRoute } from '../core/compiled-wire.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
 import type { FrameHandler } from '../protocol/connection.js';
+import { readBounded } from '../protocol/read-bounded.js';
 import { canForge, FORGERY_KINDS, mintForgedToken, type ForgeryContext } from '../protocol/forged-tokens.js';
 import type { RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
@@ -90,13 +91,21 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       const answer = await ctx.rest.stream(req.method, req.path, token, req.body, ctl.signal, req.headers);
       if (!answer.ok) return;
       heard(answer.status);
-      answer.body.destroy();
-      if (route.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, answer.status, `${answer.contentType} stream opened`, Date.now());
+      if (route.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) {
+        answer.body.destroy();
+        ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, answer.status, `${answer.contentType} stream opened`, Date.now());
+        return;
+      }
+      // Refused: the refusal is an answer the user received, scanned like any other (the thread it asked about aside).
+      const text = await readBounded(answer.body, 1024 * 1024);
+      if (ctx.checks && text) ctx.isolation.checkBody(u.receiver, text, Date.now(), `crossUserRead ${op.name}`, target.id);
       return;
     }
     const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
     heard(res.status);
     if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, res.status, res.text, Date.now());
+    // A refusal is an answer the user received like any other: scanned, the thread it asked about aside.
+    else if (ctx.checks && res.text) ctx.isolation.checkBody(u.receiver, res.text, Date.now(), `crossUserRead ${op.name}`, target.id);
   };
 
   // Forgeries go to every way in the adapter has: a REST route, each token delivery of its connection, its tickets.

@@ -3,6 +3,7 @@ import type { Receiver } from '../core/isolation-oracle.js';
 import type { RunRecord, RunTracker } from '../core/run-tracker.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
 import type { RestResult } from '../protocol/rest-client.js';
+import { readBounded } from '../protocol/read-bounded.js';
 import { SseRunStream } from '../protocol/sse-stream.js';
 import { TokenError } from '../protocol/token-provider.js';
 import type { RunContext } from './run-context.js';
@@ -122,17 +123,4 @@ export class RunStreams {
 function errorCode(json: unknown, status: number | undefined): string {
   const c = readPath(json, 'error.code') ?? readPath(json, 'code');
   return typeof c === 'string' ? c : `HTTP_${status ?? 'NONE'}`;
-}
-
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of body) {
-      size += c.length;
-      if (size > max) { body.destroy(); break; }
-      chunks.push(c);
-    }
-  } catch { /* what was read is what there is */ }
-  return Buffer.concat(chunks).toString('utf8');
 }
