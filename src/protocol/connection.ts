@@ -119,3 +119,22 @@ export function decodeNested(frame: unknown): unknown {
   if (!payload && !data) return o;
   return { ...o, ...(payload ? { payload } : {}), ...(data ? { data } : {}) };
 }
+
+/** Most frames a batch may hold to be read as frames: a longer list is data, not a batch. */
+const MAX_BATCH = 64;
+
+/**
+ * The frames of a batch: a JSON list whose every element is an object (or a
+ * JSON string holding one) is read as that many frames, as backends that
+ * batch events send them; undefined for anything else (then scanned as text).
+ */
+export function readBatch(frame: unknown): Array<Record<string, unknown>> | undefined {
+  if (!Array.isArray(frame) || frame.length === 0 || frame.length > MAX_BATCH) return undefined;
+  const out: Array<Record<string, unknown>> = [];
+  for (const item of frame) {
+    const f = decodeNested(item);
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) return undefined;
+    out.push(f as Record<string, unknown>);
+  }
+  return out;
+}

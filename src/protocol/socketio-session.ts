@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { decodeNested, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -152,7 +152,12 @@ export class SocketIoSession implements Connection {
       return this.handler.onMalformed(this, 'not JSON-serialisable');
     }
     data = decodeNested(data);
-    if (Array.isArray(data)) return this.handler.onMalformed(this, 'a list, not a frame', text);
+    if (Array.isArray(data)) {
+      const batch = readBatch(data);
+      if (!batch) return this.handler.onMalformed(this, 'a list, not frames', text);
+      for (const f of batch) this.handler.onFrame(this, this.reader.read(f, event), f, batch.length === 1 ? text : JSON.stringify(f), t);
+      return;
+    }
     const view = this.reader.read(data, event);
     if (this.settleOpen && view.type === this.handshakeType) this.ready(t, data);
     this.handler.onFrame(this, view, data, text, t);

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { RunRecord } from '../core/run-tracker.js';
-import { decodeNested, type Channel, type FrameHandler } from './connection.js';
+import { decodeNested, readBatch, type Channel, type FrameHandler } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 import type { StreamAnswer } from './rest-client.js';
 
@@ -78,7 +78,13 @@ export class SseRunStream implements Channel {
     } catch {
       return this.handler.onMalformed(this, 'not JSON', data);
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object', data);
+    if (Array.isArray(frame)) {
+      const batch = readBatch(frame);
+      if (!batch) return this.handler.onMalformed(this, 'a list, not frames', data);
+      for (const f of batch) this.handler.onFrame(this, this.reader.read(f, ev.event), f, batch.length === 1 ? data : JSON.stringify(f), this.readAtUs);
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', data);
     this.handler.onFrame(this, this.reader.read(frame, ev.event), frame, data, this.readAtUs);
   }
 }

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { decodeNested, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -162,7 +162,8 @@ export class WsSession implements Connection {
     }
     // A JSON object is a frame (protocol.md); double-encoded ones are read as what they encode.
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { payload?: unknown }).payload === 'string' || typeof (frame as { data?: unknown }).data === 'string') frame = decodeNested(frame);
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.handler.onMalformed(this, 'not a JSON object', text);
+    if (Array.isArray(frame)) return this.handleBatch(frame, text, t);
+    if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', text);
     const view = this.reader.read(frame);
     if (this.settleOpen) {
       if (view.type === this.handshakeType) {
@@ -180,6 +181,13 @@ export class WsSession implements Connection {
       }
     }
     this.handler.onFrame(this, view, frame, text, t);
+  }
+
+  /** A list of frames (a batch) is that many frames; any other list is scanned as text and counted malformed. */
+  private handleBatch(list: unknown[], text: string, t: number): void {
+    const batch = readBatch(list);
+    if (!batch) return this.handler.onMalformed(this, 'a list, not frames', text);
+    for (const f of batch) this.handler.onFrame(this, this.reader.read(f), f, batch.length === 1 ? text : JSON.stringify(f), t);
   }
 
   /** @internal The socket's close listener. */
