@@ -74,17 +74,21 @@ export class FrameReader {
   /**
    * Reads an already parsed frame; `carrierType` is the type its carrier
    * named (SSE `event:`, a Socket.IO event), used unless the adapter reads
-   * types from a field. Non-objects read as a view with no fields.
+   * types from a field. Scalars read as a view with no fields. An array
+   * frame (LangGraph's `messages` data is `[chunk, metadata]`) is read by the
+   * general path, its elements as roots or path steps (`1`, `1.owner`); the
+   * fast paths stay for objects, which every other wire sends.
    */
   read(frame: unknown, carrierType?: string): FrameView {
     const fromCarrier = carrierType !== undefined && carrierType !== '' && this.typeFrom !== 'field';
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+    if (typeof frame !== 'object' || frame === null) {
       if (!fromCarrier) return EMPTY;
       const type = this.aliases.get(carrierType) ?? carrierType;
       return this.fill(type, carrierType, undefined, undefined, undefined, undefined, undefined, undefined);
     }
     const obj = frame as Record<string, unknown>;
-    const v = fromCarrier ? this.readAs(obj, carrierType) : this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
+    const v = fromCarrier ? this.readAs(obj, carrierType)
+      : Array.isArray(frame) ? this.readAny(obj) : this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
     // Only the few frames that open or close a call carry a key worth a lookup.
     const key = v.event >= 0 ? this.pairKeys[v.event] : undefined;
     if (key !== undefined) this.view.pairKey = str(this.field(obj, key));
@@ -111,7 +115,7 @@ export class FrameReader {
 
   /** The server's time of a frame in epoch ms, whatever unit the backend used; undefined when it has none. */
   timestampMs(frame: unknown): number | undefined {
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return undefined;
+    if (typeof frame !== 'object' || frame === null) return undefined;
     return toEpochMs(this.field(frame as Record<string, unknown>, this.get.timestamp), this.tsUnit);
   }
 

@@ -7,6 +7,7 @@ import { FrameReader, type FrameView } from '../../src/protocol/frame-reader.js'
 
 /** A plain copy: the reader fills one view for every frame. */
 const read = (r: FrameReader, frame: unknown): FrameView => ({ ...r.read(frame) });
+const read2 = (r: FrameReader, frame: unknown, carrier: string): FrameView => ({ ...r.read(frame, carrier) });
 
 const expected: FrameView = {
   type: 'agent_thinking', event: 1 /* agent_thinking's place in RUN_EVENTS */, rawType: 'agent_thinking', userId: 'u-1', threadId: 'thr-1', runId: 'run-1', messageId: 'm-1',
@@ -82,5 +83,23 @@ describe('FrameReader', () => {
     assert.equal(byCallId.read({ type: 'tool_completed', body: { call: { id: 'c-7' } } }).pairKey, 'c-7');
     const keyless = new FrameReader({ ...DEFAULT_PROFILE, lifecycle: { ...DEFAULT_PROFILE.lifecycle, pairs: [{ open: 'tool_executing', close: 'tool_completed' }] } });
     assert.equal(keyless.read({ type: 'tool_executing', payload: { tool_name: 'fetch_url' } }).pairKey, undefined);
+  });
+  test('array frames (LangGraph\'s [chunk, metadata]) read through elements as roots or path steps; other wires\' arrays read nothing', () => {
+    // The langgraph adapter's reading: the carrier names the type, fields come from element 1 (messages) or the root (metadata).
+    const byRoot = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: ['1', ''], aliases: { messages: 'content_delta', metadata: 'agent_started' },
+      fields: { ...DEFAULT_PROFILE.fields, userId: 'owner' } }, 'carrier');
+    const chunk = [{ content: 'You ', type: 'ai', id: 'run-x' }, { owner: 'u-1', thread_id: 'thr-1', run_id: 'run-1', langgraph_node: 'agent' }];
+    assert.deepEqual(read2(byRoot, chunk, 'messages'), { ...expected, type: 'content_delta', event: 7, rawType: 'messages', messageId: undefined, seq: undefined });
+    assert.equal(byRoot.read({ run_id: 'run-1', attempt: 1 }, 'metadata').runId, 'run-1', 'an object frame of the same wire: the root');
+    // The same through dotted paths from the frame itself.
+    const byPath = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: [''], fields: { ...DEFAULT_PROFILE.fields, userId: '1.owner', threadId: '1.thread_id', runId: '1.run_id' } }, 'carrier');
+    const v = byPath.read(chunk, 'messages');
+    assert.deepEqual([v.type, v.userId, v.threadId, v.runId], ['messages', 'u-1', 'thr-1', 'run-1']);
+    // Without a carrier type the general path still reads an array's fields (types from a field, as in a WebSocket frame).
+    const ws = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: ['1'], typeFields: ['0'] });
+    const w = ws.read(['agent_thinking', { user_id: 'u-1', thread_id: 'thr-1' }]);
+    assert.deepEqual([w.type, w.userId, w.threadId], ['agent_thinking', 'u-1', 'thr-1']);
+    // protocol.md's reader finds nothing in an array, as before.
+    assert.deepEqual(read(new FrameReader(DEFAULT_PROFILE), [{ type: 'agent_thinking', user_id: 'u-1' }]), { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined });
   });
 });
