@@ -61,6 +61,8 @@ export const eventsSchema = z.strictObject({
     seq: text().optional(), timestamp: text().optional(), code: text().optional(),
   }).optional(),
   timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
+  /** A JSON array is a batch of frames, or one frame (a tuple the field paths step into). */
+  arrays: oneOf(['batch', 'frame'] as const).optional(),
   /** Frame types that belong to no run and no user. */
   ownerless: z.array(text()).optional(),
   lifecycle: lifecycleSchema.optional(),

@@ -222,6 +222,7 @@ function compileAdapter(raw: RawAdapter, source: string, at: At, paramsIn: Adapt
       aliases: ev?.names ?? {},
       fields: { ...PROTOCOL_FIELDS, ...ev?.fields },
       timestampUnit: ev?.timestampUnit ?? 'auto',
+      ...(ev?.arrays !== undefined ? { arrays: ev.arrays } : {}),
       lifecycle,
     },
     ...(ev?.restOwner !== undefined ? { restOwner: ev.restOwner } : {}),

@@ -121,6 +121,12 @@ export interface FrameProfile {
   /** Dotted path of each owner field inside a root. */
   readonly fields: Readonly<{ userId: string; threadId: string; runId: string; messageId: string; seq: string; timestamp: string; code: string }>;
   readonly timestampUnit: 'auto' | 's' | 'ms' | 'iso';
+  /**
+   * What a JSON array received is: a batch of frames (the default), or one
+   * frame, a tuple whose elements the field paths step into (LangGraph's
+   * `messages` data is `[chunk, metadata]`, its owner at `1.owner`).
+   */
+  readonly arrays?: 'batch' | 'frame';
   /** The order rules of a run (`lifecycle`, with `requiredEvents` and `ignoreTypes` folded in). */
   readonly lifecycle: LifecycleSpec;
 }

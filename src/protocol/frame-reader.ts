@@ -51,11 +51,15 @@ export class FrameReader {
   /** The pair key's getter by run event position; undefined for events of no keyed pair. */
   private readonly pairKeys: ReadonlyArray<Getter | undefined>;
 
+  /** A JSON array is one frame (a tuple the paths step into), not a batch of frames: the transports ask. */
+  readonly arraysAreFrames: boolean;
+
   /** Where the type comes from when the carrier names one (SSE `event:`, a Socket.IO event): `field` ignores the carrier's name. */
   private readonly typeFrom: 'carrier' | 'field' | 'auto';
 
   constructor(profile: FrameProfile, typeFrom: 'carrier' | 'field' | 'auto' = 'auto') {
     this.typeFrom = typeFrom;
+    this.arraysAreFrames = profile.arrays === 'frame';
     this.roots = profile.fieldRoots;
     this.typeFields = profile.typeFields;
     this.aliases = new Map(Object.entries(profile.aliases));

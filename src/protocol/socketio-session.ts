@@ -152,7 +152,7 @@ export class SocketIoSession implements Connection {
       return this.handler.onMalformed(this, 'not JSON-serialisable');
     }
     data = decodeNested(data);
-    if (Array.isArray(data)) {
+    if (Array.isArray(data) && !this.reader.arraysAreFrames) {
       const batch = readBatch(data);
       if (!batch) return this.handler.onMalformed(this, 'a list, not frames', text);
       for (const f of batch) this.handler.onFrame(this, this.reader.read(f, event), f, batch.length === 1 ? text : JSON.stringify(f), t);

@@ -78,7 +78,8 @@ export class SseRunStream implements Channel {
     } catch {
       return this.handler.onMalformed(this, 'not JSON', data);
     }
-    if (Array.isArray(frame)) {
+    // A list is a batch of frames, unless the adapter reads it as one frame (LangGraph's [chunk, metadata]).
+    if (Array.isArray(frame) && !this.reader.arraysAreFrames) {
       const batch = readBatch(frame);
       if (!batch) return this.handler.onMalformed(this, 'a list, not frames', data);
       for (const f of batch) this.handler.onFrame(this, this.reader.read(f, ev.event), f, batch.length === 1 ? data : JSON.stringify(f), this.readAtUs);

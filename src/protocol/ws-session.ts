@@ -162,7 +162,7 @@ export class WsSession implements Connection {
     }
     // A JSON object is a frame (protocol.md); double-encoded ones are read as what they encode.
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { payload?: unknown }).payload === 'string' || typeof (frame as { data?: unknown }).data === 'string') frame = decodeNested(frame);
-    if (Array.isArray(frame)) return this.handleBatch(frame, text, t);
+    if (Array.isArray(frame) && !this.reader.arraysAreFrames) return this.handleBatch(frame, text, t);
     if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', text);
     const view = this.reader.read(frame);
     if (this.settleOpen) {
