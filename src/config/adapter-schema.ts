@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { REST_STEPS, TRANSPORTS } from '../core/adapter.js';
-import { int, oneOf, text } from './field-schemas.js';
+import { durationMs, int, oneOf, text } from './field-schemas.js';
 import { lifecycleSchema, LIFECYCLE_KEYS, runEventName } from './lifecycle-schema.js';
 
 const DELIVERIES = ['subprotocol', 'header', 'query', 'ticket'] as const;
@@ -70,6 +70,15 @@ export const eventsSchema = z.strictObject({
   restOwner: text().optional(),
 });
 
+/** A cross-user probe of the adapter's own routes: a request or a WebSocket aimed at another user's thread or run. */
+export const probeSchema = z.strictObject({
+  on: oneOf(['thread', 'run'] as const),
+  request: routeSchema.optional(),
+  ws: z.strictObject({ path: text(), send: z.array(jsonValue).optional() }).optional(),
+  accepted: z.union([oneOf(['status', 'upgrade'] as const), z.strictObject({ path: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]) })]).optional(),
+  listen: durationMs().optional(),
+});
+
 /** A parameter's default: a value, or null for one the scenario must set. */
 const paramSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -84,6 +93,7 @@ export const adapterSchema = z.strictObject({
     value: text().optional(),
     deliveries: z.array(oneOf(DELIVERIES)).min(1).optional(),
     ticket: routeSchema.extend({ ticketPath: text() }).optional(),
+    bypassHeaders: z.array(z.record(z.string(), text())).optional(),
   }).optional(),
   rest: z.strictObject(Object.fromEntries(REST_STEPS.map((s) => [s, restRouteSchema.optional()])) as Record<(typeof REST_STEPS)[number], z.ZodOptional<typeof restRouteSchema>>).optional(),
   events: eventsSchema.optional(),
@@ -93,6 +103,7 @@ export const adapterSchema = z.strictObject({
     sse: transportSchema.optional(),
     socketio: transportSchema.optional(),
   }).optional(),
+  probes: z.record(z.string(), probeSchema).optional(),
 });
 
 /** An adapter as the schema read it. */
@@ -102,6 +113,6 @@ export type RawAdapter = z.infer<typeof adapterSchema>;
 export const ADAPTER_KEYS: readonly string[] = [
   ...Object.keys(adapterSchema.shape), ...REST_STEPS, ...Object.keys(restRouteSchema.shape), ...Object.keys(transportSchema.shape),
   ...Object.keys(startSchema.shape), ...Object.keys(eventsSchema.shape), 'header', 'value', 'deliveries', 'ticket', 'ticketPath',
-  'default', ...TRANSPORTS, 'event', 'data', 'type', 'connectionId', 'userId', 'threadId', 'runId', 'messageId', 'seq', 'timestamp', 'code',
+  'default', ...TRANSPORTS, 'event', 'data', 'type', 'connectionId', 'bypassHeaders', ...Object.keys(probeSchema.shape), 'send', 'equals', 'userId', 'threadId', 'runId', 'messageId', 'seq', 'timestamp', 'code',
   ...LIFECYCLE_KEYS,
 ];

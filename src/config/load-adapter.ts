@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
-import { TRANSPORTS, type Adapter, type RestRoute, type RouteSpec, type RunStartSpec, type RunStopSpec, type SendSpec, type TransportKind, type TransportSpec } from '../core/adapter.js';
+import { TRANSPORTS, type Adapter, type AdapterProbe, type RestRoute, type RouteSpec, type RunStartSpec, type RunStopSpec, type SendSpec, type TransportKind, type TransportSpec } from '../core/adapter.js';
 import { PROTOCOL_FIELDS, type Delivery } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { compileWireTemplate, type WireProblem } from '../core/wire-template.js';
@@ -201,6 +201,9 @@ function compileAdapter(raw: RawAdapter, source: string, at: At, paramsIn: Adapt
   if (kinds.length === 0 && !raw.transports) at([], 'an adapter needs "transports": at least one of ws, sse, socketio, saying how runs start and where their events come');
   const defaultTransport = raw.transports?.default ?? kinds[0] ?? 'ws';
   if (raw.transports?.default !== undefined && !transports[defaultTransport]) at(['transports', 'default'], `"${defaultTransport}" is not one of this adapter's transports (${kinds.join(', ') || 'none'})`);
+  const probes = compileProbes(raw.probes ?? {}, route, checkTemplates, at);
+  const bypassHeaders = raw.auth?.bypassHeaders ?? [];
+  bypassHeaders.forEach((h, i) => { if (Object.keys(h).length === 0) at(['auth', 'bypassHeaders', i], 'expected the headers of one bypass, e.g. { x-auth-scheme: langsmith }'); });
   const ev = raw.events;
   const lc = ev?.lifecycle;
   const lifecycle = compileLifecycleSpec({ lifecycle: { ...lc, ...(ev?.ownerless ? { nonRun: ev.ownerless } : {}) } }, at, ['events']);
@@ -214,7 +217,7 @@ function compileAdapter(raw: RawAdapter, source: string, at: At, paramsIn: Adapt
     source,
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     params,
-    auth: { header: raw.auth?.header ?? 'authorization', value: raw.auth?.value ?? 'Bearer {{token}}', deliveries, ...(ticket ? { ticket } : {}) },
+    auth: { header: raw.auth?.header ?? 'authorization', value: raw.auth?.value ?? 'Bearer {{token}}', deliveries, ...(ticket ? { ticket } : {}), bypassHeaders },
     rest,
     events: {
       fieldRoots: ev?.fieldRoots ?? ['payload', 'data', ''],
@@ -228,7 +231,39 @@ function compileAdapter(raw: RawAdapter, source: string, at: At, paramsIn: Adapt
     ...(ev?.restOwner !== undefined ? { restOwner: ev.restOwner } : {}),
     transports,
     defaultTransport,
+    probes,
   };
+}
+
+/** A probe listens at most this long: the run's end waits for probes in flight. */
+const MAX_LISTEN_MS = 30_000;
+
+/** The adapter's own cross-user probes (`probes:`), each a request or a WebSocket aimed at another user's thread or run. */
+function compileProbes(raw: NonNullable<RawAdapter['probes']>, route: (r: RouteSpecRaw, path: PathParts) => RouteSpec, checkTemplates: (v: unknown, path: PathParts) => void, at: At): AdapterProbe[] {
+  const probes: AdapterProbe[] = [];
+  for (const [name, p] of Object.entries(raw)) {
+    const base: PathParts = ['probes', name];
+    if ((p.request === undefined) === (p.ws === undefined)) { at(base, 'expected exactly one of "request" (an HTTP request) or "ws" (a WebSocket to open)'); continue; }
+    if (p.accepted === 'upgrade' && !p.ws) at([...base, 'accepted'], '"upgrade" means the WebSocket upgrade was accepted: it needs "ws"; a request probe takes "status"');
+    if (p.accepted === 'status' && !p.request) at([...base, 'accepted'], '"status" means the request was answered with success: it needs "request"; a ws probe takes "upgrade"');
+    // The other user's id must reach the backend, or the probe asks about nothing.
+    const id = p.on === 'run' ? 'run' : 'thread';
+    if (!new RegExp(`\\{\\{\\s*${id}\\s*\\}\\}`).test(JSON.stringify(p.request ?? p.ws))) at(base, `a probe on another user's ${p.on} needs {{${id}}} in its path or body`);
+    if (p.listen !== undefined && p.listen > MAX_LISTEN_MS) at([...base, 'listen'], `expected at most 30s (the run's end waits for probes in flight), got ${p.listen}ms`);
+    let ws: AdapterProbe['ws'];
+    if (p.ws) {
+      checkTemplates(p.ws.path, [...base, 'ws', 'path']);
+      if (!p.ws.path.startsWith('/')) at([...base, 'ws', 'path'], `expected a path starting with "/", got "${p.ws.path}"`);
+      const send = p.ws.send ?? [];
+      send.forEach((m, i) => checkTemplates(m, [...base, 'ws', 'send', i]));
+      ws = { path: p.ws.path, send };
+    }
+    probes.push({
+      name, on: p.on, ...(p.request ? { request: route(p.request, [...base, 'request']) } : {}), ...(ws ? { ws } : {}),
+      ...(p.accepted !== undefined ? { accepted: p.accepted } : {}), listenMs: p.listen ?? 1000,
+    });
+  }
+  return probes;
 }
 
 type RouteSpecRaw = { method: RouteSpec['method']; path: string; query?: Record<string, string> | undefined; headers?: Record<string, string> | undefined; body?: unknown; status?: number[] | undefined };

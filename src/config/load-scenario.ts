@@ -139,6 +139,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   if (adapter && auth && adapter.transports[transport]?.path !== undefined && !adapter.auth.deliveries.includes(auth.delivery)) {
     at(['auth', 'delivery'], `adapter "${adapter.name}" takes tokens by ${adapter.auth.deliveries.join(', ')}, not ${auth.delivery}`);
   }
+  if (adapter && probeRate(raw.probes?.adapter, 2) > 0 && adapter.probes.length === 0) at(['probes', 'adapter'], `adapter "${adapter.name}" (${adapter.source}) declares no probes of its own (its "probes:")`);
   if (!auth || !adapter) return undefined;
   return {
     name: raw.name,
@@ -170,6 +171,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     probes: {
       crossUserReadPerSec: probeRate(raw.probes?.crossUserRead, 2),
       forgedTokensPerSec: probeRate(raw.probes?.forgedTokens, 1),
+      adapterPerSec: probeRate(raw.probes?.adapter, 2),
     },
     thresholds,
     coverage: Object.fromEntries(Object.entries(raw.coverage ?? {}).filter(([, v]) => v !== undefined)),

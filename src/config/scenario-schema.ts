@@ -111,7 +111,7 @@ export const scenarioSchema = z.strictObject({
   auth: authSchema.optional(),
   users: usersSchema.optional(),
   cohorts: z.record(z.string(), z.unknown()),
-  probes: z.strictObject({ crossUserRead: probeField.optional(), forgedTokens: probeField.optional() }).optional(),
+  probes: z.strictObject({ crossUserRead: probeField.optional(), forgedTokens: probeField.optional(), adapter: probeField.optional() }).optional(),
   thresholds: z.record(z.string(), z.unknown()).optional(),
   coverage: z.strictObject({
     framesChecked: int(0).optional(), restAnswersChecked: int(0).optional(), runsCompleted: int(0).optional(),
@@ -136,6 +136,6 @@ export const KNOWN_KEYS: readonly string[] = [
   ...Object.keys(stageSchema.shape), 'agent', 'seed', 'rateLimit', 'heartbeat', 'userId', 'threadId', 'runId',
   'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
-  'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'rate', 'requiredEvents', 'ignoreTypes',
+  'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'adapter', 'rate', 'requiredEvents', 'ignoreTypes',
   'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered', 'noise', 'api', 'params', 'transport',
 ];

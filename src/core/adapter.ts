@@ -94,6 +94,35 @@ export interface AdapterAuth {
   readonly deliveries: readonly Delivery[];
   /** The ticket endpoint (`ticket` delivery) and where the ticket is in its answer. */
   readonly ticket?: RouteSpec & { readonly ticketPath: string };
+  /**
+   * Well-known headers that make the backend skip authentication (a vendor's
+   * developer-tool switch, such as LangGraph Studio's `x-auth-scheme: langsmith`):
+   * each set is sent with no credential, and a success is `auth_bypass`.
+   */
+  readonly bypassHeaders: ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
+/** What alone shows that a probe got in: the answer's status, the WebSocket upgrade, or a value in an answer or frame. */
+export type ProbeAccepted = 'status' | 'upgrade' | { readonly path: string; readonly equals: string | number | boolean };
+
+/**
+ * A cross-user probe the adapter declares for a route of its backend that the
+ * REST steps do not cover (a thread's event stream, a run joined by id): made
+ * as one user with its own credential, aimed at another user's thread or run.
+ * What comes back is checked like any frame or answer (owner fields, ids,
+ * canaries); `accepted` says what counts as a leak even with no data in it.
+ */
+export interface AdapterProbe {
+  readonly name: string;
+  /** Whose id fills the templates: another user's thread (`{{thread}}`) or run (`{{run}}`). */
+  readonly on: 'thread' | 'run';
+  /** An HTTP request; an event-stream answer is read frame by frame for `listenMs`. */
+  readonly request?: RouteSpec;
+  /** A WebSocket opened at `path` (credential in the adapter's auth header), then each of `send` sent as JSON. */
+  readonly ws?: { readonly path: string; readonly send: readonly unknown[] };
+  readonly accepted?: ProbeAccepted;
+  /** How long a stream or socket is read before the probe hangs up. */
+  readonly listenMs: number;
 }
 
 /** A validated adapter. */
@@ -113,6 +142,8 @@ export interface Adapter {
   readonly transports: Readonly<Partial<Record<TransportKind, TransportSpec>>>;
   /** The transport used when the scenario names none. */
   readonly defaultTransport: TransportKind;
+  /** Cross-user probes of its own routes (`probes.adapter` of a scenario runs them). */
+  readonly probes: readonly AdapterProbe[];
 }
 
 /** The flow steps an adapter must support for a scenario to run on it: the REST route, or a run start/stop. */

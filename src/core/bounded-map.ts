@@ -59,6 +59,14 @@ export class BoundedMap<V extends NonNullable<unknown>> {
     return this.ring[i];
   }
 
+  /** The k-th newest remembered key (0: the newest), 0 ≤ k < size. */
+  keyFromNewest(k: number): string | undefined {
+    const n = this.ring.length;
+    if (k < 0 || k >= n) return undefined;
+    // Until the ring is full `head` stays 0 and the newest key is last; after, it is just before `head`.
+    return this.ring[(this.head - 1 - k + 2 * n) % n];
+  }
+
   /** Every entry, oldest first. */
   *entries(): IterableIterator<[string, V]> {
     const n = this.ring.length;

@@ -144,7 +144,7 @@ export function computeDefaultCoverageFloor(sc: Scenario, share: Share): Coverag
     if (!flowHas(c.flow, (s) => s.kind === 'sendMessage')) continue;
     senders += computeShareCount(share, c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : countArrivals(c.model, 2 * share.modulus));
   }
-  const probes = sc.probes.crossUserReadPerSec > 0 || sc.probes.forgedTokensPerSec > 0;
+  const probes = sc.probes.crossUserReadPerSec > 0 || sc.probes.forgedTokensPerSec > 0 || sc.probes.adapterPerSec > 0;
   return {
     framesChecked: connects ? 1 : 0,
     restAnswersChecked: rest ? 1 : 0,

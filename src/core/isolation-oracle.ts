@@ -100,9 +100,9 @@ export class IsolationOracle {
    * whether the receiver ever sent a message (a user that never did is a
    * sentinel: any run event reaching it is a leak). A thread or run id the
    * ledger has shown to be the receiver's once is not looked up again for
-   * the same run's later frames.
+   * the same run's later frames. `op` names a probe whose answer it is.
    */
-  checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: VerifiedIds | undefined, hasSent: boolean, atMs: number): number {
+  checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: VerifiedIds | undefined, hasSent: boolean, atMs: number, op?: string): number {
     let reasons: ViolationReason[] | undefined;
     if (f.userId !== undefined && f.userId !== rx.userId) {
       const prefix = shortPrefix(f.userId);
@@ -130,7 +130,7 @@ export class IsolationOracle {
     if (reasons === undefined && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
       reasons = [{ kind: 'foreign_run', field: 'type', value: f.type }];
     }
-    return this.settleFrame(rx, reasons, atMs, 'ws', text, undefined);
+    return this.settleFrame(rx, reasons, atMs, 'ws', text, op);
   }
 
   /** Checks a listing of threads answered to `rx` (one answer, one violation at most): other users' threads and canaries. */
@@ -164,7 +164,16 @@ export class IsolationOracle {
 
   /** A probe read of another user's thread was answered 2xx. */
   reportCrossUserRead(rx: Receiver, threadId: string, owner: number, op: string, status: number, text: string, atMs: number): void {
-    this.emit(this.nextId(), [this.reason('rest_cross_user_read', 'thread_id', threadId, owner)], rx, atMs, 'rest', `HTTP ${status} ${text}`, op);
+    this.reportCrossUserAccess(rx, 'thread_id', threadId, owner, op, 'rest', `HTTP ${status} ${text}`, atMs);
+  }
+
+  /**
+   * A probe got at another user's thread or run by a route the adapter
+   * declares: an answer, a stream or a subscription was let through;
+   * `evidence` is what came back (an answer, a frame, the accepted upgrade).
+   */
+  reportCrossUserAccess(rx: Receiver, field: 'thread_id' | 'run_id', id: string, owner: number, op: string, channel: 'ws' | 'rest', evidence: string, atMs: number): void {
+    this.emit(this.nextId(), [this.reason('rest_cross_user_read', field, id, owner)], rx, atMs, channel, evidence, op);
   }
 
   /** A forged or stolen credential was accepted. */

@@ -166,6 +166,21 @@ export class OwnershipLedger {
     return undefined;
   }
 
+  /**
+   * One of the newest runs owned by someone other than `notOwner` (probes
+   * that join a run by id: a recent run is the likeliest to be live).
+   */
+  recentForeignRun(notOwner: number, rand: () => number): { id: string; owner: number } | undefined {
+    const n = Math.min(this.runs.size, 8);
+    const first = Math.floor(rand() * n);
+    for (let k = 0; k < n; k++) {
+      const id = this.runs.keyFromNewest((first + k) % n)!;
+      const owner = this.runs.get(id)!;
+      if (owner !== notOwner) return { id, owner };
+    }
+    return undefined;
+  }
+
   /** Every claimed fact. */
   export(): LedgerExport {
     return { threads: [...this.threads.entries()], runs: [...this.runs.entries()] };

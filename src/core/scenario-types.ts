@@ -158,6 +158,8 @@ export interface ThresholdConfig {
 export interface ProbesConfig {
   readonly crossUserReadPerSec: number;
   readonly forgedTokensPerSec: number;
+  /** The adapter's own cross-user probes (its `probes:`), taken in turn. */
+  readonly adapterPerSec: number;
 }
 
 /** A whole validated scenario. */

@@ -5,6 +5,7 @@ import { readPath, type WireValues } from '../core/wire-template.js';
 import type { FrameHandler } from '../protocol/connection.js';
 import { readBounded } from '../protocol/read-bounded.js';
 import { canForge, FORGERY_KINDS, mintForgedToken, type ForgeryContext } from '../protocol/forged-tokens.js';
+import { createAdapterProbes } from './adapter-probes.js';
 import type { RunContext } from './run-context.js';
 import type { VirtualUser } from './virtual-user.js';
 
@@ -29,9 +30,11 @@ const IGNORE: FrameHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClose
 
 /**
  * Tries, at a steady rate while users run, what no backend may allow: reading,
- * changing and deleting another user's thread (REST and WebSocket), and
- * getting in with forged, expired, wrong-type or stolen credentials on REST
- * and on every WebSocket delivery. Anything let through is a violation.
+ * changing and deleting another user's thread (REST and WebSocket), the
+ * adapter's own cross-user probes (a thread's event stream, a run joined by
+ * id), and getting in with forged, expired, wrong-type or stolen credentials
+ * on REST and on every WebSocket delivery, or with no credential but the
+ * adapter's well-known bypass headers. Anything let through is a violation.
  */
 export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlySet<VirtualUser>, secret: string | undefined, counters: ProbeCounters): ProbeRunner {
   const { sent, answered } = counters;
@@ -122,14 +125,16 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
   const forgeContext = (victim: string | undefined): ForgeryContext => ({
     secret, victim, ...(auth.kind === 'jwt' ? { issuer: auth.issuer, audience: auth.audience } : {}),
   });
+  // No credential at all, only headers a vendor's developer tooling uses to skip authentication.
+  const bypasses = forgeRoutes.length ? wire.adapter.auth.bypassHeaders : [];
 
   const forgedTokens = async (): Promise<void> => {
     const u = pickUser();
     if (!u) return;
     const n = forgeN++;
-    // Cycle: each channel × each forgery, then tickets.
+    // Cycle: each channel × each forgery, then bypass headers, then tickets.
     const forgeCount = channels.length * FORGERY_KINDS.length;
-    const slot = n % (forgeCount + ticketSlots);
+    const slot = n % (forgeCount + bypasses.length + ticketSlots);
     if (slot < forgeCount) {
       const channel = channels[Math.floor(slot / FORGERY_KINDS.length)]!;
       const kind = FORGERY_KINDS[slot % FORGERY_KINDS.length]!;
@@ -167,7 +172,18 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       return;
     }
     sent.add();
-    if (slot === forgeCount) {
+    if (slot < forgeCount + bypasses.length) {
+      const headers = bypasses[slot - forgeCount]!;
+      const label = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join(', ');
+      const { step, route } = forgeRoutes[forgeRouteN++ % forgeRoutes.length]!;
+      const thread = ctx.ledger.randomThreadOf(u.userIndex, ctx.rand) ?? 'probe';
+      const req = route.render({ ...wire.paramValues, user: u.userId, thread, limit: 1 });
+      const res = await ctx.rest.call(req.method, req.path, undefined, req.body, undefined, { ...req.headers, ...headers });
+      heard(res.status);
+      if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST bypass ${label}`, 'rest', `HTTP ${res.status} ${step} ${res.text}`, Date.now());
+      return;
+    }
+    if (slot === forgeCount + bypasses.length) {
       if (await tryConnect('ticket', `tkt_forged_${ctx.runTag}_${n}`)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket forged', 'ws', 'connection_established received', Date.now());
       return;
     }
@@ -208,6 +224,8 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
   };
   every(cfg.crossUserReadPerSec, crossUserRead);
   every(cfg.forgedTokensPerSec, forgedTokens);
+  const adapterProbe = createAdapterProbes(ctx, { pickUser, sent, answered });
+  if (adapterProbe) every(cfg.adapterPerSec, adapterProbe);
 
   return {
     async stop() {

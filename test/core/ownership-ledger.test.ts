@@ -24,6 +24,11 @@ describe('BoundedMap', () => {
     assert.equal(m.get('a'), undefined);
     const picked = new Set([0, 1, 2].map((i) => m.keyAt(i)));
     assert.deepEqual([...picked].sort(), ['e', 'f', 'g']);
+    assert.deepEqual([0, 1, 2, 3].map((k) => m.keyFromNewest(k)), ['g', 'f', 'e', undefined], 'newest first, across the wrap');
+    const young = new BoundedMap<number>(5);
+    young.add('x', 1);
+    young.add('y', 2);
+    assert.deepEqual([0, 1, 2].map((k) => young.keyFromNewest(k)), ['y', 'x', undefined], 'before the ring is full');
   });
 
   test('a forgotten key can be claimed again, as new', () => {
@@ -116,5 +121,25 @@ describe('OwnershipLedger', () => {
     const only = new OwnershipLedger(directory);
     only.claimThread('thr_x', 0);
     assert.equal(only.randomForeignThread(0, rand), undefined);
+  });
+
+  test('a probe that joins a run by id picks one of the newest runs of another user (the likeliest to be live)', () => {
+    const l = new OwnershipLedger(directory);
+    let seed = 7;
+    const rand = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    assert.equal(l.recentForeignRun(0, rand), undefined, 'no run yet');
+    for (let i = 0; i < 30; i++) l.claimRun(`run_${i}`, i % 3);
+    const picked = new Set<string>();
+    for (let k = 0; k < 200; k++) {
+      const r = l.recentForeignRun(0, rand)!;
+      assert.notEqual(r.owner, 0);
+      assert.equal(l.runOwner(r.id), r.owner);
+      picked.add(r.id);
+    }
+    // Of the 8 newest (run_22..run_29), those not the prober's own.
+    assert.deepEqual([...picked].sort(), ['run_22', 'run_23', 'run_25', 'run_26', 'run_28', 'run_29']);
+    const mine = new OwnershipLedger(directory);
+    mine.claimRun('run_a', 0);
+    assert.equal(mine.recentForeignRun(0, rand), undefined);
   });
 });

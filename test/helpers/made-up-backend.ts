@@ -16,8 +16,11 @@ export interface MadeUpBackend {
 
 interface Conversation { uid: string; name: string; owner_sub: string; tags: unknown; said: string[] }
 
-/** Starts Parley on 127.0.0.1; `leakListings` makes its listing return every user's conversations. */
-export async function startMadeUpBackend(opts: { secret: string; leakListings?: boolean; tokenDelayMs?: number }): Promise<MadeUpBackend> {
+/**
+ * Starts Parley on 127.0.0.1; `leakListings` makes its listing return every user's conversations,
+ * `leakReplay` its replay stream and summary (routes no flow step uses) serve any user's conversation.
+ */
+export async function startMadeUpBackend(opts: { secret: string; leakListings?: boolean; leakReplay?: boolean; tokenDelayMs?: number }): Promise<MadeUpBackend> {
   const key = new TextEncoder().encode(opts.secret);
   const conversations = new Map<string, Conversation>();
   const stats = { chats: 0, leakedListings: 0 };
@@ -41,11 +44,22 @@ export async function startMadeUpBackend(opts: { secret: string; leakListings?: 
     for await (const c of req) s += c;
     try { return JSON.parse(s || '{}') as Record<string, unknown>; } catch { return {}; }
   };
+  /** A conversation's turns replayed as a stream (an error frame for someone else's, unless leaky), or summed up as JSON. */
+  const serveExtra = (res: ServerResponse, sub: string, c: Conversation | undefined, what: string): void => {
+    const allowed = c !== undefined && (c.owner_sub === sub || opts.leakReplay === true);
+    if (what === 'summary') return allowed ? send(res, 200, { uid: c.uid, owner_sub: c.owner_sub, said: c.said }) : send(res, 404, { problem: 'no such conversation' });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (!allowed) return void res.end(`data: ${JSON.stringify({ object: 'replay.error', problem: 'no such conversation' })}\n\n`);
+    for (const text of c.said) res.write(`data: ${JSON.stringify({ object: 'replay.turn', conversation: c.uid, owner_sub: c.owner_sub, text })}\n\n`);
+    res.end();
+  };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const sub = await who(req);
       if (!sub) return send(res, 403, { problem: 'who are you' });
       const url = new URL(req.url ?? '/', 'http://parley');
+      const extra = /^\/v1\/conversations\/([^/]+)\/(replay|summary)$/.exec(url.pathname);
+      if (extra && req.method === 'GET') return serveExtra(res, sub, conversations.get(decodeURIComponent(extra[1]!)), extra[2]!);
       const m = /^\/v1\/conversations(?:\/([^/]+))?(\/chat)?$/.exec(url.pathname);
       if (!m) return send(res, 404, { problem: 'no such route' });
       const [, uid, chat] = m;
