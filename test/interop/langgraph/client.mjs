@@ -5,13 +5,13 @@
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 
-/** An HS256 access token as crosstalk mints them (protocol.md): sub, iat, exp, type. */
-export async function mintToken(secret, sub, { type = 'access', ttlSec = 900, signWith = secret } = {}) {
+/** An HS256 access token as crosstalk mints them (protocol.md): sub, iat (`iatOffsetSec` from now), exp, type. */
+export async function mintToken(secret, sub, { type = 'access', ttlSec = 900, signWith = secret, iatOffsetSec = 0 } = {}) {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ type })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
-    .setIssuedAt(now)
+    .setIssuedAt(now + iatOffsetSec)
     .setExpirationTime(now + ttlSec)
     .sign(new TextEncoder().encode(signWith));
 }

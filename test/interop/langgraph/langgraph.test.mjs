@@ -73,15 +73,17 @@ describe('langgraph interop server', () => {
     assert.equal(new Set([strict.port, leaky.port, studio.port]).size, 3);
   });
 
-  test('refuses a missing, forged, expired or non-access token with 401, and the studio header changes nothing', async () => {
+  test('refuses a missing, forged, expired, future or non-access token with 401, and the studio header changes nothing', async () => {
     const forged = await mintToken('another-secret', ALICE);
     const expired = await mintToken(secret, ALICE, { ttlSec: -60 });
     const refresh = await mintToken(secret, ALICE, { type: 'refresh' });
+    const future = await mintToken(secret, ALICE, { iatOffsetSec: 3600 });
     for (const [label, options] of [
       ['missing', {}],
       ['forged', { token: forged }],
       ['expired', { token: expired }],
       ['refresh', { token: refresh }],
+      ['issued in the future', { token: future }],
       ['studio header', { headers: { 'x-auth-scheme': 'langsmith' } }],
     ]) {
       const res = await api(strict.url, 'POST', '/threads/search', { ...options, body: {} });
