@@ -30,7 +30,12 @@
  * round gives a ratio crosstalk ÷ bare; a transport's figure is the median
  * of its rounds (the pooled ratio, all CPU over all runs, is shown too).
  * Goals (issue 15): ws ≤ 1.25×, sse ≤ 1.3×; socketio has none and is
- * reported as information.
+ * reported as information. Also shown, as information, the ratio over the
+ * run phase only: CPU while the users ran (bare: its loop, from the first
+ * message to the drain; crosstalk: summary.json generator.cpuPercent ×
+ * durationMs, connect and createThread included), without start-up and the
+ * end of the run (crosstalk's reports). The judged figure is the whole
+ * process, as in bench/scale.ts.
  *
  * Bounded: every client has a deadline (killed by its process group past
  * it), the whole bench a ceiling; all traffic is to 127.0.0.1. Measurements
@@ -139,6 +144,8 @@ cohorts:
 /** One client's pass: CPU per completed run. */
 interface Sample {
   transport: Transport; kind: Kind; round: number; runs: number; cpuUs: number; cpuPerRunUs: number;
+  /** CPU while the users ran, without start-up and the end (bare: its loop; crosstalk: summary cpuPercent × durationMs). */
+  runPhaseCpuUs: number | undefined;
   runsPerSec: number; errors: number; exit: number | null | undefined; foreignPct: number;
 }
 
@@ -174,21 +181,24 @@ async function pass(transport: Transport, kind: Kind, round: number, profDir?: s
     watch.final(proc.pid, probeExit.cpu.total);
     let runs: number;
     let errors: number;
+    let runPhaseCpuUs: number | undefined;
     if (kind === 'bare') {
       const o = lastJsonLine(proc.stdout);
       if (!o || typeof o.runs !== 'number') throw new Error(`printed no result: ${why()}`);
       runs = o.runs;
       errors = Number(o.unfinished ?? 0) + Number(o.failed ?? 0) + Number(o.broken ?? 0);
+      runPhaseCpuUs = typeof o.loopCpuUs === 'number' ? o.loopCpuUs : undefined;
     } else {
-      let s: { runs: { completed: number; failed: number; timedOut: number }; metrics: Record<string, { value?: number }> };
+      let s: { runs: { completed: number; failed: number; timedOut: number }; metrics: Record<string, { value?: number }>; durationMs: number; generator: { cpuPercent: number } };
       try { s = JSON.parse(readFileSync(join(dir, 'results', 'summary.json'), 'utf8')) as typeof s; } catch { throw new Error(`wrote no summary.json: ${why()}`); }
       runs = s.runs.completed;
       errors = (s.metrics.errors?.value ?? 0) + s.runs.failed + s.runs.timedOut;
+      runPhaseCpuUs = (s.generator.cpuPercent / 100) * s.durationMs * 1000;
     }
     if (runs <= 0) throw new Error(`completed no run: ${why()}`);
     if (profDir) for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) writeFileSync(join(profDir, `${transport}-${kind}.cpuprofile`), readFileSync(join(dir, f)));
     const cpuUs = probeExit.cpu.total;
-    return { transport, kind, round, runs, cpuUs, cpuPerRunUs: cpuUs / runs, runsPerSec: runs / opts.seconds, errors, exit, foreignPct: watch.finish() };
+    return { transport, kind, round, runs, cpuUs, cpuPerRunUs: cpuUs / runs, runPhaseCpuUs, runsPerSec: runs / opts.seconds, errors, exit, foreignPct: watch.finish() };
   } finally {
     await stopTarget(t);
   }
@@ -206,9 +216,11 @@ const fmt = (n: number | undefined, digits = 1): string => (n === undefined || !
 
 /** Per transport: each round's ratio, their median, the pooled ratio and the verdict. */
 interface TransportFigure {
-  transport: Transport; rounds: Array<{ round: number; bare: Sample; crosstalk: Sample; ratio: number }>;
+  transport: Transport; rounds: Array<{ round: number; bare: Sample; crosstalk: Sample; ratio: number; runPhaseRatio: number | undefined }>;
   bareCpuPerRunUs: number | undefined; crosstalkCpuPerRunUs: number | undefined;
   medianRatio: number | undefined; pooledRatio: number | undefined; goal: number | undefined; verdict: 'pass' | 'FAIL' | 'info' | 'n/a';
+  /** Information: the same ratio over the run phase only (start-up and the end left out). */
+  medianRunPhaseRatio: number | undefined;
 }
 
 function computeFigures(samples: readonly Sample[]): TransportFigure[] {
@@ -217,7 +229,8 @@ function computeFigures(samples: readonly Sample[]): TransportFigure[] {
     for (let r = 0; r < opts.rounds; r++) {
       const b = samples.find((s) => s.transport === transport && s.round === r && s.kind === 'bare');
       const c = samples.find((s) => s.transport === transport && s.round === r && s.kind === 'crosstalk');
-      if (b && c) rounds.push({ round: r, bare: b, crosstalk: c, ratio: c.cpuPerRunUs / b.cpuPerRunUs });
+      const phase = b?.runPhaseCpuUs && c?.runPhaseCpuUs ? (c.runPhaseCpuUs / c.runs) / (b.runPhaseCpuUs / b.runs) : undefined;
+      if (b && c) rounds.push({ round: r, bare: b, crosstalk: c, ratio: c.cpuPerRunUs / b.cpuPerRunUs, runPhaseRatio: phase });
     }
     const pooled = (k: Kind): number | undefined => {
       const xs = rounds.map((x) => x[k]);
@@ -229,23 +242,24 @@ function computeFigures(samples: readonly Sample[]): TransportFigure[] {
     const med = median(rounds.map((x) => x.ratio));
     const goal = GOALS[transport];
     const verdict = med === undefined ? 'n/a' : goal === undefined ? 'info' : med <= goal ? 'pass' : 'FAIL';
-    return { transport, rounds, bareCpuPerRunUs: b, crosstalkCpuPerRunUs: c, medianRatio: med, pooledRatio: b && c ? c / b : undefined, goal, verdict };
+    const medPhase = median(rounds.flatMap((x) => (x.runPhaseRatio === undefined ? [] : [x.runPhaseRatio])));
+    return { transport, rounds, bareCpuPerRunUs: b, crosstalkCpuPerRunUs: c, medianRatio: med, pooledRatio: b && c ? c / b : undefined, goal, verdict, medianRunPhaseRatio: medPhase };
   });
 }
 
 function formatFigures(figs: readonly TransportFigure[]): string {
   const lines: string[] = [];
-  lines.push('| transport | bare CPU-µs/run | crosstalk CPU-µs/run | ratio, median of rounds | pooled ratio | goal | |');
-  lines.push('|---|---|---|---|---|---|---|');
+  lines.push('| transport | bare CPU-µs/run | crosstalk CPU-µs/run | ratio, median of rounds | pooled ratio | goal | | run phase only, median |');
+  lines.push('|---|---|---|---|---|---|---|---|');
   for (const f of figs) {
-    lines.push(`| ${f.transport} | ${fmt(f.bareCpuPerRunUs)} | ${fmt(f.crosstalkCpuPerRunUs)} | **${fmt(f.medianRatio, 2)}** (${f.rounds.map((x) => fmt(x.ratio, 2)).join(', ')}) | ${fmt(f.pooledRatio, 2)} | ${f.goal === undefined ? 'none' : `≤ ${f.goal}×`} | ${f.verdict} |`);
+    lines.push(`| ${f.transport} | ${fmt(f.bareCpuPerRunUs)} | ${fmt(f.crosstalkCpuPerRunUs)} | **${fmt(f.medianRatio, 2)}** (${f.rounds.map((x) => fmt(x.ratio, 2)).join(', ')}) | ${fmt(f.pooledRatio, 2)} | ${f.goal === undefined ? 'none' : `≤ ${f.goal}×`} | ${f.verdict} | ${fmt(f.medianRunPhaseRatio, 2)} (${f.rounds.map((x) => fmt(x.runPhaseRatio, 2)).join(', ')}) |`);
   }
   lines.push('', 'By round (CPU-µs per run; runs/s; other work on the machine, % of all cores; errors):', '');
-  lines.push('| transport | round | bare | crosstalk | ratio | bare runs/s | crosstalk runs/s | other work bare / crosstalk | errors bare / crosstalk |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| transport | round | bare | crosstalk | ratio | run-phase ratio | bare runs/s | crosstalk runs/s | other work bare / crosstalk | errors bare / crosstalk |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const f of figs) {
     for (const x of f.rounds) {
-      lines.push(`| ${f.transport} | ${x.round + 1} | ${fmt(x.bare.cpuPerRunUs)} | ${fmt(x.crosstalk.cpuPerRunUs)} | ${fmt(x.ratio, 3)} | ${fmt(x.bare.runsPerSec, 0)} | ${fmt(x.crosstalk.runsPerSec, 0)} | ${x.bare.foreignPct} / ${x.crosstalk.foreignPct} | ${x.bare.errors} / ${x.crosstalk.errors} |`);
+      lines.push(`| ${f.transport} | ${x.round + 1} | ${fmt(x.bare.cpuPerRunUs)} | ${fmt(x.crosstalk.cpuPerRunUs)} | ${fmt(x.ratio, 3)} | ${fmt(x.runPhaseRatio, 3)} | ${fmt(x.bare.runsPerSec, 0)} | ${fmt(x.crosstalk.runsPerSec, 0)} | ${x.bare.foreignPct} / ${x.crosstalk.foreignPct} | ${x.bare.errors} / ${x.crosstalk.errors} |`);
     }
   }
   return lines.join('\n');
