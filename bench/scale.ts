@@ -49,13 +49,14 @@
  * for a quiet machine and are repeated when other work took over 10% of it
  * meanwhile (at most twice; the share is logged and kept with each figure).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LoadWatch, quietly, rssBytes, schedCpuUs, statCpuUs, waitQuiet } from './machine-load.js';
+import { killAllStarted, killGroup, killStartedOnExit, log, sleep, startPinned as startPinnedProcess, waitExit, type Proc } from './pinned-process.js';
 import { diffHeapSnapshots, formatCpuSummary, formatHeapSummary, summarizeCpuProfile, summarizeHeapSnapshot } from './profile-summary.js';
 
 // ---- options ------------------------------------------------------------------
@@ -128,181 +129,15 @@ const WORK = mkdtempSync(join(tmpdir(), 'ct-scale-'));
 const PROBE = pathToFileURL(join(HERE, 'probe-preload.js')).href;
 const BARE = join(HERE, 'bare-client.js');
 const SIMULATE = join(opts.root, 'bin', 'simulate');
-const CLK_TCK = 100;
 const CONTENT = 'How much did we spend on this thread?';
-const log = (s: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`); };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---- processes ------------------------------------------------------------------
 
-/** A process started here, in its own group, with its output kept (capped). */
-interface Proc {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly startedAt: number;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-  exitCode: number | null | undefined;
-}
-
-const live = new Set<Proc>();
-
-/**
- * Starts `cmd` pinned to `core`, through bash so the fd limit can be raised
- * (to 65536 when allowed, else to the hard limit); bash execs taskset, which
- * execs the command, so the pid is the command's.
- */
-function startPinned(core: number | string, cmd: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c "$0" "$@"';
-  const child = spawn('bash', ['-c', script, String(core), ...cmd], {
-    cwd: opts.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SIM_JWT_SECRET: SECRET, ...env },
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${cmd.join(' ')}`);
-  const p: Proc = {
-    child, pid: child.pid, startedAt: performance.now(), stdout: '', stderr: '', exitCode: undefined,
-    exited: new Promise((res) => child.on('exit', (code) => { p.exitCode = code; live.delete(p); res(code); })),
-  };
-  child.stdout!.on('data', (d: Buffer) => { if (p.stdout.length < 1 << 20) p.stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { if (p.stderr.length < 1 << 16) p.stderr += d.toString(); });
-  live.add(p);
-  return p;
-}
-
-/** Kills a process group started here (by its id). */
-function killGroup(p: Proc, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (p.exitCode !== undefined) return;
-  try { process.kill(-p.pid, signal); } catch { /* already gone */ }
-}
-
-/** Waits for exit; past `ms` the group is killed and undefined is answered. */
-async function waitExit(p: Proc, ms: number): Promise<number | null | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.exited, new Promise<'timeout'>((res) => { timer = setTimeout(res, ms, 'timeout'); })]);
-  clearTimeout(timer);
-  if (r !== 'timeout') return r;
-  log(`  pid ${p.pid} did not exit within ${Math.round(ms / 1000)} s: killed`);
-  killGroup(p);
-  await Promise.race([p.exited, sleep(2000)]);
-  return undefined;
-}
-
-const cleanupAll = (): void => { for (const p of live) killGroup(p); };
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { log(`${sig}: stopping`); cleanupAll(); process.exit(130); });
-
-// ---- /proc readings ---------------------------------------------------------------
-
-/** CPU of every thread of `pid` from schedstat, µs (ns precision), or undefined when gone. */
-function schedCpuUs(pid: number): number | undefined {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread ended */ }
-    }
-    return ns / 1000;
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime of `pid` from /proc/<pid>/stat, µs (10 ms resolution). */
-function statCpuUs(pid: number): number | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-/** VmRSS of `pid` in bytes. */
-function rssBytes(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy and total CPU of the whole machine from /proc/stat, µs. */
-function machineCpuUs(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy: (busy * 1e6) / CLK_TCK, total: ((busy + idle + iowait) * 1e6) / CLK_TCK };
-}
-
-/**
- * Other work on the machine during a phase: machine-wide busy CPU minus what
- * this bench's own processes (driver, target, client) used, as a share of
- * all cores. Measurements taken while something else ran are repeated.
- */
-class LoadWatch {
-  private readonly m0 = machineCpuUs();
-  private readonly own = new Map<number, { base: number; last: number; final?: number }>();
-  private readonly timer = setInterval(() => this.sample(), 200);
-
-  constructor() {
-    this.add(process.pid, true);
-  }
-
-  /** Counts `pid`'s CPU from now (`fromNow`) or from its start (a process started in this phase). */
-  add(pid: number, fromNow = false): void {
-    const c = statCpuUs(pid) ?? 0;
-    this.own.set(pid, { base: fromNow ? c : 0, last: c });
-  }
-
-  /** A precise final figure for a process that has exited (its probe's exit line). */
-  final(pid: number, cpuUs: number): void {
-    const o = this.own.get(pid);
-    if (o) o.final = cpuUs;
-  }
-
-  private sample(): void {
-    for (const [pid, o] of this.own) { const c = statCpuUs(pid); if (c !== undefined) o.last = c; }
-  }
-
-  /** Foreign CPU over the phase, % of the machine. */
-  finish(): number {
-    this.sample();
-    clearInterval(this.timer);
-    const m1 = machineCpuUs();
-    let own = 0;
-    for (const o of this.own.values()) own += (o.final ?? o.last) - o.base;
-    const total = m1.total - this.m0.total;
-    return total > 0 ? Math.max(0, Math.round(((m1.busy - this.m0.busy - own) / total) * 1000) / 10) : 0;
-  }
-}
-
-/** Waits (at most `maxMs`) for the machine to be quiet: under 10% busy over a second. Answers the last busy %. */
-async function waitQuiet(maxMs = 180_000): Promise<number> {
-  const deadline = performance.now() + maxMs;
-  let said = false;
-  for (;;) {
-    const a = machineCpuUs();
-    await sleep(1000);
-    const b = machineCpuUs();
-    const busy = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100;
-    if (busy < 10 || performance.now() > deadline) return Math.round(busy);
-    if (!said) { log(`  machine busy (${busy.toFixed(0)}% of all cores, not this bench): waiting up to ${Math.round(maxMs / 1000)} s for quiet`); said = true; }
-  }
-}
-
-/** Runs a measurement on a quiet machine; repeats it (at most twice) when other work took over 10% of the machine meanwhile. */
-async function quietly<T extends { foreignPct: number }>(what: string, fn: () => Promise<T>): Promise<T> {
-  let s: T | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    await waitQuiet();
-    s = await fn();
-    if (s.foreignPct <= 10) return s;
-    log(`  ${what}: other work used ${s.foreignPct}% of the machine meanwhile${attempt < 2 ? '; measuring again' : '; keeping it, marked'}`);
-  }
-  return s!;
-}
+/** A client or target of this bench, pinned to `core`, run from the crosstalk checkout with the bench's JWT secret. */
+const startPinned = (core: number | string, cmd: readonly string[], env: NodeJS.ProcessEnv = {}): Proc =>
+  startPinnedProcess(core, cmd, { cwd: opts.root, env: { SIM_JWT_SECRET: SECRET, ...env } });
+const cleanupAll = killAllStarted;
+killStartedOnExit();
 
 // ---- target ---------------------------------------------------------------------
 

@@ -1,0 +1,86 @@
+/**
+ * What the bare transport clients (bench/bare-sse-client.ts,
+ * bench/bare-socketio-client.ts) share: the arguments of a runs pass, HS256
+ * tokens as protocol.md describes them, CPU readings, the result line and a
+ * hard ceiling on the process. Nothing here runs per frame.
+ */
+import { createHmac } from 'node:crypto';
+
+/** Arguments of a runs pass: N users loop agent runs for S seconds against a loopback target. */
+export interface RunsArgs {
+  url: string;
+  users: number;
+  seconds: number;
+  /** Pause between a run's end and the user's next run, ms (0: at once). */
+  think: number;
+  content: string;
+  connectTimeout: number;
+}
+
+/** Parses `--url --users --seconds [--think] [--content] [--connect-timeout] [--mode runs]`; exits 3 on bad input. */
+export function parseRunsArgs(name: string, argv: readonly string[]): RunsArgs {
+  const a: RunsArgs = { url: '', users: 50, seconds: 10, think: 0, content: 'How much did we spend on this thread?', connectTimeout: 60 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = argv[i + 1];
+    const num = (): number => { const n = Number(v); if (!Number.isFinite(n) || n < 0) fail(name, `${k}: expected a number, got "${v}"`); i++; return n; };
+    switch (k) {
+      case '--url': a.url = String(v); i++; break;
+      // Accepted for symmetry with bare-client.ts; runs is the only mode these clients have.
+      case '--mode': if (v !== 'runs') fail(name, `--mode: only runs, got "${v}"`); i++; break;
+      case '--users': a.users = Math.floor(num()); break;
+      case '--seconds': a.seconds = num(); break;
+      case '--think': a.think = num(); break;
+      case '--content': a.content = String(v); i++; break;
+      case '--connect-timeout': a.connectTimeout = num(); break;
+      default: fail(name, `unknown argument "${k}"`);
+    }
+  }
+  if (!a.url) fail(name, '--url is required');
+  const host = new URL(a.url).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') fail(name, `--url must be a loopback address, got ${host}`);
+  if (a.users < 1 || a.users > 10_000) fail(name, '--users: 1..10000');
+  if (a.seconds > 3600 || a.connectTimeout > 600) fail(name, '--seconds is capped at an hour, --connect-timeout at 10 minutes');
+  return a;
+}
+
+/** Writes the reason to stderr and exits 3 (bad input). */
+export function fail(name: string, msg: string): never {
+  process.stderr.write(`${name}: ${msg}\n`);
+  process.exit(3);
+}
+
+const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
+const JWT_HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+
+/** An HS256 access token as protocol.md describes it. */
+export function mintToken(secret: string, sub: string, ttlSec = 3600): string {
+  const iat = Math.floor(Date.now() / 1000);
+  const body = `${JWT_HEADER}.${b64url(JSON.stringify({ sub, iat, exp: iat + ttlSec, type: 'access' }))}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** User + system CPU of the whole process so far, µs. */
+export const cpuNow = (): number => { const c = process.cpuUsage(); return c.user + c.system; };
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The one JSON result line the driver (bench/transports.ts) reads from stdout. */
+export function printResult(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+/**
+ * Runs `main` under a hard ceiling on the whole process (connect, loop and
+ * drain, plus a margin), then exits: 0 when it resolved, 4 when it threw or
+ * the ceiling struck.
+ */
+export function runBounded(name: string, args: RunsArgs, main: () => Promise<void>): void {
+  const ceilingMs = (args.connectTimeout + args.seconds + 30) * 1000;
+  setTimeout(() => { process.stderr.write(`${name}: hard timeout\n`); process.exit(4); }, ceilingMs).unref();
+  main().then(() => process.exit(0), (err: unknown) => {
+    process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(4);
+  });
+}
