@@ -1,5 +1,5 @@
 import type { Adapter, RestRoute, RestStep, RouteSpec, SendSpec, TransportKind, TransportSpec } from './adapter.js';
-import { compileWireTemplate, renderWire, renderWireText, type WireNode, type WireValues } from './wire-template.js';
+import { compileWireTemplate, computeUsesName, renderWire, renderWireText, type WireNode, type WireValues } from './wire-template.js';
 
 /** A request ready to send: method, path with its query, headers and JSON body. */
 export interface RenderedRequest {
@@ -42,6 +42,11 @@ export class CompiledRoute {
     return { method: this.spec.method, path, headers, body: this.body === undefined ? undefined : renderWire(this.body, values) };
   }
 
+  /** True when one of the route's templates uses `name`. */
+  uses(name: string): boolean {
+    return [this.path, ...this.query.map((e) => e[1]), ...this.headers.map((e) => e[1]), ...(this.body ? [this.body] : [])].some((n) => computeUsesName(n, name));
+  }
+
   /** True when `status` means success for this route (its `status` list, else any 2xx). */
   accepts(status: number): boolean {
     return this.okStatus ? this.okStatus.has(status) : status >= 200 && status < 300;
@@ -62,6 +67,11 @@ export class CompiledSend {
     this.data = compileWireTemplate(spec.data, params);
   }
 
+  /** True when the message's template uses `name`. */
+  uses(name: string): boolean {
+    return computeUsesName(this.data, name);
+  }
+
   /** The message to put on the connection. */
   render(values: WireValues): { readonly event?: string; readonly data: unknown } {
     const data = renderWire(this.data, values);
@@ -79,6 +89,8 @@ export interface CompiledWire {
   readonly ticket: CompiledRoute | undefined;
   /** `params.<name>` → value, to spread under each call's own values. */
   readonly paramValues: WireValues;
+  /** The start template takes `{{history}}`: only then does a user keep what it said in a thread. */
+  readonly startUsesHistory: boolean;
 }
 
 /** Compiles an adapter's wire for one of its transports (which the config layer checked it has). */
@@ -89,11 +101,12 @@ export function compileWire(adapter: Adapter, kind: TransportKind): CompiledWire
   const rest: Partial<Record<RestStep, CompiledRestRoute>> = {};
   for (const [step, r] of Object.entries(adapter.rest)) if (r) rest[step as RestStep] = new CompiledRestRoute(r, params);
   const s = transport.start;
-  const start = s.via === 'send' ? { send: new CompiledSend(s.send, params) } : { request: new CompiledRoute(s.request, params), events: s.events, ...(s.runId !== undefined ? { runId: s.runId } : {}) };
+  const start: CompiledWire['start'] = s.via === 'send' ? { send: new CompiledSend(s.send, params) } : { request: new CompiledRoute(s.request, params), events: s.events, ...(s.runId !== undefined ? { runId: s.runId } : {}) };
   const t = transport.stop;
   const stop = t === undefined ? undefined : t.via === 'send' ? { send: new CompiledSend(t.send, params) } : { request: new CompiledRoute(t.request, params) };
   return {
     adapter, transport, rest, start, stop,
+    startUsesHistory: 'send' in start ? start.send.uses('history') : start.request.uses('history'),
     ticket: adapter.auth.ticket ? new CompiledRoute(adapter.auth.ticket, params) : undefined,
     paramValues: Object.fromEntries(Object.entries(adapter.params).map(([k, v]) => [`params.${k}`, v])),
   };

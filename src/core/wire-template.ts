@@ -66,6 +66,17 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
   return { k: 'lit', v: value };
 }
 
+/** True when a compiled tree uses `name` anywhere. */
+export function computeUsesName(node: WireNode, name: string): boolean {
+  switch (node.k) {
+    case 'lit': return false;
+    case 'whole': return node.name === name;
+    case 'text': return node.parts.some((p) => typeof p !== 'string' && p.name === name);
+    case 'arr': return node.items.some((n) => computeUsesName(n, name));
+    case 'obj': return node.entries.some(([, n]) => computeUsesName(n, name));
+  }
+}
+
 /** A value as text inside a string template. */
 function asText(v: unknown): string {
   if (v === undefined || v === null) return '';

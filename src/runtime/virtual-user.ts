@@ -320,15 +320,17 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   private startRun(session: Connection | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
-    if (thread !== this.historyThread) { this.history = []; this.historyThread = thread; }
-    this.history.push({ role: 'user', content });
+    const wire = this.ctx.wire;
+    if (wire.startUsesHistory) {
+      if (thread !== this.historyThread) { this.history = []; this.historyThread = thread; }
+      this.history.push({ role: 'user', content });
+    }
     // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
     const owner = this.ctx.ledger.claimThread(thread, this.userIndex);
     const startUs = this.takeStart() ?? nowUs();
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
     // The run's frames naming this thread need no lookup of their own.
     if (this.ctx.ledger.isUser(owner, this.userIndex, this.userId)) rec.verifiedThread = thread;
-    const wire = this.ctx.wire;
     const values: WireValues = { ...wire.paramValues, ...this.values(), thread, content, messageId, history: this.history };
     const start = wire.start;
     if ('send' in start) session!.send(start.send.render(values));
