@@ -32,6 +32,73 @@ export type StreamAnswer =
   | { readonly ok: true; readonly status: number; readonly contentType: string; readonly body: AsyncIterable<Buffer> & { destroy(): void } }
   | { readonly ok: false; readonly kind: ErrorKind };
 
+/** Receives a streamed answer as undici reads it. */
+export interface StreamSink {
+  /** The answer's status and content type came. */
+  onHead(status: number, contentType: string): void;
+  /** A chunk of its body. */
+  onChunk(chunk: Buffer): void;
+  /** It ended, once: `undefined` when the server finished it, else how it failed (before or after its head, or cut). */
+  onEnd(failure: ErrorKind | undefined): void;
+}
+
+const CUT = new DOMException('stream cut', 'AbortError');
+
+/**
+ * A streamed request read by an undici dispatch handler, for run streams (one
+ * per agent run): undici hands each chunk straight to the sink, so a run pays
+ * for no stream object, async iterator, pause and resume per chunk, abort
+ * controller or listener. The plain version is `RestClient.stream()`; a test
+ * checks the two read the same answers alike.
+ */
+export class StreamCall implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private cutAsked = false;
+  private ended = false;
+
+  constructor(private readonly sink: StreamSink) {}
+
+  /** Cuts the request (its run is over); the sink then hears its end. */
+  cut(): void {
+    this.cutAsked = true;
+    if (this.controller && !this.ended) this.controller.abort(CUT);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cutAsked) controller.abort(CUT);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    const ct = headers['content-type'];
+    this.sink.onHead(status, Array.isArray(ct) ? ct[0] ?? '' : ct ?? '');
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.sink.onChunk(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.end(undefined);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.end(computeNetworkErrorKind(networkErrorCode(err)));
+  }
+
+  private end(failure: ErrorKind | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.onEnd(failure);
+  }
+}
+
+/** The code an undici failure is classified by; an abort or deadline counts as a timeout. */
+function networkErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; name?: string };
+  return e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
+}
+
 /** How the backend takes a credential on REST: a header and its value for a token. */
 export interface RestAuth {
   readonly header: string;
@@ -43,6 +110,8 @@ export interface RestClient {
   call(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body?: unknown, signal?: AbortSignal, headers?: Readonly<Record<string, string>>): Promise<RestResult>;
   /** Opens a request whose answer is read as a stream (SSE); the caller reads and ends it, bounded by `signal`. */
   stream(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body: unknown, signal: AbortSignal, headers?: Readonly<Record<string, string>>): Promise<StreamAnswer>;
+  /** Sends a request whose answer `call` reads as it comes (a run's stream); the call is cut by `call.cut()`. */
+  openStream(method: Dispatcher.HttpMethod, path: string, token: string | undefined, body: unknown, call: StreamCall, headers?: Readonly<Record<string, string>>): Promise<void>;
   close(): Promise<void>;
   /** Loads the HTTP stack now, so a run that will call REST does not pay for it inside its first user's flow. */
   warm(): Promise<void>;
@@ -58,42 +127,47 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   const authHeader = opts.auth?.header ?? 'authorization';
   const authValue = opts.auth ? opts.auth.value : (token: string): string => `Bearer ${token}`;
+  const origin = new URL(baseUrl);
+  const pathPrefix = origin.pathname.replace(/\/$/, '');
+  const getAgent = (u: Undici): Dispatcher =>
+    agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
+  /** A request's headers (`accept` first, then the route's, then the credential) and its JSON payload. */
+  const prepare = (accept: string, token: string | undefined, body: unknown, extra: Readonly<Record<string, string>> | undefined): { headers: Record<string, string>; payload: string | undefined } => {
+    const headers: Record<string, string> = { accept, ...extra };
+    if (token !== undefined) headers[authHeader] = authValue(token);
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    return { headers, payload };
+  };
   return {
+    async openStream(method, path, token, body, call, extra) {
+      const u = undici ?? await loadUndici();
+      const { headers, payload } = prepare('text/event-stream', token, body, extra);
+      // A run's stream lasts as long as the run: only the wait for its headers is bounded here, the rest by the run.
+      getAgent(u).dispatch({ origin: origin.origin, path: pathPrefix + path, method, headers, body: payload, bodyTimeout: 0 }, call);
+    },
     async stream(method, path, token, body, signal, extra) {
       const u = undici ?? await loadUndici();
-      // A run's stream lasts as long as the run: only the wait for its headers is bounded here, the rest by `signal`.
-      agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
-      const headers: Record<string, string> = { accept: 'text/event-stream', ...extra };
-      if (token !== undefined) headers[authHeader] = authValue(token);
-      let payload: string | undefined;
-      if (body !== undefined) {
-        payload = JSON.stringify(body);
-        headers['content-type'] = 'application/json';
-      }
+      const { headers, payload } = prepare('text/event-stream', token, body, extra);
       try {
-        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal, bodyTimeout: 0 });
+        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: getAgent(u), signal, bodyTimeout: 0 });
         // A stream cut by its run's end (abort) errors after its reader left: that is expected, never a crash.
         res.body.on('error', ignoreError);
         const ct = res.headers['content-type'];
         return { ok: true, status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] ?? '' : ct ?? '', body: res.body as unknown as AsyncIterable<Buffer> & { destroy(): void } };
       } catch (err) {
-        const e = err as { code?: unknown; name?: string };
-        const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
-        return { ok: false, kind: computeNetworkErrorKind(code) };
+        return { ok: false, kind: computeNetworkErrorKind(networkErrorCode(err)) };
       }
     },
     async call(method, path, token, body, signal, extra) {
       // Loaded before the clock starts, so the first call's latency is the call's.
       const u = undici ?? await loadUndici();
-      agent ??= new u.Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1, headersTimeout: opts.requestTimeoutMs, bodyTimeout: opts.requestTimeoutMs });
+      const dispatcher = getAgent(u);
       const started = performance.now();
-      const headers: Record<string, string> = { accept: 'application/json', ...extra };
-      if (token !== undefined) headers[authHeader] = authValue(token);
-      let payload: string | undefined;
-      if (body !== undefined) {
-        payload = JSON.stringify(body);
-        headers['content-type'] = 'application/json';
-      }
+      const { headers, payload } = prepare('application/json', token, body, extra);
       // One deadline for the whole call: undici's own timeouts restart with every chunk of a
       // drip-fed body. A plain controller and timer, cleared when the call ends, so nothing
       // outlives the call (AbortSignal.any has leaked in some Node 20 releases).
@@ -105,7 +179,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         else signal.addEventListener('abort', onOuter, { once: true });
       }
       try {
-        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher: agent, signal: ctl.signal });
+        const res = await u.request(`${baseUrl}${path}`, { method, headers, body: payload, dispatcher, signal: ctl.signal });
         // A target cannot make the generator buffer an unbounded body.
         let size = 0;
         const chunks: Buffer[] = [];
@@ -125,9 +199,7 @@ export function createRestClient(baseUrl: string, opts: { requestTimeoutMs: numb
         if (text && json === undefined) return { ok: false, status: res.statusCode, kind: 'bad_response', json: undefined, text, latencyUs };
         return { ok: true, status: res.statusCode, json, text, latencyUs };
       } catch (err) {
-        const e = err as { code?: unknown; name?: string };
-        const code = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'ABORT_ERR' : typeof e.code === 'string' ? e.code : e.name;
-        return { ok: false, status: undefined, kind: computeNetworkErrorKind(code), json: undefined, text: '', latencyUs: undefined };
+        return { ok: false, status: undefined, kind: computeNetworkErrorKind(networkErrorCode(err)), json: undefined, text: '', latencyUs: undefined };
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onOuter);

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { RunRecord } from '../core/run-tracker.js';
 import { decodeNested, readBatch, type Channel, type FrameHandler } from './connection.js';
@@ -19,12 +20,16 @@ export type StreamEnd =
  * One run's Server-Sent Events stream: the answer of the request that started
  * the run. Each event's data is one frame, parsed once (eventsource-parser
  * splits the bytes into events) and handed to the same per-frame path as a
- * WebSocket's frames; its `event:` name is the carrier's type.
+ * WebSocket's frames; its `event:` name is the carrier's type. Bytes come
+ * in through `feed` (a run's `StreamCall`) or `read` (an answer's body).
  */
 export class SseRunStream implements Channel {
   private parser = createParser({ onEvent: (ev) => this.onEvent(ev) });
+  // A StringDecoder, not a TextDecoder: the streaming TextDecoder goes through ICU on every chunk.
+  private readonly decoder = new StringDecoder('utf8');
   private readAtUs = 0;
   private sawDone = false;
+  private overLimit = false;
   private body: { destroy(): void } | undefined;
   /** Events received on this stream. */
   frames = 0;
@@ -43,22 +48,36 @@ export class SseRunStream implements Channel {
     private readonly maxBytes: number,
   ) {}
 
-  /** Reads an answered stream to its end. */
+  /**
+   * Takes one chunk of the stream; false when the stream should be cut
+   * (a `done` sentinel came, or the body went over its limit).
+   */
+  feed(chunk: Buffer): boolean {
+    if (this.sawDone || this.overLimit) return false;
+    // One receive time per chunk read, before any of its events is handled.
+    this.readAtUs = nowUs();
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) { this.overLimit = true; return false; }
+    this.parser.feed(this.decoder.write(chunk));
+    return !this.sawDone;
+  }
+
+  /** How the stream ended, given whether its bytes stopped by the server finishing the answer. */
+  end(finished: boolean): StreamEnd {
+    if (this.sawDone) return 'done';
+    return finished && !this.overLimit ? 'closed' : 'broken';
+  }
+
+  /** Reads an answered stream's body to its end. */
   async read(answer: Extract<StreamAnswer, { ok: true }>): Promise<StreamEnd> {
     this.body = answer.body;
-    const decoder = new TextDecoder();
     try {
       for await (const chunk of answer.body) {
-        // One receive time per chunk read, before any of its events is handled.
-        this.readAtUs = nowUs();
-        this.bytes += chunk.length;
-        if (this.bytes > this.maxBytes) { answer.body.destroy(); return 'broken'; }
-        this.parser.feed(decoder.decode(chunk, { stream: true }));
-        if (this.sawDone) { answer.body.destroy(); return 'done'; }
+        if (!this.feed(chunk)) { answer.body.destroy(); return this.end(false); }
       }
-      return this.sawDone ? 'done' : 'closed';
+      return this.end(true);
     } catch {
-      return this.sawDone ? 'done' : 'broken';
+      return this.end(false);
     }
   }
 

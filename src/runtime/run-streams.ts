@@ -2,8 +2,8 @@ import type { CompiledRoute, CompiledWire, RenderedRequest } from '../core/compi
 import type { Receiver } from '../core/isolation-oracle.js';
 import type { RunRecord, RunTracker } from '../core/run-tracker.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
-import type { RestResult } from '../protocol/rest-client.js';
-import { readBounded } from '../protocol/read-bounded.js';
+import type { ErrorKind } from '../core/kinds.js';
+import { StreamCall, type RestResult, type StreamSink } from '../protocol/rest-client.js';
 import { SseRunStream } from '../protocol/sse-stream.js';
 import { TokenError } from '../protocol/token-provider.js';
 import type { RunContext } from './run-context.js';
@@ -22,6 +22,7 @@ export interface StreamsOwner {
   readonly receiver: Receiver;
   readonly m: { readonly httpRequests: { add(): void }; readonly restChecked: { add(): void } };
   fail(kind: string, detail: string): void;
+  /** Aborted when the user stops at once. */
   signal(): AbortSignal;
   /** Sends a request as this user (token and all); undefined when no token could be had. */
   call(req: RenderedRequest): Promise<RestResult | undefined>;
@@ -36,7 +37,7 @@ type StartByRequest = Extract<CompiledWire['start'], { request: CompiledRoute }>
  * started and its events come on the open connection.
  */
 export class RunStreams {
-  private readonly open = new Map<RunRecord, { stream?: SseRunStream; ctl: AbortController }>();
+  private readonly open = new Map<RunRecord, StreamCall>();
 
   constructor(private readonly u: StreamsOwner, private readonly conns: UserConnections) {}
 
@@ -49,12 +50,12 @@ export class RunStreams {
 
   /** Cuts the stream of a run that is over for the user (timed out). */
   cut(rec: RunRecord): void {
-    this.open.get(rec)?.ctl.abort();
+    this.open.get(rec)?.cut();
   }
 
   /** Cuts every stream (the user stops or moves on). */
   cutAll(): void {
-    for (const s of this.open.values()) s.ctl.abort();
+    for (const call of this.open.values()) call.cut();
   }
 
   private async startOnConnection(rec: RunRecord, start: StartByRequest, req: RenderedRequest): Promise<void> {
@@ -76,38 +77,38 @@ export class RunStreams {
       u.fail(err instanceof TokenError ? err.kind : 'token_failed', (err as Error).message);
       return u.tracker.onErrorFrame(rec, 'NO_TOKEN');
     }
-    const ctl = new AbortController();
-    const outer = u.signal();
-    const onOuter = (): void => ctl.abort();
-    if (outer.aborted) ctl.abort();
-    else outer.addEventListener('abort', onOuter, { once: true });
-    const entry: { stream?: SseRunStream; ctl: AbortController } = { ctl };
-    this.open.set(rec, entry);
-    try {
-      const answer = await ctx.rest.stream(req.method, req.path, token, req.body, ctl.signal, req.headers);
-      u.m.httpRequests.add();
-      if (!answer.ok) return u.tracker.onErrorFrame(rec, answer.kind.toUpperCase());
-      if (!route.accepts(answer.status) || !/^text\/event-stream/i.test(answer.contentType)) {
-        // An error answered instead of a stream: scanned like any REST answer, and the run failed.
-        const text = await readBounded(answer.body, MAX_ERROR_BYTES);
-        this.check(text);
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        return u.tracker.onErrorFrame(rec, errorCode(json, answer.status));
-      }
-      const t = ctx.wire.transport;
-      const stream = new SseRunStream(rec.originConn, rec.sentAtUs, ctx.reader, this.conns, t.done, MAX_STREAM_BYTES);
-      stream.run = rec;
-      entry.stream = stream;
-      const end = await stream.read(answer);
-      if (rec.outcome !== undefined) return;
-      // No terminal event came: the adapter says what a stream that ends without one means.
-      if (end === 'done' || (end === 'closed' && t.endOnClose === 'completed')) this.conns.completeByClose(stream, rec);
-      else u.tracker.onErrorFrame(rec, end === 'closed' ? 'STREAM_CLOSED' : 'STREAM_BROKEN');
-    } finally {
-      this.open.delete(rec);
-      outer.removeEventListener('abort', onOuter);
+    const answer = new RunAnswer(this, rec, route);
+    this.open.set(rec, answer.call);
+    // The user stopped while the token was coming: the stream is cut as soon as it starts.
+    if (u.signal().aborted) answer.call.cut();
+    await ctx.rest.openStream(req.method, req.path, token, req.body, answer.call, req.headers);
+  }
+
+  /** A run's stream came (read by its `RunAnswer`): its sink for the per-frame path. */
+  createStream(rec: RunRecord): SseRunStream {
+    const stream = new SseRunStream(rec.originConn, rec.sentAtUs, this.u.ctx.reader, this.conns, this.u.ctx.wire.transport.done, MAX_STREAM_BYTES);
+    stream.run = rec;
+    return stream;
+  }
+
+  /** A run's request ended: what it answered and how it ended say how the run ended, unless a terminal event did. */
+  ended(rec: RunRecord, failure: ErrorKind | undefined, stream: SseRunStream | undefined, refusal: { status: number; text: string } | undefined): void {
+    const u = this.u;
+    this.open.delete(rec);
+    u.m.httpRequests.add();
+    if (refusal) {
+      // An error answered instead of a stream: scanned like any REST answer, and the run failed.
+      this.check(refusal.text);
+      let json: unknown;
+      try { json = JSON.parse(refusal.text); } catch { json = undefined; }
+      return u.tracker.onErrorFrame(rec, errorCode(json, refusal.status));
     }
+    if (!stream) return u.tracker.onErrorFrame(rec, (failure ?? 'network').toUpperCase());
+    if (rec.outcome !== undefined) return;
+    // No terminal event came: the adapter says what a stream that ends without one means.
+    const end = stream.end(failure === undefined);
+    if (end === 'done' || (end === 'closed' && u.ctx.wire.transport.endOnClose === 'completed')) this.conns.completeByClose(stream, rec);
+    else u.tracker.onErrorFrame(rec, end === 'closed' ? 'STREAM_CLOSED' : 'STREAM_BROKEN');
   }
 
   /** Scans an answer for other users' data. */
@@ -123,4 +124,43 @@ export class RunStreams {
 function errorCode(json: unknown, status: number | undefined): string {
   const c = readPath(json, 'error.code') ?? readPath(json, 'code');
   return typeof c === 'string' ? c : `HTTP_${status ?? 'NONE'}`;
+}
+
+const EVENT_STREAM = /^text\/event-stream/i;
+
+/**
+ * The answer to one run's start request, as undici reads it: a stream of the
+ * run's events fed to its `SseRunStream`, or a refusal read (bounded) whole.
+ */
+class RunAnswer implements StreamSink {
+  readonly call = new StreamCall(this);
+  private stream: SseRunStream | undefined;
+  private status = 0;
+  private refusal: Buffer[] | undefined;
+  private refusalBytes = 0;
+
+  constructor(private readonly streams: RunStreams, private readonly rec: RunRecord, private readonly route: CompiledRoute) {}
+
+  onHead(status: number, contentType: string): void {
+    this.status = status;
+    if (this.route.accepts(status) && EVENT_STREAM.test(contentType)) this.stream = this.streams.createStream(this.rec);
+    else this.refusal = [];
+  }
+
+  onChunk(chunk: Buffer): void {
+    if (this.stream) {
+      if (!this.stream.feed(chunk)) this.call.cut();
+      return;
+    }
+    if (!this.refusal) return;
+    this.refusalBytes += chunk.length;
+    // Of a refusal, the first MAX_ERROR_BYTES are read and scanned; the rest is cut off.
+    if (this.refusalBytes > MAX_ERROR_BYTES) return this.call.cut();
+    this.refusal.push(chunk);
+  }
+
+  onEnd(failure: ErrorKind | undefined): void {
+    const refusal = this.refusal ? { status: this.status, text: Buffer.concat(this.refusal).toString('utf8') } : undefined;
+    this.streams.ended(this.rec, failure, this.stream, refusal);
+  }
 }
