@@ -88,8 +88,8 @@ cohorts:
     flow: [connect, { idle: 2s }, listThreads]
 probes: ${probes}
 thresholds:
-  run.agent_started: ["p(95) < 5s"]
-  run.first_content: ["p(95) < 5s"]
+  run.agent_started: ["p(95) < 15s"]
+  run.first_content: ["p(95) < 15s"]
   errors: ["rate < 0.01"]
   isolation.violations: ["count == 0"]
 `;
