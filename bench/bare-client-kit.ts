@@ -1,8 +1,10 @@
 /**
- * What the bare transport clients (bench/bare-sse-client.ts,
+ * What the bare clients (bench/bare-client.ts, bench/bare-sse-client.ts,
  * bench/bare-socketio-client.ts) share: the arguments of a runs pass, HS256
- * tokens as protocol.md describes them, CPU readings, the result line and a
- * hard ceiling on the process. Nothing here runs per frame.
+ * tokens as protocol.md describes them, a thread per user, waiting for
+ * connections, the message-id correlation of runs on a connection, CPU
+ * readings, the result line and a hard ceiling on the process. What runs
+ * per run is no more than each client did on its own.
  */
 import { createHmac } from 'node:crypto';
 
@@ -58,6 +60,92 @@ export function mintToken(secret: string, sub: string, ttlSec = 3600): string {
   const iat = Math.floor(Date.now() / 1000);
   const body = `${JWT_HEADER}.${b64url(JSON.stringify({ sub, iat, exp: iat + ttlSec, type: 'access' }))}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** Creates a user's thread over REST (node's fetch, as any client would), its id. */
+export async function createBenchThread(url: string, token: string, user: string): Promise<string> {
+  const res = await fetch(`${url}/api/threads`, {
+    method: 'POST', signal: AbortSignal.timeout(10_000),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: `Bench ${user}` }),
+  });
+  const body = (await res.json()) as { id?: unknown };
+  if (res.status !== 201 || typeof body.id !== 'string') throw new Error(`create thread answered ${res.status}`);
+  return body.id;
+}
+
+/** Counts connections established or failed, and waits for all of them. */
+export class ConnectionCount {
+  established = 0;
+  failed = 0;
+  /** When the first connection was established: wall clock and process CPU. */
+  first: { wallMs: number; cpuUs: number } | undefined;
+  private wake: (() => void) | undefined;
+
+  /** A connection is established. */
+  onEstablished(): void {
+    this.established++;
+    this.first ??= { wallMs: performance.now(), cpuUs: cpuNow() };
+    this.wake?.();
+  }
+
+  /** A connection failed before it was established. */
+  onFailed(): void {
+    this.failed++;
+  }
+
+  /** Waits until `total` connections are established or failed, at most `ms`; true when all were established. */
+  async waitAll(total: number, ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (this.established + this.failed < total && performance.now() < deadline) {
+      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 50); });
+      this.wake = undefined;
+    }
+    return this.established === total;
+  }
+}
+
+/**
+ * Runs on connections, correlated by message id alone: each user's next run
+ * is sent when its last one completes (after `thinkMs`), until `stop()`.
+ */
+export class RunLoop<C> {
+  /** In-flight runs: message id → the connection that sent it. */
+  readonly pending = new Map<string, C>();
+  runs = 0;
+  private sending = true;
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly sendNext: (c: C) => void, private readonly thinkMs: number) {}
+
+  /** A run was sent on `c` with this message id. */
+  sent(messageId: string, c: C): void {
+    this.pending.set(messageId, c);
+  }
+
+  /** True while new runs are sent. */
+  get active(): boolean {
+    return this.sending;
+  }
+
+  /** A run completed: counted, and its user's next one sent. */
+  completed(messageId: unknown): void {
+    if (typeof messageId !== 'string') return;
+    const owner = this.pending.get(messageId);
+    if (owner === undefined) return;
+    this.pending.delete(messageId);
+    this.runs++;
+    if (this.sending) {
+      if (this.thinkMs > 0) setTimeout(this.sendNext, this.thinkMs, owner);
+      else this.sendNext(owner);
+    } else if (this.pending.size === 0) this.drained?.();
+  }
+
+  /** Sends no more runs and waits (at most `ms`) for those in flight. */
+  async stop(ms: number): Promise<void> {
+    this.sending = false;
+    if (this.pending.size) await Promise.race([new Promise<void>((r) => { this.drained = r; }), sleep(ms)]);
+  }
 }
 
 /** User + system CPU of the whole process so far, µs. */

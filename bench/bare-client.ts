@@ -18,9 +18,9 @@
  * Every phase is bounded in time; traffic goes only to the --url given,
  * which must be a loopback address.
  */
-import { createHmac } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
+import { ConnectionCount, cpuNow, createBenchThread, fail as failAs, mintToken, printResult, RunLoop, sleep } from './bare-client-kit.js';
 
 interface Args {
   url: string;
@@ -65,22 +65,8 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 function fail(msg: string): never {
-  process.stderr.write(`bare-client: ${msg}\n`);
-  process.exit(3);
+  return failAs('bare-client', msg);
 }
-
-const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
-const JWT_HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-
-/** An HS256 access token as protocol.md describes it. */
-function mintToken(secret: string, sub: string, ttlSec = 3600): string {
-  const iat = Math.floor(Date.now() / 1000);
-  const body = `${JWT_HEADER}.${b64url(JSON.stringify({ sub, iat, exp: iat + ttlSec, type: 'access' }))}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
-
-const cpuNow = (): number => { const c = process.cpuUsage(); return c.user + c.system; };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One user's connection and what it waits for. */
 interface Conn {
@@ -98,20 +84,13 @@ if (!secret) fail('SIM_JWT_SECRET is unset');
 const wsUrl = `${args.url.replace(/^http/, 'ws')}/ws`;
 const tag = Math.random().toString(36).slice(2, 8);
 
-let firstConnection: { wallMs: number; cpuUs: number } | undefined;
-let established = 0;
-let failedConnects = 0;
-let runs = 0;
-let sending = true;
-/** In-flight runs: message_id → the connection that sent it. The only correlation there is. */
-const pending = new Map<string, Conn>();
-let onEstablished: (() => void) | undefined;
-let onIdleDrained: (() => void) | undefined;
+const count = new ConnectionCount();
+const loop: RunLoop<Conn> = new RunLoop(sendNext, args.think);
 
 function sendNext(c: Conn): void {
-  if (!sending || !c.ws || c.ws.readyState !== WebSocket.OPEN) return;
+  if (!loop.active || !c.ws || c.ws.readyState !== WebSocket.OPEN) return;
   const messageId = `m-${tag}-${c.user}-${++c.seq}`;
-  pending.set(messageId, c);
+  loop.sent(messageId, c);
   c.ws.send(JSON.stringify({ type: 'user_message', payload: { thread_id: c.thread, content: args.content, message_id: messageId } }));
 }
 
@@ -122,53 +101,18 @@ function onMessage(c: Conn, data: RawData): void {
   if (type === 'connection_established') {
     if (c.established) return;
     c.established = true;
-    established++;
-    if (!firstConnection) firstConnection = { wallMs: performance.now(), cpuUs: cpuNow() };
-    onEstablished?.();
+    count.onEstablished();
     return;
   }
-  if (type !== 'agent_completed') return;
-  const id = frame.payload?.message_id;
-  if (typeof id !== 'string') return;
-  const owner = pending.get(id);
-  if (!owner) return;
-  pending.delete(id);
-  runs++;
-  if (sending) {
-    if (args.think > 0) setTimeout(sendNext, args.think, owner);
-    else sendNext(owner);
-  }
-  else if (pending.size === 0) onIdleDrained?.();
+  if (type === 'agent_completed') loop.completed(frame.payload?.message_id);
 }
 
 function connect(c: Conn): void {
   const ws = new WebSocket(wsUrl, [`jwt.${c.token}`], { perMessageDeflate: false, handshakeTimeout: args.connectTimeout * 1000 });
   c.ws = ws;
   ws.on('message', (data) => onMessage(c, data));
-  ws.on('error', () => { if (!c.established) failedConnects++; });
+  ws.on('error', () => { if (!c.established) count.onFailed(); });
   ws.on('close', () => { c.ws = undefined; });
-}
-
-/** Waits until every connection is established (or failed), at most `ms`. */
-async function waitEstablished(total: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (established + failedConnects < total && performance.now() < deadline) {
-    await new Promise<void>((r) => { onEstablished = r; setTimeout(r, 50); });
-    onEstablished = undefined;
-  }
-  return established === total;
-}
-
-async function createThread(c: Conn): Promise<void> {
-  const ctl = AbortSignal.timeout(10_000);
-  const res = await fetch(`${args.url}/api/threads`, {
-    method: 'POST', signal: ctl,
-    headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: `Bench ${c.user}` }),
-  });
-  const body = (await res.json()) as { id?: unknown };
-  if (res.status !== 201 || typeof body.id !== 'string') throw new Error(`create thread answered ${res.status}`);
-  c.thread = body.id;
 }
 
 async function closeAll(conns: readonly Conn[]): Promise<void> {
@@ -187,21 +131,20 @@ async function main(): Promise<void> {
 
   if (args.mode === 'runs') {
     // Threads over REST, a few at a time, then the connections.
-    for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(createThread));
+    for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(async (c) => { c.thread = await createBenchThread(args.url, c.token, c.user); }));
     for (const c of conns) connect(c);
-    if (!(await waitEstablished(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${established} of ${conns.length} connections established`);
+    if (!(await count.waitAll(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${count.established} of ${conns.length} connections established`);
     const cpu0 = cpuNow();
     const t0 = performance.now();
     for (const c of conns) sendNext(c);
     await sleep(args.seconds * 1000);
-    sending = false;
     const loopMs = performance.now() - t0;
     // Runs in flight finish (each is a handful of frames away), bounded.
-    if (pending.size) await Promise.race([new Promise<void>((r) => { onIdleDrained = r; }), sleep(5000)]);
+    await loop.stop(5000);
     const loopCpuUs = cpuNow() - cpu0;
     await closeAll(conns);
     lagWhole.disable();
-    print({ mode: 'runs', users: args.users, runs, unfinished: pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(runs / (loopMs / 1000)), firstConnection });
+    printResult({ mode: 'runs', users: args.users, runs: loop.runs, unfinished: loop.pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(loop.runs / (loopMs / 1000)), firstConnection: count.first });
     return;
   }
 
@@ -214,7 +157,7 @@ async function main(): Promise<void> {
     if (wait > 1) await sleep(wait);
     connect(conns[i]!);
   }
-  const ok = await waitEstablished(conns.length, args.connectTimeout * 1000);
+  const ok = await count.waitAll(conns.length, args.connectTimeout * 1000);
   const allConnectedMs = performance.now() - t0;
   await sleep(args.settle * 1000);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -227,18 +170,14 @@ async function main(): Promise<void> {
   lagWhole.disable();
   const lagMs = (h: ReturnType<typeof monitorEventLoopDelay>, p: number): number => Math.round(Math.max(0, h.percentile(p) - 10e6) / 1e3) / 1e3;
   const open = conns.filter((c) => c.ws?.readyState === WebSocket.OPEN).length;
-  print({
-    mode: 'idle', users: args.users, established, failedConnects, openAfterHold: open, allConnected: ok, allConnectedMs: Math.round(allConnectedMs),
+  printResult({
+    mode: 'idle', users: args.users, established: count.established, failedConnects: count.failed, openAfterHold: open, allConnected: ok, allConnectedMs: Math.round(allConnectedMs),
     rssBytes: mem.rss, rssPerSessionBytes: Math.round(mem.rss / args.users), gcForced: gc !== undefined,
     memory: { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
     loopLagP99Ms: lagMs(hold, 99), loopLagMaxMs: Math.round(Math.max(0, hold.max - 10e6) / 1e3) / 1e3, loopLagP99WholeMs: lagMs(lagWhole, 99),
-    firstConnection,
+    firstConnection: count.first,
   });
   await closeAll(conns);
-}
-
-function print(o: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(o)}\n`);
 }
 
 // A hard ceiling on the whole process, whatever happens.

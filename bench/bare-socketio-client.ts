@@ -17,7 +17,7 @@
  * --url given, which must be a loopback address.
  */
 import { io, type Socket } from 'socket.io-client';
-import { cpuNow, fail, mintToken, parseRunsArgs, printResult, runBounded, sleep } from './bare-client-kit.js';
+import { ConnectionCount, cpuNow, createBenchThread, fail, mintToken, parseRunsArgs, printResult, RunLoop, runBounded, sleep } from './bare-client-kit.js';
 
 const NAME = 'bare-socketio-client';
 const args = parseRunsArgs(NAME, process.argv.slice(2));
@@ -35,35 +35,18 @@ interface Conn {
   seq: number;
 }
 
-let firstConnection: { wallMs: number; cpuUs: number } | undefined;
-let established = 0;
-let failedConnects = 0;
-let runs = 0;
-let sending = true;
-/** In-flight runs: message_id → the connection that sent it. The only correlation there is. */
-const pending = new Map<string, Conn>();
-let onEstablished: (() => void) | undefined;
-let onIdleDrained: (() => void) | undefined;
+const count = new ConnectionCount();
+const loop: RunLoop<Conn> = new RunLoop(sendNext, args.think);
 
 function sendNext(c: Conn): void {
-  if (!sending || !c.socket?.connected) return;
+  if (!loop.active || !c.socket?.connected) return;
   const messageId = `m-${tag}-${c.user}-${++c.seq}`;
-  pending.set(messageId, c);
+  loop.sent(messageId, c);
   c.socket.emit('user_message', { thread_id: c.thread, content: args.content, message_id: messageId });
 }
 
 function onCompleted(payload: { message_id?: unknown } | undefined): void {
-  const id = payload?.message_id;
-  if (typeof id !== 'string') return;
-  const owner = pending.get(id);
-  if (!owner) return;
-  pending.delete(id);
-  runs++;
-  if (sending) {
-    if (args.think > 0) setTimeout(sendNext, args.think, owner);
-    else sendNext(owner);
-  }
-  else if (pending.size === 0) onIdleDrained?.();
+  loop.completed(payload?.message_id);
 }
 
 function connect(c: Conn): void {
@@ -72,33 +55,10 @@ function connect(c: Conn): void {
   socket.on('connection_established', () => {
     if (c.established) return;
     c.established = true;
-    established++;
-    if (!firstConnection) firstConnection = { wallMs: performance.now(), cpuUs: cpuNow() };
-    onEstablished?.();
+    count.onEstablished();
   });
   socket.on('agent_completed', onCompleted);
-  socket.on('connect_error', () => { if (!c.established) failedConnects++; });
-}
-
-/** Waits until every connection is established (or failed), at most `ms`. */
-async function waitEstablished(total: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (established + failedConnects < total && performance.now() < deadline) {
-    await new Promise<void>((r) => { onEstablished = r; setTimeout(r, 50); });
-    onEstablished = undefined;
-  }
-  return established === total;
-}
-
-async function createThread(c: Conn): Promise<void> {
-  const res = await fetch(`${args.url}/api/threads`, {
-    method: 'POST', signal: AbortSignal.timeout(10_000),
-    headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: `Bench ${c.user}` }),
-  });
-  const body = (await res.json()) as { id?: unknown };
-  if (res.status !== 201 || typeof body.id !== 'string') throw new Error(`create thread answered ${res.status}`);
-  c.thread = body.id;
+  socket.on('connect_error', () => { if (!c.established) count.onFailed(); });
 }
 
 async function main(): Promise<void> {
@@ -107,21 +67,20 @@ async function main(): Promise<void> {
     const user = `u-bare-${tag}-${String(i).padStart(5, '0')}`;
     conns.push({ user, token: mintToken(secret!, user), thread: '', socket: undefined, established: false, seq: 0 });
   }
-  for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(createThread));
+  for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(async (c) => { c.thread = await createBenchThread(args.url, c.token, c.user); }));
   for (const c of conns) connect(c);
-  if (!(await waitEstablished(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${established} of ${conns.length} connections established`);
+  if (!(await count.waitAll(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${count.established} of ${conns.length} connections established`);
   const cpu0 = cpuNow();
   const t0 = performance.now();
   for (const c of conns) sendNext(c);
   await sleep(args.seconds * 1000);
-  sending = false;
   const loopMs = performance.now() - t0;
   // Runs in flight finish (each is a handful of events away), bounded.
-  if (pending.size) await Promise.race([new Promise<void>((r) => { onIdleDrained = r; }), sleep(5000)]);
+  await loop.stop(5000);
   const loopCpuUs = cpuNow() - cpu0;
   for (const c of conns) c.socket?.disconnect();
   await sleep(50);
-  printResult({ mode: 'runs', transport: 'socketio', users: args.users, runs, unfinished: pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(runs / (loopMs / 1000)), firstConnection });
+  printResult({ mode: 'runs', transport: 'socketio', users: args.users, runs: loop.runs, unfinished: loop.pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(loop.runs / (loopMs / 1000)), firstConnection: count.first });
 }
 
 runBounded(NAME, args, main);
