@@ -6,6 +6,7 @@ import { parseSegment, type Share } from '../core/share.js';
 import { createHash } from 'node:crypto';
 import { formatSummary } from '../output/console-summary.js';
 import { runScenario } from '../runtime/run-scenario.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 /** Flags of `simulate run`. */
 export interface RunFlags {
@@ -59,6 +60,8 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     const runTag = segment && segment.modulus > 1 ? createHash('sha256').update(`${scenario.sha256}|${flags.startAt ?? ''}`).digest('hex').slice(0, 6) : undefined;
     const outcome = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
+      // main.ts froze V8's nursery while modules loaded; V8 sizes it again once load begins.
+      onLoadBegin: releaseYoungGeneration,
       ...(segment ? { segment } : {}),
       ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
       ...(startAtEpochMs !== undefined ? { startAtEpochMs } : {}),

@@ -26,7 +26,6 @@ import { createViolationCollector, formatViolationLine, selectViolationLines, wr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
-import { releaseYoungGeneration } from './young-generation.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -51,6 +50,12 @@ export interface RunOptions {
   readonly startAtEpochMs?: number;
   /** The run's tag (user ids, canaries); generators of one run must share it. */
   readonly runTag?: string;
+  /**
+   * Called once: when load begins (the first agent run or REST call), or when
+   * the users stop if it never did. The CLI lets V8 grow its nursery again
+   * here (cli/young-generation.ts); the library itself sets no V8 flags.
+   */
+  readonly onLoadBegin?: () => void;
 }
 
 /** What a run produced. */
@@ -123,16 +128,18 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   let aborted: ShardResult['aborted'];
   const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
   let loadBegun = false;
+  const beginLoad = (): void => {
+    if (loadBegun) return;
+    loadBegun = true;
+    opts.onLoadBegin?.();
+  };
   const hooks: ShardHooks = {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
     onTick: (point, users, p95, shard) => {
       // The CLI froze V8's nursery while modules loaded; it stays small while sessions connect, and grows as V8 sees
-      // fit once agent runs or REST calls begin (young-generation.ts).
-      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) {
-        loadBegun = true;
-        releaseYoungGeneration();
-      }
+      // fit once agent runs or REST calls begin (cli/young-generation.ts).
+      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) beginLoad();
       progress.tick(point, users, p95, shard);
     },
     onAbort: (a) => { aborted ??= a; },
@@ -147,7 +154,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (workers === 1) started();
     results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
-    releaseYoungGeneration();
+    beginLoad();
     progress.clear();
     // The reference target knows what its faults leaked: the truth the oracle's findings can be held against.
     if (embedded && sc.target.embedded.faults) leaked = await embedded.readLeaks();
