@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -15,6 +15,7 @@ import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
 import { SimError } from '../core/sim-error.js';
+import type { RunVerdict } from '../core/verdict.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
@@ -61,8 +62,12 @@ export interface RunOptions {
 /** What a run produced. */
 export interface RunOutcome {
   readonly summary: Summary;
+  /** Where summary.json, report.html, junit.xml, violations.jsonl and run.log were written. */
   readonly resultsDir: string;
+  /** design.md's exit code: 0 pass, 1 threshold failed, 2 isolation violated, 4 untested, 130 interrupted. */
   readonly exitCode: number;
+  /** `pass`, `fail` or `untested` (the summary's verdict). */
+  readonly verdict: RunVerdict;
 }
 
 /** The ownership facts a segment leaves for `simulate merge` (ownership.json). */
@@ -233,7 +238,16 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
   logger.flush?.();
-  return { summary, resultsDir, exitCode };
+  return { summary, resultsDir, exitCode, verdict: summary.verdict };
+}
+
+/**
+ * The run tag (user ids, canaries) every generator of one segmented run
+ * derives alike without talking: from the scenario and the agreed start time
+ * exactly as written (`--start-at`).
+ */
+export function computeSegmentRunTag(scenarioSha256: string, startAt: string | undefined): string {
+  return createHash('sha256').update(`${scenarioSha256}|${startAt ?? ''}`).digest('hex').slice(0, 6);
 }
 
 /** One worker per core, capped by the most users the scenario runs at once. */
