@@ -24,22 +24,36 @@ import { computeSegmentRunTag, runScenario as runScenarioInternal, type RunOutco
 import { parseFaultSpec, type FaultSpec } from './target/fault-spec.js';
 import { startTarget as startTargetServer, type TargetOptions, type TargetServer } from './target/target-server.js';
 
+/** `--set path=value` and `--target URL`, applied when a scenario is loaded or compiled. */
 export type { ScenarioOverrides } from './config/load-scenario.js';
+/** A scenario as written in YAML, as TypeScript types for {@link compileScenario}. */
 export type {
-  AuthDefinition, BareStepDefinition, CohortDefinition, FlowStepDefinition, ParamStepDefinition, ProbeDefinition, ScenarioDefinition,
-  StageDefinition, TargetDefinition, ThresholdDefinition, ThresholdLongDefinition,
+  AuthDefinition, AwaitText, BareStepDefinition, CohortDefinition, DurationText, FlowStepDefinition, ParamStepDefinition, ProbeDefinition,
+  RateText, ScenarioDefinition, StageDefinition, TargetDefinition, ThresholdDefinition, ThresholdLongDefinition,
 } from './config/scenario-definition.js';
+/** What {@link compareSummaries} returns: one row per compared figure, and the verdict. */
 export type { Comparison, ComparisonRow, ComparedRun, ComparableSummary, RowStatus, Direction } from './core/compare.js';
+/** What a run exercised, and the floors below which isolation is untested. */
 export type { Coverage, CoverageFloor } from './core/coverage.js';
+/** A compiled scenario (durations in ms, rates per second), as {@link loadScenario} and {@link compileScenario} return it. */
 export type { Cohort, FlowStep, Scenario } from './core/scenario-types.js';
+/** The code of a {@link SimError}, and one input problem with its file, line and YAML path. */
 export type { InputProblem, SimErrorCode } from './core/sim-error.js';
+/** summary.json (`crosstalk.summary/2`) and its parts. */
 export type { CounterSummary, GeneratorHealth, IsolationSummary, Summary, TrendSummary } from './core/summary.js';
+/** One judged threshold in summary.json. */
 export type { ThresholdResult } from './core/thresholds.js';
+/** The run verdict (`pass`, `fail`, `untested`) and the isolation verdict (`clean`, `violated`, `untested`). */
 export type { IsolationVerdict, RunVerdict } from './core/verdict.js';
+/** The reference target's agent timing: a preset name or explicit timings. */
 export type { AgentPresetName, AgentTiming } from './target/agent-presets.js';
+/** What the reference target's faults leaked, by its own count ({@link ReferenceTarget.leaks}). */
 export type { LeakCounts } from './target/fault-injector.js';
+/** Fault names and a fault spec (name → probability) for {@link startTarget}. */
 export type { FaultName, FaultSpec } from './target/fault-spec.js';
+/** What the reference target serves agent runs over: `ws`, `sse` or `socketio`. */
 export type { TargetTransport } from './target/transport-gateway.js';
+/** The shape of the reference target's frames: `canonical`, `data`, `flat` or `short-ids`. */
 export type { Dialect } from './target/wire-dialect.js';
 
 /** The error crosstalk throws on purpose; `code` `INPUT` carries every problem found in `problems`, each with file, line and YAML path. */
