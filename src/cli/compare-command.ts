@@ -82,8 +82,12 @@ export function parseConfidence(text: string): number {
   return value;
 }
 
-// Accepts a results folder as well as the file inside it, since CI artifacts are usually whole folders.
-function readSummaryFile(file: string, role: 'baseline' | 'current'): ComparableSummary {
+/**
+ * Reads the summary.json `compare` judges, or the one inside a results folder
+ * (CI artifacts are usually whole folders). Unreadable, foreign or truncated
+ * files throw SimError('INPUT') naming the file and its role.
+ */
+export function readSummaryFile(file: string, role: 'baseline' | 'current'): ComparableSummary {
   let path = file;
   let text: string;
   try {

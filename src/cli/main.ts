@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit-codes.js';
-import { freezeYoungGeneration } from '../runtime/young-generation.js';
+import { freezeYoungGeneration } from './young-generation.js';
 import type { RunFlags } from './run-command.js';
 import type { ServeFlags } from './serve-command.js';
 
@@ -30,7 +30,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--no-progress', 'no live progress lines')
     .option('--quiet', 'print only the results folder path on stdout (no summary, no progress)')
     .action(async (file: string, flags: RunFlags) => {
-      // Loading the run's modules would otherwise grow V8's nursery for good (runtime/young-generation.ts).
+      // Loading the run's modules would otherwise grow V8's nursery for good (cli/young-generation.ts).
       freezeYoungGeneration();
       exitCode = await (await runCommand()).runRun(file, flags);
     });

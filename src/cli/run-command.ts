@@ -3,9 +3,9 @@ import { loadAdapterFile } from '../config/load-adapter.js';
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
 import { parseSegment, type Share } from '../core/share.js';
-import { createHash } from 'node:crypto';
 import { formatSummary } from '../output/console-summary.js';
-import { runScenario } from '../runtime/run-scenario.js';
+import { computeSegmentRunTag, runScenario } from '../runtime/run-scenario.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 /** Flags of `simulate run`. */
 export interface RunFlags {
@@ -54,11 +54,12 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const showProgress = flags.progress && !flags.quiet;
-    // Generators of one segmented run must agree on user ids and canaries without talking:
-    // the tag derives from the scenario and the agreed start time.
-    const runTag = segment && segment.modulus > 1 ? createHash('sha256').update(`${scenario.sha256}|${flags.startAt ?? ''}`).digest('hex').slice(0, 6) : undefined;
+    // Generators of one segmented run must agree on user ids and canaries without talking.
+    const runTag = segment && segment.modulus > 1 ? computeSegmentRunTag(scenario.sha256, flags.startAt) : undefined;
     const outcome = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
+      // main.ts froze V8's nursery while modules loaded; V8 sizes it again once load begins.
+      onLoadBegin: releaseYoungGeneration,
       ...(segment ? { segment } : {}),
       ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
       ...(startAtEpochMs !== undefined ? { startAtEpochMs } : {}),

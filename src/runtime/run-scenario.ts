@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -15,6 +15,7 @@ import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
 import { SimError } from '../core/sim-error.js';
+import type { RunVerdict } from '../core/verdict.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
@@ -26,7 +27,6 @@ import { createViolationCollector, formatViolationLine, selectViolationLines, wr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
-import { releaseYoungGeneration } from './young-generation.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -51,13 +51,23 @@ export interface RunOptions {
   readonly startAtEpochMs?: number;
   /** The run's tag (user ids, canaries); generators of one run must share it. */
   readonly runTag?: string;
+  /**
+   * Called once: when load begins (the first agent run or REST call), or when
+   * the users stop if it never did. The CLI lets V8 grow its nursery again
+   * here (cli/young-generation.ts); the library itself sets no V8 flags.
+   */
+  readonly onLoadBegin?: () => void;
 }
 
 /** What a run produced. */
 export interface RunOutcome {
   readonly summary: Summary;
+  /** Where summary.json, report.html, junit.xml, violations.jsonl and run.log were written. */
   readonly resultsDir: string;
+  /** design.md's exit code: 0 pass, 1 threshold failed, 2 isolation violated, 4 untested, 130 interrupted. */
   readonly exitCode: number;
+  /** `pass`, `fail` or `untested` (the summary's verdict). */
+  readonly verdict: RunVerdict;
 }
 
 /** The ownership facts a segment leaves for `simulate merge` (ownership.json). */
@@ -123,16 +133,18 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   let aborted: ShardResult['aborted'];
   const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
   let loadBegun = false;
+  const beginLoad = (): void => {
+    if (loadBegun) return;
+    loadBegun = true;
+    opts.onLoadBegin?.();
+  };
   const hooks: ShardHooks = {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
     onTick: (point, users, p95, shard) => {
       // The CLI froze V8's nursery while modules loaded; it stays small while sessions connect, and grows as V8 sees
-      // fit once agent runs or REST calls begin (young-generation.ts).
-      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) {
-        loadBegun = true;
-        releaseYoungGeneration();
-      }
+      // fit once agent runs or REST calls begin (cli/young-generation.ts).
+      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) beginLoad();
       progress.tick(point, users, p95, shard);
     },
     onAbort: (a) => { aborted ??= a; },
@@ -147,7 +159,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (workers === 1) started();
     results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } finally {
-    releaseYoungGeneration();
+    beginLoad();
     progress.clear();
     // The reference target knows what its faults leaked: the truth the oracle's findings can be held against.
     if (embedded && sc.target.embedded.faults) leaked = await embedded.readLeaks();
@@ -226,7 +238,16 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
   logger.flush?.();
-  return { summary, resultsDir, exitCode };
+  return { summary, resultsDir, exitCode, verdict: summary.verdict };
+}
+
+/**
+ * The run tag (user ids, canaries) every generator of one segmented run
+ * derives alike without talking: from the scenario and the agreed start time
+ * exactly as written (`--start-at`).
+ */
+export function computeSegmentRunTag(scenarioSha256: string, startAt: string | undefined): string {
+  return createHash('sha256').update(`${scenarioSha256}|${startAt ?? ''}`).digest('hex').slice(0, 6);
 }
 
 /** One worker per core, capped by the most users the scenario runs at once. */

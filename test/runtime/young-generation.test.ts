@@ -1,11 +1,11 @@
-// The generator keeps V8's nursery small until load begins (src/runtime/young-generation.ts).
+// The generator keeps V8's nursery small until load begins (src/cli/young-generation.ts).
 // Each case runs in a fresh node process, since V8 flags are process-wide.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { isYoungGenerationUserTuned } from '../../src/runtime/young-generation.js';
+import { isYoungGenerationUserTuned } from '../../src/cli/young-generation.js';
 
-const MODULE = new URL('../../src/runtime/young-generation.js', import.meta.url).href;
+const MODULE = new URL('../../src/cli/young-generation.js', import.meta.url).href;
 
 /**
  * Runs `body` in a fresh node process after loading the module as `yg`;
