@@ -3,6 +3,7 @@ import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
 import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
+import { PendingOpen } from './pending-open.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
 
@@ -26,8 +27,7 @@ function onOpenTimeout(session: SocketIoSession): void { session.handleOpenTimeo
 export class SocketIoSession implements Connection {
   private socket: OwnedSocket | undefined;
   private closing = false;
-  private settleOpen: ((r: OpenResult) => void) | undefined;
-  private openTimer: NodeJS.Timeout | undefined;
+  private readonly opening = new PendingOpen(onOpenTimeout, this);
   private startedUs = 0;
   private handshakeType: string | undefined;
   private connectionIdPath: string | undefined;
@@ -43,7 +43,7 @@ export class SocketIoSession implements Connection {
   constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: FrameHandler) {}
 
   get isOpen(): boolean {
-    return this.socket !== undefined && this.socket.connected && this.settleOpen === undefined && !this.closing;
+    return this.socket !== undefined && this.socket.connected && !this.opening.waiting && !this.closing;
   }
 
   open(opts: ConnectOptions): Promise<OpenResult> {
@@ -52,7 +52,6 @@ export class SocketIoSession implements Connection {
     this.closing = false;
     this.established = false;
     return new Promise<OpenResult>((resolve) => {
-      this.settleOpen = resolve;
       this.startedUs = nowUs();
       const extraHeaders: Record<string, string> = {};
       const query: Record<string, string> = {};
@@ -74,7 +73,7 @@ export class SocketIoSession implements Connection {
       socket.on('connect_error', onConnectError);
       socket.on('disconnect', onDisconnect);
       socket.onAny(this.onAnyEvent);
-      this.openTimer = setTimeout(onOpenTimeout, opts.connectTimeoutMs, this);
+      this.opening.begin(resolve, opts.connectTimeoutMs);
     });
   }
 
@@ -113,25 +112,16 @@ export class SocketIoSession implements Connection {
     this.socket?.disconnect();
   }
 
-  private finishOpen(r: OpenResult): void {
-    const settle = this.settleOpen;
-    if (!settle) return;
-    this.settleOpen = undefined;
-    if (this.openTimer) clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    settle(r);
-  }
-
   private ready(t: number, frame: unknown): void {
     this.openedAtUs = t;
     this.established = true;
     this.connectionId = readConnectionId(frame, this.connectionIdPath);
-    this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
+    this.opening.finish({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
   }
 
   /** @internal Socket.IO's own connect. */
   handleConnect(): void {
-    if (this.settleOpen && this.handshakeType === undefined) this.ready(nowUs(), undefined);
+    if (this.opening.waiting && this.handshakeType === undefined) this.ready(nowUs(), undefined);
   }
 
   /** @internal Every event the server emits. */
@@ -159,7 +149,7 @@ export class SocketIoSession implements Connection {
       return;
     }
     const view = this.reader.read(data, event);
-    if (this.settleOpen && view.type === this.handshakeType) this.ready(t, data);
+    if (this.opening.waiting && view.type === this.handshakeType) this.ready(t, data);
     this.handler.onFrame(this, view, data, text, t);
   }
 
@@ -169,14 +159,14 @@ export class SocketIoSession implements Connection {
     const code = (err as { code?: string }).code ?? (typeof err.description === 'object' && err.description !== null ? (err.description as { code?: string }).code : undefined);
     const kind: ErrorKind = /AUTH|unauthori[sz]ed|forbidden|401|403/i.test(msg) ? 'auth_rejected'
       : code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg) ? 'connect_refused' : /timeout/i.test(msg) ? 'connect_timeout' : 'upgrade_failed';
-    this.finishOpen({ ok: false, kind, detail: kind === 'auth_rejected' ? `connect_error ${msg.slice(0, 80)}` : formatNetworkError(code, 'Socket.IO connect error') });
+    this.opening.finish({ ok: false, kind, detail: kind === 'auth_rejected' ? `connect_error ${msg.slice(0, 80)}` : formatNetworkError(code, 'Socket.IO connect error') });
     this.socket?.disconnect();
   }
 
   /** @internal The socket went away. */
   handleDisconnect(reason: string): void {
-    if (this.settleOpen) {
-      this.finishOpen({ ok: false, kind: 'connect_reset', detail: `disconnected (${reason}) before ${this.handshakeType ?? 'connect'}` });
+    if (this.opening.waiting) {
+      this.opening.finish({ ok: false, kind: 'connect_reset', detail: `disconnected (${reason}) before ${this.handshakeType ?? 'connect'}` });
       return;
     }
     if (!this.closing && this.established) {
@@ -189,7 +179,7 @@ export class SocketIoSession implements Connection {
 
   /** @internal Not ready in time. */
   handleOpenTimeout(): void {
-    this.finishOpen({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'connect'} in time` });
+    this.opening.finish({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'connect'} in time` });
     this.socket?.disconnect();
   }
 }

@@ -5,6 +5,7 @@ import type { ErrorKind } from '../core/kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
 import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
+import { PendingOpen } from './pending-open.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
 
@@ -45,8 +46,7 @@ function onRawData(this: Socket): void { (this as OwnedNetSocket)[SESSION]!.read
 export class WsSession implements Connection {
   private ws: WebSocket | undefined;
   private closing = false;
-  private settleOpen: ((r: OpenResult) => void) | undefined;
-  private openTimer: NodeJS.Timeout | undefined;
+  private readonly opening = new PendingOpen(onOpenTimeout, this);
   private startedUs = 0;
   connectionId: string | undefined;
   /** The frame type that says the connection is ready; undefined: ready at the upgrade. */
@@ -69,7 +69,7 @@ export class WsSession implements Connection {
 
   /** True while the connection is open and established. */
   get isOpen(): boolean {
-    return this.ws !== undefined && this.ws.readyState === WebSocket.OPEN && this.settleOpen === undefined && !this.closing;
+    return this.ws !== undefined && this.ws.readyState === WebSocket.OPEN && !this.opening.waiting && !this.closing;
   }
 
   /** Connects and waits for the handshake frame (or a failure, or the timeout). */
@@ -80,7 +80,6 @@ export class WsSession implements Connection {
     this.established = false;
     this.lastErrorCode = undefined;
     return new Promise<OpenResult>((resolve) => {
-      this.settleOpen = resolve;
       this.startedUs = nowUs();
       let url = opts.url;
       const headers: Record<string, string> = {};
@@ -101,7 +100,7 @@ export class WsSession implements Connection {
       ws.on('close', onSocketClose);
       ws.on('error', onSocketError);
       ws.on('unexpected-response', onSocketUnexpectedResponse);
-      this.openTimer = setTimeout(onOpenTimeout, opts.connectTimeoutMs, this);
+      this.opening.begin(resolve, opts.connectTimeoutMs);
     });
   }
 
@@ -131,21 +130,12 @@ export class WsSession implements Connection {
     this.ws?.terminate();
   }
 
-  private finishOpen(r: OpenResult): void {
-    const settle = this.settleOpen;
-    if (!settle) return;
-    this.settleOpen = undefined;
-    if (this.openTimer) clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    settle(r);
-  }
-
   /** @internal The upgrade completed; with no handshake frame the connection is ready now. */
   handleOpen(): void {
-    if (!this.settleOpen) return;
+    if (!this.opening.waiting) return;
     this.openedAtUs = this.readAtUs;
     this.established = true;
-    this.finishOpen({ ok: true, connectUs: this.readAtUs - this.startedUs, connectionId: undefined });
+    this.opening.finish({ ok: true, connectUs: this.readAtUs - this.startedUs, connectionId: undefined });
   }
 
   /** @internal The socket's message listener. */
@@ -165,18 +155,18 @@ export class WsSession implements Connection {
     if (Array.isArray(frame) && !this.reader.arraysAreFrames) return this.handleBatch(frame, text, t);
     if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', text);
     const view = this.reader.read(frame);
-    if (this.settleOpen) {
+    if (this.opening.waiting) {
       if (view.type === this.handshakeType) {
         this.connectionId = readConnectionId(frame, this.connectionIdPath);
         this.openedAtUs = t;
         this.established = true;
-        this.finishOpen({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
+        this.opening.finish({ ok: true, connectUs: t - this.startedUs, connectionId: this.connectionId });
         // Received like any other frame, and checked like one: a handshake naming someone else is a leak too.
         this.handler.onFrame(this, view, frame, text, t);
         return;
       }
       if (view.type === 'error' && view.code === 'AUTH_FAILED') {
-        this.finishOpen({ ok: false, kind: 'auth_rejected', detail: 'AUTH_FAILED error frame' });
+        this.opening.finish({ ok: false, kind: 'auth_rejected', detail: 'AUTH_FAILED error frame' });
         return;
       }
     }
@@ -192,8 +182,8 @@ export class WsSession implements Connection {
 
   /** @internal The socket's close listener. */
   handleClose(code: number): void {
-    if (this.settleOpen) {
-      this.finishOpen({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before ${this.handshakeType ?? 'the upgrade'}` });
+    if (this.opening.waiting) {
+      this.opening.finish({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before ${this.handshakeType ?? 'the upgrade'}` });
       return;
     }
     // Only a connection that was established can drop; a failed open was counted once already.
@@ -207,23 +197,23 @@ export class WsSession implements Connection {
 
   /** @internal The socket's error listener. */
   handleError(err: Error & { code?: string }): void {
-    if (!this.settleOpen) { this.lastErrorCode = err.code; return; }
+    if (!this.opening.waiting) { this.lastErrorCode = err.code; return; }
     const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
     // The message may carry the URL (a ?token= delivery), so only the code is turned into words.
-    this.finishOpen({ ok: false, kind, detail: formatNetworkError(err.code, 'connection error') });
+    this.opening.finish({ ok: false, kind, detail: formatNetworkError(err.code, 'connection error') });
   }
 
   /** @internal The upgrade was answered with something other than 101. */
   handleUnexpectedResponse(res: { statusCode?: number; resume(): void }): void {
     res.resume();
     const status = res.statusCode ?? 0;
-    this.finishOpen({ ok: false, kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed', status, detail: `upgrade answered ${status}` });
+    this.opening.finish({ ok: false, kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed', status, detail: `upgrade answered ${status}` });
     this.ws?.terminate();
   }
 
   /** @internal Not ready within the connect timeout. */
   handleOpenTimeout(): void {
-    this.finishOpen({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'upgrade'} in time` });
+    this.opening.finish({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'upgrade'} in time` });
     this.ws?.terminate();
   }
 }

@@ -39,6 +39,10 @@ export const socketIoCodec: FrameCodec<SocketIoFrame> = {
 };
 
 const PATH = '/socket.io/';
+/** ws's OPEN readyState. */
+const WS_OPEN = 1;
+/** engine.io's WebSocket transport keeps its ws socket in a field it does not type; polling has none. */
+interface EngineWsTransport { readonly socket?: { readonly readyState: number } }
 const CLIENT_EVENTS: ReadonlySet<string> = new Set(['user_message', 'stop_agent', 'ping']);
 
 /** One Socket.IO socket on the target; carries every run of its user. */
@@ -48,8 +52,17 @@ class SocketIoConnection implements TargetConnection<SocketIoFrame> {
 
   constructor(readonly userId: string, private readonly socket: Socket) {}
 
+  /**
+   * True while a frame emitted now is written. Socket.IO calls a socket
+   * connected until its transport has closed, a round trip after the client's
+   * close frame came in; an emit in between reaches a WebSocket that is
+   * closing, which drops it unwritten (engine.io's "write error"). Such a
+   * frame was never delivered, so it is not sent nor counted.
+   */
   isOpen(): boolean {
-    return this.socket.connected;
+    if (!this.socket.connected) return false;
+    const ws = (this.socket.conn.transport as unknown as EngineWsTransport).socket;
+    return ws === undefined || ws.readyState === WS_OPEN;
   }
 
   send(frame: SocketIoFrame): void {

@@ -160,6 +160,32 @@ describe('Socket.IO: faults and heartbeat', () => {
     }
   });
 
+  test('misroute to a socket whose client is closing: not written, not counted; leaks() == what was received', async () => {
+    const t = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 36, faults: { misroute: 1 } });
+    try {
+      const a = await newUser(t);
+      const b = await newUser(t, 2);
+      const [closing, open] = b.socks as [TestIoSocket, TestIoSocket];
+      // The client sends its WebSocket close frame and stops reading, so the server's side stays closing (Socket.IO
+      // still calls the socket connected: its transport has not closed) until the client reads the close reply.
+      const raw = (closing.socket.io.engine.transport as unknown as { ws: { close(code: number): void; _socket: { pause(): void; resume(): void } } }).ws;
+      raw.close(1000);
+      raw._socket.pause();
+      await new Promise((r) => setTimeout(r, 300));
+      a.socks[0]!.emit('user_message', { thread_id: a.threadId, content: `mine ${a.id}`, message_id: 'io-closing' });
+      await open.waitFor((f) => f.type === 'agent_completed' && f.payload?.user_id === a.id, 5000);
+      raw._socket.resume();
+      await closing.disconnected;
+      const toOpen = foreignFrames(open.frames, b.id).length;
+      const toClosing = foreignFrames(closing.frames, b.id).length;
+      assert.ok(toOpen >= 4, `a whole run misrouted to the open socket (${toOpen})`);
+      // What the closing socket got (nothing, unless the close frame was slower than 300 ms) is all that is counted for it.
+      assert.deepEqual(t.leaks(), { total: toOpen + toClosing, byFault: { misroute: toOpen + toClosing } });
+    } finally {
+      await t.close();
+    }
+  });
+
   test('broadcast: every event also lands on every other user\'s socket, counted exactly as received', async () => {
     const t = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 34, faults: { broadcast: 1 } });
     try {
