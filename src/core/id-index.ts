@@ -10,14 +10,19 @@
  * native scan and no substring is made unless a known id is found.
  */
 
-/** What kind of id a token was. */
-export const ID_KIND = Object.freeze({ thread: 1, run: 2, user: 3 });
+/**
+ * What kind of id a token was; `runShaped` is a token nobody claimed yet that
+ * is shaped like the run ids seen so far (a run its owner has not heard of yet).
+ */
+export const ID_KIND = Object.freeze({ thread: 1, run: 2, user: 3, runShaped: 4 });
 
 /** Ids shorter than this are never looked for: short strings occur everywhere. */
 export const MIN_ID_LENGTH = 8;
 const MAX_ID_LENGTH = 128;
 
 const DIGIT_RE = /[0-9]/g;
+/** Run-id shapes remembered at most: a backend has a handful; ids of free form would otherwise grow the set. */
+const MAX_SHAPES = 16;
 
 /** True when text[i] is a character an id token may hold (NaN past the end is not). */
 function isIdCharAt(text: string, i: number): boolean {
@@ -34,6 +39,20 @@ function mix(h: number, c: number): number {
   return Math.imul(h ^ c, 16777619);
 }
 const SEED = 2166136261 | 0;
+
+/**
+ * A token's shape: its length and where its separators (`-`, `_`) are. Ids a
+ * backend generates share one (a uuid, `run_` and 32 hex digits); prose
+ * numbers and timestamps seldom have the length and layout of both.
+ */
+function computeShape(text: string, start: number, end: number): number {
+  let h = mix(SEED, end - start);
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 45 || c === 95) h = mix(mix(h, k - start), c);
+  }
+  return h;
+}
 
 /** The hash {@link IdIndex.findNext} computes for a token. */
 export function computeIdHash(id: string): number {
@@ -57,6 +76,9 @@ export class IdIndex {
   private readonly byHash = new Map<number, Entry>();
   private readonly ring: number[] = [];
   private head = 0;
+  /** Shapes of the run ids added, and which lengths they have (a cheap first test). */
+  private readonly runShapes = new Set<number>();
+  private readonly runLengths = new Uint8Array(MAX_ID_LENGTH + 1);
 
   /** Start, end, kind and owner of the id {@link findNext} found last. */
   lastStart = -1;
@@ -70,6 +92,10 @@ export class IdIndex {
   /** Remembers an id (the first owner on record wins). */
   add(id: string, kind: number, owner: number): void {
     if (id.length < MIN_ID_LENGTH || id.length > MAX_ID_LENGTH) return;
+    if (kind === ID_KIND.run && this.runShapes.size < MAX_SHAPES) {
+      this.runShapes.add(computeShape(id, 0, id.length));
+      this.runLengths[id.length] = 1;
+    }
     const h = computeIdHash(id);
     if (this.byHash.has(h)) return;
     if (this.ring.length < this.capacity) this.ring.push(h);
@@ -89,9 +115,11 @@ export class IdIndex {
   /**
    * Finds the next known id at or after `from`: returns the offset just past
    * it (its facts left in the `last*` fields), or -1. Calling it until -1
-   * reads the text once.
+   * reads the text once. With `shaped`, a token nobody claimed that is shaped
+   * like a known run id is found too, as `ID_KIND.runShaped` (owner -1, no
+   * `lastId`: the caller slices it from `lastStart` to `lastEnd`).
    */
-  findNext(text: string, from: number): number {
+  findNext(text: string, from: number, shaped = false): number {
     const digit = DIGIT_RE;
     let i = from;
     for (;;) {
@@ -108,7 +136,15 @@ export class IdIndex {
       let h = SEED;
       for (let k = start; k < i; k++) h = mix(h, text.charCodeAt(k));
       const e = this.byHash.get(h);
-      if (e === undefined || e.id.length !== len || !text.startsWith(e.id, start)) continue;
+      if (e === undefined || e.id.length !== len || !text.startsWith(e.id, start)) {
+        if (!shaped || e !== undefined || this.runLengths[len] !== 1 || !this.runShapes.has(computeShape(text, start, i))) continue;
+        this.lastStart = start;
+        this.lastEnd = i;
+        this.lastKind = ID_KIND.runShaped;
+        this.lastOwner = -1;
+        this.lastId = '';
+        return i;
+      }
       this.lastStart = start;
       this.lastEnd = i;
       this.lastKind = e.kind;

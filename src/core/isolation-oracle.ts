@@ -31,7 +31,8 @@ export interface PendingObservation {
   readonly frameId?: string;
   /** Kinds the frame was reported with already; absent while it is no violation. */
   readonly reported?: readonly string[];
-  readonly kind: 'foreign_thread' | 'foreign_run' | 'rest_foreign_listing';
+  /** `foreign_reference`: a run-shaped token in a text, unclaimed when seen; dropped, not unattributed, if nobody claims it. */
+  readonly kind: 'foreign_thread' | 'foreign_run' | 'rest_foreign_listing' | 'foreign_reference';
   readonly id: string;
   readonly shortened: boolean;
   readonly rx: Receiver;
@@ -50,6 +51,8 @@ export interface IsolationOracleOptions {
 }
 
 const PENDING_MAX = 10_000;
+/** Run-shaped tokens kept at most (a backend's frames may carry many ids of its own that no user claims). */
+const REFERENCES_MAX = 5_000;
 const EVIDENCE_CHARS = 2048;
 const RUN_EVENT_RE = /^(agent_|tool_)/;
 
@@ -87,6 +90,7 @@ export class IsolationOracle {
   private readonly amend: ViolationAmender | undefined;
   /** Ids of this frame not claimed by anyone yet (rare: reset per frame, allocated only when one is seen). */
   private deferred: Deferred[] | undefined;
+  private referencesKept = 0;
   unattributed = 0;
 
   constructor(private readonly ledger: OwnershipLedger, private readonly codec: CanaryCodec, private readonly sink: ViolationSink, opts: IsolationOracleOptions = {}) {
@@ -126,7 +130,7 @@ export class IsolationOracle {
       if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
     }
     reasons = this.scanCanaries(rx, text, reasons);
-    reasons = this.scanReferences(rx, text, f, reasons);
+    reasons = this.scanReferences(rx, text, f, reasons, atMs, 'ws');
     if (reasons === undefined && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
       reasons = [{ kind: 'foreign_run', field: 'type', value: f.type }];
     }
@@ -147,19 +151,19 @@ export class IsolationOracle {
       if (owner === undefined) (this.deferred ??= []).push({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', op, text });
       else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
     }
-    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons)), atMs, 'rest', text, op);
+    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons), atMs, 'rest'), atMs, 'rest', text, op);
   }
 
   /** Checks a frame that could not be read (not JSON, not an object) as text: other users' canaries and ids anywhere in it. */
   checkText(rx: Receiver, text: string, atMs: number): number {
-    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined)), atMs, 'ws', text, undefined);
+    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined), atMs, 'ws'), atMs, 'ws', text, undefined);
   }
 
   /** Checks any other REST answer for other users' canaries and ids. */
   checkBody(rx: Receiver, text: string, atMs: number, op: string, asked?: string): number {
     // The id the request itself named (a probe's target) is no news to the one who asked: an error may echo it.
     const f = asked === undefined ? undefined : { type: '', userId: undefined, threadId: asked, runId: asked, messageId: undefined };
-    return this.settleFrame(rx, this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined)), atMs, 'rest', text, op);
+    return this.settleFrame(rx, this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined), atMs, 'rest'), atMs, 'rest', text, op);
   }
 
   /** A probe read of another user's thread was answered 2xx. */
@@ -214,6 +218,12 @@ export class IsolationOracle {
       let reasons: ViolationReason[] | undefined;
       const open: PendingObservation[] = [];
       for (const p of group) {
+        if (p.kind === 'foreign_reference') {
+          // A token that merely looked like a run id, and that nobody claimed, was just text: dropped.
+          const owner = this.ledger.runOwner(p.id);
+          if (owner !== undefined && !this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) (reasons ??= []).push(this.reason('foreign_reference', 'run', p.id, owner));
+          continue;
+        }
         const what = p.kind === 'foreign_run' ? 'run' : 'thread';
         const owner = p.shortened ? this.ledger.ownerByPrefix(what, shortPrefix(p.id)!, p.rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(p.id) : this.ledger.runOwner(p.id);
         if (owner === undefined) { this.unattributed++; open.push(p); }
@@ -280,10 +290,16 @@ export class IsolationOracle {
    * Ids the frame's owner fields name were judged by the field checks and are
    * not counted twice; one reason per id per frame.
    */
-  private scanReferences(rx: Receiver, text: string, f: OwnerFields | undefined, reasons: ViolationReason[] | undefined): ViolationReason[] | undefined {
+  private scanReferences(rx: Receiver, text: string, f: OwnerFields | undefined, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest'): ViolationReason[] | undefined {
     const ids = this.ledger.ids;
     let lastId = '';
-    for (let at = ids.findNext(text, 0); at !== -1; at = ids.findNext(text, at)) {
+    // A run only its owner has heard of may be cited before the owner's frame is read: such tokens wait for the end.
+    const shaped = this.referencesKept < REFERENCES_MAX;
+    for (let at = ids.findNext(text, 0, shaped); at !== -1; at = ids.findNext(text, at, shaped)) {
+      if (ids.lastKind === ID_KIND.runShaped) {
+        this.deferReference(text.slice(ids.lastStart, ids.lastEnd), f, rx, atMs, channel, text);
+        continue;
+      }
       const id = ids.lastId;
       if (id === lastId || this.ledger.isUser(ids.lastOwner, rx.userIndex, rx.userId)) continue;
       if (f !== undefined && (id === f.threadId || id === f.runId || id === f.userId)) continue;
@@ -304,6 +320,15 @@ export class IsolationOracle {
     return reasons;
   }
 
+  /** Keeps a run-shaped token nobody claimed yet, unless the frame names it as its own run, thread or message. */
+  private deferReference(id: string, f: OwnerFields | undefined, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): void {
+    if (f !== undefined && (id === f.runId || id === f.threadId || id === f.messageId)) return;
+    const deferred = (this.deferred ??= []);
+    for (const d of deferred) if (d.id === id) return;
+    this.referencesKept++;
+    deferred.push({ kind: 'foreign_reference', id, shortened: false, rx, atMs, channel, text });
+  }
+
   /** Reports the frame's reasons as one violation, and keeps its unknown ids tied to it. */
   private settleFrame(rx: Receiver, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): number {
     const deferred = this.deferred;
@@ -316,7 +341,11 @@ export class IsolationOracle {
       // Kept until the end: only as much of the frame as evidence needs, once for all its ids.
       const kept = text.length > EVIDENCE_CHARS ? cutText(text, EVIDENCE_CHARS) : text;
       for (const d of deferred) {
-        if (this.pending.length >= PENDING_MAX) { this.pendingDropped++; continue; }
+        if (this.pending.length >= PENDING_MAX) {
+          // A dropped run-shaped token was never shown to be an id: not unattributed.
+          if (d.kind !== 'foreign_reference') this.pendingDropped++;
+          continue;
+        }
         this.pending.push({ ...d, frameId, ...(reported ? { reported } : {}), ...(op !== undefined ? { op } : {}), text: kept });
       }
     }

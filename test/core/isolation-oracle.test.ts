@@ -154,6 +154,34 @@ describe('IsolationOracle, ids anywhere (foreign_reference)', () => {
     assert.deepEqual(violations[1]!.kinds.map((k) => [k.kind, k.field]), [['foreign_reference', 'message']]);
   });
 
+  test('a run cited before its owner\'s frame was read is settled at the end: a leak if another user claims it, nothing if nobody does', () => {
+    const { oracle, ledger, violations, alice, bob } = withIds();
+    // Bob's next run, shaped like his first (a uuid), reaches Alice before Bob's own frame taught the ledger its id.
+    const early = '9b1d7e20-41c3-4f6a-8e2d-5a7c3b9d1f44';
+    const nobody = '0c4e8a12-6b3f-4d21-9a7e-1f2b3c4d5e6f';
+    assert.equal(oracle.checkFrame(alice, own, JSON.stringify({ type: 'agent_thinking', payload: { reasoning: `as in run ${early} and ${nobody}` } }), undefined, true, 5), 0);
+    // A token that is not shaped like any run id (no dashes where a uuid has them) is never kept.
+    assert.equal(oracle.checkText(alice, 'order 20261205-0930-77 shipped', 6), 0);
+    ledger.claimRun(early, bob);
+    assert.deepEqual(oracle.finish(), []);
+    assert.equal(violations.length, 1);
+    assert.deepEqual(violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]), [['foreign_reference', 'run', early]]);
+    assert.equal(violations[0]!.atMs, 5);
+    // The unclaimed token was only text: not counted as an unattributed id.
+    assert.equal(oracle.unattributed, 0);
+  });
+
+  test('a run-shaped token later claimed by the receiver itself, or named by the frame\'s own run field, is no leak', () => {
+    const { oracle, ledger, violations, alice } = withIds();
+    const mine = '7e6d5c4b-3a29-4817-9f0e-d1c2b3a4f5e6';
+    const field = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    assert.equal(oracle.checkFrame(alice, { ...own, runId: field }, JSON.stringify({ run_id: field, note: `retrying ${mine}` }), undefined, true, 0), 0);
+    ledger.claimRun(mine, alice.userIndex);
+    ledger.claimRun(field, alice.userIndex);
+    oracle.finish();
+    assert.equal(violations.length, 0);
+  });
+
   test('unreadable text and REST error bodies get the same scan', () => {
     const { oracle, violations, alice } = withIds();
     assert.equal(oracle.checkText(alice, 'not json at all: thr_9f9f0000bb22', 0), 1);
