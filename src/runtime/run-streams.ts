@@ -38,6 +38,8 @@ type StartByRequest = Extract<CompiledWire['start'], { request: CompiledRoute }>
  */
 export class RunStreams {
   private readonly open = new Map<RunRecord, StreamCall>();
+  /** Resolves `drain` once the last open stream has ended. */
+  private drained: (() => void) | undefined;
 
   constructor(private readonly u: StreamsOwner, private readonly conns: UserConnections) {}
 
@@ -53,9 +55,27 @@ export class RunStreams {
     this.open.get(rec)?.cut();
   }
 
-  /** Cuts every stream (the user stops or moves on). */
+  /** Cuts every stream (the user stops at once). */
   cutAll(): void {
     for (const call of this.open.values()) call.cut();
+  }
+
+  /**
+   * Lets the streams of runs that are over end as the server ends them (at
+   * most `ms`), and cuts the rest: whatever the server wrote after a terminal
+   * event reached this user and is checked, not thrown away by our close.
+   */
+  async drain(ms: number): Promise<void> {
+    for (const [rec, call] of this.open) if (rec.outcome === undefined) call.cut();
+    if (this.open.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.drained = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.drained = undefined;
+    this.cutAll();
   }
 
   private async startOnConnection(rec: RunRecord, start: StartByRequest, req: RenderedRequest): Promise<void> {
@@ -95,6 +115,7 @@ export class RunStreams {
   ended(rec: RunRecord, failure: ErrorKind | undefined, stream: SseRunStream | undefined, refusal: { status: number; text: string } | undefined): void {
     const u = this.u;
     this.open.delete(rec);
+    if (this.open.size === 0) this.drained?.();
     u.m.httpRequests.add();
     if (refusal) {
       // An error answered instead of a stream: scanned like any REST answer, and the run failed.

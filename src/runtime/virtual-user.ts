@@ -20,6 +20,8 @@ const nowUs = (): number => Math.round(performance.now() * 1000);
 const templateCache = new Map<string, CompiledTemplate>();
 /** How long after a run's terminal event its completeness is judged (late, reordered events may still come). */
 const JUDGE_GRACE_US = 500_000;
+/** How long a user that is done waits for the streams of its ended runs to end as the server ends them. */
+const STREAM_DRAIN_MS = 1000;
 
 /** Renders a flow template (compiled once per distinct text). */
 function render(text: string, values: TemplateValues): string {
@@ -443,9 +445,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     r?.();
   }
 
-  private closeAll(): Promise<void> {
+  private async closeAll(): Promise<void> {
     this.tracker.judgeEnded(nowUs());
-    this.streams.cutAll();
-    return this.conns.closeAll();
+    await Promise.all([this.streams.drain(STREAM_DRAIN_MS), this.conns.closeAll()]);
   }
 }
