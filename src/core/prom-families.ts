@@ -37,6 +37,7 @@ const QUANTILE_LABELS = INTERVAL_QUANTILES.map(String);
 interface PreviousCounts {
   counts: Float64Array;
   total: number;
+  last: Omit<ScanResult, 'interval'>;
 }
 
 /**
@@ -98,56 +99,79 @@ export class PromFamilyBuilder {
    * One pass over a histogram's buckets: cumulative counts per `le` bound,
    * count and sum, and the quantiles of what was recorded since the last
    * scan of the same series (HdrHistogram's own rounding: each quantile is
-   * the highest value equivalent to its bucket, never above the max).
+   * the highest value equivalent to its bucket, never above the max). A
+   * series with nothing new is not scanned again.
    */
-  private scan(key: string, hist: Histogram): { buckets: number[]; count: number; sumSec: number; interval: number[] | undefined } {
+  private scan(key: string, hist: Histogram): ScanResult {
     const h = hist as unknown as hdr.JsHistogram;
-    const n = h.countsArrayLength;
+    const total = h.totalCount;
     let prev = this.previous.get(key);
-    if (!prev) this.previous.set(key, (prev = { counts: new Float64Array(n), total: 0 }));
+    if (prev && prev.total === total) return { ...prev.last, interval: undefined };
+    const n = h.countsArrayLength;
+    if (!prev) this.previous.set(key, (prev = { counts: new Float64Array(n), total: 0, last: { buckets: [], count: 0, sumSec: 0 } }));
     if (prev.counts.length < n) {
       const grown = new Float64Array(n);
       grown.set(prev.counts);
       prev.counts = grown;
     }
-    const total = h.totalCount;
     const delta = total - prev.total;
     const countAt = INTERVAL_QUANTILES.map((q) => Math.max(Math.ceil(q * delta - ulp(q * delta)), 1));
-    const interval = delta > 0 ? INTERVAL_QUANTILES.map(() => 0) : undefined;
+    const interval = INTERVAL_QUANTILES.map(() => 0);
     const buckets = BUCKETS_US.map(() => 0);
+    const counts = prev.counts;
     let b = 0;
     let cum = 0;
     let sumUs = 0;
     let seenDelta = 0;
     let k = 0;
     let topUs = 0;
-    for (let i = 0; i < n; i++) {
-      const c = h.getCountAtIndex(i);
-      const p = prev.counts[i]!;
-      if (c === 0 && p === 0) continue;
-      prev.counts[i] = c;
-      const v = h.valueFromIndex(i);
-      // A bucket holds the values equivalent to its lowest one (3 significant digits): counted under the bound that value is at or below.
-      while (b < BUCKETS_US.length && v > BUCKETS_US[b]!) buckets[b++] = cum;
-      cum += c;
-      sumUs += h.medianEquivalentValue(v) * c;
-      const d = c - p;
-      if (d <= 0 || !interval) continue;
-      seenDelta += d;
-      topUs = h.highestEquivalentValue(v);
-      for (; k < countAt.length && seenDelta >= countAt[k]!; k++) interval[k] = topUs;
+    // The layout of a histogram of 3 significant digits and unit 1 (histogram.ts), walked bucket by bucket: the
+    // same values as the library's valueFromIndex and equivalent ranges, without their log and pow per index.
+    for (let bucket = 0, start = 0; start < n; bucket++) {
+      // Bucket 0 spans indexes [0, 2^11) at unit resolution; bucket k > 0 spans 2^10 indexes, each 2^k wide.
+      const end = Math.min(n, bucket === 0 ? SUB_BUCKET_COUNT : start + SUB_BUCKET_HALF_COUNT);
+      const size = 2 ** bucket;
+      const base = bucket === 0 ? 0 : SUB_BUCKET_HALF_COUNT * size - start * size;
+      const half = Math.floor(size / 2);
+      for (let i = start; i < end; i++) {
+        const c = h.getCountAtIndex(i);
+        const p = counts[i]!;
+        if (c === 0 && p === 0) continue;
+        counts[i] = c;
+        const v = base + i * size;
+        // Values equivalent to the lowest one of a bucket (3 significant digits) count under the bound that value is at or below.
+        while (b < BUCKETS_US.length && v > BUCKETS_US[b]!) buckets[b++] = cum;
+        cum += c;
+        sumUs += (v + half) * c;
+        const d = c - p;
+        if (d <= 0) continue;
+        seenDelta += d;
+        topUs = v + size - 1;
+        for (; k < countAt.length && seenDelta >= countAt[k]!; k++) interval[k] = topUs;
+      }
+      start = end;
     }
     while (b < BUCKETS_US.length) buckets[b++] = cum;
     buckets.push(total);
     prev.total = total;
-    let intervalSec: number[] | undefined;
-    if (interval) {
-      const maxUs = Math.min(topUs, h.maxValue || topUs);
-      intervalSec = interval.map((us) => Math.min(us, maxUs) / US_PER_SEC);
-    }
-    return { buckets, count: total, sumSec: sumUs / US_PER_SEC, interval: intervalSec };
+    prev.last = { buckets, count: total, sumSec: sumUs / US_PER_SEC };
+    const maxUs = Math.min(topUs, h.maxValue || topUs);
+    return { ...prev.last, interval: delta > 0 ? interval.map((us) => Math.min(us, maxUs) / US_PER_SEC) : undefined };
   }
 }
+
+/** What a scan of one series gives. */
+interface ScanResult {
+  readonly buckets: readonly number[];
+  readonly count: number;
+  readonly sumSec: number;
+  /** Quantiles of the interval (seconds), undefined when nothing was recorded in it. */
+  readonly interval: readonly number[] | undefined;
+}
+
+/** HdrHistogram's layout at 3 significant digits (see histogram.ts). */
+const SUB_BUCKET_HALF_COUNT = 1 << 10;
+const SUB_BUCKET_COUNT = 2 * SUB_BUCKET_HALF_COUNT;
 
 /** HdrHistogram's unit in the last place, as its percentile rounding uses it. */
 function ulp(x: number): number {

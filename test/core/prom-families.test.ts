@@ -1,7 +1,7 @@
 // Live frames into Prometheus families: names, labels, histogram buckets and per-interval quantiles, worker merging.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeTrendStats, createHistogram } from '../../src/core/histogram.js';
+import { computeMean, computeTrendStats, createHistogram } from '../../src/core/histogram.js';
 import { computeLiveFrame, LiveExporter, LiveFrameMerger } from '../../src/core/live-frame.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { createPromFamily, PromFamilyBuilder, type PromFamily, type PromSample } from '../../src/core/prom-families.js';
@@ -63,6 +63,9 @@ describe('PromFamilyBuilder', () => {
     const exactSumSec = xs.reduce((a, x) => a + x, 0) / 1e6;
     const sum = sample(h, 'crosstalk_run_total_seconds_sum', labels).value;
     assert.ok(Math.abs(sum - exactSumSec) / exactSumSec < 0.001, `sum ${sum} vs exactly ${exactSumSec}`);
+    // The library's own figure: the mean of bucket midpoints, times the count.
+    const libSumSec = (computeMean(t.hist) * xs.length) / 1e6;
+    assert.ok(Math.abs(sum - libSumSec) <= libSumSec * 1e-12, `sum ${sum} vs HdrHistogram's ${libSumSec}`);
     const buckets = h.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.value);
     assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b), 'bucket counts never decrease');
   });
