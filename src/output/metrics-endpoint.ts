@@ -11,6 +11,8 @@ export type MetricsEndpointStats = NonNullable<OutputsSummary['metricsEndpoint']
 /** How the endpoint closed: whether a scrape read the final figures. */
 export interface MetricsEndpointClosed extends MetricsEndpointStats {
   readonly finalScraped: boolean;
+  /** Process CPU spent formatting scrapes (what serving /metrics cost the run). */
+  readonly serveCpuMs: number;
 }
 
 /** A running `/metrics` endpoint. */
@@ -47,6 +49,7 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
   let finalAt: number | undefined;
   let onFinalScrape: (() => void) | undefined;
   let finalScraped = false;
+  let serveCpuUs = 0;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
@@ -54,7 +57,10 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
     if (path !== '/metrics') { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics\n'); return; }
     const startedAt = performance.now();
     const isFinal = finalAt !== undefined;
+    const cpu0 = process.cpuUsage();
     registry.metrics().then((text) => {
+      const cpu = process.cpuUsage(cpu0);
+      serveCpuUs += cpu.user + cpu.system;
       res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text);
       scrapeTimes.push(startedAt);
       if (scrapeTimes.length > 8) scrapeTimes.shift();
@@ -116,7 +122,7 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      return { url, scrapes, finalScraped };
+      return { url, scrapes, finalScraped, serveCpuMs: Math.round(serveCpuUs / 100) / 10 };
     },
   };
 }

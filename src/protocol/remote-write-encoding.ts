@@ -48,7 +48,7 @@ export function encodeWriteRequests(families: readonly PromFamily[], timestampMs
   const metadata = families.map((f) => ({ type: METRIC_TYPE[f.type], metricFamilyName: f.name, help: f.help, unit: f.name.endsWith('_seconds') ? 'seconds' : '' }));
   const flush = (): void => {
     if (!series.length) return;
-    const bytes = WRITE_REQUEST.encode(WRITE_REQUEST.fromObject({ timeseries: series, metadata: out.length === 0 ? metadata : [] })).finish();
+    const bytes = WRITE_REQUEST.encode({ timeseries: series, metadata: out.length === 0 ? metadata : [] }).finish();
     out.push({ body: snappy.compress(bytes), samples: series.length });
     series = [];
   };
