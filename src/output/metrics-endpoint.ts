@@ -11,7 +11,7 @@ export type MetricsEndpointStats = NonNullable<OutputsSummary['metricsEndpoint']
 /** How the endpoint closed: whether a scrape read the final figures. */
 export interface MetricsEndpointClosed extends MetricsEndpointStats {
   readonly finalScraped: boolean;
-  /** Process CPU spent formatting scrapes (what serving /metrics cost the run). */
+  /** Process CPU spent formatting scrapes, once per interval (what serving /metrics cost the run). */
   readonly serveCpuMs: number;
 }
 
@@ -50,6 +50,7 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
   let onFinalScrape: (() => void) | undefined;
   let finalScraped = false;
   let serveCpuUs = 0;
+  let text: Promise<string> | undefined;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
@@ -57,15 +58,24 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
     if (path !== '/metrics') { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics\n'); return; }
     const startedAt = performance.now();
     const isFinal = finalAt !== undefined;
-    const cpu0 = process.cpuUsage();
-    registry.metrics().then((text) => {
-      const cpu = process.cpuUsage(cpu0);
-      serveCpuUs += cpu.user + cpu.system;
-      res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text);
+    // Figures change once per interval, scrapes may come every second: each interval is formatted once.
+    if (!text) {
+      const cpu0 = process.cpuUsage();
+      text = registry.metrics().then((t) => {
+        const cpu = process.cpuUsage(cpu0);
+        serveCpuUs += cpu.user + cpu.system;
+        return t;
+      });
+    }
+    text.then((body) => {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
       scrapeTimes.push(startedAt);
       if (scrapeTimes.length > 8) scrapeTimes.shift();
       if (isFinal) { finalScraped = true; onFinalScrape?.(); }
-    }, (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`));
+    }, (err: Error) => {
+      text = undefined;
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
+    });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -95,6 +105,7 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
     url,
     update(families, final = false) {
       if (final) finalAt = performance.now();
+      text = undefined;
       const seen = new Set<string>();
       for (const f of families) {
         if (!registry.getSingleMetric(f.name)) register(f);
