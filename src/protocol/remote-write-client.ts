@@ -120,6 +120,8 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
       agent ??= new Agent({ connections: 1, keepAliveTimeout: 30_000 });
       const res = await request(target.url, { method: 'POST', headers, body: b.body, dispatcher: agent, signal: ctl.signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const text = res.statusCode >= 300 ? (await res.body.text()).slice(0, 300).trim() : (await res.body.dump(), '');
+      // The flush deadline passed meanwhile: the request was counted as dropped with the rest of the queue.
+      if (queue[0] !== b) return;
       if (res.statusCode < 300) {
         if (failures > 0) opts.logger?.info({ receiver: target.url, afterFailures: failures }, 'remote write recovered');
         failures = 0;

@@ -154,7 +154,11 @@ export function startLivePublisher(prepared: PreparedOutputs, input: LivePublish
     },
     async finish(registry, verdict, hard) {
       stopTimer();
-      publish(computeLiveFrame(registry, false), verdict);
+      try {
+        publish(computeLiveFrame(registry, false), verdict);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'live publishing failed for the final figures');
+      }
       const rw = await Promise.all(writers.map((w) => w.close(outputs.flushTimeoutMs, hard)));
       return { prometheusRw: rw, ...(endpoint ? { metricsEndpoint: endpoint.stats() } : {}) };
     },
