@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { envWithout, killCliChildren, readSummary, removeTempDirs, runCli, writeScenario } from '../helpers/sim.js';
+import { decodeWriteRequest } from '../../src/protocol/remote-write-encoding.js';
+import { envWithout, killCliChildren, readSummary, removeTempDirs, runCli, spawnCli, waitUntil, writeScenario } from '../helpers/sim.js';
 
 const TINY = `name: tiny-live
 target: { embedded: { agent: fast } }
@@ -86,6 +87,45 @@ describe('run options for live outputs', { concurrency: 3 }, () => {
       assert.equal(s.outputs?.prometheusRw[0]?.samplesDropped, 0);
       for (const file of readdirSync(f.out)) assert.ok(!readFileSync(join(f.out, file), 'utf8').includes(token), `${file} holds no token`);
       assert.ok(!(r.stdout + r.stderr).includes(token));
+    } finally {
+      rx.closeAllConnections();
+      rx.close();
+    }
+  });
+
+  test('Ctrl-C during a run: the final figures are still published, flagged finished, and counted in summary.json', async () => {
+    const bodies: Buffer[] = [];
+    const rx = createServer((req, res) => { const chunks: Buffer[] = []; req.on('data', (c: Buffer) => chunks.push(c)); req.on('end', () => { bodies.push(Buffer.concat(chunks)); res.writeHead(204).end(); }); });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/api/v1/write`;
+    try {
+      const f = writeScenario(`name: interrupted-live
+target: { embedded: { agent: fast } }
+cohorts:
+  c:
+    users: 3
+    duration: 20s
+    flow: [connect, createThread, { repeat: { duration: 20s, steps: [{ sendMessage: { content: "hi" } }, { think: 100ms }] } }]
+outputs: { interval: 1s, metricsPort: 0, metricsHost: 127.0.0.1 }
+`);
+      const p = spawnCli(['run', f.file, '--out', f.out, '--no-progress', '--publish', `prometheus-rw=${url}`], { timeoutMs: 40_000 });
+      await waitUntil(() => bodies.length >= 3, 20_000, 'three intervals published');
+      const metricsUrl = /^metrics: (http:\S+)$/m.exec(p.stderr())?.[1];
+      assert.ok(metricsUrl, p.stderr());
+      assert.match(await (await fetch(metricsUrl)).text(), /^crosstalk_run_finished\{.*\} 0$/m, '/metrics serves the run while it goes on');
+      p.child.kill('SIGINT');
+      const r = await p.result;
+      assert.equal(r.code, 130, r.stderr);
+      const s = readSummary(f.out);
+      assert.equal(s.interrupted, true);
+      const last = decodeWriteRequest(bodies.at(-1)!);
+      const value = (name: string): number | undefined => last.find((x) => x.labels.__name__ === name)?.samples[0]?.value;
+      assert.equal(value('crosstalk_run_finished'), 1, 'the last request holds the final figures');
+      // Summed over its series (per cohort, and the untagged one every run has).
+      const started = last.filter((x) => x.labels.__name__ === 'crosstalk_runs_started_total').reduce((a, x) => a + x.samples[0]!.value, 0);
+      assert.equal(started, s.runs.started, 'final runs.started as summary.json');
+      assert.equal(s.outputs?.prometheusRw[0]?.samplesDropped, 0);
+      assert.ok((s.outputs?.metricsEndpoint?.scrapes ?? 0) >= 1);
     } finally {
       rx.closeAllConnections();
       rx.close();
