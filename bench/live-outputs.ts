@@ -21,9 +21,9 @@
  *   npm run build && node dist/bench/live-outputs.js [rounds=3] [users=40] [seconds=8] [interval=5s]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compileScenarioText } from '../src/config/load-scenario.js';
 import { decodeHistogram } from '../src/core/histogram.js';
 import { computeLiveFrame } from '../src/core/live-frame.js';
@@ -94,7 +94,9 @@ async function measure(on: boolean, text = scenario(on ? outputs : '')): Promise
   const { summary } = await runScenario({ scenario: sc, out, workers: 1 });
   const cpu = process.cpuUsage(cpu0);
   const rw = summary.outputs?.prometheusRw[0];
-  return { on, runs: summary.runs.completed, cpuUs: cpu.user + cpu.system, wallMs: performance.now() - t0, sent: rw?.samplesSent ?? 0, dropped: rw?.samplesDropped ?? 0, ...readPublishingCost(out), summary };
+  const cost = readPublishingCost(out);
+  rmSync(dirname(out), { recursive: true, force: true });
+  return { on, runs: summary.runs.completed, cpuUs: cpu.user + cpu.system, wallMs: performance.now() - t0, sent: rw?.samplesSent ?? 0, dropped: rw?.samplesDropped ?? 0, ...cost, summary };
 }
 
 /** The registry a run's summary describes: every trend and counter per cohort. */
