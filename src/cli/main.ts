@@ -29,6 +29,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-progress', 'no live progress lines')
     .option('--quiet', 'print only the results folder path on stdout (no summary, no progress)')
+    .option('--publish <kind=url>', 'stream figures while the run goes on, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--metrics-port <n>', 'serve the run\'s figures at http://<host>:<n>/metrics while it runs (0 picks a free port)')
     .action(async (file: string, flags: RunFlags) => {
       // Loading the run's modules would otherwise grow V8's nursery for good (cli/young-generation.ts).
       freezeYoungGeneration();

@@ -17,6 +17,8 @@ export interface RunFlags {
   set?: string[];
   progress: boolean;
   quiet?: boolean;
+  publish?: string[];
+  metricsPort?: string;
 }
 
 /**
@@ -39,7 +41,10 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     if (Number.isNaN(startAtEpochMs)) problems.push(`--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
   }
   if (problems.length) throw new SimError('INPUT', 'bad flags for run', { problems: problems.map((message) => ({ message })) });
-  const scenario = loadScenario(file, { ...(flags.set ? { set: flags.set } : {}), ...(flags.target !== undefined ? { targetUrl: flags.target } : {}) });
+  const scenario = loadScenario(file, {
+    ...(flags.set ? { set: flags.set } : {}), ...(flags.target !== undefined ? { targetUrl: flags.target } : {}),
+    ...(flags.publish ? { publish: flags.publish } : {}), ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort } : {}),
+  });
   const soft = new AbortController();
   const hard = new AbortController();
   const onSignal = (): void => {
@@ -66,6 +71,7 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
       ...(runTag ? { runTag } : {}),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
       ...(showProgress ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } } : {}),
+      ...(flags.quiet ? {} : { notice: (text: string) => process.stderr.write(text) }),
     });
     // --quiet is for scripts: stdout is the results folder alone (RESULTS=$(simulate run ... --quiet)).
     if (flags.quiet) {

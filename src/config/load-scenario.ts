@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
 import { ALL_KINDS } from '../core/kinds.js';
 import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
 import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
@@ -16,6 +16,7 @@ import { formatPath, locate } from './yaml-locator.js';
 import { parseWith, type At } from './zod-problems.js';
 import { computeMissingSteps, type Adapter } from '../core/adapter.js';
 import { loadAdapter } from './load-adapter.js';
+import { compileOutputs } from './outputs-schema.js';
 
 /** Command-line overrides applied on top of the file. */
 export interface ScenarioOverrides {
@@ -23,6 +24,10 @@ export interface ScenarioOverrides {
   readonly set?: readonly string[];
   /** `--target URL`. */
   readonly targetUrl?: string;
+  /** `--publish KIND=URL`, each appended to `outputs.publish`. */
+  readonly publish?: readonly string[];
+  /** `--metrics-port N`, which sets `outputs.metricsPort`. */
+  readonly metricsPort?: string;
 }
 
 /** The default frame profile: protocol.md's "Tolerance" defaults. */
@@ -73,6 +78,7 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
       created.push({ prefix: 'target.url', source: '--target' });
     }
   }
+  applyOutputFlags(doc, lc, file, overrides, problems, created);
   if (problems.length) fail(file, problems);
 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -112,6 +118,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   if (!raw) {
     // Still check thresholds against the cohorts we know, then stop.
     compileThresholds(rawObj.thresholds, cohortNames, at);
+    compileOutputs(rawObj.outputs, at, KNOWN_KEYS);
     return undefined;
   }
   const auth = compileAuth(raw, baseDir, at);
@@ -132,6 +139,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
   if (auth?.kind === 'static' && ids) for (const id of ids) if (!(id in auth.tokens)) { at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`); break; }
   // From the raw value: a record schema would silently drop keys such as "__proto__".
   const thresholds = compileThresholds(rawObj.thresholds, cohortNames, at);
+  const outputs = compileOutputs(raw.outputs, at, KNOWN_KEYS);
   const target = raw.target;
   const adapter = compileTargetAdapter(target, rawObj, baseDir, at, push);
   const transport = target?.transport ?? adapter?.defaultTransport ?? 'ws';
@@ -175,6 +183,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     },
     thresholds,
     coverage: Object.fromEntries(Object.entries(raw.coverage ?? {}).filter(([, v]) => v !== undefined)),
+    ...(outputs ? { outputs } : {}),
   };
 }
 
@@ -433,6 +442,37 @@ function applySet(doc: Document, spec: string, file: string, problems: InputProb
     created.push({ prefix: formatPath(parts.slice(0, k)), source: "--set" });
   } catch {
     problems.push({ file: '--set', path: pathText, message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list` });
+  }
+}
+
+/**
+ * `--publish` and `--metrics-port` written into the document's `outputs`
+ * (appended to `publish`, setting `metricsPort`), so flags and file are
+ * checked by one schema and a bad flag is blamed on the flag.
+ */
+function applyOutputFlags(doc: Document, lc: LineCounter, file: string, o: ScenarioOverrides, problems: InputProblem[], created: Array<{ prefix: string; source: string }>): void {
+  if (!o.publish?.length && o.metricsPort === undefined) return;
+  const outputs = doc.get('outputs', true);
+  if (outputs !== undefined && outputs !== null && !isMap(outputs)) {
+    problems.push(locate(doc, lc, file, ['outputs'], 'expected a mapping such as { publish: [...], metricsPort: 9464 } (--publish and --metrics-port add to it)'));
+    return;
+  }
+  if (o.publish?.length) {
+    const list = doc.getIn(['outputs', 'publish'], true);
+    if (list !== undefined && list !== null && !isSeq(list)) {
+      problems.push(locate(doc, lc, file, ['outputs', 'publish'], 'expected a list of outputs such as ["prometheus-rw=http://127.0.0.1:9090/api/v1/write"] (--publish adds to it)'));
+      return;
+    }
+    let n = isSeq(list) ? list.items.length : 0;
+    if (!isSeq(list)) doc.setIn(['outputs', 'publish'], doc.createNode([]));
+    for (const spec of o.publish) {
+      doc.addIn(['outputs', 'publish'], spec);
+      created.push({ prefix: `outputs.publish[${n++}]`, source: '--publish' });
+    }
+  }
+  if (o.metricsPort !== undefined) {
+    doc.setIn(['outputs', 'metricsPort'], /^\d+$/.test(o.metricsPort) ? Number(o.metricsPort) : o.metricsPort);
+    created.push({ prefix: 'outputs.metricsPort', source: '--metrics-port' });
   }
 }
 

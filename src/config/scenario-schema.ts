@@ -4,6 +4,7 @@ import { bool, durationMs, int, oneOf, plainObject, ratePerSec, text, url } from
 import { DIALECTS } from '../target/wire-dialect.js';
 import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
 import { TRANSPORTS } from '../core/adapter.js';
+import { OUTPUTS_KEYS } from './outputs-schema.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
 const faultsField = z.any().transform((v, ctx) => {
@@ -117,6 +118,8 @@ export const scenarioSchema = z.strictObject({
     framesChecked: int(0).optional(), restAnswersChecked: int(0).optional(), runsCompleted: int(0).optional(),
     usersWithRun: int(0).optional(), probesAnswered: int(0).optional(),
   }).optional(),
+  /** Checked by outputs-schema.ts, which reports each entry on its own. */
+  outputs: z.unknown().optional(),
 });
 
 /** One value under `thresholds`: an expression, a long form, or a list of them. */
@@ -138,4 +141,5 @@ export const KNOWN_KEYS: readonly string[] = [
   'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
   'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'adapter', 'rate', 'requiredEvents', 'ignoreTypes',
   'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered', 'noise', 'api', 'params', 'transport',
+  ...OUTPUTS_KEYS,
 ];

@@ -100,6 +100,13 @@ export class MetricRegistry {
     this.gauges.set(name, read);
   }
 
+  /** Every gauge's value now: live outputs read them between the series' ticks. */
+  readGauges(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, read] of this.gauges) out[name] = read();
+    return out;
+  }
+
   /** Forgets the gauges once the series is complete (they hold on to what they read, e.g. every user). */
   stopGauges(): void {
     this.gauges.clear();

@@ -162,6 +162,34 @@ export interface ProbesConfig {
   readonly adapterPerSec: number;
 }
 
+/** One `prometheus-rw` output: where, and which credentials (read from the environment, never the file). */
+export interface RemoteWriteConfig {
+  readonly url: string;
+  /** Extra headers, e.g. a tenant's `X-Scope-OrgID`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Environment variable holding a bearer token. */
+  readonly bearerTokenEnv?: string;
+  /** Environment variable holding `user:password` for basic auth. */
+  readonly basicAuthEnv?: string;
+  /** Where it was given, for messages: `--publish` or `outputs.publish[0]`. */
+  readonly source: string;
+}
+
+/** Live outputs (`outputs:`, `--publish`, `--metrics-port`): figures streamed while the run goes on. */
+export interface OutputsConfig {
+  /** How often figures are published (default 5 s). */
+  readonly intervalMs: number;
+  /** How long the end of a run waits for remote writes to be delivered (default 5 s). */
+  readonly flushTimeoutMs: number;
+  /** Labels added to every series. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly prometheusRw: readonly RemoteWriteConfig[];
+  /** `/metrics` port; 0 picks a free one; absent: no endpoint. */
+  readonly metricsPort?: number;
+  /** Address the endpoint listens on (default every interface, as exporters do). */
+  readonly metricsHost: string;
+}
+
 /** A whole validated scenario. */
 export interface Scenario {
   readonly name: string;
@@ -177,4 +205,6 @@ export interface Scenario {
   readonly thresholds: readonly ThresholdConfig[];
   /** The scenario's own coverage floors (`coverage:`), over the defaults. */
   readonly coverage: Partial<CoverageFloor>;
+  /** Live outputs; absent when there are none. */
+  readonly outputs?: OutputsConfig;
 }

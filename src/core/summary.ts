@@ -44,6 +44,27 @@ export interface GeneratorHealth {
   readonly queueing?: GeneratorQueueing;
 }
 
+/** What one `prometheus-rw` output did over the run. */
+export interface RemoteWriteSummary {
+  /** The receiver's URL. */
+  readonly url: string;
+  readonly samplesSent: number;
+  /** Samples given up: the queue was full, the receiver refused them for good, or they were still queued when the flush deadline passed. */
+  readonly samplesDropped: number;
+  readonly requests: number;
+  readonly failedRequests: number;
+  readonly retries: number;
+  /** The last failure, as `HTTP 500: <body>` or a network error code. */
+  readonly lastError?: string;
+}
+
+/** What the live outputs did (`outputs`, present when the run had some); never part of the verdict. */
+export interface OutputsSummary {
+  readonly prometheusRw: readonly RemoteWriteSummary[];
+  /** The /metrics endpoint and how often it was scraped before the results were written. */
+  readonly metricsEndpoint?: { readonly url: string; readonly scrapes: number };
+}
+
 /** Isolation as summary.json states it. */
 export interface IsolationSummary {
   /** `clean`, `violated`, or `untested` (coverage below its floor). Read from a /1 summary: from `violations` alone. */
@@ -98,6 +119,8 @@ export interface Summary {
   readonly errors: { readonly count: number; readonly rate: number; readonly byKind: Readonly<Record<string, number>> };
   readonly users: { readonly total: number; readonly byCohort: Readonly<Record<string, number>> };
   readonly generator: GeneratorHealth;
+  /** Live outputs (Prometheus remote write, /metrics) and what they delivered. */
+  readonly outputs?: OutputsSummary;
   readonly series: readonly SeriesPoint[];
 }
 

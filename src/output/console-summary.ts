@@ -42,6 +42,12 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   if (s.generator.saturated) lines.push(`${c.bad}generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy${c.off}`);
   const queueing = formatQueueingNotice(s.generator.queueing);
   if (queueing) lines.push(`${s.generator.saturated ? c.bad : ''}generator queueing: ${queueing}${s.generator.saturated ? c.off : ''}`);
+  // Live outputs never change the verdict, but samples a receiver never got are a gap in someone's dashboard.
+  for (const rw of s.outputs?.prometheusRw ?? []) {
+    const bad = rw.samplesDropped > 0 ? c.bad : '';
+    lines.push(`${bad}prometheus-rw ${rw.url}: ${rw.samplesSent} samples sent, ${rw.samplesDropped} dropped${rw.lastError ? ` (last error: ${rw.lastError})` : ''}${bad ? c.off : ''}`);
+  }
+  if (s.outputs?.metricsEndpoint) lines.push(`metrics: ${s.outputs.metricsEndpoint.url} scraped ${s.outputs.metricsEndpoint.scrapes} time(s)`);
   if (s.thresholds.length) {
     lines.push('');
     lines.push('thresholds:');

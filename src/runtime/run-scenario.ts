@@ -27,6 +27,7 @@ import { createViolationCollector, formatViolationLine, selectViolationLines, wr
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
+import type { LiveExport } from '../core/live-frame.js';
 
 /** How to run a scenario. */
 export interface RunOptions {
@@ -57,6 +58,8 @@ export interface RunOptions {
    * here (cli/young-generation.ts); the library itself sets no V8 flags.
    */
   readonly onLoadBegin?: () => void;
+  /** Lines for the person watching that are not progress (where /metrics listens). */
+  readonly notice?: (text: string) => void;
 }
 
 /** What a run produced. */
@@ -104,23 +107,38 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
     if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: formatNetworkHint(reach.code) });
   }
-  const startedAtMs = Date.now();
-  const resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
-  const logPath = join(resultsDir, 'run.log');
-  const logger = pino({ level: 'info', base: { run: sc.name }, redact: { paths: ['token', 'secret', '*.token', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' } }, pino.destination({ dest: logPath, sync: true }));
-
-  let embedded: EmbeddedTarget | undefined;
-  let baseUrl: string;
-  if (sc.target.url === undefined) {
-    embedded = await startEmbeddedTarget(sc.target.embedded, logger, undefined, sc.auth.kind === 'jwt' ? { issuer: sc.auth.issuer, audience: sc.auth.audience } : {});
-    baseUrl = embedded.url;
-    secret = embedded.secret;
-  } else {
-    baseUrl = sc.target.url;
-  }
-  const connectUrl = computeConnectUrl(sc, baseUrl);
   const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
   const runTag = opts.runTag ?? randomBytes(3).toString('hex');
+  const startedAtMs = Date.now();
+  // Live outputs bind and read their credentials before anything is written: a busy port fails like an unreachable target.
+  const outputsModule = sc.outputs ? await import('./live-publisher.js') : undefined;
+  const prepared = outputsModule ? await outputsModule.prepareOutputs(sc.outputs!, sc.file, env) : undefined;
+  let resultsDir: string;
+  let logPath: string;
+  let logger: Logger;
+  let embedded: EmbeddedTarget | undefined;
+  let baseUrl: string;
+  try {
+    resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
+    logPath = join(resultsDir, 'run.log');
+    logger = pino({ level: 'info', base: { run: sc.name }, redact: { paths: ['token', 'secret', '*.token', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' } }, pino.destination({ dest: logPath, sync: true }));
+    if (sc.target.url === undefined) {
+      embedded = await startEmbeddedTarget(sc.target.embedded, logger, undefined, sc.auth.kind === 'jwt' ? { issuer: sc.auth.issuer, audience: sc.auth.audience } : {});
+      baseUrl = embedded.url;
+      secret = embedded.secret;
+    } else {
+      baseUrl = sc.target.url;
+    }
+  } catch (err) {
+    await prepared?.close();
+    throw err;
+  }
+  const publisher = prepared && outputsModule ? outputsModule.startLivePublisher(prepared, {
+    workers, startedAtMs, logger, ...(opts.notice ? { notice: opts.notice } : {}),
+    labels: { scenario: sc.name, segment: formatShare(share), run: runTag },
+    info: { target: embedded ? 'embedded' : redactUrl(baseUrl), api: sc.target.adapter.name, transport: sc.target.transport },
+  }) : undefined;
+  const connectUrl = computeConnectUrl(sc, baseUrl);
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
@@ -129,6 +147,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
     scenario: sc, share: computeSubShare(share, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
     checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
+    ...(publisher && workers > 1 ? { liveIntervalMs: sc.outputs!.intervalMs } : {}),
   }));
   let aborted: ShardResult['aborted'];
   const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
@@ -148,6 +167,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       progress.tick(point, users, p95, shard);
     },
     onAbort: (a) => { aborted ??= a; },
+    ...(publisher ? { onRegistry: (r: MetricRegistry) => publisher.attach(r), onLive: (w: number, e: LiveExport) => publisher.accept(w, e) } : {}),
   };
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
@@ -158,6 +178,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const started = (): void => logger.info(runInfo, 'run started');
     if (workers === 1) started();
     results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
+  } catch (err) {
+    await publisher?.abort();
+    throw err;
   } finally {
     beginLoad();
     progress.clear();
@@ -219,7 +242,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   });
   // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
   const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
-  const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  const judged = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  // The outputs' final figures are the summary's own; what they delivered goes in before the (long) series.
+  const outputs = await publisher?.finish(registry, judged.verdict, opts.hardSignal);
+  const { series, ...head } = judged;
+  const summary: Summary = outputs ? { ...head, outputs, series } : judged;
   const exitCode = summary.exitCode;
   writeViolationsFile(resultsDir, violations);
   if (share.modulus > 1) {
@@ -237,6 +264,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   writeJunitReport(resultsDir, summary);
   writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
+  await publisher?.close(opts.signal && opts.hardSignal ? AbortSignal.any([opts.signal, opts.hardSignal]) : opts.signal ?? opts.hardSignal);
   logger.flush?.();
   return { summary, resultsDir, exitCode, verdict: summary.verdict };
 }

@@ -6,6 +6,7 @@ import { compileLifecycleGrammar } from '../core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, type MetricSnapshot, type SeriesPoint } from '../core/metric-registry.js';
+import type { LiveExport } from '../core/live-frame.js';
 import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
 import { createRandom } from '../core/random.js';
 import type { FlowStep, Scenario } from '../core/scenario-types.js';
@@ -48,6 +49,8 @@ export interface ShardInput {
   readonly thresholds: readonly ParsedThreshold[];
   /** Offsets into a fixed id list, per cohort. */
   readonly fixedIdOffsets: readonly number[];
+  /** A worker thread posts its figures this often for live outputs (absent: it has none). */
+  readonly liveIntervalMs?: number;
 }
 
 /** Ways to steer a shard while it runs. */
@@ -58,6 +61,10 @@ export interface ShardHooks {
   readonly onTick?: (point: SeriesPoint, usersByCohort: Readonly<Record<string, number>>, runTotalP95Ms: number | undefined, shard?: number) => void;
   /** A threshold with abortOnFail failed here; the caller stops the other shards. */
   readonly onAbort?: (a: ShardResult['aborted']) => void;
+  /** The shard's registry, once its gauges are set up and before users start (live outputs read it). */
+  readonly onRegistry?: (registry: MetricRegistry) => void;
+  /** A worker thread's figures for live outputs, every `liveIntervalMs` (worker pools only). */
+  readonly onLive?: (worker: number, e: LiveExport) => void;
 }
 
 /** Everything a shard produced, in mergeable form. */
@@ -147,6 +154,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     runs.push(run);
   });
   registry.gauge('runs.in_flight', () => { let n = 0; for (const u of allUsers) n += u.tracker.openCount; return n; });
+  hooks.onRegistry?.(registry);
 
   const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
   const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);

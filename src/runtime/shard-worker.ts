@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { LiveExporter } from '../core/live-frame.js';
 import { runShard, toShardResult, type ShardInput } from './run-shard.js';
 
 /** What the pool sends a worker thread at start. */
@@ -12,6 +13,7 @@ export interface ShardWorkerData {
 /** Messages a worker thread posts to the pool. */
 export type ShardWorkerMessage =
   | { readonly type: 'tick'; readonly point: import('../core/metric-registry.js').SeriesPoint; readonly users: Record<string, number>; readonly runTotalP95Ms: number | undefined }
+  | { readonly type: 'live'; readonly export: import('../core/live-frame.js').LiveExport }
   | { readonly type: 'abort'; readonly aborted: import('./run-shard.js').ShardResult['aborted'] }
   | { readonly type: 'result'; readonly result: import('./run-shard.js').ShardResult }
   | { readonly type: 'error'; readonly message: string }
@@ -34,13 +36,21 @@ if (parentPort) {
   const post = (m: ShardWorkerMessage): void => port.postMessage(m);
   // Loaded: say so, then start the clocks when the pool says (all workers at once).
   post({ type: 'ready' });
+  // Live outputs: the figures that changed, every interval, for the parent to add up and publish.
+  let live: NodeJS.Timeout | undefined;
+  const onRegistry = (registry: import('../core/metric-registry.js').MetricRegistry): void => {
+    const exporter = new LiveExporter(registry);
+    live = setInterval(() => post({ type: 'live', export: exporter.next() }), data.input.liveIntervalMs);
+    live.unref();
+  };
   started.then((startAtEpochMs) => runShard({ ...data.input, startAtEpochMs }, {
     signal: soft.signal,
     hardSignal: hard.signal,
     onTick: (point, users, runTotalP95Ms) => post({ type: 'tick', point, users, runTotalP95Ms }),
     onAbort: (aborted) => post({ type: 'abort', aborted }),
+    ...(data.input.liveIntervalMs ? { onRegistry } : {}),
   }, logger)).then(
-    (result) => { post({ type: 'result', result: toShardResult(result) }); port.close(); },
-    (err: unknown) => { post({ type: 'error', message: (err as Error)?.message ?? String(err) }); port.close(); },
+    (result) => { clearInterval(live); post({ type: 'result', result: toShardResult(result) }); port.close(); },
+    (err: unknown) => { clearInterval(live); post({ type: 'error', message: (err as Error)?.message ?? String(err) }); port.close(); },
   );
 }

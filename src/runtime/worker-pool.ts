@@ -31,6 +31,7 @@ export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: S
       w.on('message', (m: ShardWorkerMessage) => {
         if (m.type === 'ready') onReady();
         else if (m.type === 'tick') hooks.onTick?.(m.point, m.users, m.runTotalP95Ms, i);
+        else if (m.type === 'live') hooks.onLive?.(i, m.export);
         else if (m.type === 'abort') { hooks.onAbort?.(m.aborted); tell('stop'); }
         else if (m.type === 'result') result = m.result;
         else reject(new SimError('GENERATOR', `worker ${i} failed: ${m.message}`));
