@@ -28,7 +28,7 @@ import { startTarget as startTargetServer, type TargetOptions, type TargetServer
 export type { ScenarioOverrides } from './config/load-scenario.js';
 /** A scenario as written in YAML, as TypeScript types for {@link compileScenario}. */
 export type {
-  AuthDefinition, AwaitText, BareStepDefinition, CohortDefinition, DurationText, FlowStepDefinition, ParamStepDefinition, ProbeDefinition,
+  AuthDefinition, AwaitText, BareStepDefinition, CohortDefinition, DurationText, FlowStepDefinition, OutputsDefinition, ParamStepDefinition, ProbeDefinition, PublishDefinition,
   RateText, ScenarioDefinition, StageDefinition, TargetDefinition, ThresholdDefinition, ThresholdLongDefinition,
 } from './config/scenario-definition.js';
 /** What {@link compareSummaries} returns: one row per compared figure, and the verdict. */

@@ -116,6 +116,26 @@ export interface ThresholdLongDefinition {
 /** One value under `thresholds`: `"p(95) < 2s"`, a long form, or a list of them. */
 export type ThresholdDefinition = string | ThresholdLongDefinition | readonly (string | ThresholdLongDefinition)[];
 
+/** A long `outputs.publish` entry: where to remote-write, with credentials read from the environment. */
+export interface PublishDefinition {
+  readonly kind: 'prometheus-rw';
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly bearerTokenEnv?: string;
+  readonly basicAuthEnv?: string;
+}
+
+/** `outputs:`: a run's figures published while it goes on (README "Watching a run live"). */
+export interface OutputsDefinition {
+  readonly interval?: DurationText;
+  readonly flushTimeout?: DurationText;
+  readonly labels?: Readonly<Record<string, string | number | boolean>>;
+  /** `KIND=URL` (e.g. `prometheus-rw=http://127.0.0.1:9090/api/v1/write`) or the long form. */
+  readonly publish?: readonly (string | PublishDefinition)[];
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
+}
+
 /** A whole scenario as written in YAML (design.md "Scenario file"). */
 export interface ScenarioDefinition {
   readonly name: string;
@@ -129,5 +149,6 @@ export interface ScenarioDefinition {
   /** Metric (with an optional `{tag:value}` scope) → expressions. */
   readonly thresholds?: Readonly<Record<string, ThresholdDefinition>>;
   /** Coverage floors over the defaults. */
+  readonly outputs?: OutputsDefinition;
   readonly coverage?: { readonly framesChecked?: number; readonly restAnswersChecked?: number; readonly runsCompleted?: number; readonly usersWithRun?: number; readonly probesAnswered?: number };
 }

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compareSummaries, compileScenario, EXIT_CODE, mergeResults, runScenario, SimError, startTarget, type ParamStepDefinition, type ScenarioDefinition } from '../../src/index.js';
 import { authSchema, cohortSchema, scenarioSchema, stageSchema, targetSchema, thresholdLongSchema, usersSchema } from '../../src/config/scenario-schema.js';
+import { outputsSchema, publishLongSchema } from '../../src/config/outputs-schema.js';
 import { STEP_KINDS } from '../../src/core/scenario-types.js';
 import { makeTempDir, removeTempDirs, ROOT } from '../helpers/sim.js';
 
@@ -81,7 +82,7 @@ describe('crosstalk as a library', () => {
     type Target = NonNullable<ScenarioDefinition['target']>;
     type Auth = NonNullable<ScenarioDefinition['auth']>;
     type Cohort = ScenarioDefinition['cohorts'][string];
-    const top: Keys<ScenarioDefinition> = { name: true, description: true, seed: true, target: true, auth: true, users: true, cohorts: true, probes: true, thresholds: true, coverage: true };
+    const top: Keys<ScenarioDefinition> = { name: true, description: true, seed: true, target: true, auth: true, users: true, cohorts: true, probes: true, thresholds: true, coverage: true, outputs: true };
     const target: Keys<Target> = { url: true, wsUrl: true, api: true, params: true, transport: true, embedded: true, connectTimeout: true, requestTimeout: true };
     const embedded: Keys<Target['embedded']> = { agent: true, seed: true, rateLimit: true, heartbeat: true, faults: true, dialect: true, noise: true };
     const auth: Keys<Auth> = { kind: true, secretEnv: true, delivery: true, ttl: true, renewBefore: true, issuer: true, audience: true, claims: true, login: true, tokensFile: true };
@@ -94,6 +95,8 @@ describe('crosstalk as a library', () => {
     const stage: Keys<NonNullable<Cohort['stages']>[number]> = { duration: true, users: true, rate: true };
     const probes: Keys<ScenarioDefinition['probes']> = { crossUserRead: true, forgedTokens: true, adapter: true };
     const coverage: Keys<ScenarioDefinition['coverage']> = { framesChecked: true, restAnswersChecked: true, runsCompleted: true, usersWithRun: true, probesAnswered: true };
+    const outputs: Keys<ScenarioDefinition['outputs']> = { interval: true, flushTimeout: true, labels: true, publish: true, metricsPort: true, metricsHost: true };
+    const publish: Keys<Extract<NonNullable<NonNullable<ScenarioDefinition['outputs']>['publish']>[number], object>> = { kind: true, url: true, headers: true, bearerTokenEnv: true, basicAuthEnv: true };
     const longThreshold: Keys<Extract<NonNullable<ScenarioDefinition['thresholds']>[string], { threshold: string }>> = { threshold: true, abortOnFail: true, delay: true };
     type StepName = ParamStepDefinition extends infer U ? (U extends unknown ? keyof U : never) : never;
     const steps: Record<StepName, true> = {
@@ -115,6 +118,8 @@ describe('crosstalk as a library', () => {
     assert.deepEqual(keys(probes), shape(scenarioSchema.shape.probes.unwrap()));
     assert.deepEqual(keys(coverage), shape(scenarioSchema.shape.coverage.unwrap()));
     assert.deepEqual(keys(longThreshold), shape(thresholdLongSchema));
+    assert.deepEqual(keys(outputs), shape(outputsSchema));
+    assert.deepEqual(keys(publish), shape(publishLongSchema));
     assert.deepEqual(keys(steps), [...STEP_KINDS].sort());
   });
 
