@@ -53,7 +53,7 @@ export function runCompare(baseFile: string, currentFile: string, opts: CompareF
  * a fraction: `--tolerance 10` almost always means 10%, not 1000%, and a
  * silently lax CI gate is the worst outcome.
  */
-export function parseTolerance(text: string): number {
+function parseTolerance(text: string): number {
   const value = parseFraction(text);
   if (value === undefined || !Number.isFinite(value)) {
     throw new SimError('INPUT', `--tolerance "${text}" is not a tolerance; expected a percentage such as 10% or a fraction such as 0.1`);
@@ -68,7 +68,7 @@ export function parseTolerance(text: string): number {
  * Parses `--confidence`, the two-sided confidence of every interval: `95%`
  * or `0.95`, from 80% to 99.9%. A bare `95` is refused like a bare tolerance.
  */
-export function parseConfidence(text: string): number {
+function parseConfidence(text: string): number {
   const value = parseFraction(text);
   if (value === undefined || !Number.isFinite(value)) {
     throw new SimError('INPUT', `--confidence "${text}" is not a confidence; expected a percentage such as 95% or a fraction such as 0.95`);

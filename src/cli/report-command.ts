@@ -8,8 +8,6 @@ import { READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/
 import { REPORT_VIOLATION_ROWS, writeHtmlReport } from '../output/html-report.js';
 import { isLifecycleViolation } from '../output/report-data.js';
 
-export { writeHtmlReport } from '../output/html-report.js';
-
 /** Fields a summary must have for the report to render (design.md's "at least" list). */
 const REQUIRED: readonly [keyof Summary, 'object' | 'string' | 'number'][] = [
   ['scenario', 'object'], ['target', 'object'], ['startedAt', 'string'], ['durationMs', 'number'], ['exitCode', 'number'],

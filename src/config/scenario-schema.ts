@@ -22,7 +22,7 @@ const faultsField = z.any().transform((v, ctx) => {
 const probeField = z.union([bool(), z.strictObject({ rate: ratePerSec() })]);
 
 /** `target`. */
-export const targetSchema = z.strictObject({
+const targetSchema = z.strictObject({
   url: url(['http', 'https']).optional(),
   wsUrl: url(['ws', 'wss']).optional(),
   /** Moved into adapters; kept only to say where it went. */
@@ -47,7 +47,7 @@ export const targetSchema = z.strictObject({
 const deliverySchema = oneOf(['subprotocol', 'header', 'query', 'ticket'] as const);
 
 /** `auth`. */
-export const authSchema = z.strictObject({
+const authSchema = z.strictObject({
   kind: oneOf(['jwt', 'login', 'static'] as const).optional(),
   secretEnv: text().optional(),
   delivery: deliverySchema.optional(),
@@ -67,14 +67,14 @@ export const authSchema = z.strictObject({
 });
 
 /** `users`. */
-export const usersSchema = z.strictObject({
+const usersSchema = z.strictObject({
   prefix: text().optional(),
   ids: z.array(text()).min(1).optional(),
   file: text().optional(),
 });
 
 /** One entry of `stages` (users for closed cohorts, rate for open ones). */
-export const stageSchema = z.strictObject({
+const stageSchema = z.strictObject({
   duration: durationMs(),
   users: int(0).optional(),
   rate: ratePerSec({ allowZero: true }).optional(),

@@ -230,7 +230,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 }
 
 /** One worker per core, capped by the most users the scenario runs at once. */
-export function computeDefaultWorkers(sc: Scenario): number {
+function computeDefaultWorkers(sc: Scenario): number {
   let users = 0;
   for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
   return Math.max(1, Math.min(availableParallelism(), users));
