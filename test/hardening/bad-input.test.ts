@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BAD_EXPECTED, BAD_FILES } from '../helpers/bad-fixtures.js';
-import { cleanup, crashSign, envWithout, runCli, tempDir, type CliResult } from './cli.js';
+import { cleanup, crashSign, tempDir } from './cli.js';
+import { type CliResult, envWithout, runCli } from '../helpers/cli.js';
 
 const BAD_REL = 'test/fixtures/bad';
 const expected = BAD_EXPECTED;
