@@ -4,7 +4,7 @@ import { CanaryCodec } from '../core/canary.js';
 import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/kinds.js';
 import { OwnershipLedger } from '../core/ownership-ledger.js';
-import { parseSegment } from '../core/share.js';
+import { parseSegment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
 import { mergeCoverageFloors, type CoverageFloor } from '../core/coverage.js';
 import { MetricRegistry } from '../core/metric-registry.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAdapterFile } from '../config/load-adapter.js';
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
-import { parseSegment, type Share } from '../core/share.js';
+import { parseSegment, type Segment } from '../core/segment.js';
 import { createHash } from 'node:crypto';
 import { formatSummary } from '../output/console-summary.js';
 import { runScenario } from '../runtime/run-scenario.js';
@@ -26,7 +26,7 @@ export interface RunFlags {
  */
 export async function runRun(file: string, flags: RunFlags): Promise<number> {
   const problems: string[] = [];
-  let segment: Share | undefined;
+  let segment: Segment | undefined;
   if (flags.segment !== undefined) {
     const s = parseSegment(flags.segment);
     if ('message' in s) problems.push(s.message);

@@ -13,7 +13,7 @@ import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/met
 import { computeOpenDurationMs } from '../core/open-model.js';
 import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
-import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
+import { computeSubSegment, formatSegment, WHOLE_SEGMENT, type Segment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
@@ -45,8 +45,8 @@ export interface RunOptions {
   readonly checks?: boolean;
   /** Worker threads; default one per core, capped by users. */
   readonly workers?: number;
-  /** `--segment I/N`: this generator's share of the scenario. */
-  readonly segment?: Share;
+  /** `--segment I/N`: this generator's segment of the scenario. */
+  readonly segment?: Segment;
   /** `--start-at`: when every generator starts its cohorts (epoch ms). */
   readonly startAtEpochMs?: number;
   /** The run's tag (user ids, canaries); generators of one run must share it. */
@@ -73,7 +73,7 @@ export interface OwnershipFile {
 
 /**
  * Runs a scenario end to end: target (embedded or given), this generator's
- * share of the users over one or more worker threads, then merges their
+ * segment of the users over one or more worker threads, then merges their
  * figures and ownership facts, settles ids no single worker could, evaluates
  * thresholds and writes summary.json, junit.xml and violations.jsonl.
  * Failures of the target are recorded as errors; only a target unreachable
@@ -88,7 +88,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (!secret) throw new SimError('INPUT', `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`, { hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target` });
   }
   const thresholds = parseThresholds(sc);
-  const share = opts.segment ?? WHOLE;
+  const segment = opts.segment ?? WHOLE_SEGMENT;
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
@@ -114,10 +114,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag };
+  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatSegment(segment), runTag };
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
-    scenario: sc, share: computeSubShare(share, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
+    scenario: sc, segment: computeSubSegment(segment, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
     checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
   }));
   let aborted: ShardResult['aborted'];
@@ -170,7 +170,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
   // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
   const late = createViolationCollector(registry, secrets, results.flatMap((r) => r.violations));
-  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink, { idPrefix: `${share.residue}.${share.modulus}.m`, amend: late.amend });
+  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink, { idPrefix: `${segment.residue}.${segment.modulus}.m`, amend: late.amend });
   const unresolved = oracle.finish(results.flatMap((r) => r.pending), results.reduce((n, r) => n + r.pendingDropped, 0));
   if (oracle.unattributed) registry.counter('isolation.unattributed').add(oracle.unattributed);
   const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
@@ -199,7 +199,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}),
       api: sc.target.adapter.name, transport: sc.target.transport, ...(connectionless ? { connectionless } : {}),
     },
-    startedAtMs, endedAtMs, segment: formatShare(share), interrupted,
+    startedAtMs, endedAtMs, segment: formatSegment(segment), interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
     // Read from the summary's own figures just below.
@@ -207,12 +207,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   });
   // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
   const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
-  const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage } });
   const exitCode = summary.exitCode;
   writeViolationsFile(resultsDir, violations);
-  if (share.modulus > 1) {
+  if (segment.modulus > 1) {
     const own: OwnershipFile = {
-      schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(),
+      schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: ledger.export(),
       // Evidence leaves the process: redacted and cut like violations.jsonl.
       unresolved: unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
       directory: { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets },
