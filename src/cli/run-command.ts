@@ -57,7 +57,7 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     // Generators of one segmented run must agree on user ids and canaries without talking:
     // the tag derives from the scenario and the agreed start time.
     const runTag = segment && segment.modulus > 1 ? createHash('sha256').update(`${scenario.sha256}|${flags.startAt ?? ''}`).digest('hex').slice(0, 6) : undefined;
-    const outcome = await runScenario({
+    const result = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
       ...(segment ? { segment } : {}),
       ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
@@ -68,12 +68,12 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     });
     // --quiet is for scripts: stdout is the results folder alone (RESULTS=$(simulate run ... --quiet)).
     if (flags.quiet) {
-      process.stdout.write(`${outcome.resultsDir}\n`);
+      process.stdout.write(`${result.resultsDir}\n`);
     } else {
-      process.stdout.write(formatSummary(outcome.summary, { color: process.stdout.isTTY === true }));
-      process.stdout.write(`results: ${outcome.resultsDir}\n`);
+      process.stdout.write(formatSummary(result.summary, { color: process.stdout.isTTY === true }));
+      process.stdout.write(`results: ${result.resultsDir}\n`);
     }
-    return outcome.exitCode;
+    return result.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -28,8 +28,8 @@ import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
 import { releaseYoungGeneration } from './young-generation.js';
 
-/** How to run a scenario. */
-export interface RunOptions {
+/** How to run a scenario (the options of {@link runScenario}). */
+export interface RunScenarioOptions {
   readonly scenario: Scenario;
   /** `--out DIR`; default `results/<stamp>-<name>/`. */
   readonly out?: string;
@@ -53,8 +53,8 @@ export interface RunOptions {
   readonly runTag?: string;
 }
 
-/** What a run produced. */
-export interface RunOutcome {
+/** What running a scenario produced: its summary, where the results went, and the exit code that says the verdict. */
+export interface ScenarioResult {
   readonly summary: Summary;
   readonly resultsDir: string;
   readonly exitCode: number;
@@ -79,7 +79,7 @@ export interface OwnershipFile {
  * Failures of the target are recorded as errors; only a target unreachable
  * at start or bad input throws.
  */
-export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
+export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioResult> {
   const sc = opts.scenario;
   const env = opts.env ?? process.env;
   let secret: string | undefined;
@@ -266,7 +266,7 @@ function computePlannedMs(sc: Scenario): number {
 }
 
 /** Live progress over all shards: each shard's last second, combined. */
-function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+function createProgress(sc: Scenario, shards: number, out: RunScenarioOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
   const plannedMs = computePlannedMs(sc);
   // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
   const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());

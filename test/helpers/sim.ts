@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../src/config/load-scenario.js';
 import type { CounterSummary, Summary, TrendSummary } from '../../src/core/summary.js';
-import { runScenario, type RunOutcome } from '../../src/runtime/run-scenario.js';
+import { runScenario, type ScenarioResult } from '../../src/runtime/run-scenario.js';
 import { envWithout } from './cli.js';
 
 const tempDirs: string[] = [];
@@ -78,11 +78,11 @@ export function digest(s: Summary): string {
 }
 
 /** Loads `yaml` from a temp file and runs it in this process; results go to a temp folder. */
-export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<RunOutcome & { files: ScenarioFiles }> {
+export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<ScenarioResult & { files: ScenarioFiles }> {
   const files = writeScenario(yaml);
   const scenario = loadScenario(files.file, { ...(opts.targetUrl !== undefined ? { targetUrl: opts.targetUrl } : {}), ...(opts.set ? { set: opts.set } : {}) });
-  const outcome = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
-  return { ...outcome, files };
+  const result = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
+  return { ...result, files };
 }
 
 /** A loopback port that nothing listens on (bound, then released). */
