@@ -20,7 +20,7 @@ export interface StreamsOwner {
   readonly userId: string;
   readonly tracker: RunTracker;
   readonly receiver: Receiver;
-  readonly m: { readonly httpRequests: { add(): void }; readonly restChecked: { add(): void } };
+  readonly metrics: { readonly httpRequests: { add(): void }; readonly restChecked: { add(): void } };
   fail(kind: string, detail: string): void;
   signal(): AbortSignal;
   /** Sends a request as this user (token and all); undefined when no token could be had. */
@@ -38,7 +38,7 @@ type StartByRequest = Extract<CompiledWire['start'], { request: CompiledRoute }>
 export class RunStreams {
   private readonly open = new Map<RunRecord, { stream?: SseRunStream; ctl: AbortController }>();
 
-  constructor(private readonly u: StreamsOwner, private readonly conns: UserConnections) {}
+  constructor(private readonly user: StreamsOwner, private readonly conns: UserConnections) {}
 
   /** Starts a run by its request; what it ended with is the tracker's to tell. */
   start(rec: RunRecord, start: StartByRequest, values: WireValues): void {
@@ -58,16 +58,16 @@ export class RunStreams {
   }
 
   private async startOnConnection(rec: RunRecord, start: StartByRequest, req: RenderedRequest): Promise<void> {
-    const res = await this.u.call(req);
-    if (!res) return this.u.tracker.onErrorFrame(rec, 'NO_TOKEN');
+    const res = await this.user.call(req);
+    if (!res) return this.user.tracker.onErrorFrame(rec, 'NO_TOKEN');
     this.check(res.text);
-    if (!res.ok || !start.request.accepts(res.status!)) return this.u.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
+    if (!res.ok || !start.request.accepts(res.status!)) return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
     const runId = start.runId === undefined ? undefined : readPath(res.json, start.runId);
-    if (typeof runId === 'string') this.u.tracker.learnRunId(rec, runId);
+    if (typeof runId === 'string') this.user.tracker.learnRunId(rec, runId);
   }
 
   private async startStream(rec: RunRecord, route: CompiledRoute, req: RenderedRequest): Promise<void> {
-    const u = this.u;
+    const u = this.user;
     const ctx = u.ctx;
     let token: string;
     try {
@@ -85,7 +85,7 @@ export class RunStreams {
     this.open.set(rec, entry);
     try {
       const answer = await ctx.rest.stream(req.method, req.path, token, req.body, ctl.signal, req.headers);
-      u.m.httpRequests.add();
+      u.metrics.httpRequests.add();
       if (!answer.ok) return u.tracker.onErrorFrame(rec, answer.kind.toUpperCase());
       if (!route.accepts(answer.status) || !/^text\/event-stream/i.test(answer.contentType)) {
         // An error answered instead of a stream: scanned like any REST answer, and the run failed.
@@ -112,10 +112,10 @@ export class RunStreams {
 
   /** Scans an answer for other users' data. */
   private check(text: string): void {
-    const ctx = this.u.ctx;
+    const ctx = this.user.ctx;
     if (!ctx.checks || !text) return;
-    ctx.isolation.checkBody(this.u.receiver, text, Date.now(), 'send_message');
-    this.u.m.restChecked.add();
+    ctx.isolation.checkBody(this.user.receiver, text, Date.now(), 'send_message');
+    this.user.metrics.restChecked.add();
   }
 }
 
