@@ -109,7 +109,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     baseUrl = sc.target.url;
   }
   const connectUrl = computeConnectUrl(sc, baseUrl);
-  const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
+  const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc, availableParallelism()));
   const runTag = opts.runTag ?? randomBytes(3).toString('hex');
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
@@ -229,11 +229,11 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   return { summary, resultsDir, exitCode };
 }
 
-/** One worker per core, capped by the most users the scenario runs at once. */
-function computeDefaultWorkers(sc: Scenario): number {
+/** One worker per core (`cores`, read by the caller), capped by the most users the scenario runs at once. */
+function computeDefaultWorkers(sc: Scenario, cores: number): number {
   let users = 0;
   for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
-  return Math.max(1, Math.min(availableParallelism(), users));
+  return Math.max(1, Math.min(cores, users));
 }
 
 /** Where each cohort starts in a fixed id list (cohorts take consecutive entries). */
