@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CanaryCodec } from '../core/canary.js';
 import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
-import { ALL_KINDS } from '../core/kinds.js';
+import { ALL_KINDS } from '../core/metric-names.js';
 import { OwnershipLedger } from '../core/ownership-ledger.js';
 import { parseSegment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
-import { ALL_KINDS } from '../core/kinds.js';
+import { ALL_KINDS } from '../core/metric-names.js';
 import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
 import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';

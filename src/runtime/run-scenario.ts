@@ -6,7 +6,7 @@ import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { computeGeneratorHealth } from '../core/generator-health.js';
 import { IsolationOracle } from '../core/isolation-oracle.js';
-import { ALL_KINDS } from '../core/kinds.js';
+import { ALL_KINDS } from '../core/metric-names.js';
 import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
