@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { SimError } from '../core/sim-error.js';
 import { READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
+import { EXIT_CODE } from '../core/verdict.js';
 import { REPORT_VIOLATION_ROWS, writeHtmlReport } from '../output/html-report.js';
 import { isLifecycleViolation } from '../output/report-data.js';
 
@@ -96,5 +97,5 @@ export function runReport(summaryFile: string): number {
   const summary = readSummaryFile(summaryFile);
   const dir = dirname(summaryFile);
   writeHtmlReport(dir, summary, readViolationsFile(join(dir, 'violations.jsonl')));
-  return 0;
+  return EXIT_CODE.ok;
 }

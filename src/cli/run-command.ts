@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAdapterFile } from '../config/load-adapter.js';
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
+import { EXIT_CODE } from '../core/verdict.js';
 import { parseSegment, type Segment } from '../core/segment.js';
 import { createHash } from 'node:crypto';
 import { formatSummary } from '../output/console-summary.js';
@@ -80,7 +81,6 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
   }
 }
 
-/** `simulate validate`: checks each file and reports every problem; 0 when all are valid, else 3. */
 /** An adapter document starts its mapping with (or holds at top level) `adapter:`; a scenario never does. */
 function isAdapterFile(file: string): boolean {
   try {
@@ -90,7 +90,7 @@ function isAdapterFile(file: string): boolean {
   }
 }
 
-/** `simulate validate`: checks scenario and adapter files; exit 3 when any has a problem. */
+/** `simulate validate`: checks scenario and adapter files and reports every problem; exit 3 when any has one. */
 export function runValidate(files: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
   let bad = 0;
   for (const f of files) {
@@ -109,5 +109,5 @@ export function runValidate(files: readonly string[], write: (s: string) => void
       for (const p of err.problems) writeErr(`  ${[p.file, p.line, p.column].filter((x) => x !== undefined).join(':')}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
     }
   }
-  return bad ? 3 : 0;
+  return bad ? EXIT_CODE.badInput : EXIT_CODE.ok;
 }

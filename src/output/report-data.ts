@@ -5,6 +5,8 @@ import { computePercentilesMs, decodeHistogram } from '../core/histogram.js';
 import { isTrendMetric } from '../core/metric-names.js';
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { EXIT_CODE } from '../core/verdict.js';
+import { describeExitCode, formatVerdictWord } from './verdict-text.js';
 
 /** One line of "why" under the verdict. `fail` lines explain the exit code; `warn` lines do not change it. */
 export interface VerdictReason {
@@ -76,20 +78,6 @@ export interface ViolationGroup {
   readonly findings: readonly ViolationFinding[];
 }
 
-const EXIT_MEANING: Readonly<Record<number, string>> = {
-  0: 'every threshold held and no user saw another user\'s data',
-  1: 'a threshold failed',
-  2: 'isolation violated: a user received another user\'s data',
-  3: 'bad input',
-  4: 'could not test what it was for: isolation untested, an operation that never succeeded, or the target unreachable',
-  130: 'interrupted: partial results',
-};
-
-/** What an exit code means, as design.md's table says. */
-export function describeExitCode(code: number): string {
-  return EXIT_MEANING[code] ?? `unexpected exit code ${code}`;
-}
-
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 const byKindText = (byKind: Readonly<Record<string, number>>): string =>
   Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ');
@@ -101,7 +89,7 @@ const byKindText = (byKind: Readonly<Record<string, number>>): string =>
  * flip it. Generator saturation has its own banner, not a reason.
  */
 export function buildVerdict(s: Summary): Verdict {
-  const pass = s.exitCode === 0;
+  const pass = s.exitCode === EXIT_CODE.ok;
   const reasons: VerdictReason[] = [];
   const iso = s.isolation;
   if (iso.violations > 0) {
@@ -124,9 +112,8 @@ export function buildVerdict(s: Summary): Verdict {
   let headline = describeExitCode(s.exitCode);
   if (pass) headline = `${n === 0 ? 'no thresholds set' : n === 1 ? 'the threshold held' : `all ${n} thresholds held`}, no isolation violation`;
   else if (s.verdict === 'untested' && s.untested?.length) headline = s.untested[0]!;
-  else if (s.exitCode === 1 && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
-  const word = pass ? 'PASS' : s.verdict === 'untested' ? 'UNTESTED' : 'FAIL';
-  return { pass, word, exitCode: s.exitCode, headline, reasons };
+  else if (s.exitCode === EXIT_CODE.thresholdFailed && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
+  return { pass, word: formatVerdictWord(s), exitCode: s.exitCode, headline, reasons };
 }
 
 /**
