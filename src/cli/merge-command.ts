@@ -10,7 +10,7 @@ import { mergeCoverageFloors, type CoverageFloor } from '../core/coverage.js';
 import { MetricRegistry } from '../core/metric-registry.js';
 import { createSummarySource, mergeSummaries } from '../core/summary-merge.js';
 import { judgeSummary, READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
-import { evaluateThreshold, judgeInapplicable, parseThreshold } from '../core/thresholds.js';
+import { judgeThreshold, parseThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { formatSummary } from '../output/console-summary.js';
@@ -73,7 +73,7 @@ export function runMerge(files: readonly string[], out: string, write: (s: strin
   const thresholds = shards[0]!.summary.thresholds.map((t) => {
     const p = parseThreshold(t.metric, t.expression, { vocabulary, path: `thresholds.${t.metric}` });
     if (Array.isArray(p)) return { metric: t.metric, expression: t.expression, actual: null, ok: false, note: p.map((x) => x.message).join('; ') };
-    return judgeInapplicable(p, merged.target.connectionless === true) ?? evaluateThreshold(p, source);
+    return judgeThreshold(p, source, { connectionless: merged.target.connectionless === true });
   });
   const floor = mergeCoverageFloors(shards.map((s) => s.summary.coverage?.floor).filter((f): f is CoverageFloor => f !== undefined));
   const summary = judgeSummary(merged, { thresholds, floor, ...(gap && !opts.allowPartial ? { partial: `${gap} (pass --allow-partial to judge a partial merge)` } : {}) });

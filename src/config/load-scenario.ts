@@ -4,10 +4,10 @@ import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
 import { ALL_KINDS } from '../core/metric-names.js';
 import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
-import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
+import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario } from '../core/scenario-types.js';
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { computeScaledRates, computeScaledUsers } from '../core/stage-scaling.js';
-import { parseThreshold } from '../core/thresholds.js';
+import { parseThreshold, type ParsedThreshold } from '../core/thresholds.js';
 import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
 import { z } from 'zod';
 import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
@@ -230,8 +230,8 @@ function probeRate(v: boolean | { rate: number } | undefined, defaultPerSec: num
   return v === true ? defaultPerSec : v.rate;
 }
 
-function compileThresholds(value: unknown, cohortNames: readonly string[], at: At): ThresholdConfig[] {
-  const thresholds: ThresholdConfig[] = [];
+function compileThresholds(value: unknown, cohortNames: readonly string[], at: At): ParsedThreshold[] {
+  const thresholds: ParsedThreshold[] = [];
   if (value === undefined || value === null) return thresholds;
   if (typeof value !== 'object' || Array.isArray(value)) {
     at(['thresholds'], 'expected a mapping of metric name to expressions, e.g. run.total: ["p(95) < 2s"]');
@@ -260,7 +260,7 @@ function compileThresholds(value: unknown, cohortNames: readonly string[], at: A
       const expression = typeof e === 'string' ? e : e.threshold;
       const t = parseThreshold(metric, expression, { vocabulary, path: formatPath(path), abortOnFail: typeof e === 'string' ? false : e.abortOnFail ?? false, delayMs: typeof e === 'string' ? 0 : e.delay ?? 0 });
       if (Array.isArray(t)) for (const p of t) at(path, p.message);
-      else thresholds.push({ metric, expression, abortOnFail: t.abortOnFail, delayMs: t.delayMs });
+      else thresholds.push(t);
     });
   }
   return thresholds;

@@ -6,7 +6,6 @@ import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { computeGeneratorHealth } from '../core/generator-health.js';
 import { IsolationOracle } from '../core/isolation-oracle.js';
-import { ALL_KINDS } from '../core/metric-names.js';
 import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
@@ -18,7 +17,7 @@ import { SimError } from '../core/sim-error.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
-import { evaluateThreshold, judgeInapplicable, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
+import { judgeThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
@@ -87,7 +86,6 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     secret = env[sc.auth.secretEnv];
     if (!secret) throw new SimError('INPUT', `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`, { hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target` });
   }
-  const thresholds = parseThresholds(sc);
   const segment = opts.segment ?? WHOLE_SEGMENT;
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
@@ -118,7 +116,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
     scenario: sc, segment: computeSubSegment(segment, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
-    checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
+    checks: opts.checks ?? true, probes: w === 0, fixedIdOffsets,
   }));
   let aborted: ShardResult['aborted'];
   const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
@@ -182,14 +180,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const durationSec = (endedAtMs - startedAtMs) / 1000;
   const source = createRegistrySource(registry, () => durationSec);
   const connectionless = sc.target.adapter.transports[sc.target.transport]?.path === undefined;
-  const thresholdResults: ThresholdResult[] = thresholds.map((t) => {
-    const na = judgeInapplicable(t, connectionless);
-    if (na) return na;
-    const r = evaluateThreshold(t, source);
-    // The threshold that stopped the run failed, whatever the figure says once stopped.
-    if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
-    return r;
-  });
+  const thresholdResults: ThresholdResult[] = sc.thresholds.map((t) => judgeThreshold(t, source, { connectionless, ...(aborted ? { aborted } : {}) }));
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const usersByCohort: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
@@ -243,15 +234,6 @@ function computeFixedIdOffsets(sc: Scenario): number[] {
     const o = offset;
     offset += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
     return o;
-  });
-}
-
-function parseThresholds(sc: Scenario): ParsedThreshold[] {
-  const vocabulary = { cohorts: sc.cohorts.map((c) => c.name), kinds: ALL_KINDS };
-  return sc.thresholds.map((t) => {
-    const p = parseThreshold(t.metric, t.expression, { vocabulary, path: `thresholds.${t.metric}`, abortOnFail: t.abortOnFail, delayMs: t.delayMs });
-    if (Array.isArray(p)) throw new SimError('INPUT', `${sc.file}: bad threshold ${t.metric}: ${p.map((x) => x.message).join('; ')}`);
-    return p;
   });
 }
 

@@ -10,7 +10,7 @@ import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js'
 import { createRandom } from '../core/random.js';
 import type { FlowStep, Scenario } from '../core/scenario-types.js';
 import type { Segment } from '../core/segment.js';
-import { evaluateThreshold, type ParsedThreshold } from '../core/thresholds.js';
+import { evaluateThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { createViolationCollector } from '../output/violation-log.js';
@@ -45,7 +45,6 @@ export interface ShardInput {
   readonly checks: boolean;
   /** Only one shard of a process runs the probes. */
   readonly probes: boolean;
-  readonly thresholds: readonly ParsedThreshold[];
   /** Offsets into a fixed id list, per cohort. */
   readonly fixedIdOffsets: readonly number[];
 }
@@ -154,7 +153,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
 
   let interrupted = false;
   let aborted: ShardResult['aborted'];
-  const abortable = input.thresholds.filter((t) => t.abortOnFail);
+  const abortable = input.scenario.thresholds.filter((t) => t.abortOnFail);
   const stopAll = (graceMs: number): void => { for (const r of runs) r.stop(graceMs); };
   // abortOnFail thresholds are judged every second, on this shard's figures, once their delay has passed.
   const checkAbort = (): void => {
