@@ -14,10 +14,9 @@ import { judgeThreshold, parseThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { formatSummary } from '../output/console-summary.js';
-import { writeHtmlReport } from '../output/html-report.js';
-import { writeJunitReport } from '../output/junit-report.js';
-import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { createViolationCollector, formatViolationLine, parseViolationLine, selectViolationLines, writeViolationsFile } from '../output/violation-log.js';
+import { writeResultFiles } from '../output/result-files.js';
+import { createResultsDir } from '../output/results-dir.js';
+import { createViolationCollector, parseViolationLine, selectViolationLines } from '../output/violation-log.js';
 import type { OwnershipFile } from '../runtime/run-scenario.js';
 
 interface Shard {
@@ -78,11 +77,7 @@ export function runMerge(files: readonly string[], out: string, write: (s: strin
   const floor = mergeCoverageFloors(shards.map((s) => s.summary.coverage?.floor).filter((f): f is CoverageFloor => f !== undefined));
   const summary = judgeSummary(merged, { thresholds, floor, ...(gap && !opts.allowPartial ? { partial: `${gap} (pass --allow-partial to judge a partial merge)` } : {}) });
   const dir = createResultsDir({ out, name: summary.scenario.name, startedAtMs: Date.now() });
-  const { lines } = selectViolationLines(collector.kept);
-  writeViolationsFile(dir, lines);
-  writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeJunitReport(dir, summary);
-  writeHtmlReport(dir, summary, lines.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
+  writeResultFiles(dir, summary, selectViolationLines(collector.kept).lines);
   write(formatSummary(summary));
   write(`merged ${shards.length} summaries (${settled} ids settled across segments, ${added.violations} new violations): ${dir}\n`);
   return summary.exitCode;

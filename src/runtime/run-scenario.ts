@@ -21,7 +21,7 @@ import { judgeThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import { formatProgressLine } from '../output/progress-line.js';
 import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { createViolationCollector, formatViolationLine, selectViolationLines, writeViolationsFile } from '../output/violation-log.js';
+import { createViolationCollector, selectViolationLines } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
@@ -200,7 +200,6 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
   const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage } });
   const exitCode = summary.exitCode;
-  writeViolationsFile(resultsDir, violations);
   if (segment.modulus > 1) {
     const own: OwnershipFile = {
       schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: ledger.export(),
@@ -210,11 +209,8 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     };
     writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
   }
-  writeFileAtomic(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // Loaded only now: the report writers (XML builder, page template) would otherwise sit in memory through the run.
-  const [{ writeJunitReport }, { writeHtmlReport }] = await Promise.all([import('../output/junit-report.js'), import('../output/html-report.js')]);
-  writeJunitReport(resultsDir, summary);
-  writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
+  (await import('../output/result-files.js')).writeResultFiles(resultsDir, summary, violations);
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
   logger.flush?.();
   return { summary, resultsDir, exitCode };
