@@ -1,9 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CanaryCodec } from '../core/canary.js';
-import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
+import type { PendingObservation } from '../core/isolation-oracle.js';
 import { ALL_KINDS } from '../core/metric-names.js';
-import { OwnershipLedger } from '../core/ownership-ledger.js';
 import { parseSegment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
 import { mergeCoverageFloors, type CoverageFloor } from '../core/coverage.js';
@@ -11,13 +9,13 @@ import { MetricRegistry } from '../core/metric-registry.js';
 import { createSummarySource, mergeSummaries } from '../core/summary-merge.js';
 import { judgeSummary, READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
 import { judgeThreshold, parseThreshold } from '../core/thresholds.js';
-import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { formatSummary } from '../output/console-summary.js';
+import { readOwnershipFile, type OwnershipFile } from '../output/ownership-file.js';
 import { writeResultFiles } from '../output/result-files.js';
 import { createResultsDir } from '../output/results-dir.js';
 import { createViolationCollector, parseViolationLine, selectViolationLines } from '../output/violation-log.js';
-import type { OwnershipFile } from '../runtime/run-scenario.js';
+import { settleOwnership } from '../runtime/ownership-settlement.js';
 
 interface Shard {
   readonly dir: string;
@@ -51,13 +49,9 @@ export function runMerge(files: readonly string[], out: string, write: (s: strin
   let settled = 0;
   const own = shards.map((s) => s.ownership).filter((o): o is OwnershipFile => o !== undefined);
   if (own.length) {
-    const d = own[0]!.directory;
-    const ledger = new OwnershipLedger(new UserDirectory({ prefix: d.prefix, runTag: own[0]!.runTag, ...(d.ids ? { ids: d.ids } : {}) }, d.cohorts, d.fixedIdOffsets));
-    for (const o of own) ledger.import(o.ledger);
     const pending: PendingObservation[] = own.flatMap((o) => o.unresolved);
-    const oracle = new IsolationOracle(ledger, new CanaryCodec(own[0]!.runTag), collector.sink, { idPrefix: 'merge.', amend: collector.amend });
-    oracle.finish(pending);
-    settled = pending.length - oracle.unattributed;
+    const result = settleOwnership({ directory: own[0]!.directory, runTag: own[0]!.runTag, ledgers: own.map((o) => o.ledger), pending, collector, idPrefix: 'merge.' });
+    settled = pending.length - result.unattributed;
   }
   const added = { violations: 0, byKind: {} as Record<string, number>, byCohort: {} as Record<string, number>, settled };
   for (const c of counts.allCounters()) {
@@ -96,18 +90,7 @@ function readShard(file: string): Shard {
     if (summary[field] === undefined || summary[field] === null) throw new SimError('INPUT', `${path} has no "${field}"; expected a complete ${summary.schema} document`);
   }
   const dir = dirname(path);
-  const ownPath = join(dir, 'ownership.json');
-  let ownership: OwnershipFile | undefined;
-  if (existsSync(ownPath)) {
-    try {
-      ownership = JSON.parse(readFileSync(ownPath, 'utf8')) as OwnershipFile;
-    } catch (err) {
-      throw new SimError('INPUT', `${ownPath} is not valid JSON (${(err as Error).message})`, { hint: 'each segment writes ownership.json beside its summary; pass complete results folders' });
-    }
-    if (ownership?.schema !== 'crosstalk.ownership/1' || !ownership.ledger || !Array.isArray(ownership.unresolved) || !ownership.directory) {
-      throw new SimError('INPUT', `${ownPath} is not a crosstalk ownership file (schema crosstalk.ownership/1)`);
-    }
-  }
+  const ownership = readOwnershipFile(dir);
   const vPath = join(dir, 'violations.jsonl');
   const violations = existsSync(vPath)
     ? readFileSync(vPath, 'utf8').split('\n').map((l, i) => ({ l, i })).filter(({ l }) => l.trim()).map(({ l, i }) => {

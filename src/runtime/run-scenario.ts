@@ -2,15 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { computeGeneratorHealth } from '../core/generator-health.js';
-import { IsolationOracle } from '../core/isolation-oracle.js';
 import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
 import { computeOpenDurationMs } from '../core/open-model.js';
-import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
 import { computeSubSegment, formatSegment, WHOLE_SEGMENT, type Segment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
@@ -18,11 +15,12 @@ import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
 import { judgeThreshold, type ThresholdResult } from '../core/thresholds.js';
-import { UserDirectory } from '../core/user-directory.js';
 import { formatProgressLine } from '../output/progress-line.js';
-import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
+import { writeOwnershipFile, type DirectoryLayout } from '../output/ownership-file.js';
+import { createResultsDir } from '../output/results-dir.js';
 import { createViolationCollector, selectViolationLines } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
+import { settleOwnership } from './ownership-settlement.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
 import { releaseYoungGeneration } from './young-generation.js';
@@ -57,17 +55,6 @@ export interface ScenarioResult {
   readonly summary: Summary;
   readonly resultsDir: string;
   readonly exitCode: number;
-}
-
-/** The ownership facts a segment leaves for `simulate merge` (ownership.json). */
-export interface OwnershipFile {
-  readonly schema: 'crosstalk.ownership/1';
-  readonly runTag: string;
-  readonly segment: string;
-  readonly ledger: ReturnType<OwnershipLedger['export']>;
-  readonly unresolved: ReturnType<IsolationOracle['finish']>;
-  /** How global user numbers map to ids (see UserDirectory). */
-  readonly directory: { readonly prefix: string; readonly ids?: readonly string[]; readonly cohorts: readonly string[]; readonly fixedIdOffsets: readonly number[] };
 }
 
 /**
@@ -159,18 +146,16 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   // A lone shard in this thread hands over its registry as it is.
   const only = results.length === 1 ? results[0]! : undefined;
   const registry = only && 'registry' in only ? only.registry : new MetricRegistry();
-  const directory = new UserDirectory({ prefix: sc.users.prefix, runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), fixedIdOffsets);
-  const ledger = new OwnershipLedger(directory);
-  for (const r of results) {
-    if ('metrics' in r) registry.importSnapshot(r.metrics);
-    ledger.import(r.ledger);
-  }
+  for (const r of results) if ('metrics' in r) registry.importSnapshot(r.metrics);
+  const layout: DirectoryLayout = { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets };
   const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
   // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
   const late = createViolationCollector(registry, secrets, results.flatMap((r) => r.violations));
-  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink, { idPrefix: `${segment.residue}.${segment.modulus}.m`, amend: late.amend });
-  const unresolved = oracle.finish(results.flatMap((r) => r.pending), results.reduce((n, r) => n + r.pendingDropped, 0));
-  if (oracle.unattributed) registry.counter('isolation.unattributed').add(oracle.unattributed);
+  const settled = settleOwnership({
+    directory: layout, runTag, ledgers: results.map((r) => r.ledger), collector: late, idPrefix: `${segment.residue}.${segment.modulus}.m`,
+    pending: results.flatMap((r) => r.pending), pendingDropped: results.reduce((n, r) => n + r.pendingDropped, 0),
+  });
+  if (settled.unattributed) registry.counter('isolation.unattributed').add(settled.unattributed);
   const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
   const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut() + trimmed;
   if (cut) logger.warn({ cut }, 'violations.jsonl reached its cap; the rest were counted, not written');
@@ -201,13 +186,12 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const summary = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage } });
   const exitCode = summary.exitCode;
   if (segment.modulus > 1) {
-    const own: OwnershipFile = {
-      schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: ledger.export(),
+    writeOwnershipFile(resultsDir, {
+      schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: settled.ledger.export(),
       // Evidence leaves the process: redacted and cut like violations.jsonl.
-      unresolved: unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
-      directory: { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets },
-    };
-    writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
+      unresolved: settled.unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
+      directory: layout,
+    });
   }
   // Loaded only now: the report writers (XML builder, page template) would otherwise sit in memory through the run.
   (await import('../output/result-files.js')).writeResultFiles(resultsDir, summary, violations);
