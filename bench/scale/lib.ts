@@ -16,6 +16,7 @@ import { killAllStarted, killGroup, killStartedOnExit, sleep, startPinned as sta
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_ROOT = resolve(HERE, '..', '..');
 
+/** The bench's command-line options. */
 export interface Options {
   rounds: number;
   quick: boolean;
@@ -75,12 +76,17 @@ function die(msg: string): never {
   process.exit(3);
 }
 
+/** This run's options, from the command line. */
 export const opts = parseOptions(process.argv.slice(2));
+/** The JWT secret every target and client of this run shares. */
 export const SECRET = randomBytes(32).toString('base64url');
+/** A temp folder for every measurement's files (kept with CT_BENCH_KEEP=1). */
 export const WORK = mkdtempSync(join(tmpdir(), 'ct-scale-'));
 const PROBE = pathToFileURL(join(HERE, 'probe-preload.js')).href;
 const BARE = join(HERE, 'bare-client.js');
+/** bin/simulate of the checkout under test. */
 export const SIMULATE = join(opts.root, 'bin', 'simulate');
+/** What every simulated user asks. */
 export const CONTENT = 'How much did we spend on this thread?';
 
 // ---- processes ------------------------------------------------------------------
@@ -94,7 +100,9 @@ killStartedOnExit();
 
 // ---- target ---------------------------------------------------------------------
 
+/** A running reference target. */
 export interface Target { url: string; proc: Proc }
+/** One kept-alive socket for /health polls (destroyed at exit). */
 export const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** Starts a fresh reference target on core 1 and waits for its listening line (15 s at most). */
@@ -110,6 +118,7 @@ export async function startTarget(): Promise<Target> {
   throw new Error(`target did not start: ${proc.stderr.slice(0, 500)}`);
 }
 
+/** SIGTERM to the target's group, SIGKILL after 5 s. */
 export async function stopTarget(t: Target): Promise<void> {
   killGroup(t.proc, 'SIGTERM');
   if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false) killGroup(t.proc);
@@ -117,6 +126,7 @@ export async function stopTarget(t: Target): Promise<void> {
 
 interface Health { connections: number; users: number; runsInFlight: number; threads: number }
 
+/** The target's /health, or undefined when it does not answer in 2 s. */
 export function health(url: string): Promise<Health | undefined> {
   return new Promise((res) => {
     const req = get(`${url}/health`, { agent: healthAgent, timeout: 2000 }, (r) => {
@@ -142,9 +152,12 @@ export async function waitConnections(t: Target, client: Proc, n: number, ms: nu
 
 // ---- clients ---------------------------------------------------------------------
 
+/** Which client a measurement ran. */
 export type Kind = 'bare' | 'crosstalk';
+/** The clients in the order of a round: alternating, so neither always goes first. */
 export const KINDS_IN_ORDER = (round: number): Kind[] => (round % 2 === 0 ? ['bare', 'crosstalk'] : ['crosstalk', 'bare']);
 
+/** A line bench/probe-preload.ts writes: a mark (SIGUSR2) or the exit. */
 export interface ProbeLine {
   event: 'mark' | 'exit';
   n?: number;
@@ -156,11 +169,13 @@ export interface ProbeLine {
   maxRssKiB?: number;
 }
 
+/** The probe file's lines so far. */
 export function readProbe(file: string): ProbeLine[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLine);
 }
 
+/** Waits (at most `ms`) for mark `n` in the probe file. */
 export async function waitMark(file: string, n: number, ms: number): Promise<ProbeLine | undefined> {
   const deadline = performance.now() + ms;
   while (performance.now() < deadline) {
@@ -177,6 +192,7 @@ const CROSSTALK_NODE_ARGS = (process.env.CT_BENCH_CROSSTALK_NODE_ARGS ?? '').spl
 /** Node flags for a client: the probe, GC exposed (both alike), plus extras (profiling). */
 const nodeArgs = (extra: readonly string[] = []): string[] => ['node', '--expose-gc', '--import', PROBE, ...extra];
 
+/** A client started for one measurement, with where it writes. */
 export interface Launch { proc: Proc; probe: string; out: string; kind: Kind }
 
 /** A fresh directory for one measurement. */
@@ -186,6 +202,7 @@ export function phaseDir(name: string): string {
   return d;
 }
 
+/** Starts `simulate run` on `yaml` against the target, pinned to `cores`. */
 export function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJS.ProcessEnv, extra: readonly string[] = [], workers = 1, cores = '0'): Launch {
   const scen = join(dir, 'scenario.yaml');
   writeFileSync(scen, yaml);
@@ -196,6 +213,7 @@ export function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJ
   return { proc, probe, out, kind: 'crosstalk' };
 }
 
+/** Starts the bare client on core 0. */
 export function launchBare(dir: string, args: readonly string[], env: NodeJS.ProcessEnv, extra: readonly string[] = []): Launch {
   const probe = join(dir, 'probe.jsonl');
   const proc = startPinned(0, [...nodeArgs(extra), BARE, ...args], { CT_PROBE_FILE: probe, ...env });
@@ -210,22 +228,26 @@ interface CrosstalkSummary {
   exitCode: number;
 }
 
+/** crosstalk's summary.json in `out`, or undefined. */
 export function readSummary(out: string): CrosstalkSummary | undefined {
   try { return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as CrosstalkSummary; } catch { return undefined; }
 }
 
+/** The last line of `text` that is JSON (the bare client's result). */
 export function lastJsonLine(text: string): Record<string, unknown> | undefined {
   const lines = text.trim().split('\n').reverse();
   for (const l of lines) { try { return JSON.parse(l) as Record<string, unknown>; } catch { /* not JSON */ } }
   return undefined;
 }
 
+/** A client's failure, with the tail of its output. */
 export function failure(l: Launch, what: string): string {
   return `${l.kind} ${what} (exit ${String(l.proc.exitCode)}): ${(l.proc.stderr || l.proc.stdout).trim().slice(-400)}`;
 }
 
 // ---- phases ----------------------------------------------------------------------
 
+/** N users looping agent runs for S seconds, with an optional think time. */
 export const runsYaml = (users: number, seconds: number, thinkMs: number): string => `name: scale-runs
 cohorts:
   chatters:
@@ -240,6 +262,7 @@ cohorts:
             - sendMessage: { content: "${CONTENT}", timeout: 10s }
 ${thinkMs > 0 ? `            - think: ${thinkMs}ms\n` : ''}`;
 
+/** N users that connect over the ramp and stay idle. */
 export const idleYaml = (n: number, rampS: number, holdS: number): string => `name: scale-idle
 cohorts:
   idlers:
@@ -252,20 +275,25 @@ cohorts:
 
 // ---- figures ----------------------------------------------------------------------
 
+/** The median of the finite values, or undefined. */
 export const median = (xs: number[]): number | undefined => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return undefined;
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1]! + v[m]!) / 2;
 };
+/** The defined values. */
 export const def = <T>(xs: Array<T | undefined>): T[] => xs.filter((x): x is T => x !== undefined);
 
+/** One row of the bench's table. */
 export interface Row { metric: string; bare: string; crosstalk: string; ratio: string; goal: string; pass: string }
 
+/** A figure with `digits` decimals, or n/a. */
 export function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
 }
 
+/** The rows as an aligned Markdown table. */
 export function table(rows: Row[]): string {
   const cols: Array<keyof Row> = ['metric', 'bare', 'crosstalk', 'ratio', 'goal', 'pass'];
   const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));

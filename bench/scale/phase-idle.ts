@@ -5,6 +5,7 @@ import { LoadWatch, rssBytes } from '../machine-load.js';
 import { log, sleep, waitExit } from '../pinned-process.js';
 import { health, idleYaml, lastJsonLine, launchBare, launchCrosstalk, phaseDir, readProbe, readSummary, startTarget, stopTarget, waitConnections, waitMark, type Kind, type ProbeLine } from './lib.js';
 
+/** One idle-sessions measurement. */
 export interface IdleSample {
   kind: Kind; round: number; sessions: number; established: boolean; connectedAfterMs: number | undefined;
   rssPreGcBytes: number | undefined; rssPostGcBytes: number | undefined;
@@ -14,7 +15,9 @@ export interface IdleSample {
   openAfterHold: number | undefined; errors: number; exit: number | null | undefined; foreignPct: number;
 }
 
+/** Seconds to settle once every session is connected. */
 export const SETTLE_S = 3;
+/** Seconds held after the forced GC before RSS is read. */
 export const HOLD_S = 10;
 
 /** N idle sessions: RSS per session once all are connected, and event-loop lag. */

@@ -5,6 +5,7 @@ import { LoadWatch, statCpuUs } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
 import { CONTENT, failure, lastJsonLine, launchBare, launchCrosstalk, opts, phaseDir, readProbe, readSummary, runsYaml, startTarget, stopTarget, type Kind } from './lib.js';
 
+/** One runs measurement. */
 export interface RunsSample { kind: Kind; round: number; runs: number; cpuUs: number; procStatCpuUs: number | undefined; runsPerSec: number; errors: number; exit: number | null | undefined; foreignPct: number }
 
 /** N users loop agent runs for S seconds; CPU per completed run. */

@@ -3,6 +3,7 @@ import { LoadWatch, rssBytes } from '../machine-load.js';
 import { sleep, waitExit } from '../pinned-process.js';
 import { CONTENT, lastJsonLine, launchBare, launchCrosstalk, opts, phaseDir, readSummary, runsYaml, startTarget, stopTarget, waitMark, type Kind } from './lib.js';
 
+/** One soak measurement. */
 export interface SoakSample {
   kind: Kind; samples: Array<{ atS: number; rssBytes: number }>;
   /** JS heap in use right after a forced full GC (probe mark), every 30 s: what is really kept. */

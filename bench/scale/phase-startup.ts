@@ -3,6 +3,7 @@ import { LoadWatch, schedCpuUs, statCpuUs } from '../machine-load.js';
 import { log, sleep, waitExit } from '../pinned-process.js';
 import { failure, health, idleYaml, launchBare, launchCrosstalk, phaseDir, waitConnections, type Kind, type Target } from './lib.js';
 
+/** One start-up measurement. */
 export interface StartupSample { kind: Kind; round: number; cpuUs: number | undefined; statCpuUs: number | undefined; wallMs: number | undefined; foreignPct: number }
 
 /** One user: the client's CPU and wall time when the target first counts its connection. */

@@ -4,6 +4,7 @@ import { LoadWatch } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
 import { failure, launchCrosstalk, opts, phaseDir, readProbe, readSummary, runsYaml, startTarget, stopTarget } from './lib.js';
 
+/** One --workers measurement. */
 export interface WorkersSample { workers: number; round: number; runs: number; cpuUs: number; runsPerSec: number; errors: number; foreignPct: number }
 
 /**
