@@ -79,13 +79,13 @@ function die(msg: string): never {
 /** This run's options, from the command line. */
 export const opts = parseOptions(process.argv.slice(2));
 /** The JWT secret every target and client of this run shares. */
-export const SECRET = randomBytes(32).toString('base64url');
+const SECRET = randomBytes(32).toString('base64url');
 /** A temp folder for every measurement's files (kept with CT_BENCH_KEEP=1). */
 export const WORK = mkdtempSync(join(tmpdir(), 'ct-scale-'));
 const PROBE = pathToFileURL(join(HERE, 'probe-preload.js')).href;
 const BARE = join(HERE, 'bare-client.js');
 /** bin/simulate of the checkout under test. */
-export const SIMULATE = join(opts.root, 'bin', 'simulate');
+const SIMULATE = join(opts.root, 'bin', 'simulate');
 /** What every simulated user asks. */
 export const CONTENT = 'How much did we spend on this thread?';
 

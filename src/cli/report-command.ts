@@ -19,7 +19,7 @@ const REQUIRED: readonly [keyof Summary, 'object' | 'string' | 'number'][] = [
  * Reads and checks a summary.json. Throws SimError INPUT naming the file and
  * what is wrong: missing, unreadable, not JSON, not `crosstalk.summary/1`.
  */
-export function readSummaryFile(file: string): Summary {
+function readSummaryFile(file: string): Summary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

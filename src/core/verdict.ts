@@ -4,7 +4,7 @@ import type { ThresholdResult } from './thresholds.js';
 export const EXIT_CODE = { ok: 0, thresholdFailed: 1, isolation: 2, badInput: 3, cannotRun: 4, interrupted: 130 } as const;
 
 /** How a reason that isolation went unchecked starts among a verdict's `untested` lines (the others are operation gaps and a partial merge). */
-export const ISOLATION_GAP_PREFIX = 'isolation untested: ';
+const ISOLATION_GAP_PREFIX = 'isolation untested: ';
 
 /** A run's overall verdict: `untested` when it could not test what it was for. */
 export type RunVerdict = 'pass' | 'fail' | 'untested';
