@@ -21,7 +21,7 @@ import { computeBucketDistribution, computePercentileRatioInterval, type BucketD
 import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
 import { createRandom } from './random.js';
 import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
-import { SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2, type CounterSummary, type Summary, type TrendSummary } from './summary.js';
+import type { CounterSummary, Summary, TrendSummary } from './summary.js';
 
 /** A summary `compare` reads: `crosstalk.summary/1` (no isolation verdict, no coverage) or `/2`. */
 export type ComparableSummary = Omit<Summary, 'isolation'> & {

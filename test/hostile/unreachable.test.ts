@@ -4,8 +4,7 @@
 // summary.json (the folder holds only run.log, which names the reason).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { startSilentServer } from './hostile-server.js';
 import { cleanup, once, runAgainst, scenarioYaml, writeScenario, type CliRun } from './harness.js';
 import { STACK_LINE } from '../helpers/cli.js';
