@@ -17,10 +17,10 @@ import { compileScenarioText, loadScenario as loadScenarioFile, type ScenarioOve
 import type { ScenarioDefinition } from './config/scenario-definition.js';
 import { computeComparison, type ComparableSummary, type Comparison } from './core/compare.js';
 import type { Scenario } from './core/scenario-types.js';
-import { parseSegment } from './core/share.js';
+import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
 import type { Summary } from './core/summary.js';
-import { computeSegmentRunTag, runScenario as runScenarioInternal, type RunOutcome } from './runtime/run-scenario.js';
+import { computeSegmentRunTag, runScenario as runScenarioInternal, type ScenarioResult as ScenarioResultType } from './runtime/run-scenario.js';
 import { parseFaultSpec, type FaultSpec } from './target/fault-spec.js';
 import { startTarget as startTargetServer, type TargetOptions, type TargetServer } from './target/target-server.js';
 
@@ -77,7 +77,7 @@ export { formatComparisonMarkdown } from './output/compare-format.js';
  * The result of one run (or of a merge): the verdict and exit code the CLI
  * would give, the whole summary.json, and the folder the results are in.
  */
-export type ScenarioResult = RunOutcome;
+export type ScenarioResult = ScenarioResultType;
 
 /**
  * Reads, validates and compiles a scenario YAML file, as `simulate run` and

@@ -7,8 +7,8 @@ import { computeComparison, type ComparableSummary } from '../core/compare.js';
 import { SimError } from '../core/sim-error.js';
 import { READABLE_SUMMARY_SCHEMAS } from '../core/summary.js';
 import { parseFraction } from '../core/units.js';
+import { EXIT_CODE } from '../core/verdict.js';
 import { formatComparisonMarkdown, formatComparisonTable } from '../output/compare-format.js';
-import { EXIT } from './exit-codes.js';
 
 /** Flags of `simulate compare`, as commander hands them over. */
 export interface CompareFlags {
@@ -45,7 +45,7 @@ export function runCompare(baseFile: string, currentFile: string, opts: CompareF
   const current = readSummaryFile(currentFile, 'current');
   const comparison = computeComparison(base, current, tolerance, { confidence });
   write(format === 'markdown' ? formatComparisonMarkdown(comparison) : formatComparisonTable(comparison));
-  return comparison.verdict === 'regression' ? EXIT.thresholdFailed : EXIT.ok;
+  return comparison.verdict === 'regression' ? EXIT_CODE.thresholdFailed : EXIT_CODE.ok;
 }
 
 /**

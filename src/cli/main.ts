@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT, reportError } from './exit-codes.js';
+import { EXIT_CODE } from '../core/verdict.js';
+import { reportError } from './exit-codes.js';
 import { freezeYoungGeneration } from './young-generation.js';
 import type { RunFlags } from './run-command.js';
 import type { ServeFlags } from './serve-command.js';
@@ -16,7 +17,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError();
 
-  let exitCode: number = EXIT.ok;
+  let exitCode: number = EXIT_CODE.ok;
   program
     .command('run')
     .description('run a scenario and write results')
@@ -88,7 +89,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     await program.parseAsync(argv as string[]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      exitCode = err.exitCode === 0 ? EXIT_CODE.ok : EXIT_CODE.badInput;
     } else {
       exitCode = reportError(err);
     }

@@ -5,10 +5,9 @@ import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { SimError } from '../core/sim-error.js';
 import { READABLE_SUMMARY_SCHEMAS, upgradeSummary, type Summary } from '../core/summary.js';
+import { EXIT_CODE } from '../core/verdict.js';
 import { REPORT_VIOLATION_ROWS, writeHtmlReport } from '../output/html-report.js';
 import { isLifecycleViolation } from '../output/report-data.js';
-
-export { writeHtmlReport } from '../output/html-report.js';
 
 /** Fields a summary must have for the report to render (design.md's "at least" list). */
 const REQUIRED: readonly [keyof Summary, 'object' | 'string' | 'number'][] = [
@@ -20,7 +19,7 @@ const REQUIRED: readonly [keyof Summary, 'object' | 'string' | 'number'][] = [
  * Reads and checks a summary.json. Throws SimError INPUT naming the file and
  * what is wrong: missing, unreadable, not JSON, not `crosstalk.summary/1`.
  */
-export function readSummaryFile(file: string): Summary {
+function readSummaryFile(file: string): Summary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -98,5 +97,5 @@ export function runReport(summaryFile: string): number {
   const summary = readSummaryFile(summaryFile);
   const dir = dirname(summaryFile);
   writeHtmlReport(dir, summary, readViolationsFile(join(dir, 'violations.jsonl')));
-  return 0;
+  return EXIT_CODE.ok;
 }

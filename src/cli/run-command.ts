@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { loadAdapterFile } from '../config/load-adapter.js';
 import { loadScenario } from '../config/load-scenario.js';
 import { SimError } from '../core/sim-error.js';
-import { parseSegment, type Share } from '../core/share.js';
+import { EXIT_CODE } from '../core/verdict.js';
+import { parseSegment, type Segment } from '../core/segment.js';
 import { formatSummary } from '../output/console-summary.js';
 import { computeSegmentRunTag, runScenario } from '../runtime/run-scenario.js';
 import { releaseYoungGeneration } from './young-generation.js';
@@ -28,7 +29,7 @@ export interface RunFlags {
  */
 export async function runRun(file: string, flags: RunFlags): Promise<number> {
   const problems: string[] = [];
-  let segment: Share | undefined;
+  let segment: Segment | undefined;
   if (flags.segment !== undefined) {
     const s = parseSegment(flags.segment);
     if ('message' in s) problems.push(s.message);
@@ -61,7 +62,7 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     const showProgress = flags.progress && !flags.quiet;
     // Generators of one segmented run must agree on user ids and canaries without talking.
     const runTag = segment && segment.modulus > 1 ? computeSegmentRunTag(scenario.sha256, flags.startAt) : undefined;
-    const outcome = await runScenario({
+    const result = await runScenario({
       scenario, signal: soft.signal, hardSignal: hard.signal,
       // main.ts froze V8's nursery while modules loaded; V8 sizes it again once load begins.
       onLoadBegin: releaseYoungGeneration,
@@ -75,19 +76,18 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     });
     // --quiet is for scripts: stdout is the results folder alone (RESULTS=$(simulate run ... --quiet)).
     if (flags.quiet) {
-      process.stdout.write(`${outcome.resultsDir}\n`);
+      process.stdout.write(`${result.resultsDir}\n`);
     } else {
-      process.stdout.write(formatSummary(outcome.summary, { color: process.stdout.isTTY === true }));
-      process.stdout.write(`results: ${outcome.resultsDir}\n`);
+      process.stdout.write(formatSummary(result.summary, { color: process.stdout.isTTY === true }));
+      process.stdout.write(`results: ${result.resultsDir}\n`);
     }
-    return outcome.exitCode;
+    return result.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-/** `simulate validate`: checks each file and reports every problem; 0 when all are valid, else 3. */
 /** An adapter document starts its mapping with (or holds at top level) `adapter:`; a scenario never does. */
 function isAdapterFile(file: string): boolean {
   try {
@@ -97,7 +97,7 @@ function isAdapterFile(file: string): boolean {
   }
 }
 
-/** `simulate validate`: checks scenario and adapter files; exit 3 when any has a problem. */
+/** `simulate validate`: checks scenario and adapter files and reports every problem; exit 3 when any has one. */
 export function runValidate(files: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
   let bad = 0;
   for (const f of files) {
@@ -116,5 +116,5 @@ export function runValidate(files: readonly string[], write: (s: string) => void
       for (const p of err.problems) writeErr(`  ${[p.file, p.line, p.column].filter((x) => x !== undefined).join(':')}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
     }
   }
-  return bad ? 3 : 0;
+  return bad ? EXIT_CODE.badInput : EXIT_CODE.ok;
 }

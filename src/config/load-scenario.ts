@@ -1,34 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
-import { ALL_KINDS } from '../core/kinds.js';
-import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
-import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type Scenario, type ThresholdConfig } from '../core/scenario-types.js';
-import { SimError, type InputProblem } from '../core/sim-error.js';
-import { computeScaledRates, computeScaledUsers } from '../core/stage-scaling.js';
-import { parseThreshold } from '../core/thresholds.js';
-import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
-import { z } from 'zod';
-import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
-import { compileTemplate, collectTemplateNames } from '../core/templates.js';
-import { formatPath, locate } from './yaml-locator.js';
-import { parseWith, type At } from './zod-problems.js';
+import { LineCounter, parseDocument } from 'yaml';
 import { computeMissingSteps, type Adapter } from '../core/adapter.js';
+import { DEFAULT_LIFECYCLE } from '../core/lifecycle-grammar.js';
+import { PROTOCOL_FIELDS, type Cohort, type FrameProfile, type Scenario } from '../core/scenario-types.js';
+import { SimError, type InputProblem } from '../core/sim-error.js';
+import { compileAuth } from './compile-auth.js';
+import { compileCohort } from './compile-cohort.js';
+import { compileThresholds } from './compile-thresholds.js';
+import type { PathParts } from './flow-parser.js';
 import { loadAdapter } from './load-adapter.js';
 import { compileOutputs } from './outputs-schema.js';
+import { KNOWN_KEYS, scenarioSchema, type RawScenario } from './scenario-schema.js';
+import { applyOverrides, type ScenarioOverrides } from './scenario-overrides.js';
+import { formatPath, locate } from './yaml-locator.js';
+import { parseWith, type At } from './zod-problems.js';
 
-/** Command-line overrides applied on top of the file. */
-export interface ScenarioOverrides {
-  /** `--set path=value`, applied to the YAML before validation. */
-  readonly set?: readonly string[];
-  /** `--target URL`. */
-  readonly targetUrl?: string;
-  /** `--publish KIND=URL`, each appended to `outputs.publish`. */
-  readonly publish?: readonly string[];
-  /** `--metrics-port N`, which sets `outputs.metricsPort`. */
-  readonly metricsPort?: string;
-}
+export type { ScenarioOverrides } from './scenario-overrides.js';
 
 /** The default frame profile: protocol.md's "Tolerance" defaults. */
 export const DEFAULT_PROFILE: FrameProfile = {
@@ -67,18 +56,7 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   }
   if (problems.length) fail(file, problems);
   // What the command line created is blamed on the flag that created it, not on a line of the file.
-  const created: Array<{ prefix: string; source: string }> = [];
-  for (const s of overrides.set ?? []) applySet(doc, s, file, problems, created);
-  if (overrides.targetUrl !== undefined) {
-    const t = doc.get('target', true);
-    if (t !== undefined && t !== null && !isMap(t)) {
-      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify(doc.toJS().target)}`));
-    } else {
-      doc.setIn(['target', 'url'], overrides.targetUrl);
-      created.push({ prefix: 'target.url', source: '--target' });
-    }
-  }
-  applyOutputFlags(doc, lc, file, overrides, problems, created);
+  const created = applyOverrides(doc, lc, file, overrides, problems);
   if (problems.length) fail(file, problems);
 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -237,243 +215,6 @@ function collectStepPaths(rawObj: Record<string, unknown>): Array<[PathParts, st
 function probeRate(v: boolean | { rate: number } | undefined, defaultPerSec: number): number {
   if (v === undefined || v === false) return 0;
   return v === true ? defaultPerSec : v.rate;
-}
-
-function compileThresholds(value: unknown, cohortNames: readonly string[], at: At): ThresholdConfig[] {
-  const thresholds: ThresholdConfig[] = [];
-  if (value === undefined || value === null) return thresholds;
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    at(['thresholds'], 'expected a mapping of metric name to expressions, e.g. run.total: ["p(95) < 2s"]');
-    return thresholds;
-  }
-  const vocabulary = { cohorts: cohortNames, kinds: ALL_KINDS };
-  for (const [metric, rawEntry] of Object.entries(value)) {
-    // A long form gets its own schema's messages ("abortOnFail: expected true or false"), not the union's.
-    const longForm = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
-    if (longForm(rawEntry) || (Array.isArray(rawEntry) && rawEntry.some(longForm))) {
-      const items = Array.isArray(rawEntry) ? rawEntry : [rawEntry];
-      let bad = false;
-      items.forEach((x, i) => {
-        if (longForm(x) && !thresholdLongSchema.safeParse(x).success) {
-          parseWith(thresholdLongSchema, x, Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric], at, KNOWN_KEYS);
-          bad = true;
-        }
-      });
-      if (bad) continue;
-    }
-    const entry = parseWith(thresholdValueSchema, rawEntry, ['thresholds', metric], at, KNOWN_KEYS);
-    if (entry === undefined) continue;
-    const list = Array.isArray(entry) ? entry : [entry];
-    list.forEach((e, i) => {
-      const path: PathParts = Array.isArray(entry) ? ['thresholds', metric, i] : ['thresholds', metric];
-      const expression = typeof e === 'string' ? e : e.threshold;
-      const t = parseThreshold(metric, expression, { vocabulary, path: formatPath(path), abortOnFail: typeof e === 'string' ? false : e.abortOnFail ?? false, delayMs: typeof e === 'string' ? 0 : e.delay ?? 0 });
-      if (Array.isArray(t)) for (const p of t) at(path, p.message);
-      else thresholds.push({ metric, expression, abortOnFail: t.abortOnFail, delayMs: t.delayMs });
-    });
-  }
-  return thresholds;
-}
-
-function compileCohort(name: string, rawCohort: unknown, at: At): Cohort | undefined {
-  const base: PathParts = ['cohorts', name];
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) at(base, `cohort name "${name}" must be letters, digits, "-" or "_"`, true);
-  const flowIn = rawCohort && typeof rawCohort === 'object' ? (rawCohort as { flow?: unknown }).flow : undefined;
-  const cpu = rawCohort && typeof rawCohort === 'object' ? (rawCohort as { connectionsPerUser?: unknown }).connectionsPerUser : undefined;
-  const connectionsPerUser = typeof cpu === 'number' && Number.isInteger(cpu) && cpu > 0 ? cpu : 1;
-  const { steps, problems } = Array.isArray(flowIn) ? parseFlow(flowIn, [...base, 'flow'], { connectionsPerUser }) : { steps: [], problems: [] };
-  for (const p of problems) report(at, p);
-  const c = parseWith(cohortSchema, rawCohort, base, at, KNOWN_KEYS);
-  if (!c) return undefined;
-  const model = c.model ?? 'closed';
-  const gracefulStopMs = c.gracefulStop ?? 30_000;
-  const common = { name, startAfterMs: c.startAfter ?? 0, gracefulStopMs, connectionsPerUser, flow: steps };
-  if (model === 'closed') {
-    for (const k of ['rate', 'startRate', 'maxUsers'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to open cohorts; this cohort is closed (set model: open, or use users/stages)`, true);
-    if (c.stages && c.duration !== undefined) at(base, 'give "stages", or "users" with "duration", not both ("users" alone next to "stages" scales them to that peak)');
-    let stages: Array<{ durationMs: number; users: number }> = [];
-    let startUsers = c.startUsers ?? (c.stages ? 0 : c.users ?? 0);
-    if (c.stages) {
-      c.stages.forEach((s, i) => {
-        if (s.rate !== undefined) at([...base, 'stages', i, 'rate'], '"rate" belongs to open cohorts; closed stages take "users"', true);
-        if (s.users === undefined) at([...base, 'stages', i], 'a closed stage needs "users", e.g. { duration: 30s, users: 10 }');
-        else stages.push({ durationMs: s.duration, users: s.users });
-      });
-      if (stages.length && stages.every((s) => s.users === 0) && startUsers === 0) at([...base, 'stages'], 'every stage has 0 users: nobody would run');
-      else if (c.users !== undefined && stages.length) ({ startUsers, stages } = computeScaledUsers(startUsers, stages, c.users) ?? { startUsers, stages });
-    } else if (c.users !== undefined && c.duration !== undefined) {
-      stages = [{ durationMs: c.duration, users: c.users }];
-    } else {
-      at(base, 'a closed cohort needs "stages", or "users" and "duration"');
-    }
-    return { ...common, model: { kind: 'closed', startUsers, stages, gracefulRampDownMs: c.gracefulRampDown ?? gracefulStopMs } };
-  }
-  for (const k of ['users', 'startUsers', 'gracefulRampDown'] as const) if (c[k] !== undefined) at([...base, k], `"${k}" belongs to closed cohorts; this cohort is open (use rate/stages and maxUsers)`, true);
-  if (c.stages && c.duration !== undefined) at(base, 'give "stages", or "rate" with "duration", not both ("rate" alone next to "stages" scales them to that peak)');
-  let stages: Array<{ durationMs: number; ratePerSec: number }> = [];
-  if (c.stages) {
-    c.stages.forEach((s, i) => {
-      if (s.users !== undefined) at([...base, 'stages', i, 'users'], '"users" belongs to closed cohorts; open stages take "rate"', true);
-      if (s.rate === undefined) at([...base, 'stages', i], 'an open stage needs "rate", e.g. { duration: 30s, rate: 5/s }');
-      else stages.push({ durationMs: s.duration, ratePerSec: s.rate });
-    });
-  } else if (c.rate !== undefined && c.duration !== undefined) {
-    stages = [{ durationMs: c.duration, ratePerSec: c.rate }];
-  } else {
-    at(base, 'an open cohort needs "stages", or "rate" and "duration"');
-  }
-  let startRatePerSec = c.startRate ?? stages[0]?.ratePerSec ?? 0;
-  if (stages.length && stages.every((s) => s.ratePerSec === 0) && !c.startRate) at([...base, 'stages'], 'every stage has rate 0: nobody would arrive');
-  else if (c.stages && c.rate !== undefined && stages.length) ({ startRatePerSec, stages } = computeScaledRates(startRatePerSec, stages, c.rate) ?? { startRatePerSec, stages });
-  return { ...common, model: { kind: 'open', startRatePerSec, stages, maxUsers: c.maxUsers ?? 100 } };
-}
-
-function compileAuth(raw: RawScenario, baseDir: string, at: At): AuthConfig | undefined {
-  const a = raw.auth ?? {};
-  const kind = a.kind ?? 'jwt';
-  const delivery = a.delivery ?? 'subprotocol';
-  const renewBeforeMs = a.renewBefore ?? 60_000;
-  if (kind !== 'login' && a.login) at(['auth', 'login'], `"login" is only for auth.kind login (kind is ${kind})`, true);
-  if (kind !== 'static' && a.tokensFile) at(['auth', 'tokensFile'], `"tokensFile" is only for auth.kind static (kind is ${kind})`, true);
-  if (kind === 'jwt') {
-    return {
-      kind, delivery, renewBeforeMs, secretEnv: a.secretEnv ?? 'SIM_JWT_SECRET', ttlMs: a.ttl ?? 15 * 60_000,
-      ...(a.issuer ? { issuer: a.issuer } : {}), ...(a.audience ? { audience: a.audience } : {}), claims: a.claims ?? {},
-    };
-  }
-  if (kind === 'login') {
-    if (!a.login) { at(['auth'], 'auth.kind login needs a "login" block: { url, body, tokenPath }'); return undefined; }
-    // A login happens before any flow: only {{user}} means something there.
-    for (const [key, v] of [['url', a.login.url], ['body', a.login.body]] as const) {
-      for (const name of collectTemplateNames(v)) {
-        if (name !== 'user') at(['auth', 'login', key], `template "{{${name}}}" names nothing here; a login body or URL may only use {{user}}`);
-      }
-      if (typeof v === 'string') { const c = compileTemplate(v); if (Array.isArray(c)) for (const m of c) at(['auth', 'login', key], m); }
-    }
-    return {
-      kind, delivery, renewBeforeMs, url: a.login.url, method: a.login.method ?? 'POST', body: a.login.body ?? { user_id: '{{user}}' },
-      tokenPath: a.login.tokenPath ?? 'access_token', expiresInPath: a.login.expiresInPath ?? 'expires_in',
-    };
-  }
-  if (!a.tokensFile) { at(['auth'], 'auth.kind static needs "tokensFile": a YAML/JSON mapping of user id to token'); return undefined; }
-  let tokens: Record<string, string> = {};
-  try {
-    const parsed: unknown = parseYamlValue(readFileSync(resolve(baseDir, a.tokensFile), 'utf8'));
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
-      at(['auth', 'tokensFile'], `${a.tokensFile} must be a mapping of user id to token string`);
-    } else {
-      tokens = parsed as Record<string, string>;
-      if (Object.keys(tokens).length === 0) at(['auth', 'tokensFile'], `${a.tokensFile} holds no tokens; expected a mapping of user id to token`);
-    }
-  } catch {
-    at(['auth', 'tokensFile'], `cannot read tokens file ${a.tokensFile} (relative to the scenario's folder)`);
-  }
-  return { kind, delivery, file: a.tokensFile, tokens };
-}
-
-function report(at: At, p: PathProblem): void {
-  at(p.path, p.message, p.atKey);
-}
-
-/** Splits `cohorts.chatters.stages[1].users` or `thresholds["run.total"]` into parts; undefined when malformed. */
-export function parseSetPath(text: string): Array<string | number> | undefined {
-  const parts: Array<string | number> = [];
-  let i = 0;
-  while (i < text.length) {
-    if (text[i] === '[') {
-      const m = /^\[(\d+)\]|^\["((?:[^"\\]|\\.)*)"\]/.exec(text.slice(i));
-      if (!m) return undefined;
-      if (m[1] !== undefined) parts.push(Number(m[1]));
-      else {
-        try { parts.push(JSON.parse(`"${m[2]}"`) as string); } catch { return undefined; }
-      }
-      i += m[0].length;
-    } else {
-      if (parts.length > 0) {
-        if (text[i] !== '.') return undefined;
-        i++;
-      }
-      const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i));
-      if (!m) return undefined;
-      parts.push(m[0]);
-      i += m[0].length;
-    }
-  }
-  if (!parts.length) return undefined;
-  // Metric names hold dots: `thresholds.run.total` names the metric "run.total".
-  if (parts[0] === 'thresholds' && parts.length > 2) {
-    const end = parts.findIndex((p, k) => k > 0 && typeof p === 'number');
-    const stop = end === -1 ? parts.length : end;
-    return ['thresholds', parts.slice(1, stop).join('.'), ...parts.slice(stop)];
-  }
-  return parts;
-}
-
-function applySet(doc: Document, spec: string, file: string, problems: InputProblem[], created: Array<{ prefix: string; source: string }>): void {
-  const eq = spec.indexOf('=');
-  const pathText = eq > 0 ? spec.slice(0, eq).trim() : '';
-  const parts = parseSetPath(pathText);
-  if (!parts) {
-    problems.push({ file: '--set', message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20 or thresholds["run.total"]=["p(95) < 2s"])` });
-    return;
-  }
-  let value: unknown;
-  try {
-    value = parseYamlValue(spec.slice(eq + 1));
-  } catch {
-    problems.push({ file: '--set', message: `"${spec}": the value is not valid YAML` });
-    return;
-  }
-  // An index may replace an item or append one, never leave holes.
-  for (let k = 0; k < parts.length - 1; k++) {
-    const p = parts[k + 1];
-    if (typeof p !== 'number') continue;
-    const parent = doc.getIn(parts.slice(0, k + 1), true) as { items?: unknown[] } | undefined;
-    if (parent?.items && p > parent.items.length) {
-      problems.push({ file: '--set', path: pathText, message: `index ${p} is past the end of a list of ${parent.items.length}` });
-      return;
-    }
-  }
-  // The first part of the path that did not exist is where the flag's own value starts.
-  let k = 1;
-  while (k < parts.length && doc.hasIn(parts.slice(0, k))) k++;
-  try {
-    doc.setIn(parts, doc.createNode(value));
-    created.push({ prefix: formatPath(parts.slice(0, k)), source: "--set" });
-  } catch {
-    problems.push({ file: '--set', path: pathText, message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list` });
-  }
-}
-
-/**
- * `--publish` and `--metrics-port` written into the document's `outputs`
- * (appended to `publish`, setting `metricsPort`), so flags and file are
- * checked by one schema and a bad flag is blamed on the flag.
- */
-function applyOutputFlags(doc: Document, lc: LineCounter, file: string, o: ScenarioOverrides, problems: InputProblem[], created: Array<{ prefix: string; source: string }>): void {
-  if (!o.publish?.length && o.metricsPort === undefined) return;
-  const outputs = doc.get('outputs', true);
-  if (outputs !== undefined && outputs !== null && !isMap(outputs)) {
-    problems.push(locate(doc, lc, file, ['outputs'], 'expected a mapping such as { publish: [...], metricsPort: 9464 } (--publish and --metrics-port add to it)'));
-    return;
-  }
-  if (o.publish?.length) {
-    const list = doc.getIn(['outputs', 'publish'], true);
-    if (list !== undefined && list !== null && !isSeq(list)) {
-      problems.push(locate(doc, lc, file, ['outputs', 'publish'], 'expected a list of outputs such as ["prometheus-rw=http://127.0.0.1:9090/api/v1/write"] (--publish adds to it)'));
-      return;
-    }
-    let n = isSeq(list) ? list.items.length : 0;
-    if (!isSeq(list)) doc.setIn(['outputs', 'publish'], doc.createNode([]));
-    for (const spec of o.publish) {
-      doc.addIn(['outputs', 'publish'], spec);
-      created.push({ prefix: `outputs.publish[${n++}]`, source: '--publish' });
-    }
-  }
-  if (o.metricsPort !== undefined) {
-    doc.setIn(['outputs', 'metricsPort'], /^\d+$/.test(o.metricsPort) ? Number(o.metricsPort) : o.metricsPort);
-    created.push({ prefix: 'outputs.metricsPort', source: '--metrics-port' });
-  }
 }
 
 function fail(file: string, unsorted: readonly InputProblem[]): never {

@@ -2,7 +2,8 @@
 // in CI: which figures got worse beyond a tolerance (a regression fails the
 // build), which got better, which cannot be judged from the samples there
 // are, and what changed without being judged. Pure: the CLI reads the files,
-// this does the statistics; src/output/compare-format.ts writes the text.
+// this does the statistics and says why in data (RowReason, Caveat);
+// src/output/compare-format.ts writes the text.
 //
 // Run-to-run noise is the enemy of a gate: two runs of one build differ, most
 // of all in tail percentiles drawn from a few dozen samples. So a figure is a
@@ -20,12 +21,48 @@ import { computeBucketDistribution, computePercentileRatioInterval, type BucketD
 import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
 import { createRandom } from './random.js';
 import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
-import { SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2, type CounterSummary, type Summary, type TrendSummary } from './summary.js';
+import type { CounterSummary, Summary, TrendSummary } from './summary.js';
 
 /** A summary `compare` reads: `crosstalk.summary/1` (no isolation verdict, no coverage) or `/2`. */
 export type ComparableSummary = Omit<Summary, 'isolation'> & {
   readonly isolation: Omit<Summary['isolation'], 'verdict'> & { readonly verdict?: Summary['isolation']['verdict'] };
 };
+
+/** Which run of the two a reason or caveat is about. */
+export type Side = Saturation['side'];
+
+/**
+ * Why a row was not judged (inconclusive), or why a large change did not
+ * count. Data, not text: output/compare-format.ts words it.
+ */
+export type RowReason =
+  | { readonly kind: 'not-a-number' }
+  | { readonly kind: 'no-histogram'; readonly side: Side }
+  /** The generator's stalls (loop lag p99) could move the figure beyond the tolerance on their own. */
+  | { readonly kind: 'generator-stalls'; readonly side: Side; readonly lagMs: number; readonly tolerance: number }
+  /** A saturated generator set the pace of this counter. */
+  | { readonly kind: 'generator-paced'; readonly side: Side }
+  | { readonly kind: 'schemas-differ' }
+  | { readonly kind: 'few-samples'; readonly base: number; readonly current: number; readonly need: number; readonly stat: string }
+  /** The change is within the floor (in the row's unit). */
+  | { readonly kind: 'below-floor'; readonly floor: number }
+  /** The change (in the row's unit) is within twice the generator's loop lag as the samples were timed. */
+  | { readonly kind: 'host-noise'; readonly change: number; readonly lag: number }
+  | { readonly kind: 'within-noise' }
+  | { readonly kind: 'new-leak' }
+  | { readonly kind: 'isolation-untested'; readonly sides: readonly Side[] };
+
+/** Something the reader of a comparison should know; output/compare-format.ts words it. */
+export type Caveat =
+  | { readonly kind: 'one-side-only'; readonly metric: string; readonly side: Side }
+  | { readonly kind: 'different-scenarios'; readonly base: string; readonly current: string }
+  | { readonly kind: 'scenario-changed' }
+  | { readonly kind: 'different-targets'; readonly base: string; readonly current: string }
+  | { readonly kind: 'schemas-differ'; readonly base: string; readonly current: string }
+  | { readonly kind: 'untested'; readonly side: Side }
+  | { readonly kind: 'saturated'; readonly side: Side; readonly lagMs: number }
+  | { readonly kind: 'interrupted'; readonly side: Side }
+  | { readonly kind: 'steady-windows'; readonly base: SteadyWindow; readonly current: SteadyWindow };
 
 /** Which way a figure gets worse; `info` figures are shown but never judged. */
 export type Direction = 'higher-is-worse' | 'lower-is-worse' | 'info';
@@ -50,7 +87,7 @@ export interface ComparisonRow {
   /** Samples (trends) or events in the compared window (counters) on each side. */
   readonly samples?: { readonly base: number; readonly current: number };
   /** Why the row was not judged (inconclusive) or why a large change did not count. */
-  readonly note?: string;
+  readonly reason?: RowReason;
 }
 
 /** What identifies each side in the output. */
@@ -87,27 +124,27 @@ export interface Comparison {
   readonly inconclusive: number;
   readonly verdict: 'regression' | 'ok';
   /** Caveats for the reader: metrics on one side only, changed scenario, saturated generator, schemas. */
-  readonly notes: readonly string[];
+  readonly caveats: readonly Caveat[];
 }
 
 /** Default two-sided confidence of the intervals. */
-export const DEFAULT_CONFIDENCE = 0.95;
+const DEFAULT_CONFIDENCE = 0.95;
 /** Default bootstrap resamples: the 2.5% tail of 2000 draws rests on 50 of them. */
-export const DEFAULT_RESAMPLES = 2000;
+const DEFAULT_RESAMPLES = 2000;
 /**
  * Fewest samples per side for any percentile. Below it even a median moves
  * with every sample, and the bootstrap understates how much.
  */
-export const MIN_SAMPLES = 30;
+const MIN_SAMPLES = 30;
 /**
  * Fewest samples expected beyond a percentile (n·(1 − q)) for it to be
  * judged: p95 needs 200 samples, p99 1000. With fewer, the percentile is set
  * by a handful of outliers (a GC pause, a scheduler hiccup) that the other
  * run may not have had, and resampling cannot invent the tail it never saw.
  */
-export const MIN_TAIL_SAMPLES = 10;
+const MIN_TAIL_SAMPLES = 10;
 /** Latency changes up to this are never judged: sub-millisecond loopback calls swing by 50%. */
-export const LATENCY_FLOOR_MS = 1;
+const LATENCY_FLOOR_MS = 1;
 // Error rate floor (as before): 0.1 percentage point and more than one failed operation.
 const ERROR_RATE_FLOOR = 0.001;
 // Float noise: 100 → 110 must be "within 10%", not 10.000000000000014%.
@@ -141,14 +178,14 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
   const saturated = computeSaturation(base, current);
   const judge: Judge = { tolerance, confidence, resamples };
   const rows: ComparisonRow[] = [];
-  const notes: string[] = [];
+  const caveats: Caveat[] = [];
   const mixedSchemas = base.schema !== current.schema;
 
   for (const name of sortedUnion(base, current, 'trend')) {
     const b = base.metrics[name] as TrendSummary | undefined;
     const c = current.metrics[name] as TrendSummary | undefined;
     if (!b || !c) {
-      notes.push(`${name} has samples only in the ${b ? 'baseline' : 'current run'}: not compared`);
+      caveats.push({ kind: 'one-side-only', metric: name, side: b ? 'baseline' : 'current run' });
       continue;
     }
     const hostNoiseMs = (q: number): number => HOST_NOISE_FACTOR * Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q));
@@ -162,10 +199,10 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
     const wc = computeWindowCount(current.series ?? [], name, steadyCurrent, counterValue(current, name));
     const direction: Direction = HIGHER_IS_WORSE.has(name) ? 'higher-is-worse' : LOWER_IS_WORSE.has(name) ? 'lower-is-worse' : 'info';
     const row = saturated !== undefined && GENERATOR_BOUND_COUNTERS.has(name)
-      ? { ...compareRate(name, wb, wc, 'info', judge), direction, status: 'inconclusive' as const, note: `the ${saturated.side}'s generator saturated: it set the pace` }
+      ? { ...compareRate(name, wb, wc, 'info', judge), direction, status: 'inconclusive' as const, reason: { kind: 'generator-paced', side: saturated.side } as const }
       : compareRate(name, wb, wc, direction, judge);
     rows.push(mixedSchemas && name === 'isolation.violations' && row.status !== 'info'
-      ? { ...row, status: 'info', note: 'counted differently in /1 and /2' }
+      ? { ...row, status: 'info', reason: { kind: 'schemas-differ' } }
       : row);
   }
 
@@ -174,7 +211,7 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
   rows.push(judgeByThreshold('errors', 'error rate', 'fraction', base.errors.rate, current.errors.rate, 'higher-is-worse', tolerance, errorFloor));
   rows.push(judgeIsolation(base, current, tolerance, mixedSchemas));
 
-  notes.push(...describeCaveats(base, current, steadyBase, steadyCurrent));
+  caveats.push(...collectCaveats(base, current, steadyBase, steadyCurrent));
 
   const count = (s: RowStatus): number => rows.filter((r) => r.status === s).length;
   const regressions = count('regression');
@@ -182,7 +219,7 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
     tolerance, confidence, resamples,
     base: describeRun(base, steadyBase), current: describeRun(current, steadyCurrent), rows,
     regressions, improvements: count('improvement'), inconclusive: count('inconclusive'),
-    verdict: regressions > 0 ? 'regression' : 'ok', notes,
+    verdict: regressions > 0 ? 'regression' : 'ok', caveats,
   };
 }
 
@@ -215,24 +252,18 @@ function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseM
   return TREND_STATS.map(({ stat, q }): ComparisonRow => {
     const row = rowOf(stat);
     // A hand-edited or truncated figure must not slip through as an "improvement" (NaN compares false everywhere).
-    if (!Number.isFinite(row.base) || !Number.isFinite(row.current)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
-    if (!hb || !hc) return { ...row, status: 'inconclusive', note: `no readable histogram in the ${!hb ? 'baseline' : 'current run'}` };
+    if (!Number.isFinite(row.base) || !Number.isFinite(row.current)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
+    if (!hb || !hc) return { ...row, status: 'inconclusive', reason: { kind: 'no-histogram', side: !hb ? 'baseline' : 'current run' } };
     const samples = { base: hb.total, current: hc.total };
     if (saturated && saturated.lagMs > judge.tolerance * Math.min(row.base, row.current)) {
-      return { ...row, samples, status: 'inconclusive', note: `the ${saturated.side}'s generator saturated (generator.loop_lag p99 ${saturated.lagMs} ms, beyond ${round1(judge.tolerance * 100)}% of this figure)` };
+      return { ...row, samples, status: 'inconclusive', reason: { kind: 'generator-stalls', side: saturated.side, lagMs: saturated.lagMs, tolerance: judge.tolerance } };
     }
     const need = computeMinSamples(q);
-    if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', note: describeShortfall(hb.total, hc.total, need, stat) };
+    if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', reason: { kind: 'few-samples', base: hb.total, current: hc.total, need, stat } };
     const seed = hashSeed(`${name}|${stat}`);
     const ratio = computePercentileRatioInterval(hb, hc, q, judge.confidence, judge.resamples, createRandom(seed), createRandom(seed ^ 0x9e3779b9));
     return decide({ ...row, samples }, ratio, judge.tolerance, { floor: LATENCY_FLOOR_MS, hostNoise: hostNoiseMs(q) });
   });
-}
-
-/** Why a percentile is not judged: `n=12 < 30`, `current n=150 < 200 for p95`. */
-function describeShortfall(nb: number, nc: number, need: number, stat: string): string {
-  const n = nb >= need ? `current n=${nc}` : nc >= need ? `baseline n=${nb}` : nb === nc ? `n=${nb}` : `n=${nb}/${nc}`;
-  return `${n} < ${need}${stat === 'p50' ? '' : ` for ${stat}`}`;
 }
 
 function compareRate(name: string, wb: WindowCount, wc: WindowCount, direction: Direction, judge: Judge): ComparisonRow {
@@ -240,7 +271,7 @@ function compareRate(name: string, wb: WindowCount, wc: WindowCount, direction: 
   const rc = wc.seconds > 0 ? wc.count / wc.seconds : 0;
   const row = { metric: name, stat: 'rate', unit: '/s' as const, base: rb, current: rc, changePct: percentChange(rb, rc), direction, samples: { base: wb.count, current: wc.count } };
   if (direction === 'info') return { ...row, status: 'info' };
-  if (!Number.isFinite(rb) || !Number.isFinite(rc)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
+  if (!Number.isFinite(rb) || !Number.isFinite(rc)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
   const ratio = computeRateRatioInterval(wb, wc, judge.confidence);
   if (!ratio) return { ...row, status: 'unchanged' };
   // One event's worth over the shorter window: one stray drop or timeout is noise whatever the test says.
@@ -265,14 +296,14 @@ function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: 
   const beyond = worseLow > tolerance + EPSILON ? 'regression' : betterLow > tolerance + EPSILON ? 'improvement' : undefined;
   if (beyond) {
     const moved = Math.abs(worse);
-    if (moved <= floors.floor) return { ...judged, status: 'unchanged', note: `below the ${formatFloor(floors.floor, row.unit)} floor` };
+    if (moved <= floors.floor) return { ...judged, status: 'unchanged', reason: { kind: 'below-floor', floor: floors.floor } };
     if (moved <= floors.hostNoise) {
-      return { ...judged, status: 'inconclusive', note: `a ${formatFloor(moved, row.unit)} change is within the host noise (twice the ${formatFloor(floors.hostNoise / HOST_NOISE_FACTOR, row.unit)} the generator lagged as these samples were timed)` };
+      return { ...judged, status: 'inconclusive', reason: { kind: 'host-noise', change: moved, lag: floors.hostNoise / HOST_NOISE_FACTOR } };
     }
     if ((beyond === 'regression') === (worse > 0)) return { ...judged, status: beyond };
   }
   const relative = row.changePct === null ? Infinity : Math.abs(row.changePct) / 100;
-  if (relative > tolerance + EPSILON && worse !== 0) return { ...judged, status: 'unchanged', note: 'within noise' };
+  if (relative > tolerance + EPSILON && worse !== 0) return { ...judged, status: 'unchanged', reason: { kind: 'within-noise' } };
   return { ...judged, status: 'unchanged' };
 }
 
@@ -280,13 +311,13 @@ function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: 
 function judgeByThreshold(metric: string, stat: string, unit: ComparisonRow['unit'], base: number, current: number, direction: Direction, tolerance: number, floor: number): ComparisonRow {
   const changePct = percentChange(base, current);
   const row = { metric, stat, unit, base, current, changePct, direction };
-  if (!Number.isFinite(base) || !Number.isFinite(current)) return { ...row, changePct: null, status: 'info', note: 'not a number in one summary' };
+  if (!Number.isFinite(base) || !Number.isFinite(current)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
   // `worse` > 0 means the figure moved the bad way, whichever way that is.
   const worse = direction === 'higher-is-worse' ? current - base : base - current;
   if (worse === 0) return { ...row, status: 'unchanged' };
   const relative = base === 0 ? Math.sign(worse) * Infinity : worse / Math.abs(base);
   if (Math.abs(relative) <= tolerance + EPSILON) return { ...row, status: 'unchanged' };
-  if (Math.abs(worse) <= floor) return { ...row, status: 'unchanged', note: `below the ${formatFloor(floor, unit)} floor` };
+  if (Math.abs(worse) <= floor) return { ...row, status: 'unchanged', reason: { kind: 'below-floor', floor } };
   return { ...row, status: worse > 0 ? 'regression' : 'improvement' };
 }
 
@@ -295,33 +326,26 @@ function judgeIsolation(base: ComparableSummary, current: ComparableSummary, tol
   const c = current.isolation.violations;
   const row = { metric: 'isolation', stat: 'violations', unit: 'count' as const, base: b, current: c, changePct: percentChange(b, c), direction: 'higher-is-worse' as const };
   // The one rule neither tolerance nor noise can relax: a run that leaked after a clean baseline.
-  if (b === 0 && c > 0) return { ...row, changePct: null, status: 'regression', note: 'any leak after a clean baseline' };
-  const untested = [['baseline', base], ['current run', current]].filter(([, s]) => (s as ComparableSummary).isolation.verdict === 'untested').map(([side]) => side);
-  if (untested.length) return { ...row, status: 'inconclusive', note: `isolation untested in the ${untested.join(' and the ')}` };
-  if (mixedSchemas) return { ...row, status: 'info', note: 'counted differently in /1 and /2' };
+  if (b === 0 && c > 0) return { ...row, changePct: null, status: 'regression', reason: { kind: 'new-leak' } };
+  const untested = ([['baseline', base], ['current run', current]] as const).filter(([, s]) => s.isolation.verdict === 'untested').map(([side]) => side);
+  if (untested.length) return { ...row, status: 'inconclusive', reason: { kind: 'isolation-untested', sides: untested } };
+  if (mixedSchemas) return { ...row, status: 'info', reason: { kind: 'schemas-differ' } };
   return judgeByThreshold('isolation', 'violations', 'count', b, c, 'higher-is-worse', tolerance, 0);
 }
 
-function describeCaveats(base: ComparableSummary, current: ComparableSummary, steadyBase: SteadyWindow, steadyCurrent: SteadyWindow): string[] {
-  const notes: string[] = [];
-  if (base.scenario.name !== current.scenario.name) notes.push(`different scenarios: baseline "${base.scenario.name}", current "${current.scenario.name}"`);
-  else if (base.scenario.sha256 !== current.scenario.sha256) notes.push('the scenario file changed between the runs (sha256 differs): figures may not be comparable');
-  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded)) notes.push(`different targets: ${base.target.url} and ${current.target.url}`);
-  if (base.schema !== current.schema) {
-    notes.push(`the baseline is ${base.schema} and the current run ${current.schema}: isolation counts are not comparable (/1 counted each reason a frame leaked, /2 counts leaked frames), so only a leak after a clean baseline is judged`);
-  }
+function collectCaveats(base: ComparableSummary, current: ComparableSummary, steadyBase: SteadyWindow, steadyCurrent: SteadyWindow): Caveat[] {
+  const caveats: Caveat[] = [];
+  if (base.scenario.name !== current.scenario.name) caveats.push({ kind: 'different-scenarios', base: base.scenario.name, current: current.scenario.name });
+  else if (base.scenario.sha256 !== current.scenario.sha256) caveats.push({ kind: 'scenario-changed' });
+  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded)) caveats.push({ kind: 'different-targets', base: base.target.url, current: current.target.url });
+  if (base.schema !== current.schema) caveats.push({ kind: 'schemas-differ', base: base.schema, current: current.schema });
   for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
-    if (s.verdict === 'untested') notes.push(`the ${side}'s verdict is untested: its figures do not describe a working target`);
-    if (s.generator.saturated) notes.push(`the ${side}'s generator was saturated (generator.loop_lag p99 ${s.generator.loopLagP99Ms} ms): its throughput, and latencies its stalls could move beyond the tolerance, are not judged`);
-    if (s.interrupted) notes.push(`the ${side} was interrupted: its figures cover only part of the scenario`);
+    if (s.verdict === 'untested') caveats.push({ kind: 'untested', side });
+    if (s.generator.saturated) caveats.push({ kind: 'saturated', side, lagMs: s.generator.loopLagP99Ms });
+    if (s.interrupted) caveats.push({ kind: 'interrupted', side });
   }
-  notes.push(`counter rates are per second of steady state: baseline ${describeWindow(steadyBase)}, current ${describeWindow(steadyCurrent)}`);
-  return notes;
-}
-
-function describeWindow(w: SteadyWindow): string {
-  if (w.source === 'whole run') return `the whole run (${round1(w.seconds)} s; ${w.reason})`;
-  return `seconds ${w.fromSec - 1}–${w.toSec} (${w.seconds} s at peak users)`;
+  caveats.push({ kind: 'steady-windows', base: steadyBase, current: steadyCurrent });
+  return caveats;
 }
 
 function readDistribution(hdr: string | undefined): BucketDistribution | undefined {
@@ -358,17 +382,4 @@ function hashSeed(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
-}
-
-function formatFloor(floor: number, unit: ComparisonRow['unit']): string {
-  switch (unit) {
-    case 'ms': return `${Number(floor.toPrecision(floor < 10 ? 2 : 3))} ms`;
-    case '/s': return `${Number(floor.toPrecision(3))}/s`;
-    case 'fraction': return `${Number((floor * 100).toPrecision(3))} point`;
-    default: return String(floor);
-  }
-}
-
-function round1(v: number): number {
-  return Math.round(v * 10) / 10;
 }

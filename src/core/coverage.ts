@@ -1,7 +1,7 @@
 import { computeClosedPlan } from './closed-model.js';
 import { createArrivalCursor } from './open-model.js';
 import type { FlowStep, OpenModel, Scenario } from './scenario-types.js';
-import { computeShareCount, type Share } from './share.js';
+import { computeSegmentCount, type Segment } from './segment.js';
 import type { CounterSummary, TrendSummary } from './summary.js';
 
 /**
@@ -17,7 +17,7 @@ export interface CoverageFloor {
 }
 
 /** The keys of {@link CoverageFloor}, as the scenario's `coverage:` block names them. */
-export const COVERAGE_FLOOR_KEYS = ['framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered'] as const;
+const COVERAGE_FLOOR_KEYS = ['framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered'] as const;
 
 /** Attempts and successes of one kind of operation (connect, create_thread, send_message...). */
 export interface OperationCoverage {
@@ -115,7 +115,7 @@ export function mergeCoverageFloors(floors: readonly CoverageFloor[]): CoverageF
 
 const REST_STEPS: ReadonlySet<FlowStep['kind']> = new Set(['createThread', 'listThreads', 'getThread', 'updateThread', 'deleteThread', 'listMessages', 'postMessage']);
 
-/** Arrivals of an open cohort, counted up to `atMost` (only whether a share gets two matters). */
+/** Arrivals of an open cohort, counted up to `atMost` (only whether a segment gets two matters). */
 function countArrivals(model: OpenModel, atMost: number): number {
   const cursor = createArrivalCursor(model);
   let n = 0;
@@ -131,10 +131,10 @@ function flowHas(steps: readonly FlowStep[], test: (s: FlowStep) => boolean): bo
  * The floors a scenario gets unless its `coverage:` block says otherwise:
  * at least one frame checked when users connect, one REST answer checked
  * when they call REST, one agent run completed when they send messages, two
- * users with a completed run when this share has two or more senders (a
+ * users with a completed run when this segment has two or more senders (a
  * leak needs someone to leak from), and one probe answered when probes run.
  */
-export function computeDefaultCoverageFloor(sc: Scenario, share: Share): CoverageFloor {
+export function computeDefaultCoverageFloor(sc: Scenario, segment: Segment): CoverageFloor {
   let connects = false;
   let rest = false;
   let senders = 0;
@@ -142,7 +142,7 @@ export function computeDefaultCoverageFloor(sc: Scenario, share: Share): Coverag
     if (flowHas(c.flow, (s) => s.kind === 'connect' || s.kind === 'reconnect')) connects = true;
     if (flowHas(c.flow, (s) => REST_STEPS.has(s.kind))) rest = true;
     if (!flowHas(c.flow, (s) => s.kind === 'sendMessage')) continue;
-    senders += computeShareCount(share, c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : countArrivals(c.model, 2 * share.modulus));
+    senders += computeSegmentCount(segment, c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : countArrivals(c.model, 2 * segment.modulus));
   }
   const probes = sc.probes.crossUserReadPerSec > 0 || sc.probes.forgedTokensPerSec > 0 || sc.probes.adapterPerSec > 0;
   return {

@@ -44,7 +44,7 @@ export interface PendingObservation {
 
 /** How the oracle names what it reports, and where reasons settled late go. */
 export interface IsolationOracleOptions {
-  /** Starts every violation id, so ids of workers and generators never collide (e.g. the share `3/8` → `3.8.`). */
+  /** Starts every violation id, so ids of workers and generators never collide (e.g. the segment `3/8` → `3.8.`). */
   readonly idPrefix?: string;
   /** Receives reasons settled at the end for a frame that is a violation already. */
   readonly amend?: ViolationAmender;

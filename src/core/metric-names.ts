@@ -1,4 +1,6 @@
 /** Metric names of design.md, in one place so thresholds can tell a known metric from a typo. */
+import { ERROR_KINDS } from './error-kinds.js';
+import { ISOLATION_KINDS, LIFECYCLE_KINDS } from './violation-kinds.js';
 
 /** REST operations timed as `http.<op>`. */
 export const HTTP_OPS = ['create_thread', 'list_threads', 'get_thread', 'update_thread', 'delete_thread', 'list_messages', 'post_message', 'login', 'ticket'] as const;
@@ -82,6 +84,9 @@ export function computeCounterSeriesName(name: string, scope: Readonly<Record<st
 
 /** Tags a scope may filter by. */
 export const TAG_NAMES = ['cohort', 'kind', 'op'] as const;
+
+/** Every kind a threshold scope `{kind:...}` may name. */
+export const ALL_KINDS: readonly string[] = [...ERROR_KINDS, ...ISOLATION_KINDS, ...LIFECYCLE_KINDS];
 
 /** True when `name` is a metric crosstalk records (so a threshold on it is meaningful). */
 export function isKnownMetric(name: string): boolean {

@@ -6,6 +6,7 @@ import type { CoverageFloor } from './coverage.js';
  * ms, rates per second, templates still as text. Everything is readonly.
  */
 import type { LifecycleSpec } from './lifecycle-grammar.js';
+import type { ParsedThreshold } from './thresholds.js';
 
 /** A duration range in ms; `min === max` for a fixed one. */
 export interface DurationRange {
@@ -145,15 +146,6 @@ export interface TargetConfig {
   readonly requestTimeoutMs: number;
 }
 
-/** One threshold expression on one (possibly scoped) metric. */
-export interface ThresholdConfig {
-  /** As written, e.g. `run.total{cohort:chatters}`. */
-  readonly metric: string;
-  readonly expression: string;
-  readonly abortOnFail: boolean;
-  readonly delayMs: number;
-}
-
 /** Active checks that try to break isolation on purpose; rates in probes per second, 0 is off. */
 export interface ProbesConfig {
   readonly crossUserReadPerSec: number;
@@ -202,7 +194,8 @@ export interface Scenario {
   readonly users: UsersConfig;
   readonly cohorts: readonly Cohort[];
   readonly probes: ProbesConfig;
-  readonly thresholds: readonly ThresholdConfig[];
+  /** Parsed once, as the file was loaded: `metricKey` is the metric as written, e.g. `run.total{cohort:chatters}`. */
+  readonly thresholds: readonly ParsedThreshold[];
   /** The scenario's own coverage floors (`coverage:`), over the defaults. */
   readonly coverage: Partial<CoverageFloor>;
   /** Live outputs; absent when there are none. */

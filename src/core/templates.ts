@@ -1,5 +1,5 @@
 /** The names a `{{...}}` template may use in a flow. */
-export const TEMPLATE_NAMES = ['user', 'cohort', 'iteration', 'thread'] as const;
+const TEMPLATE_NAMES = ['user', 'cohort', 'iteration', 'thread'] as const;
 /** One of {@link TEMPLATE_NAMES}. */
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

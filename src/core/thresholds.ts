@@ -114,9 +114,32 @@ const CONNECTION_METRICS: ReadonlySet<string> = new Set(['ws.connect', 'http.tic
  * with no persistent connection) is not applicable: it holds, saying why,
  * instead of failing with "no data" as a metric that should have had data does.
  */
-export function judgeInapplicable(t: ParsedThreshold, connectionless: boolean): ThresholdResult | undefined {
+function judgeInapplicable(t: ParsedThreshold, connectionless: boolean): ThresholdResult | undefined {
   if (!connectionless || !CONNECTION_METRICS.has(t.metric)) return undefined;
   return { metric: t.metricKey, expression: t.expression, actual: null, ok: true, note: 'not applicable: the transport has no persistent connection' };
+}
+
+/** The threshold that stopped a run early (abortOnFail), as summary.json records it. */
+export interface AbortingThreshold {
+  readonly metric: string;
+  readonly expression: string;
+  readonly actual: number | null;
+  readonly atSec: number;
+}
+
+/**
+ * A threshold's result on a run's (or a merge's) whole figures, as
+ * summary.json lists it: not applicable to the transport, the one that
+ * stopped the run (failed, whatever the figure says once stopped), or
+ * evaluated on the figures. The one rule for `run` and `merge`.
+ */
+export function judgeThreshold(t: ParsedThreshold, src: MetricSource, run: { readonly connectionless: boolean; readonly aborted?: AbortingThreshold }): ThresholdResult {
+  const na = judgeInapplicable(t, run.connectionless);
+  if (na) return na;
+  const r = evaluateThreshold(t, src);
+  const a = run.aborted;
+  if (a && t.metricKey === a.metric && t.expression === a.expression) return { ...r, ok: false, note: `aborted the run at ${a.atSec}s (actual then ${a.actual})` };
+  return r;
 }
 
 /** Evaluates one parsed threshold against the figures so far. */

@@ -1,7 +1,10 @@
 import type { ThresholdResult } from './thresholds.js';
 
-/** design.md's exit codes. */
+/** design.md's exit codes: the CLI sets them, summary.json records the one a run earned. */
 export const EXIT_CODE = { ok: 0, thresholdFailed: 1, isolation: 2, badInput: 3, cannotRun: 4, interrupted: 130 } as const;
+
+/** How a reason that isolation went unchecked starts among a verdict's `untested` lines (the others are operation gaps and a partial merge). */
+const ISOLATION_GAP_PREFIX = 'isolation untested: ';
 
 /** A run's overall verdict: `untested` when it could not test what it was for. */
 export type RunVerdict = 'pass' | 'fail' | 'untested';
@@ -49,7 +52,7 @@ export interface Judgement {
 export function computeVerdict(i: VerdictInput): Judgement {
   const isolation: IsolationVerdict = i.isolationViolations > 0 ? 'violated' : i.isolationGaps.length ? 'untested' : 'clean';
   // The first gap is the root one (no frames at all explains no runs, no users...): it alone is the one-line reason.
-  const isolationGaps = isolation === 'untested' ? i.isolationGaps.map((g) => `isolation untested: ${g}`) : [];
+  const isolationGaps = isolation === 'untested' ? i.isolationGaps.map((g) => `${ISOLATION_GAP_PREFIX}${g}`) : [];
   const isolationReason = isolationGaps[0];
   const untested = [...isolationGaps, ...i.operationGaps, ...(i.partial ? [i.partial] : [])];
   const thresholds = markUntestedIsolation(i.thresholds, isolationReason);
@@ -68,6 +71,16 @@ export function computeVerdict(i: VerdictInput): Judgement {
         : failed.length ? EXIT_CODE.thresholdFailed : EXIT_CODE.ok;
   const verdict: RunVerdict = exitCode === EXIT_CODE.ok ? 'pass' : exitCode === EXIT_CODE.cannotRun ? 'untested' : 'fail';
   return { exitCode, verdict, isolation, ...(isolationReason ? { isolationReason } : {}), reasons, untested, thresholds };
+}
+
+/** True for an `untested` line that says why isolation went unchecked. */
+export function isIsolationGap(reason: string): boolean {
+  return reason.startsWith(ISOLATION_GAP_PREFIX);
+}
+
+/** An isolation gap without its prefix, to follow a word such as UNTESTED: `0 frames received`. */
+export function formatIsolationGap(reason: string): string {
+  return isIsolationGap(reason) ? reason.slice(ISOLATION_GAP_PREFIX.length) : reason;
 }
 
 const ISOLATION_THRESHOLD_RE = /^isolation\.violations(\{|$)/;

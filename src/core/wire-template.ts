@@ -5,7 +5,7 @@
  */
 
 /** Names a wire template may use; `params.<name>` names an adapter parameter. */
-export const WIRE_NAMES = ['user', 'cohort', 'iteration', 'thread', 'content', 'messageId', 'run', 'title', 'metadata', 'limit', 'offset', 'history', 'token'] as const;
+const WIRE_NAMES = ['user', 'cohort', 'iteration', 'thread', 'content', 'messageId', 'run', 'title', 'metadata', 'limit', 'offset', 'history', 'token'] as const;
 
 /** Values for one rendering; a missing one renders as nothing (and drops its key when it is the whole value). */
 export type WireValues = Readonly<Record<string, unknown>>;
@@ -14,11 +14,11 @@ type TextPart = string | { readonly name: string };
 
 /** A compiled template tree. */
 export type WireNode =
-  | { readonly k: 'lit'; readonly v: unknown }
-  | { readonly k: 'whole'; readonly name: string }
-  | { readonly k: 'text'; readonly parts: readonly TextPart[] }
-  | { readonly k: 'arr'; readonly items: readonly WireNode[] }
-  | { readonly k: 'obj'; readonly entries: ReadonlyArray<readonly [string, WireNode]> };
+  | { readonly kind: 'lit'; readonly value: unknown }
+  | { readonly kind: 'whole'; readonly name: string }
+  | { readonly kind: 'text'; readonly parts: readonly TextPart[] }
+  | { readonly kind: 'arr'; readonly items: readonly WireNode[] }
+  | { readonly kind: 'obj'; readonly entries: ReadonlyArray<readonly [string, WireNode]> };
 
 const TOKEN_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE_RE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
@@ -45,7 +45,7 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
       }
     };
     const whole = WHOLE_RE.exec(value);
-    if (whole) { check(whole[1]!); return { k: 'whole', name: whole[1]! }; }
+    if (whole) { check(whole[1]!); return { kind: 'whole', name: whole[1]! }; }
     const parts: TextPart[] = [];
     let last = 0;
     for (const m of value.matchAll(TOKEN_RE)) {
@@ -57,18 +57,18 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
     if (last < value.length) parts.push(value.slice(last));
     const literal = parts.filter((p): p is string => typeof p === 'string').join('');
     if (/\{\{|\}\}/.test(literal)) problems.push({ path: [...path], message: `unbalanced "{{" or "}}" in "${value}"` });
-    return parts.length === 1 && typeof parts[0] === 'string' ? { k: 'lit', v: value } : { k: 'text', parts };
+    return parts.length === 1 && typeof parts[0] === 'string' ? { kind: 'lit', value } : { kind: 'text', parts };
   }
-  if (Array.isArray(value)) return { k: 'arr', items: value.map((v, i) => compileWireTemplate(v, params, problems, [...path, i])) };
+  if (Array.isArray(value)) return { kind: 'arr', items: value.map((v, i) => compileWireTemplate(v, params, problems, [...path, i])) };
   if (value !== null && typeof value === 'object') {
-    return { k: 'obj', entries: Object.entries(value).map(([key, v]) => [key, compileWireTemplate(v, params, problems, [...path, key])] as const) };
+    return { kind: 'obj', entries: Object.entries(value).map(([key, v]) => [key, compileWireTemplate(v, params, problems, [...path, key])] as const) };
   }
-  return { k: 'lit', v: value };
+  return { kind: 'lit', value };
 }
 
 /** True when a compiled tree uses `name` anywhere. */
 export function computeUsesName(node: WireNode, name: string): boolean {
-  switch (node.k) {
+  switch (node.kind) {
     case 'lit': return false;
     case 'whole': return node.name === name;
     case 'text': return node.parts.some((p) => typeof p !== 'string' && p.name === name);
@@ -85,8 +85,8 @@ function asText(v: unknown): string {
 
 /** Renders a compiled tree; undefined when the whole value is an absent placeholder. */
 export function renderWire(node: WireNode, values: WireValues, encode?: (s: string) => string): unknown {
-  switch (node.k) {
-    case 'lit': return node.v;
+  switch (node.kind) {
+    case 'lit': return node.value;
     case 'whole': {
       const v = values[node.name];
       return encode && v !== undefined ? encode(asText(v)) : v;

@@ -2,7 +2,8 @@
 // pull-request comment. Each judged row carries its confidence interval and
 // sample counts so a reader sees why it was (not) flagged; inconclusive rows
 // say what they lacked.
-import type { Comparison, ComparisonRow, RowStatus } from '../core/compare.js';
+import type { Caveat, Comparison, ComparisonRow, RowStatus } from '../core/compare.js';
+import type { SteadyWindow } from '../core/rate-comparison.js';
 import { formatDurationMs } from '../core/units.js';
 
 /** The comparison as an aligned terminal table: regressions first (✗), improvements (✓), the rest, inconclusive (?) last. */
@@ -17,7 +18,7 @@ export function formatComparisonTable(c: Comparison): string {
   lines.push(...alignTable(table));
   lines.push('');
   lines.push(`method: ${describeMethod(c)}`);
-  for (const n of c.notes) lines.push(`note: ${n}`);
+  for (const n of c.caveats) lines.push(`note: ${formatCaveat(n)}`);
   lines.push('');
   lines.push(verdictLine(c));
   return `${lines.join('\n')}\n`;
@@ -43,7 +44,7 @@ export function formatComparisonMarkdown(c: Comparison): string {
   const changed = ordered(c.rows).filter((r) => r.status === 'regression' || r.status === 'improvement');
   if (changed.length) out.push(...markdownTable(changed, c), '');
   else out.push('No figure changed beyond the tolerance.', '');
-  for (const n of c.notes) out.push(`> ${md(n)}`);
+  for (const n of c.caveats) out.push(`> ${md(formatCaveat(n))}`);
   out.push(`> method: ${md(describeMethod(c))}`, '');
   const inconclusive = c.rows.filter((r) => r.status === 'inconclusive');
   if (inconclusive.length) {
@@ -51,7 +52,7 @@ export function formatComparisonMarkdown(c: Comparison): string {
     out.push(`<summary>${plural(inconclusive.length, 'inconclusive figure')} (not judged)</summary>`);
     out.push('');
     out.push('| metric | stat | baseline | current | why |', '|---|---|---:|---:|---|');
-    for (const r of inconclusive) out.push(`| \`${r.metric}\` | ${r.stat} | ${formatValue(r.base, r.unit)} | ${formatValue(r.current, r.unit)} | ${md(r.note ?? '')} |`);
+    for (const r of inconclusive) out.push(`| \`${r.metric}\` | ${r.stat} | ${formatValue(r.base, r.unit)} | ${formatValue(r.current, r.unit)} | ${md(formatRowReason(r) ?? '')} |`);
     out.push('', '</details>', '');
   }
   out.push('<details>');
@@ -86,9 +87,66 @@ function mark(r: ComparisonRow): string {
   return r.status === 'regression' ? '✗' : r.status === 'improvement' ? '✓' : r.status === 'inconclusive' ? '?' : '';
 }
 
+/** Why a row was not judged, or why its change did not count, in words; undefined when it has no reason. */
+export function formatRowReason(r: ComparisonRow): string | undefined {
+  const why = r.reason;
+  if (!why) return undefined;
+  switch (why.kind) {
+    case 'not-a-number': return 'not a number in one summary';
+    case 'no-histogram': return `no readable histogram in the ${why.side}`;
+    case 'generator-stalls': return `the ${why.side}'s generator saturated (generator.loop_lag p99 ${why.lagMs} ms, beyond ${round1(why.tolerance * 100)}% of this figure)`;
+    case 'generator-paced': return `the ${why.side}'s generator saturated: it set the pace`;
+    case 'schemas-differ': return 'counted differently in /1 and /2';
+    case 'few-samples': {
+      // `n=12 < 30`, `current n=150 < 200 for p95`.
+      const n = why.base >= why.need ? `current n=${why.current}` : why.current >= why.need ? `baseline n=${why.base}` : why.base === why.current ? `n=${why.base}` : `n=${why.base}/${why.current}`;
+      return `${n} < ${why.need}${why.stat === 'p50' ? '' : ` for ${why.stat}`}`;
+    }
+    case 'below-floor': return `below the ${formatFloor(why.floor, r.unit)} floor`;
+    case 'host-noise': return `a ${formatFloor(why.change, r.unit)} change is within the host noise (twice the ${formatFloor(why.lag, r.unit)} the generator lagged as these samples were timed)`;
+    case 'within-noise': return 'within noise';
+    case 'new-leak': return 'any leak after a clean baseline';
+    case 'isolation-untested': return `isolation untested in the ${why.sides.join(' and the ')}`;
+  }
+}
+
+/** A caveat of a comparison, in words. */
+export function formatCaveat(c: Caveat): string {
+  switch (c.kind) {
+    case 'one-side-only': return `${c.metric} has samples only in the ${c.side}: not compared`;
+    case 'different-scenarios': return `different scenarios: baseline "${c.base}", current "${c.current}"`;
+    case 'scenario-changed': return 'the scenario file changed between the runs (sha256 differs): figures may not be comparable';
+    case 'different-targets': return `different targets: ${c.base} and ${c.current}`;
+    case 'schemas-differ': return `the baseline is ${c.base} and the current run ${c.current}: isolation counts are not comparable (/1 counted each reason a frame leaked, /2 counts leaked frames), so only a leak after a clean baseline is judged`;
+    case 'untested': return `the ${c.side}'s verdict is untested: its figures do not describe a working target`;
+    case 'saturated': return `the ${c.side}'s generator was saturated (generator.loop_lag p99 ${c.lagMs} ms): its throughput, and latencies its stalls could move beyond the tolerance, are not judged`;
+    case 'interrupted': return `the ${c.side} was interrupted: its figures cover only part of the scenario`;
+    case 'steady-windows': return `counter rates are per second of steady state: baseline ${describeWindow(c.base)}, current ${describeWindow(c.current)}`;
+  }
+}
+
+function describeWindow(w: SteadyWindow): string {
+  if (w.source === 'whole run') return `the whole run (${round1(w.seconds)} s; ${w.reason})`;
+  return `seconds ${w.fromSec - 1}–${w.toSec} (${w.seconds} s at peak users)`;
+}
+
+function formatFloor(floor: number, unit: ComparisonRow['unit']): string {
+  switch (unit) {
+    case 'ms': return `${Number(floor.toPrecision(floor < 10 ? 2 : 3))} ms`;
+    case '/s': return `${Number(floor.toPrecision(3))}/s`;
+    case 'fraction': return `${Number((floor * 100).toPrecision(3))} point`;
+    default: return String(floor);
+  }
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
 function rowNote(r: ComparisonRow): string {
-  if (r.status === 'inconclusive') return `inconclusive: ${r.note ?? ''}`;
-  if (r.note) return r.note;
+  const why = formatRowReason(r);
+  if (r.status === 'inconclusive') return `inconclusive: ${why ?? ''}`;
+  if (why) return why;
   if (r.status === 'info') return 'info';
   return '';
 }

@@ -1,6 +1,8 @@
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { formatIsolationGap } from '../core/verdict.js';
 import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
+import { formatVerdictWord } from './verdict-text.js';
 
 const PER_COHORT = new Set(['run.total', 'ws.connect', 'run.agent_started']);
 
@@ -33,7 +35,7 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   lines.push(`errors: ${s.errors.count} (${(s.errors.rate * 100).toFixed(2)}% of operations)${kinds.length ? `  ${kinds.map(([k, v]) => `${k}=${v}`).join('  ')}` : ''}`);
   const iso = s.isolation;
   const isoKinds = Object.entries(iso.byKind).map(([k, v]) => `${k}=${v}`).join('  ');
-  const isoText = iso.verdict === 'untested' ? `${c.bad}UNTESTED${c.off} (${(iso.reason ?? '').replace(/^isolation untested: /, '')})`
+  const isoText = iso.verdict === 'untested' ? `${c.bad}UNTESTED${c.off} (${formatIsolationGap(iso.reason ?? '')})`
     : iso.violations === 0 ? `${c.ok}no violations${c.off}` : `${c.bad}${iso.violations} leaked frame(s) or answer(s)${c.off}  ${isoKinds}`;
   lines.push(`isolation: ${isoText}${iso.unattributed ? `  (${iso.unattributed} unattributed)` : ''}`);
   if (s.coverage) lines.push(`coverage: ${formatCoverage(s)}`);
@@ -59,8 +61,8 @@ export function formatSummary(s: Summary, opts: { color?: boolean } = {}): strin
   }
   lines.push('');
   const why = s.reasons?.[0];
-  lines.push(s.verdict === 'pass' ? `${c.ok}${c.bold}PASS${c.off}`
-    : `${c.bad}${c.bold}${s.verdict === 'untested' ? 'UNTESTED' : 'FAIL'}${c.off} (exit ${s.exitCode})${why ? `: ${why}` : ''}`);
+  const word = formatVerdictWord(s);
+  lines.push(word === 'PASS' ? `${c.ok}${c.bold}${word}${c.off}` : `${c.bad}${c.bold}${word}${c.off} (exit ${s.exitCode})${why ? `: ${why}` : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -82,7 +84,7 @@ function formatActual(metric: string, expression: string, actual: number): strin
 }
 
 /** Left-aligned first column, right-aligned numbers. */
-export function formatTable(rows: readonly (readonly string[])[]): string[] {
+function formatTable(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
 }

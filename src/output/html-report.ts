@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { formatIsolationGap } from '../core/verdict.js';
 import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import {
   buildChartData, buildVerdict, counterEntries, formatThresholdActual, isChartedLatency,
@@ -44,7 +45,7 @@ export function escapeHtml(text: string): string {
  * written `\u003c`, so no string in it (a frame, a cohort name) can close
  * the script element or open a comment. JSON.parse reads it back unchanged.
  */
-export function jsonForScript(value: unknown): string {
+function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
@@ -194,7 +195,7 @@ function isolationSection(s: Summary, charts: ChartData, picked: ReturnType<type
     Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<tr class="${cls}"><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`).join('');
   const none = '<tr><td class="ok">no violations</td><td class="num">0</td></tr>';
   const leaked = `<tr class="bad"><td><b>leaked frames and answers</b></td><td class="num"><b>${iso.violations.toLocaleString('en-US')}</b></td></tr>${kindRows(iso.byKind, 'bad sub')}`;
-  const untested = `<tr class="warn"><td>untested: ${escapeHtml((iso.reason ?? '').replace(/^isolation untested: /, ''))}</td><td class="num">–</td></tr>`;
+  const untested = `<tr class="warn"><td>untested: ${escapeHtml(formatIsolationGap(iso.reason ?? ''))}</td><td class="num">–</td></tr>`;
   const isoTable = `<table><thead><tr><th>isolation</th><th class="num">frames</th></tr></thead><tbody>${iso.violations ? leaked : iso.verdict === 'untested' ? untested : none}${iso.unattributed ? `<tr><td class="kind">unattributed ids</td><td class="num">${iso.unattributed}</td></tr>` : ''}</tbody></table>`;
   const lcTable = `<table><thead><tr><th>lifecycle</th><th class="num">count</th></tr></thead><tbody>${s.lifecycle.violations ? kindRows(s.lifecycle.byKind, 'warn') : none}</tbody></table>`;
   const chart = charts.timeline.violations.length ? figure('violations', 'Violations', 'per second') : '';

@@ -7,11 +7,12 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { isTrendMetric } from '../core/metric-names.js';
 import type { Summary } from '../core/summary.js';
 import type { ThresholdResult } from '../core/thresholds.js';
+import { isIsolationGap } from '../core/verdict.js';
 import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import { writeFileAtomic } from './results-dir.js';
 
 /** The file name design.md gives the report inside a results folder. */
-export const JUNIT_FILE = 'junit.xml';
+const JUNIT_FILE = 'junit.xml';
 
 const THRESHOLD_CLASS = 'crosstalk.thresholds';
 const ISOLATION_CLASS = 'crosstalk.isolation';
@@ -109,7 +110,7 @@ function isolationCase(s: Summary): XmlNode {
     };
   } else if (iso.verdict === 'untested') {
     // Not a pass, and not a failure of the target either: the run could not test isolation (exit 4).
-    const why = (s.untested ?? []).filter((r) => r.startsWith('isolation untested: '));
+    const why = (s.untested ?? []).filter(isIsolationGap);
     node.error = { '@_message': clean(`UNTESTED: ${iso.reason ?? 'isolation untested'}`), '@_type': 'untested', '#text': clean([...why, '', coverageText(s)].join('\n')) };
   }
   // Unattributed ids are not violations (nobody simulated owns them), but a reader of a failing build wants to see them.
@@ -120,7 +121,7 @@ function isolationCase(s: Summary): XmlNode {
 /** Whether every kind of operation succeeded at least once (and a merge covered the scenario once). */
 function coverageCase(s: Summary): XmlNode {
   const node: XmlNode = { '@_name': 'every kind of operation succeeded at least once', '@_classname': COVERAGE_CLASS, '@_time': 0 };
-  const gaps = (s.untested ?? []).filter((r) => !r.startsWith('isolation untested: '));
+  const gaps = (s.untested ?? []).filter((r) => !isIsolationGap(r));
   if (gaps.length) node.error = { '@_message': clean(`UNTESTED: ${gaps[0]}`), '@_type': 'untested', '#text': clean([...gaps, '', coverageText(s)].join('\n')) };
   return node;
 }

@@ -5,6 +5,8 @@ import { computePercentilesMs, decodeHistogram } from '../core/histogram.js';
 import { isTrendMetric } from '../core/metric-names.js';
 import type { CounterSummary, Summary, TrendSummary } from '../core/summary.js';
 import { formatDurationMs } from '../core/units.js';
+import { EXIT_CODE } from '../core/verdict.js';
+import { describeExitCode, formatVerdictWord } from './verdict-text.js';
 
 /** One line of "why" under the verdict. `fail` lines explain the exit code; `warn` lines do not change it. */
 export interface VerdictReason {
@@ -76,20 +78,6 @@ export interface ViolationGroup {
   readonly findings: readonly ViolationFinding[];
 }
 
-const EXIT_MEANING: Readonly<Record<number, string>> = {
-  0: 'every threshold held and no user saw another user\'s data',
-  1: 'a threshold failed',
-  2: 'isolation violated: a user received another user\'s data',
-  3: 'bad input',
-  4: 'could not test what it was for: isolation untested, an operation that never succeeded, or the target unreachable',
-  130: 'interrupted: partial results',
-};
-
-/** What an exit code means, as design.md's table says. */
-export function describeExitCode(code: number): string {
-  return EXIT_MEANING[code] ?? `unexpected exit code ${code}`;
-}
-
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 const byKindText = (byKind: Readonly<Record<string, number>>): string =>
   Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ');
@@ -101,7 +89,7 @@ const byKindText = (byKind: Readonly<Record<string, number>>): string =>
  * flip it. Generator saturation has its own banner, not a reason.
  */
 export function buildVerdict(s: Summary): Verdict {
-  const pass = s.exitCode === 0;
+  const pass = s.exitCode === EXIT_CODE.ok;
   const reasons: VerdictReason[] = [];
   const iso = s.isolation;
   if (iso.violations > 0) {
@@ -124,9 +112,8 @@ export function buildVerdict(s: Summary): Verdict {
   let headline = describeExitCode(s.exitCode);
   if (pass) headline = `${n === 0 ? 'no thresholds set' : n === 1 ? 'the threshold held' : `all ${n} thresholds held`}, no isolation violation`;
   else if (s.verdict === 'untested' && s.untested?.length) headline = s.untested[0]!;
-  else if (s.exitCode === 1 && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
-  const word = pass ? 'PASS' : s.verdict === 'untested' ? 'UNTESTED' : 'FAIL';
-  return { pass, word, exitCode: s.exitCode, headline, reasons };
+  else if (s.exitCode === EXIT_CODE.thresholdFailed && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
+  return { pass, word: formatVerdictWord(s), exitCode: s.exitCode, headline, reasons };
 }
 
 /**
@@ -176,7 +163,7 @@ export function counterEntries(s: Summary): [string, CounterSummary][] {
  * to the resolution the sample count allows (beyond 1 - 1/count every
  * percentile is the maximum), at most 99.999%; then the maximum itself.
  */
-export function distributionX(count: number): number[] {
+function distributionX(count: number): number[] {
   const decades = Math.min(5, Math.max(1, Math.ceil(Math.log10(Math.max(count, 2)))));
   const xs: number[] = [];
   for (let i = 0; i < decades * 10; i++) xs.push(10 ** (i / 10));
@@ -185,7 +172,7 @@ export function distributionX(count: number): number[] {
 }
 
 /** Percentile (0–100) at position x = 1/(1-p). */
-export function percentileAt(x: number): number {
+function percentileAt(x: number): number {
   return 100 * (1 - 1 / x);
 }
 
@@ -221,12 +208,12 @@ export function buildDistributions(s: Summary): DistributionChart[] {
 }
 
 /** Latencies shown over time, when the series has them. */
-export const TIMELINE_LATENCIES = ['run.total', 'run.agent_started', 'ws.connect'] as const;
+const TIMELINE_LATENCIES = ['run.total', 'run.agent_started', 'ws.connect'] as const;
 const RATE_COUNTERS = ['runs.completed', 'runs.failed', 'runs.timed_out', 'errors'] as const;
 const VIOLATION_COUNTERS = ['isolation.violations', 'lifecycle.violations'] as const;
 
 /** The per-second series reshaped into aligned arrays for uPlot. */
-export function buildTimeline(s: Summary): Timeline {
+function buildTimeline(s: Summary): Timeline {
   const series = s.series ?? [];
   const t = series.map((p) => p.t);
   const latency = TIMELINE_LATENCIES

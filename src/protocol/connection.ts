@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../core/kinds.js';
+import type { ErrorKind } from '../core/error-kinds.js';
 import type { Delivery } from '../core/scenario-types.js';
 import type { FrameView } from './frame-reader.js';
 

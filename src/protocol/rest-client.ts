@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '../core/kinds.js';
+import { computeHttpErrorKind, computeNetworkErrorKind, type ErrorKind } from '../core/error-kinds.js';
 
 /** The outcome of one REST call; failures are data, never exceptions. */
 export type RestResult =

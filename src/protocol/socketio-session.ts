@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorKind } from '../core/kinds.js';
+import type { ErrorKind } from '../core/error-kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
 import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';

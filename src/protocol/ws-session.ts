@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
-import type { ErrorKind } from '../core/kinds.js';
+import type { ErrorKind } from '../core/error-kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
 import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
 import type { FrameReader } from './frame-reader.js';

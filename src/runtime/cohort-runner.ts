@@ -1,7 +1,7 @@
 import { computeClosedPlan, type SlotInterval } from '../core/closed-model.js';
 import { computeOpenDurationMs, createArrivalCursor } from '../core/open-model.js';
 import type { Cohort, ClosedModel, OpenModel } from '../core/scenario-types.js';
-import { computeShareOfCap, ownsNumber, type Share } from '../core/share.js';
+import { computeSegmentOfCap, ownsNumber, type Segment } from '../core/segment.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import { DueTimers } from './due-timers.js';
 import type { RunContext } from './run-context.js';
@@ -26,7 +26,7 @@ export interface CohortDeps {
   /** Id and global number of the cohort's n-th user. */
   readonly user: (n: number) => { readonly id: string; readonly num: number };
   /** Which users and arrivals are this process's (segments, workers). */
-  readonly share: Share;
+  readonly segment: Segment;
   /** performance.now() (ms) of the run's start. */
   readonly runStartMs: number;
 }
@@ -45,7 +45,7 @@ function delayUntil(atMs: number): number {
 function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): CohortRun {
   const whole = computeClosedPlan(model);
   // Sorted by start time (computeClosedPlan's order), so one cursor timer starts them all.
-  const intervals = whole.intervals.filter((iv) => ownsNumber(deps.share, iv.slot));
+  const intervals = whole.intervals.filter((iv) => ownsNumber(deps.segment, iv.slot));
   const startMs = deps.runStartMs + cohort.startAfterMs;
   const active = new Set<VirtualUser>();
   const stops = new DueTimers<VirtualUser>((vu) => vu.stop());
@@ -117,8 +117,8 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   const endMs = startMs + computeOpenDurationMs(model);
   const cursor = createArrivalCursor(model);
   const active = new Set<VirtualUser>();
-  // This share's part of the cap; the parts of all shares add up to maxUsers.
-  const maxUsers = computeShareOfCap(deps.share, model.maxUsers);
+  // This segment's part of the cap; the parts of all segments add up to maxUsers.
+  const maxUsers = computeSegmentOfCap(deps.segment, model.maxUsers);
   let arrivals = 0;
   let arrivalsDone = false;
   let stopped = false;
@@ -151,7 +151,7 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   const scheduleNext = (): void => {
     let t = cursor.next();
     // Other shares' arrivals are skipped, keeping the numbering of the whole scenario.
-    while (t !== undefined && !ownsNumber(deps.share, arrivals)) {
+    while (t !== undefined && !ownsNumber(deps.segment, arrivals)) {
       arrivals++;
       t = cursor.next();
     }

@@ -21,7 +21,7 @@ const nowUs = (): number => Math.round(performance.now() * 1000);
 /** What REST steps need from the user that makes them. */
 export interface RestStepsOwner {
   readonly ctx: RunContext;
-  readonly m: CohortMetrics;
+  readonly metrics: CohortMetrics;
   /** Who receives REST answers. */
   readonly receiver: Receiver;
   readonly isAborted: boolean;
@@ -42,28 +42,28 @@ export interface RestStepsOwner {
  * the isolation oracle, error answers included.
  */
 export class RestSteps {
-  constructor(private readonly u: RestStepsOwner) {}
+  constructor(private readonly user: RestStepsOwner) {}
 
   /** One timed call; answers the parsed body of a success, else undefined. */
   async run(op: RestOp, values: WireValues): Promise<unknown> {
-    const u = this.u;
+    const u = this.user;
     const ctx = u.ctx;
-    u.m.attempt(op);
+    u.metrics.attempt(op);
     const route = ctx.wire.rest[ROUTE_OF[op]]!;
     const req = route.render(values);
     const startUs = u.takeStart();
     const res = await u.call(req);
     if (!res) return undefined;
-    if (res.latencyUs !== undefined) u.m.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
+    if (res.latencyUs !== undefined) u.metrics.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     const atMs = Date.now();
     const text = res.text;
     if (!res.ok || !route.accepts(res.status!)) {
       // A call still waiting when the grace period ran out did not get its answer in time.
       u.fail(u.isAborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${u.isAborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
-      if (ctx.checks && text) { ctx.isolation.checkBody(u.receiver, text, atMs, op); u.m.restChecked.add(); }
+      if (ctx.checks && text) { ctx.isolation.checkBody(u.receiver, text, atMs, op); u.metrics.restChecked.add(); }
       return undefined;
     }
-    u.m.succeed(op);
+    u.metrics.succeed(op);
     if (op === 'create_thread') {
       const id = readPath(res.json, route.rest.id ?? 'id');
       if (typeof id === 'string' || typeof id === 'number') u.onThreadCreated(String(id));
@@ -73,13 +73,13 @@ export class RestSteps {
     // Listed threads are checked by id (and owner field); other answers, messages included, for canaries.
     if (op === 'list_threads' && Array.isArray(items)) ctx.isolation.checkListing(u.receiver, this.listed(items, route.rest.itemId), text, atMs, op);
     else ctx.isolation.checkBody(u.receiver, text, atMs, op);
-    u.m.restChecked.add();
+    u.metrics.restChecked.add();
     return res.json;
   }
 
   /** The ids (and owners, where the adapter says where they are) of listed items. */
   private listed(items: readonly unknown[], idPath: string): Array<{ id: string; owner: string | undefined }> {
-    const ownerPath = this.u.ctx.wire.adapter.restOwner;
+    const ownerPath = this.user.ctx.wire.adapter.restOwner;
     const out: Array<{ id: string; owner: string | undefined }> = [];
     for (const it of items) {
       const id = readPath(it, idPath);

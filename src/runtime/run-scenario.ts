@@ -2,35 +2,32 @@ import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { computeGeneratorHealth } from '../core/generator-health.js';
-import { IsolationOracle } from '../core/isolation-oracle.js';
-import { ALL_KINDS } from '../core/kinds.js';
 import { formatNetworkHint } from '../core/network-errors.js';
 import { createRegistrySource } from '../core/metric-source.js';
 import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
 import { computeOpenDurationMs } from '../core/open-model.js';
-import { OwnershipLedger } from '../core/ownership-ledger.js';
 import type { Scenario } from '../core/scenario-types.js';
-import { computeSubShare, formatShare, WHOLE, type Share } from '../core/share.js';
+import { computeSubSegment, formatSegment, WHOLE_SEGMENT, type Segment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
 import type { RunVerdict } from '../core/verdict.js';
 import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import { computeDefaultCoverageFloor } from '../core/coverage.js';
 import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
-import { evaluateThreshold, judgeInapplicable, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../core/thresholds.js';
-import { UserDirectory } from '../core/user-directory.js';
+import { judgeThreshold, type ThresholdResult } from '../core/thresholds.js';
 import { formatProgressLine } from '../output/progress-line.js';
-import { createResultsDir, writeFileAtomic } from '../output/results-dir.js';
-import { createViolationCollector, formatViolationLine, selectViolationLines, writeViolationsFile } from '../output/violation-log.js';
+import { writeOwnershipFile, type DirectoryLayout } from '../output/ownership-file.js';
+import { createResultsDir } from '../output/results-dir.js';
+import { createViolationCollector, selectViolationLines } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
+import { settleOwnership } from './ownership-settlement.js';
 import { checkReachable } from './reachability.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
 import type { LiveExport } from '../core/live-frame.js';
 
-/** How to run a scenario. */
-export interface RunOptions {
+/** How to run a scenario (the options of {@link runScenario}). */
+export interface RunScenarioOptions {
   readonly scenario: Scenario;
   /** `--out DIR`; default `results/<stamp>-<name>/`. */
   readonly out?: string;
@@ -46,8 +43,8 @@ export interface RunOptions {
   readonly checks?: boolean;
   /** Worker threads; default one per core, capped by users. */
   readonly workers?: number;
-  /** `--segment I/N`: this generator's share of the scenario. */
-  readonly segment?: Share;
+  /** `--segment I/N`: this generator's segment of the scenario. */
+  readonly segment?: Segment;
   /** `--start-at`: when every generator starts its cohorts (epoch ms). */
   readonly startAtEpochMs?: number;
   /** The run's tag (user ids, canaries); generators of one run must share it. */
@@ -62,8 +59,8 @@ export interface RunOptions {
   readonly notice?: (text: string) => void;
 }
 
-/** What a run produced. */
-export interface RunOutcome {
+/** What running a scenario produced: its summary, where the results went, and the exit code that says the verdict. */
+export interface ScenarioResult {
   readonly summary: Summary;
   /** Where summary.json, report.html, junit.xml, violations.jsonl and run.log were written. */
   readonly resultsDir: string;
@@ -73,26 +70,15 @@ export interface RunOutcome {
   readonly verdict: RunVerdict;
 }
 
-/** The ownership facts a segment leaves for `simulate merge` (ownership.json). */
-export interface OwnershipFile {
-  readonly schema: 'crosstalk.ownership/1';
-  readonly runTag: string;
-  readonly segment: string;
-  readonly ledger: ReturnType<OwnershipLedger['export']>;
-  readonly unresolved: ReturnType<IsolationOracle['finish']>;
-  /** How global user numbers map to ids (see UserDirectory). */
-  readonly directory: { readonly prefix: string; readonly ids?: readonly string[]; readonly cohorts: readonly string[]; readonly fixedIdOffsets: readonly number[] };
-}
-
 /**
  * Runs a scenario end to end: target (embedded or given), this generator's
- * share of the users over one or more worker threads, then merges their
+ * segment of the users over one or more worker threads, then merges their
  * figures and ownership facts, settles ids no single worker could, evaluates
  * thresholds and writes summary.json, junit.xml and violations.jsonl.
  * Failures of the target are recorded as errors; only a target unreachable
  * at start or bad input throws.
  */
-export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
+export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioResult> {
   const sc = opts.scenario;
   const env = opts.env ?? process.env;
   let secret: string | undefined;
@@ -100,14 +86,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     secret = env[sc.auth.secretEnv];
     if (!secret) throw new SimError('INPUT', `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`, { hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target` });
   }
-  const thresholds = parseThresholds(sc);
-  const share = opts.segment ?? WHOLE;
+  const segment = opts.segment ?? WHOLE_SEGMENT;
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
     if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: formatNetworkHint(reach.code) });
   }
-  const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc));
+  const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc, availableParallelism()));
   const runTag = opts.runTag ?? randomBytes(3).toString('hex');
   const startedAtMs = Date.now();
   // Live outputs bind and read their credentials before anything is written: a busy port fails like an unreachable target.
@@ -135,18 +120,18 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   }
   const publisher = prepared && outputsModule ? outputsModule.startLivePublisher(prepared, {
     workers, startedAtMs, logger, ...(opts.notice ? { notice: opts.notice } : {}),
-    labels: { scenario: sc.name, segment: formatShare(share), run: runTag },
+    labels: { scenario: sc.name, segment: formatSegment(segment), run: runTag },
     info: { target: embedded ? 'embedded' : redactUrl(baseUrl), api: sc.target.adapter.name, transport: sc.target.transport },
   }) : undefined;
   const connectUrl = computeConnectUrl(sc, baseUrl);
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatShare(share), runTag };
+  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatSegment(segment), runTag };
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
-    scenario: sc, share: computeSubShare(share, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
-    checks: opts.checks ?? true, probes: w === 0, thresholds, fixedIdOffsets,
+    scenario: sc, segment: computeSubSegment(segment, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
+    checks: opts.checks ?? true, probes: w === 0, fixedIdOffsets,
     ...(publisher && workers > 1 ? { liveIntervalMs: sc.outputs!.intervalMs } : {}),
   }));
   let aborted: ShardResult['aborted'];
@@ -196,18 +181,16 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   // A lone shard in this thread hands over its registry as it is.
   const only = results.length === 1 ? results[0]! : undefined;
   const registry = only && 'registry' in only ? only.registry : new MetricRegistry();
-  const directory = new UserDirectory({ prefix: sc.users.prefix, runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), fixedIdOffsets);
-  const ledger = new OwnershipLedger(directory);
-  for (const r of results) {
-    if ('metrics' in r) registry.importSnapshot(r.metrics);
-    ledger.import(r.ledger);
-  }
+  for (const r of results) if ('metrics' in r) registry.importSnapshot(r.metrics);
+  const layout: DirectoryLayout = { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets };
   const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
   // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
   const late = createViolationCollector(registry, secrets, results.flatMap((r) => r.violations));
-  const oracle = new IsolationOracle(ledger, new CanaryCodec(runTag), late.sink, { idPrefix: `${share.residue}.${share.modulus}.m`, amend: late.amend });
-  const unresolved = oracle.finish(results.flatMap((r) => r.pending), results.reduce((n, r) => n + r.pendingDropped, 0));
-  if (oracle.unattributed) registry.counter('isolation.unattributed').add(oracle.unattributed);
+  const settled = settleOwnership({
+    directory: layout, runTag, ledgers: results.map((r) => r.ledger), collector: late, idPrefix: `${segment.residue}.${segment.modulus}.m`,
+    pending: results.flatMap((r) => r.pending), pendingDropped: results.reduce((n, r) => n + r.pendingDropped, 0),
+  });
+  if (settled.unattributed) registry.counter('isolation.unattributed').add(settled.unattributed);
   const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
   const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut() + trimmed;
   if (cut) logger.warn({ cut }, 'violations.jsonl reached its cap; the rest were counted, not written');
@@ -217,14 +200,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const durationSec = (endedAtMs - startedAtMs) / 1000;
   const source = createRegistrySource(registry, () => durationSec);
   const connectionless = sc.target.adapter.transports[sc.target.transport]?.path === undefined;
-  const thresholdResults: ThresholdResult[] = thresholds.map((t) => {
-    const na = judgeInapplicable(t, connectionless);
-    if (na) return na;
-    const r = evaluateThreshold(t, source);
-    // The threshold that stopped the run failed, whatever the figure says once stopped.
-    if (aborted && t.metricKey === aborted.metric && t.expression === aborted.expression) return { ...r, ok: false, note: `aborted the run at ${aborted.atSec}s (actual then ${aborted.actual})` };
-    return r;
-  });
+  const thresholdResults: ThresholdResult[] = sc.thresholds.map((t) => judgeThreshold(t, source, { connectionless, ...(aborted ? { aborted } : {}) }));
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const usersByCohort: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
@@ -234,7 +210,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}),
       api: sc.target.adapter.name, transport: sc.target.transport, ...(connectionless ? { connectionless } : {}),
     },
-    startedAtMs, endedAtMs, segment: formatShare(share), interrupted,
+    startedAtMs, endedAtMs, segment: formatSegment(segment), interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
     // Read from the summary's own figures just below.
@@ -242,27 +218,22 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   });
   // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
   const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
-  const judged = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, share), ...sc.coverage } });
+  const judged = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage } });
   // The outputs' final figures are the summary's own; what they delivered goes in before the (long) series.
   const outputs = await publisher?.finish(registry, judged.verdict, opts.hardSignal);
   const { series, ...head } = judged;
   const summary: Summary = outputs ? { ...head, outputs, series } : judged;
   const exitCode = summary.exitCode;
-  writeViolationsFile(resultsDir, violations);
-  if (share.modulus > 1) {
-    const own: OwnershipFile = {
-      schema: 'crosstalk.ownership/1', runTag, segment: formatShare(share), ledger: ledger.export(),
+  if (segment.modulus > 1) {
+    writeOwnershipFile(resultsDir, {
+      schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: settled.ledger.export(),
       // Evidence leaves the process: redacted and cut like violations.jsonl.
-      unresolved: unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
-      directory: { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets },
-    };
-    writeFileAtomic(join(resultsDir, 'ownership.json'), JSON.stringify(own));
+      unresolved: settled.unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
+      directory: layout,
+    });
   }
-  writeFileAtomic(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // Loaded only now: the report writers (XML builder, page template) would otherwise sit in memory through the run.
-  const [{ writeJunitReport }, { writeHtmlReport }] = await Promise.all([import('../output/junit-report.js'), import('../output/html-report.js')]);
-  writeJunitReport(resultsDir, summary);
-  writeHtmlReport(resultsDir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
+  (await import('../output/result-files.js')).writeResultFiles(resultsDir, summary, violations);
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
   await publisher?.close(opts.signal && opts.hardSignal ? AbortSignal.any([opts.signal, opts.hardSignal]) : opts.signal ?? opts.hardSignal);
   logger.flush?.();
@@ -278,11 +249,11 @@ export function computeSegmentRunTag(scenarioSha256: string, startAt: string | u
   return createHash('sha256').update(`${scenarioSha256}|${startAt ?? ''}`).digest('hex').slice(0, 6);
 }
 
-/** One worker per core, capped by the most users the scenario runs at once. */
-export function computeDefaultWorkers(sc: Scenario): number {
+/** One worker per core (`cores`, read by the caller), capped by the most users the scenario runs at once. */
+function computeDefaultWorkers(sc: Scenario, cores: number): number {
   let users = 0;
   for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
-  return Math.max(1, Math.min(availableParallelism(), users));
+  return Math.max(1, Math.min(cores, users));
 }
 
 /** Where each cohort starts in a fixed id list (cohorts take consecutive entries). */
@@ -292,15 +263,6 @@ function computeFixedIdOffsets(sc: Scenario): number[] {
     const o = offset;
     offset += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
     return o;
-  });
-}
-
-function parseThresholds(sc: Scenario): ParsedThreshold[] {
-  const vocabulary = { cohorts: sc.cohorts.map((c) => c.name), kinds: ALL_KINDS };
-  return sc.thresholds.map((t) => {
-    const p = parseThreshold(t.metric, t.expression, { vocabulary, path: `thresholds.${t.metric}`, abortOnFail: t.abortOnFail, delayMs: t.delayMs });
-    if (Array.isArray(p)) throw new SimError('INPUT', `${sc.file}: bad threshold ${t.metric}: ${p.map((x) => x.message).join('; ')}`);
-    return p;
   });
 }
 
@@ -315,7 +277,7 @@ function computePlannedMs(sc: Scenario): number {
 }
 
 /** Live progress over all shards: each shard's last second, combined. */
-function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+function createProgress(sc: Scenario, shards: number, out: RunScenarioOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
   const plannedMs = computePlannedMs(sc);
   // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
   const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());

@@ -10,8 +10,8 @@ import type { LiveExport } from '../core/live-frame.js';
 import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
 import { createRandom } from '../core/random.js';
 import type { FlowStep, Scenario } from '../core/scenario-types.js';
-import type { Share } from '../core/share.js';
-import { evaluateThreshold, type ParsedThreshold } from '../core/thresholds.js';
+import type { Segment } from '../core/segment.js';
+import { evaluateThreshold } from '../core/thresholds.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { Violation } from '../core/violation.js';
 import { createViolationCollector } from '../output/violation-log.js';
@@ -34,7 +34,7 @@ import type { VirtualUser } from './virtual-user.js';
 /** What one shard (this process, or one worker thread) runs. */
 export interface ShardInput {
   readonly scenario: Scenario;
-  readonly share: Share;
+  readonly segment: Segment;
   readonly baseUrl: string;
   /** Where persistent connections go; '' when the transport has none. */
   readonly connectUrl: string;
@@ -46,7 +46,6 @@ export interface ShardInput {
   readonly checks: boolean;
   /** Only one shard of a process runs the probes. */
   readonly probes: boolean;
-  readonly thresholds: readonly ParsedThreshold[];
   /** Offsets into a fixed id list, per cohort. */
   readonly fixedIdOffsets: readonly number[];
   /** A worker thread posts its figures this often for live outputs (absent: it has none). */
@@ -100,10 +99,10 @@ const SWEEP_MS = 100;
 const INTERRUPT_GRACE_MS = 5000;
 
 /** Counters present in every summary, zero or not, so scripts can rely on them. */
-export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
+const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
 
 /**
- * Runs this shard's share of every cohort against a target that is already
+ * Runs this shard's segment of every cohort against a target that is already
  * up, and returns its figures, ownership facts and the ids it could not
  * settle alone. Used in-process for one worker and inside each worker thread.
  */
@@ -125,10 +124,10 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const reader = new FrameReader(adapter.events, wire.transport.typeFrom);
   const ctx: RunContext = {
     scenario: sc, baseUrl: input.baseUrl, connectUrl: input.connectUrl, wire, connect: createConnectionFactory(sc.target.transport, reader), tokens, rest, reader,
-    rand: createRandom(sc.seed + input.share.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
+    rand: createRandom(sc.seed + input.segment.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
     noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
-    // Violation ids start with the share, unique across the workers and generators of a run.
-    isolation: new IsolationOracle(ledger, canaries, violations.sink, { idPrefix: `${input.share.residue}.${input.share.modulus}.`, amend: violations.amend }),
+    // Violation ids start with the segment, unique across the workers and generators of a run.
+    isolation: new IsolationOracle(ledger, canaries, violations.sink, { idPrefix: `${input.segment.residue}.${input.segment.modulus}.`, amend: violations.amend }),
     lifecycle: new LifecycleOracle(lifecycleGrammar, violations.sink), lifecycleGrammar, usersWithRun: new Set(),
   };
 
@@ -144,7 +143,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     usersByCohort[cohort.name] = 0;
     const seen = new Set<number>();
     const run = runCohort(cohort, {
-      ctx, metrics: new CohortMetrics(registry, cohort.name), allUsers, runStartMs, share: input.share,
+      ctx, metrics: new CohortMetrics(registry, cohort.name), allUsers, runStartMs, segment: input.segment,
       user: (n) => {
         if (!seen.has(n)) { seen.add(n); usersByCohort[cohort.name]!++; }
         return { id: directory.userId(c, n), num: directory.numberOf(c, n) };
@@ -162,7 +161,7 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
 
   let interrupted = false;
   let aborted: ShardResult['aborted'];
-  const abortable = input.thresholds.filter((t) => t.abortOnFail);
+  const abortable = input.scenario.thresholds.filter((t) => t.abortOnFail);
   const stopAll = (graceMs: number): void => { for (const r of runs) r.stop(graceMs); };
   // abortOnFail thresholds are judged every second, on this shard's figures, once their delay has passed.
   const checkAbort = (): void => {

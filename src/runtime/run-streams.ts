@@ -2,7 +2,7 @@ import type { CompiledRoute, CompiledWire, RenderedRequest } from '../core/compi
 import type { Receiver } from '../core/isolation-oracle.js';
 import type { RunRecord, RunTracker } from '../core/run-tracker.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
-import type { ErrorKind } from '../core/kinds.js';
+import type { ErrorKind } from '../core/error-kinds.js';
 import { StreamCall, type RestResult, type StreamSink } from '../protocol/rest-client.js';
 import { SseRunStream } from '../protocol/sse-stream.js';
 import { TokenError } from '../protocol/token-provider.js';
@@ -20,7 +20,7 @@ export interface StreamsOwner {
   readonly userId: string;
   readonly tracker: RunTracker;
   readonly receiver: Receiver;
-  readonly m: { readonly httpRequests: { add(): void }; readonly restChecked: { add(): void } };
+  readonly metrics: { readonly httpRequests: { add(): void }; readonly restChecked: { add(): void } };
   fail(kind: string, detail: string): void;
   /** Aborted when the user stops at once. */
   signal(): AbortSignal;
@@ -41,7 +41,7 @@ export class RunStreams {
   /** Resolves `drain` once the last open stream has ended. */
   private drained: (() => void) | undefined;
 
-  constructor(private readonly u: StreamsOwner, private readonly conns: UserConnections) {}
+  constructor(private readonly user: StreamsOwner, private readonly conns: UserConnections) {}
 
   /** Starts a run by its request; what it ended with is the tracker's to tell. */
   start(rec: RunRecord, start: StartByRequest, values: WireValues): void {
@@ -79,16 +79,16 @@ export class RunStreams {
   }
 
   private async startOnConnection(rec: RunRecord, start: StartByRequest, req: RenderedRequest): Promise<void> {
-    const res = await this.u.call(req);
-    if (!res) return this.u.tracker.onErrorFrame(rec, 'NO_TOKEN');
+    const res = await this.user.call(req);
+    if (!res) return this.user.tracker.onErrorFrame(rec, 'NO_TOKEN');
     this.check(res.text);
-    if (!res.ok || !start.request.accepts(res.status!)) return this.u.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
+    if (!res.ok || !start.request.accepts(res.status!)) return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
     const runId = start.runId === undefined ? undefined : readPath(res.json, start.runId);
-    if (typeof runId === 'string') this.u.tracker.learnRunId(rec, runId);
+    if (typeof runId === 'string') this.user.tracker.learnRunId(rec, runId);
   }
 
   private async startStream(rec: RunRecord, route: CompiledRoute, req: RenderedRequest): Promise<void> {
-    const u = this.u;
+    const u = this.user;
     const ctx = u.ctx;
     let token: string;
     try {
@@ -106,17 +106,17 @@ export class RunStreams {
 
   /** A run's stream came (read by its `RunAnswer`): its sink for the per-frame path. */
   createStream(rec: RunRecord): SseRunStream {
-    const stream = new SseRunStream(rec.originConn, rec.sentAtUs, this.u.ctx.reader, this.conns, this.u.ctx.wire.transport.done, MAX_STREAM_BYTES);
+    const stream = new SseRunStream(rec.originConn, rec.sentAtUs, this.user.ctx.reader, this.conns, this.user.ctx.wire.transport.done, MAX_STREAM_BYTES);
     stream.run = rec;
     return stream;
   }
 
   /** A run's request ended: what it answered and how it ended say how the run ended, unless a terminal event did. */
   ended(rec: RunRecord, failure: ErrorKind | undefined, stream: SseRunStream | undefined, refusal: { status: number; text: string } | undefined): void {
-    const u = this.u;
+    const u = this.user;
     this.open.delete(rec);
     if (this.open.size === 0) this.drained?.();
-    u.m.httpRequests.add();
+    u.metrics.httpRequests.add();
     if (refusal) {
       // An error answered instead of a stream: scanned like any REST answer, and the run failed.
       this.check(refusal.text);
@@ -134,10 +134,10 @@ export class RunStreams {
 
   /** Scans an answer for other users' data. */
   private check(text: string): void {
-    const ctx = this.u.ctx;
+    const ctx = this.user.ctx;
     if (!ctx.checks || !text) return;
-    ctx.isolation.checkBody(this.u.receiver, text, Date.now(), 'send_message');
-    this.u.m.restChecked.add();
+    ctx.isolation.checkBody(this.user.receiver, text, Date.now(), 'send_message');
+    this.user.metrics.restChecked.add();
   }
 }
 

@@ -16,7 +16,7 @@ const toEpochMs = (us: number): number => performance.timeOrigin + us / 1000;
 /** What a user's connections need from the user that holds them. */
 export interface ConnectionsOwner {
   readonly ctx: RunContext;
-  readonly m: CohortMetrics;
+  readonly metrics: CohortMetrics;
   readonly cohortName: string;
   readonly userId: string;
   readonly userIndex: number;
@@ -50,7 +50,7 @@ export class UserConnections implements FrameHandler {
   private sessions: Connection[] = [];
   private rxByConn: Receiver[] = [];
 
-  constructor(private readonly u: ConnectionsOwner) {}
+  constructor(private readonly user: ConnectionsOwner) {}
 
   /** How many tabs the user had at its last connect. */
   get count(): number {
@@ -69,12 +69,12 @@ export class UserConnections implements FrameHandler {
 
   /** Who receives what arrives on tab `i`. */
   receiverOf(i: number): Receiver {
-    return this.rxByConn[i] ?? this.u.receiver;
+    return this.rxByConn[i] ?? this.user.receiver;
   }
 
   /** Opens `count` tabs at once, unless one is open already. */
   async connect(count: number): Promise<void> {
-    const make = this.u.ctx.connect;
+    const make = this.user.ctx.connect;
     // No persistent connection on this transport: each run brings its own stream.
     if (!make) return;
     if (this.sessions.some((s) => s.isOpen)) return;
@@ -91,9 +91,9 @@ export class UserConnections implements FrameHandler {
   /** Tab `i`, reconnected first when the server dropped it (a browser does so before the next message). */
   async reopenIfDropped(i: number): Promise<Connection | undefined> {
     const old = this.sessions[i];
-    const make = this.u.ctx.connect;
+    const make = this.user.ctx.connect;
     if (!old || old.isOpen || !old.dropped || !make) return old;
-    this.u.m.attempt('connect');
+    this.user.metrics.attempt('connect');
     const s = make(i, this);
     this.sessions[i] = s;
     await this.open(s, false);
@@ -113,8 +113,8 @@ export class UserConnections implements FrameHandler {
   }
 
   private async open(s: Connection, countOperation: boolean): Promise<void> {
-    const u = this.u;
-    if (countOperation) u.m.attempt('connect');
+    const u = this.user;
+    if (countOperation) u.metrics.attempt('connect');
     const startUs = u.takeStart();
     let credential: string;
     try {
@@ -127,8 +127,8 @@ export class UserConnections implements FrameHandler {
     if (auth.delivery === 'ticket' && wire.ticket) {
       const req = wire.ticket.render({ ...wire.paramValues, user: u.userId });
       const res = await u.ctx.rest.call(req.method, req.path, credential, req.body, u.signal(), req.headers);
-      u.m.httpRequests.add();
-      if (res.latencyUs !== undefined) u.m.http.ticket.record(res.latencyUs);
+      u.metrics.httpRequests.add();
+      if (res.latencyUs !== undefined) u.metrics.http.ticket.record(res.latencyUs);
       const ticket = readPath(res.json, wire.adapter.auth.ticket!.ticketPath);
       if (!res.ok || typeof ticket !== 'string') return u.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
       credential = ticket;
@@ -140,22 +140,22 @@ export class UserConnections implements FrameHandler {
       connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: u.ctx.maxPayloadBytes, ...(t.handshake ? { handshake: t.handshake } : {}),
     });
     if (!r.ok) return u.fail(r.kind, r.detail);
-    u.m.succeed('connect');
+    u.metrics.succeed('connect');
     this.rxByConn[s.index] = { userId: u.userId, userIndex: u.userIndex, cohort: u.cohortName, ...(r.connectionId ? { connection: r.connectionId } : {}) };
     // A tab opened mid-run sees only the rest of it.
     u.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
-    u.m.connections.add();
+    u.metrics.connections.add();
     // With an intended start (open model) the connect latency includes any lateness of the generator; it ends,
     // like connectUs, at the socket read that brought connection_established.
-    u.m.wsConnect.record(startUs === undefined ? r.connectUs : s.openedAtUs - startUs);
+    u.metrics.wsConnect.record(startUs === undefined ? r.connectUs : s.openedAtUs - startUs);
   }
 
   // ---- FrameHandler: the per-frame path ----------------------------------
 
   onFrame(session: RunChannel, view: FrameView, _frame: unknown, text: string, t: number): void {
-    const u = this.u;
+    const u = this.user;
     const ctx = u.ctx;
-    u.m.framesReceived.add();
+    u.metrics.framesReceived.add();
     const type = view.type;
     const rx = this.rxByConn[session.index] ?? u.receiver;
     const atMs = toEpochMs(t);
@@ -170,7 +170,7 @@ export class UserConnections implements FrameHandler {
     }
     if (ctx.checks) {
       ctx.isolation.checkFrame(rx, view, text, rec, u.hasSent, atMs);
-      u.m.framesChecked.add();
+      u.metrics.framesChecked.add();
     }
     if (type === 'error') {
       if (rec) u.tracker.onErrorFrame(rec, view.code ?? 'ERROR');
@@ -195,39 +195,39 @@ export class UserConnections implements FrameHandler {
    * completing event had come now. Nothing was received, so nothing is checked.
    */
   completeByClose(channel: Channel, rec: RunRecord): void {
-    const ctx = this.u.ctx;
+    const ctx = this.user.ctx;
     const type = ctx.lifecycleGrammar.spec.end.completed[0]!;
     const event = computeRunEventIndex(type);
     const t = Math.round(performance.now() * 1000);
-    this.u.tracker.onEvent(rec, event, t);
+    this.user.tracker.onEvent(rec, event, t);
     if (!ctx.checks) return;
     let st = rec.lc[channel.index];
     if (!st) rec.lc[channel.index] = st = LifecycleOracle.createState(channel.openedAtUs > rec.sentAtUs);
     ctx.lifecycle.observe(st, { type, event, seq: undefined, pairKey: undefined }, this.receiverOf(channel.index), rec.messageId, '', toEpochMs(t));
-    if (st.finalized && rec.outcome !== undefined) this.u.tracker.releaseJudged(rec);
+    if (st.finalized && rec.outcome !== undefined) this.user.tracker.releaseJudged(rec);
   }
 
   onMalformed(session: Channel, reason: string, text?: string): void {
-    const m = this.u.m;
+    const m = this.user.metrics;
     m.framesReceived.add();
-    const ctx = this.u.ctx;
+    const ctx = this.user.ctx;
     // Unreadable is not harmless: another user's words or ids in it are a leak all the same.
     if (ctx.checks && text) {
-      ctx.isolation.checkText(this.rxByConn[session.index] ?? this.u.receiver, text, Date.now());
+      ctx.isolation.checkText(this.rxByConn[session.index] ?? this.user.receiver, text, Date.now());
       m.framesChecked.add();
     }
     m.malformedFrames.add();
     m.error('malformed_frame').add();
-    this.u.ctx.noteError(this.u.cohortName, 'malformed_frame', reason);
+    this.user.ctx.noteError(this.user.cohortName, 'malformed_frame', reason);
   }
 
   onUnexpectedClose(session: Channel, code: number): void {
-    if (this.u.isAborted) return;
+    if (this.user.isAborted) return;
     // 1009: a frame over the generator's limit (16 MiB); the connection is cut rather than the frame buffered.
     const kind = code === 1009 ? 'frame_too_large' : 'disconnected';
-    this.u.m.error(kind).add();
-    this.u.ctx.noteError(this.u.cohortName, kind, `connection ${session.index} closed with ${code}`);
+    this.user.metrics.error(kind).add();
+    this.user.ctx.noteError(this.user.cohortName, kind, `connection ${session.index} closed with ${code}`);
     // Runs keep going on the user's other tabs; with none left they are lost.
-    if (!this.sessions.some((s) => s.isOpen)) this.u.tracker.abandonAll('failed');
+    if (!this.sessions.some((s) => s.isOpen)) this.user.tracker.abandonAll('failed');
   }
 }

@@ -1,4 +1,3 @@
-import type { Operation } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
 import type { Receiver } from '../core/isolation-oracle.js';
@@ -79,12 +78,12 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   private cachedValues: TemplateValues | undefined;
   readonly cohortName: string;
 
-  constructor(readonly ctx: RunContext, private readonly cohort: Cohort, readonly m: CohortMetrics, readonly userId: string, userNum: number) {
+  constructor(readonly ctx: RunContext, private readonly cohort: Cohort, readonly metrics: CohortMetrics, readonly userId: string, userNum: number) {
     this.userIndex = userNum;
     this.cohortName = cohort.name;
     ctx.ledger.registerUser(userId, userNum);
     this.restRx = { userId, userIndex: this.userIndex, cohort: cohort.name };
-    this.tracker = new RunTracker(m, this, ctx.lifecycleGrammar);
+    this.tracker = new RunTracker(metrics, this, ctx.lifecycleGrammar);
     this.conns = new UserConnections(this);
     this.streams = new RunStreams(this, this.conns);
     this.restSteps = new RestSteps(this);
@@ -102,7 +101,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     const set = this.ctx.usersWithRun;
     if (set.has(this.userIndex)) return;
     set.add(this.userIndex);
-    this.m.usersWithRun.add();
+    this.metrics.usersWithRun.add();
   }
 
   /** RunHooks: an `error` frame or `agent_error` answered a run. */
@@ -162,9 +161,9 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     const startUs = intendedStartUs ?? nowUs();
     if (intendedStartUs !== undefined) {
       this.intendedStartUs = intendedStartUs;
-      this.m.startDelay.record(Math.max(0, nowUs() - intendedStartUs));
+      this.metrics.startDelay.record(Math.max(0, nowUs() - intendedStartUs));
     }
-    this.m.iterations.add();
+    this.metrics.iterations.add();
     this.iterationErrors = 0;
     this.iterationCut = false;
     try {
@@ -174,7 +173,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
       await this.closeAll();
       // From the intended start (open model: the arrival, so a stalled generator shows) to the flow's end, as
       // k6's iteration_duration; an iteration cut short by a stop did not run its flow and is not timed.
-      if (!this.iterationCut) this.m.iterationDuration.record(nowUs() - startUs);
+      if (!this.iterationCut) this.metrics.iterationDuration.record(nowUs() - startUs);
       this.iteration++;
       this.cachedValues = undefined;
     }
@@ -296,7 +295,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
    * promise and one resumption per run.
    */
   private sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<unknown> | undefined {
-    this.m.attempt('send_message');
+    this.metrics.attempt('send_message');
     const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
     if (!thread) {
       this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
@@ -344,7 +343,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     const rec: RunRecord | undefined = this.tracker.last;
     // Nothing to stop when the last run already ended (a fast agent may finish first).
     if (!rec || rec.outcome !== undefined) return;
-    this.m.attempt('stop_agent');
+    this.metrics.attempt('stop_agent');
     if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
     const stop = this.ctx.wire.stop;
     if (!stop) return this.fail('no_route', 'stopAgent: the adapter cannot stop runs on this transport');
@@ -358,7 +357,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
       if (!res) return undefined;
       if (res.status === undefined || !stop.request.accepts(res.status)) return this.fail(res.ok ? 'bad_status' : res.kind, `stopAgent ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
     }
-    if (step.await === 'none') return this.m.succeed('stop_agent');
+    if (step.await === 'none') return this.metrics.succeed('stop_agent');
     let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       this.tracker.waitEnd(rec),
@@ -367,13 +366,13 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     clearTimeout(timer);
     if (ended === undefined) this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
     // A run that finished before the stop reached it ended all the same.
-    else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.m.succeed('stop_agent');
+    else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.metrics.succeed('stop_agent');
   }
 
   private async onThread(op: RestOp, threadRef: string, values: WireValues): Promise<void> {
     const thread = threadRef === '{{thread}}' ? this.thread : render(threadRef, this.values());
     if (!thread) {
-      this.m.attempt(op);
+      this.metrics.attempt(op);
       return this.fail('no_thread', `${op} without a thread (createThread failed?)`);
     }
     await this.rest(op, { ...values, thread });
@@ -389,7 +388,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
       return undefined;
     }
     const res = await this.ctx.rest.call(req.method, req.path, token, req.body, this.signal(), req.headers);
-    this.m.httpRequests.add();
+    this.metrics.httpRequests.add();
     return res;
   }
 
@@ -424,7 +423,7 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   /** Records a failed operation of the current iteration. */
   fail(kind: string, detail: string): void {
     this.iterationErrors++;
-    this.m.error(kind).add();
+    this.metrics.error(kind).add();
     this.ctx.noteError(this.cohort.name, kind, detail);
   }
 

@@ -10,7 +10,8 @@ import { compareSummaries, compileScenario, EXIT_CODE, mergeResults, runScenario
 import { authSchema, cohortSchema, scenarioSchema, stageSchema, targetSchema, thresholdLongSchema, usersSchema } from '../../src/config/scenario-schema.js';
 import { outputsSchema, publishLongSchema } from '../../src/config/outputs-schema.js';
 import { STEP_KINDS } from '../../src/core/scenario-types.js';
-import { makeTempDir, removeTempDirs, ROOT } from '../helpers/sim.js';
+import { ROOT } from '../helpers/cli.js';
+import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
 
 after(removeTempDirs);
 

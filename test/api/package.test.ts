@@ -11,7 +11,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, removeTempDirs, ROOT } from '../helpers/sim.js';
+import { ROOT } from '../helpers/cli.js';
+import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
 
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 

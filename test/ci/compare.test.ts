@@ -4,19 +4,15 @@
 // show, exit codes, and input errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runCompare } from '../../src/cli/compare-command.js';
 import { computeComparison, type ComparableSummary, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
 import { SimError } from '../../src/core/sim-error.js';
 import type { Summary } from '../../src/core/summary.js';
 import { buildSeries, buildSummary, drawRunLatenciesMs, type SyntheticRun } from '../helpers/synthetic-summary.js';
-
-/** The repository root (this file is dist/test/ci/compare.test.js once compiled). */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { runCli, STACK_LINE } from '../helpers/cli.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
@@ -24,18 +20,10 @@ let dir = '';
 let real: Summary;
 let baseFile = '';
 
-/** Runs `node bin/simulate <args>` from the repository root; resolves with its exit code and output. */
-function simulate(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.SIM_JWT_SECRET; // the embedded target mints its own
-    const child = spawn(process.execPath, ['bin/simulate', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
-  });
+/** Runs `node bin/simulate <args>` from the repository root; resolves with its exit code and output (stdout, then stderr). */
+async function simulate(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const r = await runCli(args, { timeoutMs });
+  return { code: r.code, output: `${r.stdout}${r.stderr}` };
 }
 
 /** A deep copy of the real summary, changed by `edit`, written to `<name>.json`; returns the path. */
@@ -254,7 +242,7 @@ describe('simulate compare', () => {
     const bad = await simulate(['compare', foreign, baseFile], 30_000);
     assert.equal(bad.code, 3, bad.output);
     assert.match(bad.output, /is not a crosstalk summary: schema is "k6\.summary"/);
-    assert.doesNotMatch(bad.output, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(bad.output, STACK_LINE, 'no stack trace');
     const conf = await simulate(['compare', baseFile, baseFile, '--confidence', '42%'], 30_000);
     assert.equal(conf.code, 3, conf.output);
     assert.match(conf.output, /--confidence "42%" is out of range; expected 80% to 99\.9%/);

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMadeUpBackend, type MadeUpBackend } from '../helpers/made-up-backend.js';
-import { counter, envWithout, readSummary, removeTempDirs, ROOT, runCli, trendCount, writeScenario } from '../helpers/sim.js';
+import { counter, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
+import { envWithout, ROOT, runCli } from '../helpers/cli.js';
 
 const PARLEY = join(ROOT, 'test', 'fixtures', 'adapters', 'parley.yaml');
 

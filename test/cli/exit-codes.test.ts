@@ -3,12 +3,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  counter, digest, findClosedPort, hasSummary, killCliChildren, readSummary, removeTempDirs,
-  ROOT, runCli, spawnCli, type CliProcess, waitUntil, writeScenario,
-} from '../helpers/sim.js';
-
-const STACK_LINE = /^ {4}at /m;
+import { counter, digest, findClosedPort, hasSummary, readSummary, removeTempDirs, waitUntil, writeScenario } from '../helpers/sim.js';
+import { type CliProcess, killCliChildren, ROOT, runCli, spawnCli, STACK_LINE } from '../helpers/cli.js';
 
 const TINY_FLOW = '[connect, createThread, { sendMessage: { content: "hi {{user}}" } }, { idle: 20s }]';
 

@@ -8,13 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest, uniqueId } from '../helpers/client.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
-import {
-  counter, digest, envWithout, hasSummary, killCliChildren, metadataWithoutCanary, readSummary, removeTempDirs, runCli, spawnCli, trendCount,
-  withoutCanary,
-  type CliProcess, waitUntil, writeScenario,
-} from '../helpers/sim.js';
+import { counter, digest, hasSummary, metadataWithoutCanary, readSummary, removeTempDirs, trendCount, waitUntil, withoutCanary, writeScenario } from '../helpers/sim.js';
+import { type CliProcess, envWithout, killCliChildren, runCli, spawnCli, STACK_LINE } from '../helpers/cli.js';
 
-const STACK_LINE = /^ {4}at /m;
 const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 
 /** True once the run's run.log holds `text` (the CLI has set up its signal handlers by then). */

@@ -8,7 +8,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { decodeWriteRequest } from '../../src/protocol/remote-write-encoding.js';
-import { envWithout, killCliChildren, readSummary, removeTempDirs, runCli, spawnCli, waitUntil, writeScenario } from '../helpers/sim.js';
+import { envWithout, killCliChildren, runCli, spawnCli } from '../helpers/cli.js';
+import { readSummary, removeTempDirs, waitUntil, writeScenario } from '../helpers/sim.js';
 
 const TINY = `name: tiny-live
 target: { embedded: { agent: fast } }

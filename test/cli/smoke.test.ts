@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { counter, killCliChildren, makeTempDir, readSummary, removeTempDirs, ROOT, runCli, trend } from '../helpers/sim.js';
+import { counter, makeTempDir, readSummary, removeTempDirs, trend } from '../helpers/sim.js';
+import { killCliChildren, ROOT, runCli } from '../helpers/cli.js';
 
 const SMOKE_TRENDS = [
   'ws.connect', 'http.create_thread', 'http.list_threads', 'http.get_thread', 'http.update_thread', 'http.delete_thread',

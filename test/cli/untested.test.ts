@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envWithout, killCliChildren, readSummary, removeTempDirs, runCli, writeScenario } from '../helpers/sim.js';
+import { readSummary, removeTempDirs, writeScenario } from '../helpers/sim.js';
+import { envWithout, killCliChildren, runCli } from '../helpers/cli.js';
 
 /** What `python3 -m http.server` is to crosstalk: HTTP that answers 404 to everything, upgrades included. */
 function start404(): Promise<{ url: string; server: Server }> {

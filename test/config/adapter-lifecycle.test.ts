@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { compileScenarioText } from '../../src/config/load-scenario.js';
 import { DEFAULT_LIFECYCLE, type LifecycleSpec } from '../../src/core/lifecycle-grammar.js';
 import { SimError, type InputProblem } from '../../src/core/sim-error.js';
-import { makeTempDir, removeTempDirs, runCli } from '../helpers/sim.js';
+import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
+import { runCli } from '../helpers/cli.js';
 
 /** An adapter extending crosstalk whose `events` are `events` (YAML lines); its `lifecycle:` key is on line 4. */
 function writeAdapter(events: string): { dir: string; adapter: string; scenario: string } {

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAdapter, loadAdapterFile } from '../../src/config/load-adapter.js';
 import { SimError, type InputProblem } from '../../src/core/sim-error.js';
-import { makeTempDir, removeTempDirs, ROOT } from '../helpers/sim.js';
+import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
+import { ROOT } from '../helpers/cli.js';
 
 /** An adapter extending crosstalk with `extra` (YAML, top level) appended. */
 function problemsOf(extra: string): Array<[number | undefined, string | undefined, string]> {

@@ -88,7 +88,7 @@ describe('loadScenario: the flagship compiles to what design.md describes', () =
   });
 
   test('thresholds keep metric keys and expressions as written', () => {
-    assert.deepEqual(s.thresholds.map((t) => [t.metric, t.expression]), [
+    assert.deepEqual(s.thresholds.map((t) => [t.metricKey, t.expression]), [
       ['ws.connect', 'p(95) < 2s'],
       ['run.agent_started', 'p(95) < 500ms'],
       ['run.total', 'p(99) < 30s'],
@@ -174,7 +174,7 @@ describe('compileScenarioText: defaults and small forms', () => {
 
   test('thresholds in long form keep abortOnFail and delay', () => {
     const s = compileScenarioText(`${SIMPLE}thresholds:\n  run.total: { threshold: "p(95) < 2s", abortOnFail: true, delay: 10s }\n`, 'x.yaml');
-    assert.deepEqual(s.thresholds, [{ metric: 'run.total', expression: 'p(95) < 2s', abortOnFail: true, delayMs: 10_000 }]);
+    assert.deepEqual(s.thresholds.map((t) => ({ metric: t.metricKey, expression: t.expression, abortOnFail: t.abortOnFail, delayMs: t.delayMs })), [{ metric: 'run.total', expression: 'p(95) < 2s', abortOnFail: true, delayMs: 10_000 }]);
   });
 
   test('a document that is not a mapping is one problem at line 1', () => {
@@ -224,7 +224,7 @@ describe('compileScenarioText: --set overrides', () => {
     assert.equal(s.name, 'override');
     assert.deepEqual(closedModel(cohort(s, 'chatters')).stages[1], { durationMs: 90_000, users: 30 });
     assert.deepEqual(closedModel(cohort(s, 'lurkers')).stages, [{ durationMs: 60_000, users: 5 }]);
-    assert.equal(s.thresholds.find((t) => t.metric === 'errors')?.expression, 'rate < 0.05');
+    assert.equal(s.thresholds.find((t) => t.metricKey === 'errors')?.expression, 'rate < 0.05');
     // The hash is of the file as written, overrides or not.
     assert.equal(s.sha256, loadScenario(FLAGSHIP).sha256);
   });
@@ -314,7 +314,7 @@ describe('compileScenarioText: --set overrides', () => {
 
   test('--set can override a threshold of a dotted metric', () => {
     const s = compileScenarioText(readFileSync(FLAGSHIP, 'utf8'), FLAGSHIP, { set: ['thresholds.run.total=["p(95) < 1s"]'] });
-    assert.equal(s.thresholds.find((t) => t.metric === 'run.total')?.expression, 'p(95) < 1s');
+    assert.equal(s.thresholds.find((t) => t.metricKey === 'run.total')?.expression, 'p(95) < 1s');
   });
 
   test('--set past the end of a list is refused as a --set problem', () => {

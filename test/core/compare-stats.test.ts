@@ -10,6 +10,7 @@ import { createHistogram } from '../../src/core/histogram.js';
 import { computeBucketDistribution, computePercentileRatioInterval, computePercentileUs } from '../../src/core/percentile-bootstrap.js';
 import { createRandom } from '../../src/core/random.js';
 import { computeHostNoiseMs } from '../../src/core/host-noise.js';
+import { formatCaveat, formatRowReason } from '../../src/output/compare-format.js';
 import type { SeriesPoint } from '../../src/core/metric-registry.js';
 import { computeDispersion, computeRateRatioInterval, computeSteadyWindow, computeWindowCount } from '../../src/core/rate-comparison.js';
 import { buildSeries, buildSummary, drawLogNormalMs, drawRunLatenciesMs } from '../helpers/synthetic-summary.js';
@@ -146,12 +147,12 @@ describe('compare: latencies', () => {
     const c = computeComparison(base, current, 0.1);
     const p50 = rowOf(c, 'ws.connect', 'p50');
     assert.equal(p50.status, 'inconclusive');
-    assert.equal(p50.note, 'n=12 < 30');
+    assert.equal(formatRowReason(p50), 'n=12 < 30');
     assert.equal(p50.intervalPct, undefined);
     // 500 samples judge p50 and p95 but not p99 (5 samples beyond it).
     assert.equal(rowOf(c, 'run.total', 'p95').status, 'unchanged');
     assert.equal(rowOf(c, 'run.total', 'p99').status, 'inconclusive');
-    assert.equal(rowOf(c, 'run.total', 'p99').note, 'n=500 < 1000 for p99');
+    assert.equal(formatRowReason(rowOf(c, 'run.total', 'p99')), 'n=500 < 1000 for p99');
     assert.equal(c.inconclusive, 4);
     assert.equal(c.verdict, 'ok');
   });
@@ -159,7 +160,7 @@ describe('compare: latencies', () => {
   test('one short side is named', () => {
     const base = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(300, 1) } });
     const current = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(150, 2) } });
-    assert.equal(rowOf(computeComparison(base, current, 0.1), 'run.total', 'p95').note, 'current n=150 < 200 for p95');
+    assert.equal(formatRowReason(rowOf(computeComparison(base, current, 0.1), 'run.total', 'p95')), 'current n=150 < 200 for p95');
   });
 
   test('changes within the 1 ms floor are not regressions even when certain', () => {
@@ -168,7 +169,7 @@ describe('compare: latencies', () => {
     const r = rowOf(computeComparison(base, current, 0.1), 'http.get_thread', 'p50');
     assert.ok(r.intervalPct!.low > 10, 'certainly worse by more than 10%');
     assert.equal(r.status, 'unchanged');
-    assert.match(r.note ?? '', /below the 1 ms floor/);
+    assert.match(formatRowReason(r) ?? '', /below the 1 ms floor/);
   });
 
   test('a trend without a readable histogram is inconclusive, not a crash', () => {
@@ -177,7 +178,7 @@ describe('compare: latencies', () => {
     (current.metrics['run.total'] as { hdr: string }).hdr = 'not base64 hdr';
     const r = rowOf(computeComparison(base, current, 0.1), 'run.total', 'p50');
     assert.equal(r.status, 'inconclusive');
-    assert.match(r.note ?? '', /no readable histogram in the current run/);
+    assert.match(formatRowReason(r) ?? '', /no readable histogram in the current run/);
   });
 
   test('30 trends compare in well under a second', () => {
@@ -290,7 +291,7 @@ describe('compare: what the machine may have done', () => {
     const r = rowOf(onBusy, 'http.get_thread', 'p50');
     assert.ok(r.intervalPct!.low > 50, 'the change is certain');
     assert.equal(r.status, 'inconclusive');
-    assert.match(r.note ?? '', /change is within the host noise \(twice the 15 ms the generator lagged as these samples were timed\)/);
+    assert.match(formatRowReason(r) ?? '', /change is within the host noise \(twice the 15 ms the generator lagged as these samples were timed\)/);
     assert.equal(onBusy.verdict, 'ok');
     const onQuiet = computeComparison(buildSummary({ trends: trends(1, 3), series: quiet }), buildSummary({ trends: trends(2, 6), series: quiet }), 0.1);
     assert.equal(rowOf(onQuiet, 'http.get_thread', 'p50').status, 'regression');
@@ -309,13 +310,13 @@ describe('compare: what the machine may have done', () => {
     for (const stat of ['p50', 'p95']) {
       const r = rowOf(c, 'run.total', stat);
       assert.equal(r.status, 'inconclusive', stat);
-      assert.equal(r.note, 'the current run\'s generator saturated (generator.loop_lag p99 180 ms, beyond 10% of this figure)');
+      assert.equal(formatRowReason(r), 'the current run\'s generator saturated (generator.loop_lag p99 180 ms, beyond 10% of this figure)');
       assert.equal(rowOf(c, 'slow.total', stat).status, 'regression', `a +50% on seconds-long ${stat} shows through 180 ms stalls`);
     }
     assert.equal(rowOf(c, 'runs.completed', 'rate').status, 'inconclusive', 'throughput is the generator\'s too');
     assert.equal(rowOf(c, 'runs.failed', 'rate').status, 'regression', 'the target\'s failures are still judged');
     assert.equal(rowOf(c, 'isolation', 'violations').status, 'regression');
-    assert.ok(c.notes.some((n) => /current run's generator was saturated \(generator.loop_lag p99 180 ms\)/.test(n)), c.notes.join('\n'));
+    assert.ok(c.caveats.map(formatCaveat).some((n) => /current run's generator was saturated \(generator.loop_lag p99 180 ms\)/.test(n)), c.caveats.map(formatCaveat).join('\n'));
   });
 });
 
@@ -328,7 +329,7 @@ describe('compare: schemas and verdicts', () => {
     assert.equal(computeComparison(v2, v2, 0.1).verdict, 'ok');
     const mixed = computeComparison(v1, v2, 0.1);
     assert.equal(mixed.verdict, 'ok');
-    assert.ok(mixed.notes.some((n) => /crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/.test(n)), mixed.notes.join('\n'));
+    assert.ok(mixed.caveats.map(formatCaveat).some((n) => /crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/.test(n)), mixed.caveats.map(formatCaveat).join('\n'));
     // /1 counted reasons, /2 frames: 8 → 3 is not an improvement, and 3 → 8 not a regression.
     const leaky1 = buildSummary({ trends, isolation: { violations: 8 } });
     const leaky2 = buildSummary({ trends, schema: 'crosstalk.summary/2', isolation: { violations: 3, verdict: 'violated' } });
@@ -342,10 +343,10 @@ describe('compare: schemas and verdicts', () => {
     const good = buildSummary({ trends, schema: 'crosstalk.summary/2', isolation: { verdict: 'clean' } });
     const untested = buildSummary({ trends, schema: 'crosstalk.summary/2', verdict: 'untested', isolation: { verdict: 'untested' } });
     const c = computeComparison(good, untested, 0.1);
-    assert.ok(c.notes.includes('the current run\'s verdict is untested: its figures do not describe a working target'), c.notes.join('\n'));
+    assert.ok(c.caveats.map(formatCaveat).includes('the current run\'s verdict is untested: its figures do not describe a working target'), c.caveats.map(formatCaveat).join('\n'));
     const r = rowOf(c, 'isolation', 'violations');
     assert.equal(r.status, 'inconclusive');
-    assert.equal(r.note, 'isolation untested in the current run');
+    assert.equal(formatRowReason(r), 'isolation untested in the current run');
     assert.equal(c.verdict, 'ok');
   });
 });

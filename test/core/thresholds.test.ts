@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL_KINDS } from '../../src/core/kinds.js';
+import { ALL_KINDS } from '../../src/core/metric-names.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { createRegistrySource, matchesScope } from '../../src/core/metric-source.js';
 import type { InputProblem } from '../../src/core/sim-error.js';

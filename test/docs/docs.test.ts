@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ROOT } from '../helpers/sim.js';
+import { ROOT } from '../helpers/cli.js';
 
 const CONTRACTS = ['design.md', 'protocol.md'];
 

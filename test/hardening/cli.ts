@@ -1,25 +1,12 @@
-// Helpers of the hardening tests: the CLI as a child process (cwd = the
-// repository root), temp folders, and the "no stack trace" check. No side
-// effects at import time.
+// Helpers of the hardening tests: `simulate serve` as a child process, temp
+// folders, and what in a CLI's output shows a crash (the CLI itself:
+// ../helpers/cli.ts). No side effects at import time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root (this file is dist/test/hardening/cli.js once compiled). */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** How a CLI child process ended. */
-export interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  readonly ms: number;
-}
+import { killCliChildren, ROOT, STACK_LINE } from '../helpers/cli.js';
 
 const tempDirs: string[] = [];
 const children = new Set<ChildProcess>();
@@ -33,36 +20,10 @@ export function tempDir(prefix = 'crosstalk-hardening-'): string {
 
 /** Kills the children this module started that still run, and removes the temp folders (an `after` hook). */
 export function cleanup(): void {
+  killCliChildren();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   children.clear();
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** This process's environment without `names`. */
-export function envWithout(...names: string[]): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const n of names) delete env[n];
-  return env;
-}
-
-/** Runs `node bin/simulate <args>` from the repository root; SIGKILLed after `timeoutMs`. */
-export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['bin/simulate', ...args], { cwd: ROOT, env: opts.env ?? envWithout('SIM_JWT_SECRET', 'SIM_DEBUG'), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-  let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30_000);
-  return new Promise((resolve) => {
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr, timedOut, ms: performance.now() - started });
-    });
-  });
 }
 
 /** A `simulate serve` child that printed its listening line. */
@@ -110,12 +71,9 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
   };
 }
 
-/** A line of a JavaScript stack trace: `    at fn (file:1:2)`. */
-export const STACK_LINE_RE = /^\s+at .+\(.*:\d+:\d+\)/m;
-
 /** What in a CLI's output shows it crashed instead of reporting bad input; undefined when nothing. */
 export function crashSign(text: string): string | undefined {
-  const stack = STACK_LINE_RE.exec(text);
+  const stack = STACK_LINE.exec(text);
   if (stack) return `a stack trace line: ${JSON.stringify(stack[0].trim())}`;
   for (const word of ['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'internal error']) {
     const at = text.indexOf(word);

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { compileScenarioText } from '../../src/config/load-scenario.js';
 import { SimError } from '../../src/core/sim-error.js';
-import { cleanup, crashSign, mapLimit, ROOT, runCli, tempDir } from './cli.js';
+import { cleanup, crashSign, mapLimit, tempDir } from './cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 import type { Source } from './mutate.js';
 import { buildCase, type CaseInfo, type PropertyJob } from './property-cases.js';
 import { findNonFinite } from './property-check.js';
@@ -31,16 +32,6 @@ const sources: Source[] = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.
   .map((f) => ({ name: f, text: readFileSync(join(SCENARIOS_DIR, f), 'utf8') }));
 
 type Done = Extract<PropertyMessage, { type: 'done' }>;
-
-/**
- * Failures caused by src bugs already reported (each has its own todo test
- * below); they are kept out of the main properties so those still guard
- * against anything new.
- */
-const KNOWN: ReadonlyArray<{ readonly name: string; readonly test: (why: string) => boolean }> = [
-  { name: 'parseSetPath JSON.parse of a quoted --set key', test: (why) => /SyntaxError/.test(why) && /in JSON/.test(why) && /parseSetPath/.test(why) },
-  { name: '--target over a target that is not a mapping', test: (why) => /Expected YAML collection at target|Expected a valid index, not url/.test(why) },
-];
 
 interface Outcome {
   readonly done: Done[];
@@ -129,23 +120,21 @@ describe(`compileScenarioText under seeded mutation (run seed ${RUN_SEED})`, () 
     assert.ok(slowest < 2000, `one compile took ${Math.round(slowest)} ms`);
   });
 
-  test(`valid scenarios with random --set and --target (${OVERRIDES}): a Scenario or SimError('INPUT') (problems name the file or --set)`, (t) => {
+  test(`valid scenarios with random --set and --target (${OVERRIDES}): a Scenario or SimError('INPUT') (problems name the file or --set)`, () => {
     const cases = outcome.done.filter((d) => d.mode === 'overrides');
-    const broken = cases.filter((d) => d.kind === 'broken' && !KNOWN.some((k) => k.test(d.why ?? '')));
-    for (const k of KNOWN) t.diagnostic(`known bug "${k.name}": ${cases.filter((d) => d.kind === 'broken' && k.test(d.why ?? '')).length} case(s), see the todo tests`);
+    const broken = cases.filter((d) => d.kind === 'broken');
     assert.equal(broken.length, 0, `${broken.length} case(s) broke the promise:\n${broken.slice(0, 5).map(show).join('\n\n')}`);
   });
 
   test('the whole job stayed within its time budget', (t) => {
     const count = (mode: string, kind: string): number => outcome.done.filter((d) => d.mode === mode && d.kind === kind).length;
-    t.diagnostic(`${Math.round(outcome.ms)} ms; mutants: ${count('mutant', 'scenario')} compiled, ${count('mutant', 'input')} refused; overrides: ${count('overrides', 'scenario')} compiled, ${count('overrides', 'input')} refused, ${count('overrides', 'broken')} known-bug cases`);
+    t.diagnostic(`${Math.round(outcome.ms)} ms; mutants: ${count('mutant', 'scenario')} compiled, ${count('mutant', 'input')} refused; overrides: ${count('overrides', 'scenario')} compiled, ${count('overrides', 'input')} refused, ${count('overrides', 'broken')} broken`);
     assert.ok(outcome.ms < 60_000, `took ${Math.round(outcome.ms)} ms`);
   });
 });
 
-describe('src bugs the property found (todo until fixed)', () => {
-  test('a compiled Scenario holds no NaN or Infinity', {
-  }, () => {
+describe('cases the property found, kept as regression tests', () => {
+  test('a compiled Scenario holds no NaN or Infinity', () => {
     const huge = `${'9'.repeat(400)}`;
     const text = `name: x\ncohorts:\n  c:\n    users: 2\n    duration: ${huge}s\n    flow: [connect]\n  o:\n    model: open\n    rate: ${huge}/s\n    duration: 5s\n    flow: [connect]\n`;
     let found: string[] = [];
@@ -159,16 +148,14 @@ describe('src bugs the property found (todo until fixed)', () => {
     assert.equal(fromFuzz.length, 0, `${fromFuzz.length} fuzz case(s) compiled to non-finite numbers:\n${fromFuzz.slice(0, 2).map(show).join('\n\n')}`);
   });
 
-  test('a --set path with a bad escape in a quoted key is an input error, not a SyntaxError', {
-  }, () => {
+  test('a --set path with a bad escape in a quoted key is an input error, not a SyntaxError', () => {
     const text = sources.find((s) => s.name === 'smoke.yaml')?.text ?? sources[0]!.text;
     for (const spec of ['thresholds["run.total\\q"]=["p(95) < 1s"]', '["\\x"]=1', 'cohorts["a\\u12"].users=1']) {
       assert.throws(() => compileScenarioText(text, FILE, { set: [spec] }), (err: unknown) => err instanceof SimError && err.code === 'INPUT', `--set ${spec}`);
     }
   });
 
-  test('--target over a scenario whose target is not a mapping is an input error', {
-  }, () => {
+  test('--target over a scenario whose target is not a mapping is an input error', () => {
     for (const target of ['http://127.0.0.1:8080', '[a, b]']) {
       const text = `name: x\ntarget: ${target}\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`;
       assert.throws(() => compileScenarioText(text, FILE, { targetUrl: 'http://127.0.0.1:9' }), (err: unknown) => err instanceof SimError && err.code === 'INPUT', `target: ${target}`);

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SignJWT } from 'jose';
-import { cleanup, envWithout, runCli, startServe, tempDir, type CliResult, type ServeProcess } from './cli.js';
+import { cleanup, type ServeProcess, startServe, tempDir } from './cli.js';
+import { type CliResult, envWithout, runCli } from '../helpers/cli.js';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
 
 const SECRET = `crosstalk-hardening-${randomBytes(12).toString('hex')}-must-never-leak`;
@@ -167,7 +168,7 @@ describe('the scan would catch a leak', () => {
     assert.match(token, new RegExp(`^${JWT_RE.source}$`));
     assert.match(ticket, new RegExp(`^${TICKET_RE.source}$`));
     const text = `{"frame":"GET /ws?token=${token}&x=1","ticket":"${ticket}","s":"${SECRET}"}`;
-    const hits = scan('sample', text, needlesFor({ name: 'sample', out: '', cli: { code: 0, signal: null, stdout: '', stderr: '', timedOut: false, ms: 0 }, credentials: { tokens: [token], tickets: [ticket] }, secrets: [SECRET] }));
+    const hits = scan('sample', text, needlesFor({ name: 'sample', out: '', cli: { code: 0, signal: null, stdout: '', stderr: '', timedOut: false, elapsedMs: 0 }, credentials: { tokens: [token], tickets: [ticket] }, secrets: [SECRET] }));
     for (const label of ['the JWT secret', 'a JWT', 'a ticket id', 'a credential the run used']) assert.ok(hits.some((h) => h.includes(`: ${label} `)), `no "${label}" hit in ${JSON.stringify(hits)}`);
   });
 

@@ -15,8 +15,6 @@ export interface Expectation {
   readonly messageIncludes: string | readonly string[];
   /** false when the YAML parser may cascade into several problems; default: exactly one problem. */
   readonly single?: boolean;
-  /** A known src bug: the test is reported as todo. */
-  readonly todo?: string;
 }
 
 /** expected.json: each fixture's expectation, by file name. */

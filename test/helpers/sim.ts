@@ -1,17 +1,13 @@
-// Helpers for end-to-end tests of `simulate run`: temp scenarios, the CLI as a
-// child process, runScenario in-process, summary.json. No side effects at import time.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Helpers for end-to-end tests of `simulate run`: temp scenarios, runScenario
+// in-process, summary.json (the CLI as a child process: cli.ts). No side effects at import time.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../src/config/load-scenario.js';
 import type { CounterSummary, Summary, TrendSummary } from '../../src/core/summary.js';
-import { runScenario, type RunOutcome } from '../../src/runtime/run-scenario.js';
-
-/** The repository root (this file is dist/test/helpers/sim.js once compiled). */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { runScenario, type ScenarioResult } from '../../src/runtime/run-scenario.js';
+import { envWithout } from './cli.js';
 
 const tempDirs: string[] = [];
 
@@ -40,68 +36,6 @@ export function writeScenario(yaml: string, name = 'scenario.yaml'): ScenarioFil
   const file = join(dir, name);
   writeFileSync(file, yaml);
   return { dir, file, out: join(dir, 'results') };
-}
-
-/** The environment of this process without `names` (e.g. SIM_JWT_SECRET). */
-export function envWithout(...names: string[]): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const n of names) delete env[n];
-  return env;
-}
-
-/** How a CLI child process ended. */
-export interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly elapsedMs: number;
-}
-
-/** A CLI child process still running. */
-export interface CliProcess {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves when it exits; it is SIGKILLed after `timeoutMs`. */
-  readonly result: Promise<CliResult>;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Starts `node bin/simulate <args>` with cwd the repository root. */
-export function spawnCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; detached?: boolean } = {}): CliProcess {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['bin/simulate', ...args], {
-    cwd: ROOT, env: opts.env ?? envWithout('SIM_JWT_SECRET'), stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => { out += c; });
-  child.stderr!.on('data', (c: string) => { err += c; });
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const result = new Promise<CliResult>((resolve) => {
-    const timer = setTimeout(() => { err += `\n[test] killed after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, signal, stdout: out, stderr: err, elapsedMs: performance.now() - started });
-    });
-  });
-  return { child, stdout: () => out, stderr: () => err, result };
-}
-
-/** Runs `node bin/simulate <args>` to its end. */
-export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  return spawnCli(args, opts).result;
-}
-
-/** SIGKILLs every CLI child still running (call in an `after` hook). */
-export function killCliChildren(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
 /** Reads and parses `<dir>/summary.json`. */
@@ -144,11 +78,11 @@ export function digest(s: Summary): string {
 }
 
 /** Loads `yaml` from a temp file and runs it in this process; results go to a temp folder. */
-export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<RunOutcome & { files: ScenarioFiles }> {
+export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<ScenarioResult & { files: ScenarioFiles }> {
   const files = writeScenario(yaml);
   const scenario = loadScenario(files.file, { ...(opts.targetUrl !== undefined ? { targetUrl: opts.targetUrl } : {}), ...(opts.set ? { set: opts.set } : {}) });
-  const outcome = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
-  return { ...outcome, files };
+  const result = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
+  return { ...result, files };
 }
 
 /** A loopback port that nothing listens on (bound, then released). */

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, counter, digest, once, readViolations, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, counter, digest, once, readViolations, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
 
 const servers: HostileServer[] = [];
 
@@ -22,7 +22,7 @@ const garbageRun = once(async () => {
   // Each user stays connected after its run, so the client has time to read the whole 35 MB burst
   // even on a busy machine (a user that moves on closes its connection and may never see the end of it).
   const f = writeScenario(scenarioYaml({ name: 'garbage-frames', users: 2, duration: '4s', flow: 'connect, createThread, { sendMessage: { content: "hello from {{user}}", timeout: 2s } }, { idle: 4s }' }));
-  const r = await runCli(f.file, srv.url, f.out);
+  const r = await runAgainst(f.file, srv.url, f.out);
   return { r, f, srv };
 });
 
@@ -33,7 +33,7 @@ const oversizeRun = once(async () => {
   // connected, then sends again on the tab that was cut (sendMessage reconnects a dropped tab).
   const send = '{ sendMessage: { content: "hello from {{user}}", timeout: 2s } }';
   const f = writeScenario(scenarioYaml({ name: 'oversize-frame', users: 2, flow: `connect, createThread, ${send}, { think: 1500ms }, ${send}, { think: 200ms }` }));
-  const r = await runCli(f.file, srv.url, f.out);
+  const r = await runAgainst(f.file, srv.url, f.out);
   return { r, f, srv };
 });
 

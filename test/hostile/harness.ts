@@ -1,21 +1,18 @@
 // Shared by the hostile-backend tests: scenarios in temp folders, the real CLI
 // (`node bin/simulate run ... --quiet --no-progress`) as a child process with
 // its RSS sampled from /proc, and checks that a results folder is complete and
-// valid. Self-contained on purpose (no imports from other test folders).
+// valid. The repository root and the stack-trace pattern come from
+// ../helpers/cli.ts, like every other folder's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { XMLValidator } from 'fast-xml-parser';
 import type { Summary } from '../../src/core/summary.js';
+import { ROOT, STACK_LINE } from '../helpers/cli.js';
 
-/** The repository root (this file is dist/test/hostile/harness.js once compiled). */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SECRET = 'hostile-suite-secret-0123456789-abcdefghijklmnop';
-/** An indented `at ...` line: a stack trace. */
-export const STACK_LINE = /^\s+at .+[(:]\d+/m;
 
 const tempDirs: string[] = [];
 const children = new Set<ChildProcess>();
@@ -126,8 +123,8 @@ export function startRun(file: string, targetUrl: string, out: string, opts: { e
   return { child, result };
 }
 
-/** Runs the CLI to its end. */
-export function runCli(file: string, targetUrl: string, out: string, opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {}): Promise<CliRun> {
+/** Runs `simulate run` against `targetUrl` to its end (see {@link startRun}). */
+export function runAgainst(file: string, targetUrl: string, out: string, opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {}): Promise<CliRun> {
   return startRun(file, targetUrl, out, opts).result;
 }
 

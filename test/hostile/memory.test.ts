@@ -8,7 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHostileServer, type HostileOptions, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, counter, digest, once, readViolations, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, counter, digest, once, readViolations, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
 
 const RSS_LIMIT_MIB = 400;
 const servers: HostileServer[] = [];
@@ -18,7 +18,7 @@ function memoryRun(name: string, server: Omit<HostileOptions, 'secret'>) {
     const srv = await startHostileServer({ secret: SECRET, ...server });
     servers.push(srv);
     const f = writeScenario(scenarioYaml({ name, users: 2, duration: '4s' }));
-    const r = await runCli(f.file, srv.url, f.out);
+    const r = await runAgainst(f.file, srv.url, f.out);
     return { r, f, srv };
   });
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { TrendSummary } from '../../src/core/summary.js';
 import { formatQueueingNotice } from '../../src/output/generator-health-text.js';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, digest, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, digest, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
 
 const STALL = { atMs: 1500, forMs: 2000, padFrames: 400, padBytes: 512 };
 const stallScenario = (): string => scenarioYaml({
@@ -38,7 +38,7 @@ describe('hostile: a stalled target releases a burst; the generator flags its ow
     const srv = await startHostileServer({ secret: SECRET, stall: STALL });
     servers.push(srv);
     const f = writeScenario(stallScenario());
-    const r = await runCli(f.file, srv.url, f.out, { extraArgs: ['--workers', '1'] });
+    const r = await runAgainst(f.file, srv.url, f.out, { extraArgs: ['--workers', '1'] });
     const s = assertCompleteRun(r, f.out, { code: 0, plannedMs: 6000, graceMs: 5000 });
     const st = srv.stats.stall;
     assert.ok(st && st.held > 0 && st.padded > 0, `the server stalled and released a burst: ${JSON.stringify(st)}`);
@@ -93,7 +93,7 @@ describe('hostile: a stalled target releases a burst; the generator flags its ow
     const f = writeScenario(scenarioYaml({ name: 'no-stall', users: 2, duration: '6s', flow: 'connect, createThread, { sendMessage: { content: "hello from {{user}}", timeout: 2s } }, { idle: 6s }' }));
     // What this machine does to any process meanwhile: seconds in which this (nearly idle) test process lagged past the bound.
     const probe = startLagProbe();
-    const r = await runCli(f.file, srv.url, f.out, { extraArgs: ['--workers', '1'] });
+    const r = await runAgainst(f.file, srv.url, f.out, { extraArgs: ['--workers', '1'] });
     const machineSeconds = probe.stop();
     const s = assertCompleteRun(r, f.out, { code: 0, plannedMs: 6000 });
     const q = s.generator.queueing;

@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, digest, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, digest, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
 
 describe('hostile: sockets reset mid-run', () => {
   let srv: HostileServer | undefined;
@@ -14,7 +14,7 @@ describe('hostile: sockets reset mid-run', () => {
   test('WebSocket and REST resets: errors{kind:disconnected} and errors{kind:reset}, on time, no crash, no false leak', async () => {
     srv = await startHostileServer({ secret: SECRET, wsResetProbability: 0.35, wsResetAfterFrames: 2, restResetProbability: 0.25 });
     const f = writeScenario(scenarioYaml({ name: 'resets', users: 4, thresholds: ['errors: ["rate < 0.01"]'] }));
-    const r = await runCli(f.file, srv.url, f.out);
+    const r = await runAgainst(f.file, srv.url, f.out);
     const s = assertCompleteRun(r, f.out, { code: 1 });
     assert.ok(srv.stats.wsResets >= 1 && srv.stats.restResets >= 1, `the server did reset sockets: ${JSON.stringify(srv.stats)}`);
     assert.ok((s.errors.byKind.disconnected ?? 0) >= 1, `WebSocket resets counted as disconnected; ${digest(s, r)}`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHostileServer, type HostileOptions, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, digest, once, runCli, scenarioYaml, SECRET, writeScenario, type ScenarioOptions } from './harness.js';
+import { assertCompleteRun, cleanup, digest, once, runAgainst, scenarioYaml, SECRET, writeScenario, type ScenarioOptions } from './harness.js';
 
 const servers: HostileServer[] = [];
 const STRICT = ['errors: ["rate < 0.01"]'];
@@ -17,7 +17,7 @@ function restRun(server: Omit<HostileOptions, 'secret'>, scenario: ScenarioOptio
     const srv = await startHostileServer({ secret: SECRET, ...server });
     servers.push(srv);
     const f = writeScenario(scenarioYaml(scenario));
-    const r = await runCli(f.file, srv.url, f.out);
+    const r = await runAgainst(f.file, srv.url, f.out);
     return { r, f, srv };
   });
 }

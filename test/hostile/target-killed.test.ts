@@ -7,7 +7,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { assertCompleteRun, cleanup, digest, ROOT, scenarioYaml, SECRET, startRun, waitUntil, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, digest, scenarioYaml, SECRET, startRun, waitUntil, writeScenario } from './harness.js';
+import { ROOT } from '../helpers/cli.js';
 
 const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 const targets = new Set<ChildProcess>();

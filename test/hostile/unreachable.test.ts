@@ -4,10 +4,10 @@
 // summary.json (the folder holds only run.log, which names the reason).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { startSilentServer } from './hostile-server.js';
-import { cleanup, once, runCli, scenarioYaml, STACK_LINE, writeScenario, type CliRun } from './harness.js';
+import { cleanup, once, runAgainst, scenarioYaml, writeScenario, type CliRun } from './harness.js';
+import { STACK_LINE } from '../helpers/cli.js';
 
 describe('hostile: a silent TCP port at start', () => {
   let silent: Awaited<ReturnType<typeof startSilentServer>>;
@@ -17,7 +17,7 @@ describe('hostile: a silent TCP port at start', () => {
   const files = once(async () => writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' })));
   const run = once(async (): Promise<CliRun> => {
     const f = await files();
-    return runCli(f.file, silent.url, f.out, { killAfterMs: 30_000 });
+    return runAgainst(f.file, silent.url, f.out, { killAfterMs: 30_000 });
   });
 
   test('exit 4 within about connectTimeout, naming the target, no stack trace', async () => {
@@ -36,7 +36,7 @@ describe('hostile: a silent TCP port at start', () => {
     await run();
     const f = await files();
     assert.ok(!existsSync(f.out) || readdirSync(f.out).length === 0, `the --out folder is absent or empty: ${existsSync(f.out) ? readdirSync(f.out).join(', ') : ''}`);
-    const again = await runCli(f.file, silent.url, f.out, { killAfterMs: 30_000 });
+    const again = await runAgainst(f.file, silent.url, f.out, { killAfterMs: 30_000 });
     assert.equal(again.code, 4, `a retry with the same --out is judged on the target again, not refused as exit 3: ${again.stderr}`);
   });
 

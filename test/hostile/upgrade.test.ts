@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHostileServer, type HostileServer, type UpgradeMode } from './hostile-server.js';
-import { assertCompleteRun, cleanup, counter, digest, once, runCli, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import { assertCompleteRun, cleanup, counter, digest, once, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
 
 const servers: HostileServer[] = [];
 
@@ -15,7 +15,7 @@ function upgradeRun(mode: UpgradeMode, thresholds: string[]) {
     const srv = await startHostileServer({ secret: SECRET, upgrade: mode });
     servers.push(srv);
     const f = writeScenario(scenarioYaml({ name: `upgrade-${mode}`, thresholds }));
-    const r = await runCli(f.file, srv.url, f.out);
+    const r = await runAgainst(f.file, srv.url, f.out);
     return { r, f, srv };
   });
 }

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { counter, envWithout, readSummary, removeTempDirs, ROOT, runCli, trend, trendCount, writeScenario } from '../helpers/sim.js';
+import { counter, readSummary, removeTempDirs, trend, trendCount, writeScenario } from '../helpers/sim.js';
+import { envWithout, ROOT, runCli } from '../helpers/cli.js';
 
 const PACKAGE = join(ROOT, 'test', 'interop', 'langgraph');
 const INSTALLED = existsSync(join(PACKAGE, 'node_modules', '@langchain', 'langgraph-api', 'package.json'));

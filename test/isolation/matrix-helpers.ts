@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The repo root, from dist/test/isolation/. */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { runCli } from '../helpers/cli.js';
 
 /** What one CLI run produced. */
 export interface MatrixRun {
@@ -67,11 +63,7 @@ export async function runMatrix(yaml: string, extraArgs: readonly string[] = [])
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, yaml);
   const out = join(dir, 'results');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/simulate'), 'run', file, '--out', out, '--quiet', ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdout.resume();
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const { code, stderr } = await runCli(['run', file, '--out', out, '--quiet', ...extraArgs], { timeoutMs: 180_000 });
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as MatrixRun['summary'];
   const text = readFileSync(join(out, 'violations.jsonl'), 'utf8');
   const violations = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

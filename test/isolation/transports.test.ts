@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { matrixScenario, ROOT, runMatrix } from './matrix-helpers.js';
+import { matrixScenario, runMatrix } from './matrix-helpers.js';
+import { ROOT } from '../helpers/cli.js';
 
 const TRANSPORTS = ['ws', 'sse', 'socketio'] as const;
 const FLAGSHIP = readFileSync(join(ROOT, 'scenarios', '15-users.yaml'), 'utf8');

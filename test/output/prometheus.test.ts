@@ -12,7 +12,8 @@ import { computePromCounterName, computePromTrendName, LATENCY_BUCKETS_SECONDS }
 import type { Summary, TrendSummary } from '../../src/core/summary.js';
 import { startMadeUpBackend, type MadeUpBackend } from '../helpers/made-up-backend.js';
 import { findPrometheus, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
-import { counter, envWithout, findClosedPort, killCliChildren, readSummary, removeTempDirs, ROOT, runCli, trendCount, writeScenario, type CliResult } from '../helpers/sim.js';
+import { envWithout, killCliChildren, ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { counter, findClosedPort, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
 const PROMETHEUS = findPrometheus();

@@ -3,11 +3,10 @@
 // visible, a planted hostile frame shown literally, no network at all).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { SimError } from '../../src/core/sim-error.js';
 import { buildSummaryFigures, judgeSummary, type Summary, type SummaryInput } from '../../src/core/summary.js';
@@ -15,9 +14,8 @@ import type { ThresholdResult } from '../../src/core/thresholds.js';
 import { readViolationsFile, runReport } from '../../src/cli/report-command.js';
 import { escapeHtml, formatHtmlReport } from '../../src/output/html-report.js';
 import { buildDistributions, buildVerdict, formatThresholdActual, pickViolations } from '../../src/output/report-data.js';
+import { runCli } from '../helpers/cli.js';
 
-/** The repository root (this file runs as dist/test/output/report.test.js). */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 
 // The few browser globals the page.evaluate callbacks touch (the build has no DOM lib, on purpose).
@@ -223,14 +221,9 @@ describe('runReport', () => {
 });
 
 /** Runs `node bin/simulate <args>` from the repository root. */
-function simulate(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/simulate', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stderr }); });
-  });
+async function simulate(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+  const r = await runCli(args, { timeoutMs, env: process.env });
+  return { code: r.code, stderr: r.stderr };
 }
 
 // Small but shaped like the flagship: chatters on a fast agent, idle lurkers,

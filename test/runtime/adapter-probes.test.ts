@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMadeUpBackend, type MadeUpBackend } from '../helpers/made-up-backend.js';
-import { envWithout, readSummary, removeTempDirs, ROOT, runCli, writeScenario } from '../helpers/sim.js';
+import { readSummary, removeTempDirs, writeScenario } from '../helpers/sim.js';
+import { envWithout, ROOT, runCli } from '../helpers/cli.js';
 
 const ADAPTER = join(ROOT, 'test', 'fixtures', 'adapters', 'parley-probes.yaml');
 

@@ -5,9 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { ROOT, runCli } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/simulate');
 const SECRET = 'segments-test-secret-0123456789';
 
@@ -31,12 +30,9 @@ function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   });
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d; });
-  child.stderr!.on('data', (d: Buffer) => { out += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+async function run(args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runCli(args, { env: { ...process.env, SIM_JWT_SECRET: SECRET }, timeoutMs: 60_000 });
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 const read = (dir: string): Summary => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;

@@ -7,13 +7,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mintToken, openWs, rest, uniqueId, UpgradeRefused } from '../helpers/client.js';
 import { openRunStream } from '../helpers/sse-client.js';
 import { openSocketIo } from '../helpers/socketio-client.js';
-
-// dist/test/target/ → repository root.
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { envWithout, ROOT, STACK_LINE } from '../helpers/cli.js';
 const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 
 interface Served {
@@ -59,12 +56,6 @@ async function exitWithin(s: Served, ms: number): Promise<{ code: number | null;
   } finally {
     clearTimeout(timer);
   }
-}
-
-function envWithout(name: string): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env[name];
-  return env;
 }
 
 describe('simulate serve', () => {
@@ -168,7 +159,7 @@ describe('simulate serve', () => {
     const err = s.stderr();
     assert.match(err, /--agent/);
     assert.match(err, /nope/);
-    assert.doesNotMatch(err, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+    assert.doesNotMatch(err, STACK_LINE, 'no stack trace');
     assert.doesNotMatch(s.stdout(), /listening/, 'it never listened');
   });
 
@@ -241,7 +232,7 @@ describe('simulate serve', () => {
       const { code } = await exitWithin(s, 10_000);
       assert.equal(code, 3, `exit code; stderr: ${s.stderr()}`);
       assert.match(s.stderr(), expected);
-      assert.doesNotMatch(s.stderr(), /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+      assert.doesNotMatch(s.stderr(), STACK_LINE, 'no stack trace');
       assert.doesNotMatch(s.stdout(), /listening/, 'it never listened');
     }
   });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openWs, rest, uniqueId, UpgradeRefused } from '../helpers/client.js';
 import { ConnectRefused, IO_DELIVERIES, openSocketIo, type TestIoSocket } from '../helpers/socketio-client.js';
-import { assertCompletedRun, foreignFrames, RUN_EVENT_TYPES } from '../helpers/run-events.js';
+import { assertCompletedRun, foreignFrames, runEventsOf } from '../helpers/run-events.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 import type { AgentTiming } from '../../src/target/agent-presets.js';
 
@@ -34,7 +34,7 @@ async function newUser(target: TestTarget, n = 1): Promise<User> {
   return { id, token, threadId: res.json.id as string, socks };
 }
 
-const runOf = (s: TestIoSocket, messageId: string) => s.frames.filter((f) => RUN_EVENT_TYPES.has(f.type ?? '') && f.payload?.message_id === messageId);
+const runOf = (s: TestIoSocket, messageId: string) => runEventsOf(s.frames, messageId);
 
 after(async () => { await Promise.all(opened.map((s) => s.close())); });
 

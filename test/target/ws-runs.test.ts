@@ -3,77 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openWs, rest, uniqueId, type Frame, type TestSocket } from '../helpers/client.js';
+import { assertCompletedRun, formatRunShape, runEventsOf } from '../helpers/run-events.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
-
-const RUN_EVENT_TYPES = new Set(['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped']);
-const LETTER: Record<string, string> = {
-  agent_started: 'S', agent_thinking: 'T', tool_executing: 'E', tool_completed: 'C', agent_completed: 'D', agent_error: 'X', agent_stopped: 'P',
-};
-
-/** The run events answering `messageId`, in arrival order. */
-function runEvents(frames: readonly Frame[], messageId: string): Frame[] {
-  return frames.filter((f) => f.type !== undefined && RUN_EVENT_TYPES.has(f.type) && f.payload?.message_id === messageId);
-}
-
-interface RunExpectation {
-  readonly userId: string;
-  readonly threadId: string;
-  readonly messageId: string;
-  readonly content: string;
-  readonly t0: number;
-}
-
-/** Checks one completed run against protocol.md; returns its run_id. */
-function assertCompletedRun(events: readonly Frame[], exp: RunExpectation): string {
-  const shape = events.map((f) => LETTER[f.type ?? ''] ?? '?').join('');
-  // ReAct: at least one thought before each tool call and one after the last result, before the answer.
-  assert.match(shape, /^S(T+EC)*T+D$/, `run events in protocol order (S started, T thinking, E/C tool pair, D completed): ${events.map((f) => f.type).join(', ')}`);
-  const runId = events[0]!.payload.run_id;
-  assert.equal(typeof runId, 'string');
-  assert.ok(runId.length > 0);
-  const t1 = Date.now();
-  let lastTs = -Infinity;
-  events.forEach((f, i) => {
-    const p = f.payload;
-    assert.equal(p.user_id, exp.userId, `${f.type}: user_id`);
-    assert.equal(p.thread_id, exp.threadId, `${f.type}: thread_id`);
-    assert.equal(p.run_id, runId, `${f.type}: run_id is the run's`);
-    assert.equal(p.message_id, exp.messageId, `${f.type}: message_id`);
-    assert.equal(p.seq, i, `${f.type}: seq is consecutive from 0`);
-    assert.equal(typeof p.timestamp, 'number', `${f.type}: numeric timestamp`);
-    assert.ok(p.timestamp >= exp.t0 - 1000 && p.timestamp <= t1 + 1000, `${f.type}: timestamp ${p.timestamp} is epoch ms of the run`);
-    assert.ok(p.timestamp >= lastTs, `${f.type}: timestamps do not go back`);
-    lastTs = p.timestamp;
-    switch (f.type) {
-      case 'agent_started':
-        assert.equal(typeof p.agent_name, 'string');
-        break;
-      case 'agent_thinking':
-        assert.equal(typeof p.reasoning, 'string');
-        assert.ok(p.reasoning.includes(exp.content), `reasoning quotes the user's message: ${p.reasoning}`);
-        break;
-      case 'tool_executing':
-        assert.equal(typeof p.tool_name, 'string');
-        assert.equal(typeof p.parameters, 'object');
-        assert.equal(events[i + 1]?.payload.tool_name, p.tool_name, 'tool_completed names the tool that was executing');
-        break;
-      case 'tool_completed':
-        assert.equal(typeof p.tool_name, 'string');
-        assert.ok('result' in p, 'tool_completed has a result');
-        assert.equal(typeof p.execution_time_ms, 'number');
-        break;
-      case 'agent_completed':
-        assert.equal(typeof p.result, 'string');
-        assert.ok(p.result.includes(exp.content), `result quotes the user's message: ${p.result}`);
-        assert.equal(typeof p.execution_time_ms, 'number');
-        assert.ok(p.execution_time_ms >= 0);
-        break;
-      default:
-        break;
-    }
-  });
-  return runId;
-}
 
 async function newThread(target: TestTarget, token: string): Promise<string> {
   const res = await rest(target.url, 'POST', '/api/threads', { token, body: { title: 'ws' } });
@@ -129,7 +60,7 @@ describe('WebSocket runs (fast agent)', () => {
     const t0 = Date.now();
     s.send({ type: 'user_message', payload: { thread_id: u.threadId, content, message_id: 'msg-one' } });
     await s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'msg-one', 5000);
-    assertCompletedRun(runEvents(s.frames, 'msg-one'), { userId: u.id, threadId: u.threadId, messageId: 'msg-one', content, t0 });
+    assertCompletedRun(runEventsOf(s.frames, 'msg-one'), { userId: u.id, threadId: u.threadId, messageId: 'msg-one', content, startedAtMs: t0 });
   });
 
   test('three runs in flight on one connection all complete, each correlated by message_id', async () => {
@@ -141,8 +72,8 @@ describe('WebSocket runs (fast agent)', () => {
     await Promise.all(msgs.map((m) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === m.message_id, 5000)));
     const runIds = new Set<string>();
     for (const m of msgs) {
-      const events = runEvents(s.frames, m.message_id);
-      runIds.add(assertCompletedRun(events, { userId: u.id, threadId: u.threadId, messageId: m.message_id, ...m, t0 }));
+      const events = runEventsOf(s.frames, m.message_id);
+      runIds.add(assertCompletedRun(events, { userId: u.id, threadId: u.threadId, messageId: m.message_id, ...m, startedAtMs: t0 }));
       for (const other of msgs) {
         if (other === m) continue;
         assert.ok(!events.some((f) => JSON.stringify(f).includes(other.content)), 'a run quotes only its own message');
@@ -158,9 +89,9 @@ describe('WebSocket runs (fast agent)', () => {
     const t0 = Date.now();
     a.send({ type: 'user_message', payload: { thread_id: u.threadId, content, message_id: 'tab-run' } });
     await Promise.all([a, b].map((s) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'tab-run', 5000)));
-    const evA = runEvents(a.frames, 'tab-run');
-    const evB = runEvents(b.frames, 'tab-run');
-    assertCompletedRun(evB, { userId: u.id, threadId: u.threadId, messageId: 'tab-run', content, t0 });
+    const evA = runEventsOf(a.frames, 'tab-run');
+    const evB = runEventsOf(b.frames, 'tab-run');
+    assertCompletedRun(evB, { userId: u.id, threadId: u.threadId, messageId: 'tab-run', content, startedAtMs: t0 });
     assert.deepEqual(evB, evA, 'the tab that did not send sees the same events, in the same order');
   });
 
@@ -228,7 +159,7 @@ describe('WebSocket runs (fast agent)', () => {
 });
 
 describe('WebSocket runs are ReAct-shaped (fast and realistic agents)', () => {
-  /** The shapes (letters of LETTER) of `n` runs played one after another by a fresh target. */
+  /** The shapes (formatRunShape) of `n` runs played one after another by a fresh target. */
   async function shapes(opts: { agent: 'fast' | 'realistic'; seed: number }, n: number): Promise<string[]> {
     const target = await startTestTarget(opts);
     const token = await target.token(uniqueId('u'));
@@ -239,7 +170,7 @@ describe('WebSocket runs are ReAct-shaped (fast and realistic agents)', () => {
       for (let i = 0; i < n; i++) {
         s.send({ type: 'user_message', payload: { thread_id: threadId, content: `react ${i}`, message_id: `r-${i}` } });
         await s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === `r-${i}`, 15_000);
-        out.push(runEvents(s.frames, `r-${i}`).map((f) => LETTER[f.type ?? ''] ?? '?').join(''));
+        out.push(formatRunShape(runEventsOf(s.frames, `r-${i}`)));
       }
       return out;
     } finally {
@@ -279,9 +210,9 @@ describe('WebSocket runs (instant agent)', () => {
       const t0 = Date.now();
       s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: 'i-1' } });
       await s.waitFor((f) => f.type === 'agent_completed', 3000);
-      const events = runEvents(s.frames, 'i-1');
+      const events = runEventsOf(s.frames, 'i-1');
       assert.deepEqual(events.map((f) => f.type), ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', 'agent_completed']);
-      assertCompletedRun(events, { userId: id, threadId, messageId: 'i-1', content, t0 });
+      assertCompletedRun(events, { userId: id, threadId, messageId: 'i-1', content, startedAtMs: t0 });
     } finally {
       await s.close();
     }
@@ -327,7 +258,7 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     const err = await errorAfter({ type: 'user_message', payload: { content: 'no thread', message_id: 'nothread-1' } });
     assert.equal(err.payload.code, 'BAD_MESSAGE');
     await sleep(100);
-    assert.equal(runEvents(sock.frames, 'nothread-1').length, 0);
+    assert.equal(runEventsOf(sock.frames, 'nothread-1').length, 0);
   });
 
   test('another user\'s thread answers THREAD_NOT_FOUND with the message_id, and stores nothing', async () => {
@@ -335,7 +266,7 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     assert.equal(err.payload.code, 'THREAD_NOT_FOUND');
     assert.equal(err.payload.message_id, 'steal-1');
     await sleep(100);
-    assert.equal(runEvents(sock.frames, 'steal-1').length, 0, 'no run for a refused message');
+    assert.equal(runEventsOf(sock.frames, 'steal-1').length, 0, 'no run for a refused message');
     const msgs = await rest(target.url, 'GET', `/api/threads/${owner.threadId}/messages`, { token: owner.token });
     assert.equal(msgs.json.total, 0, 'the owner\'s thread got no message');
   });
@@ -352,7 +283,7 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     const err = await errorAfter(frame);
     assert.equal(err.payload.code, 'TOO_LARGE');
     await sleep(100);
-    assert.equal(runEvents(sock.frames, 'big-1').length, 0);
+    assert.equal(runEventsOf(sock.frames, 'big-1').length, 0);
   });
 
   test('a binary frame answers BAD_MESSAGE, even when it holds a valid user_message', async () => {
@@ -360,7 +291,7 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     const err = await errorAfter(body, { binary: true });
     assert.equal(err.payload.code, 'BAD_MESSAGE');
     await sleep(100);
-    assert.equal(runEvents(sock.frames, 'bin-1').length, 0);
+    assert.equal(runEventsOf(sock.frames, 'bin-1').length, 0);
   });
 
   test('after error frames the connection still works', async () => {

@@ -1,27 +1,27 @@
 import type { InputProblem } from './sim-error.js';
 
 /**
- * A disjoint share of every cohort's users and arrivals, like k6's execution
- * segments: user or arrival number `n` belongs to the share when
+ * A disjoint part of every cohort's users and arrivals, like k6's execution
+ * segments: user or arrival number `n` belongs to the segment when
  * `n % modulus === residue`. Segments across machines and worker threads
- * inside one process compose into one share, so N generators with W workers
- * each run every user exactly once.
+ * inside one process compose into one segment, so N generators with W
+ * workers each run every user exactly once.
  */
-export interface Share {
+export interface Segment {
   readonly residue: number;
   readonly modulus: number;
 }
 
 /** The whole scenario. */
-export const WHOLE: Share = { residue: 0, modulus: 1 };
+export const WHOLE_SEGMENT: Segment = { residue: 0, modulus: 1 };
 
 /**
- * Parses `--segment I/N`: share I of N, counted from 0 like k6's execution
+ * Parses `--segment I/N`: segment I of N, counted from 0 like k6's execution
  * segments and a Kubernetes Indexed Job's completion index, so `0/2` and
  * `1/2` split the users in two. Messages say so: read as 1-based, `1/2`
- * would silently run the second share and `2/2` would look like a fault.
+ * would silently run the second segment and `2/2` would look like a fault.
  */
-export function parseSegment(text: string): Share | InputProblem {
+export function parseSegment(text: string): Segment | InputProblem {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   if (!m) return { message: `--segment: expected I/N, share I of N counted from 0 (--segment 0/2 and 1/2 split the users in two), got "${text}"` };
   const residue = Number(m[1]);
@@ -38,30 +38,30 @@ function describeSplit(n: number): string {
   return `--segment ${list} split the users in ${n === 2 ? 'two' : n === 3 ? 'three' : n}`;
 }
 
-/** Formats a share as `I/N`. */
-export function formatShare(s: Share): string {
+/** Formats a segment as `I/N`. */
+export function formatSegment(s: Segment): string {
   return `${s.residue}/${s.modulus}`;
 }
 
-/** The part `worker` of `workers` of a share: its users are every `workers`-th of the share's. */
-export function computeSubShare(s: Share, worker: number, workers: number): Share {
+/** The part `worker` of `workers` of a segment: its users are every `workers`-th of the segment's. */
+export function computeSubSegment(s: Segment, worker: number, workers: number): Segment {
   return { residue: s.residue + s.modulus * worker, modulus: s.modulus * workers };
 }
 
-/** True when user or arrival `n` is this share's. */
-export function ownsNumber(s: Share, n: number): boolean {
+/** True when user or arrival `n` is this segment's. */
+export function ownsNumber(s: Segment, n: number): boolean {
   return n % s.modulus === s.residue;
 }
 
-/** How many of `total` numbered items (0..total-1) this share holds. */
-export function computeShareCount(s: Share, total: number): number {
+/** How many of `total` numbered items (0..total-1) this segment holds. */
+export function computeSegmentCount(s: Segment, total: number): number {
   return total <= s.residue ? 0 : Math.floor((total - 1 - s.residue) / s.modulus) + 1;
 }
 
 /**
- * This share's part of a concurrency cap (an open cohort's maxUsers):
- * the shares' parts add up to the cap exactly.
+ * This segment's part of a concurrency cap (an open cohort's maxUsers):
+ * the segments' parts add up to the cap exactly.
  */
-export function computeShareOfCap(s: Share, cap: number): number {
+export function computeSegmentOfCap(s: Segment, cap: number): number {
   return Math.floor(cap / s.modulus) + (s.residue < cap % s.modulus ? 1 : 0);
 }

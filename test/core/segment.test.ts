@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeShareCount, ownsNumber, parseSegment } from '../../src/core/share.js';
+import { computeSegmentCount, ownsNumber, parseSegment } from '../../src/core/segment.js';
 
 describe('parseSegment (--segment I/N, I counted from 0)', () => {
   test('0/2 and 1/2 are the two halves: together they own every user once', () => {
@@ -10,7 +10,7 @@ describe('parseSegment (--segment I/N, I counted from 0)', () => {
     assert.deepEqual(second, { residue: 1, modulus: 2 });
     if ('message' in first || 'message' in second) return;
     for (let n = 0; n < 10; n++) assert.equal(Number(ownsNumber(first, n)) + Number(ownsNumber(second, n)), 1, `user ${n} belongs to exactly one half`);
-    assert.equal(computeShareCount(first, 15) + computeShareCount(second, 15), 15);
+    assert.equal(computeSegmentCount(first, 15) + computeSegmentCount(second, 15), 15);
     assert.deepEqual(parseSegment(' 0 / 1 '), { residue: 0, modulus: 1 }, '0/1 is the whole scenario');
   });
 

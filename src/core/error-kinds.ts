@@ -1,4 +1,4 @@
-/** The `kind` tag values crosstalk records, so scopes and summaries agree on names. */
+/** The `kind` tag values of the `errors` counter, and how failures map to them. */
 
 /** Kinds of failed operations (the `errors` counter). */
 export const ERROR_KINDS = [
@@ -9,15 +9,6 @@ export const ERROR_KINDS = [
 ] as const;
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = (typeof ERROR_KINDS)[number];
-
-/** Isolation violation kinds of design.md. */
-export const ISOLATION_KINDS = ['foreign_user_id', 'foreign_thread', 'foreign_run', 'foreign_canary', 'foreign_reference', 'rest_foreign_listing', 'rest_cross_user_read', 'auth_bypass'] as const;
-
-/** Lifecycle violation kinds of design.md. */
-export const LIFECYCLE_KINDS = ['missing_event', 'out_of_order', 'duplicate_event', 'event_after_end', 'run_timeout', 'unknown_event'] as const;
-
-/** Every kind a threshold scope `{kind:...}` may name. */
-export const ALL_KINDS: readonly string[] = [...ERROR_KINDS, ...ISOLATION_KINDS, ...LIFECYCLE_KINDS];
 
 /** The error kind of an HTTP status, or undefined for a success. */
 export function computeHttpErrorKind(status: number): ErrorKind | undefined {
