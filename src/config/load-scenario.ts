@@ -8,8 +8,7 @@ import { PROTOCOL_FIELDS, type AuthConfig, type Cohort, type FrameProfile, type 
 import { SimError, type InputProblem } from '../core/sim-error.js';
 import { computeScaledRates, computeScaledUsers } from '../core/stage-scaling.js';
 import { parseThreshold } from '../core/thresholds.js';
-import { didYouMean, parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
-import { z } from 'zod';
+import { parseFlow, type PathParts, type PathProblem } from './flow-parser.js';
 import { cohortSchema, KNOWN_KEYS, scenarioSchema, thresholdLongSchema, thresholdValueSchema, type RawScenario } from './scenario-schema.js';
 import { compileTemplate, collectTemplateNames } from '../core/templates.js';
 import { formatPath, locate } from './yaml-locator.js';
@@ -67,7 +66,7 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   if (overrides.targetUrl !== undefined) {
     const t = doc.get('target', true);
     if (t !== undefined && t !== null && !isMap(t)) {
-      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify(doc.toJS().target)}`));
+      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify((doc.toJS() as { target?: unknown }).target)}`));
     } else {
       doc.setIn(['target', 'url'], overrides.targetUrl);
       created.push({ prefix: 'target.url', source: '--target' });
@@ -121,6 +120,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     try {
       const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolve(baseDir, raw.users.file)));
       ids = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      // eslint-disable-next-line no-control-regex -- control characters are what this check rejects
       const bad = ids.find((id) => /[\u0000-\u001f\u007f\s]/.test(id) || id.startsWith('- '));
       if (bad !== undefined) at(['users', 'file'], `${raw.users.file}: "${bad.slice(0, 40)}" is not a user id; expected one id per line (no spaces, no "- " list items, no control characters)`);
       if (ids.length === 0) at(['users', 'file'], `${raw.users.file} holds no user ids (one per line expected)`);
@@ -210,7 +210,7 @@ function collectStepPaths(rawObj: Record<string, unknown>): Array<[PathParts, st
   const out: Array<[PathParts, string]> = [];
   const walk = (steps: unknown, path: PathParts): void => {
     if (!Array.isArray(steps)) return;
-    steps.forEach((st, i) => {
+    (steps as unknown[]).forEach((st, i) => {
       const name = typeof st === 'string' ? st : st && typeof st === 'object' && !Array.isArray(st) ? Object.keys(st)[0] : undefined;
       if (name === undefined) return;
       out.push([[...path, i], name]);

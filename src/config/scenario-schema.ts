@@ -6,7 +6,7 @@ import { parseFaultSpec, FAULT_NAMES } from '../target/fault-spec.js';
 import { TRANSPORTS } from '../core/adapter.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
-const faultsField = z.any().transform((v, ctx) => {
+const faultsField = z.unknown().transform((v, ctx) => {
   let spec: string | undefined;
   if (typeof v === 'string') spec = v;
   else if (v && typeof v === 'object' && !Array.isArray(v)) spec = Object.entries(v).map(([k, p]) => `${k}=${String(p)}`).join(',');

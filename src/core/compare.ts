@@ -20,7 +20,7 @@ import { computeBucketDistribution, computePercentileRatioInterval, type BucketD
 import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
 import { createRandom } from './random.js';
 import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
-import { SUMMARY_SCHEMA_V1, SUMMARY_SCHEMA_V2, type CounterSummary, type Summary, type TrendSummary } from './summary.js';
+import { type CounterSummary, type Summary, type TrendSummary } from './summary.js';
 
 /** A summary `compare` reads: `crosstalk.summary/1` (no isolation verdict, no coverage) or `/2`. */
 export type ComparableSummary = Omit<Summary, 'isolation'> & {
@@ -296,7 +296,7 @@ function judgeIsolation(base: ComparableSummary, current: ComparableSummary, tol
   const row = { metric: 'isolation', stat: 'violations', unit: 'count' as const, base: b, current: c, changePct: percentChange(b, c), direction: 'higher-is-worse' as const };
   // The one rule neither tolerance nor noise can relax: a run that leaked after a clean baseline.
   if (b === 0 && c > 0) return { ...row, changePct: null, status: 'regression', note: 'any leak after a clean baseline' };
-  const untested = [['baseline', base], ['current run', current]].filter(([, s]) => (s as ComparableSummary).isolation.verdict === 'untested').map(([side]) => side);
+  const untested = ([['baseline', base], ['current run', current]] as const).filter(([, s]) => s.isolation.verdict === 'untested').map(([side]) => side);
   if (untested.length) return { ...row, status: 'inconclusive', note: `isolation untested in the ${untested.join(' and the ')}` };
   if (mixedSchemas) return { ...row, status: 'info', note: 'counted differently in /1 and /2' };
   return judgeByThreshold('isolation', 'violations', 'count', b, c, 'higher-is-worse', tolerance, 0);

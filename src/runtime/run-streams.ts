@@ -62,7 +62,7 @@ export class RunStreams {
     const res = await this.u.call(req);
     if (!res) return this.u.tracker.onErrorFrame(rec, 'NO_TOKEN');
     this.check(res.text);
-    if (!res.ok || !start.request.accepts(res.status!)) return this.u.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
+    if (!res.ok || !start.request.accepts(res.status)) return this.u.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
     const runId = start.runId === undefined ? undefined : readPath(res.json, start.runId);
     if (typeof runId === 'string') this.u.tracker.learnRunId(rec, runId);
   }

@@ -1,4 +1,3 @@
-import type { Operation } from '../core/metric-names.js';
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
 import type { Receiver } from '../core/isolation-oracle.js';

@@ -52,8 +52,8 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
   children.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30_000);
   return new Promise((resolve) => {
@@ -81,10 +81,10 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
   children.add(child);
   let out = '';
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not listen within ${timeoutMs} ms; stderr: ${err}`)); }, timeoutMs);
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       out += `${line}\n`;
       const m = /^crosstalk target listening on (http:\/\/\S+)$/.exec(line.trim());

@@ -78,10 +78,10 @@ export function spawnCli(args: readonly string[], opts: { env?: NodeJS.ProcessEn
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => { out += c; });
-  child.stderr!.on('data', (c: string) => { err += c; });
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => { out += c; });
+  child.stderr.on('data', (c: string) => { err += c; });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const result = new Promise<CliResult>((resolve) => {
     const timer = setTimeout(() => { err += `\n[test] killed after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);

@@ -4,8 +4,7 @@
 // summary.json (the folder holds only run.log, which names the reason).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { startSilentServer } from './hostile-server.js';
 import { cleanup, once, runCli, scenarioYaml, STACK_LINE, writeScenario, type CliRun } from './harness.js';
 
@@ -14,7 +13,7 @@ describe('hostile: a silent TCP port at start', () => {
   before(async () => { silent = await startSilentServer(); });
   after(async () => { cleanup(); await silent.close(); });
 
-  const files = once(async () => writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' })));
+  const files = once(() => Promise.resolve(writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' }))));
   const run = once(async (): Promise<CliRun> => {
     const f = await files();
     return runCli(f.file, silent.url, f.out, { killAfterMs: 30_000 });

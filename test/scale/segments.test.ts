@@ -24,7 +24,7 @@ interface Summary {
 function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], { env: { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       const m = /listening on (\S+)/.exec(line);
       if (m) resolve({ url: m[1]!, child }); else reject(new Error(line));
     });
@@ -34,8 +34,8 @@ function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d; });
-  child.stderr!.on('data', (d: Buffer) => { out += d; });
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
 }
 
