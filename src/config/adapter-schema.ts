@@ -10,7 +10,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const jsonValue = z.unknown();
 
 /** One HTTP request of the wire. */
-export const routeSchema = z.strictObject({
+const routeSchema = z.strictObject({
   method: oneOf(METHODS),
   path: text(),
   query: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
@@ -40,7 +40,7 @@ const startSchema = z.strictObject({
 const stopSchema = z.strictObject({ send: sendSchema.optional(), request: routeSchema.optional() });
 
 /** One transport of an adapter. */
-export const transportSchema = z.strictObject({
+const transportSchema = z.strictObject({
   path: text().optional(),
   handshake: z.strictObject({ type: text(), connectionId: text().optional() }).optional(),
   start: startSchema,
@@ -51,7 +51,7 @@ export const transportSchema = z.strictObject({
 });
 
 /** `events`: how frames are read and what they mean. */
-export const eventsSchema = z.strictObject({
+const eventsSchema = z.strictObject({
   fieldRoots: z.array(z.string()).optional(),
   typeFields: z.array(text()).min(1).optional(),
   /** A backend's event name → its role (or a canonical event name). */
@@ -71,7 +71,7 @@ export const eventsSchema = z.strictObject({
 });
 
 /** A cross-user probe of the adapter's own routes: a request or a WebSocket aimed at another user's thread or run. */
-export const probeSchema = z.strictObject({
+const probeSchema = z.strictObject({
   on: oneOf(['thread', 'run'] as const),
   request: routeSchema.optional(),
   ws: z.strictObject({ path: text(), send: z.array(jsonValue).optional() }).optional(),

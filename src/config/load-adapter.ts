@@ -22,7 +22,7 @@ function findBuiltinDir(): string | undefined {
 }
 
 /** Names of the built-in adapters (`api: <name>`). */
-export function listBuiltinAdapters(): string[] {
+function listBuiltinAdapters(): string[] {
   const dir = findBuiltinDir();
   return dir ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort() : [];
 }
@@ -33,7 +33,7 @@ function isBuiltinName(api: string): boolean {
 }
 
 /** The file an `api` value names: a built-in by name, or a path relative to `fromDir`. */
-export function resolveAdapterFile(api: string, fromDir: string): string | undefined {
+function resolveAdapterFile(api: string, fromDir: string): string | undefined {
   if (isBuiltinName(api)) {
     const dir = findBuiltinDir();
     const f = dir ? join(dir, `${api}.yaml`) : undefined;

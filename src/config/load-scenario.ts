@@ -367,7 +367,7 @@ function report(at: At, p: PathProblem): void {
 }
 
 /** Splits `cohorts.chatters.stages[1].users` or `thresholds["run.total"]` into parts; undefined when malformed. */
-export function parseSetPath(text: string): Array<string | number> | undefined {
+function parseSetPath(text: string): Array<string | number> | undefined {
   const parts: Array<string | number> = [];
   let i = 0;
   while (i < text.length) {

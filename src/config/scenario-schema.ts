@@ -124,10 +124,6 @@ export const thresholdValueSchema = z.union([thresholdEntry, z.array(thresholdEn
 
 /** The parsed (not yet checked across fields) scenario. */
 export type RawScenario = z.infer<typeof scenarioSchema>;
-/** One raw cohort. */
-export type RawCohort = z.infer<typeof cohortSchema>;
-/** One raw threshold value. */
-export type RawThresholdValue = z.infer<typeof thresholdValueSchema>;
 
 /** Every key any scenario object may hold, for "did you mean" hints. */
 export const KNOWN_KEYS: readonly string[] = [

@@ -13,7 +13,7 @@ const LANCZOS: readonly number[] = [
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
 /** ln Γ(x) for x > 0. */
-export function computeLogGamma(x: number): number {
+function computeLogGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - computeLogGamma(1 - x);
   const z = x - 1;
   let a = LANCZOS[0]!;
@@ -94,13 +94,13 @@ export function computeBetaQuantile(p: number, a: number, b: number): number {
 }
 
 /** A draw from the standard normal distribution (Box–Muller; the second value is not kept). */
-export function drawNormal(rand: Random): number {
+function drawNormal(rand: Random): number {
   const u = 1 - rand(); // (0, 1]: log(0) would be -Infinity
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
 /** A draw from Gamma(shape, 1) for shape ≥ 1 (Marsaglia and Tsang, 2000). */
-export function drawGamma(rand: Random, shape: number): number {
+function drawGamma(rand: Random, shape: number): number {
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   // Acceptance is above 95% for every shape ≥ 1; the bound only guards against a broken Random.

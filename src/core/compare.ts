@@ -91,23 +91,23 @@ export interface Comparison {
 }
 
 /** Default two-sided confidence of the intervals. */
-export const DEFAULT_CONFIDENCE = 0.95;
+const DEFAULT_CONFIDENCE = 0.95;
 /** Default bootstrap resamples: the 2.5% tail of 2000 draws rests on 50 of them. */
-export const DEFAULT_RESAMPLES = 2000;
+const DEFAULT_RESAMPLES = 2000;
 /**
  * Fewest samples per side for any percentile. Below it even a median moves
  * with every sample, and the bootstrap understates how much.
  */
-export const MIN_SAMPLES = 30;
+const MIN_SAMPLES = 30;
 /**
  * Fewest samples expected beyond a percentile (n·(1 − q)) for it to be
  * judged: p95 needs 200 samples, p99 1000. With fewer, the percentile is set
  * by a handful of outliers (a GC pause, a scheduler hiccup) that the other
  * run may not have had, and resampling cannot invent the tail it never saw.
  */
-export const MIN_TAIL_SAMPLES = 10;
+const MIN_TAIL_SAMPLES = 10;
 /** Latency changes up to this are never judged: sub-millisecond loopback calls swing by 50%. */
-export const LATENCY_FLOOR_MS = 1;
+const LATENCY_FLOOR_MS = 1;
 // Error rate floor (as before): 0.1 percentage point and more than one failed operation.
 const ERROR_RATE_FLOOR = 0.001;
 // Float noise: 100 → 110 must be "within 10%", not 10.000000000000014%.

@@ -17,7 +17,7 @@ export interface CoverageFloor {
 }
 
 /** The keys of {@link CoverageFloor}, as the scenario's `coverage:` block names them. */
-export const COVERAGE_FLOOR_KEYS = ['framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered'] as const;
+const COVERAGE_FLOOR_KEYS = ['framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered'] as const;
 
 /** Attempts and successes of one kind of operation (connect, create_thread, send_message...). */
 export interface OperationCoverage {

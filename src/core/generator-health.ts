@@ -2,7 +2,7 @@ import { computeQueueing, isQueueingSaturated, LOOP_LAG_METRIC } from './generat
 import type { GeneratorHealth, Summary } from './summary.js';
 
 /** CPU per worker thread (% of a core) from which the generator counts as saturated. */
-export const SATURATED_CPU_PERCENT = 90;
+const SATURATED_CPU_PERCENT = 90;
 
 /**
  * How the generator fared, from a summary's own figures: the loop lag p99

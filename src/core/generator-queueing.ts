@@ -21,7 +21,7 @@ export const QUEUEING_BOUND_MS = 20;
  * the answers that were held arrive, and are timed, in the few flagged
  * seconds.
  */
-export const QUEUEING_SATURATED_SHARE = 0.05;
+const QUEUEING_SATURATED_SHARE = 0.05;
 
 /** Seconds in which the generator's loop lagged past the bound: [fromSec, toSec) since the users started. */
 export interface QueueingWindow {

@@ -14,7 +14,7 @@
 export const ID_KIND = Object.freeze({ thread: 1, run: 2, user: 3 });
 
 /** Ids shorter than this are never looked for: short strings occur everywhere. */
-export const MIN_ID_LENGTH = 8;
+const MIN_ID_LENGTH = 8;
 const MAX_ID_LENGTH = 128;
 
 const DIGIT_RE = /[0-9]/g;
@@ -36,7 +36,7 @@ function mix(h: number, c: number): number {
 const SEED = 2166136261 | 0;
 
 /** The hash {@link IdIndex.findNext} computes for a token. */
-export function computeIdHash(id: string): number {
+function computeIdHash(id: string): number {
   let h = SEED;
   for (let i = 0; i < id.length; i++) h = mix(h, id.charCodeAt(i));
   return h;

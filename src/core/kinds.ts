@@ -11,10 +11,10 @@ export const ERROR_KINDS = [
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Isolation violation kinds of design.md. */
-export const ISOLATION_KINDS = ['foreign_user_id', 'foreign_thread', 'foreign_run', 'foreign_canary', 'foreign_reference', 'rest_foreign_listing', 'rest_cross_user_read', 'auth_bypass'] as const;
+const ISOLATION_KINDS = ['foreign_user_id', 'foreign_thread', 'foreign_run', 'foreign_canary', 'foreign_reference', 'rest_foreign_listing', 'rest_cross_user_read', 'auth_bypass'] as const;
 
 /** Lifecycle violation kinds of design.md. */
-export const LIFECYCLE_KINDS = ['missing_event', 'out_of_order', 'duplicate_event', 'event_after_end', 'run_timeout', 'unknown_event'] as const;
+const LIFECYCLE_KINDS = ['missing_event', 'out_of_order', 'duplicate_event', 'event_after_end', 'run_timeout', 'unknown_event'] as const;
 
 /** Every kind a threshold scope `{kind:...}` may name. */
 export const ALL_KINDS: readonly string[] = [...ERROR_KINDS, ...ISOLATION_KINDS, ...LIFECYCLE_KINDS];

@@ -44,12 +44,12 @@ export function computeBucketDistribution(hist: Histogram): BucketDistribution {
 }
 
 /** The rank (1-based) of the q-percentile among n sorted samples, as HdrHistogram counts it. */
-export function computePercentileRank(n: number, q: number): number {
+function computePercentileRank(n: number, q: number): number {
   return Math.min(n, Math.max(1, Math.ceil(q * n - 1e-9)));
 }
 
 /** The value (µs) of the sample of 1-based `rank` in sorted order. */
-export function computeValueAtRank(d: BucketDistribution, rank: number): number {
+function computeValueAtRank(d: BucketDistribution, rank: number): number {
   let lo = 0;
   let hi = d.cumulative.length - 1;
   while (lo < hi) {
@@ -72,7 +72,7 @@ export function computePercentileUs(d: BucketDistribution, q: number): number {
  * why one Beta draw is exact. A smaller `sampleSize` resamples what
  * clustered samples are worth (design-effect.ts).
  */
-export function drawBootstrapPercentiles(d: BucketDistribution, q: number, count: number, rand: Random, sampleSize = d.total): Float64Array {
+function drawBootstrapPercentiles(d: BucketDistribution, q: number, count: number, rand: Random, sampleSize = d.total): Float64Array {
   const out = new Float64Array(count);
   const n = d.total;
   if (n === 0) return out;

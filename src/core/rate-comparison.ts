@@ -18,9 +18,9 @@ export interface SteadyWindow {
 }
 
 /** Share of the peak of active users (sum of the `vus.*` gauges) that counts as the plateau. */
-export const PLATEAU_SHARE = 0.9;
+const PLATEAU_SHARE = 0.9;
 /** A plateau shorter than this is not a steady state: the whole run is used instead. */
-export const MIN_STEADY_SECONDS = 3;
+const MIN_STEADY_SECONDS = 3;
 // A per-second variance from fewer points says nothing.
 const MIN_POINTS_FOR_DISPERSION = 5;
 // The last point of a series covers the part of a second before the run ended.

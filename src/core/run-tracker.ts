@@ -7,12 +7,6 @@ import type { ConnLifecycle } from './lifecycle-oracle.js';
 const bitOf = (event: number): number => (event >= 0 ? 1 << event : OTHER_BIT);
 const OTHER_BIT = 1 << 30;
 
-/** True when the run has seen an event of `type`. */
-export function hasSeen(rec: RunRecord, type: string): boolean {
-  const event = computeRunEventIndex(type);
-  return event >= 0 && (rec.seen & bitOf(event)) !== 0;
-}
-
 /** How a run ended, as far as the simulated user could tell. */
 export type RunOutcome = 'completed' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
 

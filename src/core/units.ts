@@ -30,7 +30,7 @@ export function isDurationTooLong(text: string): boolean {
 }
 
 /** The longest duration a timer can wait (about 24.8 days); longer ones are refused. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** A duration's milliseconds whatever its size (Infinity when it overflows); undefined when not a duration. */
 function measureDurationMs(text: string): number | undefined {

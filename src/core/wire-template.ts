@@ -5,7 +5,7 @@
  */
 
 /** Names a wire template may use; `params.<name>` names an adapter parameter. */
-export const WIRE_NAMES = ['user', 'cohort', 'iteration', 'thread', 'content', 'messageId', 'run', 'title', 'metadata', 'limit', 'offset', 'history', 'token'] as const;
+const WIRE_NAMES = ['user', 'cohort', 'iteration', 'thread', 'content', 'messageId', 'run', 'title', 'metadata', 'limit', 'offset', 'history', 'token'] as const;
 
 /** Values for one rendering; a missing one renders as nothing (and drops its key when it is the whole value). */
 export type WireValues = Readonly<Record<string, unknown>>;

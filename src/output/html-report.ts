@@ -44,7 +44,7 @@ export function escapeHtml(text: string): string {
  * written `\u003c`, so no string in it (a frame, a cohort name) can close
  * the script element or open a comment. JSON.parse reads it back unchanged.
  */
-export function jsonForScript(value: unknown): string {
+function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 

@@ -11,7 +11,7 @@ import { formatQueueingNotice, formatSaturationFigures } from './generator-healt
 import { writeFileAtomic } from './results-dir.js';
 
 /** The file name design.md gives the report inside a results folder. */
-export const JUNIT_FILE = 'junit.xml';
+const JUNIT_FILE = 'junit.xml';
 
 const THRESHOLD_CLASS = 'crosstalk.thresholds';
 const ISOLATION_CLASS = 'crosstalk.isolation';

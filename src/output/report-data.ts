@@ -86,7 +86,7 @@ const EXIT_MEANING: Readonly<Record<number, string>> = {
 };
 
 /** What an exit code means, as design.md's table says. */
-export function describeExitCode(code: number): string {
+function describeExitCode(code: number): string {
   return EXIT_MEANING[code] ?? `unexpected exit code ${code}`;
 }
 
@@ -176,7 +176,7 @@ export function counterEntries(s: Summary): [string, CounterSummary][] {
  * to the resolution the sample count allows (beyond 1 - 1/count every
  * percentile is the maximum), at most 99.999%; then the maximum itself.
  */
-export function distributionX(count: number): number[] {
+function distributionX(count: number): number[] {
   const decades = Math.min(5, Math.max(1, Math.ceil(Math.log10(Math.max(count, 2)))));
   const xs: number[] = [];
   for (let i = 0; i < decades * 10; i++) xs.push(10 ** (i / 10));
@@ -185,7 +185,7 @@ export function distributionX(count: number): number[] {
 }
 
 /** Percentile (0–100) at position x = 1/(1-p). */
-export function percentileAt(x: number): number {
+function percentileAt(x: number): number {
   return 100 * (1 - 1 / x);
 }
 
@@ -221,12 +221,12 @@ export function buildDistributions(s: Summary): DistributionChart[] {
 }
 
 /** Latencies shown over time, when the series has them. */
-export const TIMELINE_LATENCIES = ['run.total', 'run.agent_started', 'ws.connect'] as const;
+const TIMELINE_LATENCIES = ['run.total', 'run.agent_started', 'ws.connect'] as const;
 const RATE_COUNTERS = ['runs.completed', 'runs.failed', 'runs.timed_out', 'errors'] as const;
 const VIOLATION_COUNTERS = ['isolation.violations', 'lifecycle.violations'] as const;
 
 /** The per-second series reshaped into aligned arrays for uPlot. */
-export function buildTimeline(s: Summary): Timeline {
+function buildTimeline(s: Summary): Timeline {
   const series = s.series ?? [];
   const t = series.map((p) => p.t);
   const latency = TIMELINE_LATENCIES

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SimError } from '../core/sim-error.js';
 
 /** `yyyymmdd-HHMMSS` in UTC, as design.md names results folders. */
-export function formatRunStamp(atMs: number): string {
+function formatRunStamp(atMs: number): string {
   const d = new Date(atMs);
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;

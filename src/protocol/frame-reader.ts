@@ -220,7 +220,7 @@ function str(v: unknown): string | undefined {
 }
 
 /** Epoch ms from seconds (float), ms, or an ISO string; `auto` tells s from ms by size. */
-export function toEpochMs(v: unknown, unit: FrameProfile['timestampUnit']): number | undefined {
+function toEpochMs(v: unknown, unit: FrameProfile['timestampUnit']): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) {
     if (unit === 's') return v * 1000;
     if (unit === 'ms') return v;

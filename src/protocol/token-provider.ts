@@ -113,7 +113,7 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
 }
 
 /** Reads a dotted path (`data.access_token`) from parsed JSON. */
-export function readPath(v: unknown, path: string): unknown {
+function readPath(v: unknown, path: string): unknown {
   let cur = v;
   for (const p of path.split('.')) {
     if (typeof cur !== 'object' || cur === null) return undefined;

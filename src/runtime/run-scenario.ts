@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { CanaryCodec } from '../core/canary.js';
 import { computeClosedPlan } from '../core/closed-model.js';
 import { computeGeneratorHealth } from '../core/generator-health.js';
@@ -251,7 +251,7 @@ export function computeSegmentRunTag(scenarioSha256: string, startAt: string | u
 }
 
 /** One worker per core, capped by the most users the scenario runs at once. */
-export function computeDefaultWorkers(sc: Scenario): number {
+function computeDefaultWorkers(sc: Scenario): number {
   let users = 0;
   for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
   return Math.max(1, Math.min(availableParallelism(), users));
@@ -318,8 +318,6 @@ function createProgress(sc: Scenario, shards: number, out: RunOptions['progress'
     },
   };
 }
-
-export type { Logger };
 
 /** Where persistent connections go: the ws(s) URL of a WebSocket transport (`target.wsUrl` wins), the base URL for Socket.IO, none for SSE. */
 function computeConnectUrl(sc: Scenario, baseUrl: string): string {

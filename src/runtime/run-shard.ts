@@ -93,7 +93,7 @@ const SWEEP_MS = 100;
 const INTERRUPT_GRACE_MS = 5000;
 
 /** Counters present in every summary, zero or not, so scripts can rely on them. */
-export const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
+const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
 
 /**
  * Runs this shard's share of every cohort against a target that is already

@@ -9,12 +9,6 @@ export type FaultName = (typeof FAULT_NAMES)[number];
 /** Probability per event or request of each fault; absent means never. */
 export type FaultSpec = Readonly<Partial<Record<FaultName, number>>>;
 
-/** Faults that make a user see another user's data. */
-export const ISOLATION_FAULTS: readonly FaultName[] = [
-  'misroute', 'broadcast', 'rewrite', 'content', 'rest_list', 'idor', 'auth_bypass',
-  'case', 'double', 'binary', 'nonobject', 'reference', 'rest_error', 'late', 'handshake',
-];
-
 /**
  * Parses `misroute=0.005,drop=0.01` (probabilities 0..1, or percentages such
  * as `0.5%`). Returns the spec, or the problems found.
@@ -34,7 +28,3 @@ export function parseFaultSpec(text: string): FaultSpec | string[] {
   return problems.length ? problems : spec;
 }
 
-/** Formats a spec back to the flag's form. */
-export function formatFaultSpec(spec: FaultSpec): string {
-  return Object.entries(spec).filter(([, p]) => p !== undefined && p > 0).map(([k, p]) => `${k}=${p}`).join(',');
-}
