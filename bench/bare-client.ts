@@ -96,7 +96,8 @@ function sendNext(c: Conn): void {
 
 function onMessage(c: Conn, data: RawData): void {
   let frame: { type?: unknown; payload?: { message_id?: unknown } };
-  try { frame = JSON.parse(data.toString()) as typeof frame; } catch { return; }
+  // ws's default binaryType 'nodebuffer': one Buffer per message.
+  try { frame = JSON.parse((data as Buffer).toString()) as typeof frame; } catch { return; }
   const type = frame.type;
   if (type === 'connection_established') {
     if (c.established) return;

@@ -43,7 +43,7 @@ cohorts:
 let failed = false;
 for (const transport of transports) {
   let frames = 0;
-  let seconds = 15;
+  const seconds = 15;
   const totals = { frames: 0, rest: 0, violations: 0, lifecycle: 0, unattributed: 0, runs: 0 };
   // Runs of growing length until enough frames were checked (or the time bound is reached).
   for (let spent = 0; frames < minFrames && spent < maxSeconds; spent += seconds) {

@@ -61,8 +61,8 @@ ${outputs}`;
 async function startNodeReceiver(): Promise<{ writeUrl: string; close(): Promise<void> }> {
   const port = await findClosedPort();
   const child = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(204).end()); }).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-  return { writeUrl: `http://127.0.0.1:${port}/api/v1/write`, close: async () => { child.kill(); } };
+  await new Promise<void>((r) => child.stdout.once('data', () => r()));
+  return { writeUrl: `http://127.0.0.1:${port}/api/v1/write`, close: () => { child.kill(); return Promise.resolve(); } };
 }
 
 const metricsPort = await findClosedPort();

@@ -40,8 +40,8 @@ export function startPinned(core: number | string, cmd: readonly string[], opts:
     child, pid: child.pid, startedAt: performance.now(), stdout: '', stderr: '', exitCode: undefined,
     exited: new Promise((res) => child.on('exit', (code) => { p.exitCode = code; live.delete(p); res(code); })),
   };
-  child.stdout!.on('data', (d: Buffer) => { if (p.stdout.length < 1 << 20) p.stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { if (p.stderr.length < 1 << 16) p.stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => { if (p.stdout.length < 1 << 20) p.stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { if (p.stderr.length < 1 << 16) p.stderr += d.toString(); });
   live.add(p);
   return p;
 }

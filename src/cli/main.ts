@@ -86,7 +86,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .action(async (flags: ServeFlags) => { exitCode = await (await import('./serve-command.js')).runServe(flags); });
 
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       exitCode = err.exitCode === 0 ? EXIT_CODE.ok : EXIT_CODE.badInput;

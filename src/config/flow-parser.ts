@@ -20,7 +20,7 @@ export interface PathProblem {
 const awaitEvent = z.any().transform((v, ctx) => {
   if (v === 'none') return v as string;
   const e = typeof v === 'string' ? computeCanonicalEvent(v) : undefined;
-  if (e !== undefined) return e as string;
+  if (e !== undefined) return e;
   ctx.addIssue({ code: 'custom', message: `expected "none", a role (${Object.keys(EVENT_ROLES).join(', ')}) or one of ${RUN_EVENTS.join(', ')}, got ${JSON.stringify(v)}` });
   return z.NEVER;
 });
@@ -106,7 +106,7 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
   // Shorthands: `think: 2s`, `idle: 65s`.
   if ((kind === 'think' || kind === 'idle') && typeof params === 'string') params = kind === 'think' ? { min: params, max: params } : { duration: params };
   if (kind === 'think' && params && typeof params === 'object' && 'duration' in params && Object.keys(params).length === 1) {
-    const d = (params as { duration: unknown }).duration;
+    const d = params.duration;
     params = { min: d, max: d };
   }
   const schema = STEP_SCHEMAS[kind] as z.ZodType;

@@ -97,7 +97,7 @@ function readAdapterDocument(file: string, problems: InputProblem[], seen: reado
 
 /** Where an adapter's parameters come from, for messages about them. */
 export interface AdapterParamsSource {
-  readonly values: Readonly<Record<string, unknown>>;
+  readonly values: Readonly<Record<string, string | number | boolean>>;
   /** Reports a problem at `target.params...` of the scenario. */
   readonly at: At;
 }
@@ -183,13 +183,13 @@ function compileAdapter(raw: RawAdapter, source: string, at: At, paramsIn: Adapt
       const events = s.events ?? (kind === 'sse' ? 'stream' : 'connection');
       if (kind === 'sse' && events === 'connection') at([...base, 'start', 'events'], 'an sse transport has no connection: its events come in the request\'s answer (events: stream)');
       if (kind !== 'sse' && events === 'stream') at([...base, 'start', 'events'], `a ${kind} transport gets events on its connection; a streamed answer is the sse transport`);
-      start = { via: 'request', request: route(s.request!, [...base, 'start', 'request']), events, ...(s.runId !== undefined ? { runId: s.runId } : {}) };
+      start = { via: 'request', request: route(s.request, [...base, 'start', 'request']), events, ...(s.runId !== undefined ? { runId: s.runId } : {}) };
     }
     let stop: RunStopSpec | undefined;
     if (t.stop) {
       if ((t.stop.send === undefined) === (t.stop.request === undefined)) at([...base, 'stop'], 'expected exactly one of "send" or "request"');
       else if (t.stop.send) stop = { via: 'send', send: send(t.stop.send, [...base, 'stop', 'send']) };
-      else stop = { via: 'request', request: route(t.stop.request!, [...base, 'stop', 'request']) };
+      else stop = { via: 'request', request: route(t.stop.request, [...base, 'stop', 'request']) };
     }
     if (!start) continue;
     transports[kind] = {

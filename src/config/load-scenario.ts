@@ -106,6 +106,7 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     try {
       const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolve(baseDir, raw.users.file)));
       ids = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      // eslint-disable-next-line no-control-regex -- control characters are what this check rejects
       const bad = ids.find((id) => /[\u0000-\u001f\u007f\s]/.test(id) || id.startsWith('- '));
       if (bad !== undefined) at(['users', 'file'], `${raw.users.file}: "${bad.slice(0, 40)}" is not a user id; expected one id per line (no spaces, no "- " list items, no control characters)`);
       if (ids.length === 0) at(['users', 'file'], `${raw.users.file} holds no user ids (one per line expected)`);
@@ -197,7 +198,7 @@ function collectStepPaths(rawObj: Record<string, unknown>): Array<[PathParts, st
   const out: Array<[PathParts, string]> = [];
   const walk = (steps: unknown, path: PathParts): void => {
     if (!Array.isArray(steps)) return;
-    steps.forEach((st, i) => {
+    steps.forEach((st: unknown, i) => {
       const name = typeof st === 'string' ? st : st && typeof st === 'object' && !Array.isArray(st) ? Object.keys(st)[0] : undefined;
       if (name === undefined) return;
       out.push([[...path, i], name]);

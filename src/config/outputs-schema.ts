@@ -7,7 +7,7 @@ import { formatPath } from './yaml-locator.js';
 import { parseWith, type At } from './zod-problems.js';
 
 /** Kinds of `--publish KIND=URL` (and of `outputs.publish` entries). */
-export const PUBLISH_KINDS = ['prometheus-rw'] as const;
+const PUBLISH_KINDS = ['prometheus-rw'] as const;
 
 const DEFAULT_INTERVAL_MS = 5000;
 const DEFAULT_FLUSH_TIMEOUT_MS = 5000;

@@ -34,7 +34,7 @@ export function applyOverrides(doc: Document, lc: LineCounter, file: string, ove
   if (overrides.targetUrl !== undefined) {
     const t = doc.get('target', true);
     if (t !== undefined && t !== null && !isMap(t)) {
-      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify(doc.toJS().target)}`));
+      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify((doc.toJS() as { target?: unknown }).target)}`));
     } else {
       doc.setIn(['target', 'url'], overrides.targetUrl);
       created.push({ prefix: 'target.url', source: '--target' });

@@ -7,7 +7,7 @@ import { TRANSPORTS } from '../core/adapter.js';
 import { OUTPUTS_KEYS } from './outputs-schema.js';
 
 /** Faults as `misroute=0.005,drop=0.01` or a mapping of name to probability. */
-const faultsField = z.any().transform((v, ctx) => {
+const faultsField = z.unknown().transform((v, ctx) => {
   let spec: string | undefined;
   if (typeof v === 'string') spec = v;
   else if (v && typeof v === 'object' && !Array.isArray(v)) spec = Object.entries(v).map(([k, p]) => `${k}=${String(p)}`).join(',');
@@ -127,10 +127,6 @@ export const thresholdValueSchema = z.union([thresholdEntry, z.array(thresholdEn
 
 /** The parsed (not yet checked across fields) scenario. */
 export type RawScenario = z.infer<typeof scenarioSchema>;
-/** One raw cohort. */
-export type RawCohort = z.infer<typeof cohortSchema>;
-/** One raw threshold value. */
-export type RawThresholdValue = z.infer<typeof thresholdValueSchema>;
 
 /** Every key any scenario object may hold, for "did you mean" hints. */
 export const KNOWN_KEYS: readonly string[] = [

@@ -33,8 +33,8 @@ export function locate(doc: Document, lc: LineCounter, file: string, path: PathP
     } else {
       break;
     }
-    if (node && (node as Node).range) best = node as never;
-    else if (keyNode?.range) best = keyNode as never;
+    if (node && (node as Node).range) best = node;
+    else if (keyNode?.range) best = keyNode;
   }
   const target = atKey && keyNode?.range ? keyNode : best;
   const offset = target?.range?.[0];

@@ -104,7 +104,7 @@ export class LifecycleOracle {
         break;
       case ROLE.close:
         // A tab opened mid-run may see the closer of a call opened before it.
-        if (!takeMatch(st, false, this.pairOf[event]!, f.pairKey) && !st.partial) (st.orphans ??= []).push(this.pairOf[event]!, f.pairKey);
+        if (!takeMatch(st, false, this.pairOf[event]!, f.pairKey) && !st.partial) (st.orphans ??= []).push(this.pairOf[event], f.pairKey);
         break;
       case ROLE.body:
         break;

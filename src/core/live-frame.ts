@@ -20,7 +20,7 @@ export interface LiveExport {
 }
 
 /** The key of a series: its name and tags, as the registry keys it. */
-export function formatSeriesKey(name: string, tags: Tags): string {
+function formatSeriesKey(name: string, tags: Tags): string {
   return `${name}|${formatTagKey(tags)}`;
 }
 

@@ -1,5 +1,5 @@
 import { computeGeneratorHealth } from './generator-health.js';
-import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram, type Histogram, type TrendStats } from './histogram.js';
+import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram, type TrendStats } from './histogram.js';
 import { mergeSeriesPoints, type SeriesPoint, type Tags } from './metric-registry.js';
 import type { CounterSummary, Summary, SummaryFigures, TrendSummary } from './summary.js';
 import type { MetricSource } from './thresholds.js';
@@ -133,5 +133,3 @@ export function createSummarySource(s: Pick<Summary, 'metrics' | 'durationMs'>):
     durationSec: s.durationMs / 1000,
   };
 }
-
-export type { Histogram };

@@ -9,7 +9,7 @@ import { computeVerdict, type IsolationVerdict, type RunVerdict } from './verdic
 /** The summary schema written before coverage and leaked-frame counting (isolation counted reasons, not frames). */
 export const SUMMARY_SCHEMA_V1 = 'crosstalk.summary/1';
 /** The summary schema with `coverage`, an `untested` verdict and isolation counted in leaked frames. */
-export const SUMMARY_SCHEMA_V2 = 'crosstalk.summary/2';
+const SUMMARY_SCHEMA_V2 = 'crosstalk.summary/2';
 /** The schema summary.json is written in. */
 export const SUMMARY_SCHEMA = SUMMARY_SCHEMA_V2;
 /** Every summary schema compare, merge and report read, oldest first. */

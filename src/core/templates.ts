@@ -28,7 +28,7 @@ export function compileTemplate(text: string): CompiledTemplate | string[] {
     }
     parts.push(text.slice(last, m.index));
     names.push(name as TemplateName);
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   parts.push(text.slice(last));
   if (/\{\{|\}\}/.test(parts.join(''))) problems.push(`unbalanced "{{" or "}}" in "${text}"`);

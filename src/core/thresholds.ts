@@ -79,7 +79,7 @@ export function parseThreshold(metricKey: string, expression: string, opts: { ab
         if (!(TAG_NAMES as readonly string[]).includes(tag)) problems.push({ path: opts.path, message: `unknown tag "${tag}"; expected one of ${TAG_NAMES.join(', ')}` });
         else if (tag === 'cohort' && !opts.vocabulary.cohorts.includes(value)) problems.push({ path: opts.path, message: `no cohort named "${value}"; cohorts are ${opts.vocabulary.cohorts.join(', ')}` });
         else if (tag === 'kind' && !opts.vocabulary.kinds.includes(value)) problems.push({ path: opts.path, message: `unknown kind "${value}"; expected one of ${opts.vocabulary.kinds.join(', ')}` });
-        else if (tag === 'op' && !(SCOPE_OPS as readonly string[]).includes(value)) problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${SCOPE_OPS.join(', ')}` });
+        else if (tag === 'op' && !SCOPE_OPS.includes(value)) problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${SCOPE_OPS.join(', ')}` });
         scope[tag] = value;
       }
     }

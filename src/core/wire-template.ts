@@ -50,9 +50,9 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
     let last = 0;
     for (const m of value.matchAll(TOKEN_RE)) {
       check(m[1]!);
-      if (m.index! > last) parts.push(value.slice(last, m.index));
+      if (m.index > last) parts.push(value.slice(last, m.index));
       parts.push({ name: m[1]! });
-      last = m.index! + m[0].length;
+      last = m.index + m[0].length;
     }
     if (last < value.length) parts.push(value.slice(last));
     const literal = parts.filter((p): p is string => typeof p === 'string').join('');

@@ -70,7 +70,7 @@ export function formatJunitReport(summary: Summary): string {
     // A <testsuites> root as well: some readers (older Jenkins plugins) want it, none reject it.
     testsuites: { '@_name': 'crosstalk', '@_tests': cases.length, '@_failures': failures, '@_errors': errors, '@_time': time, testsuite: suite },
   };
-  return builder.build(doc) as string;
+  return builder.build(doc);
 }
 
 /** Writes `junit.xml` into `dir` atomically (readers never see half a file); returns its path. */

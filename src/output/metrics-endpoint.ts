@@ -93,7 +93,7 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
   server.on('request', (req) => { if ((req.url ?? '').split('?')[0] === '/metrics') scrapes++; });
 
   const register = (f: PromFamily): void => {
-    const get = async (): Promise<unknown> => ({
+    const get = (): Promise<unknown> => Promise.resolve({
       name: f.name, help: f.help, type: f.type, aggregator: 'sum',
       values: (current.get(f.name)?.samples ?? []).map((s) => ({ metricName: s.name, labels: s.labels, value: s.value })),
     });

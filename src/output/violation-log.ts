@@ -105,7 +105,7 @@ export function parseViolationLine(line: string): Violation | undefined {
   const { time, field, value, ...rest } = o as Record<string, unknown>;
   const v = rest as unknown as Omit<Violation, 'atMs'>;
   if (typeof v.kind !== 'string' || typeof time !== 'string') return undefined;
-  const kinds = Array.isArray(v.kinds) ? v.kinds : [{ kind: v.kind, field: String(field ?? ''), value: String(value ?? ''), ...(typeof v.owner === 'string' ? { owner: v.owner } : {}) }];
+  const kinds = Array.isArray(v.kinds) ? v.kinds : [{ kind: v.kind, field: typeof field === 'string' ? field : '', value: typeof value === 'string' ? value : '', ...(typeof v.owner === 'string' ? { owner: v.owner } : {}) }];
   return { ...v, kinds, atMs: Date.parse(time) };
 }
 

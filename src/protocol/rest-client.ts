@@ -17,7 +17,7 @@ let undici: Undici | undefined;
 export async function loadUndici(): Promise<Undici> {
   if (undici) return undici;
   const m = (await import('undici')) as Undici & { default?: Undici };
-  undici = typeof m.Agent === 'function' ? m : m.default!;
+  undici = typeof m.Agent === 'function' ? m : m.default;
   return undici;
 }
 
@@ -102,7 +102,7 @@ function networkErrorCode(err: unknown): string | undefined {
 /** How the backend takes a credential on REST: a header and its value for a token. */
 export interface RestAuth {
   readonly header: string;
-  value(token: string): string;
+  readonly value: (token: string) => string;
 }
 
 /** A keep-alive HTTP client for one target, timing every call. */

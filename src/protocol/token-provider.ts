@@ -48,10 +48,10 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
   const pending = new Map<string, Promise<string>>();
   if (auth.kind === 'static') {
     return {
-      async token(userId) {
+      token(userId) {
         const t = auth.tokens[userId];
-        if (t === undefined) throw new TokenError(`no token for user ${userId} in ${auth.file}`, 'token_failed');
-        return t;
+        if (t === undefined) return Promise.reject(new TokenError(`no token for user ${userId} in ${auth.file}`, 'token_failed'));
+        return Promise.resolve(t);
       },
     };
   }

@@ -143,7 +143,8 @@ export class WsSession implements Connection {
     const t = this.readAtUs;
     this.frames++;
     // Binary frames are read as UTF-8 like text ones: a leak may come either way.
-    const text = data.toString();
+    // binaryType is 'nodebuffer' (set at connect), so a message is one Buffer, never fragments.
+    const text = (data as Buffer).toString();
     let frame: unknown;
     try {
       frame = JSON.parse(text);

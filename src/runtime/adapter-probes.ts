@@ -189,7 +189,8 @@ function socketProbe(ctx: RunContext, probe: CompiledProbe, values: WireValues, 
       timer = setTimeout(() => ws.terminate(), probe.spec.listenMs);
     });
     ws.on('message', (data: RawData) => {
-      const text = data.toString();
+      // ws's default binaryType 'nodebuffer': one Buffer per message.
+      const text = (data as Buffer).toString();
       let frame: unknown;
       try { frame = JSON.parse(text); } catch { return w.unreadable(text); }
       w.frame(ctx.reader.read(frame), frame, text, 'ws');

@@ -57,7 +57,7 @@ export class RestSteps {
     if (res.latencyUs !== undefined) u.metrics.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     const atMs = Date.now();
     const text = res.text;
-    if (!res.ok || !route.accepts(res.status!)) {
+    if (!res.ok || !route.accepts(res.status)) {
       // A call still waiting when the grace period ran out did not get its answer in time.
       u.fail(u.isAborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${u.isAborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
       if (ctx.checks && text) { ctx.isolation.checkBody(u.receiver, text, atMs, op); u.metrics.restChecked.add(); }

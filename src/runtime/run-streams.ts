@@ -82,7 +82,7 @@ export class RunStreams {
     const res = await this.user.call(req);
     if (!res) return this.user.tracker.onErrorFrame(rec, 'NO_TOKEN');
     this.check(res.text);
-    if (!res.ok || !start.request.accepts(res.status!)) return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
+    if (!res.ok || !start.request.accepts(res.status)) return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
     const runId = start.runId === undefined ? undefined : readPath(res.json, start.runId);
     if (typeof runId === 'string') this.user.tracker.learnRunId(rec, runId);
   }

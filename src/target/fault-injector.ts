@@ -68,7 +68,7 @@ export class RecentMessages {
   private next = 0;
 
   constructor(size = 64) {
-    this.ring = new Array(size);
+    this.ring = new Array<{ userId: string; content: string } | undefined>(size);
   }
 
   /** Remembers a message. */

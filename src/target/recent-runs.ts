@@ -11,7 +11,7 @@ export class RecentRuns {
   private next = 0;
 
   constructor(size = 64) {
-    this.ring = new Array(size);
+    this.ring = new Array<RunIds | undefined>(size);
   }
 
   /** Remembers a run. */

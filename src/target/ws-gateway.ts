@@ -117,7 +117,8 @@ export class WsGateway implements TransportGateway {
     if (isBinary) return this.sendError(conn, 'BAD_MESSAGE', 'frames must be UTF-8 JSON text');
     let frame: unknown;
     try {
-      frame = JSON.parse(data.toString());
+      // The server keeps ws's default binaryType 'nodebuffer': Array.isArray above only guards the size.
+      frame = JSON.parse((data as Buffer).toString());
     } catch {
       return this.sendError(conn, 'BAD_MESSAGE', 'frame is not valid JSON');
     }

@@ -16,11 +16,11 @@ function cohort(s: Scenario, name: string): Cohort {
 }
 function closedModel(c: Cohort): ClosedModel {
   assert.equal(c.model.kind, 'closed');
-  return c.model as ClosedModel;
+  return c.model;
 }
 function openModel(c: Cohort): OpenModel {
   assert.equal(c.model.kind, 'open');
-  return c.model as OpenModel;
+  return c.model;
 }
 
 /** The problems of text that must not compile. */
@@ -294,11 +294,11 @@ describe('compileScenarioText: --set overrides', () => {
   test('a value that is not YAML, or a path through a scalar, is refused', () => {
     const bad = problemsOf(SIMPLE, { set: ['cohorts.chatters.users=[1'] });
     assert.equal(bad[0]?.file, '--set');
-    assert.match(bad[0]!.message, /the value is not valid YAML/);
+    assert.match(bad[0].message, /the value is not valid YAML/);
     const through = problemsOf(SIMPLE, { set: ['name.first=1'] });
     assert.equal(through[0]?.file, '--set');
     assert.equal(through[0]?.path, 'name.first');
-    assert.match(through[0]!.message, /a parent is not a mapping or list/);
+    assert.match(through[0].message, /a parent is not a mapping or list/);
   });
 
   test('every bad --set spec is reported at once', () => {

@@ -42,10 +42,10 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
   children.add(child);
   let out = '';
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not listen within ${timeoutMs} ms; stderr: ${err}`)); }, timeoutMs);
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       out += `${line}\n`;
       const m = /^crosstalk target listening on (http:\/\/\S+)$/.exec(line.trim());

@@ -52,7 +52,7 @@ function collectSlots(doc: Document): Slot[] {
     if (isMap(node)) {
       node.items.forEach((pair, index) => {
         slots.push({ parent: node, index });
-        walk((pair as Pair).value);
+        walk(pair.value);
       });
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => {

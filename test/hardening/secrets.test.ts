@@ -82,7 +82,7 @@ const literal = (label: string, s: string): Needle => ({
 });
 const pattern = (label: string, re: RegExp): Needle => ({
   label,
-  find: (text) => [...text.matchAll(new RegExp(re.source, 'g'))].slice(0, 20).map((m) => ({ at: m.index!, match: m[0] })),
+  find: (text) => [...text.matchAll(new RegExp(re.source, 'g'))].slice(0, 20).map((m) => ({ at: m.index, match: m[0] })),
 });
 
 /** Every hit of every needle in `text`, as "where: label: …snippet…". */

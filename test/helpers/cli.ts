@@ -61,10 +61,10 @@ export function spawnCli(args: readonly string[], opts: CliOptions = {}): CliPro
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => { out += c; });
-  child.stderr!.on('data', (c: string) => { err += c; });
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => { out += c; });
+  child.stderr.on('data', (c: string) => { err += c; });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let timedOut = false;
   const result = new Promise<CliResult>((resolve) => {

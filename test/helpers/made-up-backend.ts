@@ -65,7 +65,7 @@ export async function startMadeUpBackend(opts: { secret: string; leakListings?: 
       const [, uid, chat] = m;
       if (!uid && req.method === 'POST') {
         const body = await readJson(req);
-        const c: Conversation = { uid: `cv-${randomUUID()}`, name: String(body.name ?? ''), owner_sub: sub, tags: body.tags ?? null, said: [] };
+        const c: Conversation = { uid: `cv-${randomUUID()}`, name: typeof body.name === 'string' ? body.name : '', owner_sub: sub, tags: body.tags ?? null, said: [] };
         conversations.set(c.uid, c);
         return send(res, 200, { conversation: { uid: c.uid, name: c.name, owner_sub: c.owner_sub, tags: c.tags } });
       }

@@ -86,7 +86,7 @@ scrape_configs:
       return data.result.map((r) => ({ metric: r.metric, values: r.values.map((v) => Number(v[1])) }));
     },
     async labelValues(label, match) {
-      const res = await fetch(`${url}/api/v1/label/${encodeURIComponent(label)}/values?${new URLSearchParams({ 'match[]': match })}`);
+      const res = await fetch(`${url}/api/v1/label/${encodeURIComponent(label)}/values?${new URLSearchParams({ 'match[]': match }).toString()}`);
       return ((await res.json()) as { data: string[] }).data;
     },
     async close() {

@@ -72,7 +72,7 @@ async function partyOn(transport: TargetTransport, url: string, id: string, toke
     });
     return {
       ...base, welcome: s.frames[0], received: () => got,
-      startRun: async (content, messageId) => { s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: messageId } }); },
+      startRun: (content, messageId) => { s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: messageId } }); return Promise.resolve(); },
       close: () => s.close(),
     };
   }
@@ -85,7 +85,7 @@ async function partyOn(transport: TargetTransport, url: string, id: string, toke
     });
     return {
       ...base, welcome: s.frames[0], received: () => got,
-      startRun: async (content, messageId) => { s.emit('user_message', { thread_id: threadId, content, message_id: messageId }); },
+      startRun: (content, messageId) => { s.emit('user_message', { thread_id: threadId, content, message_id: messageId }); return Promise.resolve(); },
       close: () => s.close(),
     };
   }

@@ -100,10 +100,10 @@ export function startRun(file: string, targetUrl: string, out: string, opts: { e
   children.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => { stdout += c; });
-  child.stderr!.on('data', (c: string) => { stderr += c; });
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => { stdout += c; });
+  child.stderr.on('data', (c: string) => { stderr += c; });
   let maxKiB = 0;
   let samples = 0;
   const sampler = setInterval(() => {

@@ -429,7 +429,8 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) return;
       let f: { type?: unknown; payload?: Record<string, unknown> };
-      try { f = JSON.parse(data.toString()) as typeof f; } catch { return send(c, JSON.stringify({ type: 'error', payload: { code: 'BAD_MESSAGE' } })); }
+      // ws's default binaryType 'nodebuffer': one Buffer per message.
+      try { f = JSON.parse((data as Buffer).toString()) as typeof f; } catch { return send(c, JSON.stringify({ type: 'error', payload: { code: 'BAD_MESSAGE' } })); }
       if (f.type === 'user_message') startRun(c, f.payload ?? {});
       else if (f.type === 'ping') send(c, JSON.stringify({ type: 'pong', payload: { ts: f.payload?.ts } }));
       else if (f.type === 'stop_agent') send(c, JSON.stringify({ type: 'agent_stopped', payload: { user_id: userId, run_id: f.payload?.run_id } }));

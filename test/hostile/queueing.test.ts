@@ -78,7 +78,7 @@ describe('hostile: a stalled target releases a burst; the generator flags its ow
     assert.ok(banner, 'report.html has the queueing banner');
     // The banner names the worst windows (a busy machine may add some of its own); the release is one of them.
     assert.equal(banner[1], `⚠ ${formatQueueingNotice(q)}.`);
-    assert.match(banner[1]!, /between \+\d+ s and \+\d+ s the generator was busy for up to [\d.]+m?s.*: latencies recorded then may be over-reported by up to that much/);
+    assert.match(banner[1], /between \+\d+ s and \+\d+ s the generator was busy for up to [\d.]+m?s.*: latencies recorded then may be over-reported by up to that much/);
     assert.ok(html.indexOf('id="generator-queueing"') < html.indexOf('id="over-time"'), 'the banner sits by the verdict, above the charts');
     assert.equal((html.match(/event-loop lag p99/g) ?? []).length, 0, 'no second name for the loop-lag figure');
 

@@ -22,8 +22,8 @@ async function startServe(): Promise<{ child: ChildProcess; url: string; stderr:
   child.once('exit', () => targets.delete(child));
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; });
+  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
   await waitUntil(() => {
     if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
     return LISTENING.test(out);

@@ -14,7 +14,7 @@ describe('hostile: a silent TCP port at start', () => {
   before(async () => { silent = await startSilentServer(); });
   after(async () => { cleanup(); await silent.close(); });
 
-  const files = once(async () => writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' })));
+  const files = once(() => Promise.resolve(writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' }))));
   const run = once(async (): Promise<CliRun> => {
     const f = await files();
     return runAgainst(f.file, silent.url, f.out, { killAfterMs: 30_000 });

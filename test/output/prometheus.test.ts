@@ -208,7 +208,7 @@ outputs: { interval: 1s }
       if (!x || typeof x !== 'object') return;
       const o = x as Record<string, unknown>;
       const here = typeof o.title === 'string' ? o.title : where;
-      if (typeof o.expr === 'string') exprs.push({ where: `${here} ${String(o.refId ?? '')}`, expr: o.expr });
+      if (typeof o.expr === 'string') exprs.push({ where: `${here} ${typeof o.refId === 'string' ? o.refId : ''}`, expr: o.expr });
       for (const v of Object.values(o)) walk(v, here);
     };
     walk(dashboard.panels, 'dashboard');

@@ -320,7 +320,7 @@ describe('report.html in a browser', { skip: existsSync(CHROMIUM) ? false : 'chr
         const canvases = Array.from(f.querySelectorAll('.uplot canvas'));
         const painted = canvases.some((c) => {
           if (!c.width || !c.height) return false;
-          const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
           for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
           return false;
         });

@@ -37,7 +37,7 @@ interface Reading {
   readonly head?: number;
   readonly frames: string[];
   readonly malformed: string[];
-  readonly end: StreamEnd | string;
+  readonly end: StreamEnd | 'refused' | `failed ${string}`;
 }
 
 describe('StreamCall reads run streams as the plain reader does', () => {

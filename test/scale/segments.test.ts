@@ -23,7 +23,7 @@ interface Summary {
 function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], { env: { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       const m = /listening on (\S+)/.exec(line);
       if (m) resolve({ url: m[1]!, child }); else reject(new Error(line));
     });

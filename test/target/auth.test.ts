@@ -82,11 +82,11 @@ describe('auth', () => {
   });
 
   const badTokens: ReadonlyArray<readonly [string, (secret: string, sub: string) => Promise<string | undefined>]> = [
-    ['missing', async () => undefined],
+    ['missing', () => Promise.resolve(undefined)],
     ['badly signed', (secret, sub) => mintToken(secret, sub, { wrongSecret: true })],
     ['expired', (secret, sub) => mintToken(secret, sub, { expiresInSec: -60 })],
     ['of another type', (secret, sub) => mintToken(secret, sub, { type: 'refresh' })],
-    ['not a JWT', async () => 'not-a-jwt'],
+    ['not a JWT', () => Promise.resolve('not-a-jwt')],
   ];
 
   for (const [name, make] of badTokens) {

@@ -29,14 +29,14 @@ function serve(args: readonly string[], env: NodeJS.ProcessEnv): Served {
   children.push(child);
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const firstLine = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no stdout line within 10 s; stderr: ${err}`)), 10_000);
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.on('data', (chunk: string) => {
       out += chunk;
       const nl = out.indexOf('\n');
       if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
@@ -44,7 +44,7 @@ function serve(args: readonly string[], env: NodeJS.ProcessEnv): Served {
     void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`exited with ${code} before a stdout line; stderr: ${err}`)); });
   });
   firstLine.catch(() => undefined);
-  child.stderr!.on('data', (chunk: string) => { err += chunk; });
+  child.stderr.on('data', (chunk: string) => { err += chunk; });
   return { child, firstLine, stdout: () => out, stderr: () => err, exited };
 }
 
