@@ -21,28 +21,60 @@ export interface RunsArgs {
 
 /** Parses `--url --users --seconds [--think] [--content] [--connect-timeout] [--mode runs]`; exits 3 on bad input. */
 export function parseRunsArgs(name: string, argv: readonly string[]): RunsArgs {
-  const a: RunsArgs = { url: '', users: 50, seconds: 10, think: 0, content: 'How much did we spend on this thread?', connectTimeout: 60 };
+  const a: RunsArgs = {
+    url: '',
+    users: 50,
+    seconds: 10,
+    think: 0,
+    content: 'How much did we spend on this thread?',
+    connectTimeout: 60,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[i + 1];
-    const num = (): number => { const n = Number(v); if (!Number.isFinite(n) || n < 0) fail(name, `${k}: expected a number, got "${v}"`); i++; return n; };
+    const num = (): number => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) fail(name, `${k}: expected a number, got "${v}"`);
+      i++;
+      return n;
+    };
     switch (k) {
-      case '--url': a.url = String(v); i++; break;
+      case '--url':
+        a.url = String(v);
+        i++;
+        break;
       // Accepted for symmetry with bare-client.ts; runs is the only mode these clients have.
-      case '--mode': if (v !== 'runs') fail(name, `--mode: only runs, got "${v}"`); i++; break;
-      case '--users': a.users = Math.floor(num()); break;
-      case '--seconds': a.seconds = num(); break;
-      case '--think': a.think = num(); break;
-      case '--content': a.content = String(v); i++; break;
-      case '--connect-timeout': a.connectTimeout = num(); break;
-      default: fail(name, `unknown argument "${k}"`);
+      case '--mode':
+        if (v !== 'runs') fail(name, `--mode: only runs, got "${v}"`);
+        i++;
+        break;
+      case '--users':
+        a.users = Math.floor(num());
+        break;
+      case '--seconds':
+        a.seconds = num();
+        break;
+      case '--think':
+        a.think = num();
+        break;
+      case '--content':
+        a.content = String(v);
+        i++;
+        break;
+      case '--connect-timeout':
+        a.connectTimeout = num();
+        break;
+      default:
+        fail(name, `unknown argument "${k}"`);
     }
   }
   if (!a.url) fail(name, '--url is required');
   const host = new URL(a.url).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') fail(name, `--url must be a loopback address, got ${host}`);
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
+    fail(name, `--url must be a loopback address, got ${host}`);
   if (a.users < 1 || a.users > 10_000) fail(name, '--users: 1..10000');
-  if (a.seconds > 3600 || a.connectTimeout > 600) fail(name, '--seconds is capped at an hour, --connect-timeout at 10 minutes');
+  if (a.seconds > 3600 || a.connectTimeout > 600)
+    fail(name, '--seconds is capped at an hour, --connect-timeout at 10 minutes');
   return a;
 }
 
@@ -65,7 +97,8 @@ export function mintToken(secret: string, sub: string, ttlSec = 3600): string {
 /** Creates a user's thread over REST (node's fetch, as any client would), its id. */
 export async function createBenchThread(url: string, token: string, user: string): Promise<string> {
   const res = await fetch(`${url}/api/threads`, {
-    method: 'POST', signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ title: `Bench ${user}` }),
   });
@@ -98,7 +131,10 @@ export class ConnectionCount {
   async waitAll(total: number, ms: number): Promise<boolean> {
     const deadline = performance.now() + ms;
     while (this.established + this.failed < total && performance.now() < deadline) {
-      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 50); });
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 50);
+      });
       this.wake = undefined;
     }
     return this.established === total;
@@ -116,7 +152,10 @@ export class RunLoop<C> {
   private sending = true;
   private drained: (() => void) | undefined;
 
-  constructor(private readonly sendNext: (c: C) => void, private readonly thinkMs: number) {}
+  constructor(
+    private readonly sendNext: (c: C) => void,
+    private readonly thinkMs: number,
+  ) {}
 
   /** A run was sent on `c` with this message id. */
   sent(messageId: string, c: C): void {
@@ -144,12 +183,21 @@ export class RunLoop<C> {
   /** Sends no more runs and waits (at most `ms`) for those in flight. */
   async stop(ms: number): Promise<void> {
     this.sending = false;
-    if (this.pending.size) await Promise.race([new Promise<void>((r) => { this.drained = r; }), sleep(ms)]);
+    if (this.pending.size)
+      await Promise.race([
+        new Promise<void>((r) => {
+          this.drained = r;
+        }),
+        sleep(ms),
+      ]);
   }
 }
 
 /** User + system CPU of the whole process so far, µs. */
-export const cpuNow = (): number => { const c = process.cpuUsage(); return c.user + c.system; };
+export const cpuNow = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -166,9 +214,15 @@ export function printResult(o: Record<string, unknown>): void {
  */
 export function runBounded(name: string, args: RunsArgs, main: () => Promise<void>): void {
   const ceilingMs = (args.connectTimeout + args.seconds + 30) * 1000;
-  setTimeout(() => { process.stderr.write(`${name}: hard timeout\n`); process.exit(4); }, ceilingMs).unref();
-  main().then(() => process.exit(0), (err: unknown) => {
-    process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`);
+  setTimeout(() => {
+    process.stderr.write(`${name}: hard timeout\n`);
     process.exit(4);
-  });
+  }, ceilingMs).unref();
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`);
+      process.exit(4);
+    },
+  );
 }

@@ -20,7 +20,16 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
-import { ConnectionCount, cpuNow, createBenchThread, fail as failAs, mintToken, printResult, RunLoop, sleep } from './bare-client-kit.js';
+import {
+  ConnectionCount,
+  cpuNow,
+  createBenchThread,
+  fail as failAs,
+  mintToken,
+  printResult,
+  RunLoop,
+  sleep,
+} from './bare-client-kit.js';
 
 interface Args {
   url: string;
@@ -37,30 +46,73 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { url: '', mode: 'runs', users: 50, seconds: 10, ramp: 0, settle: 3, hold: 10, connectTimeout: 60, think: 0, content: 'How much did we spend on this thread?' };
+  const a: Args = {
+    url: '',
+    mode: 'runs',
+    users: 50,
+    seconds: 10,
+    ramp: 0,
+    settle: 3,
+    hold: 10,
+    connectTimeout: 60,
+    think: 0,
+    content: 'How much did we spend on this thread?',
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[i + 1];
-    const num = (): number => { const n = Number(v); if (!Number.isFinite(n) || n < 0) fail(`${k}: expected a number, got "${v}"`); i++; return n; };
+    const num = (): number => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) fail(`${k}: expected a number, got "${v}"`);
+      i++;
+      return n;
+    };
     switch (k) {
-      case '--url': a.url = String(v); i++; break;
-      case '--mode': if (v !== 'runs' && v !== 'idle') fail(`--mode: runs or idle, got "${v}"`); a.mode = v; i++; break;
-      case '--users': a.users = Math.floor(num()); break;
-      case '--seconds': a.seconds = num(); break;
-      case '--ramp': a.ramp = num(); break;
-      case '--settle': a.settle = num(); break;
-      case '--hold': a.hold = num(); break;
-      case '--connect-timeout': a.connectTimeout = num(); break;
-      case '--think': a.think = num(); break;
-      case '--content': a.content = String(v); i++; break;
-      default: fail(`unknown argument "${k}"`);
+      case '--url':
+        a.url = String(v);
+        i++;
+        break;
+      case '--mode':
+        if (v !== 'runs' && v !== 'idle') fail(`--mode: runs or idle, got "${v}"`);
+        a.mode = v;
+        i++;
+        break;
+      case '--users':
+        a.users = Math.floor(num());
+        break;
+      case '--seconds':
+        a.seconds = num();
+        break;
+      case '--ramp':
+        a.ramp = num();
+        break;
+      case '--settle':
+        a.settle = num();
+        break;
+      case '--hold':
+        a.hold = num();
+        break;
+      case '--connect-timeout':
+        a.connectTimeout = num();
+        break;
+      case '--think':
+        a.think = num();
+        break;
+      case '--content':
+        a.content = String(v);
+        i++;
+        break;
+      default:
+        fail(`unknown argument "${k}"`);
     }
   }
   if (!a.url) fail('--url is required');
   const host = new URL(a.url).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') fail(`--url must be a loopback address, got ${host}`);
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
+    fail(`--url must be a loopback address, got ${host}`);
   if (a.users < 1 || a.users > 50_000) fail('--users: 1..50000');
-  if (a.seconds > 3600 || a.hold > 3600 || a.settle > 600 || a.ramp > 600) fail('durations are capped at an hour (ramp and settle at 10 minutes)');
+  if (a.seconds > 3600 || a.hold > 3600 || a.settle > 600 || a.ramp > 600)
+    fail('durations are capped at an hour (ramp and settle at 10 minutes)');
   return a;
 }
 
@@ -91,13 +143,22 @@ function sendNext(c: Conn): void {
   if (!loop.active || !c.ws || c.ws.readyState !== WebSocket.OPEN) return;
   const messageId = `m-${tag}-${c.user}-${++c.seq}`;
   loop.sent(messageId, c);
-  c.ws.send(JSON.stringify({ type: 'user_message', payload: { thread_id: c.thread, content: args.content, message_id: messageId } }));
+  c.ws.send(
+    JSON.stringify({
+      type: 'user_message',
+      payload: { thread_id: c.thread, content: args.content, message_id: messageId },
+    }),
+  );
 }
 
 function onMessage(c: Conn, data: RawData): void {
   let frame: { type?: unknown; payload?: { message_id?: unknown } };
   // ws's default binaryType 'nodebuffer': one Buffer per message.
-  try { frame = JSON.parse((data as Buffer).toString()) as typeof frame; } catch { return; }
+  try {
+    frame = JSON.parse((data as Buffer).toString()) as typeof frame;
+  } catch {
+    return;
+  }
   const type = frame.type;
   if (type === 'connection_established') {
     if (c.established) return;
@@ -109,11 +170,18 @@ function onMessage(c: Conn, data: RawData): void {
 }
 
 function connect(c: Conn): void {
-  const ws = new WebSocket(wsUrl, [`jwt.${c.token}`], { perMessageDeflate: false, handshakeTimeout: args.connectTimeout * 1000 });
+  const ws = new WebSocket(wsUrl, [`jwt.${c.token}`], {
+    perMessageDeflate: false,
+    handshakeTimeout: args.connectTimeout * 1000,
+  });
   c.ws = ws;
   ws.on('message', (data) => onMessage(c, data));
-  ws.on('error', () => { if (!c.established) count.onFailed(); });
-  ws.on('close', () => { c.ws = undefined; });
+  ws.on('error', () => {
+    if (!c.established) count.onFailed();
+  });
+  ws.on('close', () => {
+    c.ws = undefined;
+  });
 }
 
 async function closeAll(conns: readonly Conn[]): Promise<void> {
@@ -132,9 +200,15 @@ async function main(): Promise<void> {
 
   if (args.mode === 'runs') {
     // Threads over REST, a few at a time, then the connections.
-    for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(async (c) => { c.thread = await createBenchThread(args.url, c.token, c.user); }));
+    for (let i = 0; i < conns.length; i += 32)
+      await Promise.all(
+        conns.slice(i, i + 32).map(async (c) => {
+          c.thread = await createBenchThread(args.url, c.token, c.user);
+        }),
+      );
     for (const c of conns) connect(c);
-    if (!(await count.waitAll(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${count.established} of ${conns.length} connections established`);
+    if (!(await count.waitAll(conns.length, args.connectTimeout * 1000)))
+      throw new Error(`only ${count.established} of ${conns.length} connections established`);
     const cpu0 = cpuNow();
     const t0 = performance.now();
     for (const c of conns) sendNext(c);
@@ -145,7 +219,17 @@ async function main(): Promise<void> {
     const loopCpuUs = cpuNow() - cpu0;
     await closeAll(conns);
     lagWhole.disable();
-    printResult({ mode: 'runs', users: args.users, runs: loop.runs, unfinished: loop.pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(loop.runs / (loopMs / 1000)), firstConnection: count.first });
+    printResult({
+      mode: 'runs',
+      users: args.users,
+      runs: loop.runs,
+      unfinished: loop.pending.size,
+      cpuUs: cpuNow(),
+      loopCpuUs,
+      loopMs: Math.round(loopMs),
+      runsPerSec: Math.round(loop.runs / (loopMs / 1000)),
+      firstConnection: count.first,
+    });
     return;
   }
 
@@ -169,13 +253,30 @@ async function main(): Promise<void> {
   await sleep(args.hold * 1000);
   hold.disable();
   lagWhole.disable();
-  const lagMs = (h: ReturnType<typeof monitorEventLoopDelay>, p: number): number => Math.round(Math.max(0, h.percentile(p) - 10e6) / 1e3) / 1e3;
+  const lagMs = (h: ReturnType<typeof monitorEventLoopDelay>, p: number): number =>
+    Math.round(Math.max(0, h.percentile(p) - 10e6) / 1e3) / 1e3;
   const open = conns.filter((c) => c.ws?.readyState === WebSocket.OPEN).length;
   printResult({
-    mode: 'idle', users: args.users, established: count.established, failedConnects: count.failed, openAfterHold: open, allConnected: ok, allConnectedMs: Math.round(allConnectedMs),
-    rssBytes: mem.rss, rssPerSessionBytes: Math.round(mem.rss / args.users), gcForced: gc !== undefined,
-    memory: { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
-    loopLagP99Ms: lagMs(hold, 99), loopLagMaxMs: Math.round(Math.max(0, hold.max - 10e6) / 1e3) / 1e3, loopLagP99WholeMs: lagMs(lagWhole, 99),
+    mode: 'idle',
+    users: args.users,
+    established: count.established,
+    failedConnects: count.failed,
+    openAfterHold: open,
+    allConnected: ok,
+    allConnectedMs: Math.round(allConnectedMs),
+    rssBytes: mem.rss,
+    rssPerSessionBytes: Math.round(mem.rss / args.users),
+    gcForced: gc !== undefined,
+    memory: {
+      rss: mem.rss,
+      heapTotal: mem.heapTotal,
+      heapUsed: mem.heapUsed,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+    },
+    loopLagP99Ms: lagMs(hold, 99),
+    loopLagMaxMs: Math.round(Math.max(0, hold.max - 10e6) / 1e3) / 1e3,
+    loopLagP99WholeMs: lagMs(lagWhole, 99),
     firstConnection: count.first,
   });
   await closeAll(conns);
@@ -183,9 +284,15 @@ async function main(): Promise<void> {
 
 // A hard ceiling on the whole process, whatever happens.
 const ceilingMs = (args.connectTimeout + args.seconds + args.ramp + args.settle + args.hold + 30) * 1000;
-setTimeout(() => { process.stderr.write('bare-client: hard timeout\n'); process.exit(4); }, ceilingMs).unref();
-
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bare-client: ${(err as Error).message ?? String(err)}\n`);
+setTimeout(() => {
+  process.stderr.write('bare-client: hard timeout\n');
   process.exit(4);
-});
+}, ceilingMs).unref();
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bare-client: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(4);
+  },
+);

@@ -17,7 +17,18 @@
  * --url given, which must be a loopback address.
  */
 import { io, type Socket } from 'socket.io-client';
-import { ConnectionCount, cpuNow, createBenchThread, fail, mintToken, parseRunsArgs, printResult, RunLoop, runBounded, sleep } from './bare-client-kit.js';
+import {
+  ConnectionCount,
+  cpuNow,
+  createBenchThread,
+  fail,
+  mintToken,
+  parseRunsArgs,
+  printResult,
+  RunLoop,
+  runBounded,
+  sleep,
+} from './bare-client-kit.js';
 
 const NAME = 'bare-socketio-client';
 const args = parseRunsArgs(NAME, process.argv.slice(2));
@@ -50,7 +61,14 @@ function onCompleted(payload: { message_id?: unknown } | undefined): void {
 }
 
 function connect(c: Conn): void {
-  const socket = io(args.url, { transports: ['websocket'], reconnection: false, forceNew: true, multiplex: false, timeout: args.connectTimeout * 1000, auth: { token: c.token } });
+  const socket = io(args.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    multiplex: false,
+    timeout: args.connectTimeout * 1000,
+    auth: { token: c.token },
+  });
   c.socket = socket;
   socket.on('connection_established', () => {
     if (c.established) return;
@@ -58,7 +76,9 @@ function connect(c: Conn): void {
     count.onEstablished();
   });
   socket.on('agent_completed', onCompleted);
-  socket.on('connect_error', () => { if (!c.established) count.onFailed(); });
+  socket.on('connect_error', () => {
+    if (!c.established) count.onFailed();
+  });
 }
 
 async function main(): Promise<void> {
@@ -67,9 +87,15 @@ async function main(): Promise<void> {
     const user = `u-bare-${tag}-${String(i).padStart(5, '0')}`;
     conns.push({ user, token: mintToken(secret!, user), thread: '', socket: undefined, established: false, seq: 0 });
   }
-  for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(async (c) => { c.thread = await createBenchThread(args.url, c.token, c.user); }));
+  for (let i = 0; i < conns.length; i += 32)
+    await Promise.all(
+      conns.slice(i, i + 32).map(async (c) => {
+        c.thread = await createBenchThread(args.url, c.token, c.user);
+      }),
+    );
   for (const c of conns) connect(c);
-  if (!(await count.waitAll(conns.length, args.connectTimeout * 1000))) throw new Error(`only ${count.established} of ${conns.length} connections established`);
+  if (!(await count.waitAll(conns.length, args.connectTimeout * 1000)))
+    throw new Error(`only ${count.established} of ${conns.length} connections established`);
   const cpu0 = cpuNow();
   const t0 = performance.now();
   for (const c of conns) sendNext(c);
@@ -80,7 +106,18 @@ async function main(): Promise<void> {
   const loopCpuUs = cpuNow() - cpu0;
   for (const c of conns) c.socket?.disconnect();
   await sleep(50);
-  printResult({ mode: 'runs', transport: 'socketio', users: args.users, runs: loop.runs, unfinished: loop.pending.size, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(loop.runs / (loopMs / 1000)), firstConnection: count.first });
+  printResult({
+    mode: 'runs',
+    transport: 'socketio',
+    users: args.users,
+    runs: loop.runs,
+    unfinished: loop.pending.size,
+    cpuUs: cpuNow(),
+    loopCpuUs,
+    loopMs: Math.round(loopMs),
+    runsPerSec: Math.round(loop.runs / (loopMs / 1000)),
+    firstConnection: count.first,
+  });
 }
 
 runBounded(NAME, args, main);

@@ -59,7 +59,9 @@ type Outcome = 'completed' | 'failed' | 'broken';
 async function runOnce(u: User): Promise<Outcome> {
   const messageId = `m-${tag}-${u.id}-${++u.seq}`;
   const res = await request(`${args.url}/api/threads/${u.thread}/runs/stream`, {
-    method: 'POST', dispatcher: agent, bodyTimeout: 0,
+    method: 'POST',
+    dispatcher: agent,
+    bodyTimeout: 0,
     headers: { ...STREAM_HEADERS, authorization: u.auth },
     body: JSON.stringify({ content: args.content, message_id: messageId }),
   });
@@ -69,12 +71,21 @@ async function runOnce(u: User): Promise<Outcome> {
   }
   return new Promise<Outcome>((resolve) => {
     let settled = false;
-    const settle = (o: Outcome): void => { if (!settled) { settled = true; resolve(o); } };
+    const settle = (o: Outcome): void => {
+      if (!settled) {
+        settled = true;
+        resolve(o);
+      }
+    };
     const parser = createParser({
       onEvent(ev: EventSourceMessage): void {
         events++;
         let frame: unknown;
-        try { frame = JSON.parse(ev.data); } catch { return; }
+        try {
+          frame = JSON.parse(ev.data);
+        } catch {
+          return;
+        }
         if (typeof frame !== 'object' || frame === null) return;
         const type = ev.event;
         if (type === TERMINAL_OK) settle('completed');
@@ -94,7 +105,11 @@ async function userLoop(u: User): Promise<void> {
   while (sending) {
     inFlight++;
     let o: Outcome;
-    try { o = await runOnce(u); } catch { o = 'broken'; }
+    try {
+      o = await runOnce(u);
+    } catch {
+      o = 'broken';
+    }
     inFlight--;
     if (o === 'completed') runs++;
     else if (o === 'failed') failed++;
@@ -105,12 +120,15 @@ async function userLoop(u: User): Promise<void> {
 
 async function createThread(u: User): Promise<void> {
   const res = await request(`${args.url}/api/threads`, {
-    method: 'POST', dispatcher: agent, signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    dispatcher: agent,
+    signal: AbortSignal.timeout(10_000),
     headers: { authorization: u.auth, 'content-type': 'application/json' },
     body: JSON.stringify({ title: `Bench ${u.id}` }),
   });
   const body = (await res.body.json()) as { id?: unknown };
-  if (res.statusCode !== 201 || typeof body.id !== 'string') throw new Error(`create thread answered ${res.statusCode}`);
+  if (res.statusCode !== 201 || typeof body.id !== 'string')
+    throw new Error(`create thread answered ${res.statusCode}`);
   u.thread = body.id;
 }
 
@@ -132,7 +150,20 @@ async function main(): Promise<void> {
   await Promise.race([Promise.all(loops), sleep(5000)]);
   const loopCpuUs = cpuNow() - cpu0;
   await agent.destroy();
-  printResult({ mode: 'runs', transport: 'sse', users: args.users, runs, failed, broken, unfinished: inFlight, events, cpuUs: cpuNow(), loopCpuUs, loopMs: Math.round(loopMs), runsPerSec: Math.round(runs / (loopMs / 1000)) });
+  printResult({
+    mode: 'runs',
+    transport: 'sse',
+    users: args.users,
+    runs,
+    failed,
+    broken,
+    unfinished: inFlight,
+    events,
+    cpuUs: cpuNow(),
+    loopCpuUs,
+    loopMs: Math.round(loopMs),
+    runsPerSec: Math.round(runs / (loopMs / 1000)),
+  });
 }
 
 runBounded(NAME, args, main);

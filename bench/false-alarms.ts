@@ -62,6 +62,8 @@ for (const transport of transports) {
   }
   const ok = totals.violations === 0 && totals.frames >= minFrames;
   failed ||= !ok;
-  console.log(`${transport}: ${totals.frames} frames and ${totals.rest} REST answers checked, ${totals.runs} runs; isolation violations ${totals.violations}, lifecycle ${totals.lifecycle}, unattributed ${totals.unattributed}  ${ok ? 'PASS' : totals.violations ? 'FAIL' : 'too few frames'}`);
+  console.log(
+    `${transport}: ${totals.frames} frames and ${totals.rest} REST answers checked, ${totals.runs} runs; isolation violations ${totals.violations}, lifecycle ${totals.lifecycle}, unattributed ${totals.unattributed}  ${ok ? 'PASS' : totals.violations ? 'FAIL' : 'too few frames'}`,
+  );
 }
 process.exitCode = failed ? 1 : 0;

@@ -60,15 +60,32 @@ ${outputs}`;
 /** A remote-write receiver in a child process when there is no Prometheus: reads each body, answers 204. */
 async function startNodeReceiver(): Promise<{ writeUrl: string; close(): Promise<void> }> {
   const port = await findClosedPort();
-  const child = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(204).end()); }).listen(${port}, '127.0.0.1', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(204).end()); }).listen(${port}, '127.0.0.1', () => console.log('up'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((r) => child.stdout.once('data', () => r()));
-  return { writeUrl: `http://127.0.0.1:${port}/api/v1/write`, close: () => { child.kill(); return Promise.resolve(); } };
+  return {
+    writeUrl: `http://127.0.0.1:${port}/api/v1/write`,
+    close: () => {
+      child.kill();
+      return Promise.resolve();
+    },
+  };
 }
 
 const metricsPort = await findClosedPort();
 const bin = findPrometheus();
-const receiver = bin ? await startPrometheus(bin, [`127.0.0.1:${metricsPort}`], 30 * 60_000) : await startNodeReceiver();
-console.log(`receiver: ${bin ? `prometheus (${bin}), scraping /metrics every 1 s` : 'a Node receiver in a child process (no prometheus: /metrics is served but not scraped)'}; interval ${interval}`);
+const receiver = bin
+  ? await startPrometheus(bin, [`127.0.0.1:${metricsPort}`], 30 * 60_000)
+  : await startNodeReceiver();
+console.log(
+  `receiver: ${bin ? `prometheus (${bin}), scraping /metrics every 1 s` : 'a Node receiver in a child process (no prometheus: /metrics is served but not scraped)'}; interval ${interval}`,
+);
 const outputs = `outputs:
   interval: ${interval}
   metricsPort: ${metricsPort}
@@ -76,11 +93,23 @@ const outputs = `outputs:
   publish: ["prometheus-rw=${receiver.writeUrl}"]
 `;
 
-interface Sample { on: boolean; runs: number; cpuUs: number; wallMs: number; sent: number; dropped: number; workMs: number; intervals: number; summary: Summary }
+interface Sample {
+  on: boolean;
+  runs: number;
+  cpuUs: number;
+  wallMs: number;
+  sent: number;
+  dropped: number;
+  workMs: number;
+  intervals: number;
+  summary: Summary;
+}
 
 /** run.log's account of the publishing work: CPU building and encoding intervals, and formatting scrapes. */
 function readPublishingCost(dir: string): { workMs: number; intervals: number } {
-  const line = readFileSync(join(dir, 'run.log'), 'utf8').split('\n').find((l) => l.includes('"live outputs closed"'));
+  const line = readFileSync(join(dir, 'run.log'), 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"live outputs closed"'));
   if (!line) return { workMs: 0, intervals: 0 };
   const o = JSON.parse(line) as { intervals: number; publishCpuMs: number; metricsEndpoint?: { serveCpuMs: number } };
   return { workMs: o.publishCpuMs + (o.metricsEndpoint?.serveCpuMs ?? 0), intervals: o.intervals };
@@ -96,7 +125,16 @@ async function measure(on: boolean, text = scenario(on ? outputs : '')): Promise
   const rw = summary.outputs?.prometheusRw[0];
   const cost = readPublishingCost(out);
   rmSync(dirname(out), { recursive: true, force: true });
-  return { on, runs: summary.runs.completed, cpuUs: cpu.user + cpu.system, wallMs: performance.now() - t0, sent: rw?.samplesSent ?? 0, dropped: rw?.samplesDropped ?? 0, ...cost, summary };
+  return {
+    on,
+    runs: summary.runs.completed,
+    cpuUs: cpu.user + cpu.system,
+    wallMs: performance.now() - t0,
+    sent: rw?.samplesSent ?? 0,
+    dropped: rw?.samplesDropped ?? 0,
+    ...cost,
+    summary,
+  };
 }
 
 /** The registry a run's summary describes: every trend and counter per cohort. */
@@ -123,7 +161,8 @@ async function timeOneInterval(s: Summary): Promise<{ publishMs: number; formatM
   const rounds = 22;
   for (let i = 0; i < rounds; i++) {
     // What an interval adds: a few hundred new samples in every series.
-    for (const t of registry.allTrends()) for (let k = 0; k < 200; k++) t.record(t.hist.getValueAtPercentile(Math.random() * 100));
+    for (const t of registry.allTrends())
+      for (let k = 0; k < 200; k++) t.record(t.hist.getValueAtPercentile(Math.random() * 100));
     const cpu0 = process.cpuUsage();
     const families = builder.build(computeLiveFrame(registry));
     encodeWriteRequests(families, Date.now());
@@ -134,19 +173,28 @@ async function timeOneInterval(s: Summary): Promise<{ publishMs: number; formatM
     await (await fetch(endpoint.url)).text();
   }
   const closed = await endpoint.close(0);
-  return { publishMs: times.sort((x, y) => x - y)[Math.floor(times.length / 2)]!, formatMs: closed.serveCpuMs / rounds, series };
+  return {
+    publishMs: times.sort((x, y) => x - y)[Math.floor(times.length / 2)]!,
+    formatMs: closed.serveCpuMs / rounds,
+    series,
+  };
 }
 
 const samples: Sample[] = [];
 try {
   // Warm-up (JIT, first connections), not counted.
-  await measure(false, scenario('').replace(`duration: ${seconds}s`, 'duration: 3s').replace(`duration: ${seconds}s`, 'duration: 3s'));
+  await measure(
+    false,
+    scenario('').replace(`duration: ${seconds}s`, 'duration: 3s').replace(`duration: ${seconds}s`, 'duration: 3s'),
+  );
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so warm-up and drift fall on both sides.
     for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
       const s = await measure(on);
       samples.push(s);
-      console.log(`round ${r + 1} outputs ${on ? 'on ' : 'off'}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, ${(s.runs / (s.wallMs / 1000)).toFixed(0)} runs/s${on ? `, ${s.sent} samples sent, ${s.dropped} dropped, publishing ${s.workMs.toFixed(1)} ms CPU over ${s.intervals} intervals (${((s.workMs * 1000) / s.cpuUs * 100).toFixed(2)}% of the run's CPU)` : ''}`);
+      console.log(
+        `round ${r + 1} outputs ${on ? 'on ' : 'off'}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, ${(s.runs / (s.wallMs / 1000)).toFixed(0)} runs/s${on ? `, ${s.sent} samples sent, ${s.dropped} dropped, publishing ${s.workMs.toFixed(1)} ms CPU over ${s.intervals} intervals (${(((s.workMs * 1000) / s.cpuUs) * 100).toFixed(2)}% of the run's CPU)` : ''}`,
+      );
     }
   }
 } finally {
@@ -157,16 +205,25 @@ const perRun = (on: boolean): number => {
   const xs = samples.filter((s) => s.on === on);
   return xs.reduce((a, s) => a + s.cpuUs, 0) / xs.reduce((a, s) => a + s.runs, 0);
 };
-const pairs = Array.from({ length: rounds }, (_, r) => samples.slice(r * 2, r * 2 + 2)).map((p) => (p.find((s) => s.on)!.cpuUs / p.find((s) => s.on)!.runs) / (p.find((s) => !s.on)!.cpuUs / p.find((s) => !s.on)!.runs));
+const pairs = Array.from({ length: rounds }, (_, r) => samples.slice(r * 2, r * 2 + 2)).map(
+  (p) =>
+    p.find((s) => s.on)!.cpuUs / p.find((s) => s.on)!.runs / (p.find((s) => !s.on)!.cpuUs / p.find((s) => !s.on)!.runs),
+);
 const on = perRun(true);
 const off = perRun(false);
 const onSamples = samples.filter((s) => s.on);
 const workShare = onSamples.reduce((a, s) => a + s.workMs * 1000, 0) / onSamples.reduce((a, s) => a + s.cpuUs, 0);
-console.log(`\nCPU per agent run: outputs on ${on.toFixed(1)} µs, off ${off.toFixed(1)} µs, ratio ${(on / off).toFixed(3)} (goal ≤ 1.03); per round ${pairs.map((p) => p.toFixed(3)).join(', ')}`);
-console.log(`publishing work (build, encode, format scrapes): ${(workShare * 100).toFixed(2)}% of the runs' CPU with outputs on`);
+console.log(
+  `\nCPU per agent run: outputs on ${on.toFixed(1)} µs, off ${off.toFixed(1)} µs, ratio ${(on / off).toFixed(3)} (goal ≤ 1.03); per round ${pairs.map((p) => p.toFixed(3)).join(', ')}`,
+);
+console.log(
+  `publishing work (build, encode, format scrapes): ${(workShare * 100).toFixed(2)}% of the runs' CPU with outputs on`,
+);
 const last = onSamples.at(-1)!;
 const one = await timeOneInterval(last.summary);
 const ratePerSec = last.cpuUs / 1000 / (last.wallMs / 1000);
 const intervalMs = Number.parseFloat(interval) * (interval.endsWith('ms') ? 1 : 1000);
 const perSecMs = (one.publishMs + one.formatMs) / (intervalMs / 1000);
-console.log(`one steady interval alone, ${one.series} series: build and encode ${one.publishMs.toFixed(2)} ms CPU, format for scrapes ${one.formatMs.toFixed(2)} ms; every ${interval}: ${perSecMs.toFixed(2)} ms CPU/s against this run's ${ratePerSec.toFixed(0)}: ${((perSecMs / ratePerSec) * 100).toFixed(2)}%`);
+console.log(
+  `one steady interval alone, ${one.series} series: build and encode ${one.publishMs.toFixed(2)} ms CPU, format for scrapes ${one.formatMs.toFixed(2)} ms; every ${interval}: ${perSecMs.toFixed(2)} ms CPU/s against this run's ${ratePerSec.toFixed(0)}: ${((perSecMs / ratePerSec) * 100).toFixed(2)}%`,
+);

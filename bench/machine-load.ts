@@ -13,7 +13,11 @@ export function schedCpuUs(pid: number): number | undefined {
   try {
     let ns = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread ended */ }
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* thread ended */
+      }
     }
     return ns / 1000;
   } catch {
@@ -77,7 +81,10 @@ export class LoadWatch {
   }
 
   private sample(): void {
-    for (const [pid, o] of this.own) { const c = statCpuUs(pid); if (c !== undefined) o.last = c; }
+    for (const [pid, o] of this.own) {
+      const c = statCpuUs(pid);
+      if (c !== undefined) o.last = c;
+    }
   }
 
   /** Foreign CPU over the phase, % of the machine. */
@@ -102,7 +109,12 @@ export async function waitQuiet(maxMs = 180_000): Promise<number> {
     const b = machineCpuUs();
     const busy = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100;
     if (busy < 10 || performance.now() > deadline) return Math.round(busy);
-    if (!said) { log(`  machine busy (${busy.toFixed(0)}% of all cores, not this bench): waiting up to ${Math.round(maxMs / 1000)} s for quiet`); said = true; }
+    if (!said) {
+      log(
+        `  machine busy (${busy.toFixed(0)}% of all cores, not this bench): waiting up to ${Math.round(maxMs / 1000)} s for quiet`,
+      );
+      said = true;
+    }
   }
 }
 
@@ -111,14 +123,20 @@ export async function waitQuiet(maxMs = 180_000): Promise<number> {
  * repeats it, up to `attempts` in all, when other work took over 10% of the
  * machine meanwhile. The last attempt is kept either way, its share with it.
  */
-export async function quietly<T extends { foreignPct: number }>(what: string, fn: () => Promise<T>, opts: { waitMs?: number; attempts?: number } = {}): Promise<T> {
+export async function quietly<T extends { foreignPct: number }>(
+  what: string,
+  fn: () => Promise<T>,
+  opts: { waitMs?: number; attempts?: number } = {},
+): Promise<T> {
   const attempts = opts.attempts ?? 3;
   let s: T | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
     await waitQuiet(opts.waitMs);
     s = await fn();
     if (s.foreignPct <= 10) return s;
-    log(`  ${what}: other work used ${s.foreignPct}% of the machine meanwhile${attempt < attempts - 1 ? '; measuring again' : '; keeping it, marked'}`);
+    log(
+      `  ${what}: other work used ${s.foreignPct}% of the machine meanwhile${attempt < attempts - 1 ? '; measuring again' : '; keeping it, marked'}`,
+    );
   }
   return s!;
 }

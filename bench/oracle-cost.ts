@@ -31,7 +31,12 @@ cohorts:
             - sendMessage: { content: "How much did we spend on {{thread}}?", timeout: 10s }
 `;
 
-interface Sample { checks: boolean; runs: number; cpuUs: number; wallMs: number }
+interface Sample {
+  checks: boolean;
+  runs: number;
+  cpuUs: number;
+  wallMs: number;
+}
 
 async function measure(checks: boolean): Promise<Sample> {
   const scenario = compileScenarioText(yaml, 'bench/oracle-cost.yaml');
@@ -50,7 +55,9 @@ for (let r = 0; r < rounds; r++) {
   for (const checks of order) {
     const s = await measure(checks);
     samples.push(s);
-    console.log(`round ${r + 1} checks ${checks ? 'on ' : 'off'}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, ${(s.runs / (s.wallMs / 1000)).toFixed(0)} runs/s`);
+    console.log(
+      `round ${r + 1} checks ${checks ? 'on ' : 'off'}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, ${(s.runs / (s.wallMs / 1000)).toFixed(0)} runs/s`,
+    );
   }
 }
 const perRun = (on: boolean): number => {
@@ -59,4 +66,6 @@ const perRun = (on: boolean): number => {
 };
 const on = perRun(true);
 const off = perRun(false);
-console.log(`\nCPU per agent run: checks on ${on.toFixed(1)} µs, off ${off.toFixed(1)} µs, ratio ${(on / off).toFixed(3)} (goal < 1.10)`);
+console.log(
+  `\nCPU per agent run: checks on ${on.toFixed(1)} µs, off ${off.toFixed(1)} µs, ratio ${(on / off).toFixed(3)} (goal < 1.10)`,
+);

@@ -19,7 +19,9 @@ export interface Proc {
 const live = new Set<Proc>();
 
 /** A time-stamped line on stderr: the bench's progress log. */
-export const log = (s: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`); };
+export const log = (s: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+};
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -29,19 +31,40 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * (to 65536 when allowed, else to the hard limit); bash execs taskset, which
  * execs the command, so the pid is the command's.
  */
-export function startPinned(core: number | string, cmd: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Proc {
+export function startPinned(
+  core: number | string,
+  cmd: readonly string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): Proc {
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c "$0" "$@"';
   const child = spawn('bash', ['-c', script, String(core), ...cmd], {
-    cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
   if (child.pid === undefined) throw new Error(`could not start ${cmd.join(' ')}`);
   const p: Proc = {
-    child, pid: child.pid, startedAt: performance.now(), stdout: '', stderr: '', exitCode: undefined,
-    exited: new Promise((res) => child.on('exit', (code) => { p.exitCode = code; live.delete(p); res(code); })),
+    child,
+    pid: child.pid,
+    startedAt: performance.now(),
+    stdout: '',
+    stderr: '',
+    exitCode: undefined,
+    exited: new Promise((res) =>
+      child.on('exit', (code) => {
+        p.exitCode = code;
+        live.delete(p);
+        res(code);
+      }),
+    ),
   };
-  child.stdout.on('data', (d: Buffer) => { if (p.stdout.length < 1 << 20) p.stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { if (p.stderr.length < 1 << 16) p.stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    if (p.stdout.length < 1 << 20) p.stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    if (p.stderr.length < 1 << 16) p.stderr += d.toString();
+  });
   live.add(p);
   return p;
 }
@@ -49,13 +72,22 @@ export function startPinned(core: number | string, cmd: readonly string[], opts:
 /** Kills a process group started here (by its id). */
 export function killGroup(p: Proc, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (p.exitCode !== undefined) return;
-  try { process.kill(-p.pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-p.pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Waits for exit; past `ms` the group is killed and undefined is answered. */
 export async function waitExit(p: Proc, ms: number): Promise<number | null | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.exited, new Promise<'timeout'>((res) => { timer = setTimeout(res, ms, 'timeout'); })]);
+  const r = await Promise.race([
+    p.exited,
+    new Promise<'timeout'>((res) => {
+      timer = setTimeout(res, ms, 'timeout');
+    }),
+  ]);
   clearTimeout(timer);
   if (r !== 'timeout') return r;
   log(`  pid ${p.pid} did not exit within ${Math.round(ms / 1000)} s: killed`);
@@ -65,10 +97,17 @@ export async function waitExit(p: Proc, ms: number): Promise<number | null | und
 }
 
 /** Kills every process group started here that is still running. */
-export const killAllStarted = (): void => { for (const p of live) killGroup(p); };
+export const killAllStarted = (): void => {
+  for (const p of live) killGroup(p);
+};
 
 /** Kills what was started here when the bench exits or is interrupted. */
 export function killStartedOnExit(): void {
   process.on('exit', killAllStarted);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { log(`${sig}: stopping`); killAllStarted(); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      log(`${sig}: stopping`);
+      killAllStarted();
+      process.exit(130);
+    });
 }

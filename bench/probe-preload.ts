@@ -24,7 +24,10 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 const file = process.env.CT_PROBE_FILE;
 if (file) {
   const write = (o: Record<string, unknown>): void => appendFileSync(file, `${JSON.stringify(o)}\n`);
-  const cpu = (): { user: number; system: number; total: number } => { const c = process.cpuUsage(); return { user: c.user, system: c.system, total: c.user + c.system }; };
+  const cpu = (): { user: number; system: number; total: number } => {
+    const c = process.cpuUsage();
+    return { user: c.user, system: c.system, total: c.user + c.system };
+  };
   // monitorEventLoopDelay counts the 10 ms sampling interval itself as delay; only what exceeds it is lag.
   const lag = process.env.CT_PROBE_LAG === '1' ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
   lag?.enable();
@@ -33,7 +36,10 @@ if (file) {
   let snapshot = process.env.CT_PROBE_SNAPSHOT;
   process.on('SIGUSR2', () => {
     const t = performance.now();
-    const window = lag && lag.count > 0 ? { p50Ms: ms(lag.percentile(50)), p99Ms: ms(lag.percentile(99)), maxMs: ms(lag.max), samples: lag.count } : undefined;
+    const window =
+      lag && lag.count > 0
+        ? { p50Ms: ms(lag.percentile(50)), p99Ms: ms(lag.percentile(99)), maxMs: ms(lag.max), samples: lag.count }
+        : undefined;
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) gc();
     const m = process.memoryUsage();
@@ -43,7 +49,23 @@ if (file) {
       snapshotFile = writeHeapSnapshot(snapshot.replace('{n}', String(n)));
       if (!snapshot.includes('{n}')) snapshot = undefined;
     }
-    write({ event: 'mark', n, tMs: Math.round(t), tEndMs: Math.round(performance.now()), cpu: cpu(), lag: window, gcForced: gc !== undefined, memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, ...(snapshotFile ? { snapshotFile } : {}) });
+    write({
+      event: 'mark',
+      n,
+      tMs: Math.round(t),
+      tEndMs: Math.round(performance.now()),
+      cpu: cpu(),
+      lag: window,
+      gcForced: gc !== undefined,
+      memory: {
+        rss: m.rss,
+        heapTotal: m.heapTotal,
+        heapUsed: m.heapUsed,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      },
+      ...(snapshotFile ? { snapshotFile } : {}),
+    });
     lag?.reset();
   });
   const everyMs = Number(process.env.CT_PROBE_EVERY_MS ?? 0);
@@ -52,7 +74,18 @@ if (file) {
       const m = process.memoryUsage();
       const spaces: Record<string, number> = {};
       for (const sp of getHeapSpaceStatistics()) if (sp.space_size > 0) spaces[sp.space_name] = sp.space_size;
-      write({ event: 'sample', tMs: Math.round(performance.now()), memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, spaces });
+      write({
+        event: 'sample',
+        tMs: Math.round(performance.now()),
+        memory: {
+          rss: m.rss,
+          heapTotal: m.heapTotal,
+          heapUsed: m.heapUsed,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+        },
+        spaces,
+      });
     }, everyMs).unref();
   }
   process.on('exit', (code) => {

@@ -16,12 +16,37 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface SelfTimeRow { name: string; where: string; selfMs: number; share: number; selfUs: number }
-export interface CpuSummary { totalMs: number; functions: SelfTimeRow[]; files: SelfTimeRow[] }
+export interface SelfTimeRow {
+  name: string;
+  where: string;
+  selfMs: number;
+  share: number;
+  selfUs: number;
+}
+export interface CpuSummary {
+  totalMs: number;
+  functions: SelfTimeRow[];
+  files: SelfTimeRow[];
+}
 
 /** Shortens a script URL: src/... for crosstalk, the package for node_modules, node:... for internals. */
 export function shortenUrl(url: string): string {
@@ -57,13 +82,19 @@ function loadLineMap(jsPath: string): LineMap | undefined {
         for (const ch of seg) {
           const d = B64.indexOf(ch);
           value += (d & 31) << shift;
-          if (d & 32) { shift += 5; continue; }
+          if (d & 32) {
+            shift += 5;
+            continue;
+          }
           v.push(value & 1 ? -(value >>> 1) : value >>> 1);
           value = 0;
           shift = 0;
         }
         genCol += v[0] ?? 0;
-        if (v.length >= 4) { origLine += v[2]!; segs.push([genCol, origLine]); }
+        if (v.length >= 4) {
+          origLine += v[2]!;
+          segs.push([genCol, origLine]);
+        }
       }
       map.push(segs);
     }
@@ -80,7 +111,10 @@ function originalLine(url: string, line: number, col: number): number | undefine
   const segs = loadLineMap(fileURLToPath(url))?.[line];
   if (!segs || segs.length === 0) return undefined;
   let best = segs[0]!;
-  for (const s of segs) { if (s[0] <= col) best = s; else break; }
+  for (const s of segs) {
+    if (s[0] <= col) best = s;
+    else break;
+  }
   return best[1] + 1;
 }
 
@@ -105,7 +139,9 @@ export function summarizeCpuProfile(path: string, top = 25, untilMs?: number): C
     const cf = byId.get(id)!.callFrame;
     const name = cf.functionName || (cf.url ? '(anonymous)' : cf.functionName);
     const f = shortenUrl(cf.url);
-    const where = cf.url ? `${f}:${originalLine(cf.url, cf.lineNumber, cf.columnNumber) ?? `${cf.lineNumber + 1} (js)`}` : '';
+    const where = cf.url
+      ? `${f}:${originalLine(cf.url, cf.lineNumber, cf.columnNumber) ?? `${cf.lineNumber + 1} (js)`}`
+      : '';
     const key = `${name}|${where}`;
     const row = fn.get(key) ?? { name: name || '(unnamed)', where, us: 0 };
     row.us += us;
@@ -114,7 +150,16 @@ export function summarizeCpuProfile(path: string, top = 25, untilMs?: number): C
     file.set(fileKey, (file.get(fileKey) ?? 0) + us);
   }
   const rows = (xs: Array<{ name: string; where: string; us: number }>): SelfTimeRow[] =>
-    xs.sort((a, b) => b.us - a.us).slice(0, top).map((r) => ({ name: r.name, where: r.where, selfMs: Math.round(r.us / 100) / 10, share: Math.round((r.us / total) * 1000) / 10, selfUs: r.us }));
+    xs
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((r) => ({
+        name: r.name,
+        where: r.where,
+        selfMs: Math.round(r.us / 100) / 10,
+        share: Math.round((r.us / total) * 1000) / 10,
+        selfUs: r.us,
+      }));
   return {
     totalMs: Math.round(total / 1000),
     functions: rows([...fn.values()]),
@@ -128,13 +173,35 @@ interface HeapSnapshot {
   strings: string[];
 }
 
-export interface HeapRow { type: string; name: string; count: number; selfBytes: number; share: number; perUnitBytes?: number }
-export interface HeapSummary { totalBytes: number; nodes: number; rows: HeapRow[]; byType: HeapRow[] }
+export interface HeapRow {
+  type: string;
+  name: string;
+  count: number;
+  selfBytes: number;
+  share: number;
+  perUnitBytes?: number;
+}
+export interface HeapSummary {
+  totalBytes: number;
+  nodes: number;
+  rows: HeapRow[];
+  byType: HeapRow[];
+}
 
-interface HeapGroup { type: string; name: string; count: number; bytes: number }
+interface HeapGroup {
+  type: string;
+  name: string;
+  count: number;
+  bytes: number;
+}
 
 /** Every heap node's self size, grouped by node type and constructor name. */
-function groupHeap(path: string): { groups: Map<string, HeapGroup>; byType: Map<string, HeapGroup>; total: number; nodes: number } {
+function groupHeap(path: string): {
+  groups: Map<string, HeapGroup>;
+  byType: Map<string, HeapGroup>;
+  total: number;
+  nodes: number;
+} {
   const s = JSON.parse(readFileSync(path, 'utf8')) as HeapSnapshot;
   const f = s.snapshot.meta.node_fields;
   const types = s.snapshot.meta.node_types[0];
@@ -150,7 +217,15 @@ function groupHeap(path: string): { groups: Map<string, HeapGroup>; byType: Map<
     const size = s.nodes[i + iSize]!;
     let name = s.strings[s.nodes[i + iName]!] ?? '?';
     // Strings and code are named by their contents; group them by type alone.
-    if (type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' || type === 'code' || type === 'regexp') name = `(${type})`;
+    if (
+      type === 'string' ||
+      type === 'concatenated string' ||
+      type === 'sliced string' ||
+      type === 'number' ||
+      type === 'code' ||
+      type === 'regexp'
+    )
+      name = `(${type})`;
     else if (name.length > 60) name = `${name.slice(0, 57)}...`;
     const key = `${type}|${name}`;
     const g = groups.get(key) ?? { type, name, count: 0, bytes: 0 };
@@ -167,16 +242,28 @@ function groupHeap(path: string): { groups: Map<string, HeapGroup>; byType: Map<
 }
 
 function heapRows(xs: HeapGroup[], total: number, top: number, per?: number): HeapRow[] {
-  return xs.sort((a, b) => b.bytes - a.bytes).slice(0, top).map((g) => ({
-    type: g.type, name: g.name, count: g.count, selfBytes: g.bytes, share: Math.round((g.bytes / total) * 1000) / 10,
-    ...(per ? { perUnitBytes: Math.round(g.bytes / per) } : {}),
-  }));
+  return xs
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, top)
+    .map((g) => ({
+      type: g.type,
+      name: g.name,
+      count: g.count,
+      selfBytes: g.bytes,
+      share: Math.round((g.bytes / total) * 1000) / 10,
+      ...(per ? { perUnitBytes: Math.round(g.bytes / per) } : {}),
+    }));
 }
 
 /** Self size by node type and constructor name of a .heapsnapshot; `per` divides (e.g. by sessions). */
 export function summarizeHeapSnapshot(path: string, top = 25, per?: number): HeapSummary {
   const h = groupHeap(path);
-  return { totalBytes: h.total, nodes: h.nodes, rows: heapRows([...h.groups.values()], h.total, top, per), byType: heapRows([...h.byType.values()], h.total, top, per) };
+  return {
+    totalBytes: h.total,
+    nodes: h.nodes,
+    rows: heapRows([...h.groups.values()], h.total, top, per),
+    byType: heapRows([...h.byType.values()], h.total, top, per),
+  };
 }
 
 /** What grew between two snapshots of one process, by type and constructor; `per` divides (e.g. by runs in between). */
@@ -188,33 +275,54 @@ export function diffHeapSnapshots(before: string, after: string, top = 25, per?:
     const o = a.groups.get(k);
     delta.push({ type: g.type, name: g.name, count: g.count - (o?.count ?? 0), bytes: g.bytes - (o?.bytes ?? 0) });
   }
-  for (const [k, o] of a.groups) if (!b.groups.has(k)) delta.push({ type: o.type, name: o.name, count: -o.count, bytes: -o.bytes });
+  for (const [k, o] of a.groups)
+    if (!b.groups.has(k)) delta.push({ type: o.type, name: o.name, count: -o.count, bytes: -o.bytes });
   const grown = b.total - a.total;
-  return { totalBytes: grown, nodes: b.nodes - a.nodes, rows: heapRows(delta, Math.max(1, Math.abs(grown)), top, per), byType: [] };
+  return {
+    totalBytes: grown,
+    nodes: b.nodes - a.nodes,
+    rows: heapRows(delta, Math.max(1, Math.abs(grown)), top, per),
+    byType: [],
+  };
 }
 
 /** Plain-text rendering of a CPU summary. */
 export function formatCpuSummary(title: string, c: CpuSummary, runs?: number): string {
   const perRun = (r: SelfTimeRow): string => (runs ? `  ${(r.selfUs / runs).toFixed(2).padStart(7)}` : '');
-  const lines = [`${title}: ${c.totalMs} ms sampled`, `  self ms  share${runs ? '   µs/run' : ''}  function (file:line)`];
-  for (const r of c.functions) lines.push(`  ${r.selfMs.toFixed(1).padStart(7)}  ${r.share.toFixed(1).padStart(4)}%${perRun(r)}  ${r.name}${r.where ? `  ${r.where}` : ''}`);
+  const lines = [
+    `${title}: ${c.totalMs} ms sampled`,
+    `  self ms  share${runs ? '   µs/run' : ''}  function (file:line)`,
+  ];
+  for (const r of c.functions)
+    lines.push(
+      `  ${r.selfMs.toFixed(1).padStart(7)}  ${r.share.toFixed(1).padStart(4)}%${perRun(r)}  ${r.name}${r.where ? `  ${r.where}` : ''}`,
+    );
   lines.push('  by file:');
-  for (const r of c.files) lines.push(`  ${r.selfMs.toFixed(1).padStart(7)}  ${r.share.toFixed(1).padStart(4)}%${perRun(r)}  ${r.name}`);
+  for (const r of c.files)
+    lines.push(`  ${r.selfMs.toFixed(1).padStart(7)}  ${r.share.toFixed(1).padStart(4)}%${perRun(r)}  ${r.name}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** Plain-text rendering of a heap summary. */
 export function formatHeapSummary(title: string, h: HeapSummary, per?: number, unit = 'session'): string {
-  const lines = [`${title}: ${(h.totalBytes / 1048576).toFixed(1)} MiB in ${h.nodes} heap objects${per ? ` (${(h.totalBytes / per / 1024).toFixed(2)} KiB per ${unit} over ${per})` : ''}`,
-    `  ${'self KiB'.padStart(9)}  share  ${'count'.padStart(8)}${per ? `  ${`B/${unit}`.padStart(9)}` : ''}  type: constructor`];
-  for (const r of h.rows) lines.push(`  ${(r.selfBytes / 1024).toFixed(0).padStart(9)}  ${r.share.toFixed(1).padStart(4)}%  ${String(r.count).padStart(8)}${per ? `  ${String(r.perUnitBytes).padStart(9)}` : ''}  ${r.type}: ${r.name}`);
+  const lines = [
+    `${title}: ${(h.totalBytes / 1048576).toFixed(1)} MiB in ${h.nodes} heap objects${per ? ` (${(h.totalBytes / per / 1024).toFixed(2)} KiB per ${unit} over ${per})` : ''}`,
+    `  ${'self KiB'.padStart(9)}  share  ${'count'.padStart(8)}${per ? `  ${`B/${unit}`.padStart(9)}` : ''}  type: constructor`,
+  ];
+  for (const r of h.rows)
+    lines.push(
+      `  ${(r.selfBytes / 1024).toFixed(0).padStart(9)}  ${r.share.toFixed(1).padStart(4)}%  ${String(r.count).padStart(8)}${per ? `  ${String(r.perUnitBytes).padStart(9)}` : ''}  ${r.type}: ${r.name}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
 // Run directly: summarize the file named on the command line.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, ...rest] = process.argv.slice(2);
-  const opt = (name: string): number | undefined => { const i = rest.indexOf(name); return i >= 0 ? Number(rest[i + 1]) : undefined; };
+  const opt = (name: string): number | undefined => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? Number(rest[i + 1]) : undefined;
+  };
   if (!file) {
     process.stderr.write('usage: profile-summary <file.cpuprofile | file.heapsnapshot> [--top N] [--per SESSIONS]\n');
     process.exit(3);
@@ -222,7 +330,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const top = opt('--top') ?? 25;
   if (file === '--diff') {
     const [a, b] = rest;
-    if (!a || !b) { process.stderr.write('usage: profile-summary --diff before.heapsnapshot after.heapsnapshot [--per N]\n'); process.exit(3); }
+    if (!a || !b) {
+      process.stderr.write('usage: profile-summary --diff before.heapsnapshot after.heapsnapshot [--per N]\n');
+      process.exit(3);
+    }
     const per = opt('--per');
     process.stdout.write(formatHeapSummary(`growth ${a} -> ${b}`, diffHeapSnapshots(a, b, top, per), per, 'unit'));
   } else if (file.endsWith('.heapsnapshot')) {

@@ -59,7 +59,18 @@ import { join } from 'node:path';
 import { quietly, waitQuiet } from './machine-load.js';
 import { log } from './pinned-process.js';
 import { buildRows } from './scale/figures.js';
-import { cleanupAll, fmt, healthAgent, KINDS_IN_ORDER, median, opts, startTarget, stopTarget, table, WORK } from './scale/lib.js';
+import {
+  cleanupAll,
+  fmt,
+  healthAgent,
+  KINDS_IN_ORDER,
+  median,
+  opts,
+  startTarget,
+  stopTarget,
+  table,
+  WORK,
+} from './scale/lib.js';
 import { HOLD_S, phaseIdle, SETTLE_S, type IdleSample } from './scale/phase-idle.js';
 import { phaseRuns, type RunsSample } from './scale/phase-runs.js';
 import { phaseSoak, type SoakSample } from './scale/phase-soak.js';
@@ -71,20 +82,43 @@ import { profile } from './scale/profile.js';
 
 async function main(): Promise<void> {
   if (opts.onlyProfile) {
-    setTimeout(() => { log('hard timeout after 40 min: stopping'); cleanupAll(); process.exit(4); }, 40 * 60_000).unref();
+    setTimeout(() => {
+      log('hard timeout after 40 min: stopping');
+      cleanupAll();
+      process.exit(4);
+    }, 40 * 60_000).unref();
     await profile(opts.profile!);
     rmSync(WORK, { recursive: true, force: true });
     return;
   }
   const startedAt = new Date();
-  const budgetS = opts.rounds * (2 * (opts.seconds + 20) + opts.sessions.reduce((a, n) => a + 2 * (Math.ceil(n / 1000) + SETTLE_S + HOLD_S + 40 + n / 500), 0) + 2 * opts.startupReps * 10)
-    + 2 * (opts.soakSeconds + 60) + (opts.profile ? 600 : 0);
+  const budgetS =
+    opts.rounds *
+      (2 * (opts.seconds + 20) +
+        opts.sessions.reduce((a, n) => a + 2 * (Math.ceil(n / 1000) + SETTLE_S + HOLD_S + 40 + n / 500), 0) +
+        2 * opts.startupReps * 10) +
+    2 * (opts.soakSeconds + 60) +
+    (opts.profile ? 600 : 0);
   // The whole bench is bounded too: past twice its planned length, plus an hour of waiting for a quiet machine, everything stops.
   const ceilingS = 2 * budgetS + 3600;
-  setTimeout(() => { log(`hard timeout after ${Math.round(ceilingS)} s: stopping`); cleanupAll(); process.exit(4); }, ceilingS * 1000).unref();
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100) };
-  log(`scale bench: ${opts.rounds} round(s), ${opts.users} users × ${opts.seconds} s, sessions ${opts.sessions.join('/')}, soak ${opts.soakSeconds} s; crosstalk at ${opts.root}; planned ≈ ${Math.round(budgetS / 60)} min plus waits for a quiet machine (hard stop after ${Math.round((2 * budgetS + 3600) / 60)} min)`);
-  log(`machine: ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
+  setTimeout(() => {
+    log(`hard timeout after ${Math.round(ceilingS)} s: stopping`);
+    cleanupAll();
+    process.exit(4);
+  }, ceilingS * 1000).unref();
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? '?',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+  log(
+    `scale bench: ${opts.rounds} round(s), ${opts.users} users × ${opts.seconds} s, sessions ${opts.sessions.join('/')}, soak ${opts.soakSeconds} s; crosstalk at ${opts.root}; planned ≈ ${Math.round(budgetS / 60)} min plus waits for a quiet machine (hard stop after ${Math.round((2 * budgetS + 3600) / 60)} min)`,
+  );
+  log(
+    `machine: ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`,
+  );
 
   const runsSamples: RunsSample[] = [];
   const idleSamples: IdleSample[] = [];
@@ -97,30 +131,39 @@ async function main(): Promise<void> {
     for (const kind of opts.phases.has('runs') ? order : []) {
       const s = await quietly(`runs ${kind}`, () => phaseRuns(kind, round));
       runsSamples.push(s);
-      log(`  runs ${kind}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run (/proc/stat ${fmt(s.procStatCpuUs && s.procStatCpuUs / s.runs)}), ${s.runsPerSec.toFixed(0)} runs/s, errors ${s.errors} [other work ${s.foreignPct}%]`);
+      log(
+        `  runs ${kind}: ${s.runs} runs, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run (/proc/stat ${fmt(s.procStatCpuUs && s.procStatCpuUs / s.runs)}), ${s.runsPerSec.toFixed(0)} runs/s, errors ${s.errors} [other work ${s.foreignPct}%]`,
+      );
     }
     for (const w of opts.phases.has('workers') ? (round % 2 === 0 ? [1, 2] : [2, 1]) : []) {
       const s = await quietly(`workers ${w}`, () => phaseWorkers(w, round));
       workersSamples.push(s);
-      log(`  workers ${w}: ${s.runs} runs, ${s.runsPerSec.toFixed(0)} runs/s, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, errors ${s.errors} [other work ${s.foreignPct}%]`);
+      log(
+        `  workers ${w}: ${s.runs} runs, ${s.runsPerSec.toFixed(0)} runs/s, ${(s.cpuUs / s.runs).toFixed(1)} CPU-µs/run, errors ${s.errors} [other work ${s.foreignPct}%]`,
+      );
     }
     const t = opts.phases.has('startup') ? await startTarget() : undefined;
-    if (t) try {
-      for (let rep = 0; rep < opts.startupReps; rep++) {
-        for (const kind of order) {
-          const s = await quietly(`start-up ${kind}`, () => phaseStartup(kind, round, t));
-          startupSamples.push(s);
-          log(`  start-up ${kind}: ${fmt(s.cpuUs && s.cpuUs / 1000)} ms CPU (stat ${fmt(s.statCpuUs && s.statCpuUs / 1000, 0)}), ${fmt(s.wallMs, 0)} ms wall to first connection [other work ${s.foreignPct}%]`);
+    if (t)
+      try {
+        for (let rep = 0; rep < opts.startupReps; rep++) {
+          for (const kind of order) {
+            const s = await quietly(`start-up ${kind}`, () => phaseStartup(kind, round, t));
+            startupSamples.push(s);
+            log(
+              `  start-up ${kind}: ${fmt(s.cpuUs && s.cpuUs / 1000)} ms CPU (stat ${fmt(s.statCpuUs && s.statCpuUs / 1000, 0)}), ${fmt(s.wallMs, 0)} ms wall to first connection [other work ${s.foreignPct}%]`,
+            );
+          }
         }
+      } finally {
+        await stopTarget(t);
       }
-    } finally {
-      await stopTarget(t);
-    }
     for (const n of opts.phases.has('idle') ? opts.sessions : []) {
       for (const kind of order) {
         const s = await quietly(`idle ${n} ${kind}`, () => phaseIdle(kind, round, n));
         idleSamples.push(s);
-        log(`  idle ${n} ${kind}: ${s.established ? 'all connected' : 'NOT all connected'} after ${fmt(s.connectedAfterMs, 0)} ms; RSS ${fmt(s.rssBytes && s.rssBytes / 2 ** 20)} MiB at the end of the hold (before the forced GC ${fmt(s.rssPreGcBytes && s.rssPreGcBytes / 2 ** 20)}, right after it ${fmt(s.rssPostGcBytes && s.rssPostGcBytes / 2 ** 20)}), ${fmt(s.perSessionBytes && s.perSessionBytes / 1024)} KiB/session; heap used ${fmt(s.memory && s.memory.heapUsed / 2 ** 20)} MiB; lag p99 hold ${fmt(s.lagHoldP99Ms, 2)} ms, run ${fmt(s.lagRunP99Ms, 2)} ms; open after hold ${s.openAfterHold ?? '?'} [other work ${s.foreignPct}%]`);
+        log(
+          `  idle ${n} ${kind}: ${s.established ? 'all connected' : 'NOT all connected'} after ${fmt(s.connectedAfterMs, 0)} ms; RSS ${fmt(s.rssBytes && s.rssBytes / 2 ** 20)} MiB at the end of the hold (before the forced GC ${fmt(s.rssPreGcBytes && s.rssPreGcBytes / 2 ** 20)}, right after it ${fmt(s.rssPostGcBytes && s.rssPostGcBytes / 2 ** 20)}), ${fmt(s.perSessionBytes && s.perSessionBytes / 1024)} KiB/session; heap used ${fmt(s.memory && s.memory.heapUsed / 2 ** 20)} MiB; lag p99 hold ${fmt(s.lagHoldP99Ms, 2)} ms, run ${fmt(s.lagRunP99Ms, 2)} ms; open after hold ${s.openAfterHold ?? '?'} [other work ${s.foreignPct}%]`,
+        );
       }
     }
     loads.push(loadavg()[0]!);
@@ -133,15 +176,18 @@ async function main(): Promise<void> {
       await waitQuiet();
       const s = await phaseSoak(kind);
       soak.push(s);
-      log(`  soak ${kind}: ${s.runs} runs (${s.runsPerSec.toFixed(0)}/s); RSS MiB ${s.samples.map((x) => (x.rssBytes / 2 ** 20).toFixed(0)).join(' ')}; heap after GC MiB ${s.heap.map((x) => (x.heapUsedBytes / 2 ** 20).toFixed(1)).join(' ')} [other work ${s.foreignPct}%]`);
+      log(
+        `  soak ${kind}: ${s.runs} runs (${s.runsPerSec.toFixed(0)}/s); RSS MiB ${s.samples.map((x) => (x.rssBytes / 2 ** 20).toFixed(0)).join(' ')}; heap after GC MiB ${s.heap.map((x) => (x.heapUsedBytes / 2 ** 20).toFixed(1)).join(' ')} [other work ${s.foreignPct}%]`,
+      );
     }
   }
 
   const rows = buildRows({ runsSamples, workersSamples, startupSamples, idleSamples, soak });
 
   const perRound = [...new Set(runsSamples.map((s) => s.round))].map((r) => {
-    const b = runsSamples.find((s) => s.round === r && s.kind === 'bare'); const c = runsSamples.find((s) => s.round === r && s.kind === 'crosstalk');
-    return b && c ? (c.cpuUs / c.runs) / (b.cpuUs / b.runs) : undefined;
+    const b = runsSamples.find((s) => s.round === r && s.kind === 'bare');
+    const c = runsSamples.find((s) => s.round === r && s.kind === 'crosstalk');
+    return b && c ? c.cpuUs / c.runs / (b.cpuUs / b.runs) : undefined;
   });
   const out = [
     '',
@@ -151,22 +197,35 @@ async function main(): Promise<void> {
     '',
     `CPU-per-run ratio by round: ${perRound.map((x) => fmt(x, 3)).join(', ')}`,
     `RSS per session is whole-process VmRSS / sessions, read ${HOLD_S} s after a forced GC (idle process, freed pages given back); medians over rounds. Loop lag: worst round.`,
-    (() => { const f = [...runsSamples, ...startupSamples, ...idleSamples, ...soak].map((x) => x.foreignPct); return `Other work on the machine during the kept measurements: median ${fmt(median(f))}%, max ${fmt(Math.max(0, ...f))}% of all cores (${f.filter((x) => x > 10).length} over 10%).`; })(),
+    (() => {
+      const f = [...runsSamples, ...startupSamples, ...idleSamples, ...soak].map((x) => x.foreignPct);
+      return `Other work on the machine during the kept measurements: median ${fmt(median(f))}%, max ${fmt(Math.max(0, ...f))}% of all cores (${f.filter((x) => x > 10).length} over 10%).`;
+    })(),
     '',
   ].join('\n');
   process.stdout.write(out);
 
   if (opts.profile) await profile(opts.profile);
 
-  const json = opts.json ?? join(tmpdir(), `ct-scale-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}.json`);
-  writeFileSync(json, `${JSON.stringify({ startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), machine, options: opts, rows, runsSamples, workersSamples, startupSamples, idleSamples, soak }, null, 2)}\n`);
+  const json =
+    opts.json ?? join(tmpdir(), `ct-scale-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}.json`);
+  writeFileSync(
+    json,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), machine, options: opts, rows, runsSamples, workersSamples, startupSamples, idleSamples, soak }, null, 2)}\n`,
+  );
   log(`raw figures: ${json}`);
-  if (process.env.CT_BENCH_KEEP === "1") log(`kept ${WORK}`); else rmSync(WORK, { recursive: true, force: true });
+  if (process.env.CT_BENCH_KEEP === '1') log(`kept ${WORK}`);
+  else rmSync(WORK, { recursive: true, force: true });
 }
 
-
-main().then(() => { healthAgent.destroy(); process.exit(0); }, (err: unknown) => {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  cleanupAll();
-  process.exit(4);
-});
+main().then(
+  () => {
+    healthAgent.destroy();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    cleanupAll();
+    process.exit(4);
+  },
+);

@@ -18,13 +18,18 @@ const arg = (name: string, def: number): number => {
 };
 const users = arg('users', 1000);
 // Extra node flags for the generator, for investigation (e.g. --node-flags "--trace-gc").
-const nodeFlags = (() => { const i = process.argv.indexOf('--node-flags'); return i > 0 ? process.argv[i + 1] ?? '' : ''; })();
+const nodeFlags = (() => {
+  const i = process.argv.indexOf('--node-flags');
+  return i > 0 ? (process.argv[i + 1] ?? '') : '';
+})();
 const minutes = arg('minutes', 10);
 const warmupS = Math.min(120, minutes * 15);
 
 const dir = mkdtempSync(join(tmpdir(), 'ct-soak-'));
 const scenario = join(dir, 'soak.yaml');
-writeFileSync(scenario, `name: soak-bench
+writeFileSync(
+  scenario,
+  `name: soak-bench
 target: { embedded: { agent: realistic, seed: 1 } }
 cohorts:
   chatters:
@@ -42,19 +47,33 @@ cohorts:
 thresholds:
   errors: ["count == 0"]
   isolation.violations: ["count == 0"]
-`);
+`,
+);
 
 const rssKb = (pid: number): number => {
   try {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 };
 
 // The probe logs what RSS is made of (JS heap, external) every 10 s, without forcing a GC.
 const probeFile = join(dir, 'probe.jsonl');
 const probe = pathToFileURL(join(ROOT, 'dist', 'bench', 'probe-preload.js')).href;
-const child = spawn('bash', ['-c', `ulimit -n 65536; exec "${process.execPath}" ${nodeFlags} --import ${probe} bin/simulate run "${scenario}" --out "${join(dir, 'results')}" --workers 1 --no-progress --quiet`], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CT_PROBE_FILE: probeFile, CT_PROBE_EVERY_MS: '10000' } });
+const child = spawn(
+  'bash',
+  [
+    '-c',
+    `ulimit -n 65536; exec "${process.execPath}" ${nodeFlags} --import ${probe} bin/simulate run "${scenario}" --out "${join(dir, 'results')}" --workers 1 --no-progress --quiet`,
+  ],
+  {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CT_PROBE_FILE: probeFile, CT_PROBE_EVERY_MS: '10000' },
+  },
+);
 const lastSample = (): string => {
   try {
     const lines = readFileSync(probeFile, 'utf8').trim().split('\n');
@@ -62,7 +81,9 @@ const lastSample = (): string => {
     if (o.event !== 'sample' || !o.memory) return '';
     const mb = (k: string): string => (o.memory![k]! / 2 ** 20).toFixed(1);
     return ` (heap used ${mb('heapUsed')} of ${mb('heapTotal')}, external ${mb('external')}, array buffers ${mb('arrayBuffers')})`;
-  } catch { return ''; }
+  } catch {
+    return '';
+  }
 };
 const samples: Array<{ t: number; mb: number }> = [];
 const t0 = Date.now();
@@ -77,13 +98,22 @@ const killer = setTimeout(() => child.kill('SIGKILL'), (minutes * 60 + 120) * 10
 const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
 clearInterval(timer);
 clearTimeout(killer);
-const summary = JSON.parse(readFileSync(join(dir, 'results', 'summary.json'), 'utf8')) as { errors: { count: number; byKind: Record<string, number> }; runs: { completed: number }; isolation: { violations: number }; generator: unknown };
+const summary = JSON.parse(readFileSync(join(dir, 'results', 'summary.json'), 'utf8')) as {
+  errors: { count: number; byKind: Record<string, number> };
+  runs: { completed: number };
+  isolation: { violations: number };
+  generator: unknown;
+};
 const steady = samples.filter((s) => s.t >= warmupS);
 const first = steady[0]?.mb ?? 0;
 const last = steady[steady.length - 1]?.mb ?? 0;
 const max = Math.max(...steady.map((s) => s.mb));
 const drift = first ? (max - first) / first : 0;
-console.log(`\nexit ${code}; runs ${summary.runs.completed}; errors ${summary.errors.count} ${JSON.stringify(summary.errors.byKind)}; isolation ${summary.isolation.violations}`);
-console.log(`RSS after ${warmupS}s warm-up: first ${first.toFixed(1)} MiB, last ${last.toFixed(1)} MiB, max ${max.toFixed(1)} MiB, drift ${(drift * 100).toFixed(1)}% (goal ≤ 10%)`);
+console.log(
+  `\nexit ${code}; runs ${summary.runs.completed}; errors ${summary.errors.count} ${JSON.stringify(summary.errors.byKind)}; isolation ${summary.isolation.violations}`,
+);
+console.log(
+  `RSS after ${warmupS}s warm-up: first ${first.toFixed(1)} MiB, last ${last.toFixed(1)} MiB, max ${max.toFixed(1)} MiB, drift ${(drift * 100).toFixed(1)}% (goal ≤ 10%)`,
+);
 console.log(`generator: ${JSON.stringify(summary.generator)}`);
 console.log(summary.errors.count === 0 && drift <= 0.1 && code === 0 ? 'PASS' : 'FAIL');

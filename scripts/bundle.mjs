@@ -20,7 +20,10 @@ const zodLocalesStub = {
   name: 'zod-locales-stub',
   setup(b) {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales-stub' } : undefined);
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: 'zod-locales', namespace: 'zod-locales-stub' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'zod-locales-stub' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
@@ -41,7 +44,9 @@ await build({
   // Error messages and logs name classes and functions; keep those names.
   keepNames: true,
   // CommonJS dependencies (ws, pino, ...) call require() for node built-ins.
-  banner: { js: "import { createRequire as __ctCreateRequire } from 'node:module'; const require = __ctCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ctCreateRequire } from 'node:module'; const require = __ctCreateRequire(import.meta.url);",
+  },
   plugins: [zodLocalesStub],
   logLevel: 'warning',
 });

@@ -13,14 +13,22 @@ import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfidence, parseTolerance, readSummaryFile } from './cli/compare-command.js';
 import { runMerge } from './cli/merge-command.js';
-import { compileScenarioText, loadScenario as loadScenarioFile, type ScenarioOverrides } from './config/load-scenario.js';
+import {
+  compileScenarioText,
+  loadScenario as loadScenarioFile,
+  type ScenarioOverrides,
+} from './config/load-scenario.js';
 import type { ScenarioDefinition } from './config/scenario-definition.js';
 import { computeComparison, type ComparableSummary, type Comparison } from './core/compare.js';
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
 import type { Summary } from './core/summary.js';
-import { computeSegmentRunTag, runScenario as runScenarioInternal, type ScenarioResult as ScenarioResultType } from './runtime/run-scenario.js';
+import {
+  computeSegmentRunTag,
+  runScenario as runScenarioInternal,
+  type ScenarioResult as ScenarioResultType,
+} from './runtime/run-scenario.js';
 import { parseFaultSpec, type FaultSpec } from './target/fault-spec.js';
 import { startTarget as startTargetServer, type TargetOptions, type TargetServer } from './target/target-server.js';
 
@@ -28,11 +36,32 @@ import { startTarget as startTargetServer, type TargetOptions, type TargetServer
 export type { ScenarioOverrides } from './config/load-scenario.js';
 /** A scenario as written in YAML, as TypeScript types for {@link compileScenario}. */
 export type {
-  AuthDefinition, AwaitText, BareStepDefinition, CohortDefinition, DurationText, FlowStepDefinition, OutputsDefinition, ParamStepDefinition, ProbeDefinition, PublishDefinition,
-  RateText, ScenarioDefinition, StageDefinition, TargetDefinition, ThresholdDefinition, ThresholdLongDefinition,
+  AuthDefinition,
+  AwaitText,
+  BareStepDefinition,
+  CohortDefinition,
+  DurationText,
+  FlowStepDefinition,
+  OutputsDefinition,
+  ParamStepDefinition,
+  ProbeDefinition,
+  PublishDefinition,
+  RateText,
+  ScenarioDefinition,
+  StageDefinition,
+  TargetDefinition,
+  ThresholdDefinition,
+  ThresholdLongDefinition,
 } from './config/scenario-definition.js';
 /** What {@link compareSummaries} returns: one row per compared figure, and the verdict. */
-export type { Comparison, ComparisonRow, ComparedRun, ComparableSummary, RowStatus, Direction } from './core/compare.js';
+export type {
+  Comparison,
+  ComparisonRow,
+  ComparedRun,
+  ComparableSummary,
+  RowStatus,
+  Direction,
+} from './core/compare.js';
 /** What a run exercised, and the floors below which isolation is untested. */
 export type { Coverage, CoverageFloor } from './core/coverage.js';
 /** A compiled scenario (durations in ms, rates per second), as {@link loadScenario} and {@link compileScenario} return it. */
@@ -106,7 +135,10 @@ export interface CompileScenarioOptions extends ScenarioOverrides {
  * `30s` and `5/s`) or as YAML text, with the same checks and messages as a
  * file. Throws SimError('INPUT') listing every problem.
  */
-export function compileScenario(definition: ScenarioDefinition | string, options: CompileScenarioOptions = {}): Scenario {
+export function compileScenario(
+  definition: ScenarioDefinition | string,
+  options: CompileScenarioOptions = {},
+): Scenario {
   const text = typeof definition === 'string' ? definition : stringifyYaml(definition, { lineWidth: 0 });
   const { file = 'inline-scenario.yaml', ...overrides } = options;
   return compileScenarioText(text, file, overrides);
@@ -156,7 +188,10 @@ export interface RunScenarioOptions {
  * {@link compileScenario}) or the path of a YAML file. Without `target.url`
  * the run starts its own reference target in a child process.
  */
-export async function runScenario(scenario: Scenario | string, options: RunScenarioOptions = {}): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: Scenario | string,
+  options: RunScenarioOptions = {},
+): Promise<ScenarioResult> {
   const problems: InputProblem[] = [];
   let segment: Exclude<ReturnType<typeof parseSegment>, InputProblem> | undefined;
   if (options.segment !== undefined) {
@@ -164,19 +199,38 @@ export async function runScenario(scenario: Scenario | string, options: RunScena
     if ('message' in s) problems.push({ path: 'segment', message: s.message });
     else segment = s;
   }
-  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1 && options.workers <= 64)) {
+  if (
+    options.workers !== undefined &&
+    !(Number.isInteger(options.workers) && options.workers >= 1 && options.workers <= 64)
+  ) {
     problems.push({ path: 'workers', message: `expected a whole number from 1 to 64, got ${String(options.workers)}` });
   }
-  const startAtText = options.startAt === undefined ? undefined : typeof options.startAt === 'string' ? options.startAt : new Date(options.startAt).toISOString();
+  const startAtText =
+    options.startAt === undefined
+      ? undefined
+      : typeof options.startAt === 'string'
+        ? options.startAt
+        : new Date(options.startAt).toISOString();
   const startAtEpochMs = startAtText === undefined ? undefined : Date.parse(startAtText);
-  if (startAtEpochMs !== undefined && Number.isNaN(startAtEpochMs)) problems.push({ path: 'startAt', message: `expected an ISO time such as 2026-11-23T15:00:00Z, got "${String(options.startAt)}"` });
+  if (startAtEpochMs !== undefined && Number.isNaN(startAtEpochMs))
+    problems.push({
+      path: 'startAt',
+      message: `expected an ISO time such as 2026-11-23T15:00:00Z, got "${String(options.startAt)}"`,
+    });
   if (typeof scenario !== 'string' && (options.set !== undefined || options.targetUrl !== undefined)) {
-    problems.push({ path: options.set !== undefined ? 'set' : 'targetUrl', message: 'applies when the scenario is a file path; pass it to loadScenario or compileScenario instead' });
+    problems.push({
+      path: options.set !== undefined ? 'set' : 'targetUrl',
+      message: 'applies when the scenario is a file path; pass it to loadScenario or compileScenario instead',
+    });
   }
   if (problems.length) throw new SimError('INPUT', 'bad options for runScenario', { problems });
-  const sc = typeof scenario === 'string'
-    ? loadScenarioFile(scenario, { ...(options.set ? { set: options.set } : {}), ...(options.targetUrl !== undefined ? { targetUrl: options.targetUrl } : {}) })
-    : scenario;
+  const sc =
+    typeof scenario === 'string'
+      ? loadScenarioFile(scenario, {
+          ...(options.set ? { set: options.set } : {}),
+          ...(options.targetUrl !== undefined ? { targetUrl: options.targetUrl } : {}),
+        })
+      : scenario;
   return runScenarioInternal({
     scenario: sc,
     ...(options.out !== undefined ? { out: options.out } : {}),
@@ -222,12 +276,18 @@ export interface ReferenceTarget extends TargetServer {
  */
 export async function startTarget(options: ReferenceTargetOptions = {}): Promise<ReferenceTarget> {
   const { faults: faultsOption, ...rest } = options;
-  const faults = typeof faultsOption === 'string' ? parseFaultSpec(faultsOption) : faultsOption ?? {};
-  if (Array.isArray(faults)) throw new SimError('INPUT', 'bad faults for startTarget', { problems: faults.map((message) => ({ path: 'faults', message })) });
+  const faults = typeof faultsOption === 'string' ? parseFaultSpec(faultsOption) : (faultsOption ?? {});
+  if (Array.isArray(faults))
+    throw new SimError('INPUT', 'bad faults for startTarget', {
+      problems: faults.map((message) => ({ path: 'faults', message })),
+    });
   const secret = options.secret ?? randomBytes(32).toString('base64url');
   const server = await startTargetServer({ host: '127.0.0.1', port: 0, testLogin: true, ...rest, secret, faults });
   return {
-    url: server.url, transport: server.transport, port: server.port, secret,
+    url: server.url,
+    transport: server.transport,
+    port: server.port,
+    secret,
     leaks: () => server.leaks(),
     close: () => server.close(),
   };
@@ -251,9 +311,15 @@ export interface CompareSummariesOptions {
  * {@link formatComparisonTable} or {@link formatComparisonMarkdown}. Bad
  * options or unreadable files throw SimError('INPUT').
  */
-export function compareSummaries(baseline: SummarySource, current: SummarySource, options: CompareSummariesOptions = {}): Comparison {
-  const tolerance = typeof options.tolerance === 'number' ? options.tolerance : parseTolerance(options.tolerance ?? '10%');
-  const confidence = typeof options.confidence === 'number' ? options.confidence : parseConfidence(options.confidence ?? '95%');
+export function compareSummaries(
+  baseline: SummarySource,
+  current: SummarySource,
+  options: CompareSummariesOptions = {},
+): Comparison {
+  const tolerance =
+    typeof options.tolerance === 'number' ? options.tolerance : parseTolerance(options.tolerance ?? '10%');
+  const confidence =
+    typeof options.confidence === 'number' ? options.confidence : parseConfidence(options.confidence ?? '95%');
   const base = typeof baseline === 'string' ? readSummaryFile(baseline, 'baseline') : baseline;
   const cur = typeof current === 'string' ? readSummaryFile(current, 'current') : current;
   return computeComparison(base, cur, tolerance, { confidence });
@@ -277,8 +343,13 @@ export interface MergeResultsOptions {
  * junit.xml and violations.jsonl to `out` and resolves with the result.
  */
 export function mergeResults(results: readonly string[], options: MergeResultsOptions): ScenarioResult {
-  if (results.length === 0) throw new SimError('INPUT', 'mergeResults: no results to merge', { hint: 'pass the results folder of every segment' });
-  runMerge(results, options.out, () => undefined, options.warn ?? (() => undefined), { allowPartial: options.allowPartial === true });
+  if (results.length === 0)
+    throw new SimError('INPUT', 'mergeResults: no results to merge', {
+      hint: 'pass the results folder of every segment',
+    });
+  runMerge(results, options.out, () => undefined, options.warn ?? (() => undefined), {
+    allowPartial: options.allowPartial === true,
+  });
   const summary = JSON.parse(readFileSync(join(options.out, 'summary.json'), 'utf8')) as Summary;
   return { summary, resultsDir: options.out, exitCode: summary.exitCode, verdict: summary.verdict };
 }

@@ -8,7 +8,14 @@ import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { killAllStarted, killGroup, killStartedOnExit, sleep, startPinned as startPinnedProcess, type Proc } from '../pinned-process.js';
+import {
+  killAllStarted,
+  killGroup,
+  killStartedOnExit,
+  sleep,
+  startPinned as startPinnedProcess,
+  type Proc,
+} from '../pinned-process.js';
 
 // ---- options ------------------------------------------------------------------
 
@@ -35,7 +42,10 @@ export interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const get1 = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+  const get1 = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
   const num = (name: string, dflt: number, min: number, max: number): number => {
     const v = get1(name);
     if (v === undefined) return dflt;
@@ -43,14 +53,30 @@ function parseOptions(argv: readonly string[]): Options {
     if (!Number.isFinite(n) || n < min || n > max) die(`${name}: expected a number in ${min}..${max}, got "${v}"`);
     return n;
   };
-  const known = new Set(['--rounds', '--quick', '--users', '--seconds', '--sessions', '--soak', '--startup-reps', '--root', '--json', '--profile', '--only-profile', '--phases']);
+  const known = new Set([
+    '--rounds',
+    '--quick',
+    '--users',
+    '--seconds',
+    '--sessions',
+    '--soak',
+    '--startup-reps',
+    '--root',
+    '--json',
+    '--profile',
+    '--only-profile',
+    '--phases',
+  ]);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) die(`unknown option ${a}`);
   const quick = argv.includes('--quick');
   if (argv.includes('--only-profile') && !argv.includes('--profile')) die('--only-profile needs --profile DIR');
   const sessions = (get1('--sessions') ?? '2000,10000').split(',').map(Number);
-  if (sessions.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000)) die('--sessions: whole numbers 1..15000, comma-separated');
+  if (sessions.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000))
+    die('--sessions: whole numbers 1..15000, comma-separated');
   const phases = new Set((get1('--phases') ?? 'runs,workers,startup,idle,soak').split(','));
-  for (const p of phases) if (!['runs', 'workers', 'startup', 'idle', 'soak'].includes(p)) die(`--phases: runs, workers, startup, idle, soak (comma-separated), got "${p}"`);
+  for (const p of phases)
+    if (!['runs', 'workers', 'startup', 'idle', 'soak'].includes(p))
+      die(`--phases: runs, workers, startup, idle, soak (comma-separated), got "${p}"`);
   const root = resolve(get1('--root') ?? DEFAULT_ROOT);
   if (!existsSync(join(root, 'bin', 'simulate'))) die(`--root ${root}: no bin/simulate there`);
   return {
@@ -101,13 +127,28 @@ killStartedOnExit();
 // ---- target ---------------------------------------------------------------------
 
 /** A running reference target. */
-export interface Target { url: string; proc: Proc }
+export interface Target {
+  url: string;
+  proc: Proc;
+}
 /** One kept-alive socket for /health polls (destroyed at exit). */
 export const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** Starts a fresh reference target on core 1 and waits for its listening line (15 s at most). */
 export async function startTarget(): Promise<Target> {
-  const proc = startPinned(1, ['node', SIMULATE, 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', 'instant', '--log-level', 'warn']);
+  const proc = startPinned(1, [
+    'node',
+    SIMULATE,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--agent',
+    'instant',
+    '--log-level',
+    'warn',
+  ]);
   const deadline = performance.now() + 15_000;
   while (performance.now() < deadline && proc.exitCode === undefined) {
     const m = /crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.stdout);
@@ -121,26 +162,49 @@ export async function startTarget(): Promise<Target> {
 /** SIGTERM to the target's group, SIGKILL after 5 s. */
 export async function stopTarget(t: Target): Promise<void> {
   killGroup(t.proc, 'SIGTERM');
-  if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false) killGroup(t.proc);
+  if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false)
+    killGroup(t.proc);
 }
 
-interface Health { connections: number; users: number; runsInFlight: number; threads: number }
+interface Health {
+  connections: number;
+  users: number;
+  runsInFlight: number;
+  threads: number;
+}
 
 /** The target's /health, or undefined when it does not answer in 2 s. */
 export function health(url: string): Promise<Health | undefined> {
   return new Promise((res) => {
     const req = get(`${url}/health`, { agent: healthAgent, timeout: 2000 }, (r) => {
       let body = '';
-      r.on('data', (d: Buffer) => { body += d.toString(); });
-      r.on('end', () => { try { res(JSON.parse(body) as Health); } catch { res(undefined); } });
+      r.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      r.on('end', () => {
+        try {
+          res(JSON.parse(body) as Health);
+        } catch {
+          res(undefined);
+        }
+      });
     });
-    req.on('timeout', () => { req.destroy(); res(undefined); });
+    req.on('timeout', () => {
+      req.destroy();
+      res(undefined);
+    });
     req.on('error', () => res(undefined));
   });
 }
 
 /** Polls /health every `everyMs` until `connections >= n` or the client exits or `ms` pass; answers ms since spawn. */
-export async function waitConnections(t: Target, client: Proc, n: number, ms: number, everyMs: number): Promise<number | undefined> {
+export async function waitConnections(
+  t: Target,
+  client: Proc,
+  n: number,
+  ms: number,
+  everyMs: number,
+): Promise<number | undefined> {
   const deadline = performance.now() + ms;
   while (performance.now() < deadline && client.exitCode === undefined) {
     const h = await health(t.url);
@@ -155,7 +219,8 @@ export async function waitConnections(t: Target, client: Proc, n: number, ms: nu
 /** Which client a measurement ran. */
 export type Kind = 'bare' | 'crosstalk';
 /** The clients in the order of a round: alternating, so neither always goes first. */
-export const KINDS_IN_ORDER = (round: number): Kind[] => (round % 2 === 0 ? ['bare', 'crosstalk'] : ['crosstalk', 'bare']);
+export const KINDS_IN_ORDER = (round: number): Kind[] =>
+  round % 2 === 0 ? ['bare', 'crosstalk'] : ['crosstalk', 'bare'];
 
 /** A line bench/probe-preload.ts writes: a mark (SIGUSR2) or the exit. */
 export interface ProbeLine {
@@ -172,7 +237,10 @@ export interface ProbeLine {
 /** The probe file's lines so far. */
 export function readProbe(file: string): ProbeLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLine);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ProbeLine);
 }
 
 /** Waits (at most `ms`) for mark `n` in the probe file. */
@@ -193,7 +261,12 @@ const CROSSTALK_NODE_ARGS = (process.env.CT_BENCH_CROSSTALK_NODE_ARGS ?? '').spl
 const nodeArgs = (extra: readonly string[] = []): string[] => ['node', '--expose-gc', '--import', PROBE, ...extra];
 
 /** A client started for one measurement, with where it writes. */
-export interface Launch { proc: Proc; probe: string; out: string; kind: Kind }
+export interface Launch {
+  proc: Proc;
+  probe: string;
+  out: string;
+  kind: Kind;
+}
 
 /** A fresh directory for one measurement. */
 export function phaseDir(name: string): string {
@@ -203,18 +276,48 @@ export function phaseDir(name: string): string {
 }
 
 /** Starts `simulate run` on `yaml` against the target, pinned to `cores`. */
-export function launchCrosstalk(t: Target, dir: string, yaml: string, env: NodeJS.ProcessEnv, extra: readonly string[] = [], workers = 1, cores = '0'): Launch {
+export function launchCrosstalk(
+  t: Target,
+  dir: string,
+  yaml: string,
+  env: NodeJS.ProcessEnv,
+  extra: readonly string[] = [],
+  workers = 1,
+  cores = '0',
+): Launch {
   const scen = join(dir, 'scenario.yaml');
   writeFileSync(scen, yaml);
   const probe = join(dir, 'probe.jsonl');
   const out = join(dir, 'results');
   // One generator thread, in the process (what a pinned run picks by default anyway).
-  const proc = startPinned(cores, [...nodeArgs([...extra, ...CROSSTALK_NODE_ARGS]), SIMULATE, 'run', scen, '--target', t.url, '--out', out, '--workers', String(workers), '--quiet', '--no-progress'], { CT_PROBE_FILE: probe, ...env });
+  const proc = startPinned(
+    cores,
+    [
+      ...nodeArgs([...extra, ...CROSSTALK_NODE_ARGS]),
+      SIMULATE,
+      'run',
+      scen,
+      '--target',
+      t.url,
+      '--out',
+      out,
+      '--workers',
+      String(workers),
+      '--quiet',
+      '--no-progress',
+    ],
+    { CT_PROBE_FILE: probe, ...env },
+  );
   return { proc, probe, out, kind: 'crosstalk' };
 }
 
 /** Starts the bare client on core 0. */
-export function launchBare(dir: string, args: readonly string[], env: NodeJS.ProcessEnv, extra: readonly string[] = []): Launch {
+export function launchBare(
+  dir: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  extra: readonly string[] = [],
+): Launch {
   const probe = join(dir, 'probe.jsonl');
   const proc = startPinned(0, [...nodeArgs(extra), BARE, ...args], { CT_PROBE_FILE: probe, ...env });
   return { proc, probe, out: dir, kind: 'bare' };
@@ -230,13 +333,23 @@ interface CrosstalkSummary {
 
 /** crosstalk's summary.json in `out`, or undefined. */
 export function readSummary(out: string): CrosstalkSummary | undefined {
-  try { return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as CrosstalkSummary; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as CrosstalkSummary;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last line of `text` that is JSON (the bare client's result). */
 export function lastJsonLine(text: string): Record<string, unknown> | undefined {
   const lines = text.trim().split('\n').reverse();
-  for (const l of lines) { try { return JSON.parse(l) as Record<string, unknown>; } catch { /* not JSON */ } }
+  for (const l of lines) {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      /* not JSON */
+    }
+  }
   return undefined;
 }
 
@@ -286,7 +399,14 @@ export const median = (xs: number[]): number | undefined => {
 export const def = <T>(xs: Array<T | undefined>): T[] => xs.filter((x): x is T => x !== undefined);
 
 /** One row of the bench's table. */
-export interface Row { metric: string; bare: string; crosstalk: string; ratio: string; goal: string; pass: string }
+export interface Row {
+  metric: string;
+  bare: string;
+  crosstalk: string;
+  ratio: string;
+  goal: string;
+  pass: string;
+}
 
 /** A figure with `digits` decimals, or n/a. */
 export function fmt(n: number | undefined, digits = 1): string {

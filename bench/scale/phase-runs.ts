@@ -3,10 +3,34 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadWatch, statCpuUs } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
-import { CONTENT, failure, lastJsonLine, launchBare, launchCrosstalk, opts, phaseDir, readProbe, readSummary, runsYaml, startTarget, stopTarget, type Kind } from './lib.js';
+import {
+  CONTENT,
+  failure,
+  lastJsonLine,
+  launchBare,
+  launchCrosstalk,
+  opts,
+  phaseDir,
+  readProbe,
+  readSummary,
+  runsYaml,
+  startTarget,
+  stopTarget,
+  type Kind,
+} from './lib.js';
 
 /** One runs measurement. */
-export interface RunsSample { kind: Kind; round: number; runs: number; cpuUs: number; procStatCpuUs: number | undefined; runsPerSec: number; errors: number; exit: number | null | undefined; foreignPct: number }
+export interface RunsSample {
+  kind: Kind;
+  round: number;
+  runs: number;
+  cpuUs: number;
+  procStatCpuUs: number | undefined;
+  runsPerSec: number;
+  errors: number;
+  exit: number | null | undefined;
+  foreignPct: number;
+}
 
 /** N users loop agent runs for S seconds; CPU per completed run. */
 export async function phaseRuns(kind: Kind, round: number, profDir?: string): Promise<RunsSample> {
@@ -16,13 +40,32 @@ export async function phaseRuns(kind: Kind, round: number, profDir?: string): Pr
   const watch = new LoadWatch();
   watch.add(t.proc.pid);
   try {
-    const l = kind === 'bare'
-      ? launchBare(dir, ['--url', t.url, '--mode', 'runs', '--users', String(opts.users), '--seconds', String(opts.seconds), '--content', CONTENT], {}, extraNode)
-      : launchCrosstalk(t, dir, runsYaml(opts.users, opts.seconds, 0), {}, extraNode);
+    const l =
+      kind === 'bare'
+        ? launchBare(
+            dir,
+            [
+              '--url',
+              t.url,
+              '--mode',
+              'runs',
+              '--users',
+              String(opts.users),
+              '--seconds',
+              String(opts.seconds),
+              '--content',
+              CONTENT,
+            ],
+            {},
+            extraNode,
+          )
+        : launchCrosstalk(t, dir, runsYaml(opts.users, opts.seconds, 0), {}, extraNode);
     watch.add(l.proc.pid);
     // A coarse cross-check of the probe's figure: the last /proc reading before exit.
     let procCpu: number | undefined;
-    const poll = setInterval(() => { procCpu = statCpuUs(l.proc.pid) ?? procCpu; }, 100);
+    const poll = setInterval(() => {
+      procCpu = statCpuUs(l.proc.pid) ?? procCpu;
+    }, 100);
     const code = await waitExit(l.proc, (opts.seconds + 90) * 1000);
     clearInterval(poll);
     const exit = readProbe(l.probe).find((x) => x.event === 'exit');
@@ -41,8 +84,21 @@ export async function phaseRuns(kind: Kind, round: number, profDir?: string): Pr
       runs = s.runs.completed;
       errors = s.metrics.errors?.value ?? 0;
     }
-    if (profDir) for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) writeFileSync(join(profDir, `runs-${kind}.cpuprofile`), readFileSync(join(dir, f)));
-    return { kind, round, runs, cpuUs: exit.cpu.total, procStatCpuUs: procCpu, runsPerSec: runs / opts.seconds, errors, exit: code, foreignPct: watch.finish() };
+    if (profDir)
+      for (const f of readdirSync(dir))
+        if (f.endsWith('.cpuprofile'))
+          writeFileSync(join(profDir, `runs-${kind}.cpuprofile`), readFileSync(join(dir, f)));
+    return {
+      kind,
+      round,
+      runs,
+      cpuUs: exit.cpu.total,
+      procStatCpuUs: procCpu,
+      runsPerSec: runs / opts.seconds,
+      errors,
+      exit: code,
+      foreignPct: watch.finish(),
+    };
   } finally {
     await stopTarget(t);
   }

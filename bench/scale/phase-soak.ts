@@ -1,14 +1,32 @@
 // Scale bench phase: memory over a long constant paced load.
 import { LoadWatch, rssBytes } from '../machine-load.js';
 import { sleep, waitExit } from '../pinned-process.js';
-import { CONTENT, lastJsonLine, launchBare, launchCrosstalk, opts, phaseDir, readSummary, runsYaml, startTarget, stopTarget, waitMark, type Kind } from './lib.js';
+import {
+  CONTENT,
+  lastJsonLine,
+  launchBare,
+  launchCrosstalk,
+  opts,
+  phaseDir,
+  readSummary,
+  runsYaml,
+  startTarget,
+  stopTarget,
+  waitMark,
+  type Kind,
+} from './lib.js';
 
 /** One soak measurement. */
 export interface SoakSample {
-  kind: Kind; samples: Array<{ atS: number; rssBytes: number }>;
+  kind: Kind;
+  samples: Array<{ atS: number; rssBytes: number }>;
   /** JS heap in use right after a forced full GC (probe mark), every 30 s: what is really kept. */
   heap: Array<{ atS: number; heapUsedBytes: number }>;
-  runs: number; runsPerSec: number; errors: number; exit: number | null | undefined; foreignPct: number;
+  runs: number;
+  runsPerSec: number;
+  errors: number;
+  exit: number | null | undefined;
+  foreignPct: number;
 }
 
 /** Constant paced load for S seconds; VmRSS every 10 s. */
@@ -19,9 +37,27 @@ export async function phaseSoak(kind: Kind): Promise<SoakSample> {
   const watch = new LoadWatch();
   watch.add(t.proc.pid);
   try {
-    const l = kind === 'bare'
-      ? launchBare(dir, ['--url', t.url, '--mode', 'runs', '--users', String(opts.soakUsers), '--seconds', String(s), '--think', String(opts.soakThinkMs), '--content', CONTENT], {})
-      : launchCrosstalk(t, dir, runsYaml(opts.soakUsers, s, opts.soakThinkMs), {});
+    const l =
+      kind === 'bare'
+        ? launchBare(
+            dir,
+            [
+              '--url',
+              t.url,
+              '--mode',
+              'runs',
+              '--users',
+              String(opts.soakUsers),
+              '--seconds',
+              String(s),
+              '--think',
+              String(opts.soakThinkMs),
+              '--content',
+              CONTENT,
+            ],
+            {},
+          )
+        : launchCrosstalk(t, dir, runsYaml(opts.soakUsers, s, opts.soakThinkMs), {});
     watch.add(l.proc.pid);
     const samples: Array<{ atS: number; rssBytes: number }> = [];
     const heap: Array<{ atS: number; heapUsedBytes: number }> = [];

@@ -1,19 +1,37 @@
 // Scale bench phase: CPU and wall time from start-up to the first connection.
 import { LoadWatch, schedCpuUs, statCpuUs } from '../machine-load.js';
 import { log, sleep, waitExit } from '../pinned-process.js';
-import { failure, health, idleYaml, launchBare, launchCrosstalk, phaseDir, waitConnections, type Kind, type Target } from './lib.js';
+import {
+  failure,
+  health,
+  idleYaml,
+  launchBare,
+  launchCrosstalk,
+  phaseDir,
+  waitConnections,
+  type Kind,
+  type Target,
+} from './lib.js';
 
 /** One start-up measurement. */
-export interface StartupSample { kind: Kind; round: number; cpuUs: number | undefined; statCpuUs: number | undefined; wallMs: number | undefined; foreignPct: number }
+export interface StartupSample {
+  kind: Kind;
+  round: number;
+  cpuUs: number | undefined;
+  statCpuUs: number | undefined;
+  wallMs: number | undefined;
+  foreignPct: number;
+}
 
 /** One user: the client's CPU and wall time when the target first counts its connection. */
 export async function phaseStartup(kind: Kind, round: number, t: Target): Promise<StartupSample> {
   const dir = phaseDir(`startup-${kind}`);
   const watch = new LoadWatch();
   watch.add(t.proc.pid, true);
-  const l = kind === 'bare'
-    ? launchBare(dir, ['--url', t.url, '--mode', 'idle', '--users', '1', '--settle', '0', '--hold', '1'], {})
-    : launchCrosstalk(t, dir, idleYaml(1, 1, 2), {});
+  const l =
+    kind === 'bare'
+      ? launchBare(dir, ['--url', t.url, '--mode', 'idle', '--users', '1', '--settle', '0', '--hold', '1'], {})
+      : launchCrosstalk(t, dir, idleYaml(1, 1, 2), {});
   watch.add(l.proc.pid);
   const wall = await waitConnections(t, l.proc, 1, 20_000, 2);
   const foreignPct = watch.finish();

@@ -2,10 +2,28 @@
 import { cpus } from 'node:os';
 import { LoadWatch } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
-import { failure, launchCrosstalk, opts, phaseDir, readProbe, readSummary, runsYaml, startTarget, stopTarget } from './lib.js';
+import {
+  failure,
+  launchCrosstalk,
+  opts,
+  phaseDir,
+  readProbe,
+  readSummary,
+  runsYaml,
+  startTarget,
+  stopTarget,
+} from './lib.js';
 
 /** One --workers measurement. */
-export interface WorkersSample { workers: number; round: number; runs: number; cpuUs: number; runsPerSec: number; errors: number; foreignPct: number }
+export interface WorkersSample {
+  workers: number;
+  round: number;
+  runs: number;
+  cpuUs: number;
+  runsPerSec: number;
+  errors: number;
+  foreignPct: number;
+}
 
 /**
  * crosstalk alone with --workers 1 (core 0) and --workers 2 (cores 0 and 2,
@@ -21,7 +39,15 @@ export async function phaseWorkers(workers: number, round: number): Promise<Work
   const watch = new LoadWatch();
   watch.add(t.proc.pid);
   try {
-    const l = launchCrosstalk(t, dir, runsYaml(opts.users, opts.seconds, 0), {}, [], workers, workers === 1 ? '0' : cpus().length >= 3 ? '0,2' : '0,1');
+    const l = launchCrosstalk(
+      t,
+      dir,
+      runsYaml(opts.users, opts.seconds, 0),
+      {},
+      [],
+      workers,
+      workers === 1 ? '0' : cpus().length >= 3 ? '0,2' : '0,1',
+    );
     watch.add(l.proc.pid);
     await waitExit(l.proc, (opts.seconds + 90) * 1000);
     const exit = readProbe(l.probe).find((x) => x.event === 'exit');
@@ -29,7 +55,15 @@ export async function phaseWorkers(workers: number, round: number): Promise<Work
     watch.final(l.proc.pid, exit.cpu.total);
     const sum = readSummary(l.out);
     if (!sum) throw new Error(failure(l, 'wrote no summary.json'));
-    return { workers, round, runs: sum.runs.completed, cpuUs: exit.cpu.total, runsPerSec: sum.runs.completed / opts.seconds, errors: sum.metrics.errors?.value ?? 0, foreignPct: watch.finish() };
+    return {
+      workers,
+      round,
+      runs: sum.runs.completed,
+      cpuUs: exit.cpu.total,
+      runsPerSec: sum.runs.completed / opts.seconds,
+      errors: sum.metrics.errors?.value ?? 0,
+      foreignPct: watch.finish(),
+    };
   } finally {
     await stopTarget(t);
   }

@@ -33,7 +33,12 @@ const FORMATS = ['table', 'markdown'] as const;
  * confidence interval, else 0; inconclusive figures never fail). Bad flags
  * and unreadable or foreign files throw SimError('INPUT') naming them.
  */
-export function runCompare(baseFile: string, currentFile: string, opts: CompareFlags, write: (s: string) => void): number {
+export function runCompare(
+  baseFile: string,
+  currentFile: string,
+  opts: CompareFlags,
+  write: (s: string) => void,
+): number {
   const tolerance = parseTolerance(opts.tolerance ?? DEFAULT_TOLERANCE);
   const confidence = parseConfidence(opts.confidence ?? DEFAULT_CONFIDENCE);
   const format = opts.format ?? 'table';
@@ -56,10 +61,15 @@ export function runCompare(baseFile: string, currentFile: string, opts: CompareF
 export function parseTolerance(text: string): number {
   const value = parseFraction(text);
   if (value === undefined || !Number.isFinite(value)) {
-    throw new SimError('INPUT', `--tolerance "${text}" is not a tolerance; expected a percentage such as 10% or a fraction such as 0.1`);
+    throw new SimError(
+      'INPUT',
+      `--tolerance "${text}" is not a tolerance; expected a percentage such as 10% or a fraction such as 0.1`,
+    );
   }
   if (!text.includes('%') && value > 1) {
-    throw new SimError('INPUT', `--tolerance "${text}" is ambiguous`, { hint: `write ${text}% for ${text} percent, or ${value / 100} as a fraction` });
+    throw new SimError('INPUT', `--tolerance "${text}" is ambiguous`, {
+      hint: `write ${text}% for ${text} percent, or ${value / 100} as a fraction`,
+    });
   }
   return value;
 }
@@ -71,13 +81,21 @@ export function parseTolerance(text: string): number {
 export function parseConfidence(text: string): number {
   const value = parseFraction(text);
   if (value === undefined || !Number.isFinite(value)) {
-    throw new SimError('INPUT', `--confidence "${text}" is not a confidence; expected a percentage such as 95% or a fraction such as 0.95`);
+    throw new SimError(
+      'INPUT',
+      `--confidence "${text}" is not a confidence; expected a percentage such as 95% or a fraction such as 0.95`,
+    );
   }
   if (!text.includes('%') && value > 1) {
-    throw new SimError('INPUT', `--confidence "${text}" is ambiguous`, { hint: `write ${text}% for ${text} percent, or ${value / 100} as a fraction` });
+    throw new SimError('INPUT', `--confidence "${text}" is ambiguous`, {
+      hint: `write ${text}% for ${text} percent, or ${value / 100} as a fraction`,
+    });
   }
   if (value < MIN_CONFIDENCE || value > MAX_CONFIDENCE) {
-    throw new SimError('INPUT', `--confidence "${text}" is out of range; expected ${MIN_CONFIDENCE * 100}% to ${MAX_CONFIDENCE * 100}%`);
+    throw new SimError(
+      'INPUT',
+      `--confidence "${text}" is out of range; expected ${MIN_CONFIDENCE * 100}% to ${MAX_CONFIDENCE * 100}%`,
+    );
   }
   return value;
 }
@@ -96,7 +114,9 @@ export function readSummaryFile(file: string, role: 'baseline' | 'current'): Com
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new SimError('INPUT', `cannot read the ${role} summary ${path}: ${why}`, { hint: 'pass the summary.json (or the results folder) that `simulate run` wrote' });
+    throw new SimError('INPUT', `cannot read the ${role} summary ${path}: ${why}`, {
+      hint: 'pass the summary.json (or the results folder) that `simulate run` wrote',
+    });
   }
   let doc: unknown;
   try {
@@ -107,19 +127,33 @@ export function readSummaryFile(file: string, role: 'baseline' | 'current'): Com
   const schema = (doc as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string' || !READABLE_SUMMARY_SCHEMAS.includes(schema)) {
     const expected = READABLE_SUMMARY_SCHEMAS.map((s) => JSON.stringify(s)).join(' or ');
-    throw new SimError('INPUT', `${path} (${role}) is not a crosstalk summary: schema is ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected ${expected}`);
+    throw new SimError(
+      'INPUT',
+      `${path} (${role}) is not a crosstalk summary: schema is ${schema === undefined ? 'missing' : JSON.stringify(schema)}, expected ${expected}`,
+    );
   }
   const missing = missingFields(doc as Record<string, unknown>);
-  if (missing.length) throw new SimError('INPUT', `${path} (${role}) is an incomplete crosstalk summary: missing ${missing.join(', ')}`);
+  if (missing.length)
+    throw new SimError('INPUT', `${path} (${role}) is an incomplete crosstalk summary: missing ${missing.join(', ')}`);
   return doc as ComparableSummary;
 }
 
 // The fields compare reads; checked so a truncated or hand-edited file is an input error, not a crash.
 function missingFields(doc: Record<string, unknown>): string[] {
-  const at = (p: string): unknown => p.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
+  const at = (p: string): unknown =>
+    p
+      .split('.')
+      .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
   const wanted: [string, string][] = [
-    ['metrics', 'object'], ['errors.rate', 'number'], ['isolation.violations', 'number'], ['durationMs', 'number'],
-    ['scenario.name', 'string'], ['startedAt', 'string'], ['exitCode', 'number'], ['generator', 'object'], ['target', 'object'],
+    ['metrics', 'object'],
+    ['errors.rate', 'number'],
+    ['isolation.violations', 'number'],
+    ['durationMs', 'number'],
+    ['scenario.name', 'string'],
+    ['startedAt', 'string'],
+    ['exitCode', 'number'],
+    ['generator', 'object'],
+    ['target', 'object'],
   ];
   return wanted.filter(([p, type]) => typeof at(p) !== type || at(p) === null).map(([p]) => p);
 }

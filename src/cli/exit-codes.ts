@@ -8,9 +8,12 @@ export function reportError(err: unknown, write: (s: string) => void = (s) => pr
     for (const p of err.problems) write(`  ${formatProblem(p)}\n`);
     if (err.hint) write(`  hint: ${err.hint}\n`);
     switch (err.code) {
-      case 'INPUT': return EXIT_CODE.badInput;
-      case 'INTERRUPTED': return EXIT_CODE.interrupted;
-      default: return EXIT_CODE.cannotRun;
+      case 'INPUT':
+        return EXIT_CODE.badInput;
+      case 'INTERRUPTED':
+        return EXIT_CODE.interrupted;
+      default:
+        return EXIT_CODE.cannotRun;
     }
   }
   const e = err as { code?: string; message?: string };

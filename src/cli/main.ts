@@ -25,13 +25,26 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--target <url>', 'drive this backend instead of the embedded target')
     .option('--out <dir>', 'results folder (default results/<stamp>-<name>/)')
     .option('--workers <n>', 'worker threads (default: one per core, at most one per user)')
-    .option('--segment <i/n>', 'run only share i of n, counted from 0 (0/2 and 1/2 split the users between two generators)')
+    .option(
+      '--segment <i/n>',
+      'run only share i of n, counted from 0 (0/2 and 1/2 split the users between two generators)',
+    )
     .option('--start-at <iso-time>', 'wait until this time before starting')
-    .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--set <path=value>', 'override a scenario value (repeatable)', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--no-progress', 'no live progress lines')
     .option('--quiet', 'print only the results folder path on stdout (no summary, no progress)')
-    .option('--publish <kind=url>', 'stream figures while the run goes on, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--metrics-port <n>', 'serve the run\'s figures at http://<host>:<n>/metrics while it runs (0 picks a free port)')
+    .option(
+      '--publish <kind=url>',
+      'stream figures while the run goes on, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--metrics-port <n>',
+      "serve the run's figures at http://<host>:<n>/metrics while it runs (0 picks a free port)",
+    )
     .action(async (file: string, flags: RunFlags) => {
       // Loading the run's modules would otherwise grow V8's nursery for good (cli/young-generation.ts).
       freezeYoungGeneration();
@@ -41,7 +54,13 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .command('validate')
     .description('check scenario files without running them')
     .argument('<scenarios...>', 'scenario YAML files')
-    .action(async (files: string[]) => { exitCode = (await runCommand()).runValidate(files, (s) => process.stdout.write(s), (s) => process.stderr.write(s)); });
+    .action(async (files: string[]) => {
+      exitCode = (await runCommand()).runValidate(
+        files,
+        (s) => process.stdout.write(s),
+        (s) => process.stderr.write(s),
+      );
+    });
   program
     .command('compare')
     .description('compare two summary.json files; exit 1 on a regression beyond tolerance')
@@ -50,7 +69,13 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--tolerance <t>', 'allowed worsening, e.g. 10% or 0.1', '10%')
     .option('--confidence <c>', 'two-sided confidence of the intervals, e.g. 95% or 0.99', '95%')
     .option('--format <f>', 'table or markdown', 'table')
-    .action(async (base: string, current: string, flags: { tolerance?: string; confidence?: string; format?: string }) => { exitCode = (await import('./compare-command.js')).runCompare(base, current, flags, (s) => process.stdout.write(s)); });
+    .action(
+      async (base: string, current: string, flags: { tolerance?: string; confidence?: string; format?: string }) => {
+        exitCode = (await import('./compare-command.js')).runCompare(base, current, flags, (s) =>
+          process.stdout.write(s),
+        );
+      },
+    );
   program
     .command('merge')
     .description('merge the summaries of a segmented run; thresholds judged on the whole')
@@ -58,13 +83,21 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .requiredOption('--out <dir>', 'folder for the merged results (new or empty)')
     .option('--allow-partial', 'judge a merge with segments missing or repeated instead of failing it (exit 4)')
     .action(async (files: string[], flags: { out: string; allowPartial?: boolean }) => {
-      exitCode = (await import('./merge-command.js')).runMerge(files, flags.out, (s) => process.stdout.write(s), (s) => process.stderr.write(s), { allowPartial: flags.allowPartial === true });
+      exitCode = (await import('./merge-command.js')).runMerge(
+        files,
+        flags.out,
+        (s) => process.stdout.write(s),
+        (s) => process.stderr.write(s),
+        { allowPartial: flags.allowPartial === true },
+      );
     });
   program
     .command('report')
     .description('re-render report.html next to a summary.json')
     .argument('<summary>', 'summary.json of a run')
-    .action(async (file: string) => { exitCode = (await import('./report-command.js')).runReport(file); });
+    .action(async (file: string) => {
+      exitCode = (await import('./report-command.js')).runReport(file);
+    });
   program
     .command('serve')
     .description('run the reference target (the protocol in memory)')
@@ -77,13 +110,22 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     .option('--max-frame <size>', 'largest client frame accepted', '64KiB')
     .option('--heartbeat <duration>', 'send an ownerless heartbeat frame to all connections this often')
     .option('--faults <spec>', 'inject faults, e.g. misroute=0.005,drop=0.01 (see README)')
-    .option('--noise', 'leak-free but hard to read: padded texts, reshaped own frames, ownerless notices (false-alarm bench)')
+    .option(
+      '--noise',
+      'leak-free but hard to read: padded texts, reshaped own frames, ownerless notices (false-alarm bench)',
+    )
     .option('--dialect <name>', 'frame shape: canonical, data, flat or short-ids', 'canonical')
-    .option('--transport <name>', 'agent runs over ws (GET /ws), sse (POST /api/threads/:id/runs/stream) or socketio (/socket.io/)', 'ws')
+    .option(
+      '--transport <name>',
+      'agent runs over ws (GET /ws), sse (POST /api/threads/:id/runs/stream) or socketio (/socket.io/)',
+      'ws',
+    )
     .option('--issuer <iss>', 'tokens must carry this iss claim')
     .option('--audience <aud>', 'tokens must carry this aud claim')
     .option('--log-level <level>', 'pino level for stderr logs', 'info')
-    .action(async (flags: ServeFlags) => { exitCode = await (await import('./serve-command.js')).runServe(flags); });
+    .action(async (flags: ServeFlags) => {
+      exitCode = await (await import('./serve-command.js')).runServe(flags);
+    });
 
   try {
     await program.parseAsync(argv);
@@ -105,7 +147,10 @@ export async function runCli(argv: readonly string[]): Promise<void> {
 function readPackageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'crosstalk' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // Not there from this layout: try the next.

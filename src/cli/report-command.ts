@@ -11,8 +11,17 @@ import { isLifecycleViolation } from '../output/report-data.js';
 
 /** Fields a summary must have for the report to render (design.md's "at least" list). */
 const REQUIRED: readonly [keyof Summary, 'object' | 'string' | 'number'][] = [
-  ['scenario', 'object'], ['target', 'object'], ['startedAt', 'string'], ['durationMs', 'number'], ['exitCode', 'number'],
-  ['metrics', 'object'], ['thresholds', 'object'], ['isolation', 'object'], ['lifecycle', 'object'], ['runs', 'object'], ['generator', 'object'],
+  ['scenario', 'object'],
+  ['target', 'object'],
+  ['startedAt', 'string'],
+  ['durationMs', 'number'],
+  ['exitCode', 'number'],
+  ['metrics', 'object'],
+  ['thresholds', 'object'],
+  ['isolation', 'object'],
+  ['lifecycle', 'object'],
+  ['runs', 'object'],
+  ['generator', 'object'],
 ];
 
 /**
@@ -25,22 +34,34 @@ function readSummaryFile(file: string): Summary {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new SimError('INPUT', code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${(err as Error).message})`, {
-      hint: 'give the summary.json of a results folder, e.g. simulate report results/<run>/summary.json',
-    });
+    throw new SimError(
+      'INPUT',
+      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${(err as Error).message})`,
+      {
+        hint: 'give the summary.json of a results folder, e.g. simulate report results/<run>/summary.json',
+      },
+    );
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new SimError('INPUT', `${file}: not JSON (${(err as Error).message})`, { hint: 'expected a crosstalk.summary/1 document written by simulate run' });
+    throw new SimError('INPUT', `${file}: not JSON (${(err as Error).message})`, {
+      hint: 'expected a crosstalk.summary/1 document written by simulate run',
+    });
   }
   const o = doc as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null || !READABLE_SUMMARY_SCHEMAS.includes(o.schema as string)) {
-    const found = typeof o === 'object' && o !== null && 'schema' in o ? `schema ${JSON.stringify(o.schema)}` : 'no "schema" field';
-    throw new SimError('INPUT', `${file}: not a crosstalk summary (expected schema ${READABLE_SUMMARY_SCHEMAS.map((x) => `"${x}"`).join(' or ')}, found ${found})`);
+    const found =
+      typeof o === 'object' && o !== null && 'schema' in o ? `schema ${JSON.stringify(o.schema)}` : 'no "schema" field';
+    throw new SimError(
+      'INPUT',
+      `${file}: not a crosstalk summary (expected schema ${READABLE_SUMMARY_SCHEMAS.map((x) => `"${x}"`).join(' or ')}, found ${found})`,
+    );
   }
-  const bad = REQUIRED.filter(([k, type]) => typeof o[k] !== type || o[k] === null).map(([k, type]) => `${k} (${type})`);
+  const bad = REQUIRED.filter(([k, type]) => typeof o[k] !== type || o[k] === null).map(
+    ([k, type]) => `${k} (${type})`,
+  );
   if (bad.length) throw new SimError('INPUT', `${file}: ${String(o.schema)} without ${bad.join(', ')}`);
   return upgradeSummary(o as unknown as Summary);
 }
@@ -66,10 +87,19 @@ export function readViolationsFile(file: string, limit = REPORT_VIOLATION_ROWS):
   const take = (line: string): void => {
     if (!line.trim() || leaks >= limit) return;
     let v: unknown;
-    try { v = JSON.parse(line); } catch { return; /* a cut or corrupt line: not shown */ }
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return; /* a cut or corrupt line: not shown */
+    }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
     const rec = v as Record<string, unknown>;
-    if (isLifecycleViolation(rec)) { if (lifecycle++ < limit) first.push(rec); } else { leaks++; first.push(rec); }
+    if (isLifecycleViolation(rec)) {
+      if (lifecycle++ < limit) first.push(rec);
+    } else {
+      leaks++;
+      first.push(rec);
+    }
   };
   try {
     // The decoder keeps a character split across chunks whole.

@@ -35,22 +35,29 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     if ('message' in s) problems.push(s.message);
     else segment = s;
   }
-  if (flags.workers !== undefined && (!/^[1-9]\d*$/.test(flags.workers) || Number(flags.workers) > 64)) problems.push(`--workers: expected a positive whole number, got "${flags.workers}" (at most 64)`);
+  if (flags.workers !== undefined && (!/^[1-9]\d*$/.test(flags.workers) || Number(flags.workers) > 64))
+    problems.push(`--workers: expected a positive whole number, got "${flags.workers}" (at most 64)`);
   let startAtEpochMs: number | undefined;
   if (flags.startAt !== undefined) {
     startAtEpochMs = Date.parse(flags.startAt);
-    if (Number.isNaN(startAtEpochMs)) problems.push(`--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
+    if (Number.isNaN(startAtEpochMs))
+      problems.push(`--start-at: expected an ISO time such as 2026-11-23T15:00:00Z, got "${flags.startAt}"`);
   }
-  if (problems.length) throw new SimError('INPUT', 'bad flags for run', { problems: problems.map((message) => ({ message })) });
+  if (problems.length)
+    throw new SimError('INPUT', 'bad flags for run', { problems: problems.map((message) => ({ message })) });
   const scenario = loadScenario(file, {
-    ...(flags.set ? { set: flags.set } : {}), ...(flags.target !== undefined ? { targetUrl: flags.target } : {}),
-    ...(flags.publish ? { publish: flags.publish } : {}), ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort } : {}),
+    ...(flags.set ? { set: flags.set } : {}),
+    ...(flags.target !== undefined ? { targetUrl: flags.target } : {}),
+    ...(flags.publish ? { publish: flags.publish } : {}),
+    ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort } : {}),
   });
   const soft = new AbortController();
   const hard = new AbortController();
   const onSignal = (): void => {
     if (!soft.signal.aborted) {
-      process.stderr.write('simulate: interrupted; finishing in-flight work and writing results (again to stop at once)\n');
+      process.stderr.write(
+        'simulate: interrupted; finishing in-flight work and writing results (again to stop at once)\n',
+      );
       soft.abort();
     } else {
       hard.abort();
@@ -63,7 +70,9 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
     // Generators of one segmented run must agree on user ids and canaries without talking.
     const runTag = segment && segment.modulus > 1 ? computeSegmentRunTag(scenario.sha256, flags.startAt) : undefined;
     const result = await runScenario({
-      scenario, signal: soft.signal, hardSignal: hard.signal,
+      scenario,
+      signal: soft.signal,
+      hardSignal: hard.signal,
       // main.ts froze V8's nursery while modules loaded; V8 sizes it again once load begins.
       onLoadBegin: releaseYoungGeneration,
       ...(segment ? { segment } : {}),
@@ -71,7 +80,9 @@ export async function runRun(file: string, flags: RunFlags): Promise<number> {
       ...(startAtEpochMs !== undefined ? { startAtEpochMs } : {}),
       ...(runTag ? { runTag } : {}),
       ...(flags.out !== undefined ? { out: flags.out } : {}),
-      ...(showProgress ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } } : {}),
+      ...(showProgress
+        ? { progress: { write: (text: string) => process.stderr.write(text), tty: process.stderr.isTTY === true } }
+        : {}),
       ...(flags.quiet ? {} : { notice: (text: string) => process.stderr.write(text) }),
     });
     // --quiet is for scripts: stdout is the results folder alone (RESULTS=$(simulate run ... --quiet)).
@@ -98,22 +109,33 @@ function isAdapterFile(file: string): boolean {
 }
 
 /** `simulate validate`: checks scenario and adapter files and reports every problem; exit 3 when any has one. */
-export function runValidate(files: readonly string[], write: (s: string) => void, writeErr: (s: string) => void): number {
+export function runValidate(
+  files: readonly string[],
+  write: (s: string) => void,
+  writeErr: (s: string) => void,
+): number {
   let bad = 0;
   for (const f of files) {
     try {
       if (isAdapterFile(f)) {
         const a = loadAdapterFile(f);
-        write(`${f}: ok (adapter ${a.name}: ${Object.keys(a.transports).join(', ')}; ${Object.keys(a.rest).length} REST steps)\n`);
+        write(
+          `${f}: ok (adapter ${a.name}: ${Object.keys(a.transports).join(', ')}; ${Object.keys(a.rest).length} REST steps)\n`,
+        );
         continue;
       }
       const s = loadScenario(f);
-      write(`${f}: ok (${s.cohorts.length} cohort${s.cohorts.length === 1 ? '' : 's'}, ${s.thresholds.length} threshold${s.thresholds.length === 1 ? '' : 's'})\n`);
+      write(
+        `${f}: ok (${s.cohorts.length} cohort${s.cohorts.length === 1 ? '' : 's'}, ${s.thresholds.length} threshold${s.thresholds.length === 1 ? '' : 's'})\n`,
+      );
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
       bad++;
       writeErr(`${err.message}\n`);
-      for (const p of err.problems) writeErr(`  ${[p.file, p.line, p.column].filter((x) => x !== undefined).join(':')}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+      for (const p of err.problems)
+        writeErr(
+          `  ${[p.file, p.line, p.column].filter((x) => x !== undefined).join(':')}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`,
+        );
     }
   }
   return bad ? EXIT_CODE.badInput : EXIT_CODE.ok;

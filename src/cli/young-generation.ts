@@ -22,7 +22,10 @@ import { setFlagsFromString } from 'node:v8';
 const V8_DEFAULT_GROWTH_FACTOR = 2;
 
 /** True when the user tuned the young generation themselves (node flags or NODE_OPTIONS): crosstalk then leaves it alone. */
-export function isYoungGenerationUserTuned(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+export function isYoungGenerationUserTuned(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): boolean {
   return [...execArgv, nodeOptions].some((a) => /semi[-_]space/.test(a));
 }
 

@@ -56,10 +56,17 @@ const eventsSchema = z.strictObject({
   typeFields: z.array(text()).min(1).optional(),
   /** A backend's event name → its role (or a canonical event name). */
   names: z.record(z.string(), runEventName()).optional(),
-  fields: z.strictObject({
-    userId: text().optional(), threadId: text().optional(), runId: text().optional(), messageId: text().optional(),
-    seq: text().optional(), timestamp: text().optional(), code: text().optional(),
-  }).optional(),
+  fields: z
+    .strictObject({
+      userId: text().optional(),
+      threadId: text().optional(),
+      runId: text().optional(),
+      messageId: text().optional(),
+      seq: text().optional(),
+      timestamp: text().optional(),
+      code: text().optional(),
+    })
+    .optional(),
   timestampUnit: oneOf(['auto', 's', 'ms', 'iso'] as const).optional(),
   /** A JSON array is a batch of frames, or one frame (a tuple the field paths step into). */
   arrays: oneOf(['batch', 'frame'] as const).optional(),
@@ -75,7 +82,12 @@ const probeSchema = z.strictObject({
   on: oneOf(['thread', 'run'] as const),
   request: routeSchema.optional(),
   ws: z.strictObject({ path: text(), send: z.array(jsonValue).optional() }).optional(),
-  accepted: z.union([oneOf(['status', 'upgrade'] as const), z.strictObject({ path: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]) })]).optional(),
+  accepted: z
+    .union([
+      oneOf(['status', 'upgrade'] as const),
+      z.strictObject({ path: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]) }),
+    ])
+    .optional(),
   listen: durationMs().optional(),
 });
 
@@ -88,21 +100,32 @@ export const adapterSchema = z.strictObject({
   description: z.string().optional(),
   extends: text().optional(),
   params: z.record(z.string(), paramSchema).optional(),
-  auth: z.strictObject({
-    header: text().optional(),
-    value: text().optional(),
-    deliveries: z.array(oneOf(DELIVERIES)).min(1).optional(),
-    ticket: routeSchema.extend({ ticketPath: text() }).optional(),
-    bypassHeaders: z.array(z.record(z.string(), text())).optional(),
-  }).optional(),
-  rest: z.strictObject(Object.fromEntries(REST_STEPS.map((s) => [s, restRouteSchema.optional()])) as Record<(typeof REST_STEPS)[number], z.ZodOptional<typeof restRouteSchema>>).optional(),
+  auth: z
+    .strictObject({
+      header: text().optional(),
+      value: text().optional(),
+      deliveries: z.array(oneOf(DELIVERIES)).min(1).optional(),
+      ticket: routeSchema.extend({ ticketPath: text() }).optional(),
+      bypassHeaders: z.array(z.record(z.string(), text())).optional(),
+    })
+    .optional(),
+  rest: z
+    .strictObject(
+      Object.fromEntries(REST_STEPS.map((s) => [s, restRouteSchema.optional()])) as Record<
+        (typeof REST_STEPS)[number],
+        z.ZodOptional<typeof restRouteSchema>
+      >,
+    )
+    .optional(),
   events: eventsSchema.optional(),
-  transports: z.strictObject({
-    default: oneOf(TRANSPORTS).optional(),
-    ws: transportSchema.optional(),
-    sse: transportSchema.optional(),
-    socketio: transportSchema.optional(),
-  }).optional(),
+  transports: z
+    .strictObject({
+      default: oneOf(TRANSPORTS).optional(),
+      ws: transportSchema.optional(),
+      sse: transportSchema.optional(),
+      socketio: transportSchema.optional(),
+    })
+    .optional(),
   probes: z.record(z.string(), probeSchema).optional(),
 });
 
@@ -111,8 +134,33 @@ export type RawAdapter = z.infer<typeof adapterSchema>;
 
 /** Every key an adapter may hold, for "did you mean" hints. */
 export const ADAPTER_KEYS: readonly string[] = [
-  ...Object.keys(adapterSchema.shape), ...REST_STEPS, ...Object.keys(restRouteSchema.shape), ...Object.keys(transportSchema.shape),
-  ...Object.keys(startSchema.shape), ...Object.keys(eventsSchema.shape), 'header', 'value', 'deliveries', 'ticket', 'ticketPath',
-  'default', ...TRANSPORTS, 'event', 'data', 'type', 'connectionId', 'bypassHeaders', ...Object.keys(probeSchema.shape), 'send', 'equals', 'userId', 'threadId', 'runId', 'messageId', 'seq', 'timestamp', 'code',
+  ...Object.keys(adapterSchema.shape),
+  ...REST_STEPS,
+  ...Object.keys(restRouteSchema.shape),
+  ...Object.keys(transportSchema.shape),
+  ...Object.keys(startSchema.shape),
+  ...Object.keys(eventsSchema.shape),
+  'header',
+  'value',
+  'deliveries',
+  'ticket',
+  'ticketPath',
+  'default',
+  ...TRANSPORTS,
+  'event',
+  'data',
+  'type',
+  'connectionId',
+  'bypassHeaders',
+  ...Object.keys(probeSchema.shape),
+  'send',
+  'equals',
+  'userId',
+  'threadId',
+  'runId',
+  'messageId',
+  'seq',
+  'timestamp',
+  'code',
   ...LIFECYCLE_KEYS,
 ];

@@ -28,7 +28,13 @@ export function compileThresholds(value: unknown, cohortNames: readonly string[]
       let bad = false;
       items.forEach((x, i) => {
         if (longForm(x) && !thresholdLongSchema.safeParse(x).success) {
-          parseWith(thresholdLongSchema, x, Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric], at, KNOWN_KEYS);
+          parseWith(
+            thresholdLongSchema,
+            x,
+            Array.isArray(rawEntry) ? ['thresholds', metric, i] : ['thresholds', metric],
+            at,
+            KNOWN_KEYS,
+          );
           bad = true;
         }
       });
@@ -40,7 +46,12 @@ export function compileThresholds(value: unknown, cohortNames: readonly string[]
     list.forEach((e, i) => {
       const path: PathParts = Array.isArray(entry) ? ['thresholds', metric, i] : ['thresholds', metric];
       const expression = typeof e === 'string' ? e : e.threshold;
-      const t = parseThreshold(metric, expression, { vocabulary, path: formatPath(path), abortOnFail: typeof e === 'string' ? false : e.abortOnFail ?? false, delayMs: typeof e === 'string' ? 0 : e.delay ?? 0 });
+      const t = parseThreshold(metric, expression, {
+        vocabulary,
+        path: formatPath(path),
+        abortOnFail: typeof e === 'string' ? false : (e.abortOnFail ?? false),
+        delayMs: typeof e === 'string' ? 0 : (e.delay ?? 0),
+      });
       if (Array.isArray(t)) for (const p of t) at(path, p.message);
       else thresholds.push(t);
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isDurationTooLong, parseDurationMs, parseRatePerSec } from '../core/units.js';
 
-const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
 
 /** The message of a missing required value; the loader names the key. */
 export const REQUIRED = 'is required';
@@ -22,9 +22,10 @@ export function durationMs(opts: { min?: number; allowZero?: boolean } = {}) {
     if (missing(v, ctx)) return z.NEVER;
     const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
     if (ms === undefined) {
-      const message = typeof v === 'string' && isDurationTooLong(v)
-        ? `too long: expected a duration of at most 24 days (the longest a timer can wait), got ${show(v)}`
-        : `expected a duration such as ${DURATION_EXAMPLES}, got ${show(v)}`;
+      const message =
+        typeof v === 'string' && isDurationTooLong(v)
+          ? `too long: expected a duration of at most 24 days (the longest a timer can wait), got ${show(v)}`
+          : `expected a duration such as ${DURATION_EXAMPLES}, got ${show(v)}`;
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     }
@@ -46,7 +47,10 @@ export function ratePerSec(opts: { allowZero?: boolean } = {}) {
     if (missing(v, ctx)) return z.NEVER;
     const r = typeof v === 'string' ? parseRatePerSec(v) : undefined;
     if (r === undefined || (r === 0 && !opts.allowZero)) {
-      ctx.addIssue({ code: 'custom', message: `expected a rate such as 5/s or 300/m${opts.allowZero ? '' : ' (above zero)'}, got ${show(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a rate such as 5/s or 300/m${opts.allowZero ? '' : ' (above zero)'}, got ${show(v)}`,
+      });
       return z.NEVER;
     }
     return r;
@@ -58,7 +62,10 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.any().transform((v, ctx) => {
     if (missing(v, ctx)) return z.NEVER;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got ${show(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got ${show(v)}`,
+      });
       return z.NEVER;
     }
     return v;
@@ -114,10 +121,15 @@ export function url(schemes: readonly string[]) {
     if (typeof v === 'string') {
       try {
         ok = schemes.includes(new URL(v).protocol.replace(':', ''));
-      } catch { ok = false; }
+      } catch {
+        ok = false;
+      }
     }
     if (!ok) {
-      ctx.addIssue({ code: 'custom', message: `expected a ${schemes.join(' or ')} URL such as ${schemes[0]}://127.0.0.1:8080, got ${show(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a ${schemes.join(' or ')} URL such as ${schemes[0]}://127.0.0.1:8080, got ${show(v)}`,
+      });
       return z.NEVER;
     }
     return (v as string).replace(/\/+$/, '');

@@ -21,7 +21,10 @@ const awaitEvent = z.any().transform((v, ctx) => {
   if (v === 'none') return v as string;
   const e = typeof v === 'string' ? computeCanonicalEvent(v) : undefined;
   if (e !== undefined) return e;
-  ctx.addIssue({ code: 'custom', message: `expected "none", a role (${Object.keys(EVENT_ROLES).join(', ')}) or one of ${RUN_EVENTS.join(', ')}, got ${JSON.stringify(v)}` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected "none", a role (${Object.keys(EVENT_ROLES).join(', ')}) or one of ${RUN_EVENTS.join(', ')}, got ${JSON.stringify(v)}`,
+  });
   return z.NEVER;
 });
 const threadRef = text().optional();
@@ -37,11 +40,21 @@ const STEP_SCHEMAS = {
   deleteThread: z.strictObject({ thread: threadRef }),
   listMessages: z.strictObject({ thread: threadRef, limit: int(1, 100).optional() }),
   postMessage: z.strictObject({ thread: threadRef, content: text() }),
-  sendMessage: z.strictObject({ thread: threadRef, content: text(), await: awaitEvent.optional(), timeout: durationMs().optional(), connection: int(0, 63).optional() }),
+  sendMessage: z.strictObject({
+    thread: threadRef,
+    content: text(),
+    await: awaitEvent.optional(),
+    timeout: durationMs().optional(),
+    connection: int(0, 63).optional(),
+  }),
   stopAgent: z.strictObject({ await: awaitEvent.optional(), timeout: durationMs().optional() }),
   think: z.strictObject({ min: durationMs({ allowZero: true }), max: durationMs({ allowZero: true }) }),
   idle: z.strictObject({ duration: durationMs() }),
-  repeat: z.strictObject({ times: int(1).optional(), duration: durationMs().optional(), steps: z.array(z.unknown()).min(1) }),
+  repeat: z.strictObject({
+    times: int(1).optional(),
+    duration: durationMs().optional(),
+    steps: z.array(z.unknown()).min(1),
+  }),
 } as const;
 
 /** Steps that need parameters and cannot be written as a bare name. */
@@ -59,7 +72,11 @@ export interface FlowContext {
  * "did you mean"), parameters, templates, and that `{{thread}}` is only used
  * after a `createThread` step.
  */
-export function parseFlow(raw: readonly unknown[], base: PathParts, ctx: FlowContext): { steps: FlowStep[]; problems: PathProblem[] } {
+export function parseFlow(
+  raw: readonly unknown[],
+  base: PathParts,
+  ctx: FlowContext,
+): { steps: FlowStep[]; problems: PathProblem[] } {
   const problems: PathProblem[] = [];
   // A later `connect: { connections: N }` may open more tabs than the cohort's default.
   ctx = { connectionsPerUser: Math.max(ctx.connectionsPerUser, maxConnections(raw)) };
@@ -68,7 +85,13 @@ export function parseFlow(raw: readonly unknown[], base: PathParts, ctx: FlowCon
   return { steps, problems };
 }
 
-function parseSteps(raw: readonly unknown[], base: PathParts, ctx: FlowContext, problems: PathProblem[], state: { haveThread: boolean }): FlowStep[] {
+function parseSteps(
+  raw: readonly unknown[],
+  base: PathParts,
+  ctx: FlowContext,
+  problems: PathProblem[],
+  state: { haveThread: boolean },
+): FlowStep[] {
   const steps: FlowStep[] = [];
   raw.forEach((item, i) => {
     const step = parseStep(item, [...base, i], ctx, problems, state);
@@ -77,7 +100,13 @@ function parseSteps(raw: readonly unknown[], base: PathParts, ctx: FlowContext, 
   return steps;
 }
 
-function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: PathProblem[], state: { haveThread: boolean }): FlowStep | undefined {
+function parseStep(
+  item: unknown,
+  path: PathParts,
+  ctx: FlowContext,
+  problems: PathProblem[],
+  state: { haveThread: boolean },
+): FlowStep | undefined {
   let name: string;
   let params: unknown;
   if (typeof item === 'string') {
@@ -87,11 +116,18 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
     name = Object.keys(item)[0]!;
     params = (item as Record<string, unknown>)[name];
   } else {
-    problems.push({ path, message: `expected a step: a name such as "connect", or a mapping with one step name such as "sendMessage: { content: ... }"` });
+    problems.push({
+      path,
+      message: `expected a step: a name such as "connect", or a mapping with one step name such as "sendMessage: { content: ... }"`,
+    });
     return undefined;
   }
   if (!(STEP_KINDS as readonly string[]).includes(name)) {
-    problems.push({ path: typeof item === 'string' ? path : [...path, name], atKey: typeof item !== 'string', message: `unknown step "${name}"${didYouMean(name, STEP_KINDS)}; expected one of ${STEP_KINDS.join(', ')}` });
+    problems.push({
+      path: typeof item === 'string' ? path : [...path, name],
+      atKey: typeof item !== 'string',
+      message: `unknown step "${name}"${didYouMean(name, STEP_KINDS)}; expected one of ${STEP_KINDS.join(', ')}`,
+    });
     return undefined;
   }
   const kind = name as (typeof STEP_KINDS)[number];
@@ -104,21 +140,39 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
     params = {};
   }
   // Shorthands: `think: 2s`, `idle: 65s`.
-  if ((kind === 'think' || kind === 'idle') && typeof params === 'string') params = kind === 'think' ? { min: params, max: params } : { duration: params };
-  if (kind === 'think' && params && typeof params === 'object' && 'duration' in params && Object.keys(params).length === 1) {
+  if ((kind === 'think' || kind === 'idle') && typeof params === 'string')
+    params = kind === 'think' ? { min: params, max: params } : { duration: params };
+  if (
+    kind === 'think' &&
+    params &&
+    typeof params === 'object' &&
+    'duration' in params &&
+    Object.keys(params).length === 1
+  ) {
     const d = params.duration;
     params = { min: d, max: d };
   }
   const schema = STEP_SCHEMAS[kind] as z.ZodType;
   const parsed = schema.safeParse(params);
   if (!parsed.success) {
-    if (params && typeof params === 'object') checkTemplates(params as Record<string, unknown>, ppath, problems, { haveThread: true }, '');
+    if (params && typeof params === 'object')
+      checkTemplates(params as Record<string, unknown>, ppath, problems, { haveThread: true }, '');
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) problems.push({ path: [...ppath, ...issue.path.map(toPart), key], atKey: true, message: `unknown key "${key}" for step ${kind}${didYouMean(key, Object.keys((STEP_SCHEMAS[kind] as z.ZodObject).shape))}` });
+        for (const key of issue.keys)
+          problems.push({
+            path: [...ppath, ...issue.path.map(toPart), key],
+            atKey: true,
+            message: `unknown key "${key}" for step ${kind}${didYouMean(key, Object.keys((STEP_SCHEMAS[kind] as z.ZodObject).shape))}`,
+          });
       } else {
         const ipath = [...ppath, ...issue.path.map(toPart)];
-        const message = issue.message === REQUIRED ? `"${String(ipath[ipath.length - 1])}" is required for step ${kind}` : issue.code === 'invalid_type' && issue.path.length === 0 ? `expected parameters for ${kind} as a mapping, e.g. ${example(kind)}` : issue.message;
+        const message =
+          issue.message === REQUIRED
+            ? `"${String(ipath[ipath.length - 1])}" is required for step ${kind}`
+            : issue.code === 'invalid_type' && issue.path.length === 0
+              ? `expected parameters for ${kind} as a mapping, e.g. ${example(kind)}`
+              : issue.message;
         problems.push({ path: ipath, message });
       }
     }
@@ -130,52 +184,102 @@ function parseStep(item: unknown, path: PathParts, ctx: FlowContext, problems: P
   if (problems.length > before) return undefined;
   const thread = (p.thread as string | undefined) ?? '{{thread}}';
   switch (kind) {
-    case 'connect': return { kind, ...(p.connections !== undefined ? { connections: p.connections as number } : {}) };
-    case 'disconnect': case 'reconnect': return { kind };
+    case 'connect':
+      return { kind, ...(p.connections !== undefined ? { connections: p.connections as number } : {}) };
+    case 'disconnect':
+    case 'reconnect':
+      return { kind };
     case 'createThread':
       state.haveThread = true;
-      return { kind, ...(p.title !== undefined ? { title: p.title as string } : {}), ...(p.metadata !== undefined ? { metadata: p.metadata as Record<string, unknown> } : {}) };
-    case 'listThreads': return { kind, ...(p.limit !== undefined ? { limit: p.limit as number } : {}), ...(p.offset !== undefined ? { offset: p.offset as number } : {}) };
-    case 'getThread': case 'deleteThread': return { kind, thread };
+      return {
+        kind,
+        ...(p.title !== undefined ? { title: p.title as string } : {}),
+        ...(p.metadata !== undefined ? { metadata: p.metadata as Record<string, unknown> } : {}),
+      };
+    case 'listThreads':
+      return {
+        kind,
+        ...(p.limit !== undefined ? { limit: p.limit as number } : {}),
+        ...(p.offset !== undefined ? { offset: p.offset as number } : {}),
+      };
+    case 'getThread':
+    case 'deleteThread':
+      return { kind, thread };
     case 'updateThread':
       if (p.title === undefined && p.metadata === undefined) {
         problems.push({ path: ppath, message: 'updateThread needs "title" or "metadata"' });
         return undefined;
       }
-      return { kind, thread, ...(p.title !== undefined ? { title: p.title as string } : {}), ...(p.metadata !== undefined ? { metadata: p.metadata as Record<string, unknown> } : {}) };
-    case 'listMessages': return { kind, thread, ...(p.limit !== undefined ? { limit: p.limit as number } : {}) };
-    case 'postMessage': return { kind, thread, content: p.content as string };
+      return {
+        kind,
+        thread,
+        ...(p.title !== undefined ? { title: p.title as string } : {}),
+        ...(p.metadata !== undefined ? { metadata: p.metadata as Record<string, unknown> } : {}),
+      };
+    case 'listMessages':
+      return { kind, thread, ...(p.limit !== undefined ? { limit: p.limit as number } : {}) };
+    case 'postMessage':
+      return { kind, thread, content: p.content as string };
     case 'sendMessage': {
       const connection = (p.connection as number | undefined) ?? 0;
       if (connection >= ctx.connectionsPerUser) {
-        problems.push({ path: [...ppath, 'connection'], message: `connection ${connection} does not exist: the flow opens at most ${ctx.connectionsPerUser} connection(s) per user (numbered from 0)` });
+        problems.push({
+          path: [...ppath, 'connection'],
+          message: `connection ${connection} does not exist: the flow opens at most ${ctx.connectionsPerUser} connection(s) per user (numbered from 0)`,
+        });
         return undefined;
       }
-      return { kind, thread, content: p.content as string, await: (p.await as string | undefined) ?? 'agent_completed', timeoutMs: (p.timeout as number | undefined) ?? DEFAULT_RUN_TIMEOUT_MS, connection };
+      return {
+        kind,
+        thread,
+        content: p.content as string,
+        await: (p.await as string | undefined) ?? 'agent_completed',
+        timeoutMs: (p.timeout as number | undefined) ?? DEFAULT_RUN_TIMEOUT_MS,
+        connection,
+      };
     }
-    case 'stopAgent': return { kind, await: (p.await as string | undefined) ?? 'agent_stopped', timeoutMs: (p.timeout as number | undefined) ?? 10_000 };
+    case 'stopAgent':
+      return {
+        kind,
+        await: (p.await as string | undefined) ?? 'agent_stopped',
+        timeoutMs: (p.timeout as number | undefined) ?? 10_000,
+      };
     case 'think': {
-      const min = p.min as number, max = p.max as number;
+      const min = p.min as number,
+        max = p.max as number;
       if (min > max) {
         problems.push({ path: ppath, message: `think: min (${min}ms) is above max (${max}ms)` });
         return undefined;
       }
       return { kind, range: { minMs: min, maxMs: max } };
     }
-    case 'idle': return { kind, durationMs: p.duration as number };
+    case 'idle':
+      return { kind, durationMs: p.duration as number };
     case 'repeat': {
       if ((p.times === undefined) === (p.duration === undefined)) {
         problems.push({ path: ppath, message: 'repeat needs exactly one of "times" or "duration"' });
         return undefined;
       }
       const inner = parseSteps(p.steps as unknown[], [...ppath, 'steps'], ctx, problems, state);
-      return { kind, ...(p.times !== undefined ? { times: p.times as number } : {}), ...(p.duration !== undefined ? { durationMs: p.duration as number } : {}), steps: inner };
+      return {
+        kind,
+        ...(p.times !== undefined ? { times: p.times as number } : {}),
+        ...(p.duration !== undefined ? { durationMs: p.duration as number } : {}),
+        steps: inner,
+      };
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
-function checkTemplates(p: Record<string, unknown>, path: PathParts, problems: PathProblem[], state: { haveThread: boolean }, kind: string): void {
+function checkTemplates(
+  p: Record<string, unknown>,
+  path: PathParts,
+  problems: PathProblem[],
+  state: { haveThread: boolean },
+  kind: string,
+): void {
   for (const [key, value] of Object.entries(p)) {
     if (key === 'steps') continue;
     for (const s of strings(value)) {
@@ -183,12 +287,20 @@ function checkTemplates(p: Record<string, unknown>, path: PathParts, problems: P
       if (Array.isArray(c)) for (const m of c) problems.push({ path: [...path, key], message: m });
     }
     if (!state.haveThread && collectTemplateNames(value).has('thread')) {
-      problems.push({ path: [...path, key], message: '{{thread}} is used before any createThread step: nothing is there to name' });
+      problems.push({
+        path: [...path, key],
+        message: '{{thread}} is used before any createThread step: nothing is there to name',
+      });
     }
   }
-  const usesCurrentThread = ['getThread', 'updateThread', 'deleteThread', 'listMessages', 'postMessage', 'sendMessage'].includes(kind) && p.thread === undefined;
+  const usesCurrentThread =
+    ['getThread', 'updateThread', 'deleteThread', 'listMessages', 'postMessage', 'sendMessage'].includes(kind) &&
+    p.thread === undefined;
   if (usesCurrentThread && !state.haveThread) {
-    problems.push({ path, message: `${kind} acts on the current thread, but no createThread step comes before it (add one, or give "thread")` });
+    problems.push({
+      path,
+      message: `${kind} acts on the current thread, but no createThread step comes before it (add one, or give "thread")`,
+    });
   }
 }
 
@@ -218,12 +330,18 @@ function toPart(p: PropertyKey): string | number {
 
 function example(kind: string): string {
   switch (kind) {
-    case 'sendMessage': return '"sendMessage: { content: Hello }"';
-    case 'postMessage': return '"postMessage: { content: Hello }"';
-    case 'think': return '"think: 2s" or "think: { min: 1s, max: 3s }"';
-    case 'idle': return '"idle: 30s"';
-    case 'repeat': return '"repeat: { times: 3, steps: [...] }"';
-    default: return `"${kind}: {}"`;
+    case 'sendMessage':
+      return '"sendMessage: { content: Hello }"';
+    case 'postMessage':
+      return '"postMessage: { content: Hello }"';
+    case 'think':
+      return '"think: 2s" or "think: { min: 1s, max: 3s }"';
+    case 'idle':
+      return '"idle: 30s"';
+    case 'repeat':
+      return '"repeat: { times: 3, steps: [...] }"';
+    default:
+      return `"${kind}: {}"`;
   }
 }
 
@@ -233,7 +351,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best ? ` (did you mean "${best}"?)` : '';
 }

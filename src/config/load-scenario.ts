@@ -40,7 +40,11 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): S
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new SimError('INPUT', `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { hint: 'pass the path of a scenario YAML file, e.g. scenarios/smoke.yaml' });
+    throw new SimError(
+      'INPUT',
+      `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`,
+      { hint: 'pass the path of a scenario YAML file, e.g. scenarios/smoke.yaml' },
+    );
   }
   return compileScenarioText(text, file, overrides);
 }
@@ -52,7 +56,11 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   const problems: InputProblem[] = [];
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-    problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML syntax: ${e.message.split('\n')[0]}` });
+    problems.push({
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+    });
   }
   if (problems.length) fail(file, problems);
   // What the command line created is blamed on the flag that created it, not on a line of the file.
@@ -65,7 +73,9 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   }
   const at = (path: PathParts, message: string, atKey = false): void => {
     const where = formatPath(path);
-    const from = created.find((c) => where === c.prefix || where.startsWith(`${c.prefix}.`) || where.startsWith(`${c.prefix}[`));
+    const from = created.find(
+      (c) => where === c.prefix || where.startsWith(`${c.prefix}.`) || where.startsWith(`${c.prefix}[`),
+    );
     if (from) problems.push({ file: from.source, path: where, message });
     else problems.push(locate(doc, lc, file, path, message, atKey));
   };
@@ -82,10 +92,18 @@ export function compileScenarioText(text: string, file: string, overrides: Scena
   return scenario!;
 }
 
-
-function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, text: string, file: string, at: At, push: (p: InputProblem) => void): Scenario | undefined {
+function compile(
+  raw: RawScenario | undefined,
+  rawObj: Record<string, unknown>,
+  text: string,
+  file: string,
+  at: At,
+  push: (p: InputProblem) => void,
+): Scenario | undefined {
   const baseDir = dirname(resolve(file));
-  const cohortsIn = (rawObj.cohorts && typeof rawObj.cohorts === 'object' && !Array.isArray(rawObj.cohorts) ? rawObj.cohorts : {}) as Record<string, unknown>;
+  const cohortsIn = (
+    rawObj.cohorts && typeof rawObj.cohorts === 'object' && !Array.isArray(rawObj.cohorts) ? rawObj.cohorts : {}
+  ) as Record<string, unknown>;
   const cohortNames = Object.keys(cohortsIn);
   if (cohortNames.length === 0 && rawObj.cohorts !== undefined) at(['cohorts'], 'expected at least one cohort');
   const cohorts: Cohort[] = [];
@@ -105,28 +123,61 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
     if (ids) at(['users', 'file'], 'give "ids" or "file", not both');
     try {
       const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolve(baseDir, raw.users.file)));
-      ids = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      ids = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'));
       // eslint-disable-next-line no-control-regex -- control characters are what this check rejects
       const bad = ids.find((id) => /[\u0000-\u001f\u007f\s]/.test(id) || id.startsWith('- '));
-      if (bad !== undefined) at(['users', 'file'], `${raw.users.file}: "${bad.slice(0, 40)}" is not a user id; expected one id per line (no spaces, no "- " list items, no control characters)`);
+      if (bad !== undefined)
+        at(
+          ['users', 'file'],
+          `${raw.users.file}: "${bad.slice(0, 40)}" is not a user id; expected one id per line (no spaces, no "- " list items, no control characters)`,
+        );
       if (ids.length === 0) at(['users', 'file'], `${raw.users.file} holds no user ids (one per line expected)`);
     } catch (err) {
-      at(['users', 'file'], err instanceof TypeError ? `${raw.users.file} is not a text file (not UTF-8); expected one user id per line` : `cannot read users file ${raw.users.file} (relative to the scenario's folder)`);
+      at(
+        ['users', 'file'],
+        err instanceof TypeError
+          ? `${raw.users.file} is not a text file (not UTF-8); expected one user id per line`
+          : `cannot read users file ${raw.users.file} (relative to the scenario's folder)`,
+      );
     }
   }
   if (!ids && auth?.kind === 'static') ids = Object.keys(auth.tokens);
-  if (auth?.kind === 'static' && ids) for (const id of ids) if (!(id in auth.tokens)) { at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`); break; }
+  if (auth?.kind === 'static' && ids)
+    for (const id of ids)
+      if (!(id in auth.tokens)) {
+        at(['auth', 'tokensFile'], `no token for user "${id}" in ${auth.file}`);
+        break;
+      }
   // From the raw value: a record schema would silently drop keys such as "__proto__".
   const thresholds = compileThresholds(rawObj.thresholds, cohortNames, at);
   const outputs = compileOutputs(raw.outputs, at, KNOWN_KEYS);
   const target = raw.target;
   const adapter = compileTargetAdapter(target, rawObj, baseDir, at, push);
   const transport = target?.transport ?? adapter?.defaultTransport ?? 'ws';
-  if (adapter && !adapter.transports[transport]) at(['target', 'transport'], `adapter "${adapter.name}" (${adapter.source}) has no ${transport} transport; it has ${Object.keys(adapter.transports).join(', ')}`);
-  if (adapter && auth && adapter.transports[transport]?.path !== undefined && !adapter.auth.deliveries.includes(auth.delivery)) {
-    at(['auth', 'delivery'], `adapter "${adapter.name}" takes tokens by ${adapter.auth.deliveries.join(', ')}, not ${auth.delivery}`);
+  if (adapter && !adapter.transports[transport])
+    at(
+      ['target', 'transport'],
+      `adapter "${adapter.name}" (${adapter.source}) has no ${transport} transport; it has ${Object.keys(adapter.transports).join(', ')}`,
+    );
+  if (
+    adapter &&
+    auth &&
+    adapter.transports[transport]?.path !== undefined &&
+    !adapter.auth.deliveries.includes(auth.delivery)
+  ) {
+    at(
+      ['auth', 'delivery'],
+      `adapter "${adapter.name}" takes tokens by ${adapter.auth.deliveries.join(', ')}, not ${auth.delivery}`,
+    );
   }
-  if (adapter && probeRate(raw.probes?.adapter, 2) > 0 && adapter.probes.length === 0) at(['probes', 'adapter'], `adapter "${adapter.name}" (${adapter.source}) declares no probes of its own (its "probes:")`);
+  if (adapter && probeRate(raw.probes?.adapter, 2) > 0 && adapter.probes.length === 0)
+    at(
+      ['probes', 'adapter'],
+      `adapter "${adapter.name}" (${adapter.source}) declares no probes of its own (its "probes:")`,
+    );
   if (!auth || !adapter) return undefined;
   return {
     name: raw.name,
@@ -172,9 +223,25 @@ function compile(raw: RawScenario | undefined, rawObj: Record<string, unknown>, 
  * problems are reported with its file and lines; the scenario's, with the
  * scenario's.
  */
-function compileTargetAdapter(target: RawScenario['target'], rawObj: Record<string, unknown>, baseDir: string, at: At, push: (p: InputProblem) => void): Adapter | undefined {
-  if (target?.profile !== undefined) at(['target', 'profile'], 'target.profile moved into adapters: write an adapter file with "extends: crosstalk" and these keys under "events" (fields, names for aliases, lifecycle, ownerless for ignoreTypes), then set target.api to its path', true);
-  if (target?.wsPath !== undefined) at(['target', 'wsPath'], 'target.wsPath moved into adapters: the path is transports.ws.path of the adapter (or set target.wsUrl)', true);
+function compileTargetAdapter(
+  target: RawScenario['target'],
+  rawObj: Record<string, unknown>,
+  baseDir: string,
+  at: At,
+  push: (p: InputProblem) => void,
+): Adapter | undefined {
+  if (target?.profile !== undefined)
+    at(
+      ['target', 'profile'],
+      'target.profile moved into adapters: write an adapter file with "extends: crosstalk" and these keys under "events" (fields, names for aliases, lifecycle, ownerless for ignoreTypes), then set target.api to its path',
+      true,
+    );
+  if (target?.wsPath !== undefined)
+    at(
+      ['target', 'wsPath'],
+      'target.wsPath moved into adapters: the path is transports.ws.path of the adapter (or set target.wsUrl)',
+      true,
+    );
   let adapter: Adapter;
   try {
     adapter = loadAdapter(target?.api ?? 'crosstalk', baseDir, { values: target?.params ?? {}, at });
@@ -187,7 +254,11 @@ function compileTargetAdapter(target: RawScenario['target'], rawObj: Record<stri
   const transport = target?.transport ?? adapter.defaultTransport;
   for (const [path, step] of collectStepPaths(rawObj)) {
     if (computeMissingSteps(adapter, transport, new Set([step])).length) {
-      at(path, `adapter "${adapter.name}" (${adapter.source}) has no ${step === 'stopAgent' ? `stop for its ${transport} transport` : `route for ${step} (rest.${step})`}; add it to the adapter or take the step out`, true);
+      at(
+        path,
+        `adapter "${adapter.name}" (${adapter.source}) has no ${step === 'stopAgent' ? `stop for its ${transport} transport` : `route for ${step} (rest.${step})`}; add it to the adapter or take the step out`,
+        true,
+      );
     }
   }
   return adapter;
@@ -199,15 +270,27 @@ function collectStepPaths(rawObj: Record<string, unknown>): Array<[PathParts, st
   const walk = (steps: unknown, path: PathParts): void => {
     if (!Array.isArray(steps)) return;
     steps.forEach((st: unknown, i) => {
-      const name = typeof st === 'string' ? st : st && typeof st === 'object' && !Array.isArray(st) ? Object.keys(st)[0] : undefined;
+      const name =
+        typeof st === 'string'
+          ? st
+          : st && typeof st === 'object' && !Array.isArray(st)
+            ? Object.keys(st)[0]
+            : undefined;
       if (name === undefined) return;
       out.push([[...path, i], name]);
-      if (name === 'repeat') walk(((st as Record<string, unknown>).repeat as { steps?: unknown } | undefined)?.steps, [...path, i, 'repeat', 'steps']);
+      if (name === 'repeat')
+        walk(((st as Record<string, unknown>).repeat as { steps?: unknown } | undefined)?.steps, [
+          ...path,
+          i,
+          'repeat',
+          'steps',
+        ]);
     });
   };
   const cohorts = rawObj.cohorts;
   if (cohorts && typeof cohorts === 'object' && !Array.isArray(cohorts)) {
-    for (const [name, c] of Object.entries(cohorts)) walk((c as { flow?: unknown } | null)?.flow, ['cohorts', name, 'flow']);
+    for (const [name, c] of Object.entries(cohorts))
+      walk((c as { flow?: unknown } | null)?.flow, ['cohorts', name, 'flow']);
   }
   return out;
 }
@@ -220,5 +303,9 @@ function probeRate(v: boolean | { rate: number } | undefined, defaultPerSec: num
 
 function fail(file: string, unsorted: readonly InputProblem[]): never {
   const problems = [...unsorted].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  throw new SimError('INPUT', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the scenario`, { problems, hint: 'fix the lines above; `simulate validate <file>` checks a scenario without running it' });
+  throw new SimError(
+    'INPUT',
+    `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the scenario`,
+    { problems, hint: 'fix the lines above; `simulate validate <file>` checks a scenario without running it' },
+  );
 }

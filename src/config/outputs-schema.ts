@@ -32,7 +32,10 @@ export const outputsSchema = z.strictObject({
 });
 
 /** Keys of `outputs:` and its entries, for "did you mean". */
-export const OUTPUTS_KEYS: readonly string[] = [...Object.keys(outputsSchema.shape), ...Object.keys(publishLongSchema.shape)];
+export const OUTPUTS_KEYS: readonly string[] = [
+  ...Object.keys(outputsSchema.shape),
+  ...Object.keys(publishLongSchema.shape),
+];
 
 /**
  * Reads `outputs:` (with what `--publish` and `--metrics-port` put there):
@@ -44,11 +47,25 @@ export function compileOutputs(value: unknown, at: At, knownKeys: readonly strin
   const raw = parseWith(outputsSchema, value, ['outputs'], at, knownKeys);
   // Labels and entries are checked even when another key is wrong, so that every problem is reported at once.
   const obj = (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-  const rawLabels = raw?.labels ?? (obj.labels && typeof obj.labels === 'object' && !Array.isArray(obj.labels) ? obj.labels as Record<string, unknown> : {});
+  const rawLabels =
+    raw?.labels ??
+    (obj.labels && typeof obj.labels === 'object' && !Array.isArray(obj.labels)
+      ? (obj.labels as Record<string, unknown>)
+      : {});
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawLabels)) {
-    if (!LABEL_NAME_RE.test(k) || k.startsWith('__')) at(['outputs', 'labels', k], `"${k}" is not a Prometheus label name: letters, digits and "_", not starting with a digit or "__"`, true);
-    else if (RESERVED_LABELS.includes(k)) at(['outputs', 'labels', k], `"${k}" is a label crosstalk sets itself (${RESERVED_LABELS.join(', ')}); pick another name`, true);
+    if (!LABEL_NAME_RE.test(k) || k.startsWith('__'))
+      at(
+        ['outputs', 'labels', k],
+        `"${k}" is not a Prometheus label name: letters, digits and "_", not starting with a digit or "__"`,
+        true,
+      );
+    else if (RESERVED_LABELS.includes(k))
+      at(
+        ['outputs', 'labels', k],
+        `"${k}" is a label crosstalk sets itself (${RESERVED_LABELS.join(', ')}); pick another name`,
+        true,
+      );
     else labels[k] = String(v);
   }
   const prometheusRw: RemoteWriteConfig[] = [];
@@ -62,45 +79,74 @@ export function compileOutputs(value: unknown, at: At, knownKeys: readonly strin
   return {
     intervalMs: raw.interval ?? DEFAULT_INTERVAL_MS,
     flushTimeoutMs: raw.flushTimeout ?? DEFAULT_FLUSH_TIMEOUT_MS,
-    labels, prometheusRw,
+    labels,
+    prometheusRw,
     ...(raw.metricsPort !== undefined ? { metricsPort: raw.metricsPort } : {}),
     metricsHost: raw.metricsHost ?? '0.0.0.0',
   };
 }
 
 /** `prometheus-rw=URL`, or `{ kind, url, headers, bearerTokenEnv, basicAuthEnv }`. */
-function compilePublishEntry(entry: unknown, path: PathParts, at: At, knownKeys: readonly string[]): RemoteWriteConfig | undefined {
+function compilePublishEntry(
+  entry: unknown,
+  path: PathParts,
+  at: At,
+  knownKeys: readonly string[],
+): RemoteWriteConfig | undefined {
   const where = formatPath(path);
   let long: z.infer<typeof publishLongSchema> | undefined;
   if (typeof entry === 'string') {
     const eq = entry.indexOf('=');
     const kind = eq > 0 ? entry.slice(0, eq).trim() : '';
     if (!(PUBLISH_KINDS as readonly string[]).includes(kind)) {
-      at(path, `expected KIND=URL with KIND one of ${PUBLISH_KINDS.join(', ')}, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write; got ${JSON.stringify(entry)}`);
+      at(
+        path,
+        `expected KIND=URL with KIND one of ${PUBLISH_KINDS.join(', ')}, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write; got ${JSON.stringify(entry)}`,
+      );
       return undefined;
     }
     // A problem with the URL of `KIND=URL` is the entry's (or the flag's) own: there is no `url` key to point at.
-    long = parseWith(publishLongSchema, { kind, url: entry.slice(eq + 1).trim() }, path, (_p, message) => at(path, message), knownKeys);
+    long = parseWith(
+      publishLongSchema,
+      { kind, url: entry.slice(eq + 1).trim() },
+      path,
+      (_p, message) => at(path, message),
+      knownKeys,
+    );
   } else if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
     long = parseWith(publishLongSchema, entry, path, at, knownKeys);
   } else {
-    at(path, `expected "prometheus-rw=URL" or a mapping { kind: prometheus-rw, url: ... }, got ${JSON.stringify(entry)}`);
+    at(
+      path,
+      `expected "prometheus-rw=URL" or a mapping { kind: prometheus-rw, url: ... }, got ${JSON.stringify(entry)}`,
+    );
   }
   if (!long) return undefined;
   const u = new URL(long.url);
   if (u.username || u.password) {
-    at([...path, ...(typeof entry === 'string' ? [] : ['url'])], 'credentials do not belong in the URL (it is shown in logs and summaries); put "user:password" in an environment variable and name it in basicAuthEnv, or a token in bearerTokenEnv');
+    at(
+      [...path, ...(typeof entry === 'string' ? [] : ['url'])],
+      'credentials do not belong in the URL (it is shown in logs and summaries); put "user:password" in an environment variable and name it in basicAuthEnv, or a token in bearerTokenEnv',
+    );
     return undefined;
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(long.headers ?? {})) {
-    if (k.toLowerCase() === 'authorization') at([...path, 'headers', k], 'credentials do not belong in the scenario file; name an environment variable in bearerTokenEnv or basicAuthEnv instead', true);
-    else if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) at([...path, 'headers', k], `"${k}" is not an HTTP header name`, true);
+    if (k.toLowerCase() === 'authorization')
+      at(
+        [...path, 'headers', k],
+        'credentials do not belong in the scenario file; name an environment variable in bearerTokenEnv or basicAuthEnv instead',
+        true,
+      );
+    else if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
+      at([...path, 'headers', k], `"${k}" is not an HTTP header name`, true);
     else headers[k] = v;
   }
   if (long.bearerTokenEnv && long.basicAuthEnv) at(path, 'give bearerTokenEnv or basicAuthEnv, not both');
   return {
-    url: long.url, headers, source: where,
+    url: long.url,
+    headers,
+    source: where,
     ...(long.bearerTokenEnv ? { bearerTokenEnv: long.bearerTokenEnv } : {}),
     ...(long.basicAuthEnv ? { basicAuthEnv: long.basicAuthEnv } : {}),
   };

@@ -19,7 +19,17 @@ export type RateText = string;
 export type AwaitText = string;
 
 /** A flow step without parameters, written as its bare name. */
-export type BareStepDefinition = 'connect' | 'disconnect' | 'reconnect' | 'createThread' | 'listThreads' | 'getThread' | 'updateThread' | 'deleteThread' | 'listMessages' | 'stopAgent';
+export type BareStepDefinition =
+  | 'connect'
+  | 'disconnect'
+  | 'reconnect'
+  | 'createThread'
+  | 'listThreads'
+  | 'getThread'
+  | 'updateThread'
+  | 'deleteThread'
+  | 'listMessages'
+  | 'stopAgent';
 
 /** A flow step with parameters: a mapping with exactly one step name. Text fields take `{{user}}`-style templates. */
 export type ParamStepDefinition =
@@ -29,15 +39,38 @@ export type ParamStepDefinition =
   | { readonly createThread: { readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> } }
   | { readonly listThreads: { readonly limit?: number; readonly offset?: number } }
   | { readonly getThread: { readonly thread?: string } }
-  | { readonly updateThread: { readonly thread?: string; readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> } }
+  | {
+      readonly updateThread: {
+        readonly thread?: string;
+        readonly title?: string;
+        readonly metadata?: Readonly<Record<string, unknown>>;
+      };
+    }
   | { readonly deleteThread: { readonly thread?: string } }
   | { readonly listMessages: { readonly thread?: string; readonly limit?: number } }
   | { readonly postMessage: { readonly thread?: string; readonly content: string } }
-  | { readonly sendMessage: { readonly thread?: string; readonly content: string; readonly await?: AwaitText; readonly timeout?: DurationText; readonly connection?: number } }
+  | {
+      readonly sendMessage: {
+        readonly thread?: string;
+        readonly content: string;
+        readonly await?: AwaitText;
+        readonly timeout?: DurationText;
+        readonly connection?: number;
+      };
+    }
   | { readonly stopAgent: { readonly await?: AwaitText; readonly timeout?: DurationText } }
-  | { readonly think: DurationText | { readonly min: DurationText; readonly max: DurationText } | { readonly duration: DurationText } }
+  | {
+      readonly think:
+        DurationText | { readonly min: DurationText; readonly max: DurationText } | { readonly duration: DurationText };
+    }
   | { readonly idle: DurationText | { readonly duration: DurationText } }
-  | { readonly repeat: { readonly times?: number; readonly duration?: DurationText; readonly steps: readonly FlowStepDefinition[] } };
+  | {
+      readonly repeat: {
+        readonly times?: number;
+        readonly duration?: DurationText;
+        readonly steps: readonly FlowStepDefinition[];
+      };
+    };
 
 /** One step of a cohort's flow, as in YAML. */
 export type FlowStepDefinition = BareStepDefinition | ParamStepDefinition;
@@ -99,7 +132,13 @@ export interface AuthDefinition {
   readonly issuer?: string;
   readonly audience?: string;
   readonly claims?: Readonly<Record<string, unknown>>;
-  readonly login?: { readonly url: string; readonly method?: 'POST' | 'PUT'; readonly body?: Readonly<Record<string, unknown>>; readonly tokenPath?: string; readonly expiresInPath?: string };
+  readonly login?: {
+    readonly url: string;
+    readonly method?: 'POST' | 'PUT';
+    readonly body?: Readonly<Record<string, unknown>>;
+    readonly tokenPath?: string;
+    readonly expiresInPath?: string;
+  };
   readonly tokensFile?: string;
 }
 
@@ -145,10 +184,20 @@ export interface ScenarioDefinition {
   readonly auth?: AuthDefinition;
   readonly users?: { readonly prefix?: string; readonly ids?: readonly string[]; readonly file?: string };
   readonly cohorts: Readonly<Record<string, CohortDefinition>>;
-  readonly probes?: { readonly crossUserRead?: ProbeDefinition; readonly forgedTokens?: ProbeDefinition; readonly adapter?: ProbeDefinition };
+  readonly probes?: {
+    readonly crossUserRead?: ProbeDefinition;
+    readonly forgedTokens?: ProbeDefinition;
+    readonly adapter?: ProbeDefinition;
+  };
   /** Metric (with an optional `{tag:value}` scope) → expressions. */
   readonly thresholds?: Readonly<Record<string, ThresholdDefinition>>;
   /** Coverage floors over the defaults. */
   readonly outputs?: OutputsDefinition;
-  readonly coverage?: { readonly framesChecked?: number; readonly restAnswersChecked?: number; readonly runsCompleted?: number; readonly usersWithRun?: number; readonly probesAnswered?: number };
+  readonly coverage?: {
+    readonly framesChecked?: number;
+    readonly restAnswersChecked?: number;
+    readonly runsCompleted?: number;
+    readonly usersWithRun?: number;
+    readonly probesAnswered?: number;
+  };
 }

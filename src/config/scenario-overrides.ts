@@ -28,13 +28,27 @@ export interface CreatedByFlag {
  * (a malformed path or value, a target that is not a mapping) are pushed to
  * `problems`; returns what the flags created.
  */
-export function applyOverrides(doc: Document, lc: LineCounter, file: string, overrides: ScenarioOverrides, problems: InputProblem[]): CreatedByFlag[] {
+export function applyOverrides(
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  overrides: ScenarioOverrides,
+  problems: InputProblem[],
+): CreatedByFlag[] {
   const created: CreatedByFlag[] = [];
   for (const s of overrides.set ?? []) applySet(doc, s, file, problems, created);
   if (overrides.targetUrl !== undefined) {
     const t = doc.get('target', true);
     if (t !== undefined && t !== null && !isMap(t)) {
-      problems.push(locate(doc, lc, file, ['target'], `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify((doc.toJS() as { target?: unknown }).target)}`));
+      problems.push(
+        locate(
+          doc,
+          lc,
+          file,
+          ['target'],
+          `expected a mapping such as { url: ... } (--target sets target.url), got ${JSON.stringify((doc.toJS() as { target?: unknown }).target)}`,
+        ),
+      );
     } else {
       doc.setIn(['target', 'url'], overrides.targetUrl);
       created.push({ prefix: 'target.url', source: '--target' });
@@ -49,17 +63,40 @@ export function applyOverrides(doc: Document, lc: LineCounter, file: string, ove
  * (appended to `publish`, setting `metricsPort`), so flags and file are
  * checked by one schema and a bad flag is blamed on the flag.
  */
-function applyOutputFlags(doc: Document, lc: LineCounter, file: string, o: ScenarioOverrides, problems: InputProblem[], created: CreatedByFlag[]): void {
+function applyOutputFlags(
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  o: ScenarioOverrides,
+  problems: InputProblem[],
+  created: CreatedByFlag[],
+): void {
   if (!o.publish?.length && o.metricsPort === undefined) return;
   const outputs = doc.get('outputs', true);
   if (outputs !== undefined && outputs !== null && !isMap(outputs)) {
-    problems.push(locate(doc, lc, file, ['outputs'], 'expected a mapping such as { publish: [...], metricsPort: 9464 } (--publish and --metrics-port add to it)'));
+    problems.push(
+      locate(
+        doc,
+        lc,
+        file,
+        ['outputs'],
+        'expected a mapping such as { publish: [...], metricsPort: 9464 } (--publish and --metrics-port add to it)',
+      ),
+    );
     return;
   }
   if (o.publish?.length) {
     const list = doc.getIn(['outputs', 'publish'], true);
     if (list !== undefined && list !== null && !isSeq(list)) {
-      problems.push(locate(doc, lc, file, ['outputs', 'publish'], 'expected a list of outputs such as ["prometheus-rw=http://127.0.0.1:9090/api/v1/write"] (--publish adds to it)'));
+      problems.push(
+        locate(
+          doc,
+          lc,
+          file,
+          ['outputs', 'publish'],
+          'expected a list of outputs such as ["prometheus-rw=http://127.0.0.1:9090/api/v1/write"] (--publish adds to it)',
+        ),
+      );
       return;
     }
     let n = isSeq(list) ? list.items.length : 0;
@@ -85,7 +122,11 @@ function parseSetPath(text: string): Array<string | number> | undefined {
       if (!m) return undefined;
       if (m[1] !== undefined) parts.push(Number(m[1]));
       else {
-        try { parts.push(JSON.parse(`"${m[2]}"`) as string); } catch { return undefined; }
+        try {
+          parts.push(JSON.parse(`"${m[2]}"`) as string);
+        } catch {
+          return undefined;
+        }
       }
       i += m[0].length;
     } else {
@@ -114,7 +155,10 @@ function applySet(doc: Document, spec: string, file: string, problems: InputProb
   const pathText = eq > 0 ? spec.slice(0, eq).trim() : '';
   const parts = parseSetPath(pathText);
   if (!parts) {
-    problems.push({ file: '--set', message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20 or thresholds["run.total"]=["p(95) < 2s"])` });
+    problems.push({
+      file: '--set',
+      message: `"${spec}" is not path=value (e.g. cohorts.chatters.users=20 or thresholds["run.total"]=["p(95) < 2s"])`,
+    });
     return;
   }
   let value: unknown;
@@ -130,7 +174,11 @@ function applySet(doc: Document, spec: string, file: string, problems: InputProb
     if (typeof p !== 'number') continue;
     const parent = doc.getIn(parts.slice(0, k + 1), true) as { items?: unknown[] } | undefined;
     if (parent?.items && p > parent.items.length) {
-      problems.push({ file: '--set', path: pathText, message: `index ${p} is past the end of a list of ${parent.items.length}` });
+      problems.push({
+        file: '--set',
+        path: pathText,
+        message: `index ${p} is past the end of a list of ${parent.items.length}`,
+      });
       return;
     }
   }
@@ -141,6 +189,10 @@ function applySet(doc: Document, spec: string, file: string, problems: InputProb
     doc.setIn(parts, doc.createNode(value));
     created.push({ prefix: formatPath(parts.slice(0, k)), source: '--set' });
   } catch {
-    problems.push({ file: '--set', path: pathText, message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list` });
+    problems.push({
+      file: '--set',
+      path: pathText,
+      message: `cannot set ${pathText} in ${file}: a parent is not a mapping or list`,
+    });
   }
 }

@@ -10,8 +10,14 @@ import { OUTPUTS_KEYS } from './outputs-schema.js';
 const faultsField = z.unknown().transform((v, ctx) => {
   let spec: string | undefined;
   if (typeof v === 'string') spec = v;
-  else if (v && typeof v === 'object' && !Array.isArray(v)) spec = Object.entries(v).map(([k, p]) => `${k}=${String(p)}`).join(',');
-  const parsed = spec === undefined ? ['expected a spec such as "misroute=0.005,drop=0.01" or a mapping { misroute: 0.005 }'] : parseFaultSpec(spec);
+  else if (v && typeof v === 'object' && !Array.isArray(v))
+    spec = Object.entries(v)
+      .map(([k, p]) => `${k}=${String(p)}`)
+      .join(',');
+  const parsed =
+    spec === undefined
+      ? ['expected a spec such as "misroute=0.005,drop=0.01" or a mapping { misroute: 0.005 }']
+      : parseFaultSpec(spec);
   if (Array.isArray(parsed)) {
     ctx.addIssue({ code: 'custom', message: `${parsed.join('; ')} (faults: ${FAULT_NAMES.join(', ')})` });
     return z.NEVER;
@@ -32,15 +38,17 @@ export const targetSchema = z.strictObject({
   api: text().optional(),
   params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   transport: oneOf(TRANSPORTS).optional(),
-  embedded: z.strictObject({
-    agent: oneOf(AGENT_PRESET_NAMES).optional(),
-    seed: int(0).optional(),
-    rateLimit: ratePerSec().optional(),
-    heartbeat: durationMs().optional(),
-    faults: faultsField.optional(),
-    dialect: oneOf(DIALECTS).optional(),
-    noise: bool().optional(),
-  }).optional(),
+  embedded: z
+    .strictObject({
+      agent: oneOf(AGENT_PRESET_NAMES).optional(),
+      seed: int(0).optional(),
+      rateLimit: ratePerSec().optional(),
+      heartbeat: durationMs().optional(),
+      faults: faultsField.optional(),
+      dialect: oneOf(DIALECTS).optional(),
+      noise: bool().optional(),
+    })
+    .optional(),
   connectTimeout: durationMs().optional(),
   requestTimeout: durationMs().optional(),
 });
@@ -57,13 +65,15 @@ export const authSchema = z.strictObject({
   issuer: text().optional(),
   audience: text().optional(),
   claims: plainObject().optional(),
-  login: z.strictObject({
-    url: text(),
-    method: oneOf(['POST', 'PUT'] as const).optional(),
-    body: plainObject().optional(),
-    tokenPath: text().optional(),
-    expiresInPath: text().optional(),
-  }).optional(),
+  login: z
+    .strictObject({
+      url: text(),
+      method: oneOf(['POST', 'PUT'] as const).optional(),
+      body: plainObject().optional(),
+      tokenPath: text().optional(),
+      expiresInPath: text().optional(),
+    })
+    .optional(),
   tokensFile: text().optional(),
 });
 
@@ -99,7 +109,11 @@ export const cohortSchema = z.strictObject({
 });
 
 /** The long form of a threshold. */
-export const thresholdLongSchema = z.strictObject({ threshold: text(), abortOnFail: bool().optional(), delay: durationMs({ allowZero: true }).optional() });
+export const thresholdLongSchema = z.strictObject({
+  threshold: text(),
+  abortOnFail: bool().optional(),
+  delay: durationMs({ allowZero: true }).optional(),
+});
 
 const thresholdEntry = z.union([z.string(), thresholdLongSchema]);
 
@@ -112,12 +126,23 @@ export const scenarioSchema = z.strictObject({
   auth: authSchema.optional(),
   users: usersSchema.optional(),
   cohorts: z.record(z.string(), z.unknown()),
-  probes: z.strictObject({ crossUserRead: probeField.optional(), forgedTokens: probeField.optional(), adapter: probeField.optional() }).optional(),
+  probes: z
+    .strictObject({
+      crossUserRead: probeField.optional(),
+      forgedTokens: probeField.optional(),
+      adapter: probeField.optional(),
+    })
+    .optional(),
   thresholds: z.record(z.string(), z.unknown()).optional(),
-  coverage: z.strictObject({
-    framesChecked: int(0).optional(), restAnswersChecked: int(0).optional(), runsCompleted: int(0).optional(),
-    usersWithRun: int(0).optional(), probesAnswered: int(0).optional(),
-  }).optional(),
+  coverage: z
+    .strictObject({
+      framesChecked: int(0).optional(),
+      restAnswersChecked: int(0).optional(),
+      runsCompleted: int(0).optional(),
+      usersWithRun: int(0).optional(),
+      probesAnswered: int(0).optional(),
+    })
+    .optional(),
   /** Checked by outputs-schema.ts, which reports each entry on its own. */
   outputs: z.unknown().optional(),
 });
@@ -130,12 +155,61 @@ export type RawScenario = z.infer<typeof scenarioSchema>;
 
 /** Every key any scenario object may hold, for "did you mean" hints. */
 export const KNOWN_KEYS: readonly string[] = [
-  ...Object.keys(scenarioSchema.shape), ...Object.keys(targetSchema.shape),
-  ...Object.keys(authSchema.shape), ...Object.keys(usersSchema.shape), ...Object.keys(cohortSchema.shape),
-  ...Object.keys(stageSchema.shape), 'agent', 'seed', 'rateLimit', 'heartbeat', 'userId', 'threadId', 'runId',
-  'messageId', 'timestamp', 'code', 'method', 'body', 'tokenPath', 'expiresInPath', 'threshold', 'abortOnFail', 'delay',
-  'title', 'metadata', 'limit', 'offset', 'thread', 'content', 'await', 'timeout', 'connection', 'connections', 'min',
-  'max', 'times', 'steps', 'faults', 'dialect', 'probes', 'crossUserRead', 'forgedTokens', 'adapter', 'rate', 'requiredEvents', 'ignoreTypes',
-  'coverage', 'framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered', 'noise', 'api', 'params', 'transport',
+  ...Object.keys(scenarioSchema.shape),
+  ...Object.keys(targetSchema.shape),
+  ...Object.keys(authSchema.shape),
+  ...Object.keys(usersSchema.shape),
+  ...Object.keys(cohortSchema.shape),
+  ...Object.keys(stageSchema.shape),
+  'agent',
+  'seed',
+  'rateLimit',
+  'heartbeat',
+  'userId',
+  'threadId',
+  'runId',
+  'messageId',
+  'timestamp',
+  'code',
+  'method',
+  'body',
+  'tokenPath',
+  'expiresInPath',
+  'threshold',
+  'abortOnFail',
+  'delay',
+  'title',
+  'metadata',
+  'limit',
+  'offset',
+  'thread',
+  'content',
+  'await',
+  'timeout',
+  'connection',
+  'connections',
+  'min',
+  'max',
+  'times',
+  'steps',
+  'faults',
+  'dialect',
+  'probes',
+  'crossUserRead',
+  'forgedTokens',
+  'adapter',
+  'rate',
+  'requiredEvents',
+  'ignoreTypes',
+  'coverage',
+  'framesChecked',
+  'restAnswersChecked',
+  'runsCompleted',
+  'usersWithRun',
+  'probesAnswered',
+  'noise',
+  'api',
+  'params',
+  'transport',
   ...OUTPUTS_KEYS,
 ];

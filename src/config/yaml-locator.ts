@@ -17,13 +17,22 @@ export function formatPath(path: PathParts): string {
  * Turns a path-located problem into a file:line:column one by finding the
  * node in the YAML document; a key that is missing points at its parent.
  */
-export function locate(doc: Document, lc: LineCounter, file: string, path: PathParts, message: string, atKey = false): InputProblem {
+export function locate(
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  path: PathParts,
+  message: string,
+  atKey = false,
+): InputProblem {
   let node: unknown = doc.contents;
   let best: { range?: [number, number, number] | null } | undefined = node as never;
   let keyNode: Node | undefined;
   for (const part of path) {
     if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(part));
+      const pair = node.items.find(
+        (it) => isPair(it) && (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(part),
+      );
       if (!pair) break;
       keyNode = pair.key as Node;
       node = pair.value;

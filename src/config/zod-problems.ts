@@ -33,7 +33,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | und
       if (!def) return s;
       if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') s = def.innerType;
       else if (def.type === 'pipe') s = def.in;
-      else if (def.type === 'union') s = def.options?.find((o) => (o as { def?: { type?: string } }).def?.type === 'object') ?? s;
+      else if (def.type === 'union')
+        s = def.options?.find((o) => (o as { def?: { type?: string } }).def?.type === 'object') ?? s;
       else return s;
       if (def.type === 'union') return s;
     }
@@ -41,7 +42,9 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | und
   };
   for (const part of [...path, undefined]) {
     cur = unwrap(cur);
-    const def = (cur as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown } }).def;
+    const def = (
+      cur as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown } }
+    ).def;
     if (part === undefined) return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
     if (def?.type === 'object' && def.shape) cur = def.shape[String(part)];
     else if (def?.type === 'array') cur = def.element;
@@ -53,7 +56,13 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | und
 }
 
 /** Runs a zod schema, turning its issues into located problems; undefined on failure. `knownKeys` feeds "did you mean" where the schema cannot tell. */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: PathParts, at: At, knownKeys: readonly string[]): z.infer<T> | undefined {
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  base: PathParts,
+  at: At,
+  knownKeys: readonly string[],
+): z.infer<T> | undefined {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {
@@ -61,10 +70,14 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: 
     if (issue.code === 'unrecognized_keys') {
       const candidates = keysAt(schema, issue.path) ?? knownKeys;
       for (const key of issue.keys) at([...path, key], `unknown key "${key}"${didYouMean(key, candidates)}`, true);
-    } else if (issue.message === REQUIRED || (issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined)) {
+    } else if (
+      issue.message === REQUIRED ||
+      (issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined)
+    ) {
       at(path, `"${String(path[path.length - 1])}" is required`);
     } else if (issue.code === 'invalid_type') {
-      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      const expected =
+        issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
       at(path, `expected ${expected}, got ${describeValue(valueAt(value, issue.path))}`);
     } else if (issue.code === 'invalid_union') {
       at(path, 'expected an expression such as "p(95) < 500ms", a list of them, or { threshold, abortOnFail, delay }');
@@ -74,4 +87,3 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: 
   }
   return undefined;
 }
-

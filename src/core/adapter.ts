@@ -14,7 +14,15 @@ export const TRANSPORTS = ['ws', 'sse', 'socketio'] as const;
 export type TransportKind = (typeof TRANSPORTS)[number];
 
 /** The REST steps of a flow, as the adapter names their routes. */
-export const REST_STEPS = ['createThread', 'listThreads', 'getThread', 'updateThread', 'deleteThread', 'listMessages', 'postMessage'] as const;
+export const REST_STEPS = [
+  'createThread',
+  'listThreads',
+  'getThread',
+  'updateThread',
+  'deleteThread',
+  'listMessages',
+  'postMessage',
+] as const;
 /** One of {@link REST_STEPS}. */
 export type RestStep = (typeof REST_STEPS)[number];
 
@@ -55,18 +63,17 @@ export interface SendSpec {
 export type RunStartSpec =
   | { readonly via: 'send'; readonly send: SendSpec }
   | {
-    readonly via: 'request';
-    readonly request: RouteSpec;
-    /** `stream`: the answer is the run's event stream (SSE); `connection`: events arrive on the open connection. */
-    readonly events: 'stream' | 'connection';
-    /** Dotted path of the run id in a JSON answer (`connection` mode). */
-    readonly runId?: string;
-  };
+      readonly via: 'request';
+      readonly request: RouteSpec;
+      /** `stream`: the answer is the run's event stream (SSE); `connection`: events arrive on the open connection. */
+      readonly events: 'stream' | 'connection';
+      /** Dotted path of the run id in a JSON answer (`connection` mode). */
+      readonly runId?: string;
+    };
 
 /** How a run is stopped (`stopAgent`); `{{run}}` is its run id. */
 export type RunStopSpec =
-  | { readonly via: 'send'; readonly send: SendSpec }
-  | { readonly via: 'request'; readonly request: RouteSpec };
+  { readonly via: 'send'; readonly send: SendSpec } | { readonly via: 'request'; readonly request: RouteSpec };
 
 /** One transport of an adapter: where to connect and how runs travel over it. */
 export interface TransportSpec {
@@ -103,7 +110,8 @@ export interface AdapterAuth {
 }
 
 /** What alone shows that a probe got in: the answer's status, the WebSocket upgrade, or a value in an answer or frame. */
-export type ProbeAccepted = 'status' | 'upgrade' | { readonly path: string; readonly equals: string | number | boolean };
+export type ProbeAccepted =
+  'status' | 'upgrade' | { readonly path: string; readonly equals: string | number | boolean };
 
 /**
  * A cross-user probe the adapter declares for a route of its backend that the

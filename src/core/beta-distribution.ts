@@ -36,10 +36,11 @@ const CF_TINY = 1e-300;
 export function computeRegularizedBeta(x: number, a: number, b: number): number {
   if (!(x > 0)) return 0;
   if (!(x < 1)) return 1;
-  const logFront = computeLogGamma(a + b) - computeLogGamma(a) - computeLogGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
+  const logFront =
+    computeLogGamma(a + b) - computeLogGamma(a) - computeLogGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
   // The fraction converges fast on the side of the mean it is evaluated on; use the symmetry otherwise.
-  if (x < (a + 1) / (a + b + 2)) return Math.exp(logFront) * betaContinuedFraction(x, a, b) / a;
-  return 1 - Math.exp(logFront) * betaContinuedFraction(1 - x, b, a) / b;
+  if (x < (a + 1) / (a + b + 2)) return (Math.exp(logFront) * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (Math.exp(logFront) * betaContinuedFraction(1 - x, b, a)) / b;
 }
 
 /** Lentz's evaluation of the incomplete beta continued fraction (Numerical Recipes' betacf). */

@@ -59,7 +59,12 @@ export class CanaryCodec {
     let up = text.indexOf('Z', from);
     while (lo !== -1 || up !== -1) {
       const at = lo === -1 ? up : up === -1 ? lo : Math.min(lo, up);
-      if (lower(text.charCodeAt(at + 1)) === p.charCodeAt(1) && lower(text.charCodeAt(at + 2)) === p.charCodeAt(2) && lower(text.charCodeAt(at + 3)) === p.charCodeAt(3)) return at;
+      if (
+        lower(text.charCodeAt(at + 1)) === p.charCodeAt(1) &&
+        lower(text.charCodeAt(at + 2)) === p.charCodeAt(2) &&
+        lower(text.charCodeAt(at + 3)) === p.charCodeAt(3)
+      )
+        return at;
       if (at === lo) lo = text.indexOf('z', at + 1);
       else up = text.indexOf('Z', at + 1);
     }
@@ -89,19 +94,31 @@ export class CanaryCodec {
       let user = 0;
       let userDigits = 0;
       let c = lower(text.charCodeAt(i));
-      while (c < 128 && DIGIT_VALUE[c]! >= 0) { user = user * BASE + DIGIT_VALUE[c]!; userDigits++; c = lower(text.charCodeAt(++i)); }
+      while (c < 128 && DIGIT_VALUE[c]! >= 0) {
+        user = user * BASE + DIGIT_VALUE[c]!;
+        userDigits++;
+        c = lower(text.charCodeAt(++i));
+      }
       if (userDigits > 0 && c === SEP) {
         c = lower(text.charCodeAt(++i));
         let seq = 0;
         let seqDigits = 0;
         let last = -1;
         while (c < 128 && DIGIT_VALUE[c]! >= 0) {
-          if (last >= 0) { seq = seq * BASE + last; seqDigits++; }
+          if (last >= 0) {
+            seq = seq * BASE + last;
+            seqDigits++;
+          }
           last = DIGIT_VALUE[c]!;
           c = lower(text.charCodeAt(++i));
         }
         const endsWord = Number.isNaN(c) || !((c >= 97 && c <= 122) || (c >= 65 && c <= 90));
-        if (seqDigits > 0 && endsWord && last === DIGIT_VALUE[checkDigit(user, seq).charCodeAt(0)] && user !== exceptUser) {
+        if (
+          seqDigits > 0 &&
+          endsWord &&
+          last === DIGIT_VALUE[checkDigit(user, seq).charCodeAt(0)] &&
+          user !== exceptUser
+        ) {
           this.lastUser = user;
           this.lastSeq = seq;
           return i;

@@ -36,7 +36,8 @@ export function computeClosedPlan(model: ClosedModel): ClosedPlan {
     const to = stage.users;
     const d = stage.durationMs;
     if (to > from) {
-      for (let i = from; i < to; i++) activeSince.set(i, Math.round(d === 0 ? t0 : t0 + (d * (i - from)) / (to - from)));
+      for (let i = from; i < to; i++)
+        activeSince.set(i, Math.round(d === 0 ? t0 : t0 + (d * (i - from)) / (to - from)));
     } else if (to < from) {
       for (let i = from - 1; i >= to; i--) stop(i, d === 0 ? t0 : t0 + (d * (from - i)) / (from - to));
     }

@@ -17,10 +17,20 @@
 // inconclusive, and so is any figure a saturated generator's stalls could
 // move beyond the tolerance on their own, and its throughput.
 import { decodeHistogram } from './histogram.js';
-import { computeBucketDistribution, computePercentileRatioInterval, type BucketDistribution } from './percentile-bootstrap.js';
+import {
+  computeBucketDistribution,
+  computePercentileRatioInterval,
+  type BucketDistribution,
+} from './percentile-bootstrap.js';
 import { computeHostNoiseMs, computeSaturation, HOST_NOISE_FACTOR, type Saturation } from './host-noise.js';
 import { createRandom } from './random.js';
-import { computeRateRatioInterval, computeSteadyWindow, computeWindowCount, type SteadyWindow, type WindowCount } from './rate-comparison.js';
+import {
+  computeRateRatioInterval,
+  computeSteadyWindow,
+  computeWindowCount,
+  type SteadyWindow,
+  type WindowCount,
+} from './rate-comparison.js';
 import type { CounterSummary, Summary, TrendSummary } from './summary.js';
 
 /** A summary `compare` reads: `crosstalk.summary/1` (no isolation verdict, no coverage) or `/2`. */
@@ -43,7 +53,13 @@ export type RowReason =
   /** A saturated generator set the pace of this counter. */
   | { readonly kind: 'generator-paced'; readonly side: Side }
   | { readonly kind: 'schemas-differ' }
-  | { readonly kind: 'few-samples'; readonly base: number; readonly current: number; readonly need: number; readonly stat: string }
+  | {
+      readonly kind: 'few-samples';
+      readonly base: number;
+      readonly current: number;
+      readonly need: number;
+      readonly stat: string;
+    }
   /** The change is within the floor (in the row's unit). */
   | { readonly kind: 'below-floor'; readonly floor: number }
   /** The change (in the row's unit) is within twice the generator's loop lag as the samples were timed. */
@@ -150,9 +166,25 @@ const ERROR_RATE_FLOOR = 0.001;
 // Float noise: 100 → 110 must be "within 10%", not 10.000000000000014%.
 const EPSILON = 1e-9;
 
-const TREND_STATS: ReadonlyArray<{ stat: 'p50' | 'p95' | 'p99'; q: number }> = [{ stat: 'p50', q: 0.5 }, { stat: 'p95', q: 0.95 }, { stat: 'p99', q: 0.99 }];
-const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['runs.completed', 'iterations', 'http.requests', 'ws.frames_received']);
-const HIGHER_IS_WORSE: ReadonlySet<string> = new Set(['errors', 'dropped', 'runs.failed', 'runs.timed_out', 'isolation.violations', 'lifecycle.violations']);
+const TREND_STATS: ReadonlyArray<{ stat: 'p50' | 'p95' | 'p99'; q: number }> = [
+  { stat: 'p50', q: 0.5 },
+  { stat: 'p95', q: 0.95 },
+  { stat: 'p99', q: 0.99 },
+];
+const LOWER_IS_WORSE: ReadonlySet<string> = new Set([
+  'runs.completed',
+  'iterations',
+  'http.requests',
+  'ws.frames_received',
+]);
+const HIGHER_IS_WORSE: ReadonlySet<string> = new Set([
+  'errors',
+  'dropped',
+  'runs.failed',
+  'runs.timed_out',
+  'isolation.violations',
+  'lifecycle.violations',
+]);
 // The generator's own event-loop lag says how loaded the CI runner was, not how the target behaved.
 const INFO_TRENDS: ReadonlySet<string> = new Set(['generator.loop_lag']);
 // What a saturated generator (summary.generator.saturated) cannot measure beside short latencies: it starts
@@ -172,7 +204,12 @@ export function computeMinSamples(q: number): number {
  * summaries only list counters that were touched); then the error rate and
  * the isolation violation count. `tolerance` is a fraction (0.1 = 10%).
  */
-export function computeComparison(base: ComparableSummary, current: ComparableSummary, tolerance: number, options: CompareOptions = {}): Comparison {
+export function computeComparison(
+  base: ComparableSummary,
+  current: ComparableSummary,
+  tolerance: number,
+  options: CompareOptions = {},
+): Comparison {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const saturated = computeSaturation(base, current);
@@ -188,7 +225,8 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
       caveats.push({ kind: 'one-side-only', metric: name, side: b ? 'baseline' : 'current run' });
       continue;
     }
-    const hostNoiseMs = (q: number): number => HOST_NOISE_FACTOR * Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q));
+    const hostNoiseMs = (q: number): number =>
+      HOST_NOISE_FACTOR * Math.max(computeHostNoiseMs(base, name, q), computeHostNoiseMs(current, name, q));
     rows.push(...compareTrend(name, b, c, hostNoiseMs, judge, saturated));
   }
 
@@ -197,18 +235,41 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
   for (const name of sortedUnion(base, current, 'counter')) {
     const wb = computeWindowCount(base.series ?? [], name, steadyBase, counterValue(base, name));
     const wc = computeWindowCount(current.series ?? [], name, steadyCurrent, counterValue(current, name));
-    const direction: Direction = HIGHER_IS_WORSE.has(name) ? 'higher-is-worse' : LOWER_IS_WORSE.has(name) ? 'lower-is-worse' : 'info';
-    const row = saturated !== undefined && GENERATOR_BOUND_COUNTERS.has(name)
-      ? { ...compareRate(name, wb, wc, 'info', judge), direction, status: 'inconclusive' as const, reason: { kind: 'generator-paced', side: saturated.side } as const }
-      : compareRate(name, wb, wc, direction, judge);
-    rows.push(mixedSchemas && name === 'isolation.violations' && row.status !== 'info'
-      ? { ...row, status: 'info', reason: { kind: 'schemas-differ' } }
-      : row);
+    const direction: Direction = HIGHER_IS_WORSE.has(name)
+      ? 'higher-is-worse'
+      : LOWER_IS_WORSE.has(name)
+        ? 'lower-is-worse'
+        : 'info';
+    const row =
+      saturated !== undefined && GENERATOR_BOUND_COUNTERS.has(name)
+        ? {
+            ...compareRate(name, wb, wc, 'info', judge),
+            direction,
+            status: 'inconclusive' as const,
+            reason: { kind: 'generator-paced', side: saturated.side } as const,
+          }
+        : compareRate(name, wb, wc, direction, judge);
+    rows.push(
+      mixedSchemas && name === 'isolation.violations' && row.status !== 'info'
+        ? { ...row, status: 'info', reason: { kind: 'schemas-differ' } }
+        : row,
+    );
   }
 
   const ops = counterValue(current, 'operations');
   const errorFloor = Math.max(ERROR_RATE_FLOOR, ops > 0 ? 1 / ops : 0);
-  rows.push(judgeByThreshold('errors', 'error rate', 'fraction', base.errors.rate, current.errors.rate, 'higher-is-worse', tolerance, errorFloor));
+  rows.push(
+    judgeByThreshold(
+      'errors',
+      'error rate',
+      'fraction',
+      base.errors.rate,
+      current.errors.rate,
+      'higher-is-worse',
+      tolerance,
+      errorFloor,
+    ),
+  );
   rows.push(judgeIsolation(base, current, tolerance, mixedSchemas));
 
   caveats.push(...collectCaveats(base, current, steadyBase, steadyCurrent));
@@ -216,10 +277,17 @@ export function computeComparison(base: ComparableSummary, current: ComparableSu
   const count = (s: RowStatus): number => rows.filter((r) => r.status === s).length;
   const regressions = count('regression');
   return {
-    tolerance, confidence, resamples,
-    base: describeRun(base, steadyBase), current: describeRun(current, steadyCurrent), rows,
-    regressions, improvements: count('improvement'), inconclusive: count('inconclusive'),
-    verdict: regressions > 0 ? 'regression' : 'ok', caveats,
+    tolerance,
+    confidence,
+    resamples,
+    base: describeRun(base, steadyBase),
+    current: describeRun(current, steadyCurrent),
+    rows,
+    regressions,
+    improvements: count('improvement'),
+    inconclusive: count('inconclusive'),
+    verdict: regressions > 0 ? 'regression' : 'ok',
+    caveats,
   };
 }
 
@@ -239,7 +307,14 @@ interface Floors {
  * The p50, p95 and p99 rows of one trend. With a saturated generator, a
  * figure whose tolerance band is narrower than its stalls is inconclusive.
  */
-function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseMs: (q: number) => number, judge: Judge, saturated: Saturation | undefined): ComparisonRow[] {
+function compareTrend(
+  name: string,
+  b: TrendSummary,
+  c: TrendSummary,
+  hostNoiseMs: (q: number) => number,
+  judge: Judge,
+  saturated: Saturation | undefined,
+): ComparisonRow[] {
   const direction: Direction = INFO_TRENDS.has(name) ? 'info' : 'higher-is-worse';
   const rowOf = (stat: string): Omit<ComparisonRow, 'status'> => {
     const bv = b[stat as 'p50'];
@@ -252,26 +327,67 @@ function compareTrend(name: string, b: TrendSummary, c: TrendSummary, hostNoiseM
   return TREND_STATS.map(({ stat, q }): ComparisonRow => {
     const row = rowOf(stat);
     // A hand-edited or truncated figure must not slip through as an "improvement" (NaN compares false everywhere).
-    if (!Number.isFinite(row.base) || !Number.isFinite(row.current)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
-    if (!hb || !hc) return { ...row, status: 'inconclusive', reason: { kind: 'no-histogram', side: !hb ? 'baseline' : 'current run' } };
+    if (!Number.isFinite(row.base) || !Number.isFinite(row.current))
+      return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
+    if (!hb || !hc)
+      return {
+        ...row,
+        status: 'inconclusive',
+        reason: { kind: 'no-histogram', side: !hb ? 'baseline' : 'current run' },
+      };
     const samples = { base: hb.total, current: hc.total };
     if (saturated && saturated.lagMs > judge.tolerance * Math.min(row.base, row.current)) {
-      return { ...row, samples, status: 'inconclusive', reason: { kind: 'generator-stalls', side: saturated.side, lagMs: saturated.lagMs, tolerance: judge.tolerance } };
+      return {
+        ...row,
+        samples,
+        status: 'inconclusive',
+        reason: { kind: 'generator-stalls', side: saturated.side, lagMs: saturated.lagMs, tolerance: judge.tolerance },
+      };
     }
     const need = computeMinSamples(q);
-    if (hb.total < need || hc.total < need) return { ...row, samples, status: 'inconclusive', reason: { kind: 'few-samples', base: hb.total, current: hc.total, need, stat } };
+    if (hb.total < need || hc.total < need)
+      return {
+        ...row,
+        samples,
+        status: 'inconclusive',
+        reason: { kind: 'few-samples', base: hb.total, current: hc.total, need, stat },
+      };
     const seed = hashSeed(`${name}|${stat}`);
-    const ratio = computePercentileRatioInterval(hb, hc, q, judge.confidence, judge.resamples, createRandom(seed), createRandom(seed ^ 0x9e3779b9));
+    const ratio = computePercentileRatioInterval(
+      hb,
+      hc,
+      q,
+      judge.confidence,
+      judge.resamples,
+      createRandom(seed),
+      createRandom(seed ^ 0x9e3779b9),
+    );
     return decide({ ...row, samples }, ratio, judge.tolerance, { floor: LATENCY_FLOOR_MS, hostNoise: hostNoiseMs(q) });
   });
 }
 
-function compareRate(name: string, wb: WindowCount, wc: WindowCount, direction: Direction, judge: Judge): ComparisonRow {
+function compareRate(
+  name: string,
+  wb: WindowCount,
+  wc: WindowCount,
+  direction: Direction,
+  judge: Judge,
+): ComparisonRow {
   const rb = wb.seconds > 0 ? wb.count / wb.seconds : 0;
   const rc = wc.seconds > 0 ? wc.count / wc.seconds : 0;
-  const row = { metric: name, stat: 'rate', unit: '/s' as const, base: rb, current: rc, changePct: percentChange(rb, rc), direction, samples: { base: wb.count, current: wc.count } };
+  const row = {
+    metric: name,
+    stat: 'rate',
+    unit: '/s' as const,
+    base: rb,
+    current: rc,
+    changePct: percentChange(rb, rc),
+    direction,
+    samples: { base: wb.count, current: wc.count },
+  };
   if (direction === 'info') return { ...row, status: 'info' };
-  if (!Number.isFinite(rb) || !Number.isFinite(rc)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
+  if (!Number.isFinite(rb) || !Number.isFinite(rc))
+    return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
   const ratio = computeRateRatioInterval(wb, wc, judge.confidence);
   if (!ratio) return { ...row, status: 'unchanged' };
   // One event's worth over the shorter window: one stray drop or timeout is noise whatever the test says.
@@ -286,32 +402,54 @@ function compareRate(name: string, wb: WindowCount, wc: WindowCount, direction: 
  * unchanged. A change beyond the floor but within the host noise is
  * inconclusive: the machine, not the target, may have made it.
  */
-function decide(row: Omit<ComparisonRow, 'status'>, ratio: { low: number; high: number }, tolerance: number, floors: Floors): ComparisonRow {
+function decide(
+  row: Omit<ComparisonRow, 'status'>,
+  ratio: { low: number; high: number },
+  tolerance: number,
+  floors: Floors,
+): ComparisonRow {
   const intervalPct = { low: (ratio.low - 1) * 100, high: (ratio.high - 1) * 100 };
   const judged = { ...row, intervalPct };
   const higherIsWorse = row.direction === 'higher-is-worse';
   const worseLow = higherIsWorse ? ratio.low - 1 : 1 - ratio.high; // the least worsening the interval allows
   const betterLow = higherIsWorse ? 1 - ratio.high : ratio.low - 1; // the least improvement it allows
   const worse = higherIsWorse ? row.current - row.base : row.base - row.current;
-  const beyond = worseLow > tolerance + EPSILON ? 'regression' : betterLow > tolerance + EPSILON ? 'improvement' : undefined;
+  const beyond =
+    worseLow > tolerance + EPSILON ? 'regression' : betterLow > tolerance + EPSILON ? 'improvement' : undefined;
   if (beyond) {
     const moved = Math.abs(worse);
-    if (moved <= floors.floor) return { ...judged, status: 'unchanged', reason: { kind: 'below-floor', floor: floors.floor } };
+    if (moved <= floors.floor)
+      return { ...judged, status: 'unchanged', reason: { kind: 'below-floor', floor: floors.floor } };
     if (moved <= floors.hostNoise) {
-      return { ...judged, status: 'inconclusive', reason: { kind: 'host-noise', change: moved, lag: floors.hostNoise / HOST_NOISE_FACTOR } };
+      return {
+        ...judged,
+        status: 'inconclusive',
+        reason: { kind: 'host-noise', change: moved, lag: floors.hostNoise / HOST_NOISE_FACTOR },
+      };
     }
-    if ((beyond === 'regression') === (worse > 0)) return { ...judged, status: beyond };
+    if ((beyond === 'regression') === worse > 0) return { ...judged, status: beyond };
   }
   const relative = row.changePct === null ? Infinity : Math.abs(row.changePct) / 100;
-  if (relative > tolerance + EPSILON && worse !== 0) return { ...judged, status: 'unchanged', reason: { kind: 'within-noise' } };
+  if (relative > tolerance + EPSILON && worse !== 0)
+    return { ...judged, status: 'unchanged', reason: { kind: 'within-noise' } };
   return { ...judged, status: 'unchanged' };
 }
 
 /** The rule for figures without a sampling model (error rate, isolation count): tolerance and floor on the values. */
-function judgeByThreshold(metric: string, stat: string, unit: ComparisonRow['unit'], base: number, current: number, direction: Direction, tolerance: number, floor: number): ComparisonRow {
+function judgeByThreshold(
+  metric: string,
+  stat: string,
+  unit: ComparisonRow['unit'],
+  base: number,
+  current: number,
+  direction: Direction,
+  tolerance: number,
+  floor: number,
+): ComparisonRow {
   const changePct = percentChange(base, current);
   const row = { metric, stat, unit, base, current, changePct, direction };
-  if (!Number.isFinite(base) || !Number.isFinite(current)) return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
+  if (!Number.isFinite(base) || !Number.isFinite(current))
+    return { ...row, changePct: null, status: 'info', reason: { kind: 'not-a-number' } };
   // `worse` > 0 means the figure moved the bad way, whichever way that is.
   const worse = direction === 'higher-is-worse' ? current - base : base - current;
   if (worse === 0) return { ...row, status: 'unchanged' };
@@ -321,25 +459,57 @@ function judgeByThreshold(metric: string, stat: string, unit: ComparisonRow['uni
   return { ...row, status: worse > 0 ? 'regression' : 'improvement' };
 }
 
-function judgeIsolation(base: ComparableSummary, current: ComparableSummary, tolerance: number, mixedSchemas: boolean): ComparisonRow {
+function judgeIsolation(
+  base: ComparableSummary,
+  current: ComparableSummary,
+  tolerance: number,
+  mixedSchemas: boolean,
+): ComparisonRow {
   const b = base.isolation.violations;
   const c = current.isolation.violations;
-  const row = { metric: 'isolation', stat: 'violations', unit: 'count' as const, base: b, current: c, changePct: percentChange(b, c), direction: 'higher-is-worse' as const };
+  const row = {
+    metric: 'isolation',
+    stat: 'violations',
+    unit: 'count' as const,
+    base: b,
+    current: c,
+    changePct: percentChange(b, c),
+    direction: 'higher-is-worse' as const,
+  };
   // The one rule neither tolerance nor noise can relax: a run that leaked after a clean baseline.
   if (b === 0 && c > 0) return { ...row, changePct: null, status: 'regression', reason: { kind: 'new-leak' } };
-  const untested = ([['baseline', base], ['current run', current]] as const).filter(([, s]) => s.isolation.verdict === 'untested').map(([side]) => side);
-  if (untested.length) return { ...row, status: 'inconclusive', reason: { kind: 'isolation-untested', sides: untested } };
+  const untested = (
+    [
+      ['baseline', base],
+      ['current run', current],
+    ] as const
+  )
+    .filter(([, s]) => s.isolation.verdict === 'untested')
+    .map(([side]) => side);
+  if (untested.length)
+    return { ...row, status: 'inconclusive', reason: { kind: 'isolation-untested', sides: untested } };
   if (mixedSchemas) return { ...row, status: 'info', reason: { kind: 'schemas-differ' } };
   return judgeByThreshold('isolation', 'violations', 'count', b, c, 'higher-is-worse', tolerance, 0);
 }
 
-function collectCaveats(base: ComparableSummary, current: ComparableSummary, steadyBase: SteadyWindow, steadyCurrent: SteadyWindow): Caveat[] {
+function collectCaveats(
+  base: ComparableSummary,
+  current: ComparableSummary,
+  steadyBase: SteadyWindow,
+  steadyCurrent: SteadyWindow,
+): Caveat[] {
   const caveats: Caveat[] = [];
-  if (base.scenario.name !== current.scenario.name) caveats.push({ kind: 'different-scenarios', base: base.scenario.name, current: current.scenario.name });
+  if (base.scenario.name !== current.scenario.name)
+    caveats.push({ kind: 'different-scenarios', base: base.scenario.name, current: current.scenario.name });
   else if (base.scenario.sha256 !== current.scenario.sha256) caveats.push({ kind: 'scenario-changed' });
-  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded)) caveats.push({ kind: 'different-targets', base: base.target.url, current: current.target.url });
-  if (base.schema !== current.schema) caveats.push({ kind: 'schemas-differ', base: base.schema, current: current.schema });
-  for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
+  if (base.target.url !== current.target.url && !(base.target.embedded && current.target.embedded))
+    caveats.push({ kind: 'different-targets', base: base.target.url, current: current.target.url });
+  if (base.schema !== current.schema)
+    caveats.push({ kind: 'schemas-differ', base: base.schema, current: current.schema });
+  for (const [side, s] of [
+    ['baseline', base],
+    ['current run', current],
+  ] as const) {
     if (s.verdict === 'untested') caveats.push({ kind: 'untested', side });
     if (s.generator.saturated) caveats.push({ kind: 'saturated', side, lagMs: s.generator.loopLagP99Ms });
     if (s.interrupted) caveats.push({ kind: 'interrupted', side });
@@ -374,7 +544,14 @@ function counterValue(s: ComparableSummary, name: string): number {
 }
 
 function describeRun(s: ComparableSummary, steady: SteadyWindow): ComparedRun {
-  return { scenario: s.scenario.name, startedAt: s.startedAt, durationMs: s.durationMs, exitCode: s.exitCode, schema: s.schema, steady };
+  return {
+    scenario: s.scenario.name,
+    startedAt: s.startedAt,
+    durationMs: s.durationMs,
+    exitCode: s.exitCode,
+    schema: s.schema,
+    steady,
+  };
 }
 
 /** FNV-1a: a row's resampling stream depends on its name only, so adding a metric changes no other row. */

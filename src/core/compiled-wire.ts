@@ -1,5 +1,12 @@
 import type { Adapter, RestRoute, RestStep, RouteSpec, SendSpec, TransportKind, TransportSpec } from './adapter.js';
-import { compileWireTemplate, computeUsesName, renderWire, renderWireText, type WireNode, type WireValues } from './wire-template.js';
+import {
+  compileWireTemplate,
+  computeUsesName,
+  renderWire,
+  renderWireText,
+  type WireNode,
+  type WireValues,
+} from './wire-template.js';
 
 /** A request ready to send: method, path with its query, headers and JSON body. */
 export interface RenderedRequest {
@@ -17,7 +24,10 @@ export class CompiledRoute {
   private readonly body: WireNode | undefined;
   private readonly okStatus: ReadonlySet<number> | undefined;
 
-  constructor(readonly spec: RouteSpec, params: ReadonlySet<string>) {
+  constructor(
+    readonly spec: RouteSpec,
+    params: ReadonlySet<string>,
+  ) {
     this.path = compileWireTemplate(spec.path, params);
     this.query = Object.entries(spec.query).map(([k, v]) => [k, compileWireTemplate(v, params)] as const);
     this.headers = Object.entries(spec.headers).map(([k, v]) => [k, compileWireTemplate(v, params)] as const);
@@ -39,12 +49,22 @@ export class CompiledRoute {
     }
     const headers: Record<string, string> = {};
     for (const [k, node] of this.headers) headers[k] = renderWireText(node, values);
-    return { method: this.spec.method, path, headers, body: this.body === undefined ? undefined : renderWire(this.body, values) };
+    return {
+      method: this.spec.method,
+      path,
+      headers,
+      body: this.body === undefined ? undefined : renderWire(this.body, values),
+    };
   }
 
   /** True when one of the route's templates uses `name`. */
   uses(name: string): boolean {
-    return [this.path, ...this.query.map((e) => e[1]), ...this.headers.map((e) => e[1]), ...(this.body ? [this.body] : [])].some((n) => computeUsesName(n, name));
+    return [
+      this.path,
+      ...this.query.map((e) => e[1]),
+      ...this.headers.map((e) => e[1]),
+      ...(this.body ? [this.body] : []),
+    ].some((n) => computeUsesName(n, name));
   }
 
   /** True when `status` means success for this route (its `status` list, else any 2xx). */
@@ -55,7 +75,10 @@ export class CompiledRoute {
 
 /** A REST step's compiled route, with where its answer holds what the flow needs. */
 export class CompiledRestRoute extends CompiledRoute {
-  constructor(readonly rest: RestRoute, params: ReadonlySet<string>) {
+  constructor(
+    readonly rest: RestRoute,
+    params: ReadonlySet<string>,
+  ) {
     super(rest, params);
   }
 }
@@ -63,7 +86,10 @@ export class CompiledRestRoute extends CompiledRoute {
 /** An outgoing message with its template compiled once. */
 export class CompiledSend {
   private readonly data: WireNode;
-  constructor(readonly spec: SendSpec, params: ReadonlySet<string>) {
+  constructor(
+    readonly spec: SendSpec,
+    params: ReadonlySet<string>,
+  ) {
     this.data = compileWireTemplate(spec.data, params);
   }
 
@@ -84,7 +110,9 @@ export interface CompiledWire {
   readonly adapter: Adapter;
   readonly transport: TransportSpec;
   readonly rest: Readonly<Partial<Record<RestStep, CompiledRestRoute>>>;
-  readonly start: { readonly send: CompiledSend } | { readonly request: CompiledRoute; readonly events: 'stream' | 'connection'; readonly runId?: string };
+  readonly start:
+    | { readonly send: CompiledSend }
+    | { readonly request: CompiledRoute; readonly events: 'stream' | 'connection'; readonly runId?: string };
   readonly stop: { readonly send: CompiledSend } | { readonly request: CompiledRoute } | undefined;
   readonly ticket: CompiledRoute | undefined;
   /** `params.<name>` → value, to spread under each call's own values. */
@@ -99,13 +127,30 @@ export function compileWire(adapter: Adapter, kind: TransportKind): CompiledWire
   if (!transport) throw new Error(`adapter ${adapter.name} has no ${kind} transport`);
   const params = new Set(Object.keys(adapter.params));
   const rest: Partial<Record<RestStep, CompiledRestRoute>> = {};
-  for (const [step, r] of Object.entries(adapter.rest)) if (r) rest[step as RestStep] = new CompiledRestRoute(r, params);
+  for (const [step, r] of Object.entries(adapter.rest))
+    if (r) rest[step as RestStep] = new CompiledRestRoute(r, params);
   const s = transport.start;
-  const start: CompiledWire['start'] = s.via === 'send' ? { send: new CompiledSend(s.send, params) } : { request: new CompiledRoute(s.request, params), events: s.events, ...(s.runId !== undefined ? { runId: s.runId } : {}) };
+  const start: CompiledWire['start'] =
+    s.via === 'send'
+      ? { send: new CompiledSend(s.send, params) }
+      : {
+          request: new CompiledRoute(s.request, params),
+          events: s.events,
+          ...(s.runId !== undefined ? { runId: s.runId } : {}),
+        };
   const t = transport.stop;
-  const stop = t === undefined ? undefined : t.via === 'send' ? { send: new CompiledSend(t.send, params) } : { request: new CompiledRoute(t.request, params) };
+  const stop =
+    t === undefined
+      ? undefined
+      : t.via === 'send'
+        ? { send: new CompiledSend(t.send, params) }
+        : { request: new CompiledRoute(t.request, params) };
   return {
-    adapter, transport, rest, start, stop,
+    adapter,
+    transport,
+    rest,
+    start,
+    stop,
     startUsesHistory: 'send' in start ? start.send.uses('history') : start.request.uses('history'),
     ticket: adapter.auth.ticket ? new CompiledRoute(adapter.auth.ticket, params) : undefined,
     paramValues: Object.fromEntries(Object.entries(adapter.params).map(([k, v]) => [`params.${k}`, v])),

@@ -17,7 +17,13 @@ export interface CoverageFloor {
 }
 
 /** The keys of {@link CoverageFloor}, as the scenario's `coverage:` block names them. */
-const COVERAGE_FLOOR_KEYS = ['framesChecked', 'restAnswersChecked', 'runsCompleted', 'usersWithRun', 'probesAnswered'] as const;
+const COVERAGE_FLOOR_KEYS = [
+  'framesChecked',
+  'restAnswersChecked',
+  'runsCompleted',
+  'usersWithRun',
+  'probesAnswered',
+] as const;
 
 /** Attempts and successes of one kind of operation (connect, create_thread, send_message...). */
 export interface OperationCoverage {
@@ -66,7 +72,7 @@ export function computeCoverage(metrics: Metrics, floor: CoverageFloor): Coverag
   if (attempted?.type === 'counter') {
     for (const [tag, n] of Object.entries(attempted.byTag)) {
       if (!tag.startsWith('op:') || n === 0) continue;
-      const ok = succeeded?.type === 'counter' ? succeeded.byTag[tag] ?? 0 : 0;
+      const ok = succeeded?.type === 'counter' ? (succeeded.byTag[tag] ?? 0) : 0;
       ops[tag.slice(3)] = { attempted: n, succeeded: ok };
     }
   }
@@ -113,7 +119,15 @@ export function mergeCoverageFloors(floors: readonly CoverageFloor[]): CoverageF
   return out;
 }
 
-const REST_STEPS: ReadonlySet<FlowStep['kind']> = new Set(['createThread', 'listThreads', 'getThread', 'updateThread', 'deleteThread', 'listMessages', 'postMessage']);
+const REST_STEPS: ReadonlySet<FlowStep['kind']> = new Set([
+  'createThread',
+  'listThreads',
+  'getThread',
+  'updateThread',
+  'deleteThread',
+  'listMessages',
+  'postMessage',
+]);
 
 /** Arrivals of an open cohort, counted up to `atMost` (only whether a segment gets two matters). */
 function countArrivals(model: OpenModel, atMost: number): number {
@@ -142,7 +156,10 @@ export function computeDefaultCoverageFloor(sc: Scenario, segment: Segment): Cov
     if (flowHas(c.flow, (s) => s.kind === 'connect' || s.kind === 'reconnect')) connects = true;
     if (flowHas(c.flow, (s) => REST_STEPS.has(s.kind))) rest = true;
     if (!flowHas(c.flow, (s) => s.kind === 'sendMessage')) continue;
-    senders += computeSegmentCount(segment, c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : countArrivals(c.model, 2 * segment.modulus));
+    senders += computeSegmentCount(
+      segment,
+      c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : countArrivals(c.model, 2 * segment.modulus),
+    );
   }
   const probes = sc.probes.crossUserReadPerSec > 0 || sc.probes.forgedTokensPerSec > 0 || sc.probes.adapterPerSec > 0;
   return {

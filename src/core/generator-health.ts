@@ -15,11 +15,15 @@ const SATURATED_CPU_PERCENT = 90;
  * a generator saturated. `alsoSaturated` carries a verdict made elsewhere (a
  * merged segment that was saturated on its own).
  */
-export function computeGeneratorHealth(s: Pick<Summary, 'metrics' | 'series'>, io: { readonly cpuPercent: number; readonly workers: number; readonly alsoSaturated?: boolean }): GeneratorHealth {
+export function computeGeneratorHealth(
+  s: Pick<Summary, 'metrics' | 'series'>,
+  io: { readonly cpuPercent: number; readonly workers: number; readonly alsoSaturated?: boolean },
+): GeneratorHealth {
   const lag = s.metrics[LOOP_LAG_METRIC];
   const loopLagP99Ms = lag?.type === 'trend' ? lag.p99 : 0;
   const loopLagMaxMs = lag?.type === 'trend' ? lag.max : 0;
   const queueing = computeQueueing(s.series);
-  const saturated = (io.alsoSaturated ?? false) || io.cpuPercent / io.workers > SATURATED_CPU_PERCENT || isQueueingSaturated(queueing);
+  const saturated =
+    (io.alsoSaturated ?? false) || io.cpuPercent / io.workers > SATURATED_CPU_PERCENT || isQueueingSaturated(queueing);
   return { loopLagP99Ms, loopLagMaxMs, cpuPercent: io.cpuPercent, saturated, workers: io.workers, queueing };
 }

@@ -68,7 +68,12 @@ export function computeQueueing(series: readonly SeriesPoint[], boundMs = QUEUEI
       windows.push({ fromSec: p.t - 1, toSec: p.t, maxLagMs: lagMs });
     }
   }
-  return { boundMs, windows, seconds, sampleShare: samples === 0 ? 0 : Math.round((flaggedSamples / samples) * 1e4) / 1e4 };
+  return {
+    boundMs,
+    windows,
+    seconds,
+    sampleShare: samples === 0 ? 0 : Math.round((flaggedSamples / samples) * 1e4) / 1e4,
+  };
 }
 
 /** True when the flagged seconds hold enough of the run's latency samples to move its p95 (see QUEUEING_SATURATED_SHARE). */

@@ -72,7 +72,11 @@ export function computeTrendStats(h: Histogram): TrendStats {
     min: round3(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue / US_PER_MS),
     max,
     mean: round3(scan.mean / US_PER_MS),
-    p50: p(0), p90: p(1), p95: p(2), p99: p(3), p999: p(4),
+    p50: p(0),
+    p90: p(1),
+    p95: p(2),
+    p99: p(3),
+    p999: p(4),
   };
 }
 
@@ -97,7 +101,11 @@ export function computeMean(h: Histogram): number {
  * One pass over the buckets in index order: the library's sums and
  * thresholds, in the same floating-point order, so the results are its own.
  */
-function scanHistogram(hist: Histogram, percentiles: readonly number[], withMean: boolean): { values: number[]; mean: number } {
+function scanHistogram(
+  hist: Histogram,
+  percentiles: readonly number[],
+  withMean: boolean,
+): { values: number[]; mean: number } {
   const h = hist as unknown as hdr.JsHistogram;
   const total = h.totalCount;
   const values = percentiles.map(() => 0);

@@ -58,7 +58,10 @@ export interface Saturation {
  */
 export function computeSaturation(base: ComparableSummary, current: ComparableSummary): Saturation | undefined {
   let worst: Saturation | undefined;
-  for (const [side, s] of [['baseline', base], ['current run', current]] as const) {
+  for (const [side, s] of [
+    ['baseline', base],
+    ['current run', current],
+  ] as const) {
     if (!s.generator.saturated) continue;
     const lagMs = Number.isFinite(s.generator.loopLagP99Ms) ? s.generator.loopLagP99Ms : Infinity;
     if (!worst || lagMs > worst.lagMs) worst = { lagMs, side };

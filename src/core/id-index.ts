@@ -32,7 +32,8 @@ function isIdCharAt(text: string, i: number): boolean {
 
 /** 1 for a character an id token may hold (A-Z a-z 0-9 _ -), by char code below 128. */
 const ID_CHAR = new Uint8Array(128);
-for (let c = 0; c < 128; c++) ID_CHAR[c] = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 ? 1 : 0;
+for (let c = 0; c < 128; c++)
+  ID_CHAR[c] = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 ? 1 : 0;
 
 /** FNV-1a over one character code, as a 32-bit integer. */
 function mix(h: number, c: number): number {
@@ -137,7 +138,13 @@ export class IdIndex {
       for (let k = start; k < i; k++) h = mix(h, text.charCodeAt(k));
       const e = this.byHash.get(h);
       if (e === undefined || e.id.length !== len || !text.startsWith(e.id, start)) {
-        if (!shaped || e !== undefined || this.runLengths[len] !== 1 || !this.runShapes.has(computeShape(text, start, i))) continue;
+        if (
+          !shaped ||
+          e !== undefined ||
+          this.runLengths[len] !== 1 ||
+          !this.runShapes.has(computeShape(text, start, i))
+        )
+          continue;
         this.lastStart = start;
         this.lastEnd = i;
         this.lastKind = ID_KIND.runShaped;

@@ -1,7 +1,13 @@
 import type { CanaryCodec } from './canary.js';
 import { ID_KIND } from './id-index.js';
 import type { OwnershipLedger } from './ownership-ledger.js';
-import { computeDistinctKinds, type Violation, type ViolationAmender, type ViolationReason, type ViolationSink } from './violation.js';
+import {
+  computeDistinctKinds,
+  type Violation,
+  type ViolationAmender,
+  type ViolationReason,
+  type ViolationSink,
+} from './violation.js';
 import { cutText } from './redact.js';
 
 /** The simulated user a frame or answer reached. */
@@ -93,7 +99,12 @@ export class IsolationOracle {
   private referencesKept = 0;
   unattributed = 0;
 
-  constructor(private readonly ledger: OwnershipLedger, private readonly codec: CanaryCodec, private readonly sink: ViolationSink, opts: IsolationOracleOptions = {}) {
+  constructor(
+    private readonly ledger: OwnershipLedger,
+    private readonly codec: CanaryCodec,
+    private readonly sink: ViolationSink,
+    opts: IsolationOracleOptions = {},
+  ) {
     this.idPrefix = opts.idPrefix ?? '';
     this.amend = opts.amend;
   }
@@ -106,28 +117,39 @@ export class IsolationOracle {
    * ledger has shown to be the receiver's once is not looked up again for
    * the same run's later frames. `op` names a probe whose answer it is.
    */
-  checkFrame(rx: Receiver, f: OwnerFields, text: string, ownRun: VerifiedIds | undefined, hasSent: boolean, atMs: number, op?: string): number {
+  checkFrame(
+    rx: Receiver,
+    f: OwnerFields,
+    text: string,
+    ownRun: VerifiedIds | undefined,
+    hasSent: boolean,
+    atMs: number,
+    op?: string,
+  ): number {
     let reasons: ViolationReason[] | undefined;
     if (f.userId !== undefined && f.userId !== rx.userId) {
       const prefix = shortPrefix(f.userId);
       if (prefix === undefined || !rx.userId.startsWith(prefix)) {
-        const owner = prefix === undefined ? f.userId : this.ledger.userByPrefix(prefix) ?? f.userId;
+        const owner = prefix === undefined ? f.userId : (this.ledger.userByPrefix(prefix) ?? f.userId);
         (reasons ??= []).push({ kind: 'foreign_user_id', field: 'user_id', value: f.userId, owner });
       }
     }
     if (f.threadId !== undefined && f.threadId !== ownRun?.verifiedThread) {
       const owner = this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
-      if (owner === OWN_VERIFIED) { if (ownRun) ownRun.verifiedThread = f.threadId; }
-      else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_thread', 'thread_id', f.threadId, owner));
+      if (owner === OWN_VERIFIED) {
+        if (ownRun) ownRun.verifiedThread = f.threadId;
+      } else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_thread', 'thread_id', f.threadId, owner));
     }
     if (f.runId !== undefined && f.runId !== ownRun?.verifiedRun) {
       const owner = this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
-      if (owner === OWN_VERIFIED) { if (ownRun) ownRun.verifiedRun = f.runId; }
-      else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_run', 'run_id', f.runId, owner));
+      if (owner === OWN_VERIFIED) {
+        if (ownRun) ownRun.verifiedRun = f.runId;
+      } else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_run', 'run_id', f.runId, owner));
     }
     if (f.messageId !== undefined && !ownRun) {
       const owner = this.ledger.messageOwner(f.messageId);
-      if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
+      if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId))
+        (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
     }
     reasons = this.scanCanaries(rx, text, reasons);
     reasons = this.scanReferences(rx, text, f, reasons, atMs, 'ws');
@@ -138,7 +160,13 @@ export class IsolationOracle {
   }
 
   /** Checks a listing of threads answered to `rx` (one answer, one violation at most): other users' threads and canaries. */
-  checkListing(rx: Receiver, items: ReadonlyArray<{ readonly id: string; readonly owner?: string | undefined }>, text: string, atMs: number, op: string): number {
+  checkListing(
+    rx: Receiver,
+    items: ReadonlyArray<{ readonly id: string; readonly owner?: string | undefined }>,
+    text: string,
+    atMs: number,
+    op: string,
+  ): number {
     let reasons: ViolationReason[] | undefined;
     for (const item of items) {
       const id = item.id;
@@ -148,26 +176,69 @@ export class IsolationOracle {
         continue;
       }
       const owner = this.ledger.threadOwner(id);
-      if (owner === undefined) (this.deferred ??= []).push({ kind: 'rest_foreign_listing', id, shortened: false, rx, atMs, channel: 'rest', op, text });
-      else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId)) (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
+      if (owner === undefined)
+        (this.deferred ??= []).push({
+          kind: 'rest_foreign_listing',
+          id,
+          shortened: false,
+          rx,
+          atMs,
+          channel: 'rest',
+          op,
+          text,
+        });
+      else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId))
+        (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
     }
-    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons), atMs, 'rest'), atMs, 'rest', text, op);
+    return this.settleFrame(
+      rx,
+      this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons), atMs, 'rest'),
+      atMs,
+      'rest',
+      text,
+      op,
+    );
   }
 
   /** Checks a frame that could not be read (not JSON, not an object) as text: other users' canaries and ids anywhere in it. */
   checkText(rx: Receiver, text: string, atMs: number): number {
-    return this.settleFrame(rx, this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined), atMs, 'ws'), atMs, 'ws', text, undefined);
+    return this.settleFrame(
+      rx,
+      this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined), atMs, 'ws'),
+      atMs,
+      'ws',
+      text,
+      undefined,
+    );
   }
 
   /** Checks any other REST answer for other users' canaries and ids. */
   checkBody(rx: Receiver, text: string, atMs: number, op: string, asked?: string): number {
     // The id the request itself named (a probe's target) is no news to the one who asked: an error may echo it.
-    const f = asked === undefined ? undefined : { type: '', userId: undefined, threadId: asked, runId: asked, messageId: undefined };
-    return this.settleFrame(rx, this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined), atMs, 'rest'), atMs, 'rest', text, op);
+    const f =
+      asked === undefined
+        ? undefined
+        : { type: '', userId: undefined, threadId: asked, runId: asked, messageId: undefined };
+    return this.settleFrame(
+      rx,
+      this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined), atMs, 'rest'),
+      atMs,
+      'rest',
+      text,
+      op,
+    );
   }
 
   /** A probe read of another user's thread was answered 2xx. */
-  reportCrossUserRead(rx: Receiver, threadId: string, owner: number, op: string, status: number, text: string, atMs: number): void {
+  reportCrossUserRead(
+    rx: Receiver,
+    threadId: string,
+    owner: number,
+    op: string,
+    status: number,
+    text: string,
+    atMs: number,
+  ): void {
     this.reportCrossUserAccess(rx, 'thread_id', threadId, owner, op, 'rest', `HTTP ${status} ${text}`, atMs);
   }
 
@@ -176,13 +247,30 @@ export class IsolationOracle {
    * declares: an answer, a stream or a subscription was let through;
    * `evidence` is what came back (an answer, a frame, the accepted upgrade).
    */
-  reportCrossUserAccess(rx: Receiver, field: 'thread_id' | 'run_id', id: string, owner: number, op: string, channel: 'ws' | 'rest', evidence: string, atMs: number): void {
+  reportCrossUserAccess(
+    rx: Receiver,
+    field: 'thread_id' | 'run_id',
+    id: string,
+    owner: number,
+    op: string,
+    channel: 'ws' | 'rest',
+    evidence: string,
+    atMs: number,
+  ): void {
     this.emit(this.nextId(), [this.reason('rest_cross_user_read', field, id, owner)], rx, atMs, channel, evidence, op);
   }
 
   /** A forged or stolen credential was accepted. */
   reportAuthBypass(rx: Receiver, probe: string, channel: 'ws' | 'rest', evidence: string, atMs: number): void {
-    this.emit(this.nextId(), [{ kind: 'auth_bypass', field: 'probe', value: probe }], rx, atMs, channel, evidence, probe);
+    this.emit(
+      this.nextId(),
+      [{ kind: 'auth_bypass', field: 'probe', value: probe }],
+      rx,
+      atMs,
+      channel,
+      evidence,
+      probe,
+    );
   }
 
   /**
@@ -221,14 +309,23 @@ export class IsolationOracle {
         if (p.kind === 'foreign_reference') {
           // A token that merely looked like a run id, and that nobody claimed, was just text: dropped.
           const owner = this.ledger.runOwner(p.id);
-          if (owner !== undefined && !this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) (reasons ??= []).push(this.reason('foreign_reference', 'run', p.id, owner));
+          if (owner !== undefined && !this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId))
+            (reasons ??= []).push(this.reason('foreign_reference', 'run', p.id, owner));
           continue;
         }
         const what = p.kind === 'foreign_run' ? 'run' : 'thread';
-        const owner = p.shortened ? this.ledger.ownerByPrefix(what, shortPrefix(p.id)!, p.rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(p.id) : this.ledger.runOwner(p.id);
-        if (owner === undefined) { this.unattributed++; open.push(p); }
-        else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) {
-          (reasons ??= []).push(this.reason(p.kind, p.kind === 'rest_foreign_listing' ? 'id' : `${what}_id`, p.id, owner));
+        const owner = p.shortened
+          ? this.ledger.ownerByPrefix(what, shortPrefix(p.id)!, p.rx.userIndex)
+          : what === 'thread'
+            ? this.ledger.threadOwner(p.id)
+            : this.ledger.runOwner(p.id);
+        if (owner === undefined) {
+          this.unattributed++;
+          open.push(p);
+        } else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) {
+          (reasons ??= []).push(
+            this.reason(p.kind, p.kind === 'rest_foreign_listing' ? 'id' : `${what}_id`, p.id, owner),
+          );
         }
       }
       let reported = group[0]!.reported;
@@ -243,7 +340,8 @@ export class IsolationOracle {
           reported = computeDistinctKinds(reasons);
         }
       }
-      for (const p of open) unresolved.push(reported === p.reported ? p : { ...p, frameId: p.frameId ?? key, reported });
+      for (const p of open)
+        unresolved.push(reported === p.reported ? p : { ...p, frameId: p.frameId ?? key, reported });
     }
     this.unattributed += this.pendingDropped;
     this.pendingDropped = 0;
@@ -256,9 +354,22 @@ export class IsolationOracle {
    * likely (a shortened id is checked on every frame), or unknown (kept to
    * be settled at the end).
    */
-  private checkId(kind: 'foreign_thread' | 'foreign_run', what: 'thread' | 'run', id: string, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): number {
+  private checkId(
+    kind: 'foreign_thread' | 'foreign_run',
+    what: 'thread' | 'run',
+    id: string,
+    rx: Receiver,
+    atMs: number,
+    channel: 'ws' | 'rest',
+    text: string,
+  ): number {
     const prefix = shortPrefix(id);
-    const owner = prefix !== undefined ? this.ledger.ownerByPrefix(what, prefix, rx.userIndex) : what === 'thread' ? this.ledger.threadOwner(id) : this.ledger.runOwner(id);
+    const owner =
+      prefix !== undefined
+        ? this.ledger.ownerByPrefix(what, prefix, rx.userIndex)
+        : what === 'thread'
+          ? this.ledger.threadOwner(id)
+          : this.ledger.runOwner(id);
     if (owner === undefined) {
       (this.deferred ??= []).push({ kind, id, shortened: prefix !== undefined, rx, atMs, channel, text });
       return NOT_FOREIGN;
@@ -273,13 +384,19 @@ export class IsolationOracle {
   }
 
   /** Adds one reason per foreign owner whose canary is in `text` (one per owner per frame is evidence enough). */
-  private scanCanaries(rx: Receiver, text: string, reasons: ViolationReason[] | undefined): ViolationReason[] | undefined {
+  private scanCanaries(
+    rx: Receiver,
+    text: string,
+    reasons: ViolationReason[] | undefined,
+  ): ViolationReason[] | undefined {
     let lastOwner = -1;
     const codec = this.codec;
     for (let at = codec.findNext(text, 0, rx.userIndex); at !== -1; at = codec.findNext(text, at, rx.userIndex)) {
       if (codec.lastUser === lastOwner || this.ledger.isUser(codec.lastUser, rx.userIndex, rx.userId)) continue;
       lastOwner = codec.lastUser;
-      (reasons ??= []).push(this.reason('foreign_canary', 'canary', codec.encode(codec.lastUser, codec.lastSeq), codec.lastUser));
+      (reasons ??= []).push(
+        this.reason('foreign_canary', 'canary', codec.encode(codec.lastUser, codec.lastSeq), codec.lastUser),
+      );
     }
     return reasons;
   }
@@ -290,7 +407,14 @@ export class IsolationOracle {
    * Ids the frame's owner fields name were judged by the field checks and are
    * not counted twice; one reason per id per frame.
    */
-  private scanReferences(rx: Receiver, text: string, f: OwnerFields | undefined, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest'): ViolationReason[] | undefined {
+  private scanReferences(
+    rx: Receiver,
+    text: string,
+    f: OwnerFields | undefined,
+    reasons: ViolationReason[] | undefined,
+    atMs: number,
+    channel: 'ws' | 'rest',
+  ): ViolationReason[] | undefined {
     const ids = this.ledger.ids;
     let lastId = '';
     // A run only its owner has heard of may be cited before the owner's frame is read: such tokens wait for the end.
@@ -304,7 +428,14 @@ export class IsolationOracle {
       if (id === lastId || this.ledger.isUser(ids.lastOwner, rx.userIndex, rx.userId)) continue;
       if (f !== undefined && (id === f.threadId || id === f.runId || id === f.userId)) continue;
       lastId = id;
-      (reasons ??= []).push(this.reason('foreign_reference', ids.lastKind === ID_KIND.thread ? 'thread' : ids.lastKind === ID_KIND.run ? 'run' : 'user', id, ids.lastOwner));
+      (reasons ??= []).push(
+        this.reason(
+          'foreign_reference',
+          ids.lastKind === ID_KIND.thread ? 'thread' : ids.lastKind === ID_KIND.run ? 'run' : 'user',
+          id,
+          ids.lastOwner,
+        ),
+      );
     }
     // This run's message ids name their sender: found by their prefix, read in place.
     const p = this.ledger.messageIdPrefix;
@@ -321,7 +452,14 @@ export class IsolationOracle {
   }
 
   /** Keeps a run-shaped token nobody claimed yet, unless the frame names it as its own run, thread or message. */
-  private deferReference(id: string, f: OwnerFields | undefined, rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string): void {
+  private deferReference(
+    id: string,
+    f: OwnerFields | undefined,
+    rx: Receiver,
+    atMs: number,
+    channel: 'ws' | 'rest',
+    text: string,
+  ): void {
     if (f !== undefined && (id === f.runId || id === f.threadId || id === f.messageId)) return;
     const deferred = (this.deferred ??= []);
     for (const d of deferred) if (d.id === id) return;
@@ -330,7 +468,14 @@ export class IsolationOracle {
   }
 
   /** Reports the frame's reasons as one violation, and keeps its unknown ids tied to it. */
-  private settleFrame(rx: Receiver, reasons: ViolationReason[] | undefined, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): number {
+  private settleFrame(
+    rx: Receiver,
+    reasons: ViolationReason[] | undefined,
+    atMs: number,
+    channel: 'ws' | 'rest',
+    text: string,
+    op: string | undefined,
+  ): number {
     const deferred = this.deferred;
     if (reasons === undefined && deferred === undefined) return 0;
     this.deferred = undefined;
@@ -346,7 +491,13 @@ export class IsolationOracle {
           if (d.kind !== 'foreign_reference') this.pendingDropped++;
           continue;
         }
-        this.pending.push({ ...d, frameId, ...(reported ? { reported } : {}), ...(op !== undefined ? { op } : {}), text: kept });
+        this.pending.push({
+          ...d,
+          frameId,
+          ...(reported ? { reported } : {}),
+          ...(op !== undefined ? { op } : {}),
+          text: kept,
+        });
       }
     }
     return reasons ? 1 : 0;
@@ -356,13 +507,28 @@ export class IsolationOracle {
     return `${this.idPrefix}${(++this.seq).toString(36)}`;
   }
 
-  private emit(id: string, reasons: readonly ViolationReason[], rx: Receiver, atMs: number, channel: 'ws' | 'rest', text: string, op: string | undefined): void {
+  private emit(
+    id: string,
+    reasons: readonly ViolationReason[],
+    rx: Receiver,
+    atMs: number,
+    channel: 'ws' | 'rest',
+    text: string,
+    op: string | undefined,
+  ): void {
     const first = reasons[0]!;
     const v: Violation = {
-      id, class: 'isolation', kind: first.kind, kinds: reasons, atMs, cohort: rx.cohort,
+      id,
+      class: 'isolation',
+      kind: first.kind,
+      kinds: reasons,
+      atMs,
+      cohort: rx.cohort,
       receiver: { user: rx.userId, ...(rx.connection ? { connection: rx.connection } : {}) },
-      ...(first.owner !== undefined ? { owner: first.owner } : {}), channel,
-      ...(op ? { op } : {}), frame: text,
+      ...(first.owner !== undefined ? { owner: first.owner } : {}),
+      channel,
+      ...(op ? { op } : {}),
+      frame: text,
     };
     this.sink(v);
   }

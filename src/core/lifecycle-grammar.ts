@@ -51,7 +51,17 @@ export const DEFAULT_LIFECYCLE: LifecycleSpec = {
 };
 
 /** What an event does in a run. */
-export const ROLE = Object.freeze({ none: 0, start: 1, body: 2, open: 3, close: 4, completed: 5, failed: 6, stopped: 7, ignored: 8 });
+export const ROLE = Object.freeze({
+  none: 0,
+  start: 1,
+  body: 2,
+  open: 3,
+  close: 4,
+  completed: 5,
+  failed: 6,
+  stopped: 7,
+  ignored: 8,
+});
 
 /** The outcomes an end event can give, as listed under `end`. */
 export const END_OUTCOMES = ['completed', 'failed', 'stopped'] as const;
@@ -98,28 +108,51 @@ export function computeLifecycleProblems(spec: LifecycleSpec): LifecycleProblem[
   const placed = new Map<string, ReadonlyArray<string | number>>();
   const place = (event: string, path: ReadonlyArray<string | number>): void => {
     const first = placed.get(event);
-    if (first) problems.push({ path, also: first, message: `${event} is already in ${show(first)}: an event has one role in a run` });
+    if (first)
+      problems.push({
+        path,
+        also: first,
+        message: `${event} is already in ${show(first)}: an event has one role in a run`,
+      });
     else placed.set(event, path);
   };
   spec.start.forEach((e, i) => place(e, ['start', i]));
   spec.body.forEach((e, i) => place(e, ['body', i]));
   spec.pairs.forEach((p, i) => {
-    if (p.open === p.close) problems.push({ path: ['pairs', i, 'close'], message: `a pair needs two events; ${p.open} cannot close itself` });
+    if (p.open === p.close)
+      problems.push({ path: ['pairs', i, 'close'], message: `a pair needs two events; ${p.open} cannot close itself` });
     else {
       place(p.open, ['pairs', i, 'open']);
       place(p.close, ['pairs', i, 'close']);
     }
   });
   for (const outcome of END_OUTCOMES) spec.end[outcome].forEach((e, i) => place(e, ['end', outcome, i]));
-  if (spec.end.completed.length === 0) problems.push({ path: ['end', 'completed'], message: 'no event completes a run: list at least one under lifecycle.end.completed (e.g. agent_completed)' });
+  if (spec.end.completed.length === 0)
+    problems.push({
+      path: ['end', 'completed'],
+      message: 'no event completes a run: list at least one under lifecycle.end.completed (e.g. agent_completed)',
+    });
   spec.required.forEach((e, i) => {
     const where = placed.get(e);
-    if (!where) problems.push({ path: ['required', i], message: `${e} is required but has no role in the lifecycle: it is in none of start, body, pairs` });
-    else if (where[0] === 'end') problems.push({ path: ['required', i], message: `${e} ends a run (${show(where)}); required lists what must come before the end` });
+    if (!where)
+      problems.push({
+        path: ['required', i],
+        message: `${e} is required but has no role in the lifecycle: it is in none of start, body, pairs`,
+      });
+    else if (where[0] === 'end')
+      problems.push({
+        path: ['required', i],
+        message: `${e} ends a run (${show(where)}); required lists what must come before the end`,
+      });
   });
   spec.nonRun.forEach((t, i) => {
     const where = placed.get(t);
-    if (where) problems.push({ path: ['nonRun', i], also: where, message: `${t} is a run event in ${show(where)}; it cannot also belong to no run` });
+    if (where)
+      problems.push({
+        path: ['nonRun', i],
+        also: where,
+        message: `${t} is a run event in ${show(where)}; it cannot also belong to no run`,
+      });
   });
   return problems;
 }
@@ -129,7 +162,9 @@ function eventsOf(spec: LifecycleSpec): Array<[RunEvent, number, number]> {
   const out: Array<[RunEvent, number, number]> = [];
   for (const e of spec.start) out.push([e, ROLE.start, -1]);
   for (const e of spec.body) out.push([e, ROLE.body, -1]);
-  spec.pairs.forEach((p, i) => { out.push([p.open, ROLE.open, i], [p.close, ROLE.close, i]); });
+  spec.pairs.forEach((p, i) => {
+    out.push([p.open, ROLE.open, i], [p.close, ROLE.close, i]);
+  });
   for (const e of spec.end.completed) out.push([e, ROLE.completed, -1]);
   for (const e of spec.end.failed) out.push([e, ROLE.failed, -1]);
   for (const e of spec.end.stopped) out.push([e, ROLE.stopped, -1]);
@@ -143,7 +178,8 @@ function eventsOf(spec: LifecycleSpec): Array<[RunEvent, number, number]> {
  */
 export function compileLifecycleGrammar(spec: LifecycleSpec): LifecycleGrammar {
   const problems = computeLifecycleProblems(spec);
-  if (problems.length) throw new Error(`invalid lifecycle grammar: ${problems.map((p) => `${show(p.path)}: ${p.message}`).join('; ')}`);
+  if (problems.length)
+    throw new Error(`invalid lifecycle grammar: ${problems.map((p) => `${show(p.path)}: ${p.message}`).join('; ')}`);
   const roleOf: number[] = RUN_EVENTS.map(() => ROLE.none);
   const pairOf: number[] = RUN_EVENTS.map(() => -1);
   let startMask = 0;

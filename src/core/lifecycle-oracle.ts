@@ -54,7 +54,10 @@ export class LifecycleOracle {
   private readonly roleOf: readonly number[];
   private readonly pairOf: readonly number[];
 
-  constructor(private readonly grammar: LifecycleGrammar, private readonly sink: ViolationSink) {
+  constructor(
+    private readonly grammar: LifecycleGrammar,
+    private readonly sink: ViolationSink,
+  ) {
     this.roleOf = grammar.roleOf;
     this.pairOf = grammar.pairOf;
   }
@@ -62,8 +65,20 @@ export class LifecycleOracle {
   /** A new per-connection state for a run. */
   static createState(partial: boolean): ConnLifecycle {
     return {
-      partial, seqMask: 0, seqsHigh: undefined, seqCount: 0, maxSeq: -1, seen: 0, last: -1,
-      openPair0: -1, openKey0: undefined, openMore: undefined, orphans: undefined, ended: false, endEvent: -1, finalized: false,
+      partial,
+      seqMask: 0,
+      seqsHigh: undefined,
+      seqCount: 0,
+      maxSeq: -1,
+      seen: 0,
+      last: -1,
+      openPair0: -1,
+      openKey0: undefined,
+      openMore: undefined,
+      orphans: undefined,
+      ended: false,
+      endEvent: -1,
+      finalized: false,
     };
   }
 
@@ -74,7 +89,8 @@ export class LifecycleOracle {
     if (role === ROLE.ignored) return;
     if (role === ROLE.none) return this.report('unknown_event', rx, messageId, text, atMs, f.type || '(no type)');
     const seq = f.seq;
-    if (seq !== undefined && !addSeq(st, seq)) return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
+    if (seq !== undefined && !addSeq(st, seq))
+      return this.report('duplicate_event', rx, messageId, text, atMs, `seq ${seq}`);
     const late = seq !== undefined && seq < st.maxSeq;
     // A lower seq arriving late is out of order, even after the end.
     if (st.ended && !(late && !st.finalized)) return this.report('event_after_end', rx, messageId, text, atMs, f.type);
@@ -97,14 +113,23 @@ export class LifecycleOracle {
       case ROLE.open:
         if (takeMatch(st, true, this.pairOf[event]!, f.pairKey)) {
           // Its closer came first and is now accounted for.
-          if (!blamed) this.report('out_of_order', rx, messageId, text, atMs, `${f.type}${keyText(f.pairKey)} after its ${this.grammar.spec.pairs[this.pairOf[event]!]!.close}`);
+          if (!blamed)
+            this.report(
+              'out_of_order',
+              rx,
+              messageId,
+              text,
+              atMs,
+              `${f.type}${keyText(f.pairKey)} after its ${this.grammar.spec.pairs[this.pairOf[event]!]!.close}`,
+            );
         } else {
           pushOpen(st, this.pairOf[event]!, f.pairKey);
         }
         break;
       case ROLE.close:
         // A tab opened mid-run may see the closer of a call opened before it.
-        if (!takeMatch(st, false, this.pairOf[event]!, f.pairKey) && !st.partial) (st.orphans ??= []).push(this.pairOf[event], f.pairKey);
+        if (!takeMatch(st, false, this.pairOf[event]!, f.pairKey) && !st.partial)
+          (st.orphans ??= []).push(this.pairOf[event], f.pairKey);
         break;
       case ROLE.body:
         break;
@@ -140,12 +165,17 @@ export class LifecycleOracle {
     if (!completed && st.orphans === undefined) return;
     const missing: string[] = [];
     const pairs = this.grammar.spec.pairs;
-    if (st.orphans) for (let i = 0; i < st.orphans.length; i += 2) missing.push(`${pairs[st.orphans[i] as number]!.open}${keyText(st.orphans[i + 1] as string | undefined)}`);
+    if (st.orphans)
+      for (let i = 0; i < st.orphans.length; i += 2)
+        missing.push(`${pairs[st.orphans[i] as number]!.open}${keyText(st.orphans[i + 1] as string | undefined)}`);
     if (completed) {
       const lacking = this.grammar.requiredMask & ~st.seen;
-      if (lacking !== 0) for (let i = 0; i < RUN_EVENTS.length; i++) if ((lacking & (1 << i)) !== 0) missing.push(RUN_EVENTS[i]!);
+      if (lacking !== 0)
+        for (let i = 0; i < RUN_EVENTS.length; i++) if ((lacking & (1 << i)) !== 0) missing.push(RUN_EVENTS[i]!);
       if (st.openPair0 >= 0) missing.push(`${pairs[st.openPair0]!.close}${keyText(st.openKey0)}`);
-      if (st.openMore) for (let i = 0; i < st.openMore.length; i += 2) missing.push(`${pairs[st.openMore[i] as number]!.close}${keyText(st.openMore[i + 1] as string | undefined)}`);
+      if (st.openMore)
+        for (let i = 0; i < st.openMore.length; i += 2)
+          missing.push(`${pairs[st.openMore[i] as number]!.close}${keyText(st.openMore[i + 1] as string | undefined)}`);
       if (st.seqCount > 0 && st.seqCount < st.maxSeq + 1) missing.push(`${st.maxSeq + 1 - st.seqCount} seq`);
     }
     if (missing.length) this.report('missing_event', rx, messageId, '', atMs, missing.join(', '));
@@ -161,11 +191,24 @@ export class LifecycleOracle {
     this.report('unknown_event', rx, undefined, text, atMs, type || '(no type)');
   }
 
-  private report(kind: string, rx: Receiver, messageId: string | undefined, text: string, atMs: number, value: string): void {
+  private report(
+    kind: string,
+    rx: Receiver,
+    messageId: string | undefined,
+    text: string,
+    atMs: number,
+    value: string,
+  ): void {
     this.sink({
-      class: 'lifecycle', kind, atMs, cohort: rx.cohort,
+      class: 'lifecycle',
+      kind,
+      atMs,
+      cohort: rx.cohort,
       receiver: { user: rx.userId, ...(rx.connection ? { connection: rx.connection } : {}) },
-      kinds: [{ kind, field: 'event', value }], channel: 'ws', ...(messageId ? { runMessageId: messageId } : {}), ...(text ? { frame: text } : {}),
+      kinds: [{ kind, field: 'event', value }],
+      channel: 'ws',
+      ...(messageId ? { runMessageId: messageId } : {}),
+      ...(text ? { frame: text } : {}),
     });
   }
 }
@@ -188,7 +231,11 @@ function pushOpen(st: ConnLifecycle, pair: number, key: string | undefined): voi
  * match when equal; a frame or entry with no key matches any of its pair.
  */
 function takeMatch(st: ConnLifecycle, fromOrphans: boolean, pair: number, key: string | undefined): boolean {
-  if (!fromOrphans && st.openPair0 === pair && (key === undefined || st.openKey0 === undefined || st.openKey0 === key)) {
+  if (
+    !fromOrphans &&
+    st.openPair0 === pair &&
+    (key === undefined || st.openKey0 === undefined || st.openKey0 === key)
+  ) {
     st.openPair0 = -1;
     st.openKey0 = undefined;
     return true;

@@ -7,15 +7,35 @@ import { formatTagKey, type MetricRegistry, type Tags } from './metric-registry.
  * a frame is read at once and never kept.
  */
 export interface LiveFrame {
-  readonly trends: ReadonlyArray<{ readonly key: string; readonly name: string; readonly tags: Tags; readonly hist: Histogram }>;
-  readonly counters: ReadonlyArray<{ readonly key: string; readonly name: string; readonly tags: Tags; readonly value: number }>;
+  readonly trends: ReadonlyArray<{
+    readonly key: string;
+    readonly name: string;
+    readonly tags: Tags;
+    readonly hist: Histogram;
+  }>;
+  readonly counters: ReadonlyArray<{
+    readonly key: string;
+    readonly name: string;
+    readonly tags: Tags;
+    readonly value: number;
+  }>;
   readonly gauges: Readonly<Record<string, number>>;
 }
 
 /** What a worker thread posts each interval: the series that changed since its last post, in a form that crosses threads. */
 export interface LiveExport {
-  readonly trends: ReadonlyArray<{ readonly key: string; readonly name: string; readonly tags: Tags; readonly hdr: string }>;
-  readonly counters: ReadonlyArray<{ readonly key: string; readonly name: string; readonly tags: Tags; readonly value: number }>;
+  readonly trends: ReadonlyArray<{
+    readonly key: string;
+    readonly name: string;
+    readonly tags: Tags;
+    readonly hdr: string;
+  }>;
+  readonly counters: ReadonlyArray<{
+    readonly key: string;
+    readonly name: string;
+    readonly tags: Tags;
+    readonly value: number;
+  }>;
   readonly gauges: Readonly<Record<string, number>>;
 }
 
@@ -31,8 +51,13 @@ function formatSeriesKey(name: string, tags: Tags): string {
  */
 export function computeLiveFrame(registry: MetricRegistry, gauges = true): LiveFrame {
   return {
-    trends: registry.allTrends().filter((t) => t.hist.totalCount > 0).map((t) => ({ key: formatSeriesKey(t.name, t.tags), name: t.name, tags: t.tags, hist: t.hist })),
-    counters: registry.allCounters().map((c) => ({ key: formatSeriesKey(c.name, c.tags), name: c.name, tags: c.tags, value: c.value })),
+    trends: registry
+      .allTrends()
+      .filter((t) => t.hist.totalCount > 0)
+      .map((t) => ({ key: formatSeriesKey(t.name, t.tags), name: t.name, tags: t.tags, hist: t.hist })),
+    counters: registry
+      .allCounters()
+      .map((c) => ({ key: formatSeriesKey(c.name, c.tags), name: c.name, tags: c.tags, value: c.value })),
     gauges: gauges ? registry.readGauges() : {},
   };
 }
@@ -55,7 +80,9 @@ export class LiveExporter {
       this.sentCounts.set(key, n);
       trends.push({ key, name: t.name, tags: t.tags, hdr: encodeHistogram(t.hist) });
     }
-    const counters = this.registry.allCounters().map((c) => ({ key: formatSeriesKey(c.name, c.tags), name: c.name, tags: c.tags, value: c.value }));
+    const counters = this.registry
+      .allCounters()
+      .map((c) => ({ key: formatSeriesKey(c.name, c.tags), name: c.name, tags: c.tags, value: c.value }));
     return { trends, counters, gauges: this.registry.readGauges() };
   }
 }
@@ -66,7 +93,14 @@ export class LiveExporter {
  * summed), so a run with N workers publishes one set of series, not N.
  */
 export class LiveFrameMerger {
-  private readonly workers = new Map<number, { trends: Map<string, { name: string; tags: Tags; hist: Histogram }>; counters: Map<string, { name: string; tags: Tags; value: number }>; gauges: Readonly<Record<string, number>> }>();
+  private readonly workers = new Map<
+    number,
+    {
+      trends: Map<string, { name: string; tags: Tags; hist: Histogram }>;
+      counters: Map<string, { name: string; tags: Tags; value: number }>;
+      gauges: Readonly<Record<string, number>>;
+    }
+  >();
   private readonly merged = new Map<string, Histogram>();
 
   /** Takes worker `worker`'s export (it replaces what that worker sent before, series by series). */
@@ -87,7 +121,10 @@ export class LiveFrameMerger {
     for (const w of this.workers.values()) {
       for (const [key, t] of w.trends) {
         let list = sources.get(key);
-        if (!list) { sources.set(key, (list = [])); trends.set(key, { key, name: t.name, tags: t.tags, hist: t.hist }); }
+        if (!list) {
+          sources.set(key, (list = []));
+          trends.set(key, { key, name: t.name, tags: t.tags, hist: t.hist });
+        }
         list.push(t.hist);
       }
       for (const [key, c] of w.counters) {

@@ -3,7 +3,17 @@ import { ERROR_KINDS } from './error-kinds.js';
 import { ISOLATION_KINDS, LIFECYCLE_KINDS } from './violation-kinds.js';
 
 /** REST operations timed as `http.<op>`. */
-export const HTTP_OPS = ['create_thread', 'list_threads', 'get_thread', 'update_thread', 'delete_thread', 'list_messages', 'post_message', 'login', 'ticket'] as const;
+export const HTTP_OPS = [
+  'create_thread',
+  'list_threads',
+  'get_thread',
+  'update_thread',
+  'delete_thread',
+  'list_messages',
+  'post_message',
+  'login',
+  'ticket',
+] as const;
 /** One of {@link HTTP_OPS}. */
 export type HttpOp = (typeof HTTP_OPS)[number];
 
@@ -11,12 +21,32 @@ export type HttpOp = (typeof HTTP_OPS)[number];
  * Kinds of operation a user attempts, the `op` tag of `operations` (attempts)
  * and `operations.succeeded`: one that never succeeds makes the run untested.
  */
-export const OPERATIONS = ['connect', 'create_thread', 'list_threads', 'get_thread', 'update_thread', 'delete_thread', 'list_messages', 'post_message', 'send_message', 'stop_agent'] as const;
+export const OPERATIONS = [
+  'connect',
+  'create_thread',
+  'list_threads',
+  'get_thread',
+  'update_thread',
+  'delete_thread',
+  'list_messages',
+  'post_message',
+  'send_message',
+  'stop_agent',
+] as const;
 /** One of {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
 
 /** Canonical run events timed as `run.<event>`. */
-export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped', 'content_delta'] as const;
+export const RUN_EVENTS = [
+  'agent_started',
+  'agent_thinking',
+  'tool_executing',
+  'tool_completed',
+  'agent_completed',
+  'agent_error',
+  'agent_stopped',
+  'content_delta',
+] as const;
 
 /**
  * What each run event does, by the name adapters use for it: a backend's own
@@ -24,8 +54,14 @@ export const RUN_EVENTS = ['agent_started', 'agent_thinking', 'tool_executing', 
  * what crosstalk times and checks.
  */
 export const EVENT_ROLES = {
-  started: 'agent_started', thinking: 'agent_thinking', tool_start: 'tool_executing', tool_end: 'tool_completed',
-  content: 'content_delta', completed: 'agent_completed', failed: 'agent_error', stopped: 'agent_stopped',
+  started: 'agent_started',
+  thinking: 'agent_thinking',
+  tool_start: 'tool_executing',
+  tool_end: 'tool_completed',
+  content: 'content_delta',
+  completed: 'agent_completed',
+  failed: 'agent_error',
+  stopped: 'agent_stopped',
 } as const satisfies Record<string, (typeof RUN_EVENTS)[number]>;
 /** A role name of {@link EVENT_ROLES}. */
 export type EventRole = keyof typeof EVENT_ROLES;
@@ -33,7 +69,7 @@ export type EventRole = keyof typeof EVENT_ROLES;
 /** The canonical run event of a role name or of a canonical name; undefined for neither. */
 export function computeCanonicalEvent(name: string): (typeof RUN_EVENTS)[number] | undefined {
   if (Object.hasOwn(EVENT_ROLES, name)) return EVENT_ROLES[name as EventRole];
-  return (RUN_EVENTS as readonly string[]).includes(name) ? name as (typeof RUN_EVENTS)[number] : undefined;
+  return (RUN_EVENTS as readonly string[]).includes(name) ? (name as (typeof RUN_EVENTS)[number]) : undefined;
 }
 
 /** One of {@link RUN_EVENTS}. */
@@ -55,16 +91,44 @@ export const EVENT = Object.freeze(Object.fromEntries(RUN_EVENTS.map((e, i) => [
 
 /** Trend metrics (latencies in ms). */
 export const TREND_METRICS: readonly string[] = [
-  'ws.connect', ...HTTP_OPS.map((op) => `http.${op}`), ...RUN_EVENTS.map((e) => `run.${e}`),
-  'run.total', 'run.gap', 'run.first_event', 'run.first_content', 'run.content_gap', 'iteration.duration', 'iteration.start_delay', 'generator.loop_lag',
+  'ws.connect',
+  ...HTTP_OPS.map((op) => `http.${op}`),
+  ...RUN_EVENTS.map((e) => `run.${e}`),
+  'run.total',
+  'run.gap',
+  'run.first_event',
+  'run.first_content',
+  'run.content_gap',
+  'iteration.duration',
+  'iteration.start_delay',
+  'generator.loop_lag',
 ];
 
 /** Counter metrics. */
 export const COUNTER_METRICS: readonly string[] = [
-  'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'runs.interrupted',
-  'ws.frames_received', 'ws.connections', 'http.requests', 'dropped', 'iterations', 'operations', 'operations.succeeded', 'errors',
-  'isolation.violations', 'isolation.unattributed', 'isolation.frames_checked', 'isolation.rest_checked', 'lifecycle.violations',
-  'ws.malformed_frames', 'run.content_deltas', 'probes.sent', 'probes.answered', 'users.with_run',
+  'runs.started',
+  'runs.completed',
+  'runs.failed',
+  'runs.timed_out',
+  'runs.interrupted',
+  'ws.frames_received',
+  'ws.connections',
+  'http.requests',
+  'dropped',
+  'iterations',
+  'operations',
+  'operations.succeeded',
+  'errors',
+  'isolation.violations',
+  'isolation.unattributed',
+  'isolation.frames_checked',
+  'isolation.rest_checked',
+  'lifecycle.violations',
+  'ws.malformed_frames',
+  'run.content_deltas',
+  'probes.sent',
+  'probes.answered',
+  'users.with_run',
 ];
 
 /**
@@ -79,7 +143,7 @@ export const KIND_FACETS: Readonly<Record<string, string>> = { 'isolation.violat
 
 /** The counter that holds `name`'s figures for `scope`. */
 export function computeCounterSeriesName(name: string, scope: Readonly<Record<string, string>>): string {
-  return 'kind' in scope ? KIND_FACETS[name] ?? name : name;
+  return 'kind' in scope ? (KIND_FACETS[name] ?? name) : name;
 }
 
 /** Tags a scope may filter by. */

@@ -1,4 +1,10 @@
-import { createHistogram, computePercentilesMs, decodeHistogram, encodeHistogram, type Histogram } from './histogram.js';
+import {
+  createHistogram,
+  computePercentilesMs,
+  decodeHistogram,
+  encodeHistogram,
+  type Histogram,
+} from './histogram.js';
 
 /** Tags of one series, e.g. `{ cohort: 'chatters', kind: 'timeout' }`. */
 export type Tags = Readonly<Record<string, string>>;
@@ -12,7 +18,11 @@ export class Trend {
    */
   importedMinUs: number | undefined;
   importedMaxUs: number | undefined;
-  constructor(readonly name: string, readonly tags: Tags, private readonly interval: Histogram) {}
+  constructor(
+    readonly name: string,
+    readonly tags: Tags,
+    private readonly interval: Histogram,
+  ) {}
 
   /** Records one sample; negative or fractional values are clamped to whole µs. */
   record(us: number): void {
@@ -25,7 +35,11 @@ export class Trend {
 /** A count for one tag set. */
 export class Counter {
   value = 0;
-  constructor(readonly name: string, readonly tags: Tags, private readonly interval: { delta: number }) {}
+  constructor(
+    readonly name: string,
+    readonly tags: Tags,
+    private readonly interval: { delta: number },
+  ) {}
 
   /** Adds `n` (default 1). */
   add(n = 1): void {
@@ -45,7 +59,13 @@ export interface SeriesPoint {
 
 /** A registry in plain, mergeable form (what workers and generators hand over). */
 export interface MetricSnapshot {
-  readonly trends: ReadonlyArray<{ readonly name: string; readonly tags: Tags; readonly hdr: string; readonly minUs: number; readonly maxUs: number }>;
+  readonly trends: ReadonlyArray<{
+    readonly name: string;
+    readonly tags: Tags;
+    readonly hdr: string;
+    readonly minUs: number;
+    readonly maxUs: number;
+  }>;
   readonly counters: ReadonlyArray<{ readonly name: string; readonly tags: Tags; readonly value: number }>;
   readonly series: readonly SeriesPoint[];
 }
@@ -125,10 +145,15 @@ export class MetricRegistry {
   /** Everything recorded, in mergeable form. */
   snapshot(): MetricSnapshot {
     return {
-      trends: this.allTrends().filter((t) => t.hist.totalCount > 0).map((t) => ({
-        name: t.name, tags: t.tags, hdr: encodeHistogram(t.hist),
-        minUs: Math.min(t.hist.minNonZeroValue, t.importedMinUs ?? Infinity), maxUs: Math.max(t.hist.maxValue, t.importedMaxUs ?? 0),
-      })),
+      trends: this.allTrends()
+        .filter((t) => t.hist.totalCount > 0)
+        .map((t) => ({
+          name: t.name,
+          tags: t.tags,
+          hdr: encodeHistogram(t.hist),
+          minUs: Math.min(t.hist.minNonZeroValue, t.importedMinUs ?? Infinity),
+          maxUs: Math.max(t.hist.maxValue, t.importedMaxUs ?? 0),
+        })),
       counters: this.allCounters().map((c) => ({ name: c.name, tags: c.tags, value: c.value })),
       series: this.series,
     };
@@ -150,7 +175,10 @@ export class MetricRegistry {
     for (const c of s.counters) this.counter(c.name, c.tags).value += c.value;
     for (const p of s.series) {
       const i = this.series.findIndex((q) => q.t === p.t);
-      if (i === -1) { this.series.push(p); continue; }
+      if (i === -1) {
+        this.series.push(p);
+        continue;
+      }
       this.series[i] = mergeSeriesPoints(this.series[i]!, p);
     }
     this.series.sort((a, b) => a.t - b.t);
@@ -163,7 +191,13 @@ export class MetricRegistry {
       if (h.totalCount === 0) continue;
       const max = Math.round(h.maxValue) / 1000;
       const [p50, p95, p99] = computePercentilesMs(h, SERIES_PERCENTILES);
-      trends[name] = { count: h.totalCount, p50: Math.min(max, p50!), p95: Math.min(max, p95!), p99: Math.min(max, p99!), max };
+      trends[name] = {
+        count: h.totalCount,
+        p50: Math.min(max, p50!),
+        p95: Math.min(max, p95!),
+        p99: Math.min(max, p99!),
+        max,
+      };
       h.reset();
     }
     const counters: Record<string, number> = {};
@@ -186,7 +220,10 @@ export function mergeSeriesPoints(a: SeriesPoint, b: SeriesPoint): SeriesPoint {
   const trends: Record<string, { count: number; p50: number; p95: number; p99: number; max: number }> = { ...a.trends };
   for (const [name, y] of Object.entries(b.trends)) {
     const x = trends[name];
-    if (!x) { trends[name] = y; continue; }
+    if (!x) {
+      trends[name] = y;
+      continue;
+    }
     const n = x.count + y.count;
     const w = (f: 'p50' | 'p95' | 'p99'): number => Math.round(((x[f] * x.count + y[f] * y.count) / n) * 1000) / 1000;
     trends[name] = { count: n, p50: w('p50'), p95: w('p95'), p99: w('p99'), max: Math.max(x.max, y.max) };

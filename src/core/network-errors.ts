@@ -26,14 +26,23 @@ const SENTENCES: Readonly<Record<string, string>> = {
   CERT_NOT_YET_VALID: "the server's TLS certificate is not valid yet (check this machine's clock)",
   DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed, so it is not trusted",
   SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate chain ends in a self-signed certificate that is not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified: its issuer is unknown here (an incomplete chain, or a private CA)",
-  UNABLE_TO_GET_ISSUER_CERT: "the server's TLS certificate cannot be verified: its issuer is unknown here (a private CA?)",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's TLS certificate cannot be verified: its issuer is unknown here (a private CA?)",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    "the server's TLS certificate cannot be verified: its issuer is unknown here (an incomplete chain, or a private CA)",
+  UNABLE_TO_GET_ISSUER_CERT:
+    "the server's TLS certificate cannot be verified: its issuer is unknown here (a private CA?)",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    "the server's TLS certificate cannot be verified: its issuer is unknown here (a private CA?)",
   ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate is not for this host name",
 };
 
 /** Codes whose remedy is trusting a CA rather than fixing the URL or starting the backend. */
-const UNTRUSTED_CERT = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+const UNTRUSTED_CERT = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 
 /**
  * A sentence for a network error code, ending in the code in parentheses:
@@ -49,9 +58,13 @@ export function formatNetworkError(code: string | undefined, fallback?: string):
 
 /** What to do about a target that failed with `code`, for the hint under the message. */
 export function formatNetworkHint(code: string | undefined): string {
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') return 'check the host name in target.url / --target (and that this machine can resolve it)';
-  if (code !== undefined && UNTRUSTED_CERT.has(code)) return "trust the server's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use a certificate from a public CA";
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' || code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "renew or fix the server's certificate, or check the host name in target.url / --target";
-  if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'check the scheme in target.url / --target (http:// or https://)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL')
+    return 'check the host name in target.url / --target (and that this machine can resolve it)';
+  if (code !== undefined && UNTRUSTED_CERT.has(code))
+    return "trust the server's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use a certificate from a public CA";
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' || code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "renew or fix the server's certificate, or check the host name in target.url / --target";
+  if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER')
+    return 'check the scheme in target.url / --target (http:// or https://)';
   return 'start the backend (or `simulate serve`), or check target.url / --target';
 }

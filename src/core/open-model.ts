@@ -29,7 +29,7 @@ export function createArrivalCursor(model: OpenModel): ArrivalCursor {
         const stage = model.stages[stageIndex]!;
         const d = stage.durationMs;
         const toPerMs = stage.ratePerSec / 1000;
-        const stageCount = d * (fromPerMs + toPerMs) / 2;
+        const stageCount = (d * (fromPerMs + toPerMs)) / 2;
         const need = j - baseCount;
         // The tolerance keeps float error from adding an arrival at the very end.
         if (d > 0 && need < stageCount - EPSILON) {

@@ -104,7 +104,8 @@ export class OwnershipLedger {
     const p = this.messagePrefix;
     if (end - start <= p.length || !text.startsWith(p, start)) return undefined;
     const dash = text.indexOf('-', start + p.length);
-    if (dash < 0 || dash >= end || !isDigits(text, start + p.length, dash) || !isDigits(text, dash + 1, end)) return undefined;
+    if (dash < 0 || dash >= end || !isDigits(text, start + p.length, dash) || !isDigits(text, dash + 1, end))
+      return undefined;
     let owner = 0;
     for (let i = start + p.length; i < dash; i++) owner = owner * 10 + text.charCodeAt(i) - 48;
     return owner;
@@ -114,7 +115,6 @@ export class OwnershipLedger {
   get messageIdPrefix(): string {
     return this.messagePrefix;
   }
-
 
   threadOwner(id: string): number | undefined {
     return this.threads.get(id);

@@ -26,8 +26,12 @@ export interface BucketDistribution {
 /** The nonempty buckets of `h`, in value order. */
 export function computeBucketDistribution(hist: Histogram): BucketDistribution {
   const h = hist as unknown as {
-    countsArrayLength: number; totalCount: number; maxValue: number;
-    getCountAtIndex(i: number): number; valueFromIndex(i: number): number; highestEquivalentValue(v: number): number;
+    countsArrayLength: number;
+    totalCount: number;
+    maxValue: number;
+    getCountAtIndex(i: number): number;
+    valueFromIndex(i: number): number;
+    highestEquivalentValue(v: number): number;
   };
   const values: number[] = [];
   const cumulative: number[] = [];
@@ -72,7 +76,13 @@ export function computePercentileUs(d: BucketDistribution, q: number): number {
  * why one Beta draw is exact. A smaller `sampleSize` resamples what
  * clustered samples are worth (design-effect.ts).
  */
-function drawBootstrapPercentiles(d: BucketDistribution, q: number, count: number, rand: Random, sampleSize = d.total): Float64Array {
+function drawBootstrapPercentiles(
+  d: BucketDistribution,
+  q: number,
+  count: number,
+  rand: Random,
+  sampleSize = d.total,
+): Float64Array {
   const out = new Float64Array(count);
   const n = d.total;
   if (n === 0) return out;
@@ -100,7 +110,13 @@ export interface RatioInterval {
  * default). Deterministic for a given pair of Random streams.
  */
 export function computePercentileRatioInterval(
-  base: BucketDistribution, current: BucketDistribution, q: number, confidence: number, resamples: number, randBase: Random, randCurrent: Random,
+  base: BucketDistribution,
+  current: BucketDistribution,
+  q: number,
+  confidence: number,
+  resamples: number,
+  randBase: Random,
+  randCurrent: Random,
   sizes: { readonly base: number; readonly current: number } = { base: base.total, current: current.total },
 ): RatioInterval {
   const b = drawBootstrapPercentiles(base, q, resamples, randBase, sizes.base);

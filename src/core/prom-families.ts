@@ -2,7 +2,13 @@ import type * as hdr from 'hdr-histogram-js';
 import type { Histogram } from './histogram.js';
 import type { LiveFrame } from './live-frame.js';
 import {
-  computeIntervalFamily, computePromCounterName, computePromGaugeName, computePromTrendName, INTERVAL_QUANTILES, LATENCY_BUCKETS_SECONDS, type PromName,
+  computeIntervalFamily,
+  computePromCounterName,
+  computePromGaugeName,
+  computePromTrendName,
+  INTERVAL_QUANTILES,
+  LATENCY_BUCKETS_SECONDS,
+  type PromName,
 } from './prom-naming.js';
 
 /** A Prometheus metric type as the text format and remote write's metadata name it. */
@@ -24,7 +30,12 @@ export interface PromFamily {
 }
 
 /** A family of plain samples (run info, generator and output health), for figures that live outside the registry. */
-export function createPromFamily(name: string, type: PromType, help: string, samples: ReadonlyArray<{ labels?: Readonly<Record<string, string>>; value: number }>): PromFamily {
+export function createPromFamily(
+  name: string,
+  type: PromType,
+  help: string,
+  samples: ReadonlyArray<{ labels?: Readonly<Record<string, string>>; value: number }>,
+): PromFamily {
   return { name, help, type, samples: samples.map((s) => ({ name, labels: s.labels ?? {}, value: s.value })) };
 }
 
@@ -61,7 +72,19 @@ export class PromFamilyBuilder {
     const families = new Map<string, PromFamily>();
     const family = (n: PromName, type: PromType, name = n.family): PromFamily => {
       let f = families.get(name);
-      if (!f) families.set(name, (f = { name, help: type === 'gauge' && name !== n.family ? `${n.help}: over the last interval, by quantile (1 = max)` : n.help, type, samples: [] }));
+      if (!f)
+        families.set(
+          name,
+          (f = {
+            name,
+            help:
+              type === 'gauge' && name !== n.family
+                ? `${n.help}: over the last interval, by quantile (1 = max)`
+                : n.help,
+            type,
+            samples: [],
+          }),
+        );
       return f;
     };
     for (const t of frame.trends) {
@@ -69,28 +92,47 @@ export class PromFamilyBuilder {
       const labels = { ...this.constLabels, ...t.tags, ...n.labels };
       const scan = this.scan(t.key, t.hist);
       const h = family(n, 'histogram');
-      for (let b = 0; b < BUCKET_LABELS.length; b++) h.samples.push({ name: `${n.family}_bucket`, labels: { ...labels, le: BUCKET_LABELS[b]! }, value: scan.buckets[b]! });
+      for (let b = 0; b < BUCKET_LABELS.length; b++)
+        h.samples.push({
+          name: `${n.family}_bucket`,
+          labels: { ...labels, le: BUCKET_LABELS[b]! },
+          value: scan.buckets[b]!,
+        });
       h.samples.push({ name: `${n.family}_sum`, labels, value: scan.sumSec });
       h.samples.push({ name: `${n.family}_count`, labels, value: scan.count });
       if (scan.interval) {
         const g = family(n, 'gauge', computeIntervalFamily(n.family));
-        for (let q = 0; q < QUANTILE_LABELS.length; q++) g.samples.push({ name: g.name, labels: { ...labels, quantile: QUANTILE_LABELS[q]! }, value: scan.interval[q]! });
+        for (let q = 0; q < QUANTILE_LABELS.length; q++)
+          g.samples.push({
+            name: g.name,
+            labels: { ...labels, quantile: QUANTILE_LABELS[q]! },
+            value: scan.interval[q]!,
+          });
       }
     }
     for (const c of frame.counters) {
       const n = computePromCounterName(c.name);
-      family(n, 'counter').samples.push({ name: n.family, labels: { ...this.constLabels, ...c.tags, ...n.labels }, value: c.value });
+      family(n, 'counter').samples.push({
+        name: n.family,
+        labels: { ...this.constLabels, ...c.tags, ...n.labels },
+        value: c.value,
+      });
     }
     // A gauge seen once stays published (at 0 once the run has stopped reading it): a finished run has no users running.
     for (const name of Object.keys(frame.gauges)) this.gaugesSeen.add(name);
     for (const name of this.gaugesSeen) {
       const n = computePromGaugeName(name);
-      family(n, 'gauge').samples.push({ name: n.family, labels: { ...this.constLabels, ...n.labels }, value: frame.gauges[name] ?? 0 });
+      family(n, 'gauge').samples.push({
+        name: n.family,
+        labels: { ...this.constLabels, ...n.labels },
+        value: frame.gauges[name] ?? 0,
+      });
     }
     for (const f of extra) {
       const into = families.get(f.name) ?? { name: f.name, help: f.help, type: f.type, samples: [] };
       families.set(f.name, into);
-      for (const s of f.samples) into.samples.push({ name: s.name, labels: { ...this.constLabels, ...s.labels }, value: s.value });
+      for (const s of f.samples)
+        into.samples.push({ name: s.name, labels: { ...this.constLabels, ...s.labels }, value: s.value });
     }
     return [...families.values()];
   }
@@ -108,7 +150,11 @@ export class PromFamilyBuilder {
     let prev = this.previous.get(key);
     if (prev && prev.total === total) return { ...prev.last, interval: undefined };
     const n = h.countsArrayLength;
-    if (!prev) this.previous.set(key, (prev = { counts: new Float64Array(n), total: 0, last: { buckets: [], count: 0, sumSec: 0 } }));
+    if (!prev)
+      this.previous.set(
+        key,
+        (prev = { counts: new Float64Array(n), total: 0, last: { buckets: [], count: 0, sumSec: 0 } }),
+      );
     if (prev.counts.length < n) {
       const grown = new Float64Array(n);
       grown.set(prev.counts);

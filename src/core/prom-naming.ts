@@ -24,7 +24,9 @@ export const PROM_PREFIX = 'crosstalk_';
  * published with: 1-2-5 steps from 1 ms to 100 s, enough for a WebSocket
  * connect and for a minutes-long agent run alike.
  */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100,
+];
 
 /** Quantiles of the per-interval latency gauges; 1 is the interval's max. */
 export const INTERVAL_QUANTILES: readonly number[] = [0.5, 0.9, 0.95, 0.99, 1];
@@ -45,18 +47,31 @@ const TREND_HELP: Readonly<Record<string, string>> = {
 };
 
 const COUNTER_HELP: Readonly<Record<string, string>> = {
-  'runs.started': 'agent runs started', 'runs.completed': 'agent runs that ended with agent_completed',
-  'runs.failed': 'agent runs that ended with agent_error', 'runs.timed_out': 'agent runs with no terminal event in time',
-  'runs.interrupted': 'agent runs cut short by the end of the run', 'ws.frames_received': 'frames received on persistent connections',
-  'ws.connections': 'persistent connections opened', 'http.requests': 'REST requests sent',
-  dropped: 'open-model arrivals that found no free user slot', iterations: 'flow iterations run',
-  operations: 'operations attempted, by op (the denominator of the error rate)', 'operations.succeeded': 'operations that succeeded, by op',
-  errors: 'failed operations, by kind', 'isolation.violations': 'leaked frames or REST answers (one per frame, whatever it shows)',
-  'isolation.violations.by_kind': 'leaked frames per kind of evidence (a frame showing several kinds counts under each)',
-  'isolation.unattributed': 'ids in frames that no simulated user owns', 'isolation.frames_checked': 'frames the isolation oracle checked',
-  'isolation.rest_checked': 'REST answers the isolation oracle checked', 'lifecycle.violations': 'run lifecycle violations, by kind',
-  'ws.malformed_frames': 'frames that could not be read', 'run.content_deltas': 'content deltas received',
-  'probes.sent': 'isolation probes sent', 'probes.answered': 'isolation probes answered', 'users.with_run': 'users that completed at least one run',
+  'runs.started': 'agent runs started',
+  'runs.completed': 'agent runs that ended with agent_completed',
+  'runs.failed': 'agent runs that ended with agent_error',
+  'runs.timed_out': 'agent runs with no terminal event in time',
+  'runs.interrupted': 'agent runs cut short by the end of the run',
+  'ws.frames_received': 'frames received on persistent connections',
+  'ws.connections': 'persistent connections opened',
+  'http.requests': 'REST requests sent',
+  dropped: 'open-model arrivals that found no free user slot',
+  iterations: 'flow iterations run',
+  operations: 'operations attempted, by op (the denominator of the error rate)',
+  'operations.succeeded': 'operations that succeeded, by op',
+  errors: 'failed operations, by kind',
+  'isolation.violations': 'leaked frames or REST answers (one per frame, whatever it shows)',
+  'isolation.violations.by_kind':
+    'leaked frames per kind of evidence (a frame showing several kinds counts under each)',
+  'isolation.unattributed': 'ids in frames that no simulated user owns',
+  'isolation.frames_checked': 'frames the isolation oracle checked',
+  'isolation.rest_checked': 'REST answers the isolation oracle checked',
+  'lifecycle.violations': 'run lifecycle violations, by kind',
+  'ws.malformed_frames': 'frames that could not be read',
+  'run.content_deltas': 'content deltas received',
+  'probes.sent': 'isolation probes sent',
+  'probes.answered': 'isolation probes answered',
+  'users.with_run': 'users that completed at least one run',
 };
 
 /** A registry name as a Prometheus name part: lower case, dots and anything else as underscores. */
@@ -69,8 +84,14 @@ export function computePromTrendName(name: string): PromName {
   const dot = name.indexOf('.');
   const head = dot === -1 ? name : name.slice(0, dot);
   const tail = dot === -1 ? '' : name.slice(dot + 1);
-  if (head === 'http' && HTTP_OP_SET.has(tail)) return { family: `${PROM_PREFIX}http_request_seconds`, labels: { op: tail }, help: 'one REST call, by op' };
-  if (head === 'run' && RUN_EVENT_SET.has(tail)) return { family: `${PROM_PREFIX}run_event_seconds`, labels: { event: tail }, help: 'send of a message to the first event of each type, by event' };
+  if (head === 'http' && HTTP_OP_SET.has(tail))
+    return { family: `${PROM_PREFIX}http_request_seconds`, labels: { op: tail }, help: 'one REST call, by op' };
+  if (head === 'run' && RUN_EVENT_SET.has(tail))
+    return {
+      family: `${PROM_PREFIX}run_event_seconds`,
+      labels: { event: tail },
+      help: 'send of a message to the first event of each type, by event',
+    };
   return { family: `${PROM_PREFIX}${computeNamePart(name)}_seconds`, labels: {}, help: TREND_HELP[name] ?? name };
 }
 
@@ -86,8 +107,14 @@ export function computePromCounterName(name: string): PromName {
 
 /** The Prometheus gauge one of the registry's gauges (`vus.<cohort>`, `runs.in_flight`) is published as. */
 export function computePromGaugeName(name: string): PromName {
-  if (name.startsWith('vus.')) return { family: `${PROM_PREFIX}users_active`, labels: { cohort: name.slice(4) }, help: 'virtual users running now, by cohort' };
-  if (name === 'runs.in_flight') return { family: `${PROM_PREFIX}runs_in_flight`, labels: {}, help: 'agent runs started and not yet ended' };
+  if (name.startsWith('vus.'))
+    return {
+      family: `${PROM_PREFIX}users_active`,
+      labels: { cohort: name.slice(4) },
+      help: 'virtual users running now, by cohort',
+    };
+  if (name === 'runs.in_flight')
+    return { family: `${PROM_PREFIX}runs_in_flight`, labels: {}, help: 'agent runs started and not yet ended' };
   return { family: `${PROM_PREFIX}${computeNamePart(name)}`, labels: {}, help: name };
 }
 
@@ -95,4 +122,18 @@ export function computePromGaugeName(name: string): PromName {
 export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Labels crosstalk sets itself; a scenario's own `outputs.labels` may not use them. */
-export const RESERVED_LABELS: readonly string[] = ['scenario', 'segment', 'run', 'cohort', 'kind', 'op', 'event', 'quantile', 'le', 'receiver', 'verdict', 'job', 'instance'];
+export const RESERVED_LABELS: readonly string[] = [
+  'scenario',
+  'segment',
+  'run',
+  'cohort',
+  'kind',
+  'op',
+  'event',
+  'quantile',
+  'le',
+  'receiver',
+  'verdict',
+  'job',
+  'instance',
+];

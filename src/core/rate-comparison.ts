@@ -34,7 +34,13 @@ const PARTIAL_POINT_SLACK_MS = 50;
  * has no such gauges or the plateau is shorter than {@link MIN_STEADY_SECONDS}.
  */
 export function computeSteadyWindow(series: readonly SeriesPoint[], durationMs: number): SteadyWindow {
-  const whole = (reason: string): SteadyWindow => ({ source: 'whole run', fromSec: 0, toSec: durationMs / 1000, seconds: durationMs / 1000, reason });
+  const whole = (reason: string): SteadyWindow => ({
+    source: 'whole run',
+    fromSec: 0,
+    toSec: durationMs / 1000,
+    seconds: durationMs / 1000,
+    reason,
+  });
   const full = series.filter((p) => p.t * 1000 <= durationMs + PARTIAL_POINT_SLACK_MS);
   const users = new Map<number, number>();
   let peak = 0;
@@ -83,7 +89,12 @@ export interface WindowCount {
  * plateau window, else `wholeRunValue` over the whole run (no dispersion
  * known, so taken as Poisson).
  */
-export function computeWindowCount(series: readonly SeriesPoint[], name: string, window: SteadyWindow, wholeRunValue: number): WindowCount {
+export function computeWindowCount(
+  series: readonly SeriesPoint[],
+  name: string,
+  window: SteadyWindow,
+  wholeRunValue: number,
+): WindowCount {
   if (window.source === 'whole run') return { count: wholeRunValue, seconds: window.seconds, dispersion: 1 };
   const perSecond: number[] = [];
   for (let t = window.fromSec; t <= window.toSec; t++) perSecond.push(0);
@@ -113,7 +124,11 @@ export function computeDispersion(perSecond: readonly number[]): number {
  * larger side's index of dispersion (the quasi-Poisson correction), so
  * bursty counts get the wider interval they deserve. Null when both counts are 0.
  */
-export function computeRateRatioInterval(base: WindowCount, current: WindowCount, confidence: number): { low: number; high: number } | null {
+export function computeRateRatioInterval(
+  base: WindowCount,
+  current: WindowCount,
+  confidence: number,
+): { low: number; high: number } | null {
   const dispersion = Math.max(base.dispersion, current.dispersion);
   const xb = base.count / dispersion;
   const xc = current.count / dispersion;

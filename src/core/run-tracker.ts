@@ -20,8 +20,11 @@ export interface RunWaitResult {
 const AWAITED: RunWaitResult = Object.freeze({ outcome: 'awaited' });
 /** What waiters of a run that ended with no error code learn (made once: one per run adds up). */
 const ENDED: Readonly<Record<RunOutcome, RunWaitResult>> = Object.freeze({
-  completed: Object.freeze({ outcome: 'completed' }), failed: Object.freeze({ outcome: 'failed' }), stopped: Object.freeze({ outcome: 'stopped' }),
-  timed_out: Object.freeze({ outcome: 'timed_out' }), interrupted: Object.freeze({ outcome: 'interrupted' }),
+  completed: Object.freeze({ outcome: 'completed' }),
+  failed: Object.freeze({ outcome: 'failed' }),
+  stopped: Object.freeze({ outcome: 'stopped' }),
+  timed_out: Object.freeze({ outcome: 'timed_out' }),
+  interrupted: Object.freeze({ outcome: 'interrupted' }),
 });
 
 /** One agent run the simulated user started by sending a message. */
@@ -125,14 +128,19 @@ export class RunTracker {
   private readonly endMask: number;
   private readonly roleOf: readonly number[];
 
-  constructor(private readonly metrics: RunMetrics, private readonly hooks?: RunHooks, grammar: LifecycleGrammar = DEFAULT_LIFECYCLE_GRAMMAR) {
+  constructor(
+    private readonly metrics: RunMetrics,
+    private readonly hooks?: RunHooks,
+    grammar: LifecycleGrammar = DEFAULT_LIFECYCLE_GRAMMAR,
+  ) {
     this.endMask = grammar.endMask;
     this.roleOf = grammar.roleOf;
   }
 
   /** Hands ended runs older than `graceUs` (all when omitted) to the lifecycle judge. */
   judgeEnded(nowUs: number, graceUs = 0): void {
-    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.endedAtUs >= graceUs)) this.hooks?.onJudge(this.unjudged.shift()!);
+    while (this.unjudged.length && (graceUs === 0 || nowUs - this.unjudged[0]!.endedAtUs >= graceUs))
+      this.hooks?.onJudge(this.unjudged.shift()!);
   }
 
   /**
@@ -157,11 +165,36 @@ export class RunTracker {
   last: RunRecord | undefined;
 
   /** Registers a message just sent; its run is now expected. */
-  start(messageId: string, threadId: string, originConn: number, sentAtUs: number, awaitType: string, timeoutMs: number): RunRecord {
+  start(
+    messageId: string,
+    threadId: string,
+    originConn: number,
+    sentAtUs: number,
+    awaitType: string,
+    timeoutMs: number,
+  ): RunRecord {
     const awaited = computeRunEventIndex(awaitType);
     const rec: RunRecord = {
-      messageId, threadId, originConn, sentAtUs, deadlineUs: sentAtUs + timeoutMs * 1000, awaitType, awaitBit: awaited >= 0 ? bitOf(awaited) : 0,
-      runId: undefined, runClaimed: false, verifiedThread: undefined, verifiedRun: undefined, seen: 0, lastEventUs: sentAtUs, lastContentUs: 0, endedAtUs: 0, maxGapUs: 0, outcome: undefined, code: undefined, waiter: undefined, endWaiter: undefined,
+      messageId,
+      threadId,
+      originConn,
+      sentAtUs,
+      deadlineUs: sentAtUs + timeoutMs * 1000,
+      awaitType,
+      awaitBit: awaited >= 0 ? bitOf(awaited) : 0,
+      runId: undefined,
+      runClaimed: false,
+      verifiedThread: undefined,
+      verifiedRun: undefined,
+      seen: 0,
+      lastEventUs: sentAtUs,
+      lastContentUs: 0,
+      endedAtUs: 0,
+      maxGapUs: 0,
+      outcome: undefined,
+      code: undefined,
+      waiter: undefined,
+      endWaiter: undefined,
       // Sized for one tab, the usual case (an empty literal would reserve room for 16).
       lc: [undefined],
     };
@@ -178,13 +211,29 @@ export class RunTracker {
    * user's. `own` is the run whose stream the frame came on (SSE): a frame
    * there that names no other run is that run's.
    */
-  correlate(messageId: string | undefined, runId: string | undefined, threadId: string | undefined, conn: number, own?: RunRecord): RunRecord | undefined {
+  correlate(
+    messageId: string | undefined,
+    runId: string | undefined,
+    threadId: string | undefined,
+    conn: number,
+    own?: RunRecord,
+  ): RunRecord | undefined {
     const open = this.open;
     let rec = messageId !== undefined ? this.findByMessage(messageId) : undefined;
     if (!rec && runId !== undefined) rec = this.findByRun(runId);
-    if (!rec && own && messageId === undefined && (runId === undefined || own.runId === undefined || own.runId === runId)) rec = own;
+    if (
+      !rec &&
+      own &&
+      messageId === undefined &&
+      (runId === undefined || own.runId === undefined || own.runId === runId)
+    )
+      rec = own;
     if (!rec && threadId !== undefined) {
-      for (let i = 0; i < open.length; i++) if (open[i]!.threadId === threadId) { rec = open[i]; break; }
+      for (let i = 0; i < open.length; i++)
+        if (open[i]!.threadId === threadId) {
+          rec = open[i];
+          break;
+        }
     }
     if (!rec && messageId === undefined && runId === undefined && threadId === undefined) {
       let only: RunRecord | undefined;
@@ -218,7 +267,8 @@ export class RunTracker {
     if (this.byRun) return this.byRun.get(id);
     const open = this.open;
     let found: RunRecord | undefined;
-    for (let i = 0; i < open.length; i++) if (open[i]!.runId === id && (!found || found.sentAtUs <= open[i]!.sentAtUs)) found = open[i];
+    for (let i = 0; i < open.length; i++)
+      if (open[i]!.runId === id && (!found || found.sentAtUs <= open[i]!.sentAtUs)) found = open[i];
     if (found) return found;
     const completed = this.completed;
     for (let i = completed.length - 1; i >= 0; i--) if (completed[i]!.runId === id) return completed[i];
@@ -298,7 +348,10 @@ export class RunTracker {
     const open = this.open;
     for (let i = 0; i < open.length;) {
       const r = open[i]!;
-      if (r.deadlineUs > nowUs) { i++; continue; }
+      if (r.deadlineUs > nowUs) {
+        i++;
+        continue;
+      }
       // end() takes it out of `open`: the next run is now at i.
       this.metrics.error('timeout').add();
       this.end(r, 'timed_out', undefined, nowUs);
@@ -318,9 +371,12 @@ export class RunTracker {
 
   /** Resolves when the run reaches its awaited event or ends. */
   wait(rec: RunRecord): Promise<RunWaitResult> {
-    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
+    if (rec.outcome !== undefined)
+      return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
     if ((rec.seen & rec.awaitBit) !== 0) return Promise.resolve(AWAITED);
-    return new Promise((resolve) => { rec.waiter = resolve; });
+    return new Promise((resolve) => {
+      rec.waiter = resolve;
+    });
   }
 
   /** Calls `fn` for every run still open (e.g. to reset per-connection state after a reconnect). */
@@ -330,14 +386,19 @@ export class RunTracker {
 
   /** Resolves when the run ends, whatever it awaited. */
   waitEnd(rec: RunRecord): Promise<RunWaitResult> {
-    if (rec.outcome !== undefined) return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
-    return new Promise((resolve) => { rec.endWaiter = resolve; });
+    if (rec.outcome !== undefined)
+      return Promise.resolve({ outcome: rec.outcome, ...(rec.code ? { code: rec.code } : {}) });
+    return new Promise((resolve) => {
+      rec.endWaiter = resolve;
+    });
   }
 
   /** Resolves when every open run has ended (each is bounded by its own deadline). */
   settle(): Promise<void> {
     if (this.open.length === 0) return Promise.resolve();
-    return new Promise((resolve) => { this.settleWaiters.push(resolve); });
+    return new Promise((resolve) => {
+      this.settleWaiters.push(resolve);
+    });
   }
 
   private end(rec: RunRecord, outcome: RunOutcome, code?: string, atUs = rec.lastEventUs): void {
@@ -353,14 +414,26 @@ export class RunTracker {
     else this.keepEnded(this.ended, ENDED_KEPT, rec, atUs);
     switch (outcome) {
       case 'completed':
-        if (!this.completedAny) { this.completedAny = true; this.hooks?.onFirstCompleted(); }
+        if (!this.completedAny) {
+          this.completedAny = true;
+          this.hooks?.onFirstCompleted();
+        }
         this.metrics.completed.add();
         this.metrics.succeed('send_message');
         break;
-      case 'stopped': this.metrics.completed.add(); this.metrics.succeed('send_message'); break;
-      case 'failed': this.metrics.failed.add(); break;
-      case 'timed_out': this.metrics.timedOut.add(); break;
-      default: this.metrics.interrupted.add(); break;
+      case 'stopped':
+        this.metrics.completed.add();
+        this.metrics.succeed('send_message');
+        break;
+      case 'failed':
+        this.metrics.failed.add();
+        break;
+      case 'timed_out':
+        this.metrics.timedOut.add();
+        break;
+      default:
+        this.metrics.interrupted.add();
+        break;
     }
     if (code !== undefined) this.hooks?.onFailed(rec, code);
     const w = rec.waiter;

@@ -22,20 +22,50 @@ export type FlowStep =
   | { readonly kind: 'createThread'; readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> }
   | { readonly kind: 'listThreads'; readonly limit?: number; readonly offset?: number }
   | { readonly kind: 'getThread'; readonly thread: string }
-  | { readonly kind: 'updateThread'; readonly thread: string; readonly title?: string; readonly metadata?: Readonly<Record<string, unknown>> }
+  | {
+      readonly kind: 'updateThread';
+      readonly thread: string;
+      readonly title?: string;
+      readonly metadata?: Readonly<Record<string, unknown>>;
+    }
   | { readonly kind: 'deleteThread'; readonly thread: string }
   | { readonly kind: 'listMessages'; readonly thread: string; readonly limit?: number }
   | { readonly kind: 'postMessage'; readonly thread: string; readonly content: string }
-  | { readonly kind: 'sendMessage'; readonly thread: string; readonly content: string; readonly await: string; readonly timeoutMs: number; readonly connection: number }
+  | {
+      readonly kind: 'sendMessage';
+      readonly thread: string;
+      readonly content: string;
+      readonly await: string;
+      readonly timeoutMs: number;
+      readonly connection: number;
+    }
   | { readonly kind: 'stopAgent'; readonly await: string; readonly timeoutMs: number }
   | { readonly kind: 'think'; readonly range: DurationRange }
   | { readonly kind: 'idle'; readonly durationMs: number }
-  | { readonly kind: 'repeat'; readonly times?: number; readonly durationMs?: number; readonly steps: readonly FlowStep[] };
+  | {
+      readonly kind: 'repeat';
+      readonly times?: number;
+      readonly durationMs?: number;
+      readonly steps: readonly FlowStep[];
+    };
 
 /** The names of every step kind, as they are written in YAML. */
 export const STEP_KINDS = [
-  'connect', 'disconnect', 'reconnect', 'createThread', 'listThreads', 'getThread', 'updateThread',
-  'deleteThread', 'listMessages', 'postMessage', 'sendMessage', 'stopAgent', 'think', 'idle', 'repeat',
+  'connect',
+  'disconnect',
+  'reconnect',
+  'createThread',
+  'listThreads',
+  'getThread',
+  'updateThread',
+  'deleteThread',
+  'listMessages',
+  'postMessage',
+  'sendMessage',
+  'stopAgent',
+  'think',
+  'idle',
+  'repeat',
 ] as const;
 
 /** A closed-model stage: ramp linearly to `users` over `durationMs`. */
@@ -81,9 +111,32 @@ export type Delivery = 'subprotocol' | 'header' | 'query' | 'ticket';
 
 /** How users get tokens. */
 export type AuthConfig =
-  | { readonly kind: 'jwt'; readonly secretEnv: string; readonly delivery: Delivery; readonly ttlMs: number; readonly renewBeforeMs: number; readonly issuer?: string; readonly audience?: string; readonly claims: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'login'; readonly delivery: Delivery; readonly renewBeforeMs: number; readonly url: string; readonly method: string; readonly body: Readonly<Record<string, unknown>>; readonly tokenPath: string; readonly expiresInPath: string }
-  | { readonly kind: 'static'; readonly delivery: Delivery; readonly file: string; readonly tokens: Readonly<Record<string, string>> };
+  | {
+      readonly kind: 'jwt';
+      readonly secretEnv: string;
+      readonly delivery: Delivery;
+      readonly ttlMs: number;
+      readonly renewBeforeMs: number;
+      readonly issuer?: string;
+      readonly audience?: string;
+      readonly claims: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly kind: 'login';
+      readonly delivery: Delivery;
+      readonly renewBeforeMs: number;
+      readonly url: string;
+      readonly method: string;
+      readonly body: Readonly<Record<string, unknown>>;
+      readonly tokenPath: string;
+      readonly expiresInPath: string;
+    }
+  | {
+      readonly kind: 'static';
+      readonly delivery: Delivery;
+      readonly file: string;
+      readonly tokens: Readonly<Record<string, string>>;
+    };
 
 /** Who the simulated users are. */
 export interface UsersConfig {
@@ -109,7 +162,15 @@ export interface EmbeddedTargetConfig {
 }
 
 /** protocol.md's own names of the fields a frame carries (the default profile's). */
-export const PROTOCOL_FIELDS = { userId: 'user_id', threadId: 'thread_id', runId: 'run_id', messageId: 'message_id', seq: 'seq', timestamp: 'timestamp', code: 'code' } as const;
+export const PROTOCOL_FIELDS = {
+  userId: 'user_id',
+  threadId: 'thread_id',
+  runId: 'run_id',
+  messageId: 'message_id',
+  seq: 'seq',
+  timestamp: 'timestamp',
+  code: 'code',
+} as const;
 
 /** How a backend's frames are read (protocol.md "Tolerance"): an adapter's `events`. */
 export interface FrameProfile {
@@ -120,7 +181,15 @@ export interface FrameProfile {
   /** A backend's event name → the canonical name. */
   readonly aliases: Readonly<Record<string, string>>;
   /** Dotted path of each owner field inside a root. */
-  readonly fields: Readonly<{ userId: string; threadId: string; runId: string; messageId: string; seq: string; timestamp: string; code: string }>;
+  readonly fields: Readonly<{
+    userId: string;
+    threadId: string;
+    runId: string;
+    messageId: string;
+    seq: string;
+    timestamp: string;
+    code: string;
+  }>;
   readonly timestampUnit: 'auto' | 's' | 'ms' | 'iso';
   /**
    * What a JSON array received is: a batch of frames (the default), or one

@@ -23,11 +23,17 @@ export const WHOLE_SEGMENT: Segment = { residue: 0, modulus: 1 };
  */
 export function parseSegment(text: string): Segment | InputProblem {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) return { message: `--segment: expected I/N, share I of N counted from 0 (--segment 0/2 and 1/2 split the users in two), got "${text}"` };
+  if (!m)
+    return {
+      message: `--segment: expected I/N, share I of N counted from 0 (--segment 0/2 and 1/2 split the users in two), got "${text}"`,
+    };
   const residue = Number(m[1]);
   const modulus = Number(m[2]);
   if (modulus < 1) return { message: `--segment ${text}: N must be at least 1 (--segment 0/1 is the whole scenario)` };
-  if (residue >= modulus) return { message: `--segment ${text}: I counts from 0, so it runs from 0 to N-1 (0 to ${modulus - 1} here): ${describeSplit(modulus)}` };
+  if (residue >= modulus)
+    return {
+      message: `--segment ${text}: I counts from 0, so it runs from 0 to N-1 (0 to ${modulus - 1} here): ${describeSplit(modulus)}`,
+    };
   return { residue, modulus };
 }
 

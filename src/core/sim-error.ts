@@ -25,7 +25,11 @@ export class SimError extends Error {
   readonly hint: string | undefined;
   readonly problems: readonly InputProblem[];
 
-  constructor(code: SimErrorCode, message: string, opts: { hint?: string; problems?: readonly InputProblem[]; cause?: unknown } = {}) {
+  constructor(
+    code: SimErrorCode,
+    message: string,
+    opts: { hint?: string; problems?: readonly InputProblem[]; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SimError';
     this.code = code;

@@ -11,7 +11,9 @@
  * step of the shape disappears. Undefined when every stage is 0 (nothing to scale).
  */
 export function computeScaledUsers<S extends { readonly users: number }>(
-  startUsers: number, stages: readonly S[], peakUsers: number,
+  startUsers: number,
+  stages: readonly S[],
+  peakUsers: number,
 ): { startUsers: number; stages: S[] } | undefined {
   const peak = Math.max(startUsers, ...stages.map((s) => s.users));
   if (peak === 0) return undefined;
@@ -24,7 +26,9 @@ export function computeScaledUsers<S extends { readonly users: number }>(
  * highest rate becomes `peakRatePerSec`. Undefined when every rate is 0.
  */
 export function computeScaledRates<S extends { readonly ratePerSec: number }>(
-  startRatePerSec: number, stages: readonly S[], peakRatePerSec: number,
+  startRatePerSec: number,
+  stages: readonly S[],
+  peakRatePerSec: number,
 ): { startRatePerSec: number; stages: S[] } | undefined {
   const peak = Math.max(startRatePerSec, ...stages.map((s) => s.ratePerSec));
   if (peak === 0) return undefined;

@@ -16,7 +16,6 @@ export interface MergeAdditions {
   readonly settled: number;
 }
 
-
 /**
  * Adds the summaries of several generators (segments) into one: histograms
  * merged exactly from their HDR form (with exact min and max from the
@@ -37,7 +36,10 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
     else metrics[name] = mergeCounters(name, ms as CounterSummary[], durationSec, add);
   }
   const sum = (f: (p: Summary) => number): number => parts.reduce((n, p) => n + f(p), 0);
-  const sumKinds = (f: (p: Summary) => Readonly<Record<string, number>>, extra: Readonly<Record<string, number>> = {}): Record<string, number> => {
+  const sumKinds = (
+    f: (p: Summary) => Readonly<Record<string, number>>,
+    extra: Readonly<Record<string, number>> = {},
+  ): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const r of [...parts.map(f), extra]) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
     return out;
@@ -45,7 +47,9 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
   const ops = (metrics.operations as CounterSummary | undefined)?.value ?? 0;
   const errs = sum((p) => p.errors.count);
   const seriesByT = new Map<number, SeriesPoint>();
-  for (const p of parts) for (const pt of p.series) seriesByT.set(pt.t, seriesByT.has(pt.t) ? mergeSeriesPoints(seriesByT.get(pt.t)!, pt) : pt);
+  for (const p of parts)
+    for (const pt of p.series)
+      seriesByT.set(pt.t, seriesByT.has(pt.t) ? mergeSeriesPoints(seriesByT.get(pt.t)!, pt) : pt);
   const byCohort = sumKinds((p) => p.users.byCohort);
   const series = [...seriesByT.values()].sort((a, b) => a.t - b.t);
   return {
@@ -58,18 +62,35 @@ export function mergeSummaries(parts: readonly Summary[], add: MergeAdditions): 
     interrupted: parts.some((p) => p.interrupted),
     ...(parts.find((p) => p.aborted) ? { aborted: parts.find((p) => p.aborted)!.aborted! } : {}),
     metrics,
-    isolation: { violations: sum((p) => p.isolation.violations) + add.violations, byKind: sumKinds((p) => p.isolation.byKind, add.byKind), unattributed: Math.max(0, sum((p) => p.isolation.unattributed) - add.settled) },
+    isolation: {
+      violations: sum((p) => p.isolation.violations) + add.violations,
+      byKind: sumKinds((p) => p.isolation.byKind, add.byKind),
+      unattributed: Math.max(0, sum((p) => p.isolation.unattributed) - add.settled),
+    },
     lifecycle: { violations: sum((p) => p.lifecycle.violations), byKind: sumKinds((p) => p.lifecycle.byKind) },
-    runs: { started: sum((p) => p.runs.started), completed: sum((p) => p.runs.completed), failed: sum((p) => p.runs.failed), timedOut: sum((p) => p.runs.timedOut), interrupted: sum((p) => p.runs.interrupted) },
-    errors: { count: errs, rate: ops === 0 ? 0 : Math.round(Math.min(1, errs / ops) * 1e6) / 1e6, byKind: sumKinds((p) => p.errors.byKind) },
+    runs: {
+      started: sum((p) => p.runs.started),
+      completed: sum((p) => p.runs.completed),
+      failed: sum((p) => p.runs.failed),
+      timedOut: sum((p) => p.runs.timedOut),
+      interrupted: sum((p) => p.runs.interrupted),
+    },
+    errors: {
+      count: errs,
+      rate: ops === 0 ? 0 : Math.round(Math.min(1, errs / ops) * 1e6) / 1e6,
+      byKind: sumKinds((p) => p.errors.byKind),
+    },
     users: { total: Object.values(byCohort).reduce((a, b) => a + b, 0), byCohort },
     // Loop lag from the merged generator.loop_lag trend, queueing from the merged series (a second flagged by any
     // generator is flagged); a generator saturated on its own leaves the whole saturated.
-    generator: computeGeneratorHealth({ metrics, series }, {
-      cpuPercent: Math.max(...parts.map((p) => p.generator.cpuPercent)),
-      workers: sum((p) => p.generator.workers ?? 1),
-      alsoSaturated: parts.some((p) => p.generator.saturated),
-    }),
+    generator: computeGeneratorHealth(
+      { metrics, series },
+      {
+        cpuPercent: Math.max(...parts.map((p) => p.generator.cpuPercent)),
+        workers: sum((p) => p.generator.workers ?? 1),
+        alsoSaturated: parts.some((p) => p.generator.saturated),
+      },
+    ),
     series,
   };
 }
@@ -81,18 +102,35 @@ function mergeHdr(items: ReadonlyArray<{ hdr: string; min: number; max: number }
   const min = Math.min(...items.map((i) => i.min));
   const max = Math.max(...items.map((i) => i.max));
   const clamp = (v: number): number => Math.min(max, Math.max(min, v));
-  return { ...stats, min, max, p50: clamp(stats.p50), p90: clamp(stats.p90), p95: clamp(stats.p95), p99: clamp(stats.p99), p999: clamp(stats.p999), hdr: encodeHistogram(h) };
+  return {
+    ...stats,
+    min,
+    max,
+    p50: clamp(stats.p50),
+    p90: clamp(stats.p90),
+    p95: clamp(stats.p95),
+    p99: clamp(stats.p99),
+    p999: clamp(stats.p999),
+    hdr: encodeHistogram(h),
+  };
 }
 
 function mergeTrends(ms: readonly TrendSummary[]): TrendSummary {
   const byTag: Record<string, TrendStats & { hdr: string }> = {};
   for (const key of new Set(ms.flatMap((m) => Object.keys(m.byTag)))) {
-    byTag[key] = mergeHdr(ms.map((m) => m.byTag[key]).filter((x): x is TrendStats & { hdr: string } => x !== undefined));
+    byTag[key] = mergeHdr(
+      ms.map((m) => m.byTag[key]).filter((x): x is TrendStats & { hdr: string } => x !== undefined),
+    );
   }
   return { type: 'trend', ...mergeHdr(ms), byTag };
 }
 
-function mergeCounters(name: string, ms: readonly CounterSummary[], durationSec: number, add: MergeAdditions): CounterSummary {
+function mergeCounters(
+  name: string,
+  ms: readonly CounterSummary[],
+  durationSec: number,
+  add: MergeAdditions,
+): CounterSummary {
   let value = ms.reduce((n, m) => n + m.value, 0);
   const byTag: Record<string, number> = {};
   for (const m of ms) for (const [k, v] of Object.entries(m.byTag)) byTag[k] = (byTag[k] ?? 0) + v;
@@ -101,7 +139,12 @@ function mergeCounters(name: string, ms: readonly CounterSummary[], durationSec:
     for (const [k, v] of Object.entries(add.byKind)) byTag[`kind:${k}`] = (byTag[`kind:${k}`] ?? 0) + v;
     for (const [c, v] of Object.entries(add.byCohort)) byTag[`cohort:${c}`] = (byTag[`cohort:${c}`] ?? 0) + v;
   }
-  return { type: 'counter', value, ratePerSec: durationSec > 0 ? Math.round((value / durationSec) * 1e6) / 1e6 : 0, byTag };
+  return {
+    type: 'counter',
+    value,
+    ratePerSec: durationSec > 0 ? Math.round((value / durationSec) * 1e6) / 1e6 : 0,
+    byTag,
+  };
 }
 
 /**
@@ -128,7 +171,7 @@ export function createSummarySource(s: Pick<Summary, 'metrics' | 'durationMs'>):
       if (!m || m.type !== 'counter') return 0;
       const k = tagKey(scope);
       if (k === null) return 0;
-      return k === undefined ? m.value : m.byTag[k] ?? 0;
+      return k === undefined ? m.value : (m.byTag[k] ?? 0);
     },
     durationSec: s.durationMs / 1000,
   };

@@ -81,7 +81,12 @@ export interface IsolationSummary {
 /** The `crosstalk.summary/2` document (a /1 document read by compare, merge or report lacks `coverage` and `reasons`). */
 export interface Summary {
   readonly schema: typeof SUMMARY_SCHEMA | typeof SUMMARY_SCHEMA_V1;
-  readonly scenario: { readonly name: string; readonly file: string; readonly sha256: string; readonly description?: string };
+  readonly scenario: {
+    readonly name: string;
+    readonly file: string;
+    readonly sha256: string;
+    readonly description?: string;
+  };
   readonly target: {
     readonly url: string;
     readonly embedded: boolean;
@@ -108,14 +113,25 @@ export interface Summary {
   readonly untested?: readonly string[];
   readonly interrupted: boolean;
   /** Set when a threshold with abortOnFail stopped the run early. */
-  readonly aborted?: { readonly metric: string; readonly expression: string; readonly actual: number | null; readonly atSec: number };
+  readonly aborted?: {
+    readonly metric: string;
+    readonly expression: string;
+    readonly actual: number | null;
+    readonly atSec: number;
+  };
   readonly metrics: Readonly<Record<string, TrendSummary | CounterSummary>>;
   readonly thresholds: readonly ThresholdResult[];
   readonly isolation: IsolationSummary;
   /** What the run exercised, and the floors it was judged against. */
   readonly coverage?: Coverage;
   readonly lifecycle: { readonly violations: number; readonly byKind: Readonly<Record<string, number>> };
-  readonly runs: { readonly started: number; readonly completed: number; readonly failed: number; readonly timedOut: number; readonly interrupted: number };
+  readonly runs: {
+    readonly started: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    readonly interrupted: number;
+  };
   readonly errors: { readonly count: number; readonly rate: number; readonly byKind: Readonly<Record<string, number>> };
   readonly users: { readonly total: number; readonly byCohort: Readonly<Record<string, number>> };
   readonly generator: GeneratorHealth;
@@ -148,7 +164,10 @@ export function upgradeSummary(s: Summary): Summary {
 }
 
 /** A summary's figures before it is judged: what a run or a merge of several measured. */
-export type SummaryFigures = Omit<Summary, 'schema' | 'thresholds' | 'exitCode' | 'verdict' | 'reasons' | 'coverage' | 'isolation'> & {
+export type SummaryFigures = Omit<
+  Summary,
+  'schema' | 'thresholds' | 'exitCode' | 'verdict' | 'reasons' | 'coverage' | 'isolation'
+> & {
   readonly isolation: Omit<IsolationSummary, 'verdict' | 'reason'>;
 };
 
@@ -169,19 +188,39 @@ export function judgeSummary(f: SummaryFigures, input: JudgeInput): Summary {
   const coverage = computeCoverage(f.metrics, input.floor);
   const gaps = computeCoverageGaps(coverage);
   const j = computeVerdict({
-    interrupted: f.interrupted, isolationViolations: f.isolation.violations, isolationByKind: f.isolation.byKind,
-    isolationGaps: gaps.isolation, operationGaps: gaps.operations, thresholds: input.thresholds, ...(input.partial ? { partial: input.partial } : {}),
+    interrupted: f.interrupted,
+    isolationViolations: f.isolation.violations,
+    isolationByKind: f.isolation.byKind,
+    isolationGaps: gaps.isolation,
+    operationGaps: gaps.operations,
+    thresholds: input.thresholds,
+    ...(input.partial ? { partial: input.partial } : {}),
   });
   // Written in this order: what a reader looks for first comes first, the long series last.
   return {
     schema: SUMMARY_SCHEMA,
-    scenario: f.scenario, target: f.target, startedAt: f.startedAt, endedAt: f.endedAt, durationMs: f.durationMs, segment: f.segment,
-    exitCode: j.exitCode, verdict: j.verdict, reasons: j.reasons, ...(j.untested.length ? { untested: j.untested } : {}), interrupted: f.interrupted,
+    scenario: f.scenario,
+    target: f.target,
+    startedAt: f.startedAt,
+    endedAt: f.endedAt,
+    durationMs: f.durationMs,
+    segment: f.segment,
+    exitCode: j.exitCode,
+    verdict: j.verdict,
+    reasons: j.reasons,
+    ...(j.untested.length ? { untested: j.untested } : {}),
+    interrupted: f.interrupted,
     ...(f.aborted ? { aborted: f.aborted } : {}),
     thresholds: j.thresholds,
     isolation: { verdict: j.isolation, ...(j.isolationReason ? { reason: j.isolationReason } : {}), ...f.isolation },
-    coverage, lifecycle: f.lifecycle, runs: f.runs, errors: f.errors, users: f.users, generator: f.generator,
-    metrics: f.metrics, series: f.series,
+    coverage,
+    lifecycle: f.lifecycle,
+    runs: f.runs,
+    errors: f.errors,
+    users: f.users,
+    generator: f.generator,
+    metrics: f.metrics,
+    series: f.series,
   };
 }
 
@@ -196,7 +235,10 @@ export function buildSummaryFigures(registry: MetricRegistry, input: SummaryInpu
   const widen = (h: Histogram, t: { importedMinUs: number | undefined; importedMaxUs: number | undefined }): void => {
     if (t.importedMinUs === undefined || t.importedMaxUs === undefined) return;
     const e = extremes.get(h);
-    extremes.set(h, { min: Math.min(e?.min ?? Infinity, t.importedMinUs), max: Math.max(e?.max ?? 0, t.importedMaxUs) });
+    extremes.set(h, {
+      min: Math.min(e?.min ?? Infinity, t.importedMinUs),
+      max: Math.max(e?.max ?? 0, t.importedMaxUs),
+    });
   };
   for (const t of registry.allTrends()) {
     if (t.hist.totalCount === 0) continue;
@@ -229,7 +271,8 @@ export function buildSummaryFigures(registry: MetricRegistry, input: SummaryInpu
     // A facet's per-kind counts become its parent's `kind:` tags; the parent's value stays the frame count.
     const parent = facetOf.get(c.name);
     if (parent !== undefined) {
-      if (c.value !== 0 && c.tags.kind !== undefined) entry(parent).byTag[`kind:${c.tags.kind}`] = (entry(parent).byTag[`kind:${c.tags.kind}`] ?? 0) + c.value;
+      if (c.value !== 0 && c.tags.kind !== undefined)
+        entry(parent).byTag[`kind:${c.tags.kind}`] = (entry(parent).byTag[`kind:${c.tags.kind}`] ?? 0) + c.value;
       continue;
     }
     const e = entry(c.name);
@@ -241,13 +284,17 @@ export function buildSummaryFigures(registry: MetricRegistry, input: SummaryInpu
   const errorRate = operations === 0 ? 0 : Math.min(1, value('errors') / operations);
   for (const [name, e] of [...counters].sort(([a], [b]) => a.localeCompare(b))) {
     metrics[name] = {
-      type: 'counter', value: e.value, ratePerSec: durationSec > 0 ? round(e.value / durationSec) : 0,
-      ...(name === 'errors' ? { rate: round(errorRate) } : {}), byTag: e.byTag,
+      type: 'counter',
+      value: e.value,
+      ratePerSec: durationSec > 0 ? round(e.value / durationSec) : 0,
+      ...(name === 'errors' ? { rate: round(errorRate) } : {}),
+      byTag: e.byTag,
     };
   }
   const kindsOf = (name: string): Record<string, number> => {
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(counters.get(name)?.byTag ?? {})) if (k.startsWith('kind:') && v > 0) out[k.slice(5)] = v;
+    for (const [k, v] of Object.entries(counters.get(name)?.byTag ?? {}))
+      if (k.startsWith('kind:') && v > 0) out[k.slice(5)] = v;
     return out;
   };
   return {
@@ -260,9 +307,19 @@ export function buildSummaryFigures(registry: MetricRegistry, input: SummaryInpu
     interrupted: input.interrupted,
     ...(input.aborted ? { aborted: input.aborted } : {}),
     metrics,
-    isolation: { violations: value('isolation.violations'), byKind: kindsOf('isolation.violations'), unattributed: value('isolation.unattributed') },
+    isolation: {
+      violations: value('isolation.violations'),
+      byKind: kindsOf('isolation.violations'),
+      unattributed: value('isolation.unattributed'),
+    },
     lifecycle: { violations: value('lifecycle.violations'), byKind: kindsOf('lifecycle.violations') },
-    runs: { started: value('runs.started'), completed: value('runs.completed'), failed: value('runs.failed'), timedOut: value('runs.timed_out'), interrupted: value('runs.interrupted') },
+    runs: {
+      started: value('runs.started'),
+      completed: value('runs.completed'),
+      failed: value('runs.failed'),
+      timedOut: value('runs.timed_out'),
+      interrupted: value('runs.interrupted'),
+    },
     errors: { count: value('errors'), rate: round(errorRate), byKind: kindsOf('errors') },
     users: input.users,
     generator: input.generator,
@@ -281,7 +338,17 @@ function describeTrend(h: Histogram, exact?: { min: number; max: number }): Tren
   const min = Math.round(exact.min) / 1000;
   const max = Math.round(exact.max) / 1000;
   const clamp = (v: number): number => Math.min(max, Math.max(min, v));
-  return { ...stats, min, max, p50: clamp(stats.p50), p90: clamp(stats.p90), p95: clamp(stats.p95), p99: clamp(stats.p99), p999: clamp(stats.p999), hdr: encodeHistogram(h) };
+  return {
+    ...stats,
+    min,
+    max,
+    p50: clamp(stats.p50),
+    p90: clamp(stats.p90),
+    p95: clamp(stats.p95),
+    p99: clamp(stats.p99),
+    p999: clamp(stats.p999),
+    hdr: encodeHistogram(h),
+  };
 }
 
 function round(v: number): number {

@@ -24,7 +24,9 @@ export function compileTemplate(text: string): CompiledTemplate | string[] {
   for (const m of text.matchAll(TOKEN_RE)) {
     const name = m[1]!;
     if (!(TEMPLATE_NAMES as readonly string[]).includes(name)) {
-      problems.push(`template "{{${name}}}" names nothing; expected one of ${TEMPLATE_NAMES.map((n) => `{{${n}}}`).join(', ')}`);
+      problems.push(
+        `template "{{${name}}}" names nothing; expected one of ${TEMPLATE_NAMES.map((n) => `{{${n}}}`).join(', ')}`,
+      );
     }
     parts.push(text.slice(last, m.index));
     names.push(name as TemplateName);

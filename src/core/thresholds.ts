@@ -1,11 +1,20 @@
 import type { InputProblem } from './sim-error.js';
-import { COUNTER_METRICS, isKnownMetric, isTrendMetric, TAG_NAMES, TREND_METRICS, HTTP_OPS, OPERATIONS } from './metric-names.js';
+import {
+  COUNTER_METRICS,
+  isKnownMetric,
+  isTrendMetric,
+  TAG_NAMES,
+  TREND_METRICS,
+  HTTP_OPS,
+  OPERATIONS,
+} from './metric-names.js';
 import { computeMean, type Histogram } from './histogram.js';
 import type { Tags } from './metric-registry.js';
 import { DURATION_UNIT_MS, DURATION_UNIT_PATTERN } from './units.js';
 
 /** A stat of design.md's threshold grammar. */
-export type ThresholdStat = { readonly kind: 'p'; readonly q: number } | { readonly kind: 'avg' | 'min' | 'max' | 'count' | 'rate' };
+export type ThresholdStat =
+  { readonly kind: 'p'; readonly q: number } | { readonly kind: 'avg' | 'min' | 'max' | 'count' | 'rate' };
 /** A comparison of the grammar. */
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 
@@ -48,7 +57,9 @@ const SCOPE_OPS: readonly string[] = [...new Set([...HTTP_OPS, ...OPERATIONS])];
 
 const METRIC_KEY_RE = /^([a-z][a-z0-9_.]*)(?:\{([^}]*)\})?$/;
 // Values take the same units as durations in the scenario (units.ts).
-const EXPR_RE = new RegExp(`^\\s*(p\\(\\s*(\\d+(?:\\.\\d+)?)\\s*\\)|avg|min|max|count|rate|med)\\s*(<=|>=|==|<|>)\\s*(-?\\d+(?:\\.\\d+)?)\\s*(${DURATION_UNIT_PATTERN})?\\s*$`);
+const EXPR_RE = new RegExp(
+  `^\\s*(p\\(\\s*(\\d+(?:\\.\\d+)?)\\s*\\)|avg|min|max|count|rate|med)\\s*(<=|>=|==|<|>)\\s*(-?\\d+(?:\\.\\d+)?)\\s*(${DURATION_UNIT_PATTERN})?\\s*$`,
+);
 
 /** What a scope's tag values may be checked against. */
 export interface ScopeVocabulary {
@@ -61,49 +72,98 @@ export interface ScopeVocabulary {
  * on it. Problems (unknown metric or tag, bad grammar, a stat the metric does
  * not have) are returned, not thrown, so every one can be reported at once.
  */
-export function parseThreshold(metricKey: string, expression: string, opts: { abortOnFail?: boolean; delayMs?: number; vocabulary: ScopeVocabulary; path: string }): ParsedThreshold | InputProblem[] {
+export function parseThreshold(
+  metricKey: string,
+  expression: string,
+  opts: { abortOnFail?: boolean; delayMs?: number; vocabulary: ScopeVocabulary; path: string },
+): ParsedThreshold | InputProblem[] {
   const problems: InputProblem[] = [];
   const km = METRIC_KEY_RE.exec(metricKey.trim());
   let metric = '';
   const scope: Record<string, string> = {};
   if (!km) {
-    problems.push({ path: opts.path, message: `"${metricKey}" is not a metric name; expected e.g. run.total or run.total{cohort:chatters}` });
+    problems.push({
+      path: opts.path,
+      message: `"${metricKey}" is not a metric name; expected e.g. run.total or run.total{cohort:chatters}`,
+    });
   } else {
     metric = km[1]!;
-    if (!isKnownMetric(metric)) problems.push({ path: opts.path, message: `no metric named "${metric}"${suggest(metric)}` });
+    if (!isKnownMetric(metric))
+      problems.push({ path: opts.path, message: `no metric named "${metric}"${suggest(metric)}` });
     if (km[2] !== undefined) {
       for (const part of km[2].split(',')) {
         const m = /^\s*([a-z]+)\s*:\s*([^:]+?)\s*$/.exec(part);
-        if (!m) { problems.push({ path: opts.path, message: `scope "${part}" is not tag:value` }); continue; }
+        if (!m) {
+          problems.push({ path: opts.path, message: `scope "${part}" is not tag:value` });
+          continue;
+        }
         const [, tag, value] = m as unknown as [string, string, string];
-        if (!(TAG_NAMES as readonly string[]).includes(tag)) problems.push({ path: opts.path, message: `unknown tag "${tag}"; expected one of ${TAG_NAMES.join(', ')}` });
-        else if (tag === 'cohort' && !opts.vocabulary.cohorts.includes(value)) problems.push({ path: opts.path, message: `no cohort named "${value}"; cohorts are ${opts.vocabulary.cohorts.join(', ')}` });
-        else if (tag === 'kind' && !opts.vocabulary.kinds.includes(value)) problems.push({ path: opts.path, message: `unknown kind "${value}"; expected one of ${opts.vocabulary.kinds.join(', ')}` });
-        else if (tag === 'op' && !SCOPE_OPS.includes(value)) problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${SCOPE_OPS.join(', ')}` });
+        if (!(TAG_NAMES as readonly string[]).includes(tag))
+          problems.push({ path: opts.path, message: `unknown tag "${tag}"; expected one of ${TAG_NAMES.join(', ')}` });
+        else if (tag === 'cohort' && !opts.vocabulary.cohorts.includes(value))
+          problems.push({
+            path: opts.path,
+            message: `no cohort named "${value}"; cohorts are ${opts.vocabulary.cohorts.join(', ')}`,
+          });
+        else if (tag === 'kind' && !opts.vocabulary.kinds.includes(value))
+          problems.push({
+            path: opts.path,
+            message: `unknown kind "${value}"; expected one of ${opts.vocabulary.kinds.join(', ')}`,
+          });
+        else if (tag === 'op' && !SCOPE_OPS.includes(value))
+          problems.push({ path: opts.path, message: `unknown op "${value}"; expected one of ${SCOPE_OPS.join(', ')}` });
         scope[tag] = value;
       }
     }
   }
   const em = EXPR_RE.exec(expression);
   if (!em) {
-    problems.push({ path: opts.path, message: `"${expression}" is not a threshold; expected "<stat> <op> <value>" such as "p(95) < 500ms" (stat: p(N), avg, min, max, count, rate; op: < <= > >= ==)` });
+    problems.push({
+      path: opts.path,
+      message: `"${expression}" is not a threshold; expected "<stat> <op> <value>" such as "p(95) < 500ms" (stat: p(N), avg, min, max, count, rate; op: < <= > >= ==)`,
+    });
     return problems;
   }
   const statText = em[1]!;
-  const stat: ThresholdStat = statText.startsWith('p(') ? { kind: 'p', q: Number(em[2]) } : statText === 'med' ? { kind: 'p', q: 50 } : { kind: statText as 'avg' };
-  if (stat.kind === 'p' && (stat.q <= 0 || stat.q > 100)) problems.push({ path: opts.path, message: `percentile ${stat.q} is outside (0, 100]` });
+  const stat: ThresholdStat = statText.startsWith('p(')
+    ? { kind: 'p', q: Number(em[2]) }
+    : statText === 'med'
+      ? { kind: 'p', q: 50 }
+      : { kind: statText as 'avg' };
+  if (stat.kind === 'p' && (stat.q <= 0 || stat.q > 100))
+    problems.push({ path: opts.path, message: `percentile ${stat.q} is outside (0, 100]` });
   const unit = em[5];
   let value = Number(em[4]);
   if (metric && isKnownMetric(metric)) {
     const trend = isTrendMetric(metric);
-    if (trend && stat.kind === 'rate') problems.push({ path: opts.path, message: `"rate" applies to counters; ${metric} is a latency trend (use p(N), avg, min, max or count)` });
-    if (!trend && stat.kind !== 'count' && stat.kind !== 'rate') problems.push({ path: opts.path, message: `${metric} is a counter; expected "count" or "rate", not "${statText}"` });
-    if (!trend && unit) problems.push({ path: opts.path, message: `${metric} is a counter; its value takes no time unit` });
+    if (trend && stat.kind === 'rate')
+      problems.push({
+        path: opts.path,
+        message: `"rate" applies to counters; ${metric} is a latency trend (use p(N), avg, min, max or count)`,
+      });
+    if (!trend && stat.kind !== 'count' && stat.kind !== 'rate')
+      problems.push({
+        path: opts.path,
+        message: `${metric} is a counter; expected "count" or "rate", not "${statText}"`,
+      });
+    if (!trend && unit)
+      problems.push({ path: opts.path, message: `${metric} is a counter; its value takes no time unit` });
     if (trend && unit && stat.kind !== 'count') value *= DURATION_UNIT_MS[unit]!;
-    if (trend && stat.kind === 'count' && unit) problems.push({ path: opts.path, message: '"count" takes a plain number, not a duration' });
+    if (trend && stat.kind === 'count' && unit)
+      problems.push({ path: opts.path, message: '"count" takes a plain number, not a duration' });
   }
   if (problems.length) return problems;
-  return { metricKey, metric, scope, expression, stat, op: em[3] as ThresholdOp, value, abortOnFail: opts.abortOnFail ?? false, delayMs: opts.delayMs ?? 0 };
+  return {
+    metricKey,
+    metric,
+    scope,
+    expression,
+    stat,
+    op: em[3] as ThresholdOp,
+    value,
+    abortOnFail: opts.abortOnFail ?? false,
+    delayMs: opts.delayMs ?? 0,
+  };
 }
 
 /** Metrics only a persistent connection records: on a transport with none (plain SSE) they cannot have data. */
@@ -116,7 +176,13 @@ const CONNECTION_METRICS: ReadonlySet<string> = new Set(['ws.connect', 'http.tic
  */
 function judgeInapplicable(t: ParsedThreshold, connectionless: boolean): ThresholdResult | undefined {
   if (!connectionless || !CONNECTION_METRICS.has(t.metric)) return undefined;
-  return { metric: t.metricKey, expression: t.expression, actual: null, ok: true, note: 'not applicable: the transport has no persistent connection' };
+  return {
+    metric: t.metricKey,
+    expression: t.expression,
+    actual: null,
+    ok: true,
+    note: 'not applicable: the transport has no persistent connection',
+  };
 }
 
 /** The threshold that stopped a run early (abortOnFail), as summary.json records it. */
@@ -133,12 +199,17 @@ export interface AbortingThreshold {
  * stopped the run (failed, whatever the figure says once stopped), or
  * evaluated on the figures. The one rule for `run` and `merge`.
  */
-export function judgeThreshold(t: ParsedThreshold, src: MetricSource, run: { readonly connectionless: boolean; readonly aborted?: AbortingThreshold }): ThresholdResult {
+export function judgeThreshold(
+  t: ParsedThreshold,
+  src: MetricSource,
+  run: { readonly connectionless: boolean; readonly aborted?: AbortingThreshold },
+): ThresholdResult {
   const na = judgeInapplicable(t, run.connectionless);
   if (na) return na;
   const r = evaluateThreshold(t, src);
   const a = run.aborted;
-  if (a && t.metricKey === a.metric && t.expression === a.expression) return { ...r, ok: false, note: `aborted the run at ${a.atSec}s (actual then ${a.actual})` };
+  if (a && t.metricKey === a.metric && t.expression === a.expression)
+    return { ...r, ok: false, note: `aborted the run at ${a.atSec}s (actual then ${a.actual})` };
   return r;
 }
 
@@ -151,11 +222,21 @@ export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): Thresh
       actual = t.stat.kind === 'count' ? 0 : null;
     } else {
       switch (t.stat.kind) {
-        case 'p': actual = Math.min(h.getValueAtPercentile(t.stat.q), h.maxValue) / 1000; break;
-        case 'avg': actual = Math.min(computeMean(h), h.maxValue) / 1000; break;
-        case 'min': actual = h.minNonZeroValue / 1000; break;
-        case 'max': actual = h.maxValue / 1000; break;
-        default: actual = h.totalCount; break;
+        case 'p':
+          actual = Math.min(h.getValueAtPercentile(t.stat.q), h.maxValue) / 1000;
+          break;
+        case 'avg':
+          actual = Math.min(computeMean(h), h.maxValue) / 1000;
+          break;
+        case 'min':
+          actual = h.minNonZeroValue / 1000;
+          break;
+        case 'max':
+          actual = h.maxValue / 1000;
+          break;
+        default:
+          actual = h.totalCount;
+          break;
       }
     }
   } else if (t.stat.kind === 'rate') {
@@ -170,18 +251,24 @@ export function evaluateThreshold(t: ParsedThreshold, src: MetricSource): Thresh
   } else {
     actual = src.counter(t.metric, t.scope);
   }
-  if (actual === null) return { metric: t.metricKey, expression: t.expression, actual: null, ok: false, note: 'no data' };
+  if (actual === null)
+    return { metric: t.metricKey, expression: t.expression, actual: null, ok: false, note: 'no data' };
   actual = Math.round(actual * 1e6) / 1e6;
   return { metric: t.metricKey, expression: t.expression, actual, ok: compare(actual, t.op, t.value) };
 }
 
 function compare(a: number, op: ThresholdOp, b: number): boolean {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    default: return a === b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    default:
+      return a === b;
   }
 }
 
@@ -197,7 +284,10 @@ function suggest(name: string): string {
   let bestD = 4;
   for (const c of all) {
     const d = editDistance(name, c);
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best ? ` (did you mean "${best}"?)` : '';
 }

@@ -4,7 +4,15 @@
  * Milliseconds per duration unit: Go's (and so k6's) `us`/`µs`, `ms`, `s`,
  * `m`, `h`, plus `min`, which people write as often as `m`.
  */
-export const DURATION_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+export const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
+  us: 0.001,
+  µs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+};
 /** The unit alternatives for a regular expression, longest first so `min` and `ms` win over `m`. */
 export const DURATION_UNIT_PATTERN = 'min|ms|us|µs|h|m|s';
 
@@ -44,7 +52,17 @@ function measureDurationMs(text: string): number | undefined {
 }
 
 const RATE_RE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h|sec|second|min|minute|hour)\s*$/;
-const RATE_UNIT_SEC: Record<string, number> = { ms: 0.001, s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
+const RATE_UNIT_SEC: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  sec: 1,
+  second: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  h: 3600,
+  hour: 3600,
+};
 
 /** Parses `5/s`, `300/m`, `10/2s` into events per second; undefined when not a rate. */
 export function parseRatePerSec(text: string): number | undefined {
@@ -63,7 +81,15 @@ export function parseFraction(text: string): number | undefined {
 }
 
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i;
-const SIZE_UNIT: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1024 * 1024, gb: 1e9, gib: 1024 ** 3 };
+const SIZE_UNIT: Record<string, number> = {
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  mb: 1e6,
+  mib: 1024 * 1024,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
 
 /** Parses `64KiB`, `1MiB`, `2048` into bytes; undefined when not a size. */
 export function parseSizeBytes(text: string): number | undefined {

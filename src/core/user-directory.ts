@@ -10,7 +10,11 @@ export class UserDirectory {
   private readonly cohorts: readonly string[];
   private readonly offsets: readonly number[];
 
-  constructor(private readonly plan: UserIdPlan, cohorts: readonly string[], fixedIdOffsets: readonly number[]) {
+  constructor(
+    private readonly plan: UserIdPlan,
+    cohorts: readonly string[],
+    fixedIdOffsets: readonly number[],
+  ) {
     this.cohorts = cohorts;
     this.offsets = fixedIdOffsets;
   }

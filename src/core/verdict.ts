@@ -1,7 +1,14 @@
 import type { ThresholdResult } from './thresholds.js';
 
 /** design.md's exit codes: the CLI sets them, summary.json records the one a run earned. */
-export const EXIT_CODE = { ok: 0, thresholdFailed: 1, isolation: 2, badInput: 3, cannotRun: 4, interrupted: 130 } as const;
+export const EXIT_CODE = {
+  ok: 0,
+  thresholdFailed: 1,
+  isolation: 2,
+  badInput: 3,
+  cannotRun: 4,
+  interrupted: 130,
+} as const;
 
 /** How a reason that isolation went unchecked starts among a verdict's `untested` lines (the others are operation gaps and a partial merge). */
 const ISOLATION_GAP_PREFIX = 'isolation untested: ';
@@ -50,7 +57,8 @@ export interface Judgement {
  * is 4; a failed threshold is 1; else 0.
  */
 export function computeVerdict(i: VerdictInput): Judgement {
-  const isolation: IsolationVerdict = i.isolationViolations > 0 ? 'violated' : i.isolationGaps.length ? 'untested' : 'clean';
+  const isolation: IsolationVerdict =
+    i.isolationViolations > 0 ? 'violated' : i.isolationGaps.length ? 'untested' : 'clean';
   // The first gap is the root one (no frames at all explains no runs, no users...): it alone is the one-line reason.
   const isolationGaps = isolation === 'untested' ? i.isolationGaps.map((g) => `${ISOLATION_GAP_PREFIX}${g}`) : [];
   const isolationReason = isolationGaps[0];
@@ -60,17 +68,40 @@ export function computeVerdict(i: VerdictInput): Judgement {
   const reasons: string[] = [];
   if (i.interrupted) reasons.push('interrupted: the figures cover only the part that ran');
   if (isolation === 'violated') {
-    const kinds = Object.entries(i.isolationByKind).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-    reasons.push(`isolation violated: ${i.isolationViolations} leaked frame${i.isolationViolations === 1 ? '' : 's'} or answer${i.isolationViolations === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}`);
+    const kinds = Object.entries(i.isolationByKind)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    reasons.push(
+      `isolation violated: ${i.isolationViolations} leaked frame${i.isolationViolations === 1 ? '' : 's'} or answer${i.isolationViolations === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}`,
+    );
   }
   reasons.push(...untested);
-  if (failed.length) reasons.push(`${failed.length} of ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'} failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`);
-  const exitCode = i.interrupted ? EXIT_CODE.interrupted
-    : isolation === 'violated' ? EXIT_CODE.isolation
-      : untested.length ? EXIT_CODE.cannotRun
-        : failed.length ? EXIT_CODE.thresholdFailed : EXIT_CODE.ok;
-  const verdict: RunVerdict = exitCode === EXIT_CODE.ok ? 'pass' : exitCode === EXIT_CODE.cannotRun ? 'untested' : 'fail';
-  return { exitCode, verdict, isolation, ...(isolationReason ? { isolationReason } : {}), reasons, untested, thresholds };
+  if (failed.length)
+    reasons.push(
+      `${failed.length} of ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'} failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`,
+    );
+  const exitCode = i.interrupted
+    ? EXIT_CODE.interrupted
+    : isolation === 'violated'
+      ? EXIT_CODE.isolation
+      : untested.length
+        ? EXIT_CODE.cannotRun
+        : failed.length
+          ? EXIT_CODE.thresholdFailed
+          : EXIT_CODE.ok;
+  const verdict: RunVerdict =
+    exitCode === EXIT_CODE.ok ? 'pass' : exitCode === EXIT_CODE.cannotRun ? 'untested' : 'fail';
+  return {
+    exitCode,
+    verdict,
+    isolation,
+    ...(isolationReason ? { isolationReason } : {}),
+    reasons,
+    untested,
+    thresholds,
+  };
 }
 
 /** True for an `untested` line that says why isolation went unchecked. */
@@ -89,7 +120,12 @@ const ISOLATION_THRESHOLD_RE = /^isolation\.violations(\{|$)/;
  * Thresholds on isolation cannot pass when isolation is untested: a
  * `count == 0` on a run that checked nothing holds no information.
  */
-function markUntestedIsolation(results: readonly ThresholdResult[], isolationReason: string | undefined): ThresholdResult[] {
+function markUntestedIsolation(
+  results: readonly ThresholdResult[],
+  isolationReason: string | undefined,
+): ThresholdResult[] {
   if (!isolationReason) return [...results];
-  return results.map((t) => (ISOLATION_THRESHOLD_RE.test(t.metric) ? { ...t, ok: false, note: `no data: ${isolationReason}` } : t));
+  return results.map((t) =>
+    ISOLATION_THRESHOLD_RE.test(t.metric) ? { ...t, ok: false, note: `no data: ${isolationReason}` } : t,
+  );
 }

@@ -48,7 +48,12 @@ export type ViolationSink = (v: Violation) => void;
  * the frame stays one violation, with more reasons. `freshKinds` are the
  * kinds it did not have yet (each frame counts once per kind).
  */
-export type ViolationAmender = (id: string, cohort: string, reasons: readonly ViolationReason[], freshKinds: readonly string[]) => void;
+export type ViolationAmender = (
+  id: string,
+  cohort: string,
+  reasons: readonly ViolationReason[],
+  freshKinds: readonly string[],
+) => void;
 
 /** The distinct kinds of a violation's reasons, in order of first appearance. */
 export function computeDistinctKinds(reasons: readonly ViolationReason[]): string[] {

@@ -5,7 +5,21 @@
  */
 
 /** Names a wire template may use; `params.<name>` names an adapter parameter. */
-const WIRE_NAMES = ['user', 'cohort', 'iteration', 'thread', 'content', 'messageId', 'run', 'title', 'metadata', 'limit', 'offset', 'history', 'token'] as const;
+const WIRE_NAMES = [
+  'user',
+  'cohort',
+  'iteration',
+  'thread',
+  'content',
+  'messageId',
+  'run',
+  'title',
+  'metadata',
+  'limit',
+  'offset',
+  'history',
+  'token',
+] as const;
 
 /** Values for one rendering; a missing one renders as nothing (and drops its key when it is the whole value). */
 export type WireValues = Readonly<Record<string, unknown>>;
@@ -36,16 +50,27 @@ export interface WireProblem {
 }
 
 /** Compiles a JSON-like tree; names that are neither wire names nor declared parameters are problems. */
-export function compileWireTemplate(value: unknown, params: ReadonlySet<string>, problems: WireProblem[] = [], path: Array<string | number> = []): WireNode {
+export function compileWireTemplate(
+  value: unknown,
+  params: ReadonlySet<string>,
+  problems: WireProblem[] = [],
+  path: Array<string | number> = [],
+): WireNode {
   if (typeof value === 'string') {
     const check = (name: string): void => {
       if (!isWireName(name, params)) {
         const known = [...WIRE_NAMES.map((n) => `{{${n}}}`), ...[...params].map((p) => `{{params.${p}}}`)];
-        problems.push({ path: [...path], message: `template "{{${name}}}" names nothing; expected one of ${known.join(', ')}` });
+        problems.push({
+          path: [...path],
+          message: `template "{{${name}}}" names nothing; expected one of ${known.join(', ')}`,
+        });
       }
     };
     const whole = WHOLE_RE.exec(value);
-    if (whole) { check(whole[1]!); return { kind: 'whole', name: whole[1]! }; }
+    if (whole) {
+      check(whole[1]!);
+      return { kind: 'whole', name: whole[1]! };
+    }
     const parts: TextPart[] = [];
     let last = 0;
     for (const m of value.matchAll(TOKEN_RE)) {
@@ -59,9 +84,15 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
     if (/\{\{|\}\}/.test(literal)) problems.push({ path: [...path], message: `unbalanced "{{" or "}}" in "${value}"` });
     return parts.length === 1 && typeof parts[0] === 'string' ? { kind: 'lit', value } : { kind: 'text', parts };
   }
-  if (Array.isArray(value)) return { kind: 'arr', items: value.map((v, i) => compileWireTemplate(v, params, problems, [...path, i])) };
+  if (Array.isArray(value))
+    return { kind: 'arr', items: value.map((v, i) => compileWireTemplate(v, params, problems, [...path, i])) };
   if (value !== null && typeof value === 'object') {
-    return { kind: 'obj', entries: Object.entries(value).map(([key, v]) => [key, compileWireTemplate(v, params, problems, [...path, key])] as const) };
+    return {
+      kind: 'obj',
+      entries: Object.entries(value).map(
+        ([key, v]) => [key, compileWireTemplate(v, params, problems, [...path, key])] as const,
+      ),
+    };
   }
   return { kind: 'lit', value };
 }
@@ -69,11 +100,16 @@ export function compileWireTemplate(value: unknown, params: ReadonlySet<string>,
 /** True when a compiled tree uses `name` anywhere. */
 export function computeUsesName(node: WireNode, name: string): boolean {
   switch (node.kind) {
-    case 'lit': return false;
-    case 'whole': return node.name === name;
-    case 'text': return node.parts.some((p) => typeof p !== 'string' && p.name === name);
-    case 'arr': return node.items.some((n) => computeUsesName(n, name));
-    case 'obj': return node.entries.some(([, n]) => computeUsesName(n, name));
+    case 'lit':
+      return false;
+    case 'whole':
+      return node.name === name;
+    case 'text':
+      return node.parts.some((p) => typeof p !== 'string' && p.name === name);
+    case 'arr':
+      return node.items.some((n) => computeUsesName(n, name));
+    case 'obj':
+      return node.entries.some(([, n]) => computeUsesName(n, name));
   }
 }
 
@@ -86,14 +122,16 @@ function asText(v: unknown): string {
 /** Renders a compiled tree; undefined when the whole value is an absent placeholder. */
 export function renderWire(node: WireNode, values: WireValues, encode?: (s: string) => string): unknown {
   switch (node.kind) {
-    case 'lit': return node.value;
+    case 'lit':
+      return node.value;
     case 'whole': {
       const v = values[node.name];
       return encode && v !== undefined ? encode(asText(v)) : v;
     }
     case 'text': {
       let s = '';
-      for (const p of node.parts) s += typeof p === 'string' ? p : encode ? encode(asText(values[p.name])) : asText(values[p.name]);
+      for (const p of node.parts)
+        s += typeof p === 'string' ? p : encode ? encode(asText(values[p.name])) : asText(values[p.name]);
       return s;
     }
     case 'arr': {

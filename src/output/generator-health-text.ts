@@ -18,8 +18,14 @@ export function formatQueueingNotice(q: GeneratorQueueing | undefined): string |
   if (!q || q.windows.length === 0) return undefined;
   // The worst windows, in time order: the reader wants to know by how much at most, and when.
   const worst = [...q.windows].sort((a, b) => b.maxLagMs - a.maxLagMs).slice(0, SHOWN_WINDOWS);
-  const shown = q.windows.filter((w) => worst.includes(w)).map(formatQueueingWindow).join('; ');
-  const more = q.windows.length > SHOWN_WINDOWS ? `; and ${q.windows.length - SHOWN_WINDOWS} more window${q.windows.length - SHOWN_WINDOWS === 1 ? '' : 's'}` : '';
+  const shown = q.windows
+    .filter((w) => worst.includes(w))
+    .map(formatQueueingWindow)
+    .join('; ');
+  const more =
+    q.windows.length > SHOWN_WINDOWS
+      ? `; and ${q.windows.length - SHOWN_WINDOWS} more window${q.windows.length - SHOWN_WINDOWS === 1 ? '' : 's'}`
+      : '';
   const share = `${q.seconds} s in all, ${formatShare(q.sampleShare)} of the latency samples`;
   return `${shown}${more}: latencies recorded then may be over-reported by up to that much (event-loop lag over ${q.boundMs} ms; ${share})`;
 }
@@ -34,6 +40,9 @@ function formatShare(share: number): string {
  * `generator.loop_lag p99 34.9ms, CPU 37%, 12% of the latency samples timed while queueing`.
  */
 export function formatSaturationFigures(g: GeneratorHealth): string {
-  const q = g.queueing && g.queueing.seconds > 0 ? `, ${formatShare(g.queueing.sampleShare)} of the latency samples timed while queueing` : '';
+  const q =
+    g.queueing && g.queueing.seconds > 0
+      ? `, ${formatShare(g.queueing.sampleShare)} of the latency samples timed while queueing`
+      : '';
   return `generator.loop_lag p99 ${formatDurationMs(g.loopLagP99Ms)}, CPU ${g.cpuPercent}%${q}`;
 }

@@ -10,8 +10,16 @@ import { formatDurationMs } from '../core/units.js';
 import { formatIsolationGap } from '../core/verdict.js';
 import { formatQueueingNotice, formatSaturationFigures } from './generator-health-text.js';
 import {
-  buildChartData, buildVerdict, counterEntries, formatThresholdActual, isChartedLatency,
-  groupViolations, pickViolations, trendEntries, type ChartData, type ViolationGroup,
+  buildChartData,
+  buildVerdict,
+  counterEntries,
+  formatThresholdActual,
+  isChartedLatency,
+  groupViolations,
+  pickViolations,
+  trendEntries,
+  type ChartData,
+  type ViolationGroup,
 } from './report-data.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-page.js';
 import { writeFileAtomic } from './results-dir.js';
@@ -33,7 +41,13 @@ function loadUplot(): { js: string; css: string } {
   return uplotAssets;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML element content and quoted attributes. */
 export function escapeHtml(text: string): string {
@@ -46,7 +60,10 @@ export function escapeHtml(text: string): string {
  * the script element or open a comment. JSON.parse reads it back unchanged.
  */
 function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A script body that can be inlined: `</script` inside it would end the element early. */
@@ -109,13 +126,17 @@ export function writeHtmlReport(dir: string, summary: Summary, violations: reado
 }
 
 function verdictBlock(s: Summary, v: ReturnType<typeof buildVerdict>): string {
-  const list = v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li class="${r.severity}">${escapeHtml(r.text)}</li>`).join('')}</ul>` : '';
+  const list = v.reasons.length
+    ? `<ul class="reasons">${v.reasons.map((r) => `<li class="${r.severity}">${escapeHtml(r.text)}</li>`).join('')}</ul>`
+    : '';
   const g = s.generator;
   const saturated = g.saturated
     ? `<div class="banner" role="alert">⚠ generator saturated: latencies not trustworthy (${escapeHtml(formatSaturationFigures(g))}). Run with fewer users per generator or more workers.</div>`
     : '';
   const queueingText = formatQueueingNotice(g.queueing);
-  const queueing = queueingText ? `<div class="banner" role="status" id="generator-queueing">⚠ ${escapeHtml(queueingText)}.</div>` : '';
+  const queueing = queueingText
+    ? `<div class="banner" role="status" id="generator-queueing">⚠ ${escapeHtml(queueingText)}.</div>`
+    : '';
   return `<header class="verdict ${v.word.toLowerCase()}" id="verdict">
 <div><div class="word">${v.word}</div><div class="exit">exit ${v.exitCode}</div></div>
 <div><div class="headline">${escapeHtml(v.headline)}</div>${list}</div>
@@ -124,7 +145,9 @@ ${saturated}${queueing}`;
 }
 
 function metaBlock(s: Summary): string {
-  const byCohort = Object.entries(s.users?.byCohort ?? {}).map(([c, n]) => `${c} ${n}`).join(', ');
+  const byCohort = Object.entries(s.users?.byCohort ?? {})
+    .map(([c, n]) => `${c} ${n}`)
+    .join(', ');
   const items: [string, string][] = [
     ['scenario', s.scenario.name],
     ['target', s.target.embedded ? 'embedded reference target' : s.target.url],
@@ -133,18 +156,31 @@ function metaBlock(s: Summary): string {
     ['users', `${s.users?.total ?? '?'}${byCohort ? ` (${byCohort})` : ''}`],
   ];
   if (s.segment && s.segment !== '0/1') items.push(['segment', s.segment]);
-  const about = [s.scenario.description, `${s.scenario.file} (sha256 ${s.scenario.sha256.slice(0, 12)})`].filter(Boolean).join(' · ');
-  const nav = [['thresholds', 'Thresholds'], ['latency', 'Latency'], ['over-time', 'Over time'], ['isolation', 'Isolation'], ['counters', 'Counters']]
-    .map(([id, label]) => `<a href="#${id}">${label}</a>`).join('');
+  const about = [s.scenario.description, `${s.scenario.file} (sha256 ${s.scenario.sha256.slice(0, 12)})`]
+    .filter(Boolean)
+    .join(' · ');
+  const nav = [
+    ['thresholds', 'Thresholds'],
+    ['latency', 'Latency'],
+    ['over-time', 'Over time'],
+    ['isolation', 'Isolation'],
+    ['counters', 'Counters'],
+  ]
+    .map(([id, label]) => `<a href="#${id}">${label}</a>`)
+    .join('');
   return `<dl class="meta">${items.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>
 <p class="about muted">${escapeHtml(about)}</p>
 <nav>${nav}</nav>`;
 }
 
 function thresholdsSection(s: Summary): string {
-  if (!s.thresholds.length) return '<h2 id="thresholds">Thresholds</h2><p class="muted">The scenario sets no thresholds.</p>';
+  if (!s.thresholds.length)
+    return '<h2 id="thresholds">Thresholds</h2><p class="muted">The scenario sets no thresholds.</p>';
   const rows = s.thresholds.map((t) => {
-    const actual = t.actual === null ? (t.note ?? 'no data') : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
+    const actual =
+      t.actual === null
+        ? (t.note ?? 'no data')
+        : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
     return `<tr class="${t.ok ? '' : 'bad'}"><td>${t.ok ? '<span class="ok">✓ pass</span>' : '<span class="no">✗ fail</span>'}</td><td><code>${escapeHtml(t.metric)}</code></td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${escapeHtml(actual)}</td></tr>`;
   });
   const failed = s.thresholds.filter((t) => !t.ok).length;
@@ -168,8 +204,12 @@ function latencySection(s: Summary, charts: ChartData): string {
   const table = rows.length
     ? `<table><thead><tr><th>metric</th><th class="num">count</th><th class="num">p50</th><th class="num">p90</th><th class="num">p95</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     : '<p class="muted">No latencies were recorded.</p>';
-  const skipped = trendEntries(s).filter(([n, t]) => isChartedLatency(n) && t.count > 0 && !charts.distributions.some((d) => d.metric === n)).map(([n]) => n);
-  const figs = charts.distributions.map((d, i) => figure('distribution', d.metric, `${d.count.toLocaleString('en-US')} samples`, i));
+  const skipped = trendEntries(s)
+    .filter(([n, t]) => isChartedLatency(n) && t.count > 0 && !charts.distributions.some((d) => d.metric === n))
+    .map(([n]) => n);
+  const figs = charts.distributions.map((d, i) =>
+    figure('distribution', d.metric, `${d.count.toLocaleString('en-US')} samples`, i),
+  );
   return `<h2 id="latency">Latency</h2>
 ${table}
 ${figs.length ? `<div class="js-only"><h3>Percentile distributions (log scales: the right edge is the tail)</h3><div class="grid">${figs.join('')}</div></div>` : ''}
@@ -182,7 +222,8 @@ function figure(kind: string, title: string, note: string, index?: number): stri
 
 function overTimeSection(charts: ChartData): string {
   const tl = charts.timeline;
-  if (!tl.t.length) return '<h2 id="over-time">Over time</h2><p class="muted">This summary has no per-second series.</p>';
+  if (!tl.t.length)
+    return '<h2 id="over-time">Over time</h2><p class="muted">This summary has no per-second series.</p>';
   const figs = tl.latency.map((m, i) => figure('latency', m.metric, 'p50 / p95 / p99 per second', i));
   if (tl.users.length) figs.push(figure('users', 'Active users', 'per cohort'));
   figs.push(figure('rates', 'Runs and errors', 'per second'));
@@ -192,7 +233,13 @@ function overTimeSection(charts: ChartData): string {
 function isolationSection(s: Summary, charts: ChartData, picked: ReturnType<typeof pickViolations>): string {
   const iso = s.isolation;
   const kindRows = (byKind: Readonly<Record<string, number>>, cls: string): string =>
-    Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<tr class="${cls}"><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`).join('');
+    Object.entries(byKind)
+      .sort((a, b) => b[1] - a[1])
+      .map(
+        ([k, n]) =>
+          `<tr class="${cls}"><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`,
+      )
+      .join('');
   const none = '<tr><td class="ok">no violations</td><td class="num">0</td></tr>';
   const leaked = `<tr class="bad"><td><b>leaked frames and answers</b></td><td class="num"><b>${iso.violations.toLocaleString('en-US')}</b></td></tr>${kindRows(iso.byKind, 'bad sub')}`;
   const untested = `<tr class="warn"><td>untested: ${escapeHtml(formatIsolationGap(iso.reason ?? ''))}</td><td class="num">–</td></tr>`;
@@ -204,8 +251,10 @@ function isolationSection(s: Summary, charts: ChartData, picked: ReturnType<type
     violationTable('isolation', 'First isolation violations', picked.isolation, iso.violations, startedMs),
     violationTable('lifecycle', 'First lifecycle violations', picked.lifecycle, s.lifecycle.violations, startedMs),
   ].join('\n');
-  const missing = !picked.isolation.length && !picked.lifecycle.length && iso.violations + s.lifecycle.violations > 0
-    ? '<p class="muted">violations.jsonl was not found or is empty, so no evidence is listed.</p>' : '';
+  const missing =
+    !picked.isolation.length && !picked.lifecycle.length && iso.violations + s.lifecycle.violations > 0
+      ? '<p class="muted">violations.jsonl was not found or is empty, so no evidence is listed.</p>'
+      : '';
   return `<h2 id="isolation">Isolation and lifecycle</h2><div class="tables">${isoTable}${coverageTable(s)}${lcTable}${chart}</div>\n${lists}${missing}`;
 }
 
@@ -214,24 +263,58 @@ function coverageTable(s: Summary): string {
   const c = s.coverage;
   if (!c) return '';
   const f = c.floor;
-  const row = (label: string, value: string, below: boolean): string => `<tr class="${below ? 'warn' : ''}"><td>${escapeHtml(label)}</td><td class="num">${escapeHtml(value)}</td></tr>`;
+  const row = (label: string, value: string, below: boolean): string =>
+    `<tr class="${below ? 'warn' : ''}"><td>${escapeHtml(label)}</td><td class="num">${escapeHtml(value)}</td></tr>`;
   const rows = [
-    row('frames checked / received', `${c.framesChecked.toLocaleString('en-US')} / ${c.framesReceived.toLocaleString('en-US')}`, c.framesChecked < f.framesChecked),
-    row('REST answers checked', c.restAnswersChecked.toLocaleString('en-US'), c.restAnswersChecked < f.restAnswersChecked),
-    row('runs completed / started', `${c.runsCompleted.toLocaleString('en-US')} / ${c.runsStarted.toLocaleString('en-US')}`, c.runsCompleted < f.runsCompleted),
+    row(
+      'frames checked / received',
+      `${c.framesChecked.toLocaleString('en-US')} / ${c.framesReceived.toLocaleString('en-US')}`,
+      c.framesChecked < f.framesChecked,
+    ),
+    row(
+      'REST answers checked',
+      c.restAnswersChecked.toLocaleString('en-US'),
+      c.restAnswersChecked < f.restAnswersChecked,
+    ),
+    row(
+      'runs completed / started',
+      `${c.runsCompleted.toLocaleString('en-US')} / ${c.runsStarted.toLocaleString('en-US')}`,
+      c.runsCompleted < f.runsCompleted,
+    ),
     row('users with a completed run', c.usersWithRun.toLocaleString('en-US'), c.usersWithRun < f.usersWithRun),
-    row('probes answered / sent', `${c.probesAnswered.toLocaleString('en-US')} / ${c.probesSent.toLocaleString('en-US')}`, c.probesAnswered < f.probesAnswered),
-    ...Object.entries(c.operations).map(([op, o]) => row(`${op} succeeded / attempted`, `${o.succeeded.toLocaleString('en-US')} / ${o.attempted.toLocaleString('en-US')}`, o.succeeded === 0)),
+    row(
+      'probes answered / sent',
+      `${c.probesAnswered.toLocaleString('en-US')} / ${c.probesSent.toLocaleString('en-US')}`,
+      c.probesAnswered < f.probesAnswered,
+    ),
+    ...Object.entries(c.operations).map(([op, o]) =>
+      row(
+        `${op} succeeded / attempted`,
+        `${o.succeeded.toLocaleString('en-US')} / ${o.attempted.toLocaleString('en-US')}`,
+        o.succeeded === 0,
+      ),
+    ),
   ];
   return `<table class="coverage"><thead><tr><th>coverage</th><th class="num">count</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** A table of violations grouped by frame; empty when there are none to list. */
-function violationTable(id: string, title: string, list: readonly Readonly<Record<string, unknown>>[], total: number, startedMs: number): string {
+function violationTable(
+  id: string,
+  title: string,
+  list: readonly Readonly<Record<string, unknown>>[],
+  total: number,
+  startedMs: number,
+): string {
   if (!list.length) return '';
-  const shown = Math.max(total, list.length) > list.length ? ` — ${list.length} of ${total.toLocaleString('en-US')}; violations.jsonl has every one` : '';
+  const shown =
+    Math.max(total, list.length) > list.length
+      ? ` — ${list.length} of ${total.toLocaleString('en-US')}; violations.jsonl has every one`
+      : '';
   let framesOpen = 0;
-  const body = groupViolations(list, startedMs).map((g) => violationGroup(g, g.frame !== '' && framesOpen++ < 3)).join('');
+  const body = groupViolations(list, startedMs)
+    .map((g) => violationGroup(g, g.frame !== '' && framesOpen++ < 3))
+    .join('');
   return `<h3 id="first-${id}">${escapeHtml(title + shown)}</h3>
 <table class="violations"><thead><tr><th>when</th><th>kind</th><th>receiver (user / connection)</th><th>owner</th><th>evidence</th><th>channel</th></tr></thead>${body}</table>`;
 }
@@ -256,18 +339,27 @@ function highlight(frame: string, values: readonly string[]): string {
   const mark = (text: string, k: number): string => {
     const v = marks[k];
     if (v === undefined) return escapeHtml(text);
-    return text.split(v).map((part) => mark(part, k + 1)).join(`<mark>${escapeHtml(v)}</mark>`);
+    return text
+      .split(v)
+      .map((part) => mark(part, k + 1))
+      .join(`<mark>${escapeHtml(v)}</mark>`);
   };
   return mark(frame, 0);
 }
 
 function countersSection(s: Summary): string {
   const counters = counterEntries(s).map(([name, c]) => {
-    const tags = Object.entries(c.byTag ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(' · ');
+    const tags = Object.entries(c.byTag ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
+      .join(' · ');
     return `<tr><td><code>${escapeHtml(name)}</code></td><td class="num">${c.value.toLocaleString('en-US')}</td><td class="num">${c.ratePerSec.toFixed(2)}</td><td class="muted">${escapeHtml(tags)}</td></tr>`;
   });
   const errors = s.errors ?? { count: 0, rate: 0, byKind: {} };
-  const errorRows = Object.entries(errors.byKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<tr><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`).join('');
+  const errorRows = Object.entries(errors.byKind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `<tr><td class="kind">${escapeHtml(k)}</td><td class="num">${n.toLocaleString('en-US')}</td></tr>`)
+    .join('');
   const r = s.runs;
   const g = s.generator;
   const kv = (title: string, pairs: [string, string][]): string =>
@@ -275,13 +367,30 @@ function countersSection(s: Summary): string {
   const n = (v: number | undefined): string => (v ?? 0).toLocaleString('en-US');
   return `<h2 id="counters">Counters, errors, runs, generator</h2>
 <div class="tables">
-${kv('runs', [['started', n(r.started)], ['completed', n(r.completed)], ['failed', n(r.failed)], ['timed out', n(r.timedOut)], ['interrupted', n(r.interrupted)]])}
+${kv('runs', [
+  ['started', n(r.started)],
+  ['completed', n(r.completed)],
+  ['failed', n(r.failed)],
+  ['timed out', n(r.timedOut)],
+  ['interrupted', n(r.interrupted)],
+])}
 <table><thead><tr><th>errors by kind</th><th class="num">${n(errors.count)} · ${(errors.rate * 100).toFixed(2)}% of operations</th></tr></thead><tbody>${errorRows || '<tr><td class="ok">no errors</td><td class="num">0</td></tr>'}</tbody></table>
 ${kv('generator health', [
-    ['generator.loop_lag p99', formatDurationMs(g.loopLagP99Ms)], ['generator.loop_lag max', formatDurationMs(g.loopLagMaxMs ?? 0)], ['CPU', `${g.cpuPercent}%`],
-    ...(g.queueing ? [[`queueing (lag over ${g.queueing.boundMs} ms)`, g.queueing.seconds ? `${g.queueing.seconds} s in ${g.queueing.windows.length} window${g.queueing.windows.length === 1 ? '' : 's'}` : 'none'] as [string, string]] : []),
-    ['saturated', g.saturated ? 'YES: latencies not trustworthy' : 'no'],
-  ])}
+  ['generator.loop_lag p99', formatDurationMs(g.loopLagP99Ms)],
+  ['generator.loop_lag max', formatDurationMs(g.loopLagMaxMs ?? 0)],
+  ['CPU', `${g.cpuPercent}%`],
+  ...(g.queueing
+    ? [
+        [
+          `queueing (lag over ${g.queueing.boundMs} ms)`,
+          g.queueing.seconds
+            ? `${g.queueing.seconds} s in ${g.queueing.windows.length} window${g.queueing.windows.length === 1 ? '' : 's'}`
+            : 'none',
+        ] as [string, string],
+      ]
+    : []),
+  ['saturated', g.saturated ? 'YES: latencies not trustworthy' : 'no'],
+])}
 </div>
 <h3>Counters</h3>
 <table><thead><tr><th>counter</th><th class="num">value</th><th class="num">per second</th><th>by tag</th></tr></thead><tbody>${counters.join('')}</tbody></table>`;

@@ -68,7 +68,14 @@ export function formatJunitReport(summary: Summary): string {
   const doc: XmlNode = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     // A <testsuites> root as well: some readers (older Jenkins plugins) want it, none reject it.
-    testsuites: { '@_name': 'crosstalk', '@_tests': cases.length, '@_failures': failures, '@_errors': errors, '@_time': time, testsuite: suite },
+    testsuites: {
+      '@_name': 'crosstalk',
+      '@_tests': cases.length,
+      '@_failures': failures,
+      '@_errors': errors,
+      '@_time': time,
+      testsuite: suite,
+    },
   };
   return builder.build(doc);
 }
@@ -93,36 +100,66 @@ function thresholdCase(t: ThresholdResult): XmlNode {
     `actual:   ${t.actual === null ? 'no data' : formatFigure(t.metric, t.expression, t.actual)}`,
     ...(t.note ? [`note:     ${t.note}`] : []),
   ].join('\n');
-  node.failure = { '@_message': clean(`${actual}; expected ${t.expression}${t.note && t.actual !== null ? ` (${t.note})` : ''}`), '@_type': 'threshold', '#text': clean(body) };
+  node.failure = {
+    '@_message': clean(`${actual}; expected ${t.expression}${t.note && t.actual !== null ? ` (${t.note})` : ''}`),
+    '@_type': 'threshold',
+    '#text': clean(body),
+  };
   return node;
 }
 
 function isolationCase(s: Summary): XmlNode {
   const iso = s.isolation;
-  const node: XmlNode = { '@_name': 'no user received another user\'s data', '@_classname': ISOLATION_CLASS, '@_time': 0 };
-  const kinds = Object.entries(iso.byKind).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const node: XmlNode = {
+    '@_name': "no user received another user's data",
+    '@_classname': ISOLATION_CLASS,
+    '@_time': 0,
+  };
+  const kinds = Object.entries(iso.byKind)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (iso.violations > 0) {
     const list = kinds.map(([k, n]) => `${k}=${n}`).join(', ');
     node.failure = {
       '@_message': clean(`${iso.violations} leaked frame(s) or answer(s)${list ? `: ${list}` : ''}`),
       '@_type': 'isolation',
-      '#text': clean([...kinds.map(([k, n]) => `${k}: ${n} frame(s)`), '', 'each leaked frame or answer is one line in violations.jsonl (its kinds with field, value and owner, time, receiving user, redacted frame)'].join('\n')),
+      '#text': clean(
+        [
+          ...kinds.map(([k, n]) => `${k}: ${n} frame(s)`),
+          '',
+          'each leaked frame or answer is one line in violations.jsonl (its kinds with field, value and owner, time, receiving user, redacted frame)',
+        ].join('\n'),
+      ),
     };
   } else if (iso.verdict === 'untested') {
     // Not a pass, and not a failure of the target either: the run could not test isolation (exit 4).
     const why = (s.untested ?? []).filter(isIsolationGap);
-    node.error = { '@_message': clean(`UNTESTED: ${iso.reason ?? 'isolation untested'}`), '@_type': 'untested', '#text': clean([...why, '', coverageText(s)].join('\n')) };
+    node.error = {
+      '@_message': clean(`UNTESTED: ${iso.reason ?? 'isolation untested'}`),
+      '@_type': 'untested',
+      '#text': clean([...why, '', coverageText(s)].join('\n')),
+    };
   }
   // Unattributed ids are not violations (nobody simulated owns them), but a reader of a failing build wants to see them.
-  node['system-out'] = `unattributed: ${iso.unattributed} (ids in frames or answers that no simulated user owns; not counted as violations)`;
+  node['system-out'] =
+    `unattributed: ${iso.unattributed} (ids in frames or answers that no simulated user owns; not counted as violations)`;
   return node;
 }
 
 /** Whether every kind of operation succeeded at least once (and a merge covered the scenario once). */
 function coverageCase(s: Summary): XmlNode {
-  const node: XmlNode = { '@_name': 'every kind of operation succeeded at least once', '@_classname': COVERAGE_CLASS, '@_time': 0 };
+  const node: XmlNode = {
+    '@_name': 'every kind of operation succeeded at least once',
+    '@_classname': COVERAGE_CLASS,
+    '@_time': 0,
+  };
   const gaps = (s.untested ?? []).filter((r) => !isIsolationGap(r));
-  if (gaps.length) node.error = { '@_message': clean(`UNTESTED: ${gaps[0]}`), '@_type': 'untested', '#text': clean([...gaps, '', coverageText(s)].join('\n')) };
+  if (gaps.length)
+    node.error = {
+      '@_message': clean(`UNTESTED: ${gaps[0]}`),
+      '@_type': 'untested',
+      '#text': clean([...gaps, '', coverageText(s)].join('\n')),
+    };
   return node;
 }
 
@@ -135,7 +172,9 @@ function coverageText(s: Summary): string {
     `frames received ${c.framesReceived}, checked ${c.framesChecked}; REST answers checked ${c.restAnswersChecked}`,
     `runs started ${c.runsStarted}, completed ${c.runsCompleted}; users with a completed run ${c.usersWithRun}`,
     `probes sent ${c.probesSent}, answered ${c.probesAnswered}`,
-    `floor: ${Object.entries(c.floor).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `floor: ${Object.entries(c.floor)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     ...(ops.length ? ['operations:', ...ops] : []),
   ].join('\n');
 }
@@ -166,16 +205,22 @@ function runDigest(s: Summary): string {
     `isolation: ${s.isolation.verdict === 'untested' ? `untested (${s.isolation.reason ?? ''})` : `${s.isolation.violations} leaked frame(s) or answer(s)${kindList(s.isolation.byKind)}`}, ${s.isolation.unattributed} unattributed`,
     `lifecycle: ${s.lifecycle.violations} violation(s)${kindList(s.lifecycle.byKind)}`,
   ];
-  if (s.aborted) lines.push(`stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)`);
+  if (s.aborted)
+    lines.push(
+      `stopped early at ${s.aborted.atSec}s: ${s.aborted.metric} ${s.aborted.expression} failed (abortOnFail)`,
+    );
   if (s.interrupted) lines.push('interrupted: the figures cover only part of the scenario');
-  if (s.generator.saturated) lines.push(`generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy`);
+  if (s.generator.saturated)
+    lines.push(`generator saturated (${formatSaturationFigures(s.generator)}): latencies are not trustworthy`);
   const queueing = formatQueueingNotice(s.generator.queueing);
   if (queueing) lines.push(`generator queueing: ${queueing}`);
   return lines.join('\n');
 }
 
 function kindList(byKind: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  const parts = Object.entries(byKind)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`);
   return parts.length ? `  ${parts.join('  ')}` : '';
 }
 
@@ -186,7 +231,8 @@ function formatFigure(metricKey: string, expression: string, actual: number): st
   const stat = /^\s*([a-z]+)/.exec(expression)?.[1] ?? '';
   if (stat === 'count') return String(actual);
   if (isTrendMetric(metric)) return `${actual} ms`;
-  if (stat === 'rate') return metric === 'errors' ? `${actual} (${(actual * 100).toFixed(2)}% of operations)` : `${actual}/s`;
+  if (stat === 'rate')
+    return metric === 'errors' ? `${actual} (${(actual * 100).toFixed(2)}% of operations)` : `${actual}/s`;
   return String(actual);
 }
 

@@ -53,9 +53,20 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
   let text: Promise<string> | undefined;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
-    if (path === '/') { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('crosstalk: this run\'s metrics are at /metrics\n'); return; }
-    if (path !== '/metrics') { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics\n'); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/') {
+      res
+        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+        .end("crosstalk: this run's metrics are at /metrics\n");
+      return;
+    }
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics\n');
+      return;
+    }
     const startedAt = performance.now();
     const isFinal = finalAt !== undefined;
     // Figures change once per interval, scrapes may come every second: each interval is formatted once.
@@ -67,21 +78,34 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
         return t;
       });
     }
-    text.then((body) => {
-      res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
-      scrapeTimes.push(startedAt);
-      if (scrapeTimes.length > 8) scrapeTimes.shift();
-      if (isFinal) { finalScraped = true; onFinalScrape?.(); }
-    }, (err: Error) => {
-      text = undefined;
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
-    });
+    text.then(
+      (body) => {
+        res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
+        scrapeTimes.push(startedAt);
+        if (scrapeTimes.length > 8) scrapeTimes.shift();
+        if (isFinal) {
+          finalScraped = true;
+          onFinalScrape?.();
+        }
+      },
+      (err: Error) => {
+        text = undefined;
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
+      },
+    );
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new SimError('GENERATOR', `--metrics-port: cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
-      hint: err.code === 'EADDRINUSE' ? 'another process uses that port; pick another, or 0 for a free one' : 'check outputs.metricsHost and outputs.metricsPort',
-    })));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new SimError('GENERATOR', `--metrics-port: cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
+          hint:
+            err.code === 'EADDRINUSE'
+              ? 'another process uses that port; pick another, or 0 for a free one'
+              : 'check outputs.metricsHost and outputs.metricsPort',
+        }),
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   server.on('error', () => undefined);
@@ -90,13 +114,23 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/metrics`;
   let scrapes = 0;
-  server.on('request', (req) => { if ((req.url ?? '').split('?')[0] === '/metrics') scrapes++; });
+  server.on('request', (req) => {
+    if ((req.url ?? '').split('?')[0] === '/metrics') scrapes++;
+  });
 
   const register = (f: PromFamily): void => {
-    const get = (): Promise<unknown> => Promise.resolve({
-      name: f.name, help: f.help, type: f.type, aggregator: 'sum',
-      values: (current.get(f.name)?.samples ?? []).map((s) => ({ metricName: s.name, labels: s.labels, value: s.value })),
-    });
+    const get = (): Promise<unknown> =>
+      Promise.resolve({
+        name: f.name,
+        help: f.help,
+        type: f.type,
+        aggregator: 'sum',
+        values: (current.get(f.name)?.samples ?? []).map((s) => ({
+          metricName: s.name,
+          labels: s.labels,
+          value: s.value,
+        })),
+      });
     // prom-client's own aggregated registries register plain objects of this shape (name, help, type, get).
     registry.registerMetric({ name: f.name, help: f.help, type: f.type, aggregator: 'sum', get } as unknown as Metric);
   };
@@ -117,13 +151,24 @@ export async function startMetricsEndpoint(host: string, port: number): Promise<
     stats: () => ({ url, scrapes }),
     async close(lingerMaxMs, signal, onWait) {
       finalAt ??= performance.now();
-      const gaps = scrapeTimes.slice(1).map((t, i) => t - scrapeTimes[i]!).sort((a, b) => a - b);
+      const gaps = scrapeTimes
+        .slice(1)
+        .map((t, i) => t - scrapeTimes[i]!)
+        .sort((a, b) => a - b);
       const intervalMs = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : lingerMaxMs;
-      const waitMs = scrapes === 0 || finalScraped || signal?.aborted ? 0 : Math.max(0, Math.min(lingerMaxMs, intervalMs * 1.5 + 1000) - (performance.now() - finalAt));
+      const waitMs =
+        scrapes === 0 || finalScraped || signal?.aborted
+          ? 0
+          : Math.max(0, Math.min(lingerMaxMs, intervalMs * 1.5 + 1000) - (performance.now() - finalAt));
       if (waitMs > 0) {
         onWait?.(waitMs);
         await new Promise<void>((resolve) => {
-          const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); onFinalScrape = undefined; resolve(); };
+          const done = (): void => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            onFinalScrape = undefined;
+            resolve();
+          };
           const timer = setTimeout(done, waitMs);
           signal?.addEventListener('abort', done, { once: true });
           onFinalScrape = done;

@@ -46,9 +46,16 @@ export function readOwnershipFile(dir: string): OwnershipFile | undefined {
   try {
     ownership = JSON.parse(readFileSync(path, 'utf8')) as OwnershipFile;
   } catch (err) {
-    throw new SimError('INPUT', `${path} is not valid JSON (${(err as Error).message})`, { hint: 'each segment writes ownership.json beside its summary; pass complete results folders' });
+    throw new SimError('INPUT', `${path} is not valid JSON (${(err as Error).message})`, {
+      hint: 'each segment writes ownership.json beside its summary; pass complete results folders',
+    });
   }
-  if (ownership?.schema !== 'crosstalk.ownership/1' || !ownership.ledger || !Array.isArray(ownership.unresolved) || !ownership.directory) {
+  if (
+    ownership?.schema !== 'crosstalk.ownership/1' ||
+    !ownership.ledger ||
+    !Array.isArray(ownership.unresolved) ||
+    !ownership.directory
+  ) {
     throw new SimError('INPUT', `${path} is not a crosstalk ownership file (schema crosstalk.ownership/1)`);
   }
   return ownership;

@@ -23,7 +23,9 @@ export interface ProgressState {
 export function formatProgressLine(p: ProgressState): string {
   const remainingMs = p.plannedMs - p.elapsedMs;
   const when = p.stopping || remainingMs <= 0 ? 'stopping' : `${formatClock(remainingMs, true)} left`;
-  const users = Object.entries(p.usersByCohort).map(([k, v]) => `${k}=${v}`).join(' ');
+  const users = Object.entries(p.usersByCohort)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const runsPerSec = p.last?.counters['runs.completed'] ?? 0;
   const p95 = p.runTotalP95Ms === undefined ? '-' : formatDurationMs(p.runTotalP95Ms);
   return `[${formatClock(p.elapsedMs, false)}, ${when}] users ${users || '0'} | runs/s ${runsPerSec} | p95 run.total ${p95} | errors ${p.errors} | violations ${p.violations}`;

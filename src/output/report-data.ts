@@ -39,7 +39,12 @@ export interface Timeline {
   /** Seconds since the start. */
   readonly t: readonly number[];
   /** p50/p95/p99 per second of the few latencies worth watching over time; null = no sample that second. */
-  readonly latency: readonly { readonly metric: string; readonly p50: readonly (number | null)[]; readonly p95: readonly (number | null)[]; readonly p99: readonly (number | null)[] }[];
+  readonly latency: readonly {
+    readonly metric: string;
+    readonly p50: readonly (number | null)[];
+    readonly p95: readonly (number | null)[];
+    readonly p99: readonly (number | null)[];
+  }[];
   readonly users: readonly { readonly cohort: string; readonly values: readonly number[] }[];
   /** Per-second counter deltas that are non-zero at least once (runs.completed always). */
   readonly rates: readonly { readonly counter: string; readonly values: readonly number[] }[];
@@ -80,7 +85,10 @@ export interface ViolationGroup {
 
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 const byKindText = (byKind: Readonly<Record<string, number>>): string =>
-  Object.entries(byKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtCount(v)}`).join(', ');
+  Object.entries(byKind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${fmtCount(v)}`)
+    .join(', ');
 
 /**
  * The verdict and why: failed thresholds with actual against expression, and
@@ -94,25 +102,48 @@ export function buildVerdict(s: Summary): Verdict {
   const iso = s.isolation;
   if (iso.violations > 0) {
     const one = iso.violations === 1;
-    const what = s.schema === 'crosstalk.summary/1' ? (one ? 'isolation violation' : 'isolation violations') : one ? 'leaked frame or answer' : 'leaked frames or answers';
-    reasons.push({ severity: 'fail', text: `${fmtCount(iso.violations)} ${what}: ${byKindText(iso.byKind) || 'kind not recorded'}` });
+    const what =
+      s.schema === 'crosstalk.summary/1'
+        ? one
+          ? 'isolation violation'
+          : 'isolation violations'
+        : one
+          ? 'leaked frame or answer'
+          : 'leaked frames or answers';
+    reasons.push({
+      severity: 'fail',
+      text: `${fmtCount(iso.violations)} ${what}: ${byKindText(iso.byKind) || 'kind not recorded'}`,
+    });
   }
   for (const u of s.untested ?? []) reasons.push({ severity: 'fail', text: u });
   for (const t of s.thresholds) {
     // The isolation line above already says it, with kinds.
     if (t.ok || (t.metric === 'isolation.violations' && iso.violations > 0)) continue;
-    const actual = t.actual === null ? (t.note ?? 'no data') : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
+    const actual =
+      t.actual === null
+        ? (t.note ?? 'no data')
+        : `${formatThresholdActual(t.metric, t.expression, t.actual)}${t.note ? ` (${t.note})` : ''}`;
     reasons.push({ severity: 'fail', text: `threshold ${t.metric}: ${t.expression} — actual ${actual}` });
   }
-  if (iso.unattributed > 0) reasons.push({ severity: 'warn', text: `${fmtCount(iso.unattributed)} id${iso.unattributed === 1 ? '' : 's'} that no simulated user owns (unattributed)` });
-  if (s.lifecycle.violations > 0) reasons.push({ severity: 'warn', text: `${fmtCount(s.lifecycle.violations)} lifecycle violation${s.lifecycle.violations === 1 ? '' : 's'}: ${byKindText(s.lifecycle.byKind)}` });
+  if (iso.unattributed > 0)
+    reasons.push({
+      severity: 'warn',
+      text: `${fmtCount(iso.unattributed)} id${iso.unattributed === 1 ? '' : 's'} that no simulated user owns (unattributed)`,
+    });
+  if (s.lifecycle.violations > 0)
+    reasons.push({
+      severity: 'warn',
+      text: `${fmtCount(s.lifecycle.violations)} lifecycle violation${s.lifecycle.violations === 1 ? '' : 's'}: ${byKindText(s.lifecycle.byKind)}`,
+    });
   if (s.interrupted) reasons.push({ severity: 'warn', text: 'run interrupted: figures cover only the part that ran' });
   const n = s.thresholds.length;
   const failed = s.thresholds.filter((t) => !t.ok).length;
   let headline = describeExitCode(s.exitCode);
-  if (pass) headline = `${n === 0 ? 'no thresholds set' : n === 1 ? 'the threshold held' : `all ${n} thresholds held`}, no isolation violation`;
+  if (pass)
+    headline = `${n === 0 ? 'no thresholds set' : n === 1 ? 'the threshold held' : `all ${n} thresholds held`}, no isolation violation`;
   else if (s.verdict === 'untested' && s.untested?.length) headline = s.untested[0]!;
-  else if (s.exitCode === EXIT_CODE.thresholdFailed && failed > 0) headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
+  else if (s.exitCode === EXIT_CODE.thresholdFailed && failed > 0)
+    headline = `${failed} of ${n} threshold${n === 1 ? '' : 's'} failed`;
   return { pass, word: formatVerdictWord(s), exitCode: s.exitCode, headline, reasons };
 }
 
@@ -126,7 +157,8 @@ export function formatThresholdActual(metricKey: string, expression: string, act
   const metric = metricKey.replace(/\{.*\}$/, '');
   const stat = /^\s*(p\(|avg|min|max|med|count|rate)/.exec(expression)?.[1] ?? '';
   // errors' rate is a fraction like the expression's value; the percentage is what people read.
-  if (stat === 'rate') return metric === 'errors' ? `${trimNumber(actual)} (${(actual * 100).toFixed(2)}%)` : `${trimNumber(actual)}/s`;
+  if (stat === 'rate')
+    return metric === 'errors' ? `${trimNumber(actual)} (${(actual * 100).toFixed(2)}%)` : `${trimNumber(actual)}/s`;
   if (stat === 'count' || !isTrendMetric(metric)) return fmtCount(actual);
   return formatDurationMs(actual);
 }
@@ -145,7 +177,8 @@ const PER_COHORT = new Set(['ws.connect', 'run.agent_started', 'run.total']);
 
 /** Trend metrics of the summary, in report order: ws.connect, http.*, run.*, then the rest. */
 export function trendEntries(s: Summary): [string, TrendSummary][] {
-  const rank = (n: string): number => (n === 'ws.connect' ? 0 : n.startsWith('http.') ? 1 : n.startsWith('run.') ? 2 : 3);
+  const rank = (n: string): number =>
+    n === 'ws.connect' ? 0 : n.startsWith('http.') ? 1 : n.startsWith('run.') ? 2 : 3;
   return Object.entries(s.metrics)
     .filter((e): e is [string, TrendSummary] => e[1].type === 'trend')
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
@@ -179,7 +212,11 @@ function percentileAt(x: number): number {
 /** Values in ms at each x of {@link distributionX}, the last being the exact max; undefined when the histogram is unreadable. */
 function distributionMs(hdr: string, max: number, xs: readonly number[]): number[] | undefined {
   let h;
-  try { h = decodeHistogram(hdr); } catch { return undefined; }
+  try {
+    h = decodeHistogram(hdr);
+  } catch {
+    return undefined;
+  }
   if (h.totalCount === 0) return undefined;
   // HDR answers a bucket's upper edge; never draw above the recorded max.
   const ms = computePercentilesMs(h, xs.map(percentileAt));
@@ -216,20 +253,18 @@ const VIOLATION_COUNTERS = ['isolation.violations', 'lifecycle.violations'] as c
 function buildTimeline(s: Summary): Timeline {
   const series = s.series ?? [];
   const t = series.map((p) => p.t);
-  const latency = TIMELINE_LATENCIES
-    .filter((m) => series.some((p) => p.trends[m]))
-    .map((metric) => ({
-      metric,
-      p50: series.map((p) => p.trends[metric]?.p50 ?? null),
-      p95: series.map((p) => p.trends[metric]?.p95 ?? null),
-      p99: series.map((p) => p.trends[metric]?.p99 ?? null),
-    }));
+  const latency = TIMELINE_LATENCIES.filter((m) => series.some((p) => p.trends[m])).map((metric) => ({
+    metric,
+    p50: series.map((p) => p.trends[metric]?.p50 ?? null),
+    p95: series.map((p) => p.trends[metric]?.p95 ?? null),
+    p99: series.map((p) => p.trends[metric]?.p99 ?? null),
+  }));
   const cohorts = [...new Set(series.flatMap((p) => Object.keys(p.gauges).filter((g) => g.startsWith('vus.'))))];
   const users = cohorts.map((g) => ({ cohort: g.slice('vus.'.length), values: series.map((p) => p.gauges[g] ?? 0) }));
   const deltas = (name: string): number[] => series.map((p) => p.counters[name] ?? 0);
-  const rates = RATE_COUNTERS
-    .map((counter) => ({ counter, values: deltas(counter) }))
-    .filter((r) => r.counter === 'runs.completed' || r.values.some((v) => v !== 0));
+  const rates = RATE_COUNTERS.map((counter) => ({ counter, values: deltas(counter) })).filter(
+    (r) => r.counter === 'runs.completed' || r.values.some((v) => v !== 0),
+  );
   const anyViolation = VIOLATION_COUNTERS.some((c) => deltas(c).some((v) => v !== 0));
   const violations = anyViolation ? VIOLATION_COUNTERS.map((counter) => ({ counter, values: deltas(counter) })) : [];
   return { t, latency, users, rates, violations };
@@ -240,7 +275,8 @@ export function buildChartData(s: Summary): ChartData {
   return { distributions: buildDistributions(s), timeline: buildTimeline(s) };
 }
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+const str = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
 
 /** True for a lifecycle violation; anything else (isolation, or no class) counts as a leak. */
 export const isLifecycleViolation = (v: Readonly<Record<string, unknown>>): boolean => v.class === 'lifecycle';
@@ -250,7 +286,10 @@ export const isLifecycleViolation = (v: Readonly<Record<string, unknown>>): bool
  * first (a leak matters more than a dropped event), then lifecycle ones with
  * what room is left, each in their original order.
  */
-export function pickViolations<T extends Readonly<Record<string, unknown>>>(violations: readonly T[], limit: number): { isolation: T[]; lifecycle: T[] } {
+export function pickViolations<T extends Readonly<Record<string, unknown>>>(
+  violations: readonly T[],
+  limit: number,
+): { isolation: T[]; lifecycle: T[] } {
   const isolation = violations.filter((v) => !isLifecycleViolation(v)).slice(0, limit);
   const lifecycle = violations.filter(isLifecycleViolation).slice(0, Math.max(0, limit - isolation.length));
   return { isolation, lifecycle };
@@ -263,10 +302,16 @@ export function pickViolations<T extends Readonly<Record<string, unknown>>>(viol
  * in-memory records (`atMs`). Unknown shapes give empty cells, never an
  * exception, since a report must render whatever the log holds.
  */
-export function groupViolations(violations: readonly Readonly<Record<string, unknown>>[], startedAtMs: number): ViolationGroup[] {
+export function groupViolations(
+  violations: readonly Readonly<Record<string, unknown>>[],
+  startedAtMs: number,
+): ViolationGroup[] {
   const groups: (ViolationGroup & { findings: ViolationFinding[]; rawFrame: string })[] = [];
   for (const v of violations) {
-    const receiver = (typeof v.receiver === 'object' && v.receiver !== null ? v.receiver : {}) as Record<string, unknown>;
+    const receiver = (typeof v.receiver === 'object' && v.receiver !== null ? v.receiver : {}) as Record<
+      string,
+      unknown
+    >;
     const atMs = typeof v.atMs === 'number' ? v.atMs : typeof v.time === 'string' ? Date.parse(v.time) : Number.NaN;
     const known = Number.isFinite(atMs);
     const offsetMs = known && Number.isFinite(startedAtMs) ? atMs - startedAtMs : Number.NaN;
@@ -283,9 +328,15 @@ export function groupViolations(violations: readonly Readonly<Record<string, unk
     // A line of a leaked frame carries all its reasons; lines written before that carry one each (grouped below).
     const findings: ViolationFinding[] = Array.isArray(v.kinds)
       ? (v.kinds as unknown[]).map((k) => {
-        const r = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
-        return { kind: str(r.kind) || '?', class: cls, owner: str(r.owner), field: str(r.field), value: str(r.value) };
-      })
+          const r = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
+          return {
+            kind: str(r.kind) || '?',
+            class: cls,
+            owner: str(r.owner),
+            field: str(r.field),
+            value: str(r.value),
+          };
+        })
       : [{ kind: str(v.kind) || '?', class: cls, owner: str(v.owner), field: str(v.field), value: str(v.value) }];
     if (Array.isArray(v.kinds)) {
       groups.push({ ...head, frame: prettyFrame(head.rawFrame), findings });
@@ -293,7 +344,14 @@ export function groupViolations(violations: readonly Readonly<Record<string, unk
     }
     const finding = findings[0]!;
     const last = groups[groups.length - 1];
-    if (last && head.rawFrame && last.rawFrame === head.rawFrame && last.time === head.time && last.receiver === head.receiver && last.connection === head.connection) {
+    if (
+      last &&
+      head.rawFrame &&
+      last.rawFrame === head.rawFrame &&
+      last.time === head.time &&
+      last.receiver === head.receiver &&
+      last.connection === head.connection
+    ) {
       last.findings.push(finding);
       continue;
     }
@@ -304,5 +362,9 @@ export function groupViolations(violations: readonly Readonly<Record<string, unk
 /** Frames are JSON text: indent them so the evidence reads; leave anything else (cut frames) as it is. */
 function prettyFrame(frame: string): string {
   if (!frame.startsWith('{') && !frame.startsWith('[')) return frame;
-  try { return JSON.stringify(JSON.parse(frame), null, 2); } catch { return frame; }
+  try {
+    return JSON.stringify(JSON.parse(frame), null, 2);
+  } catch {
+    return frame;
+  }
 }

@@ -17,5 +17,9 @@ export function writeResultFiles(dir: string, summary: Summary, violations: read
   writeViolationsFile(dir, violations);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeJunitReport(dir, summary);
-  writeHtmlReport(dir, summary, violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>));
+  writeHtmlReport(
+    dir,
+    summary,
+    violations.map((v) => JSON.parse(formatViolationLine(v)) as Record<string, unknown>),
+  );
 }

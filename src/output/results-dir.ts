@@ -17,15 +17,23 @@ function formatRunStamp(atMs: number): string {
 export function createResultsDir(opts: { out?: string; baseDir?: string; name: string; startedAtMs: number }): string {
   if (opts.out) {
     if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) {
-      throw new SimError('INPUT', `--out ${opts.out} is a file`, { hint: 'name a new or empty folder for the results' });
+      throw new SimError('INPUT', `--out ${opts.out} is a file`, {
+        hint: 'name a new or empty folder for the results',
+      });
     }
     if (existsSync(opts.out) && readdirSync(opts.out).length > 0) {
-      throw new SimError('INPUT', `--out ${opts.out} already holds files`, { hint: 'results are never overwritten: name a new or empty folder' });
+      throw new SimError('INPUT', `--out ${opts.out} already holds files`, {
+        hint: 'results are never overwritten: name a new or empty folder',
+      });
     }
     try {
       mkdirSync(opts.out, { recursive: true });
     } catch (err) {
-      throw new SimError('INPUT', `--out ${opts.out}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { hint: 'name a new or empty folder you can write to' });
+      throw new SimError(
+        'INPUT',
+        `--out ${opts.out}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        { hint: 'name a new or empty folder you can write to' },
+      );
     }
     return opts.out;
   }
@@ -39,7 +47,8 @@ export function createResultsDir(opts: { out?: string; baseDir?: string; name: s
       mkdirSync(dir);
       return dir;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimError('GENERATOR', `cannot create results folder ${dir}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new SimError('GENERATOR', `cannot create results folder ${dir}: ${(err as Error).message}`);
     }
   }
 }

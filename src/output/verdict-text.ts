@@ -4,11 +4,12 @@ import type { Summary } from '../core/summary.js';
 import { EXIT_CODE } from '../core/verdict.js';
 
 const EXIT_MEANING: Readonly<Record<number, string>> = {
-  [EXIT_CODE.ok]: 'every threshold held and no user saw another user\'s data',
+  [EXIT_CODE.ok]: "every threshold held and no user saw another user's data",
   [EXIT_CODE.thresholdFailed]: 'a threshold failed',
-  [EXIT_CODE.isolation]: 'isolation violated: a user received another user\'s data',
+  [EXIT_CODE.isolation]: "isolation violated: a user received another user's data",
   [EXIT_CODE.badInput]: 'bad input',
-  [EXIT_CODE.cannotRun]: 'could not test what it was for: isolation untested, an operation that never succeeded, or the target unreachable',
+  [EXIT_CODE.cannotRun]:
+    'could not test what it was for: isolation untested, an operation that never succeeded, or the target unreachable',
   [EXIT_CODE.interrupted]: 'interrupted: partial results',
 };
 

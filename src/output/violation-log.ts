@@ -33,14 +33,21 @@ const ISOLATION_FACET = KIND_FACETS['isolation.violations']!;
  * lines kept elsewhere already (other workers): kept and found by id for
  * amendments, not counted again.
  */
-export function createViolationCollector(registry: MetricRegistry, secrets: () => readonly string[], seed: readonly Violation[] = []): ViolationCollector {
+export function createViolationCollector(
+  registry: MetricRegistry,
+  secrets: () => readonly string[],
+  seed: readonly Violation[] = [],
+): ViolationCollector {
   const kept: Violation[] = [...seed];
   const byId = new Map<string, number>();
-  kept.forEach((v, i) => { if (v.id !== undefined) byId.set(v.id, i); });
+  kept.forEach((v, i) => {
+    if (v.id !== undefined) byId.set(v.id, i);
+  });
   let isolationKept = 0;
   let lifecycleKept = 0;
   let cut = 0;
-  const redactReasons = (rs: readonly ViolationReason[]): ViolationReason[] => rs.map((r) => ({ ...r, value: redactSecrets(r.value, secrets()) }));
+  const redactReasons = (rs: readonly ViolationReason[]): ViolationReason[] =>
+    rs.map((r) => ({ ...r, value: redactSecrets(r.value, secrets()) }));
   const sink: ViolationSink = (v) => {
     if (v.class === 'isolation') {
       registry.counter('isolation.violations', { cohort: v.cohort }).add();
@@ -50,15 +57,25 @@ export function createViolationCollector(registry: MetricRegistry, secrets: () =
         seen.push(r.kind);
         registry.counter(ISOLATION_FACET, { cohort: v.cohort, kind: r.kind }).add();
       }
-      if (isolationKept >= MAX_ISOLATION_LINES) { cut++; return; }
+      if (isolationKept >= MAX_ISOLATION_LINES) {
+        cut++;
+        return;
+      }
       isolationKept++;
     } else {
       registry.counter('lifecycle.violations', { cohort: v.cohort, kind: v.kind }).add();
-      if (lifecycleKept >= MAX_LIFECYCLE_LINES) { cut++; return; }
+      if (lifecycleKept >= MAX_LIFECYCLE_LINES) {
+        cut++;
+        return;
+      }
       lifecycleKept++;
     }
     if (v.id !== undefined) byId.set(v.id, kept.length);
-    kept.push({ ...v, kinds: redactReasons(v.kinds), ...(v.frame !== undefined ? { frame: cutText(redactSecrets(v.frame, secrets()), FRAME_BYTES) } : {}) });
+    kept.push({
+      ...v,
+      kinds: redactReasons(v.kinds),
+      ...(v.frame !== undefined ? { frame: cutText(redactSecrets(v.frame, secrets()), FRAME_BYTES) } : {}),
+    });
   };
   const amend: ViolationAmender = (id, cohort, reasons, freshKinds) => {
     for (const kind of freshKinds) registry.counter(ISOLATION_FACET, { cohort, kind }).add();
@@ -100,12 +117,25 @@ export function formatViolationLine(v: Violation): string {
  */
 export function parseViolationLine(line: string): Violation | undefined {
   let o: unknown;
-  try { o = JSON.parse(line); } catch { return undefined; }
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
   const { time, field, value, ...rest } = o as Record<string, unknown>;
   const v = rest as unknown as Omit<Violation, 'atMs'>;
   if (typeof v.kind !== 'string' || typeof time !== 'string') return undefined;
-  const kinds = Array.isArray(v.kinds) ? v.kinds : [{ kind: v.kind, field: typeof field === 'string' ? field : '', value: typeof value === 'string' ? value : '', ...(typeof v.owner === 'string' ? { owner: v.owner } : {}) }];
+  const kinds = Array.isArray(v.kinds)
+    ? v.kinds
+    : [
+        {
+          kind: v.kind,
+          field: typeof field === 'string' ? field : '',
+          value: typeof value === 'string' ? value : '',
+          ...(typeof v.owner === 'string' ? { owner: v.owner } : {}),
+        },
+      ];
   return { ...v, kinds, atMs: Date.parse(time) };
 }
 

@@ -78,7 +78,8 @@ export function readConnectionId(frame: unknown, path: string | undefined): stri
   const f = frame as Record<string, unknown>;
   for (const root of [f.payload, f.data, f]) {
     let cur: unknown = root;
-    for (const p of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+    for (const p of path.split('.'))
+      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
     if (typeof cur === 'string') return cur;
   }
   return undefined;
@@ -95,7 +96,7 @@ function parseNested(v: unknown): Record<string, unknown> | undefined {
   if (c !== 123 && !(c === 32 || c === 10 || c === 13 || c === 9)) return undefined;
   try {
     const o = JSON.parse(v) as unknown;
-    return o !== null && typeof o === 'object' && !Array.isArray(o) ? o as Record<string, unknown> : undefined;
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -10,7 +10,10 @@ export const FORGERY_KINDS = [
   /** No credential at all. */
   'missing',
   /** `alg: none` with an empty signature, in the spellings libraries have let through. */
-  'alg_none', 'alg_None', 'alg_NONE', 'alg_nOnE',
+  'alg_none',
+  'alg_None',
+  'alg_NONE',
+  'alg_nOnE',
   /** A token signed with the real secret, its signature removed. */
   'signature_stripped',
   /** Signed with another key. */
@@ -26,7 +29,8 @@ export const FORGERY_KINDS = [
   /** Of another `type` (a refresh token). */
   'wrong_type',
   /** For another audience or issuer (only when the scenario sets `auth.audience` / `auth.issuer`). */
-  'wrong_audience', 'wrong_issuer',
+  'wrong_audience',
+  'wrong_issuer',
 ] as const;
 /** One of {@link FORGERY_KINDS}. */
 export type ForgeryKind = (typeof FORGERY_KINDS)[number];
@@ -43,11 +47,21 @@ export interface ForgeryContext {
 /** True when `kind` can be made (and means something) in this run. */
 export function canForge(kind: ForgeryKind, c: ForgeryContext): boolean {
   switch (kind) {
-    case 'missing': case 'alg_none': case 'alg_None': case 'alg_NONE': case 'alg_nOnE': case 'bad_signature': return true;
-    case 'tampered_sub': return c.secret !== undefined && c.victim !== undefined;
-    case 'wrong_audience': return c.secret !== undefined && c.audience !== undefined;
-    case 'wrong_issuer': return c.secret !== undefined && c.issuer !== undefined;
-    default: return c.secret !== undefined;
+    case 'missing':
+    case 'alg_none':
+    case 'alg_None':
+    case 'alg_NONE':
+    case 'alg_nOnE':
+    case 'bad_signature':
+      return true;
+    case 'tampered_sub':
+      return c.secret !== undefined && c.victim !== undefined;
+    case 'wrong_audience':
+      return c.secret !== undefined && c.audience !== undefined;
+    case 'wrong_issuer':
+      return c.secret !== undefined && c.issuer !== undefined;
+    default:
+      return c.secret !== undefined;
   }
 }
 
@@ -57,23 +71,41 @@ const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('bas
 export async function mintForgedToken(kind: ForgeryKind, sub: string, c: ForgeryContext): Promise<string | undefined> {
   if (kind === 'missing') return undefined;
   const now = Math.floor(Date.now() / 1000);
-  const claims = { sub, type: 'access', iat: now, exp: now + 600, ...(c.issuer ? { iss: c.issuer } : {}), ...(c.audience ? { aud: c.audience } : {}) };
+  const claims = {
+    sub,
+    type: 'access',
+    iat: now,
+    exp: now + 600,
+    ...(c.issuer ? { iss: c.issuer } : {}),
+    ...(c.audience ? { aud: c.audience } : {}),
+  };
   if (kind.startsWith('alg_')) return `${b64({ alg: kind.slice(4), typ: 'JWT' })}.${b64(claims)}.`;
   const sign = (payload: Record<string, unknown>, secret = c.secret): Promise<string> =>
-    new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret ?? randomBytes(32).toString('base64url')));
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(secret ?? randomBytes(32).toString('base64url')));
   switch (kind) {
-    case 'bad_signature': return sign(claims, randomBytes(32).toString('base64url'));
-    case 'signature_stripped': return `${(await sign(claims)).split('.').slice(0, 2).join('.')}.`;
+    case 'bad_signature':
+      return sign(claims, randomBytes(32).toString('base64url'));
+    case 'signature_stripped':
+      return `${(await sign(claims)).split('.').slice(0, 2).join('.')}.`;
     case 'tampered_sub': {
       const [h, , s] = (await sign(claims)).split('.');
       return `${h}.${b64({ ...claims, sub: c.victim })}.${s}`;
     }
-    case 'expired': return sign({ ...claims, iat: now - 7200, exp: now - 3600 });
-    case 'not_yet_valid': return sign({ ...claims, nbf: now + 3600 });
-    case 'issued_in_future': return sign({ ...claims, iat: now + 3600, exp: now + 7200 });
-    case 'wrong_type': return sign({ ...claims, type: 'refresh' });
-    case 'wrong_audience': return sign({ ...claims, aud: `${c.audience}-other` });
-    case 'wrong_issuer': return sign({ ...claims, iss: `${c.issuer}-other` });
-    default: return sign(claims, randomBytes(32).toString('base64url'));
+    case 'expired':
+      return sign({ ...claims, iat: now - 7200, exp: now - 3600 });
+    case 'not_yet_valid':
+      return sign({ ...claims, nbf: now + 3600 });
+    case 'issued_in_future':
+      return sign({ ...claims, iat: now + 3600, exp: now + 7200 });
+    case 'wrong_type':
+      return sign({ ...claims, type: 'refresh' });
+    case 'wrong_audience':
+      return sign({ ...claims, aud: `${c.audience}-other` });
+    case 'wrong_issuer':
+      return sign({ ...claims, iss: `${c.issuer}-other` });
+    default:
+      return sign(claims, randomBytes(32).toString('base64url'));
   }
 }

@@ -47,7 +47,18 @@ export class FrameReader {
   private readonly wireNames: boolean;
   private readonly names: FrameProfile['fields'];
   /** The view every read fills (frames are handled one at a time, start to end): one object per reader, not per frame. */
-  private readonly view: Mutable<FrameView> = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined };
+  private readonly view: Mutable<FrameView> = {
+    type: '',
+    event: -1,
+    rawType: '',
+    userId: undefined,
+    threadId: undefined,
+    runId: undefined,
+    messageId: undefined,
+    seq: undefined,
+    code: undefined,
+    pairKey: undefined,
+  };
   /** The pair key's getter by run event position; undefined for events of no keyed pair. */
   private readonly pairKeys: ReadonlyArray<Getter | undefined>;
 
@@ -65,14 +76,24 @@ export class FrameReader {
     this.aliases = new Map(Object.entries(profile.aliases));
     const f = profile.fields;
     this.get = {
-      userId: getter(f.userId), threadId: getter(f.threadId), runId: getter(f.runId), messageId: getter(f.messageId),
-      seq: getter(f.seq), timestamp: getter(f.timestamp), code: getter(f.code),
+      userId: getter(f.userId),
+      threadId: getter(f.threadId),
+      runId: getter(f.runId),
+      messageId: getter(f.messageId),
+      seq: getter(f.seq),
+      timestamp: getter(f.timestamp),
+      code: getter(f.code),
     };
     this.tsUnit = profile.timestampUnit;
     this.pairKeys = computePairKeyFields(profile.lifecycle).map((k) => (k === undefined ? undefined : getter(k)));
     this.names = f;
-    this.fast = profile.fieldRoots.join('|') === 'payload|data|' && profile.typeFields.join('|') === 'type|event' && Object.values(f).every((n) => !n.includes('.'));
-    this.wireNames = this.fast && (Object.keys(PROTOCOL_FIELDS) as Array<keyof typeof PROTOCOL_FIELDS>).every((k) => f[k] === PROTOCOL_FIELDS[k]);
+    this.fast =
+      profile.fieldRoots.join('|') === 'payload|data|' &&
+      profile.typeFields.join('|') === 'type|event' &&
+      Object.values(f).every((n) => !n.includes('.'));
+    this.wireNames =
+      this.fast &&
+      (Object.keys(PROTOCOL_FIELDS) as Array<keyof typeof PROTOCOL_FIELDS>).every((k) => f[k] === PROTOCOL_FIELDS[k]);
   }
 
   /**
@@ -91,8 +112,15 @@ export class FrameReader {
       return this.fill(type, carrierType, undefined, undefined, undefined, undefined, undefined, undefined);
     }
     const obj = frame as Record<string, unknown>;
-    const v = fromCarrier ? this.readAs(obj, carrierType)
-      : Array.isArray(frame) ? this.readAny(obj) : this.wireNames ? this.readWire(obj) : this.fast ? this.readFast(obj) : this.readAny(obj);
+    const v = fromCarrier
+      ? this.readAs(obj, carrierType)
+      : Array.isArray(frame)
+        ? this.readAny(obj)
+        : this.wireNames
+          ? this.readWire(obj)
+          : this.fast
+            ? this.readFast(obj)
+            : this.readAny(obj);
     // Only the few frames that open or close a call carry a key worth a lookup.
     const key = v.event >= 0 ? this.pairKeys[v.event] : undefined;
     if (key !== undefined) this.view.pairKey = str(this.field(obj, key));
@@ -104,7 +132,10 @@ export class FrameReader {
     let rawType = '';
     for (const f of this.typeFields) {
       const v = obj[f];
-      if (typeof v === 'string') { rawType = v; break; }
+      if (typeof v === 'string') {
+        rawType = v;
+        break;
+      }
     }
     return this.readAs(obj, rawType);
   }
@@ -113,8 +144,16 @@ export class FrameReader {
   private readAs(obj: Record<string, unknown>, rawType: string): FrameView {
     const g = this.get;
     const type = this.aliases.get(rawType) ?? rawType;
-    return this.fill(type, rawType, this.field(obj, g.userId), this.field(obj, g.threadId), this.field(obj, g.runId),
-      this.field(obj, g.messageId), this.field(obj, g.seq), type === 'error' ? this.field(obj, g.code) : undefined);
+    return this.fill(
+      type,
+      rawType,
+      this.field(obj, g.userId),
+      this.field(obj, g.threadId),
+      this.field(obj, g.runId),
+      this.field(obj, g.messageId),
+      this.field(obj, g.seq),
+      type === 'error' ? this.field(obj, g.code) : undefined,
+    );
   }
 
   /** The server's time of a frame in epoch ms, whatever unit the backend used; undefined when it has none. */
@@ -137,9 +176,17 @@ export class FrameReader {
     const a = typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : undefined;
     const b = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
     const f = this.names;
-    const type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
-    return this.fill(type, rawType, pick(a, b, obj, f.userId), pick(a, b, obj, f.threadId),
-      pick(a, b, obj, f.runId), pick(a, b, obj, f.messageId), pick(a, b, obj, f.seq), type === 'error' ? pick(a, b, obj, f.code) : undefined);
+    const type = this.aliases.size ? (this.aliases.get(rawType) ?? rawType) : rawType;
+    return this.fill(
+      type,
+      rawType,
+      pick(a, b, obj, f.userId),
+      pick(a, b, obj, f.threadId),
+      pick(a, b, obj, f.runId),
+      pick(a, b, obj, f.messageId),
+      pick(a, b, obj, f.seq),
+      type === 'error' ? pick(a, b, obj, f.code) : undefined,
+    );
   }
 
   /** readFast for protocol.md's field names: named loads, which V8 caches per frame shape, instead of keyed ones. */
@@ -150,15 +197,31 @@ export class FrameReader {
     const d = obj.data;
     const a = typeof p === 'object' && p !== null ? (p as WireFields) : NO_FIELDS;
     const b = typeof d === 'object' && d !== null ? (d as WireFields) : NO_FIELDS;
-    const type = this.aliases.size ? this.aliases.get(rawType) ?? rawType : rawType;
+    const type = this.aliases.size ? (this.aliases.get(rawType) ?? rawType) : rawType;
     // `??`: a null field counts as absent, as in pick().
-    return this.fill(type, rawType, a.user_id ?? b.user_id ?? obj.user_id,
-      a.thread_id ?? b.thread_id ?? obj.thread_id, a.run_id ?? b.run_id ?? obj.run_id, a.message_id ?? b.message_id ?? obj.message_id,
-      a.seq ?? b.seq ?? obj.seq, type === 'error' ? a.code ?? b.code ?? obj.code : undefined);
+    return this.fill(
+      type,
+      rawType,
+      a.user_id ?? b.user_id ?? obj.user_id,
+      a.thread_id ?? b.thread_id ?? obj.thread_id,
+      a.run_id ?? b.run_id ?? obj.run_id,
+      a.message_id ?? b.message_id ?? obj.message_id,
+      a.seq ?? b.seq ?? obj.seq,
+      type === 'error' ? (a.code ?? b.code ?? obj.code) : undefined,
+    );
   }
 
   /** Fills the reader's view from a frame's raw field values, converted the same way whichever path found them. */
-  private fill(type: string, rawType: string, userId: unknown, threadId: unknown, runId: unknown, messageId: unknown, seq: unknown, code: unknown): FrameView {
+  private fill(
+    type: string,
+    rawType: string,
+    userId: unknown,
+    threadId: unknown,
+    runId: unknown,
+    messageId: unknown,
+    seq: unknown,
+    code: unknown,
+  ): FrameView {
     const v = this.view;
     v.type = type;
     v.event = computeRunEventIndex(type);
@@ -186,16 +249,39 @@ export class FrameReader {
 
 /** A frame, or its payload or data, as read by field name. */
 interface WireFields {
-  readonly type?: unknown; readonly event?: unknown; readonly payload?: unknown; readonly data?: unknown;
-  readonly user_id?: unknown; readonly thread_id?: unknown; readonly run_id?: unknown; readonly message_id?: unknown;
-  readonly seq?: unknown; readonly code?: unknown;
+  readonly type?: unknown;
+  readonly event?: unknown;
+  readonly payload?: unknown;
+  readonly data?: unknown;
+  readonly user_id?: unknown;
+  readonly thread_id?: unknown;
+  readonly run_id?: unknown;
+  readonly message_id?: unknown;
+  readonly seq?: unknown;
+  readonly code?: unknown;
 }
 const NO_FIELDS: WireFields = Object.freeze({});
 
-const EMPTY: FrameView = { type: '', event: -1, rawType: '', userId: undefined, threadId: undefined, runId: undefined, messageId: undefined, seq: undefined, code: undefined, pairKey: undefined };
+const EMPTY: FrameView = {
+  type: '',
+  event: -1,
+  rawType: '',
+  userId: undefined,
+  threadId: undefined,
+  runId: undefined,
+  messageId: undefined,
+  seq: undefined,
+  code: undefined,
+  pairKey: undefined,
+};
 
 /** A field by plain name from payload, then data, then the root. */
-function pick(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined, root: Record<string, unknown>, k: string): unknown {
+function pick(
+  a: Record<string, unknown> | undefined,
+  b: Record<string, unknown> | undefined,
+  root: Record<string, unknown>,
+  k: string,
+): unknown {
   let v: unknown = a?.[k];
   if (v === undefined || v === null) v = b?.[k];
   if (v === undefined || v === null) v = root[k];

@@ -11,7 +11,10 @@ export class PendingOpen<A> {
   private settle: ((r: OpenResult) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly onTimeout: (arg: A) => void, private readonly arg: A) {}
+  constructor(
+    private readonly onTimeout: (arg: A) => void,
+    private readonly arg: A,
+  ) {}
 
   /** True from {@link begin} until the open is settled. */
   get waiting(): boolean {

@@ -57,8 +57,10 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const headers: Record<string, string> = {
     ...target.headers,
-    'content-type': 'application/x-protobuf', 'content-encoding': 'snappy',
-    'x-prometheus-remote-write-version': '0.1.0', 'user-agent': opts.userAgent,
+    'content-type': 'application/x-protobuf',
+    'content-encoding': 'snappy',
+    'x-prometheus-remote-write-version': '0.1.0',
+    'user-agent': opts.userAgent,
   };
   const queue: RemoteWriteBody[] = [];
   let queuedSamples = 0;
@@ -71,7 +73,14 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
   let closeFailures = 0;
   let onIdle: (() => void) | undefined;
   let agent: Dispatcher | undefined;
-  const s = { samplesSent: 0, samplesDropped: 0, requests: 0, failedRequests: 0, retries: 0, lastError: undefined as string | undefined };
+  const s = {
+    samplesSent: 0,
+    samplesDropped: 0,
+    requests: 0,
+    failedRequests: 0,
+    retries: 0,
+    lastError: undefined as string | undefined,
+  };
 
   const drop = (b: RemoteWriteBody): void => {
     queuedSamples -= b.samples;
@@ -86,15 +95,22 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
   };
   const failed = (message: string, retryable: boolean): void => {
     s.failedRequests++;
-    if (failures === 0 || message !== s.lastError) opts.logger?.warn({ receiver: target.url, error: message, retryable }, 'remote write failed');
+    if (failures === 0 || message !== s.lastError)
+      opts.logger?.warn({ receiver: target.url, error: message, retryable }, 'remote write failed');
     s.lastError = message;
-    if (!retryable) { drop(queue.shift()!); return; }
+    if (!retryable) {
+      drop(queue.shift()!);
+      return;
+    }
     failures++;
     if (closing) closeFailures++;
   };
   const pump = (): void => {
     if (sending || backoff || closed) return;
-    if (queue.length === 0 || (closing && closeFailures >= CLOSE_FAILURES)) { onIdle?.(); return; }
+    if (queue.length === 0 || (closing && closeFailures >= CLOSE_FAILURES)) {
+      onIdle?.();
+      return;
+    }
     sending = true;
     const b = queue[0]!;
     void send(b).then(() => {
@@ -102,8 +118,13 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
       if (failures > 0 && queue[0] === b && !closed) {
         // Retrying the same request: wait, doubling, a little jitter so generators do not retry in step.
         s.retries++;
-        const waitMs = Math.min(closing ? BACKOFF_START_MS : BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
-        backoff = setTimeout(() => { backoff = undefined; pump(); }, waitMs);
+        const waitMs =
+          Math.min(closing ? BACKOFF_START_MS : BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (failures - 1)) *
+          (0.8 + Math.random() * 0.4);
+        backoff = setTimeout(() => {
+          backoff = undefined;
+          pump();
+        }, waitMs);
         backoff.unref();
         if (closing && closeFailures >= CLOSE_FAILURES) onIdle?.();
         return;
@@ -118,12 +139,21 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
     try {
       const { request, Agent } = await loadUndici();
       agent ??= new Agent({ connections: 1, keepAliveTimeout: 30_000 });
-      const res = await request(target.url, { method: 'POST', headers, body: b.body, dispatcher: agent, signal: ctl.signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const res = await request(target.url, {
+        method: 'POST',
+        headers,
+        body: b.body,
+        dispatcher: agent,
+        signal: ctl.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
       const text = res.statusCode >= 300 ? (await res.body.text()).slice(0, 300).trim() : (await res.body.dump(), '');
       // The flush deadline passed meanwhile: the request was counted as dropped with the rest of the queue.
       if (queue[0] !== b) return;
       if (res.statusCode < 300) {
-        if (failures > 0) opts.logger?.info({ receiver: target.url, afterFailures: failures }, 'remote write recovered');
+        if (failures > 0)
+          opts.logger?.info({ receiver: target.url, afterFailures: failures }, 'remote write recovered');
         failures = 0;
         queue.shift();
         queuedSamples -= b.samples;
@@ -159,9 +189,17 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
       closing = true;
       // A receiver that is failing now gets one more attempt at once, not the rest of its backoff nor the whole deadline.
       if (failures > 0) closeFailures = CLOSE_FAILURES - 1;
-      if (backoff) { clearTimeout(backoff); backoff = undefined; }
+      if (backoff) {
+        clearTimeout(backoff);
+        backoff = undefined;
+      }
       await new Promise<void>((resolve) => {
-        const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); onIdle = undefined; resolve(); };
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          onIdle = undefined;
+          resolve();
+        };
         const timer = setTimeout(done, Math.max(0, deadlineMs));
         signal?.addEventListener('abort', done, { once: true });
         onIdle = done;
@@ -173,7 +211,8 @@ export function createRemoteWriteClient(target: RemoteWriteTarget, opts: RemoteW
       backoff = undefined;
       inFlight?.abort();
       for (const b of queue.splice(0)) drop(b);
-      if (s.samplesDropped) opts.logger?.warn({ receiver: target.url, samplesDropped: s.samplesDropped }, 'remote write dropped samples');
+      if (s.samplesDropped)
+        opts.logger?.warn({ receiver: target.url, samplesDropped: s.samplesDropped }, 'remote write dropped samples');
       await agent?.destroy().catch(() => undefined);
       return stats();
     },

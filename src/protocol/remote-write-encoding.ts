@@ -11,13 +11,41 @@ const PROMPB = protobuf.Root.fromJSON({
   nested: {
     prometheus: {
       nested: {
-        WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 }, metadata: { rule: 'repeated', type: 'MetricMetadata', id: 3 } } },
-        TimeSeries: { fields: { labels: { rule: 'repeated', type: 'Label', id: 1 }, samples: { rule: 'repeated', type: 'Sample', id: 2 } } },
+        WriteRequest: {
+          fields: {
+            timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 },
+            metadata: { rule: 'repeated', type: 'MetricMetadata', id: 3 },
+          },
+        },
+        TimeSeries: {
+          fields: {
+            labels: { rule: 'repeated', type: 'Label', id: 1 },
+            samples: { rule: 'repeated', type: 'Sample', id: 2 },
+          },
+        },
         Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
         Sample: { fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } } },
         MetricMetadata: {
-          fields: { type: { type: 'MetricType', id: 1 }, metricFamilyName: { type: 'string', id: 2 }, help: { type: 'string', id: 4 }, unit: { type: 'string', id: 5 } },
-          nested: { MetricType: { values: { UNKNOWN: 0, COUNTER: 1, GAUGE: 2, HISTOGRAM: 3, GAUGEHISTOGRAM: 4, SUMMARY: 5, INFO: 6, STATESET: 7 } } },
+          fields: {
+            type: { type: 'MetricType', id: 1 },
+            metricFamilyName: { type: 'string', id: 2 },
+            help: { type: 'string', id: 4 },
+            unit: { type: 'string', id: 5 },
+          },
+          nested: {
+            MetricType: {
+              values: {
+                UNKNOWN: 0,
+                COUNTER: 1,
+                GAUGE: 2,
+                HISTOGRAM: 3,
+                GAUGEHISTOGRAM: 4,
+                SUMMARY: 5,
+                INFO: 6,
+                STATESET: 7,
+              },
+            },
+          },
         },
       },
     },
@@ -44,8 +72,16 @@ export interface RemoteWriteBody {
  */
 export function encodeWriteRequests(families: readonly PromFamily[], timestampMs: number): RemoteWriteBody[] {
   const out: RemoteWriteBody[] = [];
-  let series: Array<{ labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number }> }> = [];
-  const metadata = families.map((f) => ({ type: METRIC_TYPE[f.type], metricFamilyName: f.name, help: f.help, unit: f.name.endsWith('_seconds') ? 'seconds' : '' }));
+  let series: Array<{
+    labels: Array<{ name: string; value: string }>;
+    samples: Array<{ value: number; timestamp: number }>;
+  }> = [];
+  const metadata = families.map((f) => ({
+    type: METRIC_TYPE[f.type],
+    metricFamilyName: f.name,
+    help: f.help,
+    unit: f.name.endsWith('_seconds') ? 'seconds' : '',
+  }));
   const flush = (): void => {
     if (!series.length) return;
     const bytes = WRITE_REQUEST.encode({ timeseries: series, metadata: out.length === 0 ? metadata : [] }).finish();
@@ -66,9 +102,17 @@ export function encodeWriteRequests(families: readonly PromFamily[], timestampMs
 }
 
 /** A request body read back (for tests and debugging): each series' labels and its samples. */
-export function decodeWriteRequest(body: Uint8Array): Array<{ labels: Record<string, string>; samples: Array<{ value: number; timestampMs: number }> }> {
-  const msg = WRITE_REQUEST.toObject(WRITE_REQUEST.decode(snappy.uncompress(body)), { longs: Number, defaults: true }) as {
-    timeseries: Array<{ labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number }> }>;
+export function decodeWriteRequest(
+  body: Uint8Array,
+): Array<{ labels: Record<string, string>; samples: Array<{ value: number; timestampMs: number }> }> {
+  const msg = WRITE_REQUEST.toObject(WRITE_REQUEST.decode(snappy.uncompress(body)), {
+    longs: Number,
+    defaults: true,
+  }) as {
+    timeseries: Array<{
+      labels: Array<{ name: string; value: string }>;
+      samples: Array<{ value: number; timestamp: number }>;
+    }>;
   };
   return msg.timeseries.map((t) => ({
     labels: Object.fromEntries(t.labels.map((l) => [l.name, l.value])),

@@ -1,7 +1,16 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ErrorKind } from '../core/error-kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import {
+  decodeNested,
+  readBatch,
+  readConnectionId,
+  type Connection,
+  type ConnectOptions,
+  type FrameHandler,
+  type OpenResult,
+  type OutgoingMessage,
+} from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 import { PendingOpen } from './pending-open.js';
 
@@ -11,10 +20,18 @@ const nowUs = (): number => Math.round(performance.now() * 1000);
 const SESSION = Symbol('crosstalk.socketio-session');
 type OwnedSocket = Socket & { [SESSION]: SocketIoSession };
 
-function onConnect(this: OwnedSocket): void { this[SESSION].handleConnect(); }
-function onConnectError(this: OwnedSocket, err: Error & { description?: unknown; context?: unknown }): void { this[SESSION].handleConnectError(err); }
-function onDisconnect(this: OwnedSocket, reason: string): void { this[SESSION].handleDisconnect(reason); }
-function onOpenTimeout(session: SocketIoSession): void { session.handleOpenTimeout(); }
+function onConnect(this: OwnedSocket): void {
+  this[SESSION].handleConnect();
+}
+function onConnectError(this: OwnedSocket, err: Error & { description?: unknown; context?: unknown }): void {
+  this[SESSION].handleConnectError(err);
+}
+function onDisconnect(this: OwnedSocket, reason: string): void {
+  this[SESSION].handleDisconnect(reason);
+}
+function onOpenTimeout(session: SocketIoSession): void {
+  session.handleOpenTimeout();
+}
 
 /**
  * One Socket.IO connection of a simulated user (socket.io-client over its
@@ -40,7 +57,11 @@ export class SocketIoSession implements Connection {
   /** The listener of every event, bound once per session (Socket.IO calls it without the socket). */
   private readonly onAnyEvent = (event: string, ...args: unknown[]): void => this.handleEvent(event, args[0]);
 
-  constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: FrameHandler) {}
+  constructor(
+    readonly index: number,
+    private readonly reader: FrameReader,
+    private readonly handler: FrameHandler,
+  ) {}
 
   get isOpen(): boolean {
     return this.socket !== undefined && this.socket.connected && !this.opening.waiting && !this.closing;
@@ -57,15 +78,30 @@ export class SocketIoSession implements Connection {
       const query: Record<string, string> = {};
       const auth: Record<string, string> = {};
       switch (opts.delivery) {
-        case 'header': extraHeaders.authorization = `Bearer ${opts.credential}`; break;
-        case 'query': query.token = opts.credential; break;
-        case 'ticket': query.ticket = opts.credential; break;
+        case 'header':
+          extraHeaders.authorization = `Bearer ${opts.credential}`;
+          break;
+        case 'query':
+          query.token = opts.credential;
+          break;
+        case 'ticket':
+          query.ticket = opts.credential;
+          break;
         // Socket.IO has no subprotocols; its handshake payload is where browsers put a token.
-        case 'subprotocol': auth.token = opts.credential; break;
+        case 'subprotocol':
+          auth.token = opts.credential;
+          break;
       }
       const socket = io(opts.url, {
-        path: opts.path ?? '/socket.io/', transports: ['websocket'], reconnection: false, forceNew: true, multiplex: false,
-        timeout: opts.connectTimeoutMs, extraHeaders, query, auth,
+        path: opts.path ?? '/socket.io/',
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        multiplex: false,
+        timeout: opts.connectTimeoutMs,
+        extraHeaders,
+        query,
+        auth,
       }) as OwnedSocket;
       socket[SESSION] = this;
       this.socket = socket;
@@ -94,13 +130,18 @@ export class SocketIoSession implements Connection {
     const s = this.socket;
     if (!s) return Promise.resolve();
     this.closing = true;
-    const raw = (s.io as unknown as { engine?: { transport?: { ws?: { close(code?: number): void } | null } } }).engine?.transport?.ws;
+    const raw = (s.io as unknown as { engine?: { transport?: { ws?: { close(code?: number): void } | null } } }).engine
+      ?.transport?.ws;
     if (!s.connected || !raw) {
       s.disconnect();
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const done = (): void => { clearTimeout(timer); s.disconnect(); resolve(); };
+      const done = (): void => {
+        clearTimeout(timer);
+        s.disconnect();
+        resolve();
+      };
       const timer = setTimeout(done, 2000);
       s.once('disconnect', done);
       raw.close(1000);
@@ -133,10 +174,18 @@ export class SocketIoSession implements Connection {
     try {
       // A binary argument is read as UTF-8 text, and JSON if it is.
       if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-        text = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
-        try { data = JSON.parse(text); } catch { return this.handler.onMalformed(this, 'binary, not JSON', text); }
+        text = Buffer.from(
+          data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        ).toString('utf8');
+        try {
+          data = JSON.parse(text);
+        } catch {
+          return this.handler.onMalformed(this, 'binary, not JSON', text);
+        }
       } else {
-        text = typeof data === 'string' ? data : JSON.stringify(data) ?? '';
+        text = typeof data === 'string' ? data : (JSON.stringify(data) ?? '');
       }
     } catch {
       return this.handler.onMalformed(this, 'not JSON-serialisable');
@@ -145,7 +194,8 @@ export class SocketIoSession implements Connection {
     if (Array.isArray(data) && !this.reader.arraysAreFrames) {
       const batch = readBatch(data);
       if (!batch) return this.handler.onMalformed(this, 'a list, not frames', text);
-      for (const f of batch) this.handler.onFrame(this, this.reader.read(f, event), f, batch.length === 1 ? text : JSON.stringify(f), t);
+      for (const f of batch)
+        this.handler.onFrame(this, this.reader.read(f, event), f, batch.length === 1 ? text : JSON.stringify(f), t);
       return;
     }
     const view = this.reader.read(data, event);
@@ -156,17 +206,37 @@ export class SocketIoSession implements Connection {
   /** @internal The server refused the connection (middleware error) or the network failed. */
   handleConnectError(err: Error & { description?: unknown; context?: unknown }): void {
     const msg = err.message ?? '';
-    const code = (err as { code?: string }).code ?? (typeof err.description === 'object' && err.description !== null ? (err.description as { code?: string }).code : undefined);
-    const kind: ErrorKind = /AUTH|unauthori[sz]ed|forbidden|401|403/i.test(msg) ? 'auth_rejected'
-      : code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg) ? 'connect_refused' : /timeout/i.test(msg) ? 'connect_timeout' : 'upgrade_failed';
-    this.opening.finish({ ok: false, kind, detail: kind === 'auth_rejected' ? `connect_error ${msg.slice(0, 80)}` : formatNetworkError(code, 'Socket.IO connect error') });
+    const code =
+      (err as { code?: string }).code ??
+      (typeof err.description === 'object' && err.description !== null
+        ? (err.description as { code?: string }).code
+        : undefined);
+    const kind: ErrorKind = /AUTH|unauthori[sz]ed|forbidden|401|403/i.test(msg)
+      ? 'auth_rejected'
+      : code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)
+        ? 'connect_refused'
+        : /timeout/i.test(msg)
+          ? 'connect_timeout'
+          : 'upgrade_failed';
+    this.opening.finish({
+      ok: false,
+      kind,
+      detail:
+        kind === 'auth_rejected'
+          ? `connect_error ${msg.slice(0, 80)}`
+          : formatNetworkError(code, 'Socket.IO connect error'),
+    });
     this.socket?.disconnect();
   }
 
   /** @internal The socket went away. */
   handleDisconnect(reason: string): void {
     if (this.opening.waiting) {
-      this.opening.finish({ ok: false, kind: 'connect_reset', detail: `disconnected (${reason}) before ${this.handshakeType ?? 'connect'}` });
+      this.opening.finish({
+        ok: false,
+        kind: 'connect_reset',
+        detail: `disconnected (${reason}) before ${this.handshakeType ?? 'connect'}`,
+      });
       return;
     }
     if (!this.closing && this.established) {
@@ -179,7 +249,11 @@ export class SocketIoSession implements Connection {
 
   /** @internal Not ready in time. */
   handleOpenTimeout(): void {
-    this.opening.finish({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'connect'} in time` });
+    this.opening.finish({
+      ok: false,
+      kind: 'connect_timeout',
+      detail: `no ${this.handshakeType ?? 'connect'} in time`,
+    });
     this.socket?.disconnect();
   }
 }

@@ -57,7 +57,10 @@ export class SseRunStream implements Channel {
     // One receive time per chunk read, before any of its events is handled.
     this.readAtUs = nowUs();
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) { this.overLimit = true; return false; }
+    if (this.bytes > this.maxBytes) {
+      this.overLimit = true;
+      return false;
+    }
     this.parser.feed(this.decoder.write(chunk));
     return !this.sawDone;
   }
@@ -73,7 +76,10 @@ export class SseRunStream implements Channel {
     this.body = answer.body;
     try {
       for await (const chunk of answer.body) {
-        if (!this.feed(chunk)) { answer.body.destroy(); return this.end(false); }
+        if (!this.feed(chunk)) {
+          answer.body.destroy();
+          return this.end(false);
+        }
       }
       return this.end(true);
     } catch {
@@ -89,7 +95,10 @@ export class SseRunStream implements Channel {
   private onEvent(ev: EventSourceMessage): void {
     if (this.sawDone) return;
     const data = ev.data;
-    if (this.done.includes(data.trim())) { this.sawDone = true; return; }
+    if (this.done.includes(data.trim())) {
+      this.sawDone = true;
+      return;
+    }
     this.frames++;
     let frame: unknown;
     try {
@@ -101,7 +110,14 @@ export class SseRunStream implements Channel {
     if (Array.isArray(frame) && !this.reader.arraysAreFrames) {
       const batch = readBatch(frame);
       if (!batch) return this.handler.onMalformed(this, 'a list, not frames', data);
-      for (const f of batch) this.handler.onFrame(this, this.reader.read(f, ev.event), f, batch.length === 1 ? data : JSON.stringify(f), this.readAtUs);
+      for (const f of batch)
+        this.handler.onFrame(
+          this,
+          this.reader.read(f, ev.event),
+          f,
+          batch.length === 1 ? data : JSON.stringify(f),
+          this.readAtUs,
+        );
       return;
     }
     if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', data);

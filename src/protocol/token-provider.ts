@@ -9,7 +9,10 @@ import { loadUndici } from './rest-client.js';
 
 /** Why a token could not be had; never contains a token or secret. */
 export class TokenError extends Error {
-  constructor(message: string, readonly kind: 'auth_rejected' | 'token_failed' | 'timeout' | 'connect_refused' | 'network') {
+  constructor(
+    message: string,
+    readonly kind: 'auth_rejected' | 'token_failed' | 'timeout' | 'connect_refused' | 'network',
+  ) {
     super(message);
   }
 }
@@ -50,7 +53,8 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
     return {
       token(userId) {
         const t = auth.tokens[userId];
-        if (t === undefined) return Promise.reject(new TokenError(`no token for user ${userId} in ${auth.file}`, 'token_failed'));
+        if (t === undefined)
+          return Promise.reject(new TokenError(`no token for user ${userId} in ${auth.file}`, 'token_failed'));
         return Promise.resolve(t);
       },
     };
@@ -60,10 +64,20 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
   const fetchToken = async (userId: string): Promise<Cached> => {
     if (auth.kind === 'jwt') {
       if (!deps.secret) throw new TokenError(`the JWT secret variable ${auth.secretEnv} is unset`, 'token_failed');
-      hmacKey ??= webcrypto.subtle.importKey('raw', new TextEncoder().encode(deps.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      hmacKey ??= webcrypto.subtle.importKey(
+        'raw',
+        new TextEncoder().encode(deps.secret),
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign'],
+      );
       const iat = Math.floor(now() / 1000);
       const exp = iat + Math.floor(auth.ttlMs / 1000);
-      let jwt = new SignJWT({ ...auth.claims, type: 'access' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt(iat).setExpirationTime(exp);
+      let jwt = new SignJWT({ ...auth.claims, type: 'access' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp);
       if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
       if (auth.audience) jwt = jwt.setAudience(auth.audience);
       const token = await jwt.sign(await hmacKey);
@@ -77,24 +91,44 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
     let res;
     try {
       res = await request(url, {
-        method: auth.method as 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-        headersTimeout: deps.requestTimeoutMs, bodyTimeout: deps.requestTimeoutMs,
+        method: auth.method as 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        headersTimeout: deps.requestTimeoutMs,
+        bodyTimeout: deps.requestTimeoutMs,
       });
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
-      throw new TokenError(`login request to ${redactUrl(url)} failed: ${formatNetworkError(code || undefined)}`, code.includes('TIMEOUT') ? 'timeout' : code === 'ECONNREFUSED' ? 'connect_refused' : 'network');
+      throw new TokenError(
+        `login request to ${redactUrl(url)} failed: ${formatNetworkError(code || undefined)}`,
+        code.includes('TIMEOUT') ? 'timeout' : code === 'ECONNREFUSED' ? 'connect_refused' : 'network',
+      );
     }
     const text = await res.body.text();
     deps.loginTrend?.record((performance.now() - started) * 1000);
-    if (res.statusCode >= 400) throw new TokenError(`login for ${userId} answered ${res.statusCode}`, res.statusCode === 401 || res.statusCode === 403 ? 'auth_rejected' : 'token_failed');
+    if (res.statusCode >= 400)
+      throw new TokenError(
+        `login for ${userId} answered ${res.statusCode}`,
+        res.statusCode === 401 || res.statusCode === 403 ? 'auth_rejected' : 'token_failed',
+      );
     let json: unknown;
-    try { json = JSON.parse(text); } catch { throw new TokenError(`login for ${userId} did not answer JSON`, 'token_failed'); }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TokenError(`login for ${userId} did not answer JSON`, 'token_failed');
+    }
     const token = readPath(json, auth.tokenPath);
-    if (typeof token !== 'string' || token === '') throw new TokenError(`login answer has no string at "${auth.tokenPath}"`, 'token_failed');
+    if (typeof token !== 'string' || token === '')
+      throw new TokenError(`login answer has no string at "${auth.tokenPath}"`, 'token_failed');
     const expiresIn = readPath(json, auth.expiresInPath);
     let expMs: number | undefined = typeof expiresIn === 'number' ? now() + expiresIn * 1000 : undefined;
     if (expMs === undefined) {
-      try { const exp = decodeJwt(token).exp; if (typeof exp === 'number') expMs = exp * 1000; } catch { /* opaque token: never renewed */ }
+      try {
+        const exp = decodeJwt(token).exp;
+        if (typeof exp === 'number') expMs = exp * 1000;
+      } catch {
+        /* opaque token: never renewed */
+      }
     }
     return { token, renewAtMs: expMs === undefined ? Number.MAX_SAFE_INTEGER : expMs - auth.renewBeforeMs };
   };
@@ -104,7 +138,12 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       if (hit && hit.renewAtMs > now()) return Promise.resolve(hit.token);
       let p = pending.get(userId);
       if (!p) {
-        p = fetchToken(userId).then((c) => { cache.set(userId, c); return c.token; }).finally(() => pending.delete(userId));
+        p = fetchToken(userId)
+          .then((c) => {
+            cache.set(userId, c);
+            return c.token;
+          })
+          .finally(() => pending.delete(userId));
         pending.set(userId, p);
       }
       return p;

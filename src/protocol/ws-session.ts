@@ -3,7 +3,16 @@ import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { ErrorKind } from '../core/error-kinds.js';
 import { formatNetworkError } from '../core/network-errors.js';
-import { decodeNested, readBatch, readConnectionId, type Connection, type ConnectOptions, type FrameHandler, type OpenResult, type OutgoingMessage } from './connection.js';
+import {
+  decodeNested,
+  readBatch,
+  readConnectionId,
+  type Connection,
+  type ConnectOptions,
+  type FrameHandler,
+  type OpenResult,
+  type OutgoingMessage,
+} from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 import { PendingOpen } from './pending-open.js';
 
@@ -16,12 +25,28 @@ type OwnedNetSocket = Socket & { [SESSION]?: WsSession };
 
 // One set of listeners for every socket (EventEmitter calls them with the socket as `this`):
 // 10,000 sessions would otherwise hold 50,000 closures.
-function onSocketOpen(this: WebSocket): void { (this as OwnedSocket)[SESSION].handleOpen(); }
-function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void { (this as OwnedSocket)[SESSION].handleMessage(data, isBinary); }
-function onSocketClose(this: WebSocket, code: number): void { (this as OwnedSocket)[SESSION].handleClose(code); }
-function onSocketError(this: WebSocket, err: Error & { code?: string }): void { (this as OwnedSocket)[SESSION].handleError(err); }
-function onSocketUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?: number; resume(): void }): void { (this as OwnedSocket)[SESSION].handleUnexpectedResponse(res); }
-function onOpenTimeout(session: WsSession): void { session.handleOpenTimeout(); }
+function onSocketOpen(this: WebSocket): void {
+  (this as OwnedSocket)[SESSION].handleOpen();
+}
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[SESSION].handleMessage(data, isBinary);
+}
+function onSocketClose(this: WebSocket, code: number): void {
+  (this as OwnedSocket)[SESSION].handleClose(code);
+}
+function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
+  (this as OwnedSocket)[SESSION].handleError(err);
+}
+function onSocketUnexpectedResponse(
+  this: WebSocket,
+  _req: unknown,
+  res: { statusCode?: number; resume(): void },
+): void {
+  (this as OwnedSocket)[SESSION].handleUnexpectedResponse(res);
+}
+function onOpenTimeout(session: WsSession): void {
+  session.handleOpenTimeout();
+}
 // Receive time is taken once per socket read, before ws parses the chunk: every frame of the chunk gets it, so a
 // frame is not charged for the time its handler and the frames before it took. The upgrade is stamped too, so a
 // session never times a frame by its previous socket's read; frames that came in the 101 answer's own chunk are
@@ -33,7 +58,9 @@ function onSocketUpgrade(this: WebSocket, res: IncomingMessage): void {
   raw[SESSION] = session;
   raw.prependListener('data', onRawData);
 }
-function onRawData(this: Socket): void { (this as OwnedNetSocket)[SESSION]!.readAtUs = nowUs(); }
+function onRawData(this: Socket): void {
+  (this as OwnedNetSocket)[SESSION]!.readAtUs = nowUs();
+}
 
 /**
  * One WebSocket connection of a simulated user. Connect latency runs from
@@ -65,7 +92,11 @@ export class WsSession implements Connection {
   /** When the socket read that brought the frames being handled was taken (µs, performance clock). */
   readAtUs = 0;
 
-  constructor(readonly index: number, private readonly reader: FrameReader, private readonly handler: FrameHandler) {}
+  constructor(
+    readonly index: number,
+    private readonly reader: FrameReader,
+    private readonly handler: FrameHandler,
+  ) {}
 
   /** True while the connection is open and established. */
   get isOpen(): boolean {
@@ -85,12 +116,25 @@ export class WsSession implements Connection {
       const headers: Record<string, string> = {};
       let protocols: string[] | undefined;
       switch (opts.delivery) {
-        case 'subprotocol': protocols = [`jwt.${opts.credential}`]; break;
-        case 'header': headers.authorization = `Bearer ${opts.credential}`; break;
-        case 'query': url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.credential)}`; break;
-        case 'ticket': url += `${url.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(opts.credential)}`; break;
+        case 'subprotocol':
+          protocols = [`jwt.${opts.credential}`];
+          break;
+        case 'header':
+          headers.authorization = `Bearer ${opts.credential}`;
+          break;
+        case 'query':
+          url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.credential)}`;
+          break;
+        case 'ticket':
+          url += `${url.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(opts.credential)}`;
+          break;
       }
-      const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, handshakeTimeout: opts.connectTimeoutMs }) as OwnedSocket;
+      const ws = new WebSocket(url, protocols, {
+        headers,
+        perMessageDeflate: false,
+        maxPayload: opts.maxPayloadBytes,
+        handshakeTimeout: opts.connectTimeoutMs,
+      }) as OwnedSocket;
       ws[SESSION] = this;
       this.ws = ws;
       ws.binaryType = 'nodebuffer';
@@ -117,8 +161,14 @@ export class WsSession implements Connection {
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     this.closing = true;
     return new Promise((resolve) => {
-      const t = setTimeout(() => { ws.terminate(); resolve(); }, 2000);
-      ws.once('close', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
       else ws.close(1000, 'done');
     });
@@ -152,7 +202,14 @@ export class WsSession implements Connection {
       return this.handler.onMalformed(this, isBinary ? 'binary frame, not JSON' : 'not JSON', text);
     }
     // A JSON object is a frame (protocol.md); double-encoded ones are read as what they encode.
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { payload?: unknown }).payload === 'string' || typeof (frame as { data?: unknown }).data === 'string') frame = decodeNested(frame);
+    if (
+      typeof frame !== 'object' ||
+      frame === null ||
+      Array.isArray(frame) ||
+      typeof (frame as { payload?: unknown }).payload === 'string' ||
+      typeof (frame as { data?: unknown }).data === 'string'
+    )
+      frame = decodeNested(frame);
     if (Array.isArray(frame) && !this.reader.arraysAreFrames) return this.handleBatch(frame, text, t);
     if (typeof frame !== 'object' || frame === null) return this.handler.onMalformed(this, 'not a JSON object', text);
     const view = this.reader.read(frame);
@@ -178,13 +235,18 @@ export class WsSession implements Connection {
   private handleBatch(list: unknown[], text: string, t: number): void {
     const batch = readBatch(list);
     if (!batch) return this.handler.onMalformed(this, 'a list, not frames', text);
-    for (const f of batch) this.handler.onFrame(this, this.reader.read(f), f, batch.length === 1 ? text : JSON.stringify(f), t);
+    for (const f of batch)
+      this.handler.onFrame(this, this.reader.read(f), f, batch.length === 1 ? text : JSON.stringify(f), t);
   }
 
   /** @internal The socket's close listener. */
   handleClose(code: number): void {
     if (this.opening.waiting) {
-      this.opening.finish({ ok: false, kind: code === 1008 ? 'auth_rejected' : 'connect_reset', detail: `closed with ${code} before ${this.handshakeType ?? 'the upgrade'}` });
+      this.opening.finish({
+        ok: false,
+        kind: code === 1008 ? 'auth_rejected' : 'connect_reset',
+        detail: `closed with ${code} before ${this.handshakeType ?? 'the upgrade'}`,
+      });
       return;
     }
     // Only a connection that was established can drop; a failed open was counted once already.
@@ -198,8 +260,18 @@ export class WsSession implements Connection {
 
   /** @internal The socket's error listener. */
   handleError(err: Error & { code?: string }): void {
-    if (!this.opening.waiting) { this.lastErrorCode = err.code; return; }
-    const kind: ErrorKind = err.code === 'ECONNREFUSED' ? 'connect_refused' : err.code === 'ECONNRESET' ? 'connect_reset' : /timed out|timeout/i.test(err.message) ? 'connect_timeout' : 'network';
+    if (!this.opening.waiting) {
+      this.lastErrorCode = err.code;
+      return;
+    }
+    const kind: ErrorKind =
+      err.code === 'ECONNREFUSED'
+        ? 'connect_refused'
+        : err.code === 'ECONNRESET'
+          ? 'connect_reset'
+          : /timed out|timeout/i.test(err.message)
+            ? 'connect_timeout'
+            : 'network';
     // The message may carry the URL (a ?token= delivery), so only the code is turned into words.
     this.opening.finish({ ok: false, kind, detail: formatNetworkError(err.code, 'connection error') });
   }
@@ -208,13 +280,22 @@ export class WsSession implements Connection {
   handleUnexpectedResponse(res: { statusCode?: number; resume(): void }): void {
     res.resume();
     const status = res.statusCode ?? 0;
-    this.opening.finish({ ok: false, kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed', status, detail: `upgrade answered ${status}` });
+    this.opening.finish({
+      ok: false,
+      kind: status === 401 || status === 403 ? 'auth_rejected' : 'upgrade_failed',
+      status,
+      detail: `upgrade answered ${status}`,
+    });
     this.ws?.terminate();
   }
 
   /** @internal Not ready within the connect timeout. */
   handleOpenTimeout(): void {
-    this.opening.finish({ ok: false, kind: 'connect_timeout', detail: `no ${this.handshakeType ?? 'upgrade'} in time` });
+    this.opening.finish({
+      ok: false,
+      kind: 'connect_timeout',
+      detail: `no ${this.handshakeType ?? 'upgrade'} in time`,
+    });
     this.ws?.terminate();
   }
 }

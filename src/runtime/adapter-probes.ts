@@ -3,7 +3,14 @@ import type { AdapterProbe } from '../core/adapter.js';
 import { CompiledRoute } from '../core/compiled-wire.js';
 import type { Receiver } from '../core/isolation-oracle.js';
 import type { Counter } from '../core/metric-registry.js';
-import { compileWireTemplate, readPath, renderWire, renderWireText, type WireNode, type WireValues } from '../core/wire-template.js';
+import {
+  compileWireTemplate,
+  readPath,
+  renderWire,
+  renderWireText,
+  type WireNode,
+  type WireValues,
+} from '../core/wire-template.js';
 import type { Channel, FrameHandler } from '../protocol/connection.js';
 import type { FrameView } from '../protocol/frame-reader.js';
 import { readBounded } from '../protocol/read-bounded.js';
@@ -50,8 +57,11 @@ export function createAdapterProbes(ctx: RunContext, deps: AdapterProbeDeps): ((
   if (adapter.probes.length === 0) return undefined;
   const params = new Set(Object.keys(adapter.params));
   const probes: CompiledProbe[] = adapter.probes.map((p) => ({
-    spec: p, op: `adapterProbe ${p.name}`, route: p.request ? new CompiledRoute(p.request, params) : undefined,
-    wsPath: p.ws ? compileWireTemplate(p.ws.path, params) : undefined, wsSend: (p.ws?.send ?? []).map((m) => compileWireTemplate(m, params)),
+    spec: p,
+    op: `adapterProbe ${p.name}`,
+    route: p.request ? new CompiledRoute(p.request, params) : undefined,
+    wsPath: p.ws ? compileWireTemplate(p.ws.path, params) : undefined,
+    wsSend: (p.ws?.send ?? []).map((m) => compileWireTemplate(m, params)),
   }));
   const authValue = compileWireTemplate(adapter.auth.value, params);
   let n = 0;
@@ -60,12 +70,23 @@ export function createAdapterProbes(ctx: RunContext, deps: AdapterProbeDeps): ((
     const u = deps.pickUser();
     if (!u) return;
     const on = probe.spec.on;
-    const target = on === 'run' ? ctx.ledger.recentForeignRun(u.userIndex, ctx.rand) : ctx.ledger.randomForeignThread(u.userIndex, ctx.rand);
+    const target =
+      on === 'run'
+        ? ctx.ledger.recentForeignRun(u.userIndex, ctx.rand)
+        : ctx.ledger.randomForeignThread(u.userIndex, ctx.rand);
     if (!target) return;
     const token = await ctx.tokens.token(u.userId).catch(() => undefined);
     if (token === undefined) return;
     const values: WireValues = { ...ctx.wire.paramValues, user: u.userId, [on]: target.id };
-    const witness = new ProbeWitness(ctx, u.receiver, probe, on === 'run' ? 'run_id' : 'thread_id', target.id, target.owner, deps.answered);
+    const witness = new ProbeWitness(
+      ctx,
+      u.receiver,
+      probe,
+      on === 'run' ? 'run_id' : 'thread_id',
+      target.id,
+      target.owner,
+      deps.answered,
+    );
     deps.sent.add();
     if (probe.route) return requestProbe(ctx, probe.route, values, token, witness);
     const headers = { [adapter.auth.header]: renderWireText(authValue, { ...values, token }) };
@@ -85,8 +106,13 @@ class ProbeWitness implements FrameHandler {
   private readonly match: { readonly path: string; readonly equals: unknown } | undefined;
 
   constructor(
-    private readonly ctx: RunContext, private readonly rx: Receiver, readonly probe: CompiledProbe,
-    private readonly field: 'thread_id' | 'run_id', private readonly id: string, private readonly owner: number, private readonly answeredCounter: Counter,
+    private readonly ctx: RunContext,
+    private readonly rx: Receiver,
+    readonly probe: CompiledProbe,
+    private readonly field: 'thread_id' | 'run_id',
+    private readonly id: string,
+    private readonly owner: number,
+    private readonly answeredCounter: Counter,
   ) {
     const a = probe.spec.accepted;
     this.match = typeof a === 'object' ? a : undefined;
@@ -103,22 +129,37 @@ class ProbeWitness implements FrameHandler {
   access(channel: 'ws' | 'rest', evidence: string): void {
     if (this.reported) return;
     this.reported = true;
-    this.ctx.isolation.reportCrossUserAccess(this.rx, this.field, this.id, this.owner, this.probe.op, channel, evidence, Date.now());
+    this.ctx.isolation.reportCrossUserAccess(
+      this.rx,
+      this.field,
+      this.id,
+      this.owner,
+      this.probe.op,
+      channel,
+      evidence,
+      Date.now(),
+    );
   }
 
   /** A frame received on the probe's stream or socket. */
   frame(view: FrameView, frame: unknown, text: string, channel: 'ws' | 'rest'): void {
-    if (this.match && !this.reported && readPath(frame, this.match.path) === this.match.equals) return this.access(channel, text);
+    if (this.match && !this.reported && readPath(frame, this.match.path) === this.match.equals)
+      return this.access(channel, text);
     this.ctx.isolation.checkFrame(this.rx, view, text, undefined, true, Date.now(), this.probe.op);
   }
 
   /** A plain (not streamed) answer. */
   body(status: number, text: string): void {
     const route = this.probe.route!;
-    if (this.probe.spec.accepted === 'status' && route.accepts(status)) return this.access('rest', `HTTP ${status} ${text}`);
+    if (this.probe.spec.accepted === 'status' && route.accepts(status))
+      return this.access('rest', `HTTP ${status} ${text}`);
     if (this.match) {
       let json: unknown;
-      try { json = JSON.parse(text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       if (readPath(json, this.match.path) === this.match.equals) return this.access('rest', `HTTP ${status} ${text}`);
     }
     if (text) this.ctx.isolation.checkBody(this.rx, text, Date.now(), this.probe.op);
@@ -137,11 +178,19 @@ class ProbeWitness implements FrameHandler {
   unreadable(text: string): void {
     this.ctx.isolation.checkBody(this.rx, text, Date.now(), this.probe.op);
   }
-  onUnexpectedClose(): void { /* a stream's end is the probe's end */ }
+  onUnexpectedClose(): void {
+    /* a stream's end is the probe's end */
+  }
 }
 
 /** A request probe: its answer read whole, or as a stream for the probe's listening time. */
-async function requestProbe(ctx: RunContext, route: CompiledRoute, values: WireValues, token: string, w: ProbeWitness): Promise<void> {
+async function requestProbe(
+  ctx: RunContext,
+  route: CompiledRoute,
+  values: WireValues,
+  token: string,
+  w: ProbeWitness,
+): Promise<void> {
   const req = route.render(values);
   const ctl = new AbortController();
   // The answer's head is bounded by the request timeout, the rest by the probe's listening time.
@@ -150,8 +199,10 @@ async function requestProbe(ctx: RunContext, route: CompiledRoute, values: WireV
   w.answered();
   const timer = setTimeout(() => ctl.abort(), w.probe.spec.listenMs);
   try {
-    if (!EVENT_STREAM.test(answer.contentType)) return w.body(answer.status, await readBounded(answer.body, MAX_ANSWER_BYTES));
-    if (w.probe.spec.accepted === 'status' && route.accepts(answer.status)) w.access('rest', `HTTP ${answer.status} ${answer.contentType} stream opened`);
+    if (!EVENT_STREAM.test(answer.contentType))
+      return w.body(answer.status, await readBounded(answer.body, MAX_ANSWER_BYTES));
+    if (w.probe.spec.accepted === 'status' && route.accepts(answer.status))
+      w.access('rest', `HTTP ${answer.status} ${answer.contentType} stream opened`);
     await new SseRunStream(0, 0, ctx.reader, w, [], MAX_STREAM_BYTES).read(answer);
   } finally {
     clearTimeout(timer);
@@ -160,12 +211,23 @@ async function requestProbe(ctx: RunContext, route: CompiledRoute, values: WireV
 }
 
 /** A WebSocket probe: opened with the prober's own credential, its messages sent, its frames read for the listening time. */
-function socketProbe(ctx: RunContext, probe: CompiledProbe, values: WireValues, headers: Record<string, string>, w: ProbeWitness): Promise<void> {
+function socketProbe(
+  ctx: RunContext,
+  probe: CompiledProbe,
+  values: WireValues,
+  headers: Record<string, string>,
+  w: ProbeWitness,
+): Promise<void> {
   const path = renderWireText(probe.wsPath!, values, encodeURIComponent);
   const url = `${ctx.baseUrl.replace(/^http/, 'ws')}${path}`;
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false, maxPayload: MAX_STREAM_BYTES, handshakeTimeout: ctx.scenario.target.connectTimeoutMs });
+    const ws = new WebSocket(url, {
+      headers,
+      perMessageDeflate: false,
+      maxPayload: MAX_STREAM_BYTES,
+      handshakeTimeout: ctx.scenario.target.connectTimeoutMs,
+    });
     const done = (): void => {
       clearTimeout(timer);
       resolve();
@@ -181,7 +243,11 @@ function socketProbe(ctx: RunContext, probe: CompiledProbe, values: WireValues, 
     ws.on('close', done);
     ws.on('open', () => {
       w.answered();
-      if (probe.spec.accepted === 'upgrade') w.access('ws', `GET ${path} answered 101 Switching Protocols: a WebSocket on another user's ${probe.spec.on}, opened with the prober's own credential`);
+      if (probe.spec.accepted === 'upgrade')
+        w.access(
+          'ws',
+          `GET ${path} answered 101 Switching Protocols: a WebSocket on another user's ${probe.spec.on}, opened with the prober's own credential`,
+        );
       for (const m of probe.wsSend) {
         const data = renderWire(m, values);
         if (data !== undefined) ws.send(JSON.stringify(data));
@@ -192,7 +258,11 @@ function socketProbe(ctx: RunContext, probe: CompiledProbe, values: WireValues, 
       // ws's default binaryType 'nodebuffer': one Buffer per message.
       const text = (data as Buffer).toString();
       let frame: unknown;
-      try { frame = JSON.parse(text); } catch { return w.unreadable(text); }
+      try {
+        frame = JSON.parse(text);
+      } catch {
+        return w.unreadable(text);
+      }
       w.frame(ctx.reader.read(frame), frame, text, 'ws');
     });
   });

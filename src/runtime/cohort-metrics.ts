@@ -38,7 +38,10 @@ export class CohortMetrics implements RunMetrics {
   private readonly attempts: Array<Counter | undefined> = [];
   private readonly successes: Array<Counter | undefined> = [];
 
-  constructor(private readonly registry: MetricRegistry, readonly cohort: string) {
+  constructor(
+    private readonly registry: MetricRegistry,
+    readonly cohort: string,
+  ) {
     const tags = { cohort };
     this.wsConnect = registry.trend('ws.connect', tags);
     const http = {} as Record<HttpOp, Trend>;

@@ -55,8 +55,12 @@ function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): Cohort
   let pending = intervals.length;
   let stopped = false;
   let resolveDone!: () => void;
-  const done = new Promise<void>((r) => { resolveDone = r; });
-  const finishOne = (): void => { if (--pending === 0) resolveDone(); };
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  const finishOne = (): void => {
+    if (--pending === 0) resolveDone();
+  };
   if (pending === 0) resolveDone();
 
   const runSlot = async (iv: SlotInterval): Promise<void> => {
@@ -107,7 +111,10 @@ function runClosed(cohort: Cohort, model: ClosedModel, deps: CohortDeps): Cohort
       // Slots not yet started never will: count them off.
       for (let i = next; i < intervals.length; i++) finishOne();
       for (const vu of active) vu.stop();
-      if (active.size > 0) setTimeout(() => { for (const vu of active) vu.abort(); }, graceMs).unref();
+      if (active.size > 0)
+        setTimeout(() => {
+          for (const vu of active) vu.abort();
+        }, graceMs).unref();
     },
   };
 }
@@ -124,8 +131,12 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   let stopped = false;
   let nextTimer: NodeJS.Timeout | undefined;
   let resolveDone!: () => void;
-  const done = new Promise<void>((r) => { resolveDone = r; });
-  const checkDone = (): void => { if (arrivalsDone && active.size === 0) resolveDone(); };
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  const checkDone = (): void => {
+    if (arrivalsDone && active.size === 0) resolveDone();
+  };
 
   const arrive = (atMs: number): void => {
     nextTimer = undefined;
@@ -165,7 +176,9 @@ function runOpen(cohort: Cohort, model: OpenModel, deps: CohortDeps): CohortRun 
   };
   const endTimer = setTimeout(() => {
     for (const vu of active) vu.stop();
-    const abortTimer = setTimeout(() => { for (const vu of active) vu.abort(); }, cohort.gracefulStopMs);
+    const abortTimer = setTimeout(() => {
+      for (const vu of active) vu.abort();
+    }, cohort.gracefulStopMs);
     abortTimer.unref();
   }, delayUntil(endMs));
   scheduleNext();

@@ -29,7 +29,9 @@ function findBin(): string {
     const bin = join(dir, 'bin', 'simulate');
     if (existsSync(bin)) return bin;
   }
-  throw new SimError('GENERATOR', 'bin/simulate not found above the running code', { hint: 'reinstall crosstalk (npm ci), then npm run build' });
+  throw new SimError('GENERATOR', 'bin/simulate not found above the running code', {
+    hint: 'reinstall crosstalk (npm ci), then npm run build',
+  });
 }
 const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
 
@@ -38,9 +40,28 @@ const LISTENING_RE = /^crosstalk target listening on (http:\/\/\S+)$/;
  * waits for its listening line. Its stderr (warnings only) goes to the run
  * log. In a child process the target's CPU is not the generator's.
  */
-export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Logger, startTimeoutMs = 15_000, claims: { issuer?: string | undefined; audience?: string | undefined } = {}): Promise<EmbeddedTarget> {
+export async function startEmbeddedTarget(
+  cfg: EmbeddedTargetConfig,
+  logger: Logger,
+  startTimeoutMs = 15_000,
+  claims: { issuer?: string | undefined; audience?: string | undefined } = {},
+): Promise<EmbeddedTarget> {
   const secret = randomBytes(32).toString('base64url');
-  const args = [findBin(), 'serve', '--host', '127.0.0.1', '--port', '0', '--agent', cfg.agent, '--seed', String(cfg.seed), '--test-login', '--log-level', 'warn'];
+  const args = [
+    findBin(),
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--agent',
+    cfg.agent,
+    '--seed',
+    String(cfg.seed),
+    '--test-login',
+    '--log-level',
+    'warn',
+  ];
   if (cfg.rateLimitPerSec > 0) args.push('--rate-limit', `${cfg.rateLimitPerSec}/s`);
   if (cfg.heartbeatMs > 0) args.push('--heartbeat', `${cfg.heartbeatMs}ms`);
   if (cfg.faults) args.push('--faults', cfg.faults);
@@ -52,27 +73,59 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
   if (claims.audience) args.push('--audience', claims.audience);
   // Its own process group: a Ctrl-C in the terminal reaches the simulator, which
   // finishes in-flight runs before stopping the target, not the target itself.
-  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, SIM_JWT_SECRET: secret, CROSSTALK_EXIT_WITH_STDIN: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, SIM_JWT_SECRET: secret, CROSSTALK_EXIT_WITH_STDIN: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   // If this process dies without stopping it, the target sees its stdin close and exits.
   child.stdin!.on('error', () => undefined);
-  const killOnExit = (): void => { try { child.kill('SIGKILL'); } catch { /* already gone */ } };
+  const killOnExit = (): void => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
   process.once('exit', killOnExit);
   child.once('exit', () => process.off('exit', killOnExit));
-  createInterface({ input: child.stderr! }).on('line', (line) => logger.warn({ component: 'embedded-target', line: line.slice(0, 2000) }, 'target stderr'));
+  createInterface({ input: child.stderr! }).on('line', (line) =>
+    logger.warn({ component: 'embedded-target', line: line.slice(0, 2000) }, 'target stderr'),
+  );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new SimError('GENERATOR', `the embedded target did not start within ${startTimeoutMs}ms`)); }, startTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new SimError('GENERATOR', `the embedded target did not start within ${startTimeoutMs}ms`));
+    }, startTimeoutMs);
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', (line) => {
       clearTimeout(timer);
       const m = LISTENING_RE.exec(line.trim());
       if (m) resolve(m[1]!);
-      else { child.kill('SIGKILL'); reject(new SimError('GENERATOR', `the embedded target printed "${line.slice(0, 200)}" instead of its listening line`)); }
+      else {
+        child.kill('SIGKILL');
+        reject(
+          new SimError(
+            'GENERATOR',
+            `the embedded target printed "${line.slice(0, 200)}" instead of its listening line`,
+          ),
+        );
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new SimError('GENERATOR', `the embedded target exited with code ${code} before listening`)); });
-    child.once('error', (err) => { clearTimeout(timer); reject(new SimError('GENERATOR', `cannot start the embedded target: ${err.message}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new SimError('GENERATOR', `the embedded target exited with code ${code} before listening`));
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new SimError('GENERATOR', `cannot start the embedded target: ${err.message}`));
+    });
   });
   child.stdout!.resume();
-  logger.info({ url, agent: cfg.agent, seed: cfg.seed, faults: cfg.faults || 'none', dialect: cfg.dialect, pid: child.pid }, 'embedded target started');
+  logger.info(
+    { url, agent: cfg.agent, seed: cfg.seed, faults: cfg.faults || 'none', dialect: cfg.dialect, pid: child.pid },
+    'embedded target started',
+  );
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -81,7 +134,7 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
     async readLeaks() {
       try {
         const res = await fetch(`${url}/auth/test-leaks`, { signal: AbortSignal.timeout(2000) });
-        return res.ok ? (await res.json()) as { total: number; byFault: Record<string, number> } : undefined;
+        return res.ok ? ((await res.json()) as { total: number; byFault: Record<string, number> }) : undefined;
       } catch {
         return undefined;
       }
@@ -90,7 +143,10 @@ export async function startEmbeddedTarget(cfg: EmbeddedTargetConfig, logger: Log
       stopping ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => { clearTimeout(kill); resolve(); });
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.stdin?.end();
         child.kill('SIGTERM');
       });

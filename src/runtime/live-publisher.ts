@@ -23,10 +23,24 @@ export interface PreparedOutputs {
  * Reads the outputs' credentials from the environment (exit 3 when a named
  * variable is unset) and binds /metrics (exit 4 when the port is taken).
  */
-export async function prepareOutputs(outputs: OutputsConfig, file: string, env: NodeJS.ProcessEnv): Promise<PreparedOutputs> {
+export async function prepareOutputs(
+  outputs: OutputsConfig,
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<PreparedOutputs> {
   const targets = outputs.prometheusRw.map((rw) => ({ url: rw.url, headers: computeAuthHeaders(rw, env, file) }));
-  const endpoint = outputs.metricsPort !== undefined ? await startMetricsEndpoint(outputs.metricsHost, outputs.metricsPort) : undefined;
-  return { outputs, targets, endpoint, close: async () => { await endpoint?.close(0); } };
+  const endpoint =
+    outputs.metricsPort !== undefined
+      ? await startMetricsEndpoint(outputs.metricsHost, outputs.metricsPort)
+      : undefined;
+  return {
+    outputs,
+    targets,
+    endpoint,
+    close: async () => {
+      await endpoint?.close(0);
+    },
+  };
 }
 
 /** What the publisher needs to know about the run. */
@@ -81,7 +95,9 @@ export function startLivePublisher(prepared: PreparedOutputs, input: LivePublish
     logger.info({ url: endpoint.url }, 'metrics endpoint listening');
     input.notice?.(`metrics: ${endpoint.url}\n`);
   }
-  const writers: RemoteWriteClient[] = targets.map((t) => createRemoteWriteClient(t, { userAgent: 'crosstalk', logger }));
+  const writers: RemoteWriteClient[] = targets.map((t) =>
+    createRemoteWriteClient(t, { userAgent: 'crosstalk', logger }),
+  );
   const builder = new PromFamilyBuilder({ ...outputs.labels, ...input.labels });
   const cpuStart = process.cpuUsage();
   let local: MetricRegistry | undefined;
@@ -91,24 +107,66 @@ export function startLivePublisher(prepared: PreparedOutputs, input: LivePublish
   const extras = (verdict?: RunVerdict): PromFamily[] => {
     const cpu = process.cpuUsage(cpuStart);
     const families = [
-      createPromFamily(`${PROM_PREFIX}run_info`, 'gauge', 'the run: target, adapter, transport (value 1)', [{ labels: input.info, value: 1 }]),
-      createPromFamily(`${PROM_PREFIX}run_start_time_seconds`, 'gauge', 'when the run started (Unix time)', [{ value: input.startedAtMs / 1000 }]),
-      createPromFamily(`${PROM_PREFIX}run_elapsed_seconds`, 'gauge', 'time since the run started', [{ value: (Date.now() - input.startedAtMs) / 1000 }]),
-      createPromFamily(`${PROM_PREFIX}run_finished`, 'gauge', '1 once the run has ended and these are its final figures', [{ value: verdict ? 1 : 0 }]),
-      createPromFamily(`${PROM_PREFIX}generator_workers`, 'gauge', 'worker threads of this generator', [{ value: input.workers }]),
-      createPromFamily(`${PROM_PREFIX}generator_cpu_seconds_total`, 'counter', 'CPU time of the generator process (all its threads), user and system', [{ value: (cpu.user + cpu.system) / 1e6 }]),
-      createPromFamily(`${PROM_PREFIX}generator_resident_memory_bytes`, 'gauge', 'resident memory of the generator process', [{ value: process.memoryUsage.rss() }]),
+      createPromFamily(`${PROM_PREFIX}run_info`, 'gauge', 'the run: target, adapter, transport (value 1)', [
+        { labels: input.info, value: 1 },
+      ]),
+      createPromFamily(`${PROM_PREFIX}run_start_time_seconds`, 'gauge', 'when the run started (Unix time)', [
+        { value: input.startedAtMs / 1000 },
+      ]),
+      createPromFamily(`${PROM_PREFIX}run_elapsed_seconds`, 'gauge', 'time since the run started', [
+        { value: (Date.now() - input.startedAtMs) / 1000 },
+      ]),
+      createPromFamily(
+        `${PROM_PREFIX}run_finished`,
+        'gauge',
+        '1 once the run has ended and these are its final figures',
+        [{ value: verdict ? 1 : 0 }],
+      ),
+      createPromFamily(`${PROM_PREFIX}generator_workers`, 'gauge', 'worker threads of this generator', [
+        { value: input.workers },
+      ]),
+      createPromFamily(
+        `${PROM_PREFIX}generator_cpu_seconds_total`,
+        'counter',
+        'CPU time of the generator process (all its threads), user and system',
+        [{ value: (cpu.user + cpu.system) / 1e6 }],
+      ),
+      createPromFamily(
+        `${PROM_PREFIX}generator_resident_memory_bytes`,
+        'gauge',
+        'resident memory of the generator process',
+        [{ value: process.memoryUsage.rss() }],
+      ),
     ];
     if (verdict) {
-      families.push(createPromFamily(`${PROM_PREFIX}run_verdict`, 'gauge', "the run's verdict: 1 for the one it got", (['pass', 'fail', 'untested'] as const).map((v) => ({ labels: { verdict: v }, value: v === verdict ? 1 : 0 }))));
+      families.push(
+        createPromFamily(
+          `${PROM_PREFIX}run_verdict`,
+          'gauge',
+          "the run's verdict: 1 for the one it got",
+          (['pass', 'fail', 'untested'] as const).map((v) => ({
+            labels: { verdict: v },
+            value: v === verdict ? 1 : 0,
+          })),
+        ),
+      );
     }
     if (writers.length) {
       const stats = writers.map((w) => w.stats());
       const per = (name: string, help: string, read: (s: (typeof stats)[number]) => number): PromFamily =>
-        createPromFamily(`${PROM_PREFIX}remote_write_${name}`, 'counter', help, stats.map((s) => ({ labels: { receiver: s.url }, value: read(s) })));
+        createPromFamily(
+          `${PROM_PREFIX}remote_write_${name}`,
+          'counter',
+          help,
+          stats.map((s) => ({ labels: { receiver: s.url }, value: read(s) })),
+        );
       families.push(
         per('samples_sent_total', 'samples the receiver accepted (as of the previous interval)', (s) => s.samplesSent),
-        per('samples_dropped_total', 'samples given up: queue full, refused for good, or unsent at the flush deadline', (s) => s.samplesDropped),
+        per(
+          'samples_dropped_total',
+          'samples given up: queue full, refused for good, or unsent at the flush deadline',
+          (s) => s.samplesDropped,
+        ),
         per('failed_requests_total', 'remote-write requests that failed (each retry counts)', (s) => s.failedRequests),
       );
     }
@@ -163,8 +221,15 @@ export function startLivePublisher(prepared: PreparedOutputs, input: LivePublish
       return { prometheusRw: rw, ...(endpoint ? { metricsEndpoint: endpoint.stats() } : {}) };
     },
     async close(signal) {
-      const s = await endpoint?.close(DEFAULT_LINGER_MAX_MS, signal, (waitMs) => input.notice?.(`metrics: waiting up to ${Math.ceil(waitMs / 1000)} s for the final scrape of ${endpoint.url}\n`));
-      logger.info({ intervals, publishCpuMs: Math.round(publishCpuUs / 100) / 10, ...(s ? { metricsEndpoint: s } : {}) }, 'live outputs closed');
+      const s = await endpoint?.close(DEFAULT_LINGER_MAX_MS, signal, (waitMs) =>
+        input.notice?.(
+          `metrics: waiting up to ${Math.ceil(waitMs / 1000)} s for the final scrape of ${endpoint.url}\n`,
+        ),
+      );
+      logger.info(
+        { intervals, publishCpuMs: Math.round(publishCpuUs / 100) / 10, ...(s ? { metricsEndpoint: s } : {}) },
+        'live outputs closed',
+      );
     },
     async abort() {
       stopTimer();
@@ -177,10 +242,17 @@ export function startLivePublisher(prepared: PreparedOutputs, input: LivePublish
 function computeAuthHeaders(rw: RemoteWriteConfig, env: NodeJS.ProcessEnv, file: string): Record<string, string> {
   const read = (name: string, key: string): string => {
     const v = env[name];
-    if (!v) throw new SimError('INPUT', `${file}: ${rw.source}.${key}: the environment variable ${name} is unset`, { hint: `export ${name}=<the receiver's credential>` });
+    if (!v)
+      throw new SimError('INPUT', `${file}: ${rw.source}.${key}: the environment variable ${name} is unset`, {
+        hint: `export ${name}=<the receiver's credential>`,
+      });
     return v;
   };
   if (rw.bearerTokenEnv) return { ...rw.headers, authorization: `Bearer ${read(rw.bearerTokenEnv, 'bearerTokenEnv')}` };
-  if (rw.basicAuthEnv) return { ...rw.headers, authorization: `Basic ${Buffer.from(read(rw.basicAuthEnv, 'basicAuthEnv')).toString('base64')}` };
+  if (rw.basicAuthEnv)
+    return {
+      ...rw.headers,
+      authorization: `Basic ${Buffer.from(read(rw.basicAuthEnv, 'basicAuthEnv')).toString('base64')}`,
+    };
   return { ...rw.headers };
 }

@@ -20,7 +20,11 @@ export interface LoopLagSampler {
  * same side of a second as the lag it follows (the per-second series) can
  * ride on this timer.
  */
-export function startLoopLagSampler(trend: Pick<Trend, 'record'>, after?: (nowMs: number) => void, intervalMs = LOOP_LAG_INTERVAL_MS): LoopLagSampler {
+export function startLoopLagSampler(
+  trend: Pick<Trend, 'record'>,
+  after?: (nowMs: number) => void,
+  intervalMs = LOOP_LAG_INTERVAL_MS,
+): LoopLagSampler {
   const intervalUs = intervalMs * 1000;
   let lastMs = performance.now();
   const timer = setInterval(() => {

@@ -63,42 +63,88 @@ export function mergeSegments(files: readonly string[], opts: MergeOptions): Mer
   const parts = files.map(readSegmentResults);
   const sha = parts[0]!.summary.scenario.sha256;
   const other = parts.find((s) => s.summary.scenario.sha256 !== sha);
-  if (other) throw new SimError('INPUT', `${other.dir} ran another scenario (sha256 ${other.summary.scenario.sha256.slice(0, 12)}…, not ${sha.slice(0, 12)}…)`, { hint: 'merge only the segments of one run' });
+  if (other)
+    throw new SimError(
+      'INPUT',
+      `${other.dir} ran another scenario (sha256 ${other.summary.scenario.sha256.slice(0, 12)}…, not ${sha.slice(0, 12)}…)`,
+      { hint: 'merge only the segments of one run' },
+    );
   const gap = checkSegments(parts);
   if (gap && opts.allowPartial) opts.onWarning?.(`simulate: warning: ${gap} (--allow-partial: judged anyway)\n`);
 
   // Reconcile: every generator's ledger together settles what each left unowned. A frame that was a violation
   // in its segment stays one line (the settled reason is added to it); one that was not becomes one.
   const counts = new MetricRegistry();
-  const collector = createViolationCollector(counts, () => [], parts.flatMap((s) => s.violations));
+  const collector = createViolationCollector(
+    counts,
+    () => [],
+    parts.flatMap((s) => s.violations),
+  );
   let settled = 0;
   const own = parts.map((s) => s.ownership).filter((o): o is OwnershipFile => o !== undefined);
   if (own.length) {
     const pending: PendingObservation[] = own.flatMap((o) => o.unresolved);
-    const result = settleOwnership({ directory: own[0]!.directory, runTag: own[0]!.runTag, ledgers: own.map((o) => o.ledger), pending, collector, idPrefix: 'merge.' });
+    const result = settleOwnership({
+      directory: own[0]!.directory,
+      runTag: own[0]!.runTag,
+      ledgers: own.map((o) => o.ledger),
+      pending,
+      collector,
+      idPrefix: 'merge.',
+    });
     settled = pending.length - result.unattributed;
   }
-  const added = { violations: 0, byKind: {} as Record<string, number>, byCohort: {} as Record<string, number>, settled };
+  const added = {
+    violations: 0,
+    byKind: {} as Record<string, number>,
+    byCohort: {} as Record<string, number>,
+    settled,
+  };
   for (const c of counts.allCounters()) {
     if (c.value === 0) continue;
-    if (c.name === 'isolation.violations') { added.violations += c.value; added.byCohort[c.tags.cohort!] = (added.byCohort[c.tags.cohort!] ?? 0) + c.value; }
-    else if (c.tags.kind !== undefined) added.byKind[c.tags.kind] = (added.byKind[c.tags.kind] ?? 0) + c.value;
+    if (c.name === 'isolation.violations') {
+      added.violations += c.value;
+      added.byCohort[c.tags.cohort!] = (added.byCohort[c.tags.cohort!] ?? 0) + c.value;
+    } else if (c.tags.kind !== undefined) added.byKind[c.tags.kind] = (added.byKind[c.tags.kind] ?? 0) + c.value;
   }
-  const merged = mergeSummaries(parts.map((s) => s.summary), added);
+  const merged = mergeSummaries(
+    parts.map((s) => s.summary),
+    added,
+  );
 
   // summary.json holds thresholds as written; merge has no scenario to take them parsed from.
   const vocabulary = { cohorts: Object.keys(merged.users.byCohort), kinds: ALL_KINDS };
   const source = createSummarySource(merged);
   const thresholds = parts[0]!.summary.thresholds.map((t) => {
     const p = parseThreshold(t.metric, t.expression, { vocabulary, path: `thresholds.${t.metric}` });
-    if (Array.isArray(p)) return { metric: t.metric, expression: t.expression, actual: null, ok: false, note: p.map((x) => x.message).join('; ') };
+    if (Array.isArray(p))
+      return {
+        metric: t.metric,
+        expression: t.expression,
+        actual: null,
+        ok: false,
+        note: p.map((x) => x.message).join('; '),
+      };
     return judgeThreshold(p, source, { connectionless: merged.target.connectionless === true });
   });
-  const floor = mergeCoverageFloors(parts.map((s) => s.summary.coverage?.floor).filter((f): f is CoverageFloor => f !== undefined));
-  const summary = judgeSummary(merged, { thresholds, floor, ...(gap && !opts.allowPartial ? { partial: `${gap} (pass --allow-partial to judge a partial merge)` } : {}) });
+  const floor = mergeCoverageFloors(
+    parts.map((s) => s.summary.coverage?.floor).filter((f): f is CoverageFloor => f !== undefined),
+  );
+  const summary = judgeSummary(merged, {
+    thresholds,
+    floor,
+    ...(gap && !opts.allowPartial ? { partial: `${gap} (pass --allow-partial to judge a partial merge)` } : {}),
+  });
   const resultsDir = createResultsDir({ out: opts.out, name: summary.scenario.name, startedAtMs: Date.now() });
   writeResultFiles(resultsDir, summary, selectViolationLines(collector.kept).lines);
-  return { summary, resultsDir, exitCode: summary.exitCode, segments: parts.length, settled, newViolations: added.violations };
+  return {
+    summary,
+    resultsDir,
+    exitCode: summary.exitCode,
+    segments: parts.length,
+    settled,
+    newViolations: added.violations,
+  };
 }
 
 /** One segment's summary.json with the ownership.json and violations.jsonl beside it. */
@@ -108,21 +154,49 @@ function readSegmentResults(file: string): SegmentResults {
   try {
     summary = JSON.parse(readFileSync(path, 'utf8')) as Summary;
   } catch (err) {
-    throw new SimError('INPUT', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { hint: 'pass the summary.json (or results folder) of each segment' });
+    throw new SimError(
+      'INPUT',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      { hint: 'pass the summary.json (or results folder) of each segment' },
+    );
   }
-  if (!READABLE_SUMMARY_SCHEMAS.includes(summary?.schema)) throw new SimError('INPUT', `${path} is not a crosstalk summary (schema ${READABLE_SUMMARY_SCHEMAS.join(' or ')})`);
-  for (const field of ['scenario', 'metrics', 'thresholds', 'isolation', 'lifecycle', 'runs', 'errors', 'users', 'generator', 'series', 'segment', 'startedAt', 'endedAt'] as const) {
-    if (summary[field] === undefined || summary[field] === null) throw new SimError('INPUT', `${path} has no "${field}"; expected a complete ${summary.schema} document`);
+  if (!READABLE_SUMMARY_SCHEMAS.includes(summary?.schema))
+    throw new SimError('INPUT', `${path} is not a crosstalk summary (schema ${READABLE_SUMMARY_SCHEMAS.join(' or ')})`);
+  for (const field of [
+    'scenario',
+    'metrics',
+    'thresholds',
+    'isolation',
+    'lifecycle',
+    'runs',
+    'errors',
+    'users',
+    'generator',
+    'series',
+    'segment',
+    'startedAt',
+    'endedAt',
+  ] as const) {
+    if (summary[field] === undefined || summary[field] === null)
+      throw new SimError('INPUT', `${path} has no "${field}"; expected a complete ${summary.schema} document`);
   }
   const dir = dirname(path);
   const ownership = readOwnershipFile(dir);
   const vPath = join(dir, 'violations.jsonl');
   const violations = existsSync(vPath)
-    ? readFileSync(vPath, 'utf8').split('\n').map((l, i) => ({ l, i })).filter(({ l }) => l.trim()).map(({ l, i }) => {
-      const v = parseViolationLine(l);
-      if (!v) throw new SimError('INPUT', `${vPath}:${i + 1}: not a violation line; expected one JSON violation per line`);
-      return v;
-    })
+    ? readFileSync(vPath, 'utf8')
+        .split('\n')
+        .map((l, i) => ({ l, i }))
+        .filter(({ l }) => l.trim())
+        .map(({ l, i }) => {
+          const v = parseViolationLine(l);
+          if (!v)
+            throw new SimError(
+              'INPUT',
+              `${vPath}:${i + 1}: not a violation line; expected one JSON violation per line`,
+            );
+          return v;
+        })
     : [];
   return { dir, summary: upgradeSummary(summary), ownership, violations };
 }
@@ -136,14 +210,25 @@ function checkSegments(parts: readonly SegmentResults[]): string | undefined {
   const segs = parts.flatMap((s) => s.summary.segment.split(',')).map((t) => parseSegment(t));
   const parsed = segs.filter((s): s is { residue: number; modulus: number } => !('message' in s));
   const n = parsed[0]?.modulus ?? 1;
-  if (parsed.some((s) => s.modulus !== n)) return `the summaries come from different segment counts (${[...new Set(parsed.map((s) => s.modulus))].join(', ')})`;
+  if (parsed.some((s) => s.modulus !== n))
+    return `the summaries come from different segment counts (${[...new Set(parsed.map((s) => s.modulus))].join(', ')})`;
   const counts = new Map<number, number>();
   for (const s of parsed) counts.set(s.residue, (counts.get(s.residue) ?? 0) + 1);
   const repeated = [...counts].filter(([, c]) => c > 1).map(([r]) => `${r}/${n}`);
-  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !counts.has(i)).map((i) => `${i}/${n}`);
+  const missing = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => !counts.has(i))
+    .map((i) => `${i}/${n}`);
   const problems = [
-    ...(missing.length ? [`segment${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing: the merge covers part of the scenario`] : []),
-    ...(repeated.length ? [`segment${repeated.length === 1 ? '' : 's'} ${repeated.join(', ')} given more than once: ${repeated.length === 1 ? 'its' : 'their'} users would count twice`] : []),
+    ...(missing.length
+      ? [
+          `segment${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing: the merge covers part of the scenario`,
+        ]
+      : []),
+    ...(repeated.length
+      ? [
+          `segment${repeated.length === 1 ? '' : 's'} ${repeated.join(', ')} given more than once: ${repeated.length === 1 ? 'its' : 'their'} users would count twice`,
+        ]
+      : []),
   ];
   return problems.length ? problems.join('; ') : undefined;
 }

@@ -39,10 +39,17 @@ export interface Settlement {
  */
 export function settleOwnership(input: SettlementInput): Settlement {
   const d = input.directory;
-  const directory = new UserDirectory({ prefix: d.prefix, runTag: input.runTag, ...(d.ids ? { ids: d.ids } : {}) }, d.cohorts, d.fixedIdOffsets);
+  const directory = new UserDirectory(
+    { prefix: d.prefix, runTag: input.runTag, ...(d.ids ? { ids: d.ids } : {}) },
+    d.cohorts,
+    d.fixedIdOffsets,
+  );
   const ledger = new OwnershipLedger(directory);
   for (const e of input.ledgers) ledger.import(e);
-  const oracle = new IsolationOracle(ledger, new CanaryCodec(input.runTag), input.collector.sink, { idPrefix: input.idPrefix, amend: input.collector.amend });
+  const oracle = new IsolationOracle(ledger, new CanaryCodec(input.runTag), input.collector.sink, {
+    idPrefix: input.idPrefix,
+    amend: input.collector.amend,
+  });
   const unresolved = oracle.finish(input.pending, input.pendingDropped ?? 0);
   return { ledger, unresolved, unattributed: oracle.unattributed };
 }

@@ -36,10 +36,18 @@ const IGNORE: FrameHandler = { onFrame() {}, onMalformed() {}, onUnexpectedClose
  * on REST and on every WebSocket delivery, or with no credential but the
  * adapter's well-known bypass headers. Anything let through is a violation.
  */
-export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlySet<VirtualUser>, secret: string | undefined, counters: ProbeCounters): ProbeRunner {
+export function startProbes(
+  cfg: ProbesConfig,
+  ctx: RunContext,
+  users: ReadonlySet<VirtualUser>,
+  secret: string | undefined,
+  counters: ProbeCounters,
+): ProbeRunner {
   const { sent, answered } = counters;
   // A probe the target answered (any status, any upgrade answer) tested something; one lost to the network did not.
-  const heard = (status: number | undefined): void => { if (status !== undefined) answered.add(); };
+  const heard = (status: number | undefined): void => {
+    if (status !== undefined) answered.add();
+  };
   const inFlight = new Set<Promise<void>>();
   const timers: NodeJS.Timeout[] = [];
   let crossN = 0;
@@ -63,7 +71,12 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     { name: 'startRun' },
   ];
   const probeValues = (threadId: string, u: VirtualUser): WireValues => ({
-    ...wire.paramValues, user: u.userId, thread: threadId, title: 'probe', content: 'probe: is this thread mine?', messageId: `probe-${ctx.runTag}-${crossN}`,
+    ...wire.paramValues,
+    user: u.userId,
+    thread: threadId,
+    title: 'probe',
+    content: 'probe: is this thread mine?',
+    messageId: `probe-${ctx.runTag}-${crossN}`,
   });
 
   const crossUserRead = async (): Promise<void> => {
@@ -96,34 +109,63 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       heard(answer.status);
       if (route.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) {
         answer.body.destroy();
-        ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, answer.status, `${answer.contentType} stream opened`, Date.now());
+        ctx.isolation.reportCrossUserRead(
+          u.receiver,
+          target.id,
+          target.owner,
+          `crossUserRead ${op.name}`,
+          answer.status,
+          `${answer.contentType} stream opened`,
+          Date.now(),
+        );
         return;
       }
       // Refused: the refusal is an answer the user received, scanned like any other (the thread it asked about aside).
       const text = await readBounded(answer.body, 1024 * 1024);
-      if (ctx.checks && text) ctx.isolation.checkBody(u.receiver, text, Date.now(), `crossUserRead ${op.name}`, target.id);
+      if (ctx.checks && text)
+        ctx.isolation.checkBody(u.receiver, text, Date.now(), `crossUserRead ${op.name}`, target.id);
       return;
     }
     const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
     heard(res.status);
-    if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportCrossUserRead(u.receiver, target.id, target.owner, `crossUserRead ${op.name}`, res.status, res.text, Date.now());
+    if (res.status !== undefined && route.accepts(res.status))
+      ctx.isolation.reportCrossUserRead(
+        u.receiver,
+        target.id,
+        target.owner,
+        `crossUserRead ${op.name}`,
+        res.status,
+        res.text,
+        Date.now(),
+      );
     // A refusal is an answer the user received like any other: scanned, the thread it asked about aside.
-    else if (ctx.checks && res.text) ctx.isolation.checkBody(u.receiver, res.text, Date.now(), `crossUserRead ${op.name}`, target.id);
+    else if (ctx.checks && res.text)
+      ctx.isolation.checkBody(u.receiver, res.text, Date.now(), `crossUserRead ${op.name}`, target.id);
   };
 
   // Forgeries go to every way in the adapter has: a REST route, each token delivery of its connection, its tickets.
   // The adapter's reading routes, in turn (never one that writes: a forgery let in must not change a user's data).
-  const forgeRoutes = (['listThreads', 'getThread', 'listMessages'] as const).filter((st) => wire.rest[st]).map((st) => ({ step: st, route: wire.rest[st]! }));
+  const forgeRoutes = (['listThreads', 'getThread', 'listMessages'] as const)
+    .filter((st) => wire.rest[st])
+    .map((st) => ({ step: st, route: wire.rest[st]! }));
   let forgeRouteN = 0;
-  const connDeliveries = ctx.connect ? CONNECTION_DELIVERIES.filter((d) => wire.adapter.auth.deliveries.includes(d)) : [];
+  const connDeliveries = ctx.connect
+    ? CONNECTION_DELIVERIES.filter((d) => wire.adapter.auth.deliveries.includes(d))
+    : [];
   const ticketSlots = ctx.connect && wire.ticket && wire.adapter.auth.deliveries.includes('ticket') ? 2 : 0;
 
   // Every forgery of the catalogue on every way in: REST, each connection delivery, and the run stream's request.
   const streamStart = 'request' in wire.start && wire.start.events === 'stream' ? wire.start.request : undefined;
-  const channels: ReadonlyArray<'rest' | 'stream' | Delivery> = [...(forgeRoutes.length ? ['rest' as const] : []), ...connDeliveries, ...(streamStart ? ['stream' as const] : [])];
+  const channels: ReadonlyArray<'rest' | 'stream' | Delivery> = [
+    ...(forgeRoutes.length ? ['rest' as const] : []),
+    ...connDeliveries,
+    ...(streamStart ? ['stream' as const] : []),
+  ];
   const auth = ctx.scenario.auth;
   const forgeContext = (victim: string | undefined): ForgeryContext => ({
-    secret, victim, ...(auth.kind === 'jwt' ? { issuer: auth.issuer, audience: auth.audience } : {}),
+    secret,
+    victim,
+    ...(auth.kind === 'jwt' ? { issuer: auth.issuer, audience: auth.audience } : {}),
   });
   // No credential at all, only headers a vendor's developer tooling uses to skip authentication.
   const bypasses = forgeRoutes.length ? wire.adapter.auth.bypassHeaders : [];
@@ -143,7 +185,10 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
       const c = forgeContext(ctx.ledger.userAt(victimIndex));
       if (!canForge(kind, c)) return;
       // A run started with a forged token in a thread of whom the token claims to be: a stream that opens let it in.
-      const own = channel === 'stream' ? ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand) : undefined;
+      const own =
+        channel === 'stream'
+          ? ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand)
+          : undefined;
       if (channel === 'stream' && !own) return;
       const token = await mintForgedToken(kind, u.userId, c);
       sent.add();
@@ -151,11 +196,19 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
         // The first route the adapter has that needs a credential to read anything.
         const { step, route } = forgeRoutes[forgeRouteN++ % forgeRoutes.length]!;
         // On a thread of whom the token claims to be, so a forgery let in is answered 2xx, not 404.
-        const thread = ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand) ?? 'probe';
+        const thread =
+          ctx.ledger.randomThreadOf(kind === 'tampered_sub' ? victimIndex : u.userIndex, ctx.rand) ?? 'probe';
         const req = route.render({ ...wire.paramValues, user: u.userId, thread, limit: 1 });
         const res = await ctx.rest.call(req.method, req.path, token, req.body, undefined, req.headers);
         heard(res.status);
-        if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST ${kind}`, 'rest', `HTTP ${res.status} ${step} ${res.text}`, Date.now());
+        if (res.status !== undefined && route.accepts(res.status))
+          ctx.isolation.reportAuthBypass(
+            u.receiver,
+            `forgedTokens REST ${kind}`,
+            'rest',
+            `HTTP ${res.status} ${step} ${res.text}`,
+            Date.now(),
+          );
         return;
       }
       if (channel === 'stream') {
@@ -165,26 +218,59 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
         if (!answer.ok) return;
         heard(answer.status);
         answer.body.destroy();
-        if (streamStart!.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens stream ${kind}`, 'rest', `HTTP ${answer.status} ${answer.contentType}`, Date.now());
+        if (streamStart!.accepts(answer.status) && /^text\/event-stream/i.test(answer.contentType))
+          ctx.isolation.reportAuthBypass(
+            u.receiver,
+            `forgedTokens stream ${kind}`,
+            'rest',
+            `HTTP ${answer.status} ${answer.contentType}`,
+            Date.now(),
+          );
         return;
       }
-      if (await tryConnect(channel, token ?? '')) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens WS ${channel} ${kind}`, 'ws', 'connection established', Date.now());
+      if (await tryConnect(channel, token ?? ''))
+        ctx.isolation.reportAuthBypass(
+          u.receiver,
+          `forgedTokens WS ${channel} ${kind}`,
+          'ws',
+          'connection established',
+          Date.now(),
+        );
       return;
     }
     sent.add();
     if (slot < forgeCount + bypasses.length) {
       const headers = bypasses[slot - forgeCount]!;
-      const label = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join(', ');
+      const label = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
       const { step, route } = forgeRoutes[forgeRouteN++ % forgeRoutes.length]!;
       const thread = ctx.ledger.randomThreadOf(u.userIndex, ctx.rand) ?? 'probe';
       const req = route.render({ ...wire.paramValues, user: u.userId, thread, limit: 1 });
-      const res = await ctx.rest.call(req.method, req.path, undefined, req.body, undefined, { ...req.headers, ...headers });
+      const res = await ctx.rest.call(req.method, req.path, undefined, req.body, undefined, {
+        ...req.headers,
+        ...headers,
+      });
       heard(res.status);
-      if (res.status !== undefined && route.accepts(res.status)) ctx.isolation.reportAuthBypass(u.receiver, `forgedTokens REST bypass ${label}`, 'rest', `HTTP ${res.status} ${step} ${res.text}`, Date.now());
+      if (res.status !== undefined && route.accepts(res.status))
+        ctx.isolation.reportAuthBypass(
+          u.receiver,
+          `forgedTokens REST bypass ${label}`,
+          'rest',
+          `HTTP ${res.status} ${step} ${res.text}`,
+          Date.now(),
+        );
       return;
     }
     if (slot === forgeCount + bypasses.length) {
-      if (await tryConnect('ticket', `tkt_forged_${ctx.runTag}_${n}`)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket forged', 'ws', 'connection_established received', Date.now());
+      if (await tryConnect('ticket', `tkt_forged_${ctx.runTag}_${n}`))
+        ctx.isolation.reportAuthBypass(
+          u.receiver,
+          'forgedTokens WS ticket forged',
+          'ws',
+          'connection_established received',
+          Date.now(),
+        );
       return;
     }
     // Another user's ticket, used once by its owner, then replayed.
@@ -195,15 +281,27 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     const ticket = readPath(res.json, wire.adapter.auth.ticket!.ticketPath);
     if (!res.ok || typeof ticket !== 'string') return;
     await tryConnect('ticket', ticket, false);
-    if (await tryConnect('ticket', ticket)) ctx.isolation.reportAuthBypass(u.receiver, 'forgedTokens WS ticket replayed', 'ws', 'a used ticket was accepted again', Date.now());
+    if (await tryConnect('ticket', ticket))
+      ctx.isolation.reportAuthBypass(
+        u.receiver,
+        'forgedTokens WS ticket replayed',
+        'ws',
+        'a used ticket was accepted again',
+        Date.now(),
+      );
   };
 
   const tryConnect = async (delivery: Delivery, credential: string, probe = true): Promise<boolean> => {
     const s = ctx.connect!(0, IGNORE);
     const t = wire.transport;
     const r = await s.open({
-      url: ctx.connectUrl, ...(t.path !== undefined ? { path: t.path } : {}), delivery, credential,
-      connectTimeoutMs: ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: 1024 * 1024, ...(t.handshake ? { handshake: t.handshake } : {}),
+      url: ctx.connectUrl,
+      ...(t.path !== undefined ? { path: t.path } : {}),
+      delivery,
+      credential,
+      connectTimeoutMs: ctx.scenario.target.connectTimeoutMs,
+      maxPayloadBytes: 1024 * 1024,
+      ...(t.handshake ? { handshake: t.handshake } : {}),
     });
     await s.close();
     // Let in, or turned away at the upgrade or with AUTH_FAILED: either way the target answered.
@@ -218,7 +316,8 @@ export function startProbes(cfg: ProbesConfig, ctx: RunContext, users: ReadonlyS
     let credit = 0;
     const t = setInterval(() => {
       credit += (perSec * tickMs) / 1000;
-      for (; credit >= 1; credit--) track(fn().catch((err: unknown) => ctx.logger.warn({ err: String(err) }, 'probe failed')));
+      for (; credit >= 1; credit--)
+        track(fn().catch((err: unknown) => ctx.logger.warn({ err: String(err) }, 'probe failed')));
     }, tickMs);
     timers.push(t);
   };

@@ -8,7 +8,10 @@ import { formatNetworkError } from '../core/network-errors.js';
  * Plain node:http, which the WebSocket client loads anyway: a run that makes
  * no REST call never loads the REST client's stack.
  */
-export function checkReachable(baseUrl: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string; code?: string }> {
+export function checkReachable(
+  baseUrl: string,
+  timeoutMs: number,
+): Promise<{ ok: true } | { ok: false; reason: string; code?: string }> {
   return new Promise((resolve) => {
     let req: ClientRequest;
     const timer = setTimeout(() => {

@@ -8,12 +8,20 @@ import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
 
 /** Operations timed as `http.<op>` that a flow step makes. */
-export type RestOp = Extract<Operation, 'create_thread' | 'list_threads' | 'get_thread' | 'update_thread' | 'delete_thread' | 'list_messages' | 'post_message'>;
+export type RestOp = Extract<
+  Operation,
+  'create_thread' | 'list_threads' | 'get_thread' | 'update_thread' | 'delete_thread' | 'list_messages' | 'post_message'
+>;
 
 /** The adapter route of each REST operation. */
 const ROUTE_OF: Readonly<Record<RestOp, RestStep>> = {
-  create_thread: 'createThread', list_threads: 'listThreads', get_thread: 'getThread', update_thread: 'updateThread',
-  delete_thread: 'deleteThread', list_messages: 'listMessages', post_message: 'postMessage',
+  create_thread: 'createThread',
+  list_threads: 'listThreads',
+  get_thread: 'getThread',
+  update_thread: 'updateThread',
+  delete_thread: 'deleteThread',
+  list_messages: 'listMessages',
+  post_message: 'postMessage',
 };
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -54,13 +62,20 @@ export class RestSteps {
     const startUs = u.takeStart();
     const res = await u.call(req);
     if (!res) return undefined;
-    if (res.latencyUs !== undefined) u.metrics.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
+    if (res.latencyUs !== undefined)
+      u.metrics.http[op].record(startUs === undefined ? res.latencyUs : nowUs() - startUs);
     const atMs = Date.now();
     const text = res.text;
     if (!res.ok || !route.accepts(res.status)) {
       // A call still waiting when the grace period ran out did not get its answer in time.
-      u.fail(u.isAborted ? 'timeout' : res.ok ? 'bad_status' : res.kind, `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${u.isAborted ? 'nothing before the run ended' : res.status ?? 'nothing'}`);
-      if (ctx.checks && text) { ctx.isolation.checkBody(u.receiver, text, atMs, op); u.metrics.restChecked.add(); }
+      u.fail(
+        u.isAborted ? 'timeout' : res.ok ? 'bad_status' : res.kind,
+        `${op} ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${u.isAborted ? 'nothing before the run ended' : (res.status ?? 'nothing')}`,
+      );
+      if (ctx.checks && text) {
+        ctx.isolation.checkBody(u.receiver, text, atMs, op);
+        u.metrics.restChecked.add();
+      }
       return undefined;
     }
     u.metrics.succeed(op);
@@ -71,7 +86,8 @@ export class RestSteps {
     if (!ctx.checks) return res.json;
     const items = route.rest.items === undefined ? undefined : readPath(res.json, route.rest.items);
     // Listed threads are checked by id (and owner field); other answers, messages included, for canaries.
-    if (op === 'list_threads' && Array.isArray(items)) ctx.isolation.checkListing(u.receiver, this.listed(items, route.rest.itemId), text, atMs, op);
+    if (op === 'list_threads' && Array.isArray(items))
+      ctx.isolation.checkListing(u.receiver, this.listed(items, route.rest.itemId), text, atMs, op);
     else ctx.isolation.checkBody(u.receiver, text, atMs, op);
     u.metrics.restChecked.add();
     return res.json;

@@ -84,13 +84,23 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   let secret: string | undefined;
   if (sc.target.url !== undefined && sc.auth.kind === 'jwt') {
     secret = env[sc.auth.secretEnv];
-    if (!secret) throw new SimError('INPUT', `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`, { hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target` });
+    if (!secret)
+      throw new SimError(
+        'INPUT',
+        `${sc.file}: auth.secretEnv: the environment variable ${sc.auth.secretEnv} is unset`,
+        {
+          hint: `export ${sc.auth.secretEnv}=<the backend's JWT secret>, or omit target.url to use the embedded target`,
+        },
+      );
   }
   const segment = opts.segment ?? WHOLE_SEGMENT;
   // A target that is not there at start is exit 4 before anything is written, so a retry can reuse --out.
   if (sc.target.url !== undefined) {
     const reach = await checkReachable(sc.target.url, Math.min(sc.target.connectTimeoutMs, 10_000));
-    if (!reach.ok) throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, { hint: formatNetworkHint(reach.code) });
+    if (!reach.ok)
+      throw new SimError('UNREACHABLE', `target ${redactUrl(sc.target.url)} is unreachable: ${reach.reason}`, {
+        hint: formatNetworkHint(reach.code),
+      });
   }
   const workers = Math.max(1, opts.workers ?? computeDefaultWorkers(sc, availableParallelism()));
   const runTag = opts.runTag ?? randomBytes(3).toString('hex');
@@ -104,11 +114,39 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   let embedded: EmbeddedTarget | undefined;
   let baseUrl: string;
   try {
-    resultsDir = createResultsDir({ ...(opts.out ? { out: opts.out } : {}), ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}), name: sc.name, startedAtMs });
+    resultsDir = createResultsDir({
+      ...(opts.out ? { out: opts.out } : {}),
+      ...(opts.resultsBase ? { baseDir: opts.resultsBase } : {}),
+      name: sc.name,
+      startedAtMs,
+    });
     logPath = join(resultsDir, 'run.log');
-    logger = pino({ level: 'info', base: { run: sc.name }, redact: { paths: ['token', 'secret', '*.token', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' } }, pino.destination({ dest: logPath, sync: true }));
+    logger = pino(
+      {
+        level: 'info',
+        base: { run: sc.name },
+        redact: {
+          paths: [
+            'token',
+            'secret',
+            '*.token',
+            '*.secret',
+            'authorization',
+            '*.authorization',
+            'headers.authorization',
+          ],
+          censor: '[redacted]',
+        },
+      },
+      pino.destination({ dest: logPath, sync: true }),
+    );
     if (sc.target.url === undefined) {
-      embedded = await startEmbeddedTarget(sc.target.embedded, logger, undefined, sc.auth.kind === 'jwt' ? { issuer: sc.auth.issuer, audience: sc.auth.audience } : {});
+      embedded = await startEmbeddedTarget(
+        sc.target.embedded,
+        logger,
+        undefined,
+        sc.auth.kind === 'jwt' ? { issuer: sc.auth.issuer, audience: sc.auth.audience } : {},
+      );
       baseUrl = embedded.url;
       secret = embedded.secret;
     } else {
@@ -118,24 +156,55 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     await prepared?.close();
     throw err;
   }
-  const publisher = prepared && outputsModule ? outputsModule.startLivePublisher(prepared, {
-    workers, startedAtMs, logger, ...(opts.notice ? { notice: opts.notice } : {}),
-    labels: { scenario: sc.name, segment: formatSegment(segment), run: runTag },
-    info: { target: embedded ? 'embedded' : redactUrl(baseUrl), api: sc.target.adapter.name, transport: sc.target.transport },
-  }) : undefined;
+  const publisher =
+    prepared && outputsModule
+      ? outputsModule.startLivePublisher(prepared, {
+          workers,
+          startedAtMs,
+          logger,
+          ...(opts.notice ? { notice: opts.notice } : {}),
+          labels: { scenario: sc.name, segment: formatSegment(segment), run: runTag },
+          info: {
+            target: embedded ? 'embedded' : redactUrl(baseUrl),
+            api: sc.target.adapter.name,
+            transport: sc.target.transport,
+          },
+        })
+      : undefined;
   const connectUrl = computeConnectUrl(sc, baseUrl);
   const fixedIdOffsets = computeFixedIdOffsets(sc);
   // Every worker starts its clock at the same instant: now, or the agreed --start-at.
   const startAtEpochMs = Math.max(opts.startAtEpochMs ?? 0, Date.now());
-  const runInfo = { target: redactUrl(baseUrl), connectUrl: redactUrl(connectUrl), api: sc.target.adapter.name, transport: sc.target.transport, embedded: embedded !== undefined, cohorts: sc.cohorts.map((c) => c.name), workers, segment: formatSegment(segment), runTag };
+  const runInfo = {
+    target: redactUrl(baseUrl),
+    connectUrl: redactUrl(connectUrl),
+    api: sc.target.adapter.name,
+    transport: sc.target.transport,
+    embedded: embedded !== undefined,
+    cohorts: sc.cohorts.map((c) => c.name),
+    workers,
+    segment: formatSegment(segment),
+    runTag,
+  };
 
   const inputs: ShardInput[] = Array.from({ length: workers }, (_, w) => ({
-    scenario: sc, segment: computeSubSegment(segment, w, workers), baseUrl, connectUrl, secret, runTag, startAtEpochMs,
-    checks: opts.checks ?? true, probes: w === 0, fixedIdOffsets,
+    scenario: sc,
+    segment: computeSubSegment(segment, w, workers),
+    baseUrl,
+    connectUrl,
+    secret,
+    runTag,
+    startAtEpochMs,
+    checks: opts.checks ?? true,
+    probes: w === 0,
+    fixedIdOffsets,
     ...(publisher && workers > 1 ? { liveIntervalMs: sc.outputs!.intervalMs } : {}),
   }));
   let aborted: ShardResult['aborted'];
-  const progress = createProgress(sc, workers, opts.progress, { startAtEpochMs, stopping: () => opts.signal?.aborted === true || aborted !== undefined });
+  const progress = createProgress(sc, workers, opts.progress, {
+    startAtEpochMs,
+    stopping: () => opts.signal?.aborted === true || aborted !== undefined,
+  });
   let loadBegun = false;
   const beginLoad = (): void => {
     if (loadBegun) return;
@@ -148,11 +217,19 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     onTick: (point, users, p95, shard) => {
       // The CLI froze V8's nursery while modules loaded; it stays small while sessions connect, and grows as V8 sees
       // fit once agent runs or REST calls begin (cli/young-generation.ts).
-      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0)) beginLoad();
+      if (!loadBegun && ((point.counters['runs.started'] ?? 0) > 0 || (point.counters['http.requests'] ?? 0) > 0))
+        beginLoad();
       progress.tick(point, users, p95, shard);
     },
-    onAbort: (a) => { aborted ??= a; },
-    ...(publisher ? { onRegistry: (r: MetricRegistry) => publisher.attach(r), onLive: (w: number, e: LiveExport) => publisher.accept(w, e) } : {}),
+    onAbort: (a) => {
+      aborted ??= a;
+    },
+    ...(publisher
+      ? {
+          onRegistry: (r: MetricRegistry) => publisher.attach(r),
+          onLive: (w: number, e: LiveExport) => publisher.accept(w, e),
+        }
+      : {}),
   };
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
@@ -162,7 +239,10 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     // "run started" once users really start (workers take a moment to load).
     const started = (): void => logger.info(runInfo, 'run started');
     if (workers === 1) started();
-    results = workers === 1 ? [await runShard(inputs[0]!, hooks, logger)] : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
+    results =
+      workers === 1
+        ? [await runShard(inputs[0]!, hooks, logger)]
+        : await (await import('./worker-pool.js')).runShardsInWorkers(inputs, hooks, logPath, started);
   } catch (err) {
     await publisher?.abort();
     throw err;
@@ -182,13 +262,30 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const only = results.length === 1 ? results[0]! : undefined;
   const registry = only && 'registry' in only ? only.registry : new MetricRegistry();
   for (const r of results) if ('metrics' in r) registry.importSnapshot(r.metrics);
-  const layout: DirectoryLayout = { prefix: sc.users.prefix, ...(sc.users.ids ? { ids: sc.users.ids } : {}), cohorts: sc.cohorts.map((c) => c.name), fixedIdOffsets };
-  const secrets = (): string[] => [...(secret ? [secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
+  const layout: DirectoryLayout = {
+    prefix: sc.users.prefix,
+    ...(sc.users.ids ? { ids: sc.users.ids } : {}),
+    cohorts: sc.cohorts.map((c) => c.name),
+    fixedIdOffsets,
+  };
+  const secrets = (): string[] => [
+    ...(secret ? [secret] : []),
+    ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : []),
+  ];
   // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
-  const late = createViolationCollector(registry, secrets, results.flatMap((r) => r.violations));
+  const late = createViolationCollector(
+    registry,
+    secrets,
+    results.flatMap((r) => r.violations),
+  );
   const settled = settleOwnership({
-    directory: layout, runTag, ledgers: results.map((r) => r.ledger), collector: late, idPrefix: `${segment.residue}.${segment.modulus}.m`,
-    pending: results.flatMap((r) => r.pending), pendingDropped: results.reduce((n, r) => n + r.pendingDropped, 0),
+    directory: layout,
+    runTag,
+    ledgers: results.map((r) => r.ledger),
+    collector: late,
+    idPrefix: `${segment.residue}.${segment.modulus}.m`,
+    pending: results.flatMap((r) => r.pending),
+    pendingDropped: results.reduce((n, r) => n + r.pendingDropped, 0),
   });
   if (settled.unattributed) registry.counter('isolation.unattributed').add(settled.unattributed);
   const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
@@ -200,17 +297,33 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const durationSec = (endedAtMs - startedAtMs) / 1000;
   const source = createRegistrySource(registry, () => durationSec);
   const connectionless = sc.target.adapter.transports[sc.target.transport]?.path === undefined;
-  const thresholdResults: ThresholdResult[] = sc.thresholds.map((t) => judgeThreshold(t, source, { connectionless, ...(aborted ? { aborted } : {}) }));
+  const thresholdResults: ThresholdResult[] = sc.thresholds.map((t) =>
+    judgeThreshold(t, source, { connectionless, ...(aborted ? { aborted } : {}) }),
+  );
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   const usersByCohort: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
   const figures = buildSummaryFigures(registry, {
-    scenario: { name: sc.name, file: sc.file, sha256: sc.sha256, ...(sc.description ? { description: sc.description } : {}) },
-    target: {
-      url: redactUrl(baseUrl), embedded: embedded !== undefined, ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}), ...(leaked ? { leaked } : {}),
-      api: sc.target.adapter.name, transport: sc.target.transport, ...(connectionless ? { connectionless } : {}),
+    scenario: {
+      name: sc.name,
+      file: sc.file,
+      sha256: sc.sha256,
+      ...(sc.description ? { description: sc.description } : {}),
     },
-    startedAtMs, endedAtMs, segment: formatSegment(segment), interrupted,
+    target: {
+      url: redactUrl(baseUrl),
+      embedded: embedded !== undefined,
+      ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}),
+      ...(leaked ? { leaked } : {}),
+      api: sc.target.adapter.name,
+      transport: sc.target.transport,
+      ...(connectionless ? { connectionless } : {}),
+    },
+    startedAtMs,
+    endedAtMs,
+    segment: formatSegment(segment),
+    interrupted,
     ...(aborted ? { aborted } : {}),
     users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
     // Read from the summary's own figures just below.
@@ -218,7 +331,10 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   });
   // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
   const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
-  const judged = judgeSummary(withHealth, { thresholds: thresholdResults, floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage } });
+  const judged = judgeSummary(withHealth, {
+    thresholds: thresholdResults,
+    floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage },
+  });
   // The outputs' final figures are the summary's own; what they delivered goes in before the (long) series.
   const outputs = await publisher?.finish(registry, judged.verdict, opts.hardSignal);
   const { series, ...head } = judged;
@@ -226,7 +342,10 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const exitCode = summary.exitCode;
   if (segment.modulus > 1) {
     writeOwnershipFile(resultsDir, {
-      schema: 'crosstalk.ownership/1', runTag, segment: formatSegment(segment), ledger: settled.ledger.export(),
+      schema: 'crosstalk.ownership/1',
+      runTag,
+      segment: formatSegment(segment),
+      ledger: settled.ledger.export(),
       // Evidence leaves the process: redacted and cut like violations.jsonl.
       unresolved: settled.unresolved.map((u) => ({ ...u, text: cutText(redactSecrets(u.text, secrets()), 2048) })),
       directory: layout,
@@ -235,7 +354,9 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   // Loaded only now: the report writers (XML builder, page template) would otherwise sit in memory through the run.
   (await import('../output/result-files.js')).writeResultFiles(resultsDir, summary, violations);
   logger.info({ exitCode, verdict: summary.verdict, durationMs: summary.durationMs }, 'run finished');
-  await publisher?.close(opts.signal && opts.hardSignal ? AbortSignal.any([opts.signal, opts.hardSignal]) : opts.signal ?? opts.hardSignal);
+  await publisher?.close(
+    opts.signal && opts.hardSignal ? AbortSignal.any([opts.signal, opts.hardSignal]) : (opts.signal ?? opts.hardSignal),
+  );
   logger.flush?.();
   return { summary, resultsDir, exitCode, verdict: summary.verdict };
 }
@@ -246,13 +367,17 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
  * exactly as written (`--start-at`).
  */
 export function computeSegmentRunTag(scenarioSha256: string, startAt: string | undefined): string {
-  return createHash('sha256').update(`${scenarioSha256}|${startAt ?? ''}`).digest('hex').slice(0, 6);
+  return createHash('sha256')
+    .update(`${scenarioSha256}|${startAt ?? ''}`)
+    .digest('hex')
+    .slice(0, 6);
 }
 
 /** One worker per core (`cores`, read by the caller), capped by the most users the scenario runs at once. */
 function computeDefaultWorkers(sc: Scenario, cores: number): number {
   let users = 0;
-  for (const c of sc.cohorts) users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
+  for (const c of sc.cohorts)
+    users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
   return Math.max(1, Math.min(cores, users));
 }
 
@@ -277,7 +402,12 @@ function computePlannedMs(sc: Scenario): number {
 }
 
 /** Live progress over all shards: each shard's last second, combined. */
-function createProgress(sc: Scenario, shards: number, out: RunScenarioOptions['progress'], when: { startAtEpochMs: number; stopping: () => boolean }): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
+function createProgress(
+  sc: Scenario,
+  shards: number,
+  out: RunScenarioOptions['progress'],
+  when: { startAtEpochMs: number; stopping: () => boolean },
+): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
   const plannedMs = computePlannedMs(sc);
   // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
   const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());
@@ -298,9 +428,19 @@ function createProgress(sc: Scenario, shards: number, out: RunScenarioOptions['p
       const entries = [...last.values()];
       const merged = entries.map((e) => e.point).reduce(mergeSeriesPoints);
       const usersByCohort: Record<string, number> = {};
-      for (const e of entries) for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
+      for (const e of entries)
+        for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
       const p95s = entries.map((e) => e.p95).filter((v): v is number => v !== undefined);
-      const line = formatProgressLine({ elapsedMs: performance.now() - startMs, plannedMs, stopping: when.stopping(), usersByCohort, last: merged, runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined, errors, violations });
+      const line = formatProgressLine({
+        elapsedMs: performance.now() - startMs,
+        plannedMs,
+        stopping: when.stopping(),
+        usersByCohort,
+        last: merged,
+        runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined,
+        errors,
+        violations,
+      });
       out.write(out.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     },
     clear() {

@@ -57,7 +57,12 @@ export interface ShardHooks {
   readonly signal?: AbortSignal;
   readonly hardSignal?: AbortSignal;
   /** Each second's figures, for live progress. */
-  readonly onTick?: (point: SeriesPoint, usersByCohort: Readonly<Record<string, number>>, runTotalP95Ms: number | undefined, shard?: number) => void;
+  readonly onTick?: (
+    point: SeriesPoint,
+    usersByCohort: Readonly<Record<string, number>>,
+    runTotalP95Ms: number | undefined,
+    shard?: number,
+  ) => void;
   /** A threshold with abortOnFail failed here; the caller stops the other shards. */
   readonly onAbort?: (a: ShardResult['aborted']) => void;
   /** The shard's registry, once its gauges are set up and before users start (live outputs read it). */
@@ -99,7 +104,20 @@ const SWEEP_MS = 100;
 const INTERRUPT_GRACE_MS = 5000;
 
 /** Counters present in every summary, zero or not, so scripts can rely on them. */
-const ALWAYS_COUNTERS = ['errors', 'operations', 'isolation.violations', 'lifecycle.violations', 'isolation.unattributed', 'runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'dropped', 'probes.sent', 'probes.answered'];
+const ALWAYS_COUNTERS = [
+  'errors',
+  'operations',
+  'isolation.violations',
+  'lifecycle.violations',
+  'isolation.unattributed',
+  'runs.started',
+  'runs.completed',
+  'runs.failed',
+  'runs.timed_out',
+  'dropped',
+  'probes.sent',
+  'probes.answered',
+];
 
 /**
  * Runs this shard's segment of every cohort against a target that is already
@@ -113,22 +131,55 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   const adapter = sc.target.adapter;
   const wire = compileWire(adapter, sc.target.transport);
   const authValue = compileWireTemplate(adapter.auth.value, new Set());
-  const rest = createRestClient(input.baseUrl, { requestTimeoutMs: sc.target.requestTimeoutMs, auth: { header: adapter.auth.header, value: (token) => renderWireText(authValue, { token }) } });
-  const tokens = createTokenProvider(sc.auth, { ...(input.secret ? { secret: input.secret } : {}), baseUrl: input.baseUrl, requestTimeoutMs: sc.target.requestTimeoutMs, loginTrend: registry.trend('http.login') });
-  const secrets = (): string[] => [...(input.secret ? [input.secret] : []), ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : [])];
+  const rest = createRestClient(input.baseUrl, {
+    requestTimeoutMs: sc.target.requestTimeoutMs,
+    auth: { header: adapter.auth.header, value: (token) => renderWireText(authValue, { token }) },
+  });
+  const tokens = createTokenProvider(sc.auth, {
+    ...(input.secret ? { secret: input.secret } : {}),
+    baseUrl: input.baseUrl,
+    requestTimeoutMs: sc.target.requestTimeoutMs,
+    loginTrend: registry.trend('http.login'),
+  });
+  const secrets = (): string[] => [
+    ...(input.secret ? [input.secret] : []),
+    ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : []),
+  ];
   const violations = createViolationCollector(registry, secrets);
-  const directory = new UserDirectory({ prefix: sc.users.prefix, runTag: input.runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) }, sc.cohorts.map((c) => c.name), input.fixedIdOffsets);
+  const directory = new UserDirectory(
+    { prefix: sc.users.prefix, runTag: input.runTag, ...(sc.users.ids ? { ids: sc.users.ids } : {}) },
+    sc.cohorts.map((c) => c.name),
+    input.fixedIdOffsets,
+  );
   const ledger = new OwnershipLedger(directory);
   const canaries = new CanaryCodec(input.runTag);
   const lifecycleGrammar = compileLifecycleGrammar(adapter.events.lifecycle);
   const reader = new FrameReader(adapter.events, wire.transport.typeFrom);
   const ctx: RunContext = {
-    scenario: sc, baseUrl: input.baseUrl, connectUrl: input.connectUrl, wire, connect: createConnectionFactory(sc.target.transport, reader), tokens, rest, reader,
-    rand: createRandom(sc.seed + input.segment.residue), logger, runTag: input.runTag, maxPayloadBytes: 16 * 1024 * 1024,
-    noteError: createErrorNoter(logger), checks: input.checks, ledger, canaries,
+    scenario: sc,
+    baseUrl: input.baseUrl,
+    connectUrl: input.connectUrl,
+    wire,
+    connect: createConnectionFactory(sc.target.transport, reader),
+    tokens,
+    rest,
+    reader,
+    rand: createRandom(sc.seed + input.segment.residue),
+    logger,
+    runTag: input.runTag,
+    maxPayloadBytes: 16 * 1024 * 1024,
+    noteError: createErrorNoter(logger),
+    checks: input.checks,
+    ledger,
+    canaries,
     // Violation ids start with the segment, unique across the workers and generators of a run.
-    isolation: new IsolationOracle(ledger, canaries, violations.sink, { idPrefix: `${input.segment.residue}.${input.segment.modulus}.`, amend: violations.amend }),
-    lifecycle: new LifecycleOracle(lifecycleGrammar, violations.sink), lifecycleGrammar, usersWithRun: new Set(),
+    isolation: new IsolationOracle(ledger, canaries, violations.sink, {
+      idPrefix: `${input.segment.residue}.${input.segment.modulus}.`,
+      amend: violations.amend,
+    }),
+    lifecycle: new LifecycleOracle(lifecycleGrammar, violations.sink),
+    lifecycleGrammar,
+    usersWithRun: new Set(),
   };
 
   if (input.probes || usesRest(sc)) await rest.warm();
@@ -143,26 +194,47 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     usersByCohort[cohort.name] = 0;
     const seen = new Set<number>();
     const run = runCohort(cohort, {
-      ctx, metrics: new CohortMetrics(registry, cohort.name), allUsers, runStartMs, segment: input.segment,
+      ctx,
+      metrics: new CohortMetrics(registry, cohort.name),
+      allUsers,
+      runStartMs,
+      segment: input.segment,
       user: (n) => {
-        if (!seen.has(n)) { seen.add(n); usersByCohort[cohort.name]!++; }
+        if (!seen.has(n)) {
+          seen.add(n);
+          usersByCohort[cohort.name]!++;
+        }
         return { id: directory.userId(c, n), num: directory.numberOf(c, n) };
       },
     });
     registry.gauge(`vus.${cohort.name}`, () => run.active.size);
     runs.push(run);
   });
-  registry.gauge('runs.in_flight', () => { let n = 0; for (const u of allUsers) n += u.tracker.openCount; return n; });
+  registry.gauge('runs.in_flight', () => {
+    let n = 0;
+    for (const u of allUsers) n += u.tracker.openCount;
+    return n;
+  });
   hooks.onRegistry?.(registry);
 
-  const sweeper = setInterval(() => { const now = Math.round(performance.now() * 1000); for (const u of allUsers) u.sweep(now); }, SWEEP_MS);
+  const sweeper = setInterval(() => {
+    const now = Math.round(performance.now() * 1000);
+    for (const u of allUsers) u.sweep(now);
+  }, SWEEP_MS);
   const source = createRegistrySource(registry, () => (performance.now() - runStartMs) / 1000);
-  const probes = input.probes ? startProbes(sc.probes, ctx, allUsers, input.secret, { sent: registry.counter('probes.sent'), answered: registry.counter('probes.answered') }) : undefined;
+  const probes = input.probes
+    ? startProbes(sc.probes, ctx, allUsers, input.secret, {
+        sent: registry.counter('probes.sent'),
+        answered: registry.counter('probes.answered'),
+      })
+    : undefined;
 
   let interrupted = false;
   let aborted: ShardResult['aborted'];
   const abortable = input.scenario.thresholds.filter((t) => t.abortOnFail);
-  const stopAll = (graceMs: number): void => { for (const r of runs) r.stop(graceMs); };
+  const stopAll = (graceMs: number): void => {
+    for (const r of runs) r.stop(graceMs);
+  };
   // abortOnFail thresholds are judged every second, on this shard's figures, once their delay has passed.
   const checkAbort = (): void => {
     if (aborted || interrupted || abortable.length === 0) return;
@@ -171,7 +243,12 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
       if (elapsedMs < t.delayMs) continue;
       const r = evaluateThreshold(t, source);
       if (r.ok || r.actual === null) continue;
-      aborted = { metric: t.metricKey, expression: t.expression, actual: r.actual, atSec: Math.round(elapsedMs / 1000) };
+      aborted = {
+        metric: t.metricKey,
+        expression: t.expression,
+        actual: r.actual,
+        atSec: Math.round(elapsedMs / 1000),
+      };
       logger.warn(aborted, 'threshold with abortOnFail failed: stopping the run');
       stopAll(INTERRUPT_GRACE_MS);
       hooks.onAbort?.(aborted);
@@ -188,13 +265,26 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
     checkAbort();
     if (hooks.onTick) {
       const h = source.histogram('run.total', {});
-      hooks.onTick(point, Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])), h && h.totalCount ? h.getValueAtPercentile(95) / 1000 : undefined);
+      hooks.onTick(
+        point,
+        Object.fromEntries(runs.map((r, i) => [sc.cohorts[i]!.name, r.active.size])),
+        h && h.totalCount ? h.getValueAtPercentile(95) / 1000 : undefined,
+      );
     }
   };
   const sampler = startLoopLagSampler(registry.trend(LOOP_LAG_METRIC), tick);
 
-  const onSignal = (): void => { interrupted = true; logger.warn('interrupted: stopping users'); stopAll(INTERRUPT_GRACE_MS); };
-  const onHard = (): void => { interrupted = true; logger.warn('interrupted again: stopping at once'); stopAll(0); for (const u of allUsers) u.abort(); };
+  const onSignal = (): void => {
+    interrupted = true;
+    logger.warn('interrupted: stopping users');
+    stopAll(INTERRUPT_GRACE_MS);
+  };
+  const onHard = (): void => {
+    interrupted = true;
+    logger.warn('interrupted again: stopping at once');
+    stopAll(0);
+    for (const u of allUsers) u.abort();
+  };
   hooks.signal?.addEventListener('abort', onSignal, { once: true });
   hooks.hardSignal?.addEventListener('abort', onHard, { once: true });
   if (hooks.signal?.aborted) onSignal();
@@ -214,19 +304,34 @@ export async function runShard(input: ShardInput, hooks: ShardHooks, logger: Log
   registry.stopGauges();
   const { pending, dropped } = ctx.isolation.takePending();
   return {
-    registry, ledger: ledger.export(), pending, pendingDropped: dropped,
-    violations: violations.kept, violationsCut: violations.cut(), usersByCohort,
+    registry,
+    ledger: ledger.export(),
+    pending,
+    pendingDropped: dropped,
+    violations: violations.kept,
+    violationsCut: violations.cut(),
+    usersByCohort,
     interrupted,
     ...(aborted ? { aborted } : {}),
   };
 }
 
-const WS_ONLY_STEPS: ReadonlySet<FlowStep['kind']> = new Set(['connect', 'disconnect', 'reconnect', 'sendMessage', 'stopAgent', 'think', 'idle', 'repeat']);
+const WS_ONLY_STEPS: ReadonlySet<FlowStep['kind']> = new Set([
+  'connect',
+  'disconnect',
+  'reconnect',
+  'sendMessage',
+  'stopAgent',
+  'think',
+  'idle',
+  'repeat',
+]);
 
 /** True when some user of the scenario makes a REST call (a step, a login, a ticket). */
 function usesRest(sc: Scenario): boolean {
   if (sc.auth.kind === 'login' || sc.auth.delivery === 'ticket') return true;
-  const any = (steps: readonly FlowStep[]): boolean => steps.some((s) => (s.kind === 'repeat' ? any(s.steps) : !WS_ONLY_STEPS.has(s.kind)));
+  const any = (steps: readonly FlowStep[]): boolean =>
+    steps.some((s) => (s.kind === 'repeat' ? any(s.steps) : !WS_ONLY_STEPS.has(s.kind)));
   return sc.cohorts.some((c) => any(c.flow));
 }
 

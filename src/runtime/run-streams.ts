@@ -41,7 +41,10 @@ export class RunStreams {
   /** Resolves `drain` once the last open stream has ended. */
   private drained: (() => void) | undefined;
 
-  constructor(private readonly user: StreamsOwner, private readonly conns: UserConnections) {}
+  constructor(
+    private readonly user: StreamsOwner,
+    private readonly conns: UserConnections,
+  ) {}
 
   /** Starts a run by its request; what it ended with is the tracker's to tell. */
   start(rec: RunRecord, start: StartByRequest, values: WireValues): void {
@@ -82,7 +85,8 @@ export class RunStreams {
     const res = await this.user.call(req);
     if (!res) return this.user.tracker.onErrorFrame(rec, 'NO_TOKEN');
     this.check(res.text);
-    if (!res.ok || !start.request.accepts(res.status)) return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
+    if (!res.ok || !start.request.accepts(res.status))
+      return this.user.tracker.onErrorFrame(rec, errorCode(res.json, res.status));
     const runId = start.runId === undefined ? undefined : readPath(res.json, start.runId);
     if (typeof runId === 'string') this.user.tracker.learnRunId(rec, runId);
   }
@@ -106,13 +110,25 @@ export class RunStreams {
 
   /** A run's stream came (read by its `RunAnswer`): its sink for the per-frame path. */
   createStream(rec: RunRecord): SseRunStream {
-    const stream = new SseRunStream(rec.originConn, rec.sentAtUs, this.user.ctx.reader, this.conns, this.user.ctx.wire.transport.done, MAX_STREAM_BYTES);
+    const stream = new SseRunStream(
+      rec.originConn,
+      rec.sentAtUs,
+      this.user.ctx.reader,
+      this.conns,
+      this.user.ctx.wire.transport.done,
+      MAX_STREAM_BYTES,
+    );
     stream.run = rec;
     return stream;
   }
 
   /** A run's request ended: what it answered and how it ended say how the run ended, unless a terminal event did. */
-  ended(rec: RunRecord, failure: ErrorKind | undefined, stream: SseRunStream | undefined, refusal: { status: number; text: string } | undefined): void {
+  ended(
+    rec: RunRecord,
+    failure: ErrorKind | undefined,
+    stream: SseRunStream | undefined,
+    refusal: { status: number; text: string } | undefined,
+  ): void {
     const u = this.user;
     this.open.delete(rec);
     if (this.open.size === 0) this.drained?.();
@@ -121,14 +137,19 @@ export class RunStreams {
       // An error answered instead of a stream: scanned like any REST answer, and the run failed.
       this.check(refusal.text);
       let json: unknown;
-      try { json = JSON.parse(refusal.text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(refusal.text);
+      } catch {
+        json = undefined;
+      }
       return u.tracker.onErrorFrame(rec, errorCode(json, refusal.status));
     }
     if (!stream) return u.tracker.onErrorFrame(rec, (failure ?? 'network').toUpperCase());
     if (rec.outcome !== undefined) return;
     // No terminal event came: the adapter says what a stream that ends without one means.
     const end = stream.end(failure === undefined);
-    if (end === 'done' || (end === 'closed' && u.ctx.wire.transport.endOnClose === 'completed')) this.conns.completeByClose(stream, rec);
+    if (end === 'done' || (end === 'closed' && u.ctx.wire.transport.endOnClose === 'completed'))
+      this.conns.completeByClose(stream, rec);
     else u.tracker.onErrorFrame(rec, end === 'closed' ? 'STREAM_CLOSED' : 'STREAM_BROKEN');
   }
 
@@ -160,7 +181,11 @@ class RunAnswer implements StreamSink {
   private refusal: Buffer[] | undefined;
   private refusalBytes = 0;
 
-  constructor(private readonly streams: RunStreams, private readonly rec: RunRecord, private readonly route: CompiledRoute) {}
+  constructor(
+    private readonly streams: RunStreams,
+    private readonly rec: RunRecord,
+    private readonly route: CompiledRoute,
+  ) {}
 
   onHead(status: number, contentType: string): void {
     this.status = status;
@@ -181,7 +206,9 @@ class RunAnswer implements StreamSink {
   }
 
   onEnd(failure: ErrorKind | undefined): void {
-    const refusal = this.refusal ? { status: this.status, text: Buffer.concat(this.refusal).toString('utf8') } : undefined;
+    const refusal = this.refusal
+      ? { status: this.status, text: Buffer.concat(this.refusal).toString('utf8') }
+      : undefined;
     this.streams.ended(this.rec, failure, this.stream, refusal);
   }
 }

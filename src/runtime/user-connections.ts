@@ -130,20 +130,33 @@ export class UserConnections implements FrameHandler {
       u.metrics.httpRequests.add();
       if (res.latencyUs !== undefined) u.metrics.http.ticket.record(res.latencyUs);
       const ticket = readPath(res.json, wire.adapter.auth.ticket!.ticketPath);
-      if (!res.ok || typeof ticket !== 'string') return u.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
+      if (!res.ok || typeof ticket !== 'string')
+        return u.fail(res.ok ? 'bad_response' : res.kind, `ticket request answered ${res.status ?? 'nothing'}`);
       credential = ticket;
     }
     if (u.isAborted) return;
     const t = wire.transport;
     const r = await s.open({
-      url: u.ctx.connectUrl, ...(t.path !== undefined ? { path: t.path } : {}), delivery: auth.delivery, credential,
-      connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs, maxPayloadBytes: u.ctx.maxPayloadBytes, ...(t.handshake ? { handshake: t.handshake } : {}),
+      url: u.ctx.connectUrl,
+      ...(t.path !== undefined ? { path: t.path } : {}),
+      delivery: auth.delivery,
+      credential,
+      connectTimeoutMs: u.ctx.scenario.target.connectTimeoutMs,
+      maxPayloadBytes: u.ctx.maxPayloadBytes,
+      ...(t.handshake ? { handshake: t.handshake } : {}),
     });
     if (!r.ok) return u.fail(r.kind, r.detail);
     u.metrics.succeed('connect');
-    this.rxByConn[s.index] = { userId: u.userId, userIndex: u.userIndex, cohort: u.cohortName, ...(r.connectionId ? { connection: r.connectionId } : {}) };
+    this.rxByConn[s.index] = {
+      userId: u.userId,
+      userIndex: u.userIndex,
+      cohort: u.cohortName,
+      ...(r.connectionId ? { connection: r.connectionId } : {}),
+    };
     // A tab opened mid-run sees only the rest of it.
-    u.tracker.forEachOpen((rec) => { rec.lc[s.index] = undefined; });
+    u.tracker.forEachOpen((rec) => {
+      rec.lc[s.index] = undefined;
+    });
     u.metrics.connections.add();
     // With an intended start (open model) the connect latency includes any lateness of the generator; it ends,
     // like connectUs, at the socket read that brought connection_established.
@@ -160,12 +173,19 @@ export class UserConnections implements FrameHandler {
     const rx = this.rxByConn[session.index] ?? u.receiver;
     const atMs = toEpochMs(t);
     let rec: RunRecord | undefined;
-    if (view.event >= 0 || view.messageId !== undefined || view.runId !== undefined || view.threadId !== undefined || session.run !== undefined) {
+    if (
+      view.event >= 0 ||
+      view.messageId !== undefined ||
+      view.runId !== undefined ||
+      view.threadId !== undefined ||
+      session.run !== undefined
+    ) {
       rec = u.tracker.correlate(view.messageId, view.runId, view.threadId, session.index, session.run);
       // Claim the run before checking, so this user's own run ids are known as its own.
       if (rec && !rec.runClaimed && rec.runId !== undefined) {
         rec.runClaimed = true;
-        if (ctx.ledger.isUser(ctx.ledger.claimRun(rec.runId, u.userIndex), u.userIndex, u.userId)) rec.verifiedRun = rec.runId;
+        if (ctx.ledger.isUser(ctx.ledger.claimRun(rec.runId, u.userIndex), u.userIndex, u.userId))
+          rec.verifiedRun = rec.runId;
       }
     }
     if (ctx.checks) {
@@ -203,7 +223,14 @@ export class UserConnections implements FrameHandler {
     if (!ctx.checks) return;
     let st = rec.lc[channel.index];
     if (!st) rec.lc[channel.index] = st = LifecycleOracle.createState(channel.openedAtUs > rec.sentAtUs);
-    ctx.lifecycle.observe(st, { type, event, seq: undefined, pairKey: undefined }, this.receiverOf(channel.index), rec.messageId, '', toEpochMs(t));
+    ctx.lifecycle.observe(
+      st,
+      { type, event, seq: undefined, pairKey: undefined },
+      this.receiverOf(channel.index),
+      rec.messageId,
+      '',
+      toEpochMs(t),
+    );
     if (st.finalized && rec.outcome !== undefined) this.user.tracker.releaseJudged(rec);
   }
 

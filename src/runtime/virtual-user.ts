@@ -3,7 +3,13 @@ import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.j
 import type { Receiver } from '../core/isolation-oracle.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
-import { compileTemplate, renderDeep, renderTemplate, type CompiledTemplate, type TemplateValues } from '../core/templates.js';
+import {
+  compileTemplate,
+  renderDeep,
+  renderTemplate,
+  type CompiledTemplate,
+  type TemplateValues,
+} from '../core/templates.js';
 import type { WireValues } from '../core/wire-template.js';
 import type { Connection } from '../protocol/connection.js';
 import { TokenError } from '../protocol/token-provider.js';
@@ -78,7 +84,13 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   private cachedValues: TemplateValues | undefined;
   readonly cohortName: string;
 
-  constructor(readonly ctx: RunContext, private readonly cohort: Cohort, readonly metrics: CohortMetrics, readonly userId: string, userNum: number) {
+  constructor(
+    readonly ctx: RunContext,
+    private readonly cohort: Cohort,
+    readonly metrics: CohortMetrics,
+    readonly userId: string,
+    userNum: number,
+  ) {
     this.userIndex = userNum;
     this.cohortName = cohort.name;
     ctx.ledger.registerUser(userId, userNum);
@@ -93,7 +105,11 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   onTimedOut(rec: RunRecord): void {
     this.streams.cut(rec);
     this.ctx.lifecycle.timedOut(this.restRx, rec.messageId, Date.now(), `no terminal event within the run's timeout`);
-    this.ctx.noteError(this.cohort.name, 'timeout', `no ${rec.awaitType === 'none' ? 'terminal event' : rec.awaitType} within ${(rec.deadlineUs - rec.sentAtUs) / 1000}ms`);
+    this.ctx.noteError(
+      this.cohort.name,
+      'timeout',
+      `no ${rec.awaitType === 'none' ? 'terminal event' : rec.awaitType} within ${(rec.deadlineUs - rec.sentAtUs) / 1000}ms`,
+    );
   }
 
   /** RunHooks: this user's first completed run (coverage counts users that completed one). */
@@ -225,34 +241,64 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
 
   private async runSteps(steps: readonly FlowStep[]): Promise<void> {
     for (const step of steps) {
-      if (this.stopping) { this.iterationCut = true; return; }
+      if (this.stopping) {
+        this.iterationCut = true;
+        return;
+      }
       await this.runStep(step);
     }
   }
 
   /** Template values; made again only when the iteration or the thread changes. */
   private values(): TemplateValues {
-    return this.cachedValues ??= { user: this.userId, cohort: this.cohort.name, iteration: String(this.iteration), ...(this.thread !== undefined ? { thread: this.thread } : {}) };
+    return (this.cachedValues ??= {
+      user: this.userId,
+      cohort: this.cohort.name,
+      iteration: String(this.iteration),
+      ...(this.thread !== undefined ? { thread: this.thread } : {}),
+    });
   }
 
   // Not async: a step hands back its own promise (or nothing, when it is done already), so a waiting user holds one suspended frame fewer.
   private runStep(step: FlowStep): Promise<unknown> | undefined {
     switch (step.kind) {
-      case 'connect': return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
-      case 'disconnect': return this.disconnect();
-      case 'reconnect': return this.reconnect();
-      case 'createThread': return this.rest('create_thread', { title: this.text(step.title), metadata: this.meta(step.metadata) });
-      case 'listThreads': return this.rest('list_threads', { limit: step.limit, offset: step.offset });
-      case 'getThread': return this.onThread('get_thread', step.thread, {});
-      case 'deleteThread': return this.onThread('delete_thread', step.thread, {});
-      case 'updateThread': return this.onThread('update_thread', step.thread, { title: this.text(step.title), metadata: this.meta(step.metadata) });
-      case 'listMessages': return this.onThread('list_messages', step.thread, { limit: step.limit });
-      case 'postMessage': return this.onThread('post_message', step.thread, { content: this.mark(render(step.content, this.values())) });
-      case 'sendMessage': return this.sendMessage(step);
-      case 'stopAgent': return this.stopAgent(step);
-      case 'think': return this.sleep(step.range.minMs === step.range.maxMs ? step.range.minMs : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs));
-      case 'idle': return this.sleep(step.durationMs);
-      case 'repeat': return this.repeat(step);
+      case 'connect':
+        return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
+      case 'disconnect':
+        return this.disconnect();
+      case 'reconnect':
+        return this.reconnect();
+      case 'createThread':
+        return this.rest('create_thread', { title: this.text(step.title), metadata: this.meta(step.metadata) });
+      case 'listThreads':
+        return this.rest('list_threads', { limit: step.limit, offset: step.offset });
+      case 'getThread':
+        return this.onThread('get_thread', step.thread, {});
+      case 'deleteThread':
+        return this.onThread('delete_thread', step.thread, {});
+      case 'updateThread':
+        return this.onThread('update_thread', step.thread, {
+          title: this.text(step.title),
+          metadata: this.meta(step.metadata),
+        });
+      case 'listMessages':
+        return this.onThread('list_messages', step.thread, { limit: step.limit });
+      case 'postMessage':
+        return this.onThread('post_message', step.thread, { content: this.mark(render(step.content, this.values())) });
+      case 'sendMessage':
+        return this.sendMessage(step);
+      case 'stopAgent':
+        return this.stopAgent(step);
+      case 'think':
+        return this.sleep(
+          step.range.minMs === step.range.maxMs
+            ? step.range.minMs
+            : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs),
+        );
+      case 'idle':
+        return this.sleep(step.durationMs);
+      case 'repeat':
+        return this.repeat(step);
     }
   }
 
@@ -283,7 +329,10 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     // The loop of a load test: its steps are awaited here, not through runSteps, which saves a promise per pass.
     for (let n = 0; times === undefined ? performance.now() < end : n < times; n++) {
       for (let i = 0; i < steps.length; i++) {
-        if (this.stopping) { this.iterationCut = true; return; }
+        if (this.stopping) {
+          this.iterationCut = true;
+          return;
+        }
         await this.runStep(steps[i]!);
       }
     }
@@ -309,7 +358,11 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     return this.conns.reopenIfDropped(step.connection).then((s) => this.sendOn(s, step, thread));
   }
 
-  private sendOn(session: Connection | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
+  private sendOn(
+    session: Connection | undefined,
+    step: Extract<FlowStep, { kind: 'sendMessage' }>,
+    thread: string,
+  ): Promise<unknown> | undefined {
     if (!session || !session.isOpen) {
       this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
       return undefined;
@@ -318,12 +371,19 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   }
 
   /** Starts a run as the adapter says: a message on the tab, or a request (whose answer may be the run's stream). */
-  private startRun(session: Connection | undefined, step: Extract<FlowStep, { kind: 'sendMessage' }>, thread: string): Promise<unknown> | undefined {
+  private startRun(
+    session: Connection | undefined,
+    step: Extract<FlowStep, { kind: 'sendMessage' }>,
+    thread: string,
+  ): Promise<unknown> | undefined {
     const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
     const content = this.mark(render(step.content, this.values()));
     const wire = this.ctx.wire;
     if (wire.startUsesHistory) {
-      if (thread !== this.historyThread) { this.history = []; this.historyThread = thread; }
+      if (thread !== this.historyThread) {
+        this.history = [];
+        this.historyThread = thread;
+      }
       this.history.push({ role: 'user', content });
     }
     // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
@@ -332,7 +392,14 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
     // The run's frames naming this thread need no lookup of their own.
     if (this.ctx.ledger.isUser(owner, this.userIndex, this.userId)) rec.verifiedThread = thread;
-    const values: WireValues = { ...wire.paramValues, ...this.values(), thread, content, messageId, history: this.history };
+    const values: WireValues = {
+      ...wire.paramValues,
+      ...this.values(),
+      thread,
+      content,
+      messageId,
+      history: this.history,
+    };
     const start = wire.start;
     if ('send' in start) session!.send(start.send.render(values));
     else this.streams.start(rec, start, values);
@@ -347,24 +414,38 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
     const stop = this.ctx.wire.stop;
     if (!stop) return this.fail('no_route', 'stopAgent: the adapter cannot stop runs on this transport');
-    const values: WireValues = { ...this.ctx.wire.paramValues, ...this.values(), thread: rec.threadId, run: rec.runId, messageId: rec.messageId };
+    const values: WireValues = {
+      ...this.ctx.wire.paramValues,
+      ...this.values(),
+      thread: rec.threadId,
+      run: rec.runId,
+      messageId: rec.messageId,
+    };
     if ('send' in stop) {
       const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
-      if (!session?.send(stop.send.render(values))) return this.fail('no_connection', 'stopAgent with no open connection');
+      if (!session?.send(stop.send.render(values)))
+        return this.fail('no_connection', 'stopAgent with no open connection');
     } else {
       const req = stop.request.render(values);
       const res = await this.call(req);
       if (!res) return undefined;
-      if (res.status === undefined || !stop.request.accepts(res.status)) return this.fail(res.ok ? 'bad_status' : res.kind, `stopAgent ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`);
+      if (res.status === undefined || !stop.request.accepts(res.status))
+        return this.fail(
+          res.ok ? 'bad_status' : res.kind,
+          `stopAgent ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`,
+        );
     }
     if (step.await === 'none') return this.metrics.succeed('stop_agent');
     let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       this.tracker.waitEnd(rec),
-      new Promise<undefined>((resolve) => { timer = setTimeout(resolve, step.timeoutMs, undefined); }),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, step.timeoutMs, undefined);
+      }),
     ]);
     clearTimeout(timer);
-    if (ended === undefined) this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
+    if (ended === undefined)
+      this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
     // A run that finished before the stop reached it ended all the same.
     else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.metrics.succeed('stop_agent');
   }

@@ -10,9 +10,18 @@ const WORKER_URL = new URL('./shard-worker.js', import.meta.url);
  * Interruptions and an abortOnFail stop are passed to every worker; ticks
  * are passed up as they come.
  */
-export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: ShardHooks, logPath: string, onStarted?: () => void): Promise<ShardResult[]> {
-  const workers = inputs.map((input, worker) => new Worker(WORKER_URL, { workerData: { input, logPath, worker } satisfies ShardWorkerData }));
-  const tell = (m: 'stop' | 'hard'): void => { for (const w of workers) w.postMessage(m); };
+export async function runShardsInWorkers(
+  inputs: readonly ShardInput[],
+  hooks: ShardHooks,
+  logPath: string,
+  onStarted?: () => void,
+): Promise<ShardResult[]> {
+  const workers = inputs.map(
+    (input, worker) => new Worker(WORKER_URL, { workerData: { input, logPath, worker } satisfies ShardWorkerData }),
+  );
+  const tell = (m: 'stop' | 'hard'): void => {
+    for (const w of workers) w.postMessage(m);
+  };
   // Start every worker's clock together once all have loaded (never before the agreed start).
   let ready = 0;
   const onReady = (): void => {
@@ -26,22 +35,29 @@ export async function runShardsInWorkers(inputs: readonly ShardInput[], hooks: S
   hooks.signal?.addEventListener('abort', onSoft, { once: true });
   hooks.hardSignal?.addEventListener('abort', onHard, { once: true });
   try {
-    return await Promise.all(workers.map((w, i) => new Promise<ShardResult>((resolve, reject) => {
-      let result: ShardResult | undefined;
-      w.on('message', (m: ShardWorkerMessage) => {
-        if (m.type === 'ready') onReady();
-        else if (m.type === 'tick') hooks.onTick?.(m.point, m.users, m.runTotalP95Ms, i);
-        else if (m.type === 'live') hooks.onLive?.(i, m.export);
-        else if (m.type === 'abort') { hooks.onAbort?.(m.aborted); tell('stop'); }
-        else if (m.type === 'result') result = m.result;
-        else reject(new SimError('GENERATOR', `worker ${i} failed: ${m.message}`));
-      });
-      w.on('error', (err) => reject(new SimError('GENERATOR', `worker ${i} failed: ${err.message}`)));
-      w.on('exit', (code) => {
-        if (result) resolve(result);
-        else reject(new SimError('GENERATOR', `worker ${i} exited with code ${code} before reporting`));
-      });
-    })));
+    return await Promise.all(
+      workers.map(
+        (w, i) =>
+          new Promise<ShardResult>((resolve, reject) => {
+            let result: ShardResult | undefined;
+            w.on('message', (m: ShardWorkerMessage) => {
+              if (m.type === 'ready') onReady();
+              else if (m.type === 'tick') hooks.onTick?.(m.point, m.users, m.runTotalP95Ms, i);
+              else if (m.type === 'live') hooks.onLive?.(i, m.export);
+              else if (m.type === 'abort') {
+                hooks.onAbort?.(m.aborted);
+                tell('stop');
+              } else if (m.type === 'result') result = m.result;
+              else reject(new SimError('GENERATOR', `worker ${i} failed: ${m.message}`));
+            });
+            w.on('error', (err) => reject(new SimError('GENERATOR', `worker ${i} failed: ${err.message}`)));
+            w.on('exit', (code) => {
+              if (result) resolve(result);
+              else reject(new SimError('GENERATOR', `worker ${i} exited with code ${code} before reporting`));
+            });
+          }),
+      ),
+    );
   } catch (err) {
     for (const w of workers) void w.terminate();
     throw err;

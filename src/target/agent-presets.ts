@@ -29,16 +29,31 @@ export type AgentPresetName = (typeof AGENT_PRESET_NAMES)[number];
  */
 export const AGENT_PRESETS: Readonly<Record<AgentPresetName, AgentTiming>> = {
   instant: {
-    firstEventMs: [0, 0], thinkingSteps: [2, 2], thinkingMs: [0, 0], toolCalls: [1, 1],
-    toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [0, 0],
+    firstEventMs: [0, 0],
+    thinkingSteps: [2, 2],
+    thinkingMs: [0, 0],
+    toolCalls: [1, 1],
+    toolStartMs: [0, 0],
+    toolMs: [0, 0],
+    finalMs: [0, 0],
   },
   fast: {
-    firstEventMs: [5, 20], thinkingSteps: [1, 2], thinkingMs: [5, 20], toolCalls: [0, 1],
-    toolStartMs: [5, 20], toolMs: [5, 20], finalMs: [5, 20],
+    firstEventMs: [5, 20],
+    thinkingSteps: [1, 2],
+    thinkingMs: [5, 20],
+    toolCalls: [0, 1],
+    toolStartMs: [5, 20],
+    toolMs: [5, 20],
+    finalMs: [5, 20],
   },
   realistic: {
-    firstEventMs: [50, 150], thinkingSteps: [2, 4], thinkingMs: [200, 800], toolCalls: [0, 2],
-    toolStartMs: [50, 200], toolMs: [100, 1500], finalMs: [100, 400],
+    firstEventMs: [50, 150],
+    thinkingSteps: [2, 4],
+    thinkingMs: [200, 800],
+    toolCalls: [0, 2],
+    toolStartMs: [50, 200],
+    toolMs: [100, 1500],
+    finalMs: [100, 400],
   },
 };
 

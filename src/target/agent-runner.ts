@@ -3,7 +3,14 @@ import { randomInt, type Random } from '../core/random.js';
 import { isInstantTiming, type AgentTiming } from './agent-presets.js';
 
 /** The run event types protocol.md names. */
-export type RunEventType = 'agent_started' | 'agent_thinking' | 'tool_executing' | 'tool_completed' | 'agent_completed' | 'agent_error' | 'agent_stopped';
+export type RunEventType =
+  | 'agent_started'
+  | 'agent_thinking'
+  | 'tool_executing'
+  | 'tool_completed'
+  | 'agent_completed'
+  | 'agent_error'
+  | 'agent_stopped';
 
 interface Step {
   readonly type: RunEventType;
@@ -69,8 +76,17 @@ export class AgentRunner {
    */
   start(userId: string, threadId: string, messageId: string, content: string, runId: string = newRunId()): AgentRun {
     const run: AgentRun = {
-      id: runId, userId, threadId, messageId, content,
-      steps: this.planSteps(), next: 0, seq: 0, timer: undefined, startedAtMs: this.now(), endedAtMs: undefined,
+      id: runId,
+      userId,
+      threadId,
+      messageId,
+      content,
+      steps: this.planSteps(),
+      next: 0,
+      seq: 0,
+      timer: undefined,
+      startedAtMs: this.now(),
+      endedAtMs: undefined,
     };
     this.runs.set(run.id, run);
     if (this.instant) {
@@ -145,7 +161,11 @@ export class AgentRunner {
         this.emit(run, step.type, { tool_name: step.toolName, parameters: { query: run.content } });
         break;
       case 'tool_completed':
-        this.emit(run, step.type, { tool_name: step.toolName, result: `3 results for ${quoted}`, execution_time_ms: step.delayMs });
+        this.emit(run, step.type, {
+          tool_name: step.toolName,
+          result: `3 results for ${quoted}`,
+          execution_time_ms: step.delayMs,
+        });
         break;
       case 'agent_completed': {
         const result = `Here is what I found about ${quoted}.`;
@@ -160,8 +180,14 @@ export class AgentRunner {
 
   private emit(run: AgentRun, type: RunEventType, extra: Record<string, unknown>): void {
     const payload = {
-      user_id: run.userId, thread_id: run.threadId, run_id: run.id, message_id: run.messageId,
-      seq: run.seq++, timestamp: this.now(), agent_name: AGENT_NAME, ...extra,
+      user_id: run.userId,
+      thread_id: run.threadId,
+      run_id: run.id,
+      message_id: run.messageId,
+      seq: run.seq++,
+      timestamp: this.now(),
+      agent_name: AGENT_NAME,
+      ...extra,
     };
     this.sink(run, type, payload);
   }

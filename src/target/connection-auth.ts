@@ -24,15 +24,24 @@ export interface ConnectionAuthContext {
  * `auth_bypass` fault lets a refused one in (as the token's unverified
  * subject, or `anonymous`) and counts it as a leak, on every transport alike.
  */
-export async function authenticateConnection(ctx: ConnectionAuthContext, creds: ConnectionCredentials): Promise<string | undefined> {
+export async function authenticateConnection(
+  ctx: ConnectionAuthContext,
+  creds: ConnectionCredentials,
+): Promise<string | undefined> {
   if (creds.ticket !== undefined) {
     const owner = ctx.tickets.redeem(creds.ticket);
-    if (owner === undefined && ctx.faults.roll('auth_bypass')) { ctx.faults.leaked(1, 'auth_bypass'); return 'anonymous'; }
+    if (owner === undefined && ctx.faults.roll('auth_bypass')) {
+      ctx.faults.leaked(1, 'auth_bypass');
+      return 'anonymous';
+    }
     return owner;
   }
   const verdict = await ctx.verifier.verify(creds.token);
   if (typeof verdict === 'string') {
-    if (ctx.faults.roll('auth_bypass')) { ctx.faults.leaked(1, 'auth_bypass'); return readUnverifiedSubject(creds.token); }
+    if (ctx.faults.roll('auth_bypass')) {
+      ctx.faults.leaked(1, 'auth_bypass');
+      return readUnverifiedSubject(creds.token);
+    }
     ctx.logger.debug({ reason: verdict }, 'connection auth refused');
     return undefined;
   }

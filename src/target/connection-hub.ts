@@ -93,7 +93,10 @@ export class ConnectionHub<F> {
     if (!set) return 0;
     let sent = 0;
     for (const c of set) {
-      if ((c.runId === undefined || c.runId === runId) && c.isOpen()) { c.send(frame); sent++; }
+      if ((c.runId === undefined || c.runId === runId) && c.isOpen()) {
+        c.send(frame);
+        sent++;
+      }
     }
     return sent;
   }
@@ -103,7 +106,11 @@ export class ConnectionHub<F> {
     const set = this.byUser.get(userId);
     if (!set) return 0;
     let sent = 0;
-    for (const c of set) if (c.isOpen()) { c.send(frame); sent++; }
+    for (const c of set)
+      if (c.isOpen()) {
+        c.send(frame);
+        sent++;
+      }
     return sent;
   }
 
@@ -117,7 +124,11 @@ export class ConnectionHub<F> {
     let sent = 0;
     for (const [u, set] of this.byUser) {
       if (u === userId) continue;
-      for (const c of set) if (c.isOpen()) { c.send(frame); sent++; }
+      for (const c of set)
+        if (c.isOpen()) {
+          c.send(frame);
+          sent++;
+        }
     }
     return sent;
   }
@@ -139,7 +150,10 @@ export class ConnectionHub<F> {
     const set = this.byUser.get(userId);
     if (!set) return;
     for (const c of set) {
-      if (c.runId === undefined || c.runId === runId) { c.close(code, reason); return; }
+      if (c.runId === undefined || c.runId === runId) {
+        c.close(code, reason);
+        return;
+      }
     }
   }
 

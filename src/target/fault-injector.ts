@@ -19,7 +19,10 @@ export class FaultInjector {
   private readonly byFault: Partial<Record<FaultName, number>> = {};
   private readonly turns: Partial<Record<FaultName, number>> = {};
 
-  constructor(private readonly spec: FaultSpec, private readonly rand: Random) {
+  constructor(
+    private readonly spec: FaultSpec,
+    private readonly rand: Random,
+  ) {
     this.enabled = Object.values(spec).some((p) => p !== undefined && p > 0);
   }
 

@@ -1,8 +1,26 @@
 /** Faults the reference target can inject (design.md), each with a probability. */
 export const FAULT_NAMES = [
-  'misroute', 'broadcast', 'rewrite', 'content', 'rest_list', 'idor', 'auth_bypass',
-  'case', 'double', 'binary', 'nonobject', 'reference', 'rest_error', 'late', 'handshake',
-  'drop', 'duplicate', 'reorder', 'delay', 'disconnect', 'http_500',
+  'misroute',
+  'broadcast',
+  'rewrite',
+  'content',
+  'rest_list',
+  'idor',
+  'auth_bypass',
+  'case',
+  'double',
+  'binary',
+  'nonobject',
+  'reference',
+  'rest_error',
+  'late',
+  'handshake',
+  'drop',
+  'duplicate',
+  'reorder',
+  'delay',
+  'disconnect',
+  'http_500',
 ] as const;
 /** One of {@link FAULT_NAMES}. */
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -16,13 +34,25 @@ export type FaultSpec = Readonly<Partial<Record<FaultName, number>>>;
 export function parseFaultSpec(text: string): FaultSpec | string[] {
   const spec: Partial<Record<FaultName, number>> = {};
   const problems: string[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z_0-9]+)\s*=\s*(\d+(?:\.\d+)?)(%?)$/.exec(part);
-    if (!m) { problems.push(`"${part}" is not name=probability (e.g. misroute=0.005)`); continue; }
+    if (!m) {
+      problems.push(`"${part}" is not name=probability (e.g. misroute=0.005)`);
+      continue;
+    }
     const name = m[1] as FaultName;
-    if (!FAULT_NAMES.includes(name)) { problems.push(`unknown fault "${m[1]}"; expected one of ${FAULT_NAMES.join(', ')}`); continue; }
+    if (!FAULT_NAMES.includes(name)) {
+      problems.push(`unknown fault "${m[1]}"; expected one of ${FAULT_NAMES.join(', ')}`);
+      continue;
+    }
     const p = Number(m[2]) / (m[3] ? 100 : 1);
-    if (!(p >= 0 && p <= 1)) { problems.push(`fault ${name}: probability ${m[2]}${m[3]} is outside 0..1`); continue; }
+    if (!(p >= 0 && p <= 1)) {
+      problems.push(`fault ${name}: probability ${m[2]}${m[3]} is outside 0..1`);
+      continue;
+    }
     spec[name] = p;
   }
   return problems.length ? problems : spec;

@@ -2,14 +2,29 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Sends a JSON answer with the right length; `extraHeaders` e.g. Retry-After. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders?: Record<string, string>): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extraHeaders?: Record<string, string>,
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extraHeaders });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...extraHeaders,
+  });
   res.end(text);
 }
 
 /** Sends protocol.md's error shape `{ error: { code, message } }`. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extraHeaders?: Record<string, string>,
+): void {
   sendJson(res, status, { error: { code, message } }, extraHeaders);
 }
 
@@ -52,7 +67,10 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
       }
     });
     req.on('error', () => {
-      if (!done) { done = true; resolve({ ok: false, status: 400, code: 'BAD_REQUEST', message: 'body could not be read' }); }
+      if (!done) {
+        done = true;
+        resolve({ ok: false, status: 400, code: 'BAD_REQUEST', message: 'body could not be read' });
+      }
     });
   });
 }
@@ -74,5 +92,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code: status === 401 ? 'AUTH_FAILED' : 'UPGRADE_REFUSED', message: text } });
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

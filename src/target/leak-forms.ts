@@ -1,7 +1,12 @@
 import type { RunIds } from './recent-runs.js';
 
 /** Wrappers a model puts around words it quotes: markdown bold, a quoted list item, parentheses, italics. */
-const WRAPS: ReadonlyArray<readonly [string, string]> = [['**', '**'], ['"', '",'], ['(', ')'], ['_', '_']];
+const WRAPS: ReadonlyArray<readonly [string, string]> = [
+  ['**', '**'],
+  ['"', '",'],
+  ['(', ')'],
+  ['_', '_'],
+];
 
 /**
  * Another user's message as a language model would rewrite it when quoting
@@ -17,11 +22,13 @@ export function rewriteAsModel(text: string, upper: boolean, int: (min: number, 
     words[i] = words[j]!;
     words[j] = w;
   }
-  return words.map((w, i) => {
-    const [open, close] = WRAPS[i % WRAPS.length]!;
-    const cased = upper ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase();
-    return `${open}${cased}${close}`;
-  }).join(' ');
+  return words
+    .map((w, i) => {
+      const [open, close] = WRAPS[i % WRAPS.length]!;
+      const cased = upper ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase();
+      return `${open}${cased}${close}`;
+    })
+    .join(' ');
 }
 
 /**
@@ -35,10 +42,29 @@ export function rewriteAsModel(text: string, upper: boolean, int: (min: number, 
  * An event without text gets the citations form of the same id.
  */
 export function citeForeign(payload: Record<string, unknown>, foreign: RunIds, k: number): Record<string, unknown> {
-  const key = typeof payload.reasoning === 'string' ? 'reasoning' : typeof payload.result === 'string' ? 'result' : undefined;
+  const key =
+    typeof payload.reasoning === 'string' ? 'reasoning' : typeof payload.result === 'string' ? 'result' : undefined;
   const form = k % 4;
-  if (form === 0 && key !== undefined) return { ...payload, [key]: `${String(payload[key])} (see /threads/${foreign.threadId} for the earlier discussion)` };
-  if (form === 0 || form === 1) return { ...payload, citations: [`https://app.example/threads/${foreign.threadId}#m2`, 'https://docs.example.com/guide/getting-started'] };
-  if (form === 2 && key !== undefined) return { ...payload, [key]: `${String(payload[key])} Compare the trace at https://app.example/runs/${foreign.runId}/trace.` };
-  return { ...payload, citations: [{ title: 'Earlier run', links: [`https://app.example/runs/${foreign.runId}?tab=steps`] }] };
+  if (form === 0 && key !== undefined)
+    return {
+      ...payload,
+      [key]: `${String(payload[key])} (see /threads/${foreign.threadId} for the earlier discussion)`,
+    };
+  if (form === 0 || form === 1)
+    return {
+      ...payload,
+      citations: [
+        `https://app.example/threads/${foreign.threadId}#m2`,
+        'https://docs.example.com/guide/getting-started',
+      ],
+    };
+  if (form === 2 && key !== undefined)
+    return {
+      ...payload,
+      [key]: `${String(payload[key])} Compare the trace at https://app.example/runs/${foreign.runId}/trace.`,
+    };
+  return {
+    ...payload,
+    citations: [{ title: 'Earlier run', links: [`https://app.example/runs/${foreign.runId}?tab=steps`] }],
+  };
 }

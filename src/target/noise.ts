@@ -22,7 +22,8 @@ export class NoiseMaker {
 
   /** The payload with its text padded with 6–40 random words; payloads without text as they are. */
   pad(payload: Record<string, unknown>): Record<string, unknown> {
-    const key = typeof payload.reasoning === 'string' ? 'reasoning' : typeof payload.result === 'string' ? 'result' : undefined;
+    const key =
+      typeof payload.reasoning === 'string' ? 'reasoning' : typeof payload.result === 'string' ? 'result' : undefined;
     if (key === undefined) return payload;
     return { ...payload, [key]: `${String(payload[key])} ${this.words(randomInt(this.rand, 6, 40))}` };
   }

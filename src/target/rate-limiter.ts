@@ -7,7 +7,11 @@ export interface RateLimiter {
  * A token bucket per user refilled at `ratePerSec` with a burst of
  * `burst` (default one second's worth). A rate of 0 disables limiting.
  */
-export function createRateLimiter(ratePerSec: number, burst = Math.max(1, ratePerSec), now: () => number = Date.now): RateLimiter {
+export function createRateLimiter(
+  ratePerSec: number,
+  burst = Math.max(1, ratePerSec),
+  now: () => number = Date.now,
+): RateLimiter {
   if (!(ratePerSec > 0)) return { take: () => 0 };
   const buckets = new Map<string, { tokens: number; atMs: number }>();
   return {

@@ -59,13 +59,15 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
 
   if (path === '/health' && method === 'GET') return sendJson(res, 200, { status: 'ok', ...ctx.health() });
   if (path === '/auth/test-login') {
-    if (!ctx.testLogin) return sendError(res, 404, 'NOT_FOUND', 'test login is disabled (start the target with --test-login)');
+    if (!ctx.testLogin)
+      return sendError(res, 404, 'NOT_FOUND', 'test login is disabled (start the target with --test-login)');
     if (method !== 'POST') return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
     return testLogin(ctx, req, res);
   }
   // What the isolation faults leaked, for checking the simulator against the truth (test mode only).
   if (path === '/auth/test-leaks') {
-    if (!ctx.testLogin) return sendError(res, 404, 'NOT_FOUND', 'test endpoints are disabled (start the target with --test-login)');
+    if (!ctx.testLogin)
+      return sendError(res, 404, 'NOT_FOUND', 'test endpoints are disabled (start the target with --test-login)');
     req.resume();
     return sendJson(res, 200, ctx.faults.leaks());
   }
@@ -92,14 +94,17 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   const caller = userId;
   let requested: string | undefined;
   // Errors from here on answer an authenticated user: the rest_error fault can put another user's thread in them.
-  const fail = (status: number, code: string, message: string): void => sendUserError(ctx, caller, res, status, code, message, requested);
+  const fail = (status: number, code: string, message: string): void =>
+    sendUserError(ctx, caller, res, status, code, message, requested);
   const waitMs = ctx.limiter.take(userId);
   if (waitMs > 0) {
     req.resume();
-    return sendError(res, 429, 'RATE_LIMITED', 'too many requests', { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+    return sendError(res, 429, 'RATE_LIMITED', 'too many requests', {
+      'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))),
+    });
   }
 
-  if (ctx.runRoutes && await ctx.runRoutes(userId, method, path, req, res)) return;
+  if (ctx.runRoutes && (await ctx.runRoutes(userId, method, path, req, res))) return;
   if (path === '/api/websocket/ticket') {
     if (method !== 'POST') return fail(405, 'METHOD_NOT_ALLOWED', 'use POST');
     req.resume();
@@ -113,7 +118,10 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
       const list = ctx.store.list(userId, page.limit, page.offset);
       if (ctx.faults.roll('rest_list')) {
         const foreign = ctx.store.anyThreadNotOf(userId);
-        if (foreign) { list.push(foreign); ctx.faults.leaked(1, 'rest_list'); }
+        if (foreign) {
+          list.push(foreign);
+          ctx.faults.leaked(1, 'rest_list');
+        }
       }
       return sendJson(res, 200, list);
     }
@@ -122,7 +130,10 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   let m = MESSAGES_PATH.exec(path);
   if (m) {
     const threadId = decodeSegment(m[1]!);
-    if (threadId === undefined) { req.resume(); return fail(404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    if (threadId === undefined) {
+      req.resume();
+      return fail(404, 'THREAD_NOT_FOUND', 'thread not found');
+    }
     requested = threadId;
     userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
@@ -147,7 +158,10 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   m = THREAD_PATH.exec(path);
   if (m) {
     const threadId = decodeSegment(m[1]!);
-    if (threadId === undefined) { req.resume(); return fail(404, 'THREAD_NOT_FOUND', 'thread not found'); }
+    if (threadId === undefined) {
+      req.resume();
+      return fail(404, 'THREAD_NOT_FOUND', 'thread not found');
+    }
     requested = threadId;
     userId = applyIdor(ctx, userId, threadId);
     if (method === 'GET') {
@@ -173,7 +187,13 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   return fail(404, 'NOT_FOUND', `no route ${method} ${path}`);
 }
 
-async function createThread(ctx: RestContext, userId: string, req: IncomingMessage, res: ServerResponse, fail: ErrorAnswer): Promise<void> {
+async function createThread(
+  ctx: RestContext,
+  userId: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fail: ErrorAnswer,
+): Promise<void> {
   const body = await readJsonBody(req, ctx.maxBodyBytes);
   if (!body.ok) return fail(body.status, body.code, body.message);
   const fields = readThreadBody(body.value);
@@ -186,7 +206,8 @@ function readThreadBody(v: unknown): { title?: string | null; metadata?: Record<
   const out: { title?: string | null; metadata?: Record<string, unknown> } = {};
   if (v.title !== undefined) {
     if (v.title !== null && typeof v.title !== 'string') return '"title" must be a string';
-    if (typeof v.title === 'string' && v.title.length > TITLE_MAX) return `"title" is longer than ${TITLE_MAX} characters`;
+    if (typeof v.title === 'string' && v.title.length > TITLE_MAX)
+      return `"title" is longer than ${TITLE_MAX} characters`;
     out.title = v.title;
   }
   if (v.metadata !== undefined) {

@@ -63,15 +63,21 @@ export class RunDelivery<F> {
     if (type === 'agent_started') this.runs.add({ userId: run.userId, threadId: run.threadId, runId: run.id });
     const ev: Pending = { run, type, payload };
     const queue = this.delayed.get(run.id);
-    if (queue) { queue.push(ev); return; }
+    if (queue) {
+      queue.push(ev);
+      return;
+    }
     if (this.faults.roll('delay')) {
       // A latency spike: this event and the rest of its run arrive late, in order.
       this.delayed.set(run.id, [ev]);
-      setTimeout(() => {
-        const q = this.delayed.get(run.id) ?? [];
-        this.delayed.delete(run.id);
-        for (const e of q) this.order(e);
-      }, this.faults.int(1000, 3000)).unref();
+      setTimeout(
+        () => {
+          const q = this.delayed.get(run.id) ?? [];
+          this.delayed.delete(run.id);
+          for (const e of q) this.order(e);
+        },
+        this.faults.int(1000, 3000),
+      ).unref();
       return;
     }
     this.order(ev);
@@ -116,20 +122,29 @@ export class RunDelivery<F> {
     if (typeof payload.reasoning === 'string') {
       if (faults.roll('content')) {
         const other = this.recent.fromOtherThan(owner);
-        if (other !== undefined) { payload = { ...payload, reasoning: `${payload.reasoning} Also relevant: ${JSON.stringify(other)}` }; marks = ['content']; }
+        if (other !== undefined) {
+          payload = { ...payload, reasoning: `${payload.reasoning} Also relevant: ${JSON.stringify(other)}` };
+          marks = ['content'];
+        }
       }
       if (faults.roll('case')) {
         const other = this.recent.fromOtherThan(owner);
         if (other !== undefined) {
           const upper = this.turn(ev.run) % 2 === 0;
-          payload = { ...payload, reasoning: `${String(payload.reasoning)} In short: ${rewriteAsModel(other, upper, (a, b) => faults.int(a, b))}` };
+          payload = {
+            ...payload,
+            reasoning: `${String(payload.reasoning)} In short: ${rewriteAsModel(other, upper, (a, b) => faults.int(a, b))}`,
+          };
           marks = [...marks, 'case'];
         }
       }
     }
     if (faults.roll('reference')) {
       const other = this.runs.fromOtherThan(owner);
-      if (other !== undefined) { payload = citeForeign(payload, other, this.turn(ev.run)); marks = [...marks, 'reference']; }
+      if (other !== undefined) {
+        payload = citeForeign(payload, other, this.turn(ev.run));
+        marks = [...marks, 'reference'];
+      }
     }
     if (this.noise) payload = this.noise.pad(payload);
     if (faults.roll('drop')) return;
@@ -141,11 +156,18 @@ export class RunDelivery<F> {
       }
     }
     if (this.misrouteReshaped(ev.run, ev.type, payload, marks)) return;
-    if (faults.roll('late')) { this.holdLate(ev.run, { type: ev.type, payload, marks }); return; }
+    if (faults.roll('late')) {
+      this.holdLate(ev.run, { type: ev.type, payload, marks });
+      return;
+    }
     if (faults.roll('rewrite')) {
       const other = this.hub.randomUserOtherThan(owner, Math.random);
       if (other !== undefined) {
-        faults.leaked(this.hub.sendToUser(other, this.hub.encode(ev.type, { ...payload, user_id: other })), 'rewrite', ...marks);
+        faults.leaked(
+          this.hub.sendToUser(other, this.hub.encode(ev.type, { ...payload, user_id: other })),
+          'rewrite',
+          ...marks,
+        );
         return;
       }
     }
@@ -162,7 +184,12 @@ export class RunDelivery<F> {
    * the whole frame as one, in turn within the run), as a binary frame (never on SSE), or
    * inside a JSON array. True when it went.
    */
-  private misrouteReshaped(run: AgentRun, type: RunEventType, payload: Record<string, unknown>, marks: readonly FaultName[]): boolean {
+  private misrouteReshaped(
+    run: AgentRun,
+    type: RunEventType,
+    payload: Record<string, unknown>,
+    marks: readonly FaultName[],
+  ): boolean {
     const faults = this.faults;
     let fault: FaultName;
     if (faults.roll('double')) fault = 'double';
@@ -199,12 +226,16 @@ export class RunDelivery<F> {
    * connected: nobody gets them, nothing is counted).
    */
   private sendLater(owner: string, events: readonly Late[]): void {
-    const timer = setTimeout(() => {
-      this.lateTimers.delete(timer);
-      const other = this.hub.randomUserOtherThan(owner, Math.random);
-      if (other === undefined) return;
-      for (const e of events) this.faults.leaked(this.hub.sendToUser(other, this.hub.encode(e.type, e.payload)), 'late', ...e.marks);
-    }, this.faults.int(LATE_MIN_MS, LATE_MAX_MS));
+    const timer = setTimeout(
+      () => {
+        this.lateTimers.delete(timer);
+        const other = this.hub.randomUserOtherThan(owner, Math.random);
+        if (other === undefined) return;
+        for (const e of events)
+          this.faults.leaked(this.hub.sendToUser(other, this.hub.encode(e.type, e.payload)), 'late', ...e.marks);
+      },
+      this.faults.int(LATE_MIN_MS, LATE_MAX_MS),
+    );
     timer.unref();
     this.lateTimers.add(timer);
   }

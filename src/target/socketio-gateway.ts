@@ -30,9 +30,12 @@ export const socketIoCodec: FrameCodec<SocketIoFrame> = {
   encode: (type, payload) => ({ type, payload }),
   encodeForm: (form, type, payload) => {
     switch (form) {
-      case 'binary': return { type, payload: Buffer.from(JSON.stringify(payload), 'utf8') };
-      case 'array': return { type, payload: [payload] };
-      default: return { type, payload: JSON.stringify(payload) };
+      case 'binary':
+        return { type, payload: Buffer.from(JSON.stringify(payload), 'utf8') };
+      case 'array':
+        return { type, payload: [payload] };
+      default:
+        return { type, payload: JSON.stringify(payload) };
     }
   },
   binaryFrames: true,
@@ -42,7 +45,9 @@ const PATH = '/socket.io/';
 /** ws's OPEN readyState. */
 const WS_OPEN = 1;
 /** engine.io's WebSocket transport keeps its ws socket in a field it does not type; polling has none. */
-interface EngineWsTransport { readonly socket?: { readonly readyState: number } }
+interface EngineWsTransport {
+  readonly socket?: { readonly readyState: number };
+}
 const CLIENT_EVENTS: ReadonlySet<string> = new Set(['user_message', 'stop_agent', 'ping']);
 
 /** One Socket.IO socket on the target; carries every run of its user. */
@@ -50,7 +55,10 @@ class SocketIoConnection implements TargetConnection<SocketIoFrame> {
   readonly id = `conn_${randomBytes(8).toString('hex')}`;
   readonly runId = undefined;
 
-  constructor(readonly userId: string, private readonly socket: Socket) {}
+  constructor(
+    readonly userId: string,
+    private readonly socket: Socket,
+  ) {}
 
   /**
    * True while a frame emitted now is written. Socket.IO calls a socket
@@ -101,14 +109,17 @@ export class SocketIoGateway implements TransportGateway {
       perMessageDeflate: false,
     });
     io.use((socket, next) => {
-      authenticateConnection(this.ctx, readCredentials(socket)).then((userId) => {
-        if (userId === undefined) return next(new Error('AUTH_FAILED'));
-        (socket.data as { userId?: string }).userId = userId;
-        next();
-      }, (err: unknown) => {
-        this.ctx.logger.error({ err }, 'socket.io handshake failed');
-        next(new Error('INTERNAL'));
-      });
+      authenticateConnection(this.ctx, readCredentials(socket)).then(
+        (userId) => {
+          if (userId === undefined) return next(new Error('AUTH_FAILED'));
+          (socket.data as { userId?: string }).userId = userId;
+          next();
+        },
+        (err: unknown) => {
+          this.ctx.logger.error({ err }, 'socket.io handshake failed');
+          next(new Error('INTERNAL'));
+        },
+      );
     });
     io.on('connection', (socket) => this.open(socket));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
@@ -137,20 +148,30 @@ export class SocketIoGateway implements TransportGateway {
       const checked = this.checkPayload(conn, p, 'user_message');
       if (!checked) return;
       const m = admitUserMessage(this.ctx, userId, checked, true);
-      if (!m.ok) return this.sendError(conn, m.code, m.message, m.retryAfterMs === undefined ? { message_id: m.messageId } : { message_id: m.messageId, retry_after_ms: m.retryAfterMs });
+      if (!m.ok)
+        return this.sendError(
+          conn,
+          m.code,
+          m.message,
+          m.retryAfterMs === undefined
+            ? { message_id: m.messageId }
+            : { message_id: m.messageId, retry_after_ms: m.retryAfterMs },
+        );
       this.ctx.runner.start(userId, m.threadId, m.messageId, m.content);
     });
     socket.on('stop_agent', (p: unknown) => {
       const checked = this.checkPayload(conn, p, 'stop_agent');
       if (!checked) return;
       if (typeof checked.run_id !== 'string') return this.sendError(conn, 'BAD_MESSAGE', 'stop_agent needs run_id');
-      if (!this.ctx.runner.stop(userId, checked.run_id)) this.sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: checked.run_id });
+      if (!this.ctx.runner.stop(userId, checked.run_id))
+        this.sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: checked.run_id });
     });
     socket.on('ping', (p: unknown) => {
-      conn.send(hub.encode('pong', { ts: isPlainObject(p) ? p.ts ?? null : null }));
+      conn.send(hub.encode('pong', { ts: isPlainObject(p) ? (p.ts ?? null) : null }));
     });
     socket.onAny((event: unknown) => {
-      if (typeof event !== 'string' || !CLIENT_EVENTS.has(event)) this.sendError(conn, 'BAD_MESSAGE', `unknown type "${String(event)}"`);
+      if (typeof event !== 'string' || !CLIENT_EVENTS.has(event))
+        this.sendError(conn, 'BAD_MESSAGE', `unknown type "${String(event)}"`);
     });
   }
 

@@ -45,7 +45,10 @@ export function createSseCodec(dialect: Dialect): FrameCodec<SseFrame> {
 }
 
 function sseFrame(type: string, payload: Record<string, unknown>, data: string): SseFrame {
-  const text = typeof payload.seq === 'number' ? `event: ${type}\nid: ${payload.seq}\ndata: ${data}\n\n` : `event: ${type}\ndata: ${data}\n\n`;
+  const text =
+    typeof payload.seq === 'number'
+      ? `event: ${type}\nid: ${payload.seq}\ndata: ${data}\n\n`
+      : `event: ${type}\ndata: ${data}\n\n`;
   return { text, endsRun: TERMINAL.has(type) && typeof payload.run_id === 'string' ? payload.run_id : undefined };
 }
 
@@ -56,7 +59,11 @@ class SseStream implements TargetConnection<SseFrame> {
   ending = false;
   private closed = false;
 
-  constructor(readonly userId: string, readonly runId: string, private readonly res: ServerResponse) {}
+  constructor(
+    readonly userId: string,
+    readonly runId: string,
+    private readonly res: ServerResponse,
+  ) {}
 
   isOpen(): boolean {
     return !this.closed && !this.res.writableEnded && !this.res.destroyed;
@@ -127,16 +134,24 @@ export class SseGateway implements TransportGateway {
   readonly runRoutes: RunRoutes = async (userId, method, path, req, res) => {
     let m = STREAM_PATH.exec(path);
     if (m) {
-      if (method !== 'POST') { req.resume(); sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
+      if (method !== 'POST') {
+        req.resume();
+        sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
+        return true;
+      }
       await this.openStream(userId, decodeSegment(m[1]!), req, res);
       return true;
     }
     m = STOP_PATH.exec(path);
     if (m) {
       req.resume();
-      if (method !== 'POST') { sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST'); return true; }
+      if (method !== 'POST') {
+        sendUserError(this.ctx, userId, res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
+        return true;
+      }
       const runId = decodeSegment(m[1]!);
-      if (runId === undefined || !this.ctx.runner.stop(userId, runId)) sendUserError(this.ctx, userId, res, 404, 'RUN_NOT_FOUND', 'run not found');
+      if (runId === undefined || !this.ctx.runner.stop(userId, runId))
+        sendUserError(this.ctx, userId, res, 404, 'RUN_NOT_FOUND', 'run not found');
       else sendJson(res, 202, { run_id: runId, status: 'stopping' });
       return true;
     }
@@ -152,16 +167,49 @@ export class SseGateway implements TransportGateway {
     for (const s of [...this.streams.values()]) s.cut();
   }
 
-  private async openStream(userId: string, threadId: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async openStream(
+    userId: string,
+    threadId: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const body = await readJsonBody(req, this.ctx.maxBodyBytes);
     if (!body.ok) return sendUserError(this.ctx, userId, res, body.status, body.code, body.message, threadId);
     const v = body.value;
-    if (!isPlainObject(v) || typeof v.content !== 'string' || v.content === '' || (v.message_id !== undefined && (typeof v.message_id !== 'string' || v.message_id === ''))) {
-      return sendUserError(this.ctx, userId, res, 400, 'BAD_REQUEST', 'expected { "content": non-empty string, "message_id"?: non-empty string }', threadId);
+    if (
+      !isPlainObject(v) ||
+      typeof v.content !== 'string' ||
+      v.content === '' ||
+      (v.message_id !== undefined && (typeof v.message_id !== 'string' || v.message_id === ''))
+    ) {
+      return sendUserError(
+        this.ctx,
+        userId,
+        res,
+        400,
+        'BAD_REQUEST',
+        'expected { "content": non-empty string, "message_id"?: non-empty string }',
+        threadId,
+      );
     }
-    if (threadId === undefined) return sendUserError(this.ctx, userId, res, 404, 'THREAD_NOT_FOUND', 'thread not found');
-    const m = admitUserMessage(this.ctx, userId, { thread_id: threadId, content: v.content, message_id: v.message_id }, false);
-    if (!m.ok) return sendUserError(this.ctx, userId, res, m.code === 'THREAD_NOT_FOUND' ? 404 : 400, m.code, m.message, threadId);
+    if (threadId === undefined)
+      return sendUserError(this.ctx, userId, res, 404, 'THREAD_NOT_FOUND', 'thread not found');
+    const m = admitUserMessage(
+      this.ctx,
+      userId,
+      { thread_id: threadId, content: v.content, message_id: v.message_id },
+      false,
+    );
+    if (!m.ok)
+      return sendUserError(
+        this.ctx,
+        userId,
+        res,
+        m.code === 'THREAD_NOT_FOUND' ? 404 : 400,
+        m.code,
+        m.message,
+        threadId,
+      );
     if (res.destroyed) return;
     const runId = newRunId();
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

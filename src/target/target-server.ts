@@ -17,7 +17,12 @@ import type { FaultSpec } from './fault-spec.js';
 import { RunDelivery } from './run-delivery.js';
 import { NoiseMaker } from './noise.js';
 import type { Dialect } from './wire-dialect.js';
-import { TARGET_TRANSPORTS, type GatewayContext, type TargetTransport, type TransportGateway } from './transport-gateway.js';
+import {
+  TARGET_TRANSPORTS,
+  type GatewayContext,
+  type TargetTransport,
+  type TransportGateway,
+} from './transport-gateway.js';
 import { SimError } from '../core/sim-error.js';
 
 /** Noise mode sends an ownerless `system_notice` to every connection this often. */
@@ -101,17 +106,28 @@ export async function startTarget(options: TargetOptions): Promise<TargetServer>
     case 'ws':
       return serve(options, 'ws', createWsCodec(dialect), (ctx) => new WsGateway(ctx));
     default:
-      throw new SimError('INPUT', `unknown target transport "${String(transport)}"; expected one of ${TARGET_TRANSPORTS.join(', ')}`);
+      throw new SimError(
+        'INPUT',
+        `unknown target transport "${String(transport)}"; expected one of ${TARGET_TRANSPORTS.join(', ')}`,
+      );
   }
 }
 
 /** Builds the target around one transport: `codec` shapes its frames, the gateway carries them. */
-async function serve<F>(options: TargetOptions, transport: TargetTransport, codec: FrameCodec<F>, createGateway: (ctx: GatewayContext<F>) => TransportGateway): Promise<TargetServer> {
+async function serve<F>(
+  options: TargetOptions,
+  transport: TargetTransport,
+  codec: FrameCodec<F>,
+  createGateway: (ctx: GatewayContext<F>) => TransportGateway,
+): Promise<TargetServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const timing = typeof options.agent === 'object' ? options.agent : AGENT_PRESETS[options.agent ?? 'fast'];
   const store = new ThreadStore();
   const hub = new ConnectionHub(codec);
-  const verifier = createTokenVerifier(options.secret, { ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.audience ? { audience: options.audience } : {}) });
+  const verifier = createTokenVerifier(options.secret, {
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  });
   const tickets = createTicketStore(options.ticketTtlMs ?? 30_000);
   const limiter = createRateLimiter(options.rateLimitPerSec ?? 0);
   const dialect = options.dialect ?? 'canonical';
@@ -122,23 +138,42 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
   const noise = options.noise ? new NoiseMaker(createRandom((options.seed ?? 1) ^ 0x0015e)) : undefined;
   const delivery = new RunDelivery(hub, faults, recent, noise);
   let gateway: TransportGateway | undefined;
-  const runner = new AgentRunner(
-    timing,
-    createRandom(options.seed ?? 1),
-    delivery.deliver,
-    (run, result) => {
-      if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result);
-      delivery.runFinished(run);
-      gateway?.runFinished?.(run);
-    },
-  );
+  const runner = new AgentRunner(timing, createRandom(options.seed ?? 1), delivery.deliver, (run, result) => {
+    if (result !== undefined) store.addMessage(run.userId, run.threadId, 'assistant', result);
+    delivery.runFinished(run);
+    gateway?.runFinished?.(run);
+  });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  gateway = createGateway({ verifier, tickets, limiter, store, runner, hub, maxFrameBytes: options.maxFrameBytes ?? 64 * 1024, maxBodyBytes, logger, faults, recent });
+  gateway = createGateway({
+    verifier,
+    tickets,
+    limiter,
+    store,
+    runner,
+    hub,
+    maxFrameBytes: options.maxFrameBytes ?? 64 * 1024,
+    maxBodyBytes,
+    logger,
+    faults,
+    recent,
+  });
   const rest = createRestHandler({
-    store, verifier, tickets, limiter, logger, faults, maxBodyBytes,
+    store,
+    verifier,
+    tickets,
+    limiter,
+    logger,
+    faults,
+    maxBodyBytes,
     secret: options.secret,
     testLogin: options.testLogin ?? false,
-    health: () => ({ transport, connections: hub.size, users: hub.users, runsInFlight: runner.active, threads: store.size }),
+    health: () => ({
+      transport,
+      connections: hub.size,
+      users: hub.users,
+      runsInFlight: runner.active,
+      threads: store.size,
+    }),
     ...(gateway.runRoutes ? { runRoutes: gateway.runRoutes } : {}),
   });
 
@@ -147,7 +182,10 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -161,7 +199,18 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
     : undefined;
   notices?.unref();
   options.onListening?.(url);
-  logger.info({ url, transport, agent: typeof options.agent === 'string' ? options.agent : 'custom', seed: options.seed ?? 1, dialect, faults: options.faults ?? {}, noise: noise !== undefined }, 'target listening');
+  logger.info(
+    {
+      url,
+      transport,
+      agent: typeof options.agent === 'string' ? options.agent : 'custom',
+      seed: options.seed ?? 1,
+      dialect,
+      faults: options.faults ?? {},
+      noise: noise !== undefined,
+    },
+    'target listening',
+  );
 
   let closing: Promise<void> | undefined;
   const open = gateway;
@@ -177,10 +226,16 @@ async function serve<F>(options: TargetOptions, transport: TargetTransport, code
         runner.stopAll();
         delivery.close();
         open.closeAll();
-        server.close(() => { logger.info('target stopped'); resolve(); });
+        server.close(() => {
+          logger.info('target stopped');
+          resolve();
+        });
         server.closeIdleConnections();
         // Connections that do not close within a second are cut.
-        setTimeout(() => { server.closeAllConnections(); for (const c of hub.all()) c.cut(); }, 1000).unref();
+        setTimeout(() => {
+          server.closeAllConnections();
+          for (const c of hub.all()) c.cut();
+        }, 1000).unref();
       });
       return closing;
     },

@@ -45,8 +45,14 @@ export class ThreadStore {
     const createdAt = Math.max(this.now(), this.lastCreatedAt + 1);
     this.lastCreatedAt = createdAt;
     const thread: Thread = {
-      id: `thr_${randomBytes(12).toString('hex')}`, object: 'thread', title, created_at: createdAt,
-      updated_at: createdAt, metadata, message_count: 0, status: 'active',
+      id: `thr_${randomBytes(12).toString('hex')}`,
+      object: 'thread',
+      title,
+      created_at: createdAt,
+      updated_at: createdAt,
+      metadata,
+      message_count: 0,
+      status: 'active',
     };
     this.threads.set(thread.id, { ownerId: userId, thread, messages: [] });
     let list = this.byUser.get(userId);
@@ -76,7 +82,11 @@ export class ThreadStore {
   }
 
   /** Updates title and/or metadata of the caller's thread. */
-  update(userId: string, threadId: string, patch: { title?: string | null; metadata?: Record<string, unknown> }): Thread | undefined {
+  update(
+    userId: string,
+    threadId: string,
+    patch: { title?: string | null; metadata?: Record<string, unknown> },
+  ): Thread | undefined {
     const t = this.get(userId, threadId);
     if (!t) return undefined;
     if (patch.title !== undefined) t.title = patch.title;
@@ -95,10 +105,22 @@ export class ThreadStore {
   }
 
   /** Appends a message to the caller's thread. */
-  addMessage(userId: string, threadId: string, role: Message['role'], content: string, id?: string): Message | undefined {
+  addMessage(
+    userId: string,
+    threadId: string,
+    role: Message['role'],
+    content: string,
+    id?: string,
+  ): Message | undefined {
     const rec = this.threads.get(threadId);
     if (!rec || rec.ownerId !== userId) return undefined;
-    const msg: Message = { id: id ?? `msg_${randomBytes(12).toString('hex')}`, thread_id: threadId, role, content, created_at: this.now() };
+    const msg: Message = {
+      id: id ?? `msg_${randomBytes(12).toString('hex')}`,
+      thread_id: threadId,
+      role,
+      content,
+      created_at: this.now(),
+    };
     rec.messages.push(msg);
     rec.thread.message_count = rec.messages.length;
     rec.thread.updated_at = Math.max(msg.created_at, rec.thread.updated_at);
@@ -106,7 +128,12 @@ export class ThreadStore {
   }
 
   /** The caller's messages in a thread, oldest first, with the total. */
-  messages(userId: string, threadId: string, limit: number, offset: number): { messages: Message[]; total: number } | undefined {
+  messages(
+    userId: string,
+    threadId: string,
+    limit: number,
+    offset: number,
+  ): { messages: Message[]; total: number } | undefined {
     const rec = this.threads.get(threadId);
     if (!rec || rec.ownerId !== userId) return undefined;
     return { messages: rec.messages.slice(offset, offset + limit), total: rec.messages.length };

@@ -25,7 +25,10 @@ export function createTicketStore(ttlMs = 30_000, now: () => number = Date.now):
   return {
     issue(userId) {
       // Expired tickets nobody redeemed would otherwise pile up under load.
-      if (++issuedSinceSweep >= 1000) { issuedSinceSweep = 0; sweep(); }
+      if (++issuedSinceSweep >= 1000) {
+        issuedSinceSweep = 0;
+        sweep();
+      }
       const id = `tkt_${randomBytes(16).toString('base64url')}`;
       const expiresAtMs = now() + ttlMs;
       tickets.set(id, { userId, expiresAtMs });

@@ -23,7 +23,10 @@ const IAT_SKEW_MS = 60_000;
  * once per distinct token; later presentations of the same token hit a small
  * cache (checked again for expiry), so REST-heavy load does not measure HMAC.
  */
-export function createTokenVerifier(secret: string, opts: { issuer?: string; audience?: string; now?: () => number } = {}): TokenVerifier {
+export function createTokenVerifier(
+  secret: string,
+  opts: { issuer?: string; audience?: string; now?: () => number } = {},
+): TokenVerifier {
   const key = new TextEncoder().encode(secret);
   const now = opts.now ?? Date.now;
   const cache = new Map<string, VerifiedToken>();
@@ -44,7 +47,10 @@ export function createTokenVerifier(secret: string, opts: { issuer?: string; aud
         // jose checks iat only against a maximum age: a token issued in the future is a forgery or a broken clock.
         if (typeof payload.iat === 'number' && payload.iat * 1000 > now() + IAT_SKEW_MS) return 'malformed';
         if (typeof payload.sub !== 'string' || payload.sub === '') return 'malformed';
-        const verified: VerifiedToken = { userId: payload.sub, expMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.MAX_SAFE_INTEGER };
+        const verified: VerifiedToken = {
+          userId: payload.sub,
+          expMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.MAX_SAFE_INTEGER,
+        };
         if (cache.size >= CACHE_LIMIT) cache.clear();
         cache.set(token, verified);
         return verified;

@@ -33,7 +33,13 @@ export interface GatewayContext<F> {
  * and rate limit (SSE's run stream and stop); resolves false when `path` is
  * not one of its routes.
  */
-export type RunRoutes = (userId: string, method: string, path: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+export type RunRoutes = (
+  userId: string,
+  method: string,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<boolean>;
 
 /** What the target server needs from the gateway of the transport it serves. */
 export interface TransportGateway {

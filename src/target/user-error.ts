@@ -19,12 +19,21 @@ export interface UserErrorContext {
  * request named (`requestedThreadId`), which an honest error may echo. Each
  * such answer counts as one leak.
  */
-export function sendUserError(ctx: UserErrorContext, userId: string, res: ServerResponse, status: number, code: string, message: string, requestedThreadId?: string): void {
+export function sendUserError(
+  ctx: UserErrorContext,
+  userId: string,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestedThreadId?: string,
+): void {
   const foreign = ctx.faults.roll('rest_error') ? ctx.store.foreignThreadFor(userId, requestedThreadId) : undefined;
   if (foreign === undefined) return sendError(res, status, code, message);
-  const error = ctx.faults.turn('rest_error') % 2 === 0
-    ? { code, message, details: { thread_id: foreign.id, title: foreign.title } }
-    : { code, message: `${message} (nearest match: ${foreign.id} ${JSON.stringify(foreign.title ?? 'untitled')})` };
+  const error =
+    ctx.faults.turn('rest_error') % 2 === 0
+      ? { code, message, details: { thread_id: foreign.id, title: foreign.title } }
+      : { code, message: `${message} (nearest match: ${foreign.id} ${JSON.stringify(foreign.title ?? 'untitled')})` };
   sendJson(res, status, { error });
   ctx.faults.leaked(1, 'rest_error');
 }

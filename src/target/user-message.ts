@@ -34,14 +34,26 @@ export interface AdmitContext {
  * caller's thread. The same checks on every transport; the caller then
  * starts the run.
  */
-export function admitUserMessage(ctx: AdmitContext, userId: string, p: Record<string, unknown>, takeRateLimit: boolean): AdmittedMessage | RefusedMessage {
-  const messageId = typeof p.message_id === 'string' && p.message_id !== '' ? p.message_id : `msg_${randomBytes(8).toString('hex')}`;
+export function admitUserMessage(
+  ctx: AdmitContext,
+  userId: string,
+  p: Record<string, unknown>,
+  takeRateLimit: boolean,
+): AdmittedMessage | RefusedMessage {
+  const messageId =
+    typeof p.message_id === 'string' && p.message_id !== '' ? p.message_id : `msg_${randomBytes(8).toString('hex')}`;
   if (typeof p.thread_id !== 'string' || typeof p.content !== 'string' || p.content === '') {
-    return { ok: false, code: 'BAD_MESSAGE', message: 'user_message needs payload.thread_id and a non-empty payload.content', messageId };
+    return {
+      ok: false,
+      code: 'BAD_MESSAGE',
+      message: 'user_message needs payload.thread_id and a non-empty payload.content',
+      messageId,
+    };
   }
   if (takeRateLimit) {
     const waitMs = ctx.limiter.take(userId);
-    if (waitMs > 0) return { ok: false, code: 'RATE_LIMITED', message: 'too many messages', messageId, retryAfterMs: waitMs };
+    if (waitMs > 0)
+      return { ok: false, code: 'RATE_LIMITED', message: 'too many messages', messageId, retryAfterMs: waitMs };
   }
   if (!ctx.store.addMessage(userId, p.thread_id, 'user', p.content, messageId)) {
     return { ok: false, code: 'THREAD_NOT_FOUND', message: 'thread not found', messageId };

@@ -19,13 +19,20 @@ export interface WelcomeContext<F> {
 export function sendWelcome<F>(ctx: WelcomeContext<F>, conn: TargetConnection<F>): void {
   const other = ctx.faults.roll('handshake') ? ctx.hub.randomUserOtherThan(conn.userId, Math.random) : undefined;
   if (other === undefined) {
-    conn.send(ctx.hub.encode('connection_established', { user_id: conn.userId, connection_id: conn.id, server_time: Date.now() }));
+    conn.send(
+      ctx.hub.encode('connection_established', {
+        user_id: conn.userId,
+        connection_id: conn.id,
+        server_time: Date.now(),
+      }),
+    );
     return;
   }
   const threadId = ctx.store.newestThreadOf(other)?.id;
-  const payload = threadId === undefined
-    ? { user_id: other, connection_id: conn.id, server_time: Date.now() }
-    : { user_id: other, thread_id: threadId, connection_id: conn.id, server_time: Date.now() };
+  const payload =
+    threadId === undefined
+      ? { user_id: other, connection_id: conn.id, server_time: Date.now() }
+      : { user_id: other, thread_id: threadId, connection_id: conn.id, server_time: Date.now() };
   conn.send(ctx.hub.encode('connection_established', payload));
   ctx.faults.leaked(1, 'handshake');
 }

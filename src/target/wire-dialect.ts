@@ -15,10 +15,14 @@ const OWNER_FIELDS = ['user_id', 'thread_id', 'run_id'] as const;
  */
 export function formatFrame(dialect: Dialect, type: string, payload: Record<string, unknown>): string {
   switch (dialect) {
-    case 'data': return JSON.stringify({ type, data: payload });
-    case 'flat': return JSON.stringify({ event: type, ...flatFields(payload) });
-    case 'short-ids': return JSON.stringify({ type, payload: shortIds(payload) });
-    default: return JSON.stringify({ type, payload });
+    case 'data':
+      return JSON.stringify({ type, data: payload });
+    case 'flat':
+      return JSON.stringify({ event: type, ...flatFields(payload) });
+    case 'short-ids':
+      return JSON.stringify({ type, payload: shortIds(payload) });
+    default:
+      return JSON.stringify({ type, payload });
   }
 }
 
@@ -32,16 +36,27 @@ export type TextFrameForm = Exclude<FrameForm, 'binary'>;
  * `data`; `flat` as `{"event":"t","payload":"…"}`), `frame_string` is the
  * whole frame as one JSON string, `array` is `[frame]`.
  */
-export function formatFrameAs(dialect: Dialect, form: TextFrameForm, type: string, payload: Record<string, unknown>): string {
+export function formatFrameAs(
+  dialect: Dialect,
+  form: TextFrameForm,
+  type: string,
+  payload: Record<string, unknown>,
+): string {
   switch (form) {
-    case 'frame_string': return JSON.stringify(formatFrame(dialect, type, payload));
-    case 'array': return `[${formatFrame(dialect, type, payload)}]`;
+    case 'frame_string':
+      return JSON.stringify(formatFrame(dialect, type, payload));
+    case 'array':
+      return `[${formatFrame(dialect, type, payload)}]`;
     default:
       switch (dialect) {
-        case 'data': return JSON.stringify({ type, data: JSON.stringify(payload) });
-        case 'flat': return JSON.stringify({ event: type, payload: JSON.stringify(flatFields(payload)) });
-        case 'short-ids': return JSON.stringify({ type, payload: JSON.stringify(shortIds(payload)) });
-        default: return JSON.stringify({ type, payload: JSON.stringify(payload) });
+        case 'data':
+          return JSON.stringify({ type, data: JSON.stringify(payload) });
+        case 'flat':
+          return JSON.stringify({ event: type, payload: JSON.stringify(flatFields(payload)) });
+        case 'short-ids':
+          return JSON.stringify({ type, payload: JSON.stringify(shortIds(payload)) });
+        default:
+          return JSON.stringify({ type, payload: JSON.stringify(payload) });
       }
   }
 }

@@ -21,7 +21,10 @@ export type WsFrame = string | Buffer;
 export function createWsCodec(dialect: Dialect): FrameCodec<WsFrame> {
   return {
     encode: (type, payload) => formatFrame(dialect, type, payload),
-    encodeForm: (form, type, payload) => (form === 'binary' ? Buffer.from(formatFrame(dialect, type, payload), 'utf8') : formatFrameAs(dialect, form, type, payload)),
+    encodeForm: (form, type, payload) =>
+      form === 'binary'
+        ? Buffer.from(formatFrame(dialect, type, payload), 'utf8')
+        : formatFrameAs(dialect, form, type, payload),
     binaryFrames: true,
   };
 }
@@ -31,7 +34,10 @@ class WsConnection implements TargetConnection<WsFrame> {
   readonly id = `conn_${randomBytes(8).toString('hex')}`;
   readonly runId = undefined;
 
-  constructor(readonly userId: string, readonly ws: WebSocket) {}
+  constructor(
+    readonly userId: string,
+    readonly ws: WebSocket,
+  ) {}
 
   isOpen(): boolean {
     return this.ws.readyState === 1;
@@ -85,14 +91,17 @@ export class WsGateway implements TransportGateway {
       return refuseUpgrade(socket, 400, 'Bad Request');
     }
     if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found');
-    authenticateConnection(this.ctx, readCredentials(req, url)).then((userId) => {
-      if (userId === undefined) return refuseUpgrade(socket, 401, 'Unauthorized');
-      if (socket.destroyed) return;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, userId));
-    }, (err: unknown) => {
-      this.ctx.logger.error({ err }, 'upgrade failed');
-      refuseUpgrade(socket, 500, 'Internal Server Error');
-    });
+    authenticateConnection(this.ctx, readCredentials(req, url)).then(
+      (userId) => {
+        if (userId === undefined) return refuseUpgrade(socket, 401, 'Unauthorized');
+        if (socket.destroyed) return;
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, userId));
+      },
+      (err: unknown) => {
+        this.ctx.logger.error({ err }, 'upgrade failed');
+        refuseUpgrade(socket, 500, 'Internal Server Error');
+      },
+    );
   };
 
   /** Closes every connection with 1001 (going away). */
@@ -113,7 +122,8 @@ export class WsGateway implements TransportGateway {
 
   private onFrame(conn: WsConnection, data: RawData, isBinary: boolean): void {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-    if (size > this.ctx.maxFrameBytes) return this.sendError(conn, 'TOO_LARGE', `frame over ${this.ctx.maxFrameBytes} bytes`);
+    if (size > this.ctx.maxFrameBytes)
+      return this.sendError(conn, 'TOO_LARGE', `frame over ${this.ctx.maxFrameBytes} bytes`);
     if (isBinary) return this.sendError(conn, 'BAD_MESSAGE', 'frames must be UTF-8 JSON text');
     let frame: unknown;
     try {
@@ -122,23 +132,30 @@ export class WsGateway implements TransportGateway {
     } catch {
       return this.sendError(conn, 'BAD_MESSAGE', 'frame is not valid JSON');
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.sendError(conn, 'BAD_MESSAGE', 'frame must be a JSON object');
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+      return this.sendError(conn, 'BAD_MESSAGE', 'frame must be a JSON object');
     // Clients may write any envelope the dialects allow: {type,payload}, {type,data} or flat.
     const f = frame as { type?: unknown; event?: unknown; payload?: unknown; data?: unknown };
     const type = f.type ?? f.event;
     const body = f.payload ?? f.data;
     const p = (typeof body === 'object' && body !== null ? body : frame) as Record<string, unknown>;
     switch (type) {
-      case 'user_message': return this.onUserMessage(conn, p);
+      case 'user_message':
+        return this.onUserMessage(conn, p);
       case 'stop_agent':
         if (typeof p.run_id !== 'string') return this.sendError(conn, 'BAD_MESSAGE', 'stop_agent needs payload.run_id');
-        if (!this.ctx.runner.stop(conn.userId, p.run_id)) return this.sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: p.run_id });
+        if (!this.ctx.runner.stop(conn.userId, p.run_id))
+          return this.sendError(conn, 'BAD_MESSAGE', 'no such run in flight', { run_id: p.run_id });
         return;
       case 'ping':
         conn.send(this.ctx.hub.encode('pong', { ts: p.ts ?? null }));
         return;
       default:
-        return this.sendError(conn, 'BAD_MESSAGE', typeof type === 'string' ? `unknown type "${type}"` : 'frame has no "type"');
+        return this.sendError(
+          conn,
+          'BAD_MESSAGE',
+          typeof type === 'string' ? `unknown type "${type}"` : 'frame has no "type"',
+        );
     }
   }
 
@@ -149,7 +166,14 @@ export class WsGateway implements TransportGateway {
   private onUserMessage(conn: WsConnection, p: Record<string, unknown>): void {
     const m = admitUserMessage(this.ctx, conn.userId, p, true);
     if (!m.ok) {
-      return this.sendError(conn, m.code, m.message, m.retryAfterMs === undefined ? { message_id: m.messageId } : { message_id: m.messageId, retry_after_ms: m.retryAfterMs });
+      return this.sendError(
+        conn,
+        m.code,
+        m.message,
+        m.retryAfterMs === undefined
+          ? { message_id: m.messageId }
+          : { message_id: m.messageId, retry_after_ms: m.retryAfterMs },
+      );
     }
     this.ctx.runner.start(conn.userId, m.threadId, m.messageId, m.content);
   }

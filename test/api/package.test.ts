@@ -16,8 +16,17 @@ import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
 
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-interface PackageJson { name: string; version: string; license: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string> }
-interface LockEntry { dev?: boolean }
+interface PackageJson {
+  name: string;
+  version: string;
+  license: string;
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+  engines: Record<string, string>;
+}
+interface LockEntry {
+  dev?: boolean;
+}
 
 /** npm's own variables of an enclosing `npm test` would steer the inner npm (prefix, scripts, package); its cache and registry stay. */
 function npmEnv(): NodeJS.ProcessEnv {
@@ -29,7 +38,13 @@ function npmEnv(): NodeJS.ProcessEnv {
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 }
 
-function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs });
 }
 
@@ -119,27 +134,65 @@ describe('the packed package, installed', () => {
     project = join(makeTempDir('crosstalk-consumer-'), 'project');
     mkdirSync(project);
     // The build already ran (npm test builds first): no prepare script here.
-    const packed = JSON.parse(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], ROOT, 60_000, npmEnv()), 'npm pack')) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(
+      ok(
+        run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], ROOT, 60_000, npmEnv()),
+        'npm pack',
+      ),
+    ) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const tarball = packed[0]!.filename;
     packedFiles = packed[0]!.files.map((f) => f.path);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-    const integrity = `sha512-${createHash('sha512').update(readFileSync(join(project, tarball))).digest('base64')}`;
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, LockEntry>;
+    };
+    const integrity = `sha512-${createHash('sha512')
+      .update(readFileSync(join(project, tarball)))
+      .digest('base64')}`;
     const packages: Record<string, unknown> = {
       '': { name: 'consumer', dependencies: { crosstalk: `file:${tarball}` } },
-      'node_modules/crosstalk': { version: pkg.version, resolved: `file:${tarball}`, integrity, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines },
+      'node_modules/crosstalk': {
+        version: pkg.version,
+        resolved: `file:${tarball}`,
+        integrity,
+        license: pkg.license,
+        dependencies: pkg.dependencies,
+        bin: pkg.bin,
+        engines: pkg.engines,
+      },
     };
     for (const [path, entry] of Object.entries(lock.packages)) if (path !== '' && !entry.dev) packages[path] = entry;
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { crosstalk: `file:${tarball}` } }, null, 2));
-    writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify(
+        { name: 'consumer', private: true, type: 'module', dependencies: { crosstalk: `file:${tarball}` } },
+        null,
+        2,
+      ),
+    );
+    writeFileSync(
+      join(project, 'package-lock.json'),
+      JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2),
+    );
     const install = run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project, 120_000, npmEnv());
-    assert.ok(!/ENOTCACHED/.test(install.stderr), `npm ci --offline found a package missing from npm's cache; run \`npm ci\` in the repository first (it fills the cache):\n${install.stderr}`);
+    assert.ok(
+      !/ENOTCACHED/.test(install.stderr),
+      `npm ci --offline found a package missing from npm's cache; run \`npm ci\` in the repository first (it fills the cache):\n${install.stderr}`,
+    );
     ok(install, 'npm ci --offline of the packed tarball');
 
     // vitest itself is not installed: its declarations are stood in for by the subset the README example uses.
     const vitest = join(project, 'node_modules/vitest');
     mkdirSync(vitest);
-    writeFileSync(join(vitest, 'package.json'), JSON.stringify({ name: 'vitest', version: '0.0.0-types-only', type: 'module', exports: { '.': { types: './index.d.ts' } } }));
+    writeFileSync(
+      join(vitest, 'package.json'),
+      JSON.stringify({
+        name: 'vitest',
+        version: '0.0.0-types-only',
+        type: 'module',
+        exports: { '.': { types: './index.d.ts' } },
+      }),
+    );
     writeFileSync(join(vitest, 'index.d.ts'), VITEST_SUBSET_DTS);
     const [nodeExample] = readmeExamples('js');
     const [vitestExample] = readmeExamples('ts');
@@ -149,26 +202,53 @@ describe('the packed package, installed', () => {
     writeFileSync(join(project, 'readme-node.test.ts'), nodeExample);
     writeFileSync(join(project, 'readme-vitest.test.ts'), vitestExample);
     writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], strict: true,
-        // A consumer brings its own @types/node; the repository's stands in when no dependency brought one.
-        types: ['node'], typeRoots: [join(project, 'node_modules/@types'), join(ROOT, 'node_modules/@types')],
-        // crosstalk's own declarations are checked too, as a consumer with default settings would.
-        skipLibCheck: false, outDir: 'out', rootDir: '.',
-      },
-      files: ['consumer.ts', 'readme-node.test.ts', 'readme-vitest.test.ts'],
-    }, null, 2));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify(
+        {
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            lib: ['ES2022'],
+            strict: true,
+            // A consumer brings its own @types/node; the repository's stands in when no dependency brought one.
+            types: ['node'],
+            typeRoots: [join(project, 'node_modules/@types'), join(ROOT, 'node_modules/@types')],
+            // crosstalk's own declarations are checked too, as a consumer with default settings would.
+            skipLibCheck: false,
+            outDir: 'out',
+            rootDir: '.',
+          },
+          files: ['consumer.ts', 'readme-node.test.ts', 'readme-vitest.test.ts'],
+        },
+        null,
+        2,
+      ),
+    );
   });
 
   after(removeTempDirs);
 
   test('the tarball holds the library, its declarations, the CLI bundle and no tests or sources', () => {
-    for (const f of ['package.json', 'bin/simulate', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/runtime/shard-worker.js', 'dist/bundle/simulate.js', 'adapters/crosstalk.yaml']) {
+    for (const f of [
+      'package.json',
+      'bin/simulate',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/runtime/shard-worker.js',
+      'dist/bundle/simulate.js',
+      'adapters/crosstalk.yaml',
+    ]) {
       assert.ok(packedFiles.includes(f), `${f} is packed`);
     }
-    assert.deepEqual(packedFiles.filter((f) => f.startsWith('dist/test/') || f.startsWith('src/') || f.startsWith('test/')), []);
-    const installed = JSON.parse(readFileSync(join(project, 'node_modules/crosstalk/package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
+    assert.deepEqual(
+      packedFiles.filter((f) => f.startsWith('dist/test/') || f.startsWith('src/') || f.startsWith('test/')),
+      [],
+    );
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules/crosstalk/package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; import: string }>;
+    };
     assert.deepEqual(installed.exports['.'], { types: './dist/src/index.d.ts', import: './dist/src/index.js' });
   });
 
@@ -195,18 +275,31 @@ describe('the packed package, installed', () => {
     // An inner `node --test` that sees this runner's NODE_TEST_CONTEXT reports to it instead of running as a user's would.
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const out = ok(run(process.execPath, ['--test', '--test-reporter=tap', 'readme-node.test.mjs'], project, 90_000, env), 'node --test readme-node.test.mjs');
+    const out = ok(
+      run(process.execPath, ['--test', '--test-reporter=tap', 'readme-node.test.mjs'], project, 90_000, env),
+      'node --test readme-node.test.mjs',
+    );
     assert.match(out, /^# pass 1$/m, out);
     assert.match(out, /^# fail 0$/m, out);
     const results = readdirSync(join(project, 'results')).filter((d) => d.endsWith('-release-gate'));
-    assert.equal(results.length, 1, `one results folder of its run: ${readdirSync(join(project, 'results')).join(', ')}`);
-    const summary = JSON.parse(readFileSync(join(project, 'results', results[0]!, 'summary.json'), 'utf8')) as { verdict: string; target: { embedded: boolean } };
+    assert.equal(
+      results.length,
+      1,
+      `one results folder of its run: ${readdirSync(join(project, 'results')).join(', ')}`,
+    );
+    const summary = JSON.parse(readFileSync(join(project, 'results', results[0]!, 'summary.json'), 'utf8')) as {
+      verdict: string;
+      target: { embedded: boolean };
+    };
     assert.equal(summary.verdict, 'pass');
     assert.equal(summary.target.embedded, true);
   });
 
   test('the installed bin runs', () => {
-    const version = ok(run(join(project, 'node_modules/.bin/simulate'), ['--version'], project, 30_000), 'simulate --version');
+    const version = ok(
+      run(join(project, 'node_modules/.bin/simulate'), ['--version'], project, 30_000),
+      'simulate --version',
+    );
     assert.equal(version.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson).version);
   });
 });

@@ -8,7 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCompare } from '../../src/cli/compare-command.js';
-import { computeComparison, type ComparableSummary, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
+import {
+  computeComparison,
+  type ComparableSummary,
+  type Comparison,
+  type ComparisonRow,
+} from '../../src/core/compare.js';
 import { SimError } from '../../src/core/sim-error.js';
 import type { Summary } from '../../src/core/summary.js';
 import { buildSeries, buildSummary, drawRunLatenciesMs, type SyntheticRun } from '../helpers/synthetic-summary.js';
@@ -45,9 +50,15 @@ function write(name: string, doc: unknown): string {
 }
 
 /** runCompare with its output captured. */
-function compare(base: string, current: string, opts: { tolerance?: string; confidence?: string; format?: string } = {}): { code: number; out: string } {
+function compare(
+  base: string,
+  current: string,
+  opts: { tolerance?: string; confidence?: string; format?: string } = {},
+): { code: number; out: string } {
   let out = '';
-  const code = runCompare(base, current, opts, (s) => { out += s; });
+  const code = runCompare(base, current, opts, (s) => {
+    out += s;
+  });
   return { code, out };
 }
 
@@ -77,15 +88,24 @@ describe('simulate compare', () => {
     real = JSON.parse(readFileSync(baseFile, 'utf8')) as Summary;
     assert.equal(real.isolation.violations, 0, 'the smoke baseline is leak-free');
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('a real summary against a copy of itself: exit 0, nothing marked worse or better', () => {
-    const { code, out } = compare(baseFile, variant('same', () => {}));
+    const { code, out } = compare(
+      baseFile,
+      variant('same', () => {}),
+    );
     assert.equal(code, 0, out);
     assert.doesNotMatch(out, /[✗✓]/);
     assert.match(out, /^OK: no regression beyond 10%/m);
     assert.match(out, /\brun\.total\s+p50\s+\S+\s+\S+\s+0\.0%/, 'run.total p50 shows 0.0%');
-    assert.match(out, /^\s+metric\s+stat\s+baseline\s+current\s+change\s+95% interval\s+n$/m, 'the header names the interval and n columns');
+    assert.match(
+      out,
+      /^\s+metric\s+stat\s+baseline\s+current\s+change\s+95% interval\s+n$/m,
+      'the header names the interval and n columns',
+    );
     assert.match(out, /^method: a figure regresses when its whole 95% interval is beyond 10% worse/m);
   });
 
@@ -94,17 +114,33 @@ describe('simulate compare', () => {
   });
 
   test('run.total 50% slower on 2000 samples: exit 1, marked ✗ with the interval, listed first', () => {
-    const base = synthetic('fast', { trends: { 'run.total': drawRunLatenciesMs(2000, 1), 'ws.connect': drawRunLatenciesMs(40, 5, 0.1) } });
-    const slow = synthetic('slow', { trends: { 'run.total': drawRunLatenciesMs(2000, 2, 1.5), 'ws.connect': drawRunLatenciesMs(40, 6, 0.1) } });
+    const base = synthetic('fast', {
+      trends: { 'run.total': drawRunLatenciesMs(2000, 1), 'ws.connect': drawRunLatenciesMs(40, 5, 0.1) },
+    });
+    const slow = synthetic('slow', {
+      trends: { 'run.total': drawRunLatenciesMs(2000, 2, 1.5), 'ws.connect': drawRunLatenciesMs(40, 6, 0.1) },
+    });
     const { code, out } = compare(base, slow);
     assert.equal(code, 1, out);
     for (const stat of ['p50', 'p95', 'p99']) {
-      assert.match(out, new RegExp(`^✗\\s+run\\.total\\s+${stat}\\s+\\S+\\s+\\S+\\s+\\+[45]\\d\\.\\d%\\s+\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\]\\s+2000/2000$`, 'm'));
+      assert.match(
+        out,
+        new RegExp(
+          `^✗\\s+run\\.total\\s+${stat}\\s+\\S+\\s+\\S+\\s+\\+[45]\\d\\.\\d%\\s+\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\]\\s+2000/2000$`,
+          'm',
+        ),
+      );
     }
-    assert.match(out, /^REGRESSION: 3 figures worse beyond 10%: run\.total p\d\d, run\.total p\d\d, run\.total p\d\d; 2 inconclusive \(not judged\)$/m);
+    assert.match(
+      out,
+      /^REGRESSION: 3 figures worse beyond 10%: run\.total p\d\d, run\.total p\d\d, run\.total p\d\d; 2 inconclusive \(not judged\)$/m,
+    );
     const lines = out.split('\n');
     const header = lines.findIndex((l) => /^\s+metric\s+stat\s+baseline/.test(l));
-    assert.ok(lines[header + 1]!.startsWith('✗') && lines[header + 3]!.startsWith('✗'), `regressions come first:\n${out}`);
+    assert.ok(
+      lines[header + 1]!.startsWith('✗') && lines[header + 3]!.startsWith('✗'),
+      `regressions come first:\n${out}`,
+    );
     // 40 connects judge p50 only; p95 and p99 are shown as inconclusive, last, with why.
     assert.match(out, /^\?\s+ws\.connect\s+p95\s+.*inconclusive: n=40 < 200 for p95$/m);
     assert.match(out, /^\?\s+ws\.connect\s+p99\s+.*inconclusive: n=40 < 1000 for p99$/m);
@@ -117,7 +153,10 @@ describe('simulate compare', () => {
     const mdHeader = mdLines.indexOf('| | metric | stat | baseline | current | change | 95% interval | n | |');
     assert.ok(mdHeader >= 0, `a markdown table:\n${md.out}`);
     assert.match(mdLines[mdHeader + 1]!, /^\|---\|---\|---\|---:\|---:\|---:\|---:\|---:\|---\|$/);
-    assert.match(mdLines[mdHeader + 2]!, /^\| ✗ \| `run\.total` \| p\d\d \|.*\| \+\d+\.\d% \| \[\+\d+\.\d%, \+\d+\.\d%\] \| 2000\/2000 \|/);
+    assert.match(
+      mdLines[mdHeader + 2]!,
+      /^\| ✗ \| `run\.total` \| p\d\d \|.*\| \+\d+\.\d% \| \[\+\d+\.\d%, \+\d+\.\d%\] \| 2000\/2000 \|/,
+    );
     assert.match(md.out, /<summary>2 inconclusive figures \(not judged\)<\/summary>/);
     assert.match(md.out, /^\| `ws\.connect` \| p95 \| .* \| n=40 \\< 200 for p95 \|$/m, 'markdown escapes the <');
   });
@@ -135,7 +174,8 @@ describe('simulate compare', () => {
   test('--confidence widens or narrows the intervals', () => {
     const base = synthetic('conf-base', { trends: { 'run.total': drawRunLatenciesMs(3000, 1) } });
     const current = synthetic('conf-current', { trends: { 'run.total': drawRunLatenciesMs(3000, 2, 1.2) } });
-    const read = (conf: string): Comparison => computeComparison(load(base), load(current), 0.1, { confidence: Number(conf) });
+    const read = (conf: string): Comparison =>
+      computeComparison(load(base), load(current), 0.1, { confidence: Number(conf) });
     const at90 = rowOf(read('0.9'), 'run.total', 'p95').intervalPct!;
     const at99 = rowOf(read('0.99'), 'run.total', 'p95').intervalPct!;
     assert.ok(at99.low < at90.low && at99.high > at90.high, `99% is wider than 90%: ${JSON.stringify({ at90, at99 })}`);
@@ -143,19 +183,27 @@ describe('simulate compare', () => {
   });
 
   test('error rate: up 50% from a non-zero baseline is a regression; from zero only above the floor', () => {
-    const base = variant('errors-2pct', (s) => { s.errors.rate = 0.02; });
-    const worse = variant('errors-3pct', (s) => { s.errors.rate = 0.03; });
+    const base = variant('errors-2pct', (s) => {
+      s.errors.rate = 0.02;
+    });
+    const worse = variant('errors-3pct', (s) => {
+      s.errors.rate = 0.03;
+    });
     const r = compare(base, worse);
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /^✗\s+errors\s+error rate\s+2\.00%\s+3\.00%\s+\+50\.0%$/m);
     assert.equal(compare(base, worse, { tolerance: '60%' }).code, 0, '+50% is within 60%');
 
     // From 0: the percentage is infinite, so only the absolute change decides.
-    const spike = variant('errors-5pct', (s) => { s.errors.rate = 0.05; });
+    const spike = variant('errors-5pct', (s) => {
+      s.errors.rate = 0.05;
+    });
     const fromZero = compare(baseFile, spike, { tolerance: '1000%' });
     assert.equal(fromZero.code, 1, fromZero.out);
     assert.match(fromZero.out, /^✗\s+errors\s+error rate\s+0\.00%\s+5\.00%\s+new$/m);
-    const speck = variant('errors-speck', (s) => { s.errors.rate = 0.0005; });
+    const speck = variant('errors-speck', (s) => {
+      s.errors.rate = 0.0005;
+    });
     assert.equal(compare(baseFile, speck).code, 0, 'a 0.05-point blip from 0 is below the floor');
   });
 
@@ -174,16 +222,33 @@ describe('simulate compare', () => {
 
   test('counter rates come from the steady state of the series; a counter missing from the baseline counts as 0', () => {
     const shape = { users: 10, rampSec: 2, plateauSec: 15, downSec: 2 };
-    const base = synthetic('rates-base', { series: buildSeries({ ...shape, seed: 1, ratesPerSec: { 'runs.completed': 40, 'http.requests': 60 } }) });
+    const base = synthetic('rates-base', {
+      series: buildSeries({ ...shape, seed: 1, ratesPerSec: { 'runs.completed': 40, 'http.requests': 60 } }),
+    });
     const current = synthetic('rates-current', {
-      series: buildSeries({ ...shape, seed: 2, ratesPerSec: { 'runs.completed': 40, 'http.requests': 30, 'lifecycle.violations': 3 } }),
+      series: buildSeries({
+        ...shape,
+        seed: 2,
+        ratesPerSec: { 'runs.completed': 40, 'http.requests': 30, 'lifecycle.violations': 3 },
+      }),
     });
     const { code, out } = compare(base, current);
     assert.equal(code, 1, out);
-    assert.match(out, /^✗\s+http\.requests\s+rate\s+\S+\/s\s+\S+\/s\s+-\d\d\.\d%\s+\[-\d+\.\d%, -\d+\.\d%\]/m, 'throughput halved');
-    assert.match(out, /^✗\s+lifecycle\.violations\s+rate\s+0\.00\/s\s+\S+\/s\s+new\s+\[\+\d+\.\d%, \+∞\]\s+0\/\d+$/m, 'new violations from none');
+    assert.match(
+      out,
+      /^✗\s+http\.requests\s+rate\s+\S+\/s\s+\S+\/s\s+-\d\d\.\d%\s+\[-\d+\.\d%, -\d+\.\d%\]/m,
+      'throughput halved',
+    );
+    assert.match(
+      out,
+      /^✗\s+lifecycle\.violations\s+rate\s+0\.00\/s\s+\S+\/s\s+new\s+\[\+\d+\.\d%, \+∞\]\s+0\/\d+$/m,
+      'new violations from none',
+    );
     assert.doesNotMatch(out, /[✗✓]\s+runs\.completed/);
-    assert.match(out, /^note: counter rates are per second of steady state: baseline seconds 3–17 \(14 s at peak users\)/m);
+    assert.match(
+      out,
+      /^note: counter rates are per second of steady state: baseline seconds 3–17 \(14 s at peak users\)/m,
+    );
   });
 
   test('/1 and /2 summaries are both read; mixing them says why isolation counts do not compare', () => {
@@ -198,7 +263,10 @@ describe('simulate compare', () => {
     assert.equal(compare(v1, v1).code, 0);
     const { code, out } = compare(v1, v2);
     assert.equal(code, 0, out);
-    assert.match(out, /^note: the baseline is crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/m);
+    assert.match(
+      out,
+      /^note: the baseline is crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/m,
+    );
     const untested = variant('untested', (s) => {
       (s as { schema: string }).schema = 'crosstalk.summary/2';
       (s as { verdict: string }).verdict = 'untested';
@@ -207,33 +275,59 @@ describe('simulate compare', () => {
     const u = compare(v2, untested);
     assert.equal(u.code, 0, u.out);
     assert.match(u.out, /^note: the current run's verdict is untested: its figures do not describe a working target$/m);
-    assert.match(u.out, /^\?\s+isolation\s+violations\s+0\s+0\s+0\.0%\s+inconclusive: isolation untested in the current run$/m);
+    assert.match(
+      u.out,
+      /^\?\s+isolation\s+violations\s+0\s+0\s+0\.0%\s+inconclusive: isolation untested in the current run$/m,
+    );
   });
 
   test('bad tolerance, confidence and format are input errors', () => {
     for (const tolerance of ['abc', '-5%', '10%%', '']) {
       assert.throws(() => compare(baseFile, baseFile, { tolerance }), isInputError(/--tolerance/), tolerance);
     }
-    assert.throws(() => compare(baseFile, baseFile, { tolerance: '10' }), isInputError(/--tolerance "10" is ambiguous/));
+    assert.throws(
+      () => compare(baseFile, baseFile, { tolerance: '10' }),
+      isInputError(/--tolerance "10" is ambiguous/),
+    );
     for (const confidence of ['high', '50%', '100%', '1', '0.5', '']) {
       assert.throws(() => compare(baseFile, baseFile, { confidence }), isInputError(/--confidence/), confidence);
     }
-    assert.throws(() => compare(baseFile, baseFile, { confidence: '95' }), isInputError(/--confidence "95" is ambiguous/));
+    assert.throws(
+      () => compare(baseFile, baseFile, { confidence: '95' }),
+      isInputError(/--confidence "95" is ambiguous/),
+    );
     assert.throws(() => compare(baseFile, baseFile, { format: 'html' }), isInputError(/--format "html"/));
   });
 
   test('missing, non-JSON, foreign and incomplete files are input errors naming the file', () => {
     const missing = join(dir, 'nope', 'summary.json');
-    assert.throws(() => compare(missing, baseFile), isInputError(new RegExp(`baseline summary ${escape(missing)}: no such file`)));
+    assert.throws(
+      () => compare(missing, baseFile),
+      isInputError(new RegExp(`baseline summary ${escape(missing)}: no such file`)),
+    );
     assert.throws(() => compare(baseFile, missing), isInputError(new RegExp(`current summary ${escape(missing)}`)));
     const notJson = join(dir, 'garbage.json');
     writeFileSync(notJson, '{ not json');
-    assert.throws(() => compare(baseFile, notJson), isInputError(new RegExp(`${escape(notJson)} \\(current\\) is not JSON`)));
+    assert.throws(
+      () => compare(baseFile, notJson),
+      isInputError(new RegExp(`${escape(notJson)} \\(current\\) is not JSON`)),
+    );
     const foreign = write('foreign', { schema: 'k6.summary', metrics: {} });
-    assert.throws(() => compare(foreign, baseFile), isInputError(new RegExp(`${escape(foreign)} \\(baseline\\) is not a crosstalk summary: schema is "k6.summary", expected "crosstalk.summary/1" or "crosstalk.summary/2"`)));
-    const future = variant('future', (s) => { (s as { schema: string }).schema = 'crosstalk.summary/3'; });
+    assert.throws(
+      () => compare(foreign, baseFile),
+      isInputError(
+        new RegExp(
+          `${escape(foreign)} \\(baseline\\) is not a crosstalk summary: schema is "k6.summary", expected "crosstalk.summary/1" or "crosstalk.summary/2"`,
+        ),
+      ),
+    );
+    const future = variant('future', (s) => {
+      (s as { schema: string }).schema = 'crosstalk.summary/3';
+    });
     assert.throws(() => compare(baseFile, future), isInputError(/schema is "crosstalk\.summary\/3"/));
-    const partial = variant('partial', (s) => { delete (s as Partial<Mutable<Summary>>).errors; });
+    const partial = variant('partial', (s) => {
+      delete (s as Partial<Mutable<Summary>>).errors;
+    });
     assert.throws(() => compare(baseFile, partial), isInputError(/incomplete crosstalk summary: missing errors\.rate/));
   });
 

@@ -15,7 +15,14 @@ import { formatJunitReport, writeJunitReport } from '../../src/output/junit-repo
 const START = Date.UTC(2025, 0, 2, 3, 4, 5);
 
 /** A real Summary (built and judged as a run's is, so it tracks the type) with the thresholds and leaked frames by kind given. */
-function summaryWith(opts: { name?: string; thresholds: ThresholdResult[]; violations?: Record<string, number>; unattributed?: number; framesFloor?: number; neverConnected?: boolean }): Summary {
+function summaryWith(opts: {
+  name?: string;
+  thresholds: ThresholdResult[];
+  violations?: Record<string, number>;
+  unattributed?: number;
+  framesFloor?: number;
+  neverConnected?: boolean;
+}): Summary {
   const r = new MetricRegistry();
   const t = r.trend('run.total', { cohort: 'chatters' });
   for (let ms = 1; ms <= 100; ms++) t.record(ms * 1000);
@@ -25,7 +32,10 @@ function summaryWith(opts: { name?: string; thresholds: ThresholdResult[]; viola
     r.counter('isolation.violations.by_kind', { kind }).add(n);
   }
   if (opts.unattributed) r.counter('isolation.unattributed').add(opts.unattributed);
-  if (opts.neverConnected) { r.counter('operations', { op: 'connect' }).add(5); r.counter('errors', { kind: 'upgrade_failed' }).add(5); }
+  if (opts.neverConnected) {
+    r.counter('operations', { op: 'connect' }).add(5);
+    r.counter('errors', { kind: 'upgrade_failed' }).add(5);
+  }
   const figures = buildSummaryFigures(r, {
     scenario: { name: opts.name ?? 'smoke', file: 'scenarios/smoke.yaml', sha256: 'ab'.repeat(32) },
     target: { url: 'embedded', embedded: true },
@@ -36,19 +46,47 @@ function summaryWith(opts: { name?: string; thresholds: ThresholdResult[]; viola
     users: { total: 2, byCohort: { chatters: 2 } },
     generator: { loopLagP99Ms: 2, loopLagMaxMs: 3, cpuPercent: 10, saturated: false },
   });
-  const floor = { framesChecked: opts.framesFloor ?? 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 };
+  const floor = {
+    framesChecked: opts.framesFloor ?? 0,
+    restAnswersChecked: 0,
+    runsCompleted: 0,
+    usersWithRun: 0,
+    probesAnswered: 0,
+  };
   return judgeSummary(figures, { thresholds: opts.thresholds, floor });
 }
 
-interface Failure { '@_message': string; '@_type'?: string; '#text'?: string }
-interface TestCase { '@_name': string; '@_classname': string; failure?: Failure; error?: Failure; 'system-out'?: string }
-interface Suite { '@_name': string; '@_tests': string; '@_failures': string; '@_errors': string; '@_time': string; testcase: TestCase[]; 'system-out'?: string }
+interface Failure {
+  '@_message': string;
+  '@_type'?: string;
+  '#text'?: string;
+}
+interface TestCase {
+  '@_name': string;
+  '@_classname': string;
+  failure?: Failure;
+  error?: Failure;
+  'system-out'?: string;
+}
+interface Suite {
+  '@_name': string;
+  '@_tests': string;
+  '@_failures': string;
+  '@_errors': string;
+  '@_time': string;
+  testcase: TestCase[];
+  'system-out'?: string;
+}
 
 function parse(xml: string): Suite {
   // Structural validity first: a parser that tolerates broken XML would hide escaping bugs.
   assert.equal(XMLValidator.validate(xml), true, `junit.xml is well-formed XML:\n${xml}`);
   const parser = new XMLParser({
-    ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: false,
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
     isArray: (name) => name === 'testcase' || name === 'testsuite' || name === 'property',
   });
   const doc = parser.parse(xml) as { testsuites: { testsuite: Suite[] } };
@@ -64,7 +102,9 @@ const PASSING: ThresholdResult[] = [
 
 describe('formatJunitReport', () => {
   const dirs: string[] = [];
-  after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   test('a passing run: one testcase per threshold plus isolation and coverage, no failures', () => {
     const suite = parse(formatJunitReport(summaryWith({ thresholds: PASSING })));
@@ -81,7 +121,10 @@ describe('formatJunitReport', () => {
     );
     const iso = suite.testcase[3]!;
     assert.equal(iso['@_classname'], 'crosstalk.isolation');
-    assert.ok(suite.testcase.every((c) => c.failure === undefined && c.error === undefined), 'no failure or error elements');
+    assert.ok(
+      suite.testcase.every((c) => c.failure === undefined && c.error === undefined),
+      'no failure or error elements',
+    );
     assert.match(iso['system-out'] ?? '', /unattributed: 0\b/);
   });
 
@@ -103,9 +146,18 @@ describe('formatJunitReport', () => {
     assert.ok(slow, 'the slow threshold failed');
     assert.match(slow['@_message'], /actual 1234\.5 ms; expected p\(95\) < 500ms/);
     assert.match(slow['#text'] ?? '', /expected: p\(95\) < 500ms/);
-    assert.match(byName.get('errors rate < 0.01')?.failure?.['@_message'] ?? '', /actual 0\.0375 \(3\.75% of operations\)/);
-    assert.match(byName.get('run.tool_completed p(99) < 1s')?.failure?.['@_message'] ?? '', /^no data; expected p\(99\) < 1s$/);
-    assert.match(byName.get('isolation.violations count == 0')?.failure?.['@_message'] ?? '', /actual 7; expected count == 0/);
+    assert.match(
+      byName.get('errors rate < 0.01')?.failure?.['@_message'] ?? '',
+      /actual 0\.0375 \(3\.75% of operations\)/,
+    );
+    assert.match(
+      byName.get('run.tool_completed p(99) < 1s')?.failure?.['@_message'] ?? '',
+      /^no data; expected p\(99\) < 1s$/,
+    );
+    assert.match(
+      byName.get('isolation.violations count == 0')?.failure?.['@_message'] ?? '',
+      /actual 7; expected count == 0/,
+    );
     assert.equal(byName.get('ws.connect p(95) < 2s')?.failure, undefined, 'a held threshold has no failure');
 
     const iso = suite.testcase.find((c) => c['@_classname'] === 'crosstalk.isolation');
@@ -117,7 +169,9 @@ describe('formatJunitReport', () => {
   });
 
   test('an untested run: isolation and coverage are errors saying UNTESTED and why, never passes', () => {
-    const thresholds: ThresholdResult[] = [{ metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true }];
+    const thresholds: ThresholdResult[] = [
+      { metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true },
+    ];
     const s = summaryWith({ thresholds, framesFloor: 1, neverConnected: true });
     assert.equal(s.exitCode, 4);
     const suite = parse(formatJunitReport(s));
@@ -142,7 +196,11 @@ describe('formatJunitReport', () => {
     const xml = formatJunitReport(summaryWith({ name: `${name}\u0001`, thresholds }));
     assert.doesNotMatch(xml, /<\/testsuite> &/, 'no raw markup from the name');
     const suite = parse(xml);
-    assert.equal(suite['@_name'], `crosstalk: ${name}\uFFFD`, 'the name round-trips; the unrepresentable control character is replaced');
+    assert.equal(
+      suite['@_name'],
+      `crosstalk: ${name}\uFFFD`,
+      'the name round-trips; the unrepresentable control character is replaced',
+    );
     assert.equal(suite.testcase[0]!['@_name'], 'run.total{cohort:x&y} p(95) < 1s');
     assert.equal(suite.testcase[1]!['@_name'], 'ws.connect p(99) <= 250ms');
     assert.match(suite.testcase[0]!.failure?.['@_message'] ?? '', /expected p\(95\) < 1s \(say "hi" & <bye>\)$/);

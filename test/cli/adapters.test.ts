@@ -61,7 +61,10 @@ describe('an adapter drives a backend nobody planned for', { concurrency: 2 }, (
 
   test('clean: every run completes, timed by role, with no violation', async () => {
     const f = writeScenario(scenario());
-    const r = await runCli(['run', f.file, '--target', clean.url, '--out', f.out, '--no-progress'], { env, timeoutMs: 90_000 });
+    const r = await runCli(['run', f.file, '--target', clean.url, '--out', f.out, '--no-progress'], {
+      env,
+      timeoutMs: 90_000,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const s = readSummary(f.out);
     const runs = s.runs.completed;
@@ -79,9 +82,12 @@ describe('an adapter drives a backend nobody planned for', { concurrency: 2 }, (
     assert.equal(counter(s, 'ws.connections'), 0);
   });
 
-  test('its listing leaks other users\' conversations: rest_foreign_listing through the adapter\'s items and owner paths', async () => {
+  test("its listing leaks other users' conversations: rest_foreign_listing through the adapter's items and owner paths", async () => {
     const f = writeScenario(scenario());
-    const r = await runCli(['run', f.file, '--target', leaky.url, '--out', f.out, '--no-progress'], { env, timeoutMs: 90_000 });
+    const r = await runCli(['run', f.file, '--target', leaky.url, '--out', f.out, '--no-progress'], {
+      env,
+      timeoutMs: 90_000,
+    });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const s = readSummary(f.out);
     assert.ok((s.isolation.byKind.rest_foreign_listing ?? 0) > 0, JSON.stringify(s.isolation));
@@ -92,23 +98,32 @@ describe('an adapter drives a backend nobody planned for', { concurrency: 2 }, (
     const f = writeScenario(scenario('      - deleteThread\n'));
     const r = await runCli(['validate', f.file], { env });
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /scenario\.yaml:\d+:\d+: cohorts\.chatters\.flow\[5\]: adapter "parley" \(.*parley\.yaml\) has no route for deleteThread/);
+    assert.match(
+      r.stderr,
+      /scenario\.yaml:\d+:\d+: cohorts\.chatters\.flow\[5\]: adapter "parley" \(.*parley\.yaml\) has no route for deleteThread/,
+    );
   });
 
   test('a broken adapter: validate names its file, line and path', async () => {
     const f = writeScenario('');
     const bad = join(f.dir, 'bad-adapter.yaml');
-    writeFileSync(bad, `adapter: bad
+    writeFileSync(
+      bad,
+      `adapter: bad
 rest:
   createThread: { method: POST, path: /things, body: { who: "{{usr}}" } }
 transports:
   sse:
     start: { request: { method: POST, path: "/things/{{thread}}/go" } }
-`);
+`,
+    );
     const r = await runCli(['validate', bad]);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /bad-adapter\.yaml:3:\d+: rest\.createThread: createThread needs "id"/);
-    assert.match(r.stderr, /bad-adapter\.yaml:3:\d+: rest\.createThread\.body\.who: template "\{\{usr\}\}" names nothing/);
+    assert.match(
+      r.stderr,
+      /bad-adapter\.yaml:3:\d+: rest\.createThread\.body\.who: template "\{\{usr\}\}" names nothing/,
+    );
     assert.doesNotMatch(r.stderr, /^ {4}at /m);
     const ok = await runCli(['validate', PARLEY]);
     assert.equal(ok.code, 0, ok.stderr);

@@ -3,7 +3,16 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { counter, digest, findClosedPort, hasSummary, readSummary, removeTempDirs, waitUntil, writeScenario } from '../helpers/sim.js';
+import {
+  counter,
+  digest,
+  findClosedPort,
+  hasSummary,
+  readSummary,
+  removeTempDirs,
+  waitUntil,
+  writeScenario,
+} from '../helpers/sim.js';
 import { type CliProcess, killCliChildren, ROOT, runCli, spawnCli, STACK_LINE } from '../helpers/cli.js';
 
 const TINY_FLOW = '[connect, createThread, { sendMessage: { content: "hi {{user}}" } }, { idle: 20s }]';
@@ -27,10 +36,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Waits until the run has started (its run.log says so), so signal handlers are in place. */
 async function waitForRunStart(out: string, p: CliProcess): Promise<void> {
   const log = join(out, 'run.log');
-  await waitUntil(() => {
-    if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`);
-    return existsSync(log) && readFileSync(log, 'utf8').includes('"run started"');
-  }, 20_000, 'the run to start');
+  await waitUntil(
+    () => {
+      if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`);
+      return existsSync(log) && readFileSync(log, 'utf8').includes('"run started"');
+    },
+    20_000,
+    'the run to start',
+  );
 }
 
 describe('simulate exit codes', { concurrency: 3 }, () => {
@@ -38,14 +51,22 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   after(() => {
     // A process group of ours whose leader is still running (a test failed half-way): end it and its embedded target.
     for (const p of groups) {
-      if (p.child.exitCode === null && p.child.signalCode === null) { try { process.kill(-p.child.pid!, 'SIGKILL'); } catch { /* gone */ } }
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        try {
+          process.kill(-p.child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
     killCliChildren();
     removeTempDirs();
   });
 
   test('a failing threshold: exit 1, ✗ in the output, verdict fail, summary.json still written', async () => {
-    const f = writeScenario(tiny({ name: 'failing', thresholds: ['run.total: ["p(95) < 1ms"]', 'ws.connect: ["p(95) < 10s"]'] }));
+    const f = writeScenario(
+      tiny({ name: 'failing', thresholds: ['run.total: ["p(95) < 1ms"]', 'ws.connect: ["p(95) < 10s"]'] }),
+    );
     const r = await runCli(['run', f.file, '--out', f.out]);
     assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stdout, /✗ run\.total\s+p\(95\) < 1ms\s+\(actual /);
@@ -64,18 +85,20 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('a failing threshold with abortOnFail: true stops the run early (exit 1, summary.json written)', async () => {
-    const f = writeScenario([
-      'name: abort-on-fail',
-      'target: { embedded: { agent: fast } }',
-      'cohorts:',
-      '  c:',
-      '    users: 2',
-      '    duration: 20s',
-      '    flow: [connect, createThread, { repeat: { duration: 20s, steps: [{ sendMessage: { content: "hi" } }, { think: 100ms }] } }]',
-      'thresholds:',
-      '  run.total: [{ threshold: "p(95) < 1ms", abortOnFail: true }]',
-      '',
-    ].join('\n'));
+    const f = writeScenario(
+      [
+        'name: abort-on-fail',
+        'target: { embedded: { agent: fast } }',
+        'cohorts:',
+        '  c:',
+        '    users: 2',
+        '    duration: 20s',
+        '    flow: [connect, createThread, { repeat: { duration: 20s, steps: [{ sendMessage: { content: "hi" } }, { think: 100ms }] } }]',
+        'thresholds:',
+        '  run.total: [{ threshold: "p(95) < 1ms", abortOnFail: true }]',
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['run', f.file, '--out', f.out, '--no-progress']);
     assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
     const s = readSummary(f.out);
@@ -95,17 +118,19 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('a malformed scenario (unknown step): exit 3 with file:line and no stack trace', async () => {
-    const f = writeScenario([
-      'name: malformed',
-      'cohorts:',
-      '  c:',
-      '    users: 1',
-      '    duration: 1s',
-      '    flow:',
-      '      - conect',
-      '      - { think: soon }',
-      '',
-    ].join('\n'));
+    const f = writeScenario(
+      [
+        'name: malformed',
+        'cohorts:',
+        '  c:',
+        '    users: 1',
+        '    duration: 1s',
+        '    flow:',
+        '      - conect',
+        '      - { think: soon }',
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['run', f.file, '--out', f.out]);
     assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
     assert.ok(r.stderr.includes(`${f.file}:7:`), `file:line of the unknown step in: ${r.stderr}`);
@@ -116,12 +141,17 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('a YAML syntax error: exit 3 with file:line and no stack trace', async () => {
-    const f = writeScenario(['name: broken', 'cohorts:', '  c:', '    users: 1', '    duration: "1s', '    flow: [connect]', ''].join('\n'));
+    const f = writeScenario(
+      ['name: broken', 'cohorts:', '  c:', '    users: 1', '    duration: "1s', '    flow: [connect]', ''].join('\n'),
+    );
     const r = await runCli(['run', f.file, '--out', f.out]);
     assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, STACK_LINE, 'no stack trace');
     assert.match(r.stderr, /YAML syntax/);
-    assert.ok(new RegExp(`${f.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+`).test(r.stderr), `file:line in: ${r.stderr}`);
+    assert.ok(
+      new RegExp(`${f.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+`).test(r.stderr),
+      `file:line in: ${r.stderr}`,
+    );
   });
 
   test('--out naming a folder that already holds files: exit 3, nothing overwritten', async () => {
@@ -138,23 +168,34 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
     const port = await findClosedPort();
     const f = writeScenario(tiny());
     const url = `http://127.0.0.1:${port}`;
-    const r = await runCli(['run', f.file, '--target', url, '--out', f.out], { env: { ...process.env, SIM_JWT_SECRET: 'a-secret-of-sufficient-length-0123456789' } });
+    const r = await runCli(['run', f.file, '--target', url, '--out', f.out], {
+      env: { ...process.env, SIM_JWT_SECRET: 'a-secret-of-sufficient-length-0123456789' },
+    });
     assert.equal(r.code, 4, `exit code; stderr: ${r.stderr}`);
     assert.ok(r.stderr.includes(url), `names the target: ${r.stderr}`);
-    assert.ok(r.stderr.includes(`target ${url} is unreachable: the connection was refused: nothing listens on that host and port (ECONNREFUSED)`), `a sentence, not a bare code: ${r.stderr}`);
+    assert.ok(
+      r.stderr.includes(
+        `target ${url} is unreachable: the connection was refused: nothing listens on that host and port (ECONNREFUSED)`,
+      ),
+      `a sentence, not a bare code: ${r.stderr}`,
+    );
     assert.match(r.stderr, /hint: start the backend/);
     assert.doesNotMatch(r.stderr, STACK_LINE, 'no stack trace');
     assert.equal(hasSummary(f.out), false, 'nothing ran');
   });
 
   test('simulate validate: every shipped scenario is valid (exit 0); one bad file makes it exit 3', async () => {
-    const shipped = readdirSync(join(ROOT, 'scenarios')).filter((n) => n.endsWith('.yaml')).map((n) => `scenarios/${n}`);
+    const shipped = readdirSync(join(ROOT, 'scenarios'))
+      .filter((n) => n.endsWith('.yaml'))
+      .map((n) => `scenarios/${n}`);
     assert.ok(shipped.includes('scenarios/smoke.yaml') && shipped.length >= 5, shipped.join(' '));
     const ok = await runCli(['validate', ...shipped]);
     assert.equal(ok.code, 0, `exit code; stderr: ${ok.stderr}`);
     for (const f of shipped) assert.match(ok.stdout, new RegExp(`^${f.replace('.', '\\.')}: ok `, 'm'));
 
-    const bad = writeScenario('name: bad\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect, { sendMessage: {} }]\n');
+    const bad = writeScenario(
+      'name: bad\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect, { sendMessage: {} }]\n',
+    );
     const mixed = await runCli(['validate', 'scenarios/smoke.yaml', bad.file]);
     assert.equal(mixed.code, 3, `exit code; stderr: ${mixed.stderr}`);
     assert.match(mixed.stdout, /^scenarios\/smoke\.yaml: ok /m, 'the good file is still reported');
@@ -174,15 +215,17 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('--set cohorts.<name>.users=N on a staged cohort scales its stages to a peak of N', async () => {
-    const f = writeScenario([
-      'name: staged',
-      'target: { embedded: { agent: instant } }',
-      'cohorts:',
-      '  c:',
-      '    stages: [{ duration: 300ms, users: 1 }, { duration: 700ms, users: 1 }, { duration: 200ms, users: 0 }]',
-      `    flow: ${TINY_FLOW}`,
-      '',
-    ].join('\n'));
+    const f = writeScenario(
+      [
+        'name: staged',
+        'target: { embedded: { agent: instant } }',
+        'cohorts:',
+        '  c:',
+        '    stages: [{ duration: 300ms, users: 1 }, { duration: 700ms, users: 1 }, { duration: 200ms, users: 0 }]',
+        `    flow: ${TINY_FLOW}`,
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['run', f.file, '--set', 'cohorts.c.users=3', '--out', f.out, '--no-progress']);
     assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
     const s = readSummary(f.out);
@@ -191,18 +234,20 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('SIGINT during a run: exit 130 within a few seconds, partial summary.json with interrupted true', async () => {
-    const f = writeScenario([
-      'name: long',
-      'target: { embedded: { agent: fast } }',
-      'cohorts:',
-      '  c:',
-      '    users: 3',
-      '    duration: 10s',
-      '    flow: [connect, createThread, { repeat: { duration: 10s, steps: [{ sendMessage: { content: "hi" } }, { think: 200ms }] } }]',
-      'thresholds:',
-      '  run.total: ["p(95) < 10s"]',
-      '',
-    ].join('\n'));
+    const f = writeScenario(
+      [
+        'name: long',
+        'target: { embedded: { agent: fast } }',
+        'cohorts:',
+        '  c:',
+        '    users: 3',
+        '    duration: 10s',
+        '    flow: [connect, createThread, { repeat: { duration: 10s, steps: [{ sendMessage: { content: "hi" } }, { think: 200ms }] } }]',
+        'thresholds:',
+        '  run.total: ["p(95) < 10s"]',
+        '',
+      ].join('\n'),
+    );
     const p = spawnCli(['run', f.file, '--out', f.out, '--no-progress'], { timeoutMs: 40_000 });
     await waitForRunStart(f.out, p);
     await sleep(1500);
@@ -225,16 +270,18 @@ describe('simulate exit codes', { concurrency: 3 }, () => {
   });
 
   test('Ctrl-C (SIGINT to the whole process group) during a run', async (t) => {
-    const f = writeScenario([
-      'name: ctrl-c',
-      'target: { embedded: { agent: realistic } }',
-      'cohorts:',
-      '  c:',
-      '    users: 3',
-      '    duration: 10s',
-      '    flow: [connect, createThread, { repeat: { duration: 10s, steps: [{ sendMessage: { content: "hi", timeout: 20s } }] } }]',
-      '',
-    ].join('\n'));
+    const f = writeScenario(
+      [
+        'name: ctrl-c',
+        'target: { embedded: { agent: realistic } }',
+        'cohorts:',
+        '  c:',
+        '    users: 3',
+        '    duration: 10s',
+        '    flow: [connect, createThread, { repeat: { duration: 10s, steps: [{ sendMessage: { content: "hi", timeout: 20s } }] } }]',
+        '',
+      ].join('\n'),
+    );
     const p = spawnCli(['run', f.file, '--out', f.out, '--no-progress'], { timeoutMs: 40_000, detached: true });
     groups.push(p);
     await waitForRunStart(f.out, p);

@@ -8,7 +8,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest, uniqueId } from '../helpers/client.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
-import { counter, digest, hasSummary, metadataWithoutCanary, readSummary, removeTempDirs, trendCount, waitUntil, withoutCanary, writeScenario } from '../helpers/sim.js';
+import {
+  counter,
+  digest,
+  hasSummary,
+  metadataWithoutCanary,
+  readSummary,
+  removeTempDirs,
+  trendCount,
+  waitUntil,
+  withoutCanary,
+  writeScenario,
+} from '../helpers/sim.js';
 import { type CliProcess, envWithout, killCliChildren, runCli, spawnCli, STACK_LINE } from '../helpers/cli.js';
 
 const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
@@ -39,11 +50,18 @@ describe('simulate run --target', { concurrency: 3 }, () => {
   let own: TestTarget;
 
   before(async () => {
-    served = spawnCli(['serve', '--port', '0', '--agent', 'fast', '--log-level', 'warn'], { env: { ...envWithout('SIM_JWT_SECRET'), SIM_JWT_SECRET: secret }, timeoutMs: 120_000 });
-    await waitUntil(() => {
-      if (served.child.exitCode !== null) throw new Error(`serve exited: ${served.stderr()}`);
-      return LISTENING.test(served.stdout());
-    }, 15_000, 'simulate serve to listen');
+    served = spawnCli(['serve', '--port', '0', '--agent', 'fast', '--log-level', 'warn'], {
+      env: { ...envWithout('SIM_JWT_SECRET'), SIM_JWT_SECRET: secret },
+      timeoutMs: 120_000,
+    });
+    await waitUntil(
+      () => {
+        if (served.child.exitCode !== null) throw new Error(`serve exited: ${served.stderr()}`);
+        return LISTENING.test(served.stdout());
+      },
+      15_000,
+      'simulate serve to listen',
+    );
     servedUrl = LISTENING.exec(served.stdout())![1]!;
     own = await startTestTarget({ agent: 'fast' });
   });
@@ -58,9 +76,14 @@ describe('simulate run --target', { concurrency: 3 }, () => {
 
   test('against `simulate serve` with its secret: exit 0, target.embedded false, target.url the URL', async () => {
     const f = writeScenario(chatScenario('external'));
-    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], { env: { ...process.env, SIM_JWT_SECRET: secret } });
+    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], {
+      env: { ...process.env, SIM_JWT_SECRET: secret },
+    });
     assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
-    assert.ok(r.stdout.split('\n')[0]!.includes(servedUrl), `the summary header names the target: ${r.stdout.split('\n')[0]}`);
+    assert.ok(
+      r.stdout.split('\n')[0]!.includes(servedUrl),
+      `the summary header names the target: ${r.stdout.split('\n')[0]}`,
+    );
     const s = readSummary(f.out);
     assert.equal(s.target.embedded, false);
     assert.equal(s.target.url, servedUrl);
@@ -71,7 +94,9 @@ describe('simulate run --target', { concurrency: 3 }, () => {
 
   test('with SIM_JWT_SECRET unset: exit 3 with a message naming the variable, no stack trace', async () => {
     const f = writeScenario(chatScenario('no-secret'));
-    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], { env: envWithout('SIM_JWT_SECRET') });
+    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], {
+      env: envWithout('SIM_JWT_SECRET'),
+    });
     assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
     assert.match(r.stderr, /SIM_JWT_SECRET/);
     assert.doesNotMatch(r.stderr, STACK_LINE, 'no stack trace');
@@ -79,11 +104,17 @@ describe('simulate run --target', { concurrency: 3 }, () => {
   });
 
   test('auth.secretEnv names another variable: that one is read', async () => {
-    const f = writeScenario(chatScenario('other-env').replace('cohorts:', 'auth: { secretEnv: OTHER_SECRET }\ncohorts:'));
-    const missing = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], { env: { ...process.env, SIM_JWT_SECRET: secret } });
+    const f = writeScenario(
+      chatScenario('other-env').replace('cohorts:', 'auth: { secretEnv: OTHER_SECRET }\ncohorts:'),
+    );
+    const missing = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], {
+      env: { ...process.env, SIM_JWT_SECRET: secret },
+    });
     assert.equal(missing.code, 3, `exit code; stderr: ${missing.stderr}`);
     assert.match(missing.stderr, /OTHER_SECRET/);
-    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], { env: { ...envWithout('SIM_JWT_SECRET'), OTHER_SECRET: secret } });
+    const r = await runCli(['run', f.file, '--target', servedUrl, '--out', f.out], {
+      env: { ...envWithout('SIM_JWT_SECRET'), OTHER_SECRET: secret },
+    });
     assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
     assert.equal(readSummary(f.out).errors.count, 0);
   });
@@ -101,7 +132,10 @@ describe('simulate run --target', { concurrency: 3 }, () => {
     assert.match(r1.stdout, /^UNTESTED \(exit 4\): isolation untested: \d+ frames? received/m);
     const s1 = readSummary(plain.out);
     assert.equal(s1.verdict, 'untested');
-    assert.ok(s1.untested?.some((u) => /^no connect ever succeeded \(\d+ attempted\)$/.test(u)), JSON.stringify(s1.untested));
+    assert.ok(
+      s1.untested?.some((u) => /^no connect ever succeeded \(\d+ attempted\)$/.test(u)),
+      JSON.stringify(s1.untested),
+    );
     assert.ok((s1.errors.byKind.auth_rejected ?? 0) > 0, digest(s1));
     assert.equal(counter(s1, 'ws.connections'), 0, 'no connection was accepted');
     assert.equal(trendCount(s1, 'run.total'), 0);
@@ -119,31 +153,55 @@ describe('simulate run --target', { concurrency: 3 }, () => {
   test('SIGINT gives in-flight runs time to end; a second SIGINT stops at once (exit 130, runs counted interrupted)', async () => {
     // An agent that thinks for 20 s: every run is in flight when the signals come.
     const slow = await startTestTarget({
-      agent: { firstEventMs: [0, 0], thinkingSteps: [1, 1], thinkingMs: [20_000, 20_000], toolCalls: [0, 0], toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [0, 0] },
+      agent: {
+        firstEventMs: [0, 0],
+        thinkingSteps: [1, 1],
+        thinkingMs: [20_000, 20_000],
+        toolCalls: [0, 0],
+        toolStartMs: [0, 0],
+        toolMs: [0, 0],
+        finalMs: [0, 0],
+      },
     });
     try {
-      const f = writeScenario([
-        'name: two-signals',
-        'cohorts:',
-        '  c:',
-        '    users: 2',
-        '    duration: 30s',
-        '    flow: [connect, createThread, { sendMessage: { content: "take your time", timeout: 60s } }]',
-        '',
-      ].join('\n'));
-      const p = spawnCli(['run', f.file, '--target', slow.url, '--out', f.out, '--no-progress'], { env: { ...process.env, SIM_JWT_SECRET: slow.secret }, timeoutMs: 40_000 });
-      await waitUntil(() => {
-        if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`);
-        return hasRunLogLine(f.out, '"run started"');
-      }, 20_000, 'the run to start');
+      const f = writeScenario(
+        [
+          'name: two-signals',
+          'cohorts:',
+          '  c:',
+          '    users: 2',
+          '    duration: 30s',
+          '    flow: [connect, createThread, { sendMessage: { content: "take your time", timeout: 60s } }]',
+          '',
+        ].join('\n'),
+      );
+      const p = spawnCli(['run', f.file, '--target', slow.url, '--out', f.out, '--no-progress'], {
+        env: { ...process.env, SIM_JWT_SECRET: slow.secret },
+        timeoutMs: 40_000,
+      });
+      await waitUntil(
+        () => {
+          if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`);
+          return hasRunLogLine(f.out, '"run started"');
+        },
+        20_000,
+        'the run to start',
+      );
       await new Promise((r) => setTimeout(r, 1000));
       p.child.kill('SIGINT');
       await new Promise((r) => setTimeout(r, 1000));
-      assert.equal(p.child.exitCode, null, `after one SIGINT it still waits for the runs in flight; stderr: ${p.stderr()}`);
+      assert.equal(
+        p.child.exitCode,
+        null,
+        `after one SIGINT it still waits for the runs in flight; stderr: ${p.stderr()}`,
+      );
       const second = performance.now();
       p.child.kill('SIGINT');
       const r = await p.result;
-      assert.ok(performance.now() - second < 3000, `the second SIGINT stops at once (${Math.round(performance.now() - second)} ms)`);
+      assert.ok(
+        performance.now() - second < 3000,
+        `the second SIGINT stops at once (${Math.round(performance.now() - second)} ms)`,
+      );
       assert.equal(r.signal, null);
       assert.equal(r.code, 130, `exit code; stderr: ${r.stderr}`);
       const s = readSummary(f.out);
@@ -170,26 +228,33 @@ describe('simulate run --target', { concurrency: 3 }, () => {
       '{ think: 250ms }',
       ']',
     ].join(' ');
-    const f = writeScenario([
-      'name: templates',
-      `users: { ids: [${alice}, ${bob}] }`,
-      'cohorts:',
-      '  red:',
-      '    users: 1',
-      '    duration: 1500ms',
-      `    flow: ${flow}`,
-      '  blue:',
-      '    users: 1',
-      '    duration: 1500ms',
-      `    flow: ${flow}`,
-      '',
-    ].join('\n'));
-    const r = await runCli(['run', f.file, '--target', own.url, '--out', f.out], { env: { ...process.env, SIM_JWT_SECRET: own.secret } });
+    const f = writeScenario(
+      [
+        'name: templates',
+        `users: { ids: [${alice}, ${bob}] }`,
+        'cohorts:',
+        '  red:',
+        '    users: 1',
+        '    duration: 1500ms',
+        `    flow: ${flow}`,
+        '  blue:',
+        '    users: 1',
+        '    duration: 1500ms',
+        `    flow: ${flow}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['run', f.file, '--target', own.url, '--out', f.out], {
+      env: { ...process.env, SIM_JWT_SECRET: own.secret },
+    });
     assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
     const s = readSummary(f.out);
     assert.equal(s.errors.count, 0, digest(s));
 
-    for (const [user, cohort] of [[alice, 'red'], [bob, 'blue']] as const) {
+    for (const [user, cohort] of [
+      [alice, 'red'],
+      [bob, 'blue'],
+    ] as const) {
       const token = await own.token(user);
       const listed = await rest(own.url, 'GET', '/api/threads?limit=100', { token });
       assert.equal(listed.status, 200);
@@ -207,18 +272,34 @@ describe('simulate run --target', { concurrency: 3 }, () => {
         else unfinished++;
         const it = Number((updated ?? created)![1]);
         iterations.push(it);
-        assert.deepEqual(metadataWithoutCanary(th.metadata), { owner: user, cohort, it: String(it) }, 'templates inside metadata');
+        assert.deepEqual(
+          metadataWithoutCanary(th.metadata),
+          { owner: user, cohort, it: String(it) },
+          'templates inside metadata',
+        );
 
         const msgs = await rest(own.url, 'GET', `/api/threads/${encodeURIComponent(th.id)}/messages`, { token });
         assert.equal(msgs.status, 200);
-        const contents = (msgs.json.messages as Array<{ role: string; content: string }>).filter((m) => m.role === 'user').map((m) => withoutCanary(m.content));
+        const contents = (msgs.json.messages as Array<{ role: string; content: string }>)
+          .filter((m) => m.role === 'user')
+          .map((m) => withoutCanary(m.content));
         if (updated) {
-          assert.ok(contents.includes(`P ${user} ${cohort} ${it} ${th.id}`), `postMessage content in ${th.id}: ${JSON.stringify(contents)}`);
-          assert.ok(contents.includes(`S ${user} ${th.id}`), `sendMessage content in ${th.id}: ${JSON.stringify(contents)}`);
+          assert.ok(
+            contents.includes(`P ${user} ${cohort} ${it} ${th.id}`),
+            `postMessage content in ${th.id}: ${JSON.stringify(contents)}`,
+          );
+          assert.ok(
+            contents.includes(`S ${user} ${th.id}`),
+            `sendMessage content in ${th.id}: ${JSON.stringify(contents)}`,
+          );
         }
       }
       assert.ok(unfinished <= 1, `only the last iteration can be unfinished (${unfinished})`);
-      assert.deepEqual(iterations.sort((a, b) => a - b), iterations.map((_, i) => i), `{{iteration}} counts 0, 1, 2, ... for ${user}`);
+      assert.deepEqual(
+        iterations.sort((a, b) => a - b),
+        iterations.map((_, i) => i),
+        `{{iteration}} counts 0, 1, 2, ... for ${user}`,
+      );
     }
     assert.deepEqual(s.users.byCohort, { red: 1, blue: 1 });
   });

@@ -8,8 +8,18 @@ import { counter, makeTempDir, readSummary, removeTempDirs, trend } from '../hel
 import { killCliChildren, ROOT, runCli } from '../helpers/cli.js';
 
 const SMOKE_TRENDS = [
-  'ws.connect', 'http.create_thread', 'http.list_threads', 'http.get_thread', 'http.update_thread', 'http.delete_thread',
-  'http.list_messages', 'http.post_message', 'run.agent_started', 'run.agent_completed', 'run.total', 'run.gap',
+  'ws.connect',
+  'http.create_thread',
+  'http.list_threads',
+  'http.get_thread',
+  'http.update_thread',
+  'http.delete_thread',
+  'http.list_messages',
+  'http.post_message',
+  'run.agent_started',
+  'run.agent_completed',
+  'run.total',
+  'run.gap',
 ];
 
 describe('simulate run scenarios/smoke.yaml', () => {
@@ -30,12 +40,18 @@ describe('simulate run scenarios/smoke.yaml', () => {
     assert.match(r.stdout, /^thresholds:$/m);
     assert.match(r.stdout, /✓ run\.total\s+p\(99\) < 10s/);
     assert.match(r.stdout, /^PASS$/m);
-    assert.match(r.stdout, new RegExp(`^results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), 'the results line names the folder');
+    assert.match(
+      r.stdout,
+      new RegExp(`^results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      'the results line names the folder',
+    );
 
     const s = readSummary(out);
     assert.equal(s.schema, 'crosstalk.summary/2');
     assert.equal(s.scenario.name, 'smoke');
-    const sha = createHash('sha256').update(readFileSync(join(ROOT, 'scenarios/smoke.yaml'))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(join(ROOT, 'scenarios/smoke.yaml')))
+      .digest('hex');
     assert.equal(s.scenario.sha256, sha, 'sha256 of the scenario file');
     assert.equal(s.target.embedded, true);
     assert.equal(s.verdict, 'pass');
@@ -48,16 +64,27 @@ describe('simulate run scenarios/smoke.yaml', () => {
     for (const name of SMOKE_TRENDS) {
       const t = trend(s, name);
       assert.ok(t.count > 0, `${name}.count`);
-      assert.ok(t.p50 <= t.p95 && t.p95 <= t.p99 && t.p99 <= t.max, `${name}: p50 ${t.p50} <= p95 ${t.p95} <= p99 ${t.p99} <= max ${t.max}`);
+      assert.ok(
+        t.p50 <= t.p95 && t.p95 <= t.p99 && t.p99 <= t.max,
+        `${name}: p50 ${t.p50} <= p95 ${t.p95} <= p99 ${t.p99} <= max ${t.max}`,
+      );
       assert.ok(t.min <= t.p50, `${name}: min <= p50`);
       assert.equal(typeof t.hdr, 'string');
       assert.ok(t.hdr.length > 0, `${name}.hdr`);
     }
     // The flow's counts agree with each other.
     const chatIterations = trend(s, 'http.update_thread').count;
-    assert.equal(trend(s, 'http.get_thread').count, chatIterations, 'every chatters iteration gets and updates its thread');
+    assert.equal(
+      trend(s, 'http.get_thread').count,
+      chatIterations,
+      'every chatters iteration gets and updates its thread',
+    );
     assert.equal(trend(s, 'run.total').count, s.runs.completed, 'one run.total per completed run');
-    assert.equal(s.runs.started, s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted, `runs add up: ${JSON.stringify(s.runs)}`);
+    assert.equal(
+      s.runs.started,
+      s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted,
+      `runs add up: ${JSON.stringify(s.runs)}`,
+    );
     assert.equal(counter(s, 'runs.started'), s.runs.started);
     assert.equal(s.errors.count, 0, JSON.stringify(s.errors));
     assert.equal(s.isolation.violations, 0);
@@ -72,19 +99,31 @@ describe('simulate run scenarios/smoke.yaml', () => {
       assert.equal(typeof t.actual, 'number', `${t.metric} ${t.expression} has an actual value`);
       assert.equal(t.ok, true, `${t.metric} ${t.expression} (actual ${t.actual})`);
     }
-    assert.ok(s.thresholds.some((t) => t.metric === 'run.total{cohort:chatters}'), 'scoped thresholds keep their scope');
+    assert.ok(
+      s.thresholds.some((t) => t.metric === 'run.total{cohort:chatters}'),
+      'scoped thresholds keep their scope',
+    );
     assert.equal(typeof s.generator.cpuPercent, 'number');
     assert.equal(typeof s.generator.saturated, 'boolean');
 
     const logPath = join(out, 'run.log');
     assert.ok(existsSync(logPath), 'run.log exists');
-    const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '');
+    const lines = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     assert.ok(lines.length >= 2, 'run.log has lines');
     const entries = lines.map((l, i) => {
-      try { return JSON.parse(l) as { level: number; time: number; msg?: string }; } catch { assert.fail(`run.log line ${i + 1} is not JSON: ${l}`); }
+      try {
+        return JSON.parse(l) as { level: number; time: number; msg?: string };
+      } catch {
+        assert.fail(`run.log line ${i + 1} is not JSON: ${l}`);
+      }
     });
     for (const e of entries) assert.ok(typeof e.level === 'number' && typeof e.time === 'number', 'pino fields');
-    assert.ok(entries.some((e) => e.msg === 'run finished'), 'the log ends the run');
+    assert.ok(
+      entries.some((e) => e.msg === 'run finished'),
+      'the log ends the run',
+    );
     assert.doesNotMatch(readFileSync(logPath, 'utf8'), /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/, 'no token in the log');
   });
 });

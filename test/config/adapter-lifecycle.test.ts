@@ -14,22 +14,34 @@ import { runCli } from '../helpers/cli.js';
 function writeAdapter(events: string): { dir: string; adapter: string; scenario: string } {
   const dir = makeTempDir();
   const adapter = join(dir, 'adapter.yaml');
-  writeFileSync(adapter, `adapter: grammar\nextends: crosstalk\nevents:\n${events.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+  writeFileSync(
+    adapter,
+    `adapter: grammar\nextends: crosstalk\nevents:\n${events
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  );
   const scenario = join(dir, 'scenario.yaml');
-  writeFileSync(scenario, `name: grammar
+  writeFileSync(
+    scenario,
+    `name: grammar
 target: { api: ./adapter.yaml }
 cohorts:
   chatters:
     users: 1
     duration: 1s
     flow: [connect, createThread, { sendMessage: { content: "hi {{user}}" } }]
-`);
+`,
+  );
   return { dir, adapter, scenario };
 }
 
 const compile = (events: string): ReturnType<typeof compileScenarioText> => {
   const f = writeAdapter(events);
-  return compileScenarioText(`name: grammar\ntarget: { api: ${f.adapter} }\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`, join(f.dir, 'inline.yaml'));
+  return compileScenarioText(
+    `name: grammar\ntarget: { api: ${f.adapter} }\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`,
+    join(f.dir, 'inline.yaml'),
+  );
 };
 const lifecycleOf = (events: string): LifecycleSpec => compile(events).target.adapter.events.lifecycle;
 
@@ -48,7 +60,7 @@ function problemsOf(events: string): Array<[number | undefined, string | undefin
 describe('adapter events.lifecycle', () => {
   after(removeTempDirs);
 
-  test('the crosstalk adapter is protocol.md\'s grammar', () => {
+  test("the crosstalk adapter is protocol.md's grammar", () => {
     assert.deepEqual(lifecycleOf('fieldRoots: [payload, data, ""]'), DEFAULT_LIFECYCLE);
   });
 
@@ -59,8 +71,11 @@ describe('adapter events.lifecycle', () => {
   end: { stopped: [] }
   required: [started]`);
     assert.deepEqual(spec, {
-      ...DEFAULT_LIFECYCLE, body: ['content_delta'], pairs: [{ open: 'tool_executing', close: 'tool_completed', key: 'call_id' }],
-      end: { completed: ['agent_completed'], failed: ['agent_error'], stopped: [] }, required: ['agent_started'],
+      ...DEFAULT_LIFECYCLE,
+      body: ['content_delta'],
+      pairs: [{ open: 'tool_executing', close: 'tool_completed', key: 'call_id' }],
+      end: { completed: ['agent_completed'], failed: ['agent_error'], stopped: [] },
+      required: ['agent_started'],
     });
   });
 
@@ -73,7 +88,10 @@ describe('adapter events.lifecycle', () => {
     assert.deepEqual(rest, []);
     assert.equal(p![0], 5);
     assert.equal(p![1], 'events.lifecycle.body[1]');
-    assert.match(p![2], /expected a role \(started, thinking, .*\) or a canonical event \(agent_started, .*got "agent_reasoning"/);
+    assert.match(
+      p![2],
+      /expected a role \(started, thinking, .*\) or a canonical event \(agent_started, .*got "agent_reasoning"/,
+    );
   });
 
   test('an unknown key says which keys exist', () => {
@@ -96,7 +114,10 @@ describe('adapter events.lifecycle', () => {
   });
 
   test('a type said to belong to no run that is a run event of the grammar', () => {
-    assert.deepEqual(problemsOf('ownerless: [heartbeat, tool_completed]').map((x) => x[1]), ['events.lifecycle.nonRun[1]']);
+    assert.deepEqual(
+      problemsOf('ownerless: [heartbeat, tool_completed]').map((x) => x[1]),
+      ['events.lifecycle.nonRun[1]'],
+    );
   });
 
   test('through the CLI: exit 3, the adapter file, line and YAML path, no stack trace', async () => {

@@ -26,12 +26,18 @@ describe('adapter probes and bypass headers', () => {
   after(removeTempDirs);
 
   test('the langgraph adapter declares a thread-stream and a run-join probe, and the studio bypass header', () => {
-    const a = loadAdapter('langgraph', ROOT, { values: { assistant_id: 'echo' }, at: () => assert.fail('no parameter problem expected') });
+    const a = loadAdapter('langgraph', ROOT, {
+      values: { assistant_id: 'echo' },
+      at: () => assert.fail('no parameter problem expected'),
+    });
     assert.deepEqual(a.auth.bypassHeaders, [{ 'x-auth-scheme': 'langsmith' }]);
-    assert.deepEqual(a.probes.map((p) => [p.name, p.on, p.ws ? 'ws' : 'request', p.accepted, p.listenMs]), [
-      ['threadStream', 'thread', 'ws', 'upgrade', 1000],
-      ['runStream', 'run', 'request', undefined, 2000],
-    ]);
+    assert.deepEqual(
+      a.probes.map((p) => [p.name, p.on, p.ws ? 'ws' : 'request', p.accepted, p.listenMs]),
+      [
+        ['threadStream', 'thread', 'ws', 'upgrade', 1000],
+        ['runStream', 'run', 'request', undefined, 2000],
+      ],
+    );
     assert.equal(a.probes[0]!.ws!.path, '/threads/{{thread}}/stream/events');
     assert.equal(a.probes[1]!.request!.path, '/runs/{{run}}/stream');
     // Its messages frames are [chunk, metadata] tuples, one frame each, read into by the owner paths.
@@ -66,16 +72,17 @@ describe('adapter probes and bypass headers', () => {
       '11 probes.upgradeOnRequest.accepted: "upgrade" means the WebSocket upgrade was accepted: it needs "ws"; a request probe takes "status"',
       '15 probes.statusOnWs.accepted: "status" means the request was answered with success: it needs "request"; a ws probe takes "upgrade"',
       messages[3]!,
-      '17 probes.noId: a probe on another user\'s run needs {{run}} in its path or body',
-      '19 probes.noId.listen: expected at most 30s (the run\'s end waits for probes in flight), got 60000ms',
+      "17 probes.noId: a probe on another user's run needs {{run}} in its path or body",
+      "19 probes.noId.listen: expected at most 30s (the run's end waits for probes in flight), got 60000ms",
     ]);
     assert.match(messages[3]!, /^14 probes\.statusOnWs\.ws\.send\[0\]\.hello: template "\{\{nope\}\}" names nothing/);
   });
 
   test('a bypass is a set of headers; an empty one is refused', () => {
     const problems = problemsOf('auth:\n  bypassHeaders: [{ x-dev-mode: "1" }, {}]\n');
-    assert.deepEqual(problems.map(([line, path, message]) => `${line} ${path}: ${message}`), [
-      '4 auth.bypassHeaders[1]: expected the headers of one bypass, e.g. { x-auth-scheme: langsmith }',
-    ]);
+    assert.deepEqual(
+      problems.map(([line, path, message]) => `${line} ${path}: ${message}`),
+      ['4 auth.bypassHeaders[1]: expected the headers of one bypass, e.g. { x-auth-scheme: langsmith }'],
+    );
   });
 });

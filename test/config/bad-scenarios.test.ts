@@ -39,10 +39,16 @@ describe('the malformed-scenario corpus', () => {
       const err = loadError(file);
       assert.equal(err.code, 'INPUT');
       assert.ok(err.problems.length > 0, 'an INPUT error lists its problems');
-      if (exp.single !== false) assert.equal(err.problems.length, 1, `one deliberate problem, got:\n${show(err.problems)}`);
+      if (exp.single !== false)
+        assert.equal(err.problems.length, 1, `one deliberate problem, got:\n${show(err.problems)}`);
       const texts = typeof exp.messageIncludes === 'string' ? [exp.messageIncludes] : exp.messageIncludes;
-      const hit = err.problems.find((p) => p.line === exp.line && (p.path ?? null) === exp.path && texts.some((t) => p.message.includes(t)));
-      assert.ok(hit, `expected line ${exp.line}, path ${exp.path}, message with ${JSON.stringify(exp.messageIncludes)}; got:\n${show(err.problems)}`);
+      const hit = err.problems.find(
+        (p) => p.line === exp.line && (p.path ?? null) === exp.path && texts.some((t) => p.message.includes(t)),
+      );
+      assert.ok(
+        hit,
+        `expected line ${exp.line}, path ${exp.path}, message with ${JSON.stringify(exp.messageIncludes)}; got:\n${show(err.problems)}`,
+      );
       assert.equal(hit.file, file, 'the problem names the file');
       assert.ok(typeof hit.column === 'number' && hit.column >= 1, 'and a column');
       assert.match(err.message, new RegExp(`problems? in the scenario`));
@@ -54,20 +60,28 @@ describe('the malformed-scenario corpus', () => {
     const err = loadError(file);
     assert.equal(err.code, 'INPUT');
     assert.equal(err.message, `${file}: 3 problems in the scenario`);
-    assert.deepEqual(err.problems.map((p) => [p.line, p.path]), [
-      [5, 'cohorts.chatters.duration'],
-      [7, 'cohorts.chatters.flow[0]'],
-      [9, 'thresholds["run.totl"][0]'],
-    ]);
+    assert.deepEqual(
+      err.problems.map((p) => [p.line, p.path]),
+      [
+        [5, 'cohorts.chatters.duration'],
+        [7, 'cohorts.chatters.flow[0]'],
+        [9, 'thresholds["run.totl"][0]'],
+      ],
+    );
     assert.match(err.problems[0]!.message, /expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got 30/);
     assert.match(err.problems[1]!.message, /unknown step "conect" \(did you mean "connect"\?\)/);
     assert.match(err.problems[2]!.message, /no metric named "run\.totl"/);
-    assert.match(formatProblem(err.problems[0]!), /three-problems\.yaml:5:15: cohorts\.chatters\.duration: expected a duration/);
+    assert.match(
+      formatProblem(err.problems[0]!),
+      /three-problems\.yaml:5:15: cohorts\.chatters\.duration: expected a duration/,
+    );
   });
 });
 
 describe('the shipped scenarios', () => {
-  const shipped = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml')).sort();
+  const shipped = readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
   test('include the flagship 15-users.yaml', () => {
     assert.ok(shipped.includes('15-users.yaml'));

@@ -22,17 +22,34 @@ function problems(raw: unknown[], connectionsPerUser = 1): Array<PathProblem & {
 describe('parseFlow', () => {
   test('bare names and one-key mappings', () => {
     assert.deepEqual(steps(['connect', { connect: { connections: 2 } }, 'listThreads', 'reconnect', 'disconnect'], 2), [
-      { kind: 'connect' }, { kind: 'connect', connections: 2 }, { kind: 'listThreads' }, { kind: 'reconnect' }, { kind: 'disconnect' },
+      { kind: 'connect' },
+      { kind: 'connect', connections: 2 },
+      { kind: 'listThreads' },
+      { kind: 'reconnect' },
+      { kind: 'disconnect' },
     ]);
   });
 
   test('sendMessage defaults: current thread, await agent_completed, 60 s timeout, connection 0', () => {
     assert.deepEqual(steps(['createThread', { sendMessage: { content: 'hi' } }])[1], {
-      kind: 'sendMessage', thread: '{{thread}}', content: 'hi', await: 'agent_completed', timeoutMs: 60_000, connection: 0,
+      kind: 'sendMessage',
+      thread: '{{thread}}',
+      content: 'hi',
+      await: 'agent_completed',
+      timeoutMs: 60_000,
+      connection: 0,
     });
-    assert.deepEqual(steps([{ sendMessage: { thread: 'T-1', content: 'hi', await: 'none', timeout: '5s', connection: 1 } }], 2)[0], {
-      kind: 'sendMessage', thread: 'T-1', content: 'hi', await: 'none', timeoutMs: 5000, connection: 1,
-    });
+    assert.deepEqual(
+      steps([{ sendMessage: { thread: 'T-1', content: 'hi', await: 'none', timeout: '5s', connection: 1 } }], 2)[0],
+      {
+        kind: 'sendMessage',
+        thread: 'T-1',
+        content: 'hi',
+        await: 'none',
+        timeoutMs: 5000,
+        connection: 1,
+      },
+    );
   });
 
   test('stopAgent defaults to awaiting agent_stopped within 10 s', () => {
@@ -40,17 +57,30 @@ describe('parseFlow', () => {
   });
 
   test('think and idle shorthands', () => {
-    assert.deepEqual(steps([{ think: '2s' }, { think: { duration: '500ms' } }, { think: { min: '0s', max: '1s' } }, { idle: '65s' }]), [
-      { kind: 'think', range: { minMs: 2000, maxMs: 2000 } },
-      { kind: 'think', range: { minMs: 500, maxMs: 500 } },
-      { kind: 'think', range: { minMs: 0, maxMs: 1000 } },
-      { kind: 'idle', durationMs: 65_000 },
-    ]);
+    assert.deepEqual(
+      steps([{ think: '2s' }, { think: { duration: '500ms' } }, { think: { min: '0s', max: '1s' } }, { idle: '65s' }]),
+      [
+        { kind: 'think', range: { minMs: 2000, maxMs: 2000 } },
+        { kind: 'think', range: { minMs: 500, maxMs: 500 } },
+        { kind: 'think', range: { minMs: 0, maxMs: 1000 } },
+        { kind: 'idle', durationMs: 65_000 },
+      ],
+    );
   });
 
   test('repeat nests its steps; a createThread before it makes {{thread}} available inside', () => {
-    const [, rep] = steps(['createThread', { repeat: { times: 2, steps: [{ postMessage: { content: 'in {{thread}}' } }, { think: '1s' }] } }]);
-    assert.deepEqual(rep, { kind: 'repeat', times: 2, steps: [{ kind: 'postMessage', thread: '{{thread}}', content: 'in {{thread}}' }, { kind: 'think', range: { minMs: 1000, maxMs: 1000 } }] });
+    const [, rep] = steps([
+      'createThread',
+      { repeat: { times: 2, steps: [{ postMessage: { content: 'in {{thread}}' } }, { think: '1s' }] } },
+    ]);
+    assert.deepEqual(rep, {
+      kind: 'repeat',
+      times: 2,
+      steps: [
+        { kind: 'postMessage', thread: '{{thread}}', content: 'in {{thread}}' },
+        { kind: 'think', range: { minMs: 1000, maxMs: 1000 } },
+      ],
+    });
   });
 
   test('a createThread inside a repeat counts for the steps after it', () => {
@@ -60,7 +90,14 @@ describe('parseFlow', () => {
 
   test('unknown steps, with "did you mean", at the step or at its key', () => {
     const p = problems(['conect', { sendMesage: { content: 'x' } }, 'teleport']);
-    assert.deepEqual(p.map((x) => [x.where, x.atKey ?? false]), [['cohorts.c.flow[0]', false], ['cohorts.c.flow[1].sendMesage', true], ['cohorts.c.flow[2]', false]]);
+    assert.deepEqual(
+      p.map((x) => [x.where, x.atKey ?? false]),
+      [
+        ['cohorts.c.flow[0]', false],
+        ['cohorts.c.flow[1].sendMesage', true],
+        ['cohorts.c.flow[2]', false],
+      ],
+    );
     assert.match(p[0]!.message, /unknown step "conect" \(did you mean "connect"\?\)/);
     assert.match(p[1]!.message, /did you mean "sendMessage"/);
     assert.doesNotMatch(p[2]!.message, /did you mean/);
@@ -74,14 +111,33 @@ describe('parseFlow', () => {
 
   test('steps that need parameters say so with an example', () => {
     const p = problems(['createThread', 'sendMessage', 'think', { idle: null }, 'repeat']);
-    assert.deepEqual(p.map((x) => x.where), ['cohorts.c.flow[1]', 'cohorts.c.flow[2]', 'cohorts.c.flow[3].idle', 'cohorts.c.flow[4]']);
+    assert.deepEqual(
+      p.map((x) => x.where),
+      ['cohorts.c.flow[1]', 'cohorts.c.flow[2]', 'cohorts.c.flow[3].idle', 'cohorts.c.flow[4]'],
+    );
     assert.match(p[0]!.message, /step "sendMessage" needs parameters, e\.g\. "sendMessage: \{ content: Hello \}"/);
   });
 
   test('parameter problems are located at the parameter', () => {
-    const p = problems(['createThread', { sendMessage: { content: '', timeout: 30 } }, { listThreads: { limit: 500 } }, { connect: { connections: 0 } }]);
-    assert.deepEqual(p.map((x) => x.where).sort(), ['cohorts.c.flow[1].sendMessage.content', 'cohorts.c.flow[1].sendMessage.timeout', 'cohorts.c.flow[2].listThreads.limit', 'cohorts.c.flow[3].connect.connections'].sort());
-    assert.match(p.find((x) => x.where.endsWith('.timeout'))!.message, /expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got 30/);
+    const p = problems([
+      'createThread',
+      { sendMessage: { content: '', timeout: 30 } },
+      { listThreads: { limit: 500 } },
+      { connect: { connections: 0 } },
+    ]);
+    assert.deepEqual(
+      p.map((x) => x.where).sort(),
+      [
+        'cohorts.c.flow[1].sendMessage.content',
+        'cohorts.c.flow[1].sendMessage.timeout',
+        'cohorts.c.flow[2].listThreads.limit',
+        'cohorts.c.flow[3].connect.connections',
+      ].sort(),
+    );
+    assert.match(
+      p.find((x) => x.where.endsWith('.timeout'))!.message,
+      /expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got 30/,
+    );
     assert.match(p.find((x) => x.where.endsWith('.limit'))!.message, /from 1 to 100, got 500/);
   });
 
@@ -104,7 +160,12 @@ describe('parseFlow', () => {
   });
 
   test('{{thread}} and current-thread steps need a createThread before them', () => {
-    const p = problems(['listMessages', { sendMessage: { content: 'about {{thread}}', thread: 'T-fixed' } }, 'createThread', 'deleteThread']);
+    const p = problems([
+      'listMessages',
+      { sendMessage: { content: 'about {{thread}}', thread: 'T-fixed' } },
+      'createThread',
+      'deleteThread',
+    ]);
     assert.equal(p.length, 2);
     assert.match(p[0]!.message, /listMessages acts on the current thread/);
     assert.equal(p[1]!.where, 'cohorts.c.flow[1].sendMessage.content');
@@ -130,7 +191,10 @@ describe('parseFlow', () => {
 
   test('repeat needs exactly one of times or duration', () => {
     assert.match(problems([{ repeat: { steps: ['connect'] } }])[0]!.message, /exactly one of "times" or "duration"/);
-    assert.match(problems([{ repeat: { times: 1, duration: '1s', steps: ['connect'] } }])[0]!.message, /exactly one of "times" or "duration"/);
+    assert.match(
+      problems([{ repeat: { times: 1, duration: '1s', steps: ['connect'] } }])[0]!.message,
+      /exactly one of "times" or "duration"/,
+    );
     assert.equal(problems([{ repeat: { times: 1, steps: [] } }])[0]!.where, 'cohorts.c.flow[0].repeat.steps');
   });
 });
@@ -173,7 +237,10 @@ describe('field schemas', () => {
       assert.match(message(v), /^expected a duration such as 500ms, 30s, 2m \(or 2min\) or 1h30m, got "/, v);
       assert.doesNotMatch(message(v), /too long/, v);
     }
-    assert.match(message('600h'), /^too long: expected a duration of at most 24 days \(the longest a timer can wait\), got "600h"$/);
+    assert.match(
+      message('600h'),
+      /^too long: expected a duration of at most 24 days \(the longest a timer can wait\), got "600h"$/,
+    );
     assert.match(message('1000000h 5m'), /too long/);
   });
 
@@ -186,11 +253,17 @@ describe('field schemas', () => {
 
   test('int, text, oneOf, plainObject and url say what they expected', () => {
     assert.equal(int(1, 64).parse(64), 64);
-    assert.match(int(1, 64).safeParse(1.5).error?.issues[0]?.message ?? '', /expected a whole number from 1 to 64, got 1\.5/);
+    assert.match(
+      int(1, 64).safeParse(1.5).error?.issues[0]?.message ?? '',
+      /expected a whole number from 1 to 64, got 1\.5/,
+    );
     assert.match(int(0).safeParse('3').error?.issues[0]?.message ?? '', /of at least 0, got "3"/);
     assert.equal(text().safeParse('').success, false);
     assert.equal(oneOf(['a', 'b'] as const).parse('b'), 'b');
-    assert.match(oneOf(['a', 'b'] as const).safeParse('c').error?.issues[0]?.message ?? '', /expected one of a, b, got "c"/);
+    assert.match(
+      oneOf(['a', 'b'] as const).safeParse('c').error?.issues[0]?.message ?? '',
+      /expected one of a, b, got "c"/,
+    );
     assert.equal(plainObject().safeParse([1]).success, false);
     assert.equal(url(['http', 'https']).parse('https://h.example/api//'), 'https://h.example/api');
     assert.equal(url(['ws', 'wss']).safeParse('http://h').success, false);

@@ -69,33 +69,55 @@ describe('loadScenario: the flagship compiles to what design.md describes', () =
 
   test('chatters: staged closed model, durations in ms, flow steps compiled', () => {
     const c = cohort(s, 'chatters');
-    assert.deepEqual(closedModel(c).stages, [{ durationMs: 15_000, users: 15 }, { durationMs: 90_000, users: 15 }, { durationMs: 10_000, users: 0 }]);
+    assert.deepEqual(closedModel(c).stages, [
+      { durationMs: 15_000, users: 15 },
+      { durationMs: 90_000, users: 15 },
+      { durationMs: 10_000, users: 0 },
+    ]);
     assert.equal(closedModel(c).startUsers, 0);
     assert.equal(c.gracefulStopMs, 30_000);
     assert.equal(c.connectionsPerUser, 1);
-    assert.deepEqual(c.flow.map((f) => f.kind), ['connect', 'createThread', 'repeat', 'listThreads', 'listMessages', 'disconnect']);
+    assert.deepEqual(
+      c.flow.map((f) => f.kind),
+      ['connect', 'createThread', 'repeat', 'listThreads', 'listMessages', 'disconnect'],
+    );
     const repeat = c.flow[2];
     assert.ok(repeat?.kind === 'repeat');
     assert.equal(repeat.times, 3);
-    assert.deepEqual(repeat.steps[0], { kind: 'sendMessage', thread: '{{thread}}', content: "Summarise last month's cloud spend for {{user}}", await: 'agent_completed', timeoutMs: 30_000, connection: 0 });
+    assert.deepEqual(repeat.steps[0], {
+      kind: 'sendMessage',
+      thread: '{{thread}}',
+      content: "Summarise last month's cloud spend for {{user}}",
+      await: 'agent_completed',
+      timeoutMs: 30_000,
+      connection: 0,
+    });
     assert.deepEqual(repeat.steps[1], { kind: 'think', range: { minMs: 1000, maxMs: 3000 } });
   });
 
   test('lurkers: users with duration is a one-stage plan starting with every user', () => {
     const c = cohort(s, 'lurkers');
-    assert.deepEqual(closedModel(c), { kind: 'closed', startUsers: 5, stages: [{ durationMs: 115_000, users: 5 }], gracefulRampDownMs: 30_000 });
+    assert.deepEqual(closedModel(c), {
+      kind: 'closed',
+      startUsers: 5,
+      stages: [{ durationMs: 115_000, users: 5 }],
+      gracefulRampDownMs: 30_000,
+    });
     assert.deepEqual(c.flow, [{ kind: 'connect' }, { kind: 'idle', durationMs: 115_000 }]);
   });
 
   test('thresholds keep metric keys and expressions as written', () => {
-    assert.deepEqual(s.thresholds.map((t) => [t.metricKey, t.expression]), [
-      ['ws.connect', 'p(95) < 2s'],
-      ['run.agent_started', 'p(95) < 500ms'],
-      ['run.total', 'p(99) < 30s'],
-      ['run.total{cohort:chatters}', 'p(50) < 10s'],
-      ['errors', 'rate < 0.01'],
-      ['isolation.violations', 'count == 0'],
-    ]);
+    assert.deepEqual(
+      s.thresholds.map((t) => [t.metricKey, t.expression]),
+      [
+        ['ws.connect', 'p(95) < 2s'],
+        ['run.agent_started', 'p(95) < 500ms'],
+        ['run.total', 'p(99) < 30s'],
+        ['run.total{cohort:chatters}', 'p(50) < 10s'],
+        ['errors', 'rate < 0.01'],
+        ['isolation.violations', 'count == 0'],
+      ],
+    );
     assert.ok(s.thresholds.every((t) => t.abortOnFail === false && t.delayMs === 0));
   });
 });
@@ -105,7 +127,10 @@ describe('loadScenario: the other shipped scenarios', () => {
     const s = loadScenario(`${SCENARIOS_DIR}open-rate.yaml`);
     const m = openModel(cohort(s, 'visitors'));
     assert.equal(m.startRatePerSec, 5);
-    assert.deepEqual(m.stages, [{ durationMs: 30_000, ratePerSec: 20 }, { durationMs: 30_000, ratePerSec: 20 }]);
+    assert.deepEqual(m.stages, [
+      { durationMs: 30_000, ratePerSec: 20 },
+      { durationMs: 30_000, ratePerSec: 20 },
+    ]);
     assert.equal(m.maxUsers, 200);
     assert.equal(s.auth.delivery, 'ticket');
     const send = cohort(s, 'visitors').flow[2];
@@ -116,11 +141,19 @@ describe('loadScenario: the other shipped scenarios', () => {
 
   test('smoke: three cohorts; an open cohort without startRate starts at its first rate', () => {
     const s = loadScenario(`${SCENARIOS_DIR}smoke.yaml`);
-    assert.deepEqual(s.cohorts.map((c) => c.name), ['chatters', 'arrivals', 'lurkers']);
+    assert.deepEqual(
+      s.cohorts.map((c) => c.name),
+      ['chatters', 'arrivals', 'lurkers'],
+    );
     assert.equal(cohort(s, 'chatters').connectionsPerUser, 2);
     const arrivals = cohort(s, 'arrivals');
     assert.equal(arrivals.startAfterMs, 500);
-    assert.deepEqual(openModel(arrivals), { kind: 'open', startRatePerSec: 2, stages: [{ durationMs: 5000, ratePerSec: 2 }], maxUsers: 10 });
+    assert.deepEqual(openModel(arrivals), {
+      kind: 'open',
+      startRatePerSec: 2,
+      stages: [{ durationMs: 5000, ratePerSec: 2 }],
+      maxUsers: 10,
+    });
     const update = cohort(s, 'chatters').flow[4];
     assert.deepEqual(update, { kind: 'updateThread', thread: '{{thread}}', title: 'Smoke {{user}} #{{iteration}}' });
   });
@@ -133,7 +166,8 @@ describe('loadScenario: the other shipped scenarios', () => {
     assert.equal(repeat.times, undefined);
     assert.deepEqual(repeat.steps[2], { kind: 'listMessages', thread: '{{thread}}', limit: 20 });
     assert.equal(s.auth.kind, 'jwt');
-    if (s.auth.kind === 'jwt') assert.deepEqual([s.auth.delivery, s.auth.ttlMs, s.auth.renewBeforeMs], ['header', 300_000, 60_000]);
+    if (s.auth.kind === 'jwt')
+      assert.deepEqual([s.auth.delivery, s.auth.ttlMs, s.auth.renewBeforeMs], ['header', 300_000, 60_000]);
   });
 
   test('ramp-200: gracefulRampDown is read', () => {
@@ -173,8 +207,19 @@ describe('compileScenarioText: defaults and small forms', () => {
   });
 
   test('thresholds in long form keep abortOnFail and delay', () => {
-    const s = compileScenarioText(`${SIMPLE}thresholds:\n  run.total: { threshold: "p(95) < 2s", abortOnFail: true, delay: 10s }\n`, 'x.yaml');
-    assert.deepEqual(s.thresholds.map((t) => ({ metric: t.metricKey, expression: t.expression, abortOnFail: t.abortOnFail, delayMs: t.delayMs })), [{ metric: 'run.total', expression: 'p(95) < 2s', abortOnFail: true, delayMs: 10_000 }]);
+    const s = compileScenarioText(
+      `${SIMPLE}thresholds:\n  run.total: { threshold: "p(95) < 2s", abortOnFail: true, delay: 10s }\n`,
+      'x.yaml',
+    );
+    assert.deepEqual(
+      s.thresholds.map((t) => ({
+        metric: t.metricKey,
+        expression: t.expression,
+        abortOnFail: t.abortOnFail,
+        delayMs: t.delayMs,
+      })),
+      [{ metric: 'run.total', expression: 'p(95) < 2s', abortOnFail: true, delayMs: 10_000 }],
+    );
   });
 
   test('a document that is not a mapping is one problem at line 1', () => {
@@ -195,7 +240,10 @@ describe('compileScenarioText: defaults and small forms', () => {
 
   test('problems outside the cohorts are still found when a cohort is broken', () => {
     const text = `name: x\ntarget: { url: "ftp://x" }\ncohorts:\n  a:\n    users: 0\n    duration: 1s\n    flow: [connect]\n`;
-    assert.deepEqual(problemsOf(text).map((p) => p.path), ['target.url', 'cohorts.a.users']);
+    assert.deepEqual(
+      problemsOf(text).map((p) => p.path),
+      ['target.url', 'cohorts.a.users'],
+    );
   });
 
   test('an unknown top-level key is matched against top-level keys', () => {
@@ -215,12 +263,24 @@ describe('compileScenarioText: defaults and small forms', () => {
 describe('compileScenarioText: --set overrides', () => {
   test('cohorts.chatters.users=20 changes the users before validation', () => {
     const s = compileScenarioText(SIMPLE, 'simple.yaml', { set: ['cohorts.chatters.users=20'] });
-    assert.deepEqual(closedModel(cohort(s, 'chatters')), { kind: 'closed', startUsers: 20, stages: [{ durationMs: 30_000, users: 20 }], gracefulRampDownMs: 30_000 });
+    assert.deepEqual(closedModel(cohort(s, 'chatters')), {
+      kind: 'closed',
+      startUsers: 20,
+      stages: [{ durationMs: 30_000, users: 20 }],
+      gracefulRampDownMs: 30_000,
+    });
   });
 
   test('several overrides, list indexes, durations and rates as YAML text', () => {
     const text = readFileSync(FLAGSHIP, 'utf8');
-    const s = compileScenarioText(text, FLAGSHIP, { set: ['cohorts.chatters.stages[1].users=30', 'cohorts.lurkers.duration=1m', 'thresholds.errors=["rate < 0.05"]', 'name=override'] });
+    const s = compileScenarioText(text, FLAGSHIP, {
+      set: [
+        'cohorts.chatters.stages[1].users=30',
+        'cohorts.lurkers.duration=1m',
+        'thresholds.errors=["rate < 0.05"]',
+        'name=override',
+      ],
+    });
     assert.equal(s.name, 'override');
     assert.deepEqual(closedModel(cohort(s, 'chatters')).stages[1], { durationMs: 90_000, users: 30 });
     assert.deepEqual(closedModel(cohort(s, 'lurkers')).stages, [{ durationMs: 60_000, users: 5 }]);
@@ -244,41 +304,79 @@ describe('compileScenarioText: --set overrides', () => {
       const after = closedModel(cohort(loadScenario(file, { set: ['cohorts.chatters.users=50'] }), 'chatters'));
       const peak = Math.max(...before.stages.map((st) => st.users));
       assert.equal(Math.max(...after.stages.map((st) => st.users)), 50, `${name}: the peak becomes 50`);
-      assert.deepEqual(after.stages.map((st) => st.durationMs), before.stages.map((st) => st.durationMs), `${name}: durations kept`);
-      assert.deepEqual(after.stages.map((st) => (st.users === 0 ? 0 : st.users === 50 ? 'peak' : 'between')), before.stages.map((st) => (st.users === 0 ? 0 : st.users === peak ? 'peak' : 'between')), `${name}: ramps up, holds and ramps down as before`);
-      assert.equal(after.startUsers, before.startUsers === 0 ? 0 : Math.round((before.startUsers * 50) / peak), `${name}: startUsers scaled`);
+      assert.deepEqual(
+        after.stages.map((st) => st.durationMs),
+        before.stages.map((st) => st.durationMs),
+        `${name}: durations kept`,
+      );
+      assert.deepEqual(
+        after.stages.map((st) => (st.users === 0 ? 0 : st.users === 50 ? 'peak' : 'between')),
+        before.stages.map((st) => (st.users === 0 ? 0 : st.users === peak ? 'peak' : 'between')),
+        `${name}: ramps up, holds and ramps down as before`,
+      );
+      assert.equal(
+        after.startUsers,
+        before.startUsers === 0 ? 0 : Math.round((before.startUsers * 50) / peak),
+        `${name}: startUsers scaled`,
+      );
     }
     // Every shipped scenario with a chatters cohort is in the list above.
-    const shipped = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml') && loadScenario(`${SCENARIOS_DIR}${f}`).cohorts.some((c) => c.name === 'chatters'));
+    const shipped = readdirSync(SCENARIOS_DIR).filter(
+      (f) => f.endsWith('.yaml') && loadScenario(`${SCENARIOS_DIR}${f}`).cohorts.some((c) => c.name === 'chatters'),
+    );
     assert.deepEqual(shipped.sort(), withChatters);
     const flagship = closedModel(cohort(loadScenario(FLAGSHIP, { set: ['cohorts.chatters.users=50'] }), 'chatters'));
-    assert.deepEqual(flagship.stages, [{ durationMs: 15_000, users: 50 }, { durationMs: 90_000, users: 50 }, { durationMs: 10_000, users: 0 }]);
+    assert.deepEqual(flagship.stages, [
+      { durationMs: 15_000, users: 50 },
+      { durationMs: 90_000, users: 50 },
+      { durationMs: 10_000, users: 0 },
+    ]);
   });
 
   test('users next to stages scales every stage and startUsers, rounding, and never rounds a stage with users down to 0', () => {
-    const text = 'name: s\ncohorts:\n  c:\n    startUsers: 2\n    stages: [{ duration: 10s, users: 10 }, { duration: 10s, users: 5 }, { duration: 10s, users: 1 }, { duration: 5s, users: 0 }]\n    flow: [connect]\n';
+    const text =
+      'name: s\ncohorts:\n  c:\n    startUsers: 2\n    stages: [{ duration: 10s, users: 10 }, { duration: 10s, users: 5 }, { duration: 10s, users: 1 }, { duration: 5s, users: 0 }]\n    flow: [connect]\n';
     const m = closedModel(cohort(compileScenarioText(text, 's.yaml', { set: ['cohorts.c.users=4'] }), 'c'));
     assert.equal(m.startUsers, 1, '2 of 10 becomes 0.8, rounded to 1');
-    assert.deepEqual(m.stages.map((st) => st.users), [4, 2, 1, 0], '10 5 1 0 scaled to a peak of 4; 1 stays 1');
+    assert.deepEqual(
+      m.stages.map((st) => st.users),
+      [4, 2, 1, 0],
+      '10 5 1 0 scaled to a peak of 4; 1 stays 1',
+    );
     const up = closedModel(cohort(compileScenarioText(text, 's.yaml', { set: ['cohorts.c.users=30'] }), 'c'));
     assert.equal(up.startUsers, 6);
-    assert.deepEqual(up.stages.map((st) => st.users), [30, 15, 3, 0]);
+    assert.deepEqual(
+      up.stages.map((st) => st.users),
+      [30, 15, 3, 0],
+    );
   });
 
   test('users next to stages in the file means the same; "duration" next to stages is still refused', () => {
-    const s = compileScenarioText('name: s\ncohorts:\n  c:\n    users: 6\n    stages: [{ duration: 2s, users: 3 }, { duration: 1s, users: 0 }]\n    flow: [connect]\n', 's.yaml');
-    assert.deepEqual(closedModel(cohort(s, 'c')).stages, [{ durationMs: 2000, users: 6 }, { durationMs: 1000, users: 0 }]);
+    const s = compileScenarioText(
+      'name: s\ncohorts:\n  c:\n    users: 6\n    stages: [{ duration: 2s, users: 3 }, { duration: 1s, users: 0 }]\n    flow: [connect]\n',
+      's.yaml',
+    );
+    assert.deepEqual(closedModel(cohort(s, 'c')).stages, [
+      { durationMs: 2000, users: 6 },
+      { durationMs: 1000, users: 0 },
+    ]);
     const p = problemsOf(readFileSync(FLAGSHIP, 'utf8'), { set: ['cohorts.chatters.duration=1m'] });
     assert.equal(p.length, 1);
     assert.equal(p[0]!.path, 'cohorts.chatters');
-    assert.match(p[0]!.message, /give "stages", or "users" with "duration", not both \("users" alone next to "stages" scales them to that peak\)/);
+    assert.match(
+      p[0]!.message,
+      /give "stages", or "users" with "duration", not both \("users" alone next to "stages" scales them to that peak\)/,
+    );
   });
 
-  test('rate next to an open cohort\'s stages scales the rates (startRate too) to that peak', () => {
+  test("rate next to an open cohort's stages scales the rates (startRate too) to that peak", () => {
     const s = loadScenario(`${SCENARIOS_DIR}open-rate.yaml`, { set: ['cohorts.visitors.rate=40/s'] });
     const m = openModel(cohort(s, 'visitors'));
     assert.equal(m.startRatePerSec, 10, 'startRate 5/s of a 20/s peak becomes 10/s');
-    assert.deepEqual(m.stages.map((st) => st.ratePerSec), [40, 40]);
+    assert.deepEqual(
+      m.stages.map((st) => st.ratePerSec),
+      [40, 40],
+    );
     assert.equal(m.maxUsers, 200, 'maxUsers is its own setting');
   });
 
@@ -313,7 +411,9 @@ describe('compileScenarioText: --set overrides', () => {
   });
 
   test('--set can override a threshold of a dotted metric', () => {
-    const s = compileScenarioText(readFileSync(FLAGSHIP, 'utf8'), FLAGSHIP, { set: ['thresholds.run.total=["p(95) < 1s"]'] });
+    const s = compileScenarioText(readFileSync(FLAGSHIP, 'utf8'), FLAGSHIP, {
+      set: ['thresholds.run.total=["p(95) < 1s"]'],
+    });
     assert.equal(s.thresholds.find((t) => t.metricKey === 'run.total')?.expression, 'p(95) < 1s');
   });
 
@@ -326,16 +426,22 @@ describe('compileScenarioText: --set overrides', () => {
 
 describe('loadScenario: files that cannot be read', () => {
   test('a missing file is an INPUT error that says so', () => {
-    assert.throws(() => loadScenario('/nonexistent/dir/missing.yaml'), (err: unknown) => {
-      assert.ok(err instanceof SimError);
-      assert.equal(err.code, 'INPUT');
-      assert.match(err.message, /cannot read scenario \/nonexistent\/dir\/missing\.yaml: no such file/);
-      assert.ok(err.hint);
-      return true;
-    });
+    assert.throws(
+      () => loadScenario('/nonexistent/dir/missing.yaml'),
+      (err: unknown) => {
+        assert.ok(err instanceof SimError);
+        assert.equal(err.code, 'INPUT');
+        assert.match(err.message, /cannot read scenario \/nonexistent\/dir\/missing\.yaml: no such file/);
+        assert.ok(err.hint);
+        return true;
+      },
+    );
   });
 
   test('a directory is an INPUT error that says so', () => {
-    assert.throws(() => loadScenario(SCENARIOS_DIR), (err: unknown) => err instanceof SimError && err.code === 'INPUT' && /it is a directory/.test(err.message));
+    assert.throws(
+      () => loadScenario(SCENARIOS_DIR),
+      (err: unknown) => err instanceof SimError && err.code === 'INPUT' && /it is a directory/.test(err.message),
+    );
   });
 });

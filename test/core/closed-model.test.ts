@@ -5,7 +5,12 @@ import type { ClosedModel } from '../../src/core/scenario-types.js';
 
 /** A closed model from [durationMs, users] pairs. */
 function closed(startUsers: number, stages: Array<[number, number]>): ClosedModel {
-  return { kind: 'closed', startUsers, stages: stages.map(([durationMs, users]) => ({ durationMs, users })), gracefulRampDownMs: 0 };
+  return {
+    kind: 'closed',
+    startUsers,
+    stages: stages.map(([durationMs, users]) => ({ durationMs, users })),
+    gracefulRampDownMs: 0,
+  };
 }
 
 /** The intervals of one slot, in start order. */
@@ -19,7 +24,11 @@ function activeAt(intervals: readonly SlotInterval[], t: number): number {
 }
 
 // The flagship's chatters: ramp 0→15 over 10 s, hold 60 s, ramp down to 0 over 10 s.
-const flagship = closed(0, [[10_000, 15], [60_000, 15], [10_000, 0]]);
+const flagship = closed(0, [
+  [10_000, 15],
+  [60_000, 15],
+  [10_000, 0],
+]);
 
 describe('computeClosedPlan', () => {
   test('ramp up: slot i starts at round(10000·i/15)', () => {
@@ -29,7 +38,15 @@ describe('computeClosedPlan', () => {
       assert.equal(slotIntervals(plan.intervals, i)[0]?.[0], Math.round((10_000 * i) / 15), `slot ${i} start`);
     }
     // Spot checks of the rounding, written out.
-    assert.deepEqual(plan.intervals.slice(0, 4).map((i) => [i.slot, i.startMs]), [[0, 0], [1, 667], [2, 1333], [3, 2000]]);
+    assert.deepEqual(
+      plan.intervals.slice(0, 4).map((i) => [i.slot, i.startMs]),
+      [
+        [0, 0],
+        [1, 667],
+        [2, 1333],
+        [3, 2000],
+      ],
+    );
     assert.equal(slotIntervals(plan.intervals, 14)[0]?.[0], 9333);
   });
 
@@ -52,51 +69,130 @@ describe('computeClosedPlan', () => {
   });
 
   test('intervals come sorted by start time', () => {
-    const plan = computeClosedPlan(closed(0, [[1000, 4], [1000, 2], [1000, 4], [1000, 4]]));
+    const plan = computeClosedPlan(
+      closed(0, [
+        [1000, 4],
+        [1000, 2],
+        [1000, 4],
+        [1000, 4],
+      ]),
+    );
     const starts = plan.intervals.map((i) => i.startMs);
-    assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => a - b),
+    );
   });
 
   test('shorthand (users with duration): every user runs from 0 to the end', () => {
     const plan = computeClosedPlan(closed(5, [[10_000, 5]]));
-    assert.deepEqual(plan.intervals.map((i) => [i.slot, i.startMs, i.stopMs]), [
-      [0, 0, 10_000], [1, 0, 10_000], [2, 0, 10_000], [3, 0, 10_000], [4, 0, 10_000],
-    ]);
+    assert.deepEqual(
+      plan.intervals.map((i) => [i.slot, i.startMs, i.stopMs]),
+      [
+        [0, 0, 10_000],
+        [1, 0, 10_000],
+        [2, 0, 10_000],
+        [3, 0, 10_000],
+        [4, 0, 10_000],
+      ],
+    );
     assert.equal(plan.maxUsers, 5);
     assert.equal(plan.durationMs, 10_000);
   });
 
   test('a stage with duration 0 jumps: up at once, and down at once', () => {
-    const up = computeClosedPlan(closed(0, [[0, 3], [1000, 3]]));
-    assert.deepEqual(up.intervals.map((i) => [i.slot, i.startMs, i.stopMs]), [[0, 0, 1000], [1, 0, 1000], [2, 0, 1000]]);
+    const up = computeClosedPlan(
+      closed(0, [
+        [0, 3],
+        [1000, 3],
+      ]),
+    );
+    assert.deepEqual(
+      up.intervals.map((i) => [i.slot, i.startMs, i.stopMs]),
+      [
+        [0, 0, 1000],
+        [1, 0, 1000],
+        [2, 0, 1000],
+      ],
+    );
     assert.equal(up.durationMs, 1000);
 
-    const down = computeClosedPlan(closed(4, [[1000, 4], [0, 1], [1000, 1]]));
-    assert.deepEqual(down.intervals.map((i) => [i.slot, i.startMs, i.stopMs]), [[0, 0, 2000], [1, 0, 1000], [2, 0, 1000], [3, 0, 1000]]);
+    const down = computeClosedPlan(
+      closed(4, [
+        [1000, 4],
+        [0, 1],
+        [1000, 1],
+      ]),
+    );
+    assert.deepEqual(
+      down.intervals.map((i) => [i.slot, i.startMs, i.stopMs]),
+      [
+        [0, 0, 2000],
+        [1, 0, 1000],
+        [2, 0, 1000],
+        [3, 0, 1000],
+      ],
+    );
     assert.equal(down.maxUsers, 4);
   });
 
   test('ramp down then up again: a slot appears twice', () => {
-    const plan = computeClosedPlan(closed(0, [[1000, 4], [1000, 2], [1000, 4], [1000, 4]]));
+    const plan = computeClosedPlan(
+      closed(0, [
+        [1000, 4],
+        [1000, 2],
+        [1000, 4],
+        [1000, 4],
+      ]),
+    );
     assert.deepEqual(slotIntervals(plan.intervals, 0), [[0, 4000]]);
     assert.deepEqual(slotIntervals(plan.intervals, 1), [[250, 4000]]);
-    assert.deepEqual(slotIntervals(plan.intervals, 2), [[500, 2000], [2000, 4000]]);
-    assert.deepEqual(slotIntervals(plan.intervals, 3), [[750, 1500], [2500, 4000]]);
+    assert.deepEqual(slotIntervals(plan.intervals, 2), [
+      [500, 2000],
+      [2000, 4000],
+    ]);
+    assert.deepEqual(slotIntervals(plan.intervals, 3), [
+      [750, 1500],
+      [2500, 4000],
+    ]);
     assert.equal(plan.intervals.length, 6);
     assert.equal(plan.maxUsers, 4);
   });
 
   test('maxUsers is the peak over every stage, not the last one', () => {
-    const plan = computeClosedPlan(closed(3, [[7000, 11], [3000, 0], [5000, 6]]));
+    const plan = computeClosedPlan(
+      closed(3, [
+        [7000, 11],
+        [3000, 0],
+        [5000, 6],
+      ]),
+    );
     assert.equal(plan.maxUsers, 11);
     assert.equal(plan.durationMs, 15_000);
   });
 
   test('the plan agrees with computeTargetUsersAt at every sampled time', () => {
-    for (const model of [flagship, closed(0, [[1000, 4], [1000, 2], [1000, 4], [1000, 4]]), closed(3, [[7000, 11], [3000, 0], [5000, 6]])]) {
+    for (const model of [
+      flagship,
+      closed(0, [
+        [1000, 4],
+        [1000, 2],
+        [1000, 4],
+        [1000, 4],
+      ]),
+      closed(3, [
+        [7000, 11],
+        [3000, 0],
+        [5000, 6],
+      ]),
+    ]) {
       const plan = computeClosedPlan(model);
       for (let t = 0.25; t < plan.durationMs; t += 37) {
-        assert.equal(activeAt(plan.intervals, t), Math.ceil(computeTargetUsersAt(model, t) - 1e-9), `active users at ${t} ms`);
+        assert.equal(
+          activeAt(plan.intervals, t),
+          Math.ceil(computeTargetUsersAt(model, t) - 1e-9),
+          `active users at ${t} ms`,
+        );
       }
     }
   });
@@ -113,7 +209,7 @@ describe('computeTargetUsersAt', () => {
     assert.equal(computeTargetUsersAt(flagship, 79_000), 1.5);
   });
 
-  test('is the last stage\'s users at the very end and 0 after it', () => {
+  test("is the last stage's users at the very end and 0 after it", () => {
     const hold = closed(5, [[10_000, 5]]);
     assert.equal(computeTargetUsersAt(hold, 10_000), 5);
     assert.equal(computeTargetUsersAt(hold, 10_001), 0);
@@ -121,7 +217,10 @@ describe('computeTargetUsersAt', () => {
   });
 
   test('a zero-length stage jumps to its users', () => {
-    const jump = closed(0, [[0, 3], [1000, 3]]);
+    const jump = closed(0, [
+      [0, 3],
+      [1000, 3],
+    ]);
     assert.equal(computeTargetUsersAt(jump, 0), 3);
     assert.equal(computeTargetUsersAt(jump, 500), 3);
   });

@@ -7,12 +7,21 @@ import assert from 'node:assert/strict';
 import { computeBetaQuantile, computeRegularizedBeta, drawBeta } from '../../src/core/beta-distribution.js';
 import { computeComparison, computeMinSamples, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
 import { createHistogram } from '../../src/core/histogram.js';
-import { computeBucketDistribution, computePercentileRatioInterval, computePercentileUs } from '../../src/core/percentile-bootstrap.js';
+import {
+  computeBucketDistribution,
+  computePercentileRatioInterval,
+  computePercentileUs,
+} from '../../src/core/percentile-bootstrap.js';
 import { createRandom } from '../../src/core/random.js';
 import { computeHostNoiseMs } from '../../src/core/host-noise.js';
 import { formatCaveat, formatRowReason } from '../../src/output/compare-format.js';
 import type { SeriesPoint } from '../../src/core/metric-registry.js';
-import { computeDispersion, computeRateRatioInterval, computeSteadyWindow, computeWindowCount } from '../../src/core/rate-comparison.js';
+import {
+  computeDispersion,
+  computeRateRatioInterval,
+  computeSteadyWindow,
+  computeWindowCount,
+} from '../../src/core/rate-comparison.js';
 import { buildSeries, buildSummary, drawLogNormalMs, drawRunLatenciesMs } from '../helpers/synthetic-summary.js';
 
 function rowOf(c: Comparison, metric: string, stat: string): ComparisonRow {
@@ -38,7 +47,11 @@ describe('Beta distribution', () => {
   });
 
   test('the quantile inverts the distribution function', () => {
-    for (const [p, a, b] of [[0.025, 3, 9], [0.975, 120.5, 80], [0.5, 1, 1]] as const) {
+    for (const [p, a, b] of [
+      [0.025, 3, 9],
+      [0.975, 120.5, 80],
+      [0.5, 1, 1],
+    ] as const) {
       const x = computeBetaQuantile(p, a, b);
       assert.ok(Math.abs(computeRegularizedBeta(x, a, b) - p) < 1e-9, `${p} ${a} ${b}`);
     }
@@ -49,7 +62,11 @@ describe('Beta distribution', () => {
     const n = 20_000;
     let sum = 0;
     let sq = 0;
-    for (let i = 0; i < n; i++) { const x = drawBeta(rand, 114, 7); sum += x; sq += x * x; }
+    for (let i = 0; i < n; i++) {
+      const x = drawBeta(rand, 114, 7);
+      sum += x;
+      sq += x * x;
+    }
     const mean = sum / n;
     const sd = Math.sqrt(sq / n - mean * mean);
     assert.ok(Math.abs(mean - 114 / 121) < 0.001, `mean ${mean}`);
@@ -58,7 +75,7 @@ describe('Beta distribution', () => {
 });
 
 describe('percentile bootstrap', () => {
-  test('the point percentile is HdrHistogram\'s', () => {
+  test("the point percentile is HdrHistogram's", () => {
     const h = createHistogram();
     for (let v = 1; v <= 1000; v++) h.recordValue(v * 100);
     const d = computeBucketDistribution(h);
@@ -91,8 +108,15 @@ describe('percentile bootstrap', () => {
 describe('compare: latencies', () => {
   test('two samples of one distribution: no regression, whatever the seed', () => {
     for (let seed = 1; seed <= 12; seed++) {
-      const base = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(1200, seed), 'http.get_thread': drawLogNormalMs(300, seed + 100, 3) } });
-      const current = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(1200, seed + 50), 'http.get_thread': drawLogNormalMs(300, seed + 150, 3) } });
+      const base = buildSummary({
+        trends: { 'run.total': drawRunLatenciesMs(1200, seed), 'http.get_thread': drawLogNormalMs(300, seed + 100, 3) },
+      });
+      const current = buildSummary({
+        trends: {
+          'run.total': drawRunLatenciesMs(1200, seed + 50),
+          'http.get_thread': drawLogNormalMs(300, seed + 150, 3),
+        },
+      });
       const c = computeComparison(base, current, 0.1);
       assert.deepEqual(regressions(c), [], `seed ${seed}`);
       assert.equal(c.verdict, 'ok');
@@ -126,7 +150,11 @@ describe('compare: latencies', () => {
     const r = rowOf(c, 'run.total', 'p50');
     assert.equal(r.status, 'unchanged');
     assert.ok(r.intervalPct!.low > 0, 'the shift is real (interval above 0) but within 10%');
-    assert.equal(rowOf(computeComparison(base, current, 0.02), 'run.total', 'p50').status, 'regression', 'a 2% tolerance catches it');
+    assert.equal(
+      rowOf(computeComparison(base, current, 0.02), 'run.total', 'p50').status,
+      'regression',
+      'a 2% tolerance catches it',
+    );
   });
 
   test('a large change from few samples is within noise, not a regression', () => {
@@ -142,8 +170,12 @@ describe('compare: latencies', () => {
     assert.equal(computeMinSamples(0.95), 200);
     assert.equal(computeMinSamples(0.99), 1000);
     // Doubled latencies on 12 samples: a regression on its face, but not judgeable.
-    const base = buildSummary({ trends: { 'ws.connect': drawLogNormalMs(12, 1, 5), 'run.total': drawRunLatenciesMs(500, 1) } });
-    const current = buildSummary({ trends: { 'ws.connect': drawLogNormalMs(12, 2, 10), 'run.total': drawRunLatenciesMs(500, 2) } });
+    const base = buildSummary({
+      trends: { 'ws.connect': drawLogNormalMs(12, 1, 5), 'run.total': drawRunLatenciesMs(500, 1) },
+    });
+    const current = buildSummary({
+      trends: { 'ws.connect': drawLogNormalMs(12, 2, 10), 'run.total': drawRunLatenciesMs(500, 2) },
+    });
     const c = computeComparison(base, current, 0.1);
     const p50 = rowOf(c, 'ws.connect', 'p50');
     assert.equal(p50.status, 'inconclusive');
@@ -160,7 +192,10 @@ describe('compare: latencies', () => {
   test('one short side is named', () => {
     const base = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(300, 1) } });
     const current = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(150, 2) } });
-    assert.equal(formatRowReason(rowOf(computeComparison(base, current, 0.1), 'run.total', 'p95')), 'current n=150 < 200 for p95');
+    assert.equal(
+      formatRowReason(rowOf(computeComparison(base, current, 0.1), 'run.total', 'p95')),
+      'current n=150 < 200 for p95',
+    );
   });
 
   test('changes within the 1 ms floor are not regressions even when certain', () => {
@@ -214,9 +249,14 @@ describe('compare: counter rates over steady state', () => {
       const rates = { 'runs.completed': 40, 'http.requests': 80 };
       const base = buildSummary({ series: buildSeries({ ...shape, seed, ratesPerSec: rates }) });
       // The current run stops slowly: a longer ramp-down and 15 idle seconds lower its whole-run rate.
-      const current = buildSummary({ series: buildSeries({ ...shape, downSec: 6, tailSec: 15, seed: seed + 10, ratesPerSec: rates }) });
+      const current = buildSummary({
+        series: buildSeries({ ...shape, downSec: 6, tailSec: 15, seed: seed + 10, ratesPerSec: rates }),
+      });
       const wholeRun = (s: typeof base): number => (s.metrics['runs.completed'] as { ratePerSec: number }).ratePerSec;
-      assert.ok(wholeRun(current) < 0.75 * wholeRun(base), 'counts divided by unequal durations would call it a 25% drop');
+      assert.ok(
+        wholeRun(current) < 0.75 * wholeRun(base),
+        'counts divided by unequal durations would call it a 25% drop',
+      );
       const c = computeComparison(base, current, 0.1);
       const r = rowOf(c, 'runs.completed', 'rate');
       assert.equal(r.status, 'unchanged', `seed ${seed}: ${JSON.stringify(r)}`);
@@ -237,7 +277,11 @@ describe('compare: counter rates over steady state', () => {
   });
 
   test('the Poisson interval: 0 against 6 events is significant, 0 against 3 is not', () => {
-    const w = (count: number): { count: number; seconds: number; dispersion: number } => ({ count, seconds: 10, dispersion: 1 });
+    const w = (count: number): { count: number; seconds: number; dispersion: number } => ({
+      count,
+      seconds: 10,
+      dispersion: 1,
+    });
     assert.ok(computeRateRatioInterval(w(0), w(6), 0.95)!.low > 1.1);
     assert.ok(computeRateRatioInterval(w(0), w(3), 0.95)!.low < 1.1);
     assert.equal(computeRateRatioInterval(w(0), w(0), 0.95), null);
@@ -250,8 +294,16 @@ describe('compare: counter rates over steady state', () => {
     const bursty = [0, 0, 50, 0, 0, 50, 0, 0, 50, 0];
     const d = computeDispersion(bursty);
     assert.ok(d > 20, `dispersion ${d}`);
-    const narrow = computeRateRatioInterval({ count: 1500, seconds: 10, dispersion: 1 }, { count: 2000, seconds: 10, dispersion: 1 }, 0.95)!;
-    const wide = computeRateRatioInterval({ count: 1500, seconds: 10, dispersion: d }, { count: 2000, seconds: 10, dispersion: 1 }, 0.95)!;
+    const narrow = computeRateRatioInterval(
+      { count: 1500, seconds: 10, dispersion: 1 },
+      { count: 2000, seconds: 10, dispersion: 1 },
+      0.95,
+    )!;
+    const wide = computeRateRatioInterval(
+      { count: 1500, seconds: 10, dispersion: d },
+      { count: 2000, seconds: 10, dispersion: 1 },
+      0.95,
+    )!;
     assert.ok(narrow.low > 1.1, '+33% on Poisson counts is beyond 10%');
     assert.ok(wide.low < 1.1 && wide.high > narrow.high, 'the same counts in bursts prove nothing');
   });
@@ -259,64 +311,132 @@ describe('compare: counter rates over steady state', () => {
 
 describe('compare: what the machine may have done', () => {
   /** 20 s of series with `perSecond` samples of http.get_thread a second and the generator lagging `lagMs` (per second). */
-  const seriesWithLag = (lagMs: (t: number) => number, perSecond: (t: number) => number): SeriesPoint[] => Array.from({ length: 20 }, (_, i) => {
-    const t = i + 1;
-    const n = perSecond(t);
-    const lag = lagMs(t);
-    return {
-      t, counters: {}, gauges: { 'vus.chatters': 10 },
-      trends: {
-        ...(n ? { 'http.get_thread': { count: n, p50: 3, p95: 5, p99: 6, max: 7 } } : {}),
-        'generator.loop_lag': { count: 1, p50: lag, p95: lag, p99: lag, max: lag },
-      },
-    };
-  });
+  const seriesWithLag = (lagMs: (t: number) => number, perSecond: (t: number) => number): SeriesPoint[] =>
+    Array.from({ length: 20 }, (_, i) => {
+      const t = i + 1;
+      const n = perSecond(t);
+      const lag = lagMs(t);
+      return {
+        t,
+        counters: {},
+        gauges: { 'vus.chatters': 10 },
+        trends: {
+          ...(n ? { 'http.get_thread': { count: n, p50: 3, p95: 5, p99: 6, max: 7 } } : {}),
+          'generator.loop_lag': { count: 1, p50: lag, p95: lag, p99: lag, max: lag },
+        },
+      };
+    });
 
-  test('host noise is the lag the trend\'s own samples were timed under, at the same percentile', () => {
+  test("host noise is the lag the trend's own samples were timed under, at the same percentile", () => {
     // A connect storm: most samples in the first 2 s, while the generator lagged 400 ms.
-    const storm = buildSummary({ series: seriesWithLag((t) => (t <= 2 ? 400 : 10), (t) => (t <= 2 ? 90 : 1)), generator: { loopLagP99Ms: 20 } });
+    const storm = buildSummary({
+      series: seriesWithLag(
+        (t) => (t <= 2 ? 400 : 10),
+        (t) => (t <= 2 ? 90 : 1),
+      ),
+      generator: { loopLagP99Ms: 20 },
+    });
     assert.equal(computeHostNoiseMs(storm, 'http.get_thread', 0.5), 400);
     // Even samples, one bad second in twenty: the median saw 10 ms, the p99 saw the stall.
-    const hiccup = buildSummary({ series: seriesWithLag((t) => (t === 7 ? 90 : 10), () => 50) });
+    const hiccup = buildSummary({
+      series: seriesWithLag(
+        (t) => (t === 7 ? 90 : 10),
+        () => 50,
+      ),
+    });
     assert.equal(computeHostNoiseMs(hiccup, 'http.get_thread', 0.5), 10);
     assert.equal(computeHostNoiseMs(hiccup, 'http.get_thread', 0.99), 90);
-    assert.equal(computeHostNoiseMs(buildSummary({ generator: { loopLagP99Ms: 12.5 } }), 'http.get_thread', 0.5), 12.5, 'without a lag series, the run\'s lag p99');
+    assert.equal(
+      computeHostNoiseMs(buildSummary({ generator: { loopLagP99Ms: 12.5 } }), 'http.get_thread', 0.5),
+      12.5,
+      "without a lag series, the run's lag p99",
+    );
   });
 
   test('a certain +3 ms on a 3 ms call is inconclusive on a machine lagging 15 ms, a regression on a quiet one', () => {
-    const trends = (seed: number, median: number): Record<string, number[]> => ({ 'http.get_thread': drawLogNormalMs(2000, seed, median) });
-    const busy = seriesWithLag(() => 15, () => 100);
-    const quiet = seriesWithLag(() => 0.5, () => 100);
-    const onBusy = computeComparison(buildSummary({ trends: trends(1, 3), series: busy }), buildSummary({ trends: trends(2, 6), series: busy }), 0.1);
+    const trends = (seed: number, median: number): Record<string, number[]> => ({
+      'http.get_thread': drawLogNormalMs(2000, seed, median),
+    });
+    const busy = seriesWithLag(
+      () => 15,
+      () => 100,
+    );
+    const quiet = seriesWithLag(
+      () => 0.5,
+      () => 100,
+    );
+    const onBusy = computeComparison(
+      buildSummary({ trends: trends(1, 3), series: busy }),
+      buildSummary({ trends: trends(2, 6), series: busy }),
+      0.1,
+    );
     const r = rowOf(onBusy, 'http.get_thread', 'p50');
     assert.ok(r.intervalPct!.low > 50, 'the change is certain');
     assert.equal(r.status, 'inconclusive');
-    assert.match(formatRowReason(r) ?? '', /change is within the host noise \(twice the 15 ms the generator lagged as these samples were timed\)/);
+    assert.match(
+      formatRowReason(r) ?? '',
+      /change is within the host noise \(twice the 15 ms the generator lagged as these samples were timed\)/,
+    );
     assert.equal(onBusy.verdict, 'ok');
-    const onQuiet = computeComparison(buildSummary({ trends: trends(1, 3), series: quiet }), buildSummary({ trends: trends(2, 6), series: quiet }), 0.1);
+    const onQuiet = computeComparison(
+      buildSummary({ trends: trends(1, 3), series: quiet }),
+      buildSummary({ trends: trends(2, 6), series: quiet }),
+      0.1,
+    );
     assert.equal(rowOf(onQuiet, 'http.get_thread', 'p50').status, 'regression');
   });
 
   test('a saturated generator: short latencies and throughput inconclusive, long ones, failures and leaks still judged', () => {
-    const sBase = buildSeries({ users: 10, rampSec: 2, plateauSec: 15, downSec: 2, seed: 1, ratesPerSec: { 'runs.completed': 40 } });
-    const sCur = buildSeries({ users: 10, rampSec: 2, plateauSec: 15, downSec: 2, seed: 2, ratesPerSec: { 'runs.completed': 20, 'runs.failed': 10 } });
+    const sBase = buildSeries({
+      users: 10,
+      rampSec: 2,
+      plateauSec: 15,
+      downSec: 2,
+      seed: 1,
+      ratesPerSec: { 'runs.completed': 40 },
+    });
+    const sCur = buildSeries({
+      users: 10,
+      rampSec: 2,
+      plateauSec: 15,
+      downSec: 2,
+      seed: 2,
+      ratesPerSec: { 'runs.completed': 20, 'runs.failed': 10 },
+    });
     // run.total ~60 ms: 10% of it is far below a 180 ms stall. slow.total ~3 s: 10% is 300 ms.
-    const base = buildSummary({ trends: { 'run.total': drawRunLatenciesMs(1000, 1), 'slow.total': drawRunLatenciesMs(1000, 3, 50) }, series: sBase });
+    const base = buildSummary({
+      trends: { 'run.total': drawRunLatenciesMs(1000, 1), 'slow.total': drawRunLatenciesMs(1000, 3, 50) },
+      series: sBase,
+    });
     const current = buildSummary({
-      trends: { 'run.total': drawRunLatenciesMs(1000, 2, 1.5), 'slow.total': drawRunLatenciesMs(1000, 4, 75) }, series: sCur,
-      generator: { saturated: true, loopLagP99Ms: 180 }, isolation: { violations: 2 },
+      trends: { 'run.total': drawRunLatenciesMs(1000, 2, 1.5), 'slow.total': drawRunLatenciesMs(1000, 4, 75) },
+      series: sCur,
+      generator: { saturated: true, loopLagP99Ms: 180 },
+      isolation: { violations: 2 },
     });
     const c = computeComparison(base, current, 0.1);
     for (const stat of ['p50', 'p95']) {
       const r = rowOf(c, 'run.total', stat);
       assert.equal(r.status, 'inconclusive', stat);
-      assert.equal(formatRowReason(r), 'the current run\'s generator saturated (generator.loop_lag p99 180 ms, beyond 10% of this figure)');
-      assert.equal(rowOf(c, 'slow.total', stat).status, 'regression', `a +50% on seconds-long ${stat} shows through 180 ms stalls`);
+      assert.equal(
+        formatRowReason(r),
+        "the current run's generator saturated (generator.loop_lag p99 180 ms, beyond 10% of this figure)",
+      );
+      assert.equal(
+        rowOf(c, 'slow.total', stat).status,
+        'regression',
+        `a +50% on seconds-long ${stat} shows through 180 ms stalls`,
+      );
     }
-    assert.equal(rowOf(c, 'runs.completed', 'rate').status, 'inconclusive', 'throughput is the generator\'s too');
-    assert.equal(rowOf(c, 'runs.failed', 'rate').status, 'regression', 'the target\'s failures are still judged');
+    assert.equal(rowOf(c, 'runs.completed', 'rate').status, 'inconclusive', "throughput is the generator's too");
+    assert.equal(rowOf(c, 'runs.failed', 'rate').status, 'regression', "the target's failures are still judged");
     assert.equal(rowOf(c, 'isolation', 'violations').status, 'regression');
-    assert.ok(c.caveats.map(formatCaveat).some((n) => /current run's generator was saturated \(generator.loop_lag p99 180 ms\)/.test(n)), c.caveats.map(formatCaveat).join('\n'));
+    assert.ok(
+      c.caveats
+        .map(formatCaveat)
+        .some((n) => /current run's generator was saturated \(generator.loop_lag p99 180 ms\)/.test(n)),
+      c.caveats.map(formatCaveat).join('\n'),
+    );
   });
 });
 
@@ -329,10 +449,23 @@ describe('compare: schemas and verdicts', () => {
     assert.equal(computeComparison(v2, v2, 0.1).verdict, 'ok');
     const mixed = computeComparison(v1, v2, 0.1);
     assert.equal(mixed.verdict, 'ok');
-    assert.ok(mixed.caveats.map(formatCaveat).some((n) => /crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/.test(n)), mixed.caveats.map(formatCaveat).join('\n'));
+    assert.ok(
+      mixed.caveats
+        .map(formatCaveat)
+        .some((n) =>
+          /crosstalk\.summary\/1 and the current run crosstalk\.summary\/2: isolation counts are not comparable/.test(
+            n,
+          ),
+        ),
+      mixed.caveats.map(formatCaveat).join('\n'),
+    );
     // /1 counted reasons, /2 frames: 8 → 3 is not an improvement, and 3 → 8 not a regression.
     const leaky1 = buildSummary({ trends, isolation: { violations: 8 } });
-    const leaky2 = buildSummary({ trends, schema: 'crosstalk.summary/2', isolation: { violations: 3, verdict: 'violated' } });
+    const leaky2 = buildSummary({
+      trends,
+      schema: 'crosstalk.summary/2',
+      isolation: { violations: 3, verdict: 'violated' },
+    });
     assert.equal(rowOf(computeComparison(leaky1, leaky2, 0.1), 'isolation', 'violations').status, 'info');
     // A leak after a clean baseline is a regression in any schema.
     const r = rowOf(computeComparison(v1, leaky2, 0.1), 'isolation', 'violations');
@@ -341,9 +474,19 @@ describe('compare: schemas and verdicts', () => {
 
   test('an untested run gets a note, and its isolation row is inconclusive', () => {
     const good = buildSummary({ trends, schema: 'crosstalk.summary/2', isolation: { verdict: 'clean' } });
-    const untested = buildSummary({ trends, schema: 'crosstalk.summary/2', verdict: 'untested', isolation: { verdict: 'untested' } });
+    const untested = buildSummary({
+      trends,
+      schema: 'crosstalk.summary/2',
+      verdict: 'untested',
+      isolation: { verdict: 'untested' },
+    });
     const c = computeComparison(good, untested, 0.1);
-    assert.ok(c.caveats.map(formatCaveat).includes('the current run\'s verdict is untested: its figures do not describe a working target'), c.caveats.map(formatCaveat).join('\n'));
+    assert.ok(
+      c.caveats
+        .map(formatCaveat)
+        .includes("the current run's verdict is untested: its figures do not describe a working target"),
+      c.caveats.map(formatCaveat).join('\n'),
+    );
     const r = rowOf(c, 'isolation', 'violations');
     assert.equal(r.status, 'inconclusive');
     assert.equal(formatRowReason(r), 'isolation untested in the current run');

@@ -4,14 +4,22 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeGeneratorHealth } from '../../src/core/generator-health.js';
-import { computeQueueing, isQueueingSaturated, LOOP_LAG_METRIC, QUEUEING_BOUND_MS } from '../../src/core/generator-queueing.js';
+import {
+  computeQueueing,
+  isQueueingSaturated,
+  LOOP_LAG_METRIC,
+  QUEUEING_BOUND_MS,
+} from '../../src/core/generator-queueing.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { buildSummaryFigures, judgeSummary, type Summary, type SummaryInput } from '../../src/core/summary.js';
 import { mergeSummaries } from '../../src/core/summary-merge.js';
 
 /** A run's summary as the engine writes it, judged with no coverage floor. */
 function buildSummary(r: MetricRegistry, input: SummaryInput): Summary {
-  return judgeSummary(buildSummaryFigures(r, input), { thresholds: [], floor: { framesChecked: 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 } });
+  return judgeSummary(buildSummaryFigures(r, input), {
+    thresholds: [],
+    floor: { framesChecked: 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 },
+  });
 }
 
 /**
@@ -34,9 +42,14 @@ function fed(lagMs: readonly number[], connects: readonly number[] = []): Metric
 
 function summaryOf(r: MetricRegistry, startMs = Date.UTC(2026, 0, 1)): Summary {
   return buildSummary(r, {
-    scenario: { name: 'q', file: 'q.yaml', sha256: 'ab'.repeat(32) }, target: { url: 'embedded', embedded: true },
-    startedAtMs: startMs, endedAtMs: startMs + r.series.length * 1000, segment: '0/1', interrupted: false,
-    users: { total: 1, byCohort: { c: 1 } }, generator: { loopLagP99Ms: 0, loopLagMaxMs: 0, cpuPercent: 10, saturated: false, workers: 1 },
+    scenario: { name: 'q', file: 'q.yaml', sha256: 'ab'.repeat(32) },
+    target: { url: 'embedded', embedded: true },
+    startedAtMs: startMs,
+    endedAtMs: startMs + r.series.length * 1000,
+    segment: '0/1',
+    interrupted: false,
+    users: { total: 1, byCohort: { c: 1 } },
+    generator: { loopLagP99Ms: 0, loopLagMaxMs: 0, cpuPercent: 10, saturated: false, workers: 1 },
   });
 }
 
@@ -45,7 +58,10 @@ describe('computeQueueing', () => {
     const q = computeQueueing(fed([1, 2, 48, 31, 3, 19.9, 20, 25, 1]).series);
     assert.equal(q.boundMs, QUEUEING_BOUND_MS);
     // Point t covers second [t-1, t): seconds 2 and 3 (48, 31 ms), then 7 (25 ms). 20 ms exactly is not past the bound.
-    assert.deepEqual(q.windows, [{ fromSec: 2, toSec: 4, maxLagMs: 48 }, { fromSec: 7, toSec: 8, maxLagMs: 25 }]);
+    assert.deepEqual(q.windows, [
+      { fromSec: 2, toSec: 4, maxLagMs: 48 },
+      { fromSec: 7, toSec: 8, maxLagMs: 25 },
+    ]);
     assert.equal(q.seconds, 3);
     // 3 of 9 seconds, each holding 10 of the 90 ws.connect samples; the loop-lag samples themselves do not count.
     assert.equal(q.sampleShare, Math.round((30 / 90) * 1e4) / 1e4);
@@ -81,7 +97,7 @@ describe('computeQueueing', () => {
 });
 
 describe('generator health from a summary', () => {
-  test('the loop-lag figures are the generator.loop_lag trend\'s own; queueing can make the generator saturated', () => {
+  test("the loop-lag figures are the generator.loop_lag trend's own; queueing can make the generator saturated", () => {
     const s = summaryOf(fed(Array.from({ length: 10 }, (_, i) => (i === 3 ? 80 : 1))));
     const lag = s.metrics[LOOP_LAG_METRIC];
     assert.ok(lag && lag.type === 'trend');
@@ -105,7 +121,10 @@ describe('generator health from a summary', () => {
     const b = summaryOf(fed([1, 1, 1, 1, 60, 1]));
     const parts = [a, b].map((p) => ({ ...p, generator: computeGeneratorHealth(p, { cpuPercent: 20, workers: 1 }) }));
     const m = mergeSummaries(parts, { violations: 0, byKind: {}, byCohort: {}, settled: 0 });
-    assert.deepEqual(m.generator.queueing?.windows, [{ fromSec: 1, toSec: 2, maxLagMs: 35 }, { fromSec: 4, toSec: 5, maxLagMs: 60 }]);
+    assert.deepEqual(m.generator.queueing?.windows, [
+      { fromSec: 1, toSec: 2, maxLagMs: 35 },
+      { fromSec: 4, toSec: 5, maxLagMs: 60 },
+    ]);
     assert.equal(m.generator.queueing?.seconds, 2);
     const lag = m.metrics[LOOP_LAG_METRIC];
     assert.ok(lag && lag.type === 'trend');

@@ -1,18 +1,41 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
-import { computeMean, computeTrendStats, computeValuesAtPercentiles, createHistogram, decodeHistogram, encodeHistogram } from '../../src/core/histogram.js';
+import {
+  computeMean,
+  computeTrendStats,
+  computeValuesAtPercentiles,
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+} from '../../src/core/histogram.js';
 import { createRandom } from '../../src/core/random.js';
 
 /** The library's own histogram with the same settings as createHistogram(). */
-const reference = (): hdr.Histogram => hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, autoResize: true, bitBucketSize: 32 });
+const reference = (): hdr.Histogram =>
+  hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, autoResize: true, bitBucketSize: 32 });
 
 describe('createHistogram', () => {
   test('puts every value in the same bucket as the library does', () => {
     const ours = createHistogram() as unknown as hdr.JsHistogram;
     const lib = reference() as unknown as hdr.JsHistogram;
     const rand = createRandom(7);
-    const values: number[] = [0, 0.4, 1, 1.5, 2047, 2048, 2049, 4095, 4096, 2 ** 30, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 40];
+    const values: number[] = [
+      0,
+      0.4,
+      1,
+      1.5,
+      2047,
+      2048,
+      2049,
+      4095,
+      4096,
+      2 ** 30,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 + 5,
+      2 ** 40,
+    ];
     for (let v = 0; v < 1 << 18; v++) values.push(v);
     for (let k = 0; k < 31; k++) values.push(2 ** k - 1, 2 ** k, 2 ** k + 1);
     for (let i = 0; i < 50_000; i++) values.push(Math.floor(rand() * 2 ** 31), rand() * 1e6);
@@ -59,10 +82,19 @@ describe('one-pass percentiles and mean', () => {
   }
 
   test('give exactly what the library gives for every percentile a chart or summary asks, in any order', () => {
-    for (const [seed, n] of [[1, 1], [2, 7], [3, 1000], [4, 50_000]] as const) {
+    for (const [seed, n] of [
+      [1, 1],
+      [2, 7],
+      [3, 1000],
+      [4, 50_000],
+    ] as const) {
       const h = filled(seed, n);
       const qs = [99.9, 0, 50, 12.5, 90, 95, 99, 99.99, 100, 100 * (1 - 1 / 3), 33.3, 99.999, 101];
-      assert.deepEqual(computeValuesAtPercentiles(h, qs), qs.map((q) => h.getValueAtPercentile(q)), `seed ${seed}, ${n} values`);
+      assert.deepEqual(
+        computeValuesAtPercentiles(h, qs),
+        qs.map((q) => h.getValueAtPercentile(q)),
+        `seed ${seed}, ${n} values`,
+      );
       assert.equal(computeMean(h), h.mean, `mean, seed ${seed}`);
     }
   });
@@ -71,7 +103,17 @@ describe('one-pass percentiles and mean', () => {
     const h = createHistogram();
     assert.deepEqual(computeValuesAtPercentiles(h, [50, 99]), [0, 0]);
     assert.equal(computeMean(h), 0);
-    assert.deepEqual(computeTrendStats(h), { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });
+    assert.deepEqual(computeTrendStats(h), {
+      count: 0,
+      min: 0,
+      max: 0,
+      mean: 0,
+      p50: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      p999: 0,
+    });
   });
 
   test("trend stats are the library's figures in ms, percentiles capped at the max", () => {
@@ -79,9 +121,15 @@ describe('one-pass percentiles and mean', () => {
     const ms = (us: number): number => Math.round((us / 1000) * 1000) / 1000;
     const max = ms(h.maxValue);
     assert.deepEqual(computeTrendStats(h), {
-      count: 20_000, min: ms(h.minNonZeroValue), max, mean: ms(h.mean),
-      p50: Math.min(max, ms(h.getValueAtPercentile(50))), p90: Math.min(max, ms(h.getValueAtPercentile(90))), p95: Math.min(max, ms(h.getValueAtPercentile(95))),
-      p99: Math.min(max, ms(h.getValueAtPercentile(99))), p999: Math.min(max, ms(h.getValueAtPercentile(99.9))),
+      count: 20_000,
+      min: ms(h.minNonZeroValue),
+      max,
+      mean: ms(h.mean),
+      p50: Math.min(max, ms(h.getValueAtPercentile(50))),
+      p90: Math.min(max, ms(h.getValueAtPercentile(90))),
+      p95: Math.min(max, ms(h.getValueAtPercentile(95))),
+      p99: Math.min(max, ms(h.getValueAtPercentile(99))),
+      p999: Math.min(max, ms(h.getValueAtPercentile(99.9))),
     });
   });
 });

@@ -7,7 +7,12 @@ import { OwnershipLedger } from '../../src/core/ownership-ledger.js';
 import { UserDirectory } from '../../src/core/user-directory.js';
 import type { Violation } from '../../src/core/violation.js';
 
-function setup(): { oracle: IsolationOracle; ledger: OwnershipLedger; violations: Violation[]; alice: { userId: string; userIndex: number; cohort: string } } {
+function setup(): {
+  oracle: IsolationOracle;
+  ledger: OwnershipLedger;
+  violations: Violation[];
+  alice: { userId: string; userIndex: number; cohort: string };
+} {
   const directory = new UserDirectory({ prefix: 'u', runTag: 'ab12cd' }, ['chatters'], [0]);
   const ledger = new OwnershipLedger(directory);
   const violations: Violation[] = [];
@@ -21,10 +26,16 @@ function setup(): { oracle: IsolationOracle; ledger: OwnershipLedger; violations
   return { oracle, ledger, violations, alice };
 }
 
-const frame = (threadId: string, runId: string) => ({ type: 'agent_thinking', userId: undefined, threadId, runId, messageId: undefined });
+const frame = (threadId: string, runId: string) => ({
+  type: 'agent_thinking',
+  userId: undefined,
+  threadId,
+  runId,
+  messageId: undefined,
+});
 
 describe('IsolationOracle, frames of a run', () => {
-  test('ids found to be the user\'s own are remembered on the run; a foreign id on a later frame of the same run is still reported', () => {
+  test("ids found to be the user's own are remembered on the run; a foreign id on a later frame of the same run is still reported", () => {
     const { oracle, violations, alice } = setup();
     const run: VerifiedIds = { verifiedThread: undefined, verifiedRun: undefined };
     assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-alice'), '{}', run, true, 0), 0);
@@ -32,8 +43,18 @@ describe('IsolationOracle, frames of a run', () => {
     assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-alice'), '{}', run, true, 0), 0);
     assert.equal(oracle.checkFrame(alice, frame('thr-bob', 'run-alice'), '{}', run, true, 0), 1);
     assert.equal(oracle.checkFrame(alice, frame('thr-alice', 'run-bob'), '{}', run, true, 0), 1);
-    assert.deepEqual(violations.map((v) => [v.kind, v.kinds[0]!.value]), [['foreign_thread', 'thr-bob'], ['foreign_run', 'run-bob']]);
-    assert.deepEqual(run, { verifiedThread: 'thr-alice', verifiedRun: 'run-alice' }, 'foreign ids are never remembered as own');
+    assert.deepEqual(
+      violations.map((v) => [v.kind, v.kinds[0]!.value]),
+      [
+        ['foreign_thread', 'thr-bob'],
+        ['foreign_run', 'run-bob'],
+      ],
+    );
+    assert.deepEqual(
+      run,
+      { verifiedThread: 'thr-alice', verifiedRun: 'run-alice' },
+      'foreign ids are never remembered as own',
+    );
   });
 
   test('an id nobody has claimed yet is not remembered: it is settled at the end', () => {
@@ -44,7 +65,10 @@ describe('IsolationOracle, frames of a run', () => {
     // Another user claims it later: the deferred sighting becomes a leak.
     ledger.claimRun('run-new', 2);
     oracle.finish();
-    assert.deepEqual(violations.map((v) => [v.kind, v.kinds[0]!.value]), [['foreign_run', 'run-new']]);
+    assert.deepEqual(
+      violations.map((v) => [v.kind, v.kinds[0]!.value]),
+      [['foreign_run', 'run-new']],
+    );
   });
 });
 
@@ -58,8 +82,19 @@ describe('IsolationOracle, one violation per leaked frame', () => {
     assert.equal(violations.length, 1);
     const v = violations[0]!;
     assert.equal(v.kind, 'foreign_user_id', 'the first reason names the line');
-    assert.deepEqual(v.kinds.map((k) => [k.kind, k.field]), [['foreign_user_id', 'user_id'], ['foreign_thread', 'thread_id'], ['foreign_run', 'run_id'], ['foreign_canary', 'canary']]);
-    assert.ok(v.kinds.slice(1).every((k) => k.owner !== undefined && k.owner !== alice.userId), 'each reason names the owner it points to');
+    assert.deepEqual(
+      v.kinds.map((k) => [k.kind, k.field]),
+      [
+        ['foreign_user_id', 'user_id'],
+        ['foreign_thread', 'thread_id'],
+        ['foreign_run', 'run_id'],
+        ['foreign_canary', 'canary'],
+      ],
+    );
+    assert.ok(
+      v.kinds.slice(1).every((k) => k.owner !== undefined && k.owner !== alice.userId),
+      'each reason names the owner it points to',
+    );
     assert.equal(typeof v.id, 'string');
   });
 
@@ -78,7 +113,10 @@ describe('IsolationOracle, one violation per leaked frame', () => {
     ledger.claimRun('run-new', 2);
     oracle.finish();
     assert.equal(violations.length, 1);
-    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['foreign_thread', 'foreign_run']);
+    assert.deepEqual(
+      violations[0]!.kinds.map((k) => k.kind),
+      ['foreign_thread', 'foreign_run'],
+    );
     assert.equal(violations[0]!.atMs, 7, 'the time the frame arrived');
   });
 
@@ -86,9 +124,19 @@ describe('IsolationOracle, one violation per leaked frame', () => {
     const { ledger, alice } = setup();
     const violations: Violation[] = [];
     const amended: Array<[string, string[], string[]]> = [];
-    const oracle = new IsolationOracle(ledger, new CanaryCodec('ab12cd'), (v) => violations.push(v), { idPrefix: 'w1.', amend: (id, _c, reasons, fresh) => amended.push([id, reasons.map((r) => r.kind), [...fresh]]) });
+    const oracle = new IsolationOracle(ledger, new CanaryCodec('ab12cd'), (v) => violations.push(v), {
+      idPrefix: 'w1.',
+      amend: (id, _c, reasons, fresh) => amended.push([id, reasons.map((r) => r.kind), [...fresh]]),
+    });
     // The frame's user_id gives it away now; its run id is settled only at the end.
-    oracle.checkFrame(alice, { type: 'agent_thinking', userId: 'u-bob', threadId: undefined, runId: 'run-late', messageId: undefined }, '{}', undefined, true, 1);
+    oracle.checkFrame(
+      alice,
+      { type: 'agent_thinking', userId: 'u-bob', threadId: undefined, runId: 'run-late', messageId: undefined },
+      '{}',
+      undefined,
+      true,
+      1,
+    );
     assert.equal(violations.length, 1);
     assert.ok(violations[0]!.id!.startsWith('w1.'));
     ledger.claimRun('run-late', 2);
@@ -109,9 +157,18 @@ describe('IsolationOracle, one violation per leaked frame', () => {
 
   test('a listing with two foreign threads and a foreign canary is one violation', () => {
     const { oracle, violations, alice } = setup();
-    oracle.checkListing(alice, [{ id: 'thr-alice' }, { id: 'thr-bob' }, { id: 'thr-bob' }], `[{"title":"${bobCanary()}"}]`, 3, 'list_threads');
+    oracle.checkListing(
+      alice,
+      [{ id: 'thr-alice' }, { id: 'thr-bob' }, { id: 'thr-bob' }],
+      `[{"title":"${bobCanary()}"}]`,
+      3,
+      'list_threads',
+    );
     assert.equal(violations.length, 1);
-    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['rest_foreign_listing', 'rest_foreign_listing', 'foreign_canary']);
+    assert.deepEqual(
+      violations[0]!.kinds.map((k) => k.kind),
+      ['rest_foreign_listing', 'rest_foreign_listing', 'foreign_canary'],
+    );
     assert.equal(violations[0]!.op, 'list_threads');
   });
 });
@@ -126,56 +183,112 @@ describe('IsolationOracle, ids anywhere (foreign_reference)', () => {
     s.ledger.claimRun('3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10', bob);
     return { ...s, bob };
   }
-  const own = { type: 'agent_thinking', userId: undefined, threadId: 'thr_4d0d40b3aa11', runId: undefined, messageId: undefined };
+  const own = {
+    type: 'agent_thinking',
+    userId: undefined,
+    threadId: 'thr_4d0d40b3aa11',
+    runId: undefined,
+    messageId: undefined,
+  };
 
-  test('another user\'s thread in a URL, their run in a nested list: one violation, a reason each', () => {
+  test("another user's thread in a URL, their run in a nested list: one violation, a reason each", () => {
     const { oracle, violations, alice } = withIds();
-    const text = JSON.stringify({ type: 'agent_thinking', payload: { thread_id: 'thr_4d0d40b3aa11', reasoning: 'see https://app.example/threads/thr_9f9f0000bb22#m2', cites: [['x', { id: '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10' }]] } });
+    const text = JSON.stringify({
+      type: 'agent_thinking',
+      payload: {
+        thread_id: 'thr_4d0d40b3aa11',
+        reasoning: 'see https://app.example/threads/thr_9f9f0000bb22#m2',
+        cites: [['x', { id: '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10' }]],
+      },
+    });
     assert.equal(oracle.checkFrame(alice, own, text, undefined, true, 0), 1);
-    assert.deepEqual(violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]), [
-      ['foreign_reference', 'thread', 'thr_9f9f0000bb22'], ['foreign_reference', 'run', '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10'],
-    ]);
+    assert.deepEqual(
+      violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]),
+      [
+        ['foreign_reference', 'thread', 'thr_9f9f0000bb22'],
+        ['foreign_reference', 'run', '3f2a9c1e-77d0-4b9a-9e1b-0c5d2a6b8e10'],
+      ],
+    );
   });
 
-  test('inside a double-encoded payload the id is still found; the user\'s own ids and longer words that contain an id are not leaks', () => {
+  test("inside a double-encoded payload the id is still found; the user's own ids and longer words that contain an id are not leaks", () => {
     const { oracle, violations, alice } = withIds();
     const inner = JSON.stringify({ thread_id: 'thr_9f9f0000bb22' });
     assert.equal(oracle.checkFrame(alice, own, JSON.stringify({ type: 'x', payload: inner }), undefined, true, 0), 1);
-    assert.equal(oracle.checkFrame(alice, own, '{"reasoning":"thr_4d0d40b3aa11 and xthr_9f9f0000bb22 and thr_9f9f0000bb22x"}', undefined, true, 0), 0);
+    assert.equal(
+      oracle.checkFrame(
+        alice,
+        own,
+        '{"reasoning":"thr_4d0d40b3aa11 and xthr_9f9f0000bb22 and thr_9f9f0000bb22x"}',
+        undefined,
+        true,
+        0,
+      ),
+      0,
+    );
     assert.equal(violations.length, 1);
   });
 
-  test('an id named by an owner field is judged there once, not again as a reference; another user\'s message id is one', () => {
+  test("an id named by an owner field is judged there once, not again as a reference; another user's message id is one", () => {
     const { oracle, violations, alice, bob } = withIds();
     const f = { ...own, threadId: 'thr_9f9f0000bb22' };
     assert.equal(oracle.checkFrame(alice, f, '{"thread_id":"thr_9f9f0000bb22"}', undefined, true, 0), 1);
-    assert.deepEqual(violations[0]!.kinds.map((k) => k.kind), ['foreign_thread']);
+    assert.deepEqual(
+      violations[0]!.kinds.map((k) => k.kind),
+      ['foreign_thread'],
+    );
     assert.equal(oracle.checkText(alice, `["quoted m-ab12cd-${bob}-7 here"]`, 0), 1);
-    assert.deepEqual(violations[1]!.kinds.map((k) => [k.kind, k.field]), [['foreign_reference', 'message']]);
+    assert.deepEqual(
+      violations[1]!.kinds.map((k) => [k.kind, k.field]),
+      [['foreign_reference', 'message']],
+    );
   });
 
-  test('a run cited before its owner\'s frame was read is settled at the end: a leak if another user claims it, nothing if nobody does', () => {
+  test("a run cited before its owner's frame was read is settled at the end: a leak if another user claims it, nothing if nobody does", () => {
     const { oracle, ledger, violations, alice, bob } = withIds();
     // Bob's next run, shaped like his first (a uuid), reaches Alice before Bob's own frame taught the ledger its id.
     const early = '9b1d7e20-41c3-4f6a-8e2d-5a7c3b9d1f44';
     const nobody = '0c4e8a12-6b3f-4d21-9a7e-1f2b3c4d5e6f';
-    assert.equal(oracle.checkFrame(alice, own, JSON.stringify({ type: 'agent_thinking', payload: { reasoning: `as in run ${early} and ${nobody}` } }), undefined, true, 5), 0);
+    assert.equal(
+      oracle.checkFrame(
+        alice,
+        own,
+        JSON.stringify({ type: 'agent_thinking', payload: { reasoning: `as in run ${early} and ${nobody}` } }),
+        undefined,
+        true,
+        5,
+      ),
+      0,
+    );
     // A token that is not shaped like any run id (no dashes where a uuid has them) is never kept.
     assert.equal(oracle.checkText(alice, 'order 20261205-0930-77 shipped', 6), 0);
     ledger.claimRun(early, bob);
     assert.deepEqual(oracle.finish(), []);
     assert.equal(violations.length, 1);
-    assert.deepEqual(violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]), [['foreign_reference', 'run', early]]);
+    assert.deepEqual(
+      violations[0]!.kinds.map((k) => [k.kind, k.field, k.value]),
+      [['foreign_reference', 'run', early]],
+    );
     assert.equal(violations[0]!.atMs, 5);
     // The unclaimed token was only text: not counted as an unattributed id.
     assert.equal(oracle.unattributed, 0);
   });
 
-  test('a run-shaped token later claimed by the receiver itself, or named by the frame\'s own run field, is no leak', () => {
+  test("a run-shaped token later claimed by the receiver itself, or named by the frame's own run field, is no leak", () => {
     const { oracle, ledger, violations, alice } = withIds();
     const mine = '7e6d5c4b-3a29-4817-9f0e-d1c2b3a4f5e6';
     const field = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-    assert.equal(oracle.checkFrame(alice, { ...own, runId: field }, JSON.stringify({ run_id: field, note: `retrying ${mine}` }), undefined, true, 0), 0);
+    assert.equal(
+      oracle.checkFrame(
+        alice,
+        { ...own, runId: field },
+        JSON.stringify({ run_id: field, note: `retrying ${mine}` }),
+        undefined,
+        true,
+        0,
+      ),
+      0,
+    );
     ledger.claimRun(mine, alice.userIndex);
     ledger.claimRun(field, alice.userIndex);
     oracle.finish();
@@ -185,7 +298,13 @@ describe('IsolationOracle, ids anywhere (foreign_reference)', () => {
   test('unreadable text and REST error bodies get the same scan', () => {
     const { oracle, violations, alice } = withIds();
     assert.equal(oracle.checkText(alice, 'not json at all: thr_9f9f0000bb22', 0), 1);
-    assert.equal(oracle.checkBody(alice, '{"error":{"code":"NOT_FOUND","thread":"thr_9f9f0000bb22"}}', 0, 'get_thread'), 1);
-    assert.deepEqual(violations.map((v) => v.channel), ['ws', 'rest']);
+    assert.equal(
+      oracle.checkBody(alice, '{"error":{"code":"NOT_FOUND","thread":"thr_9f9f0000bb22"}}', 0, 'get_thread'),
+      1,
+    );
+    assert.deepEqual(
+      violations.map((v) => v.channel),
+      ['ws', 'rest'],
+    );
   });
 });

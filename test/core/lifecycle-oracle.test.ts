@@ -2,7 +2,13 @@
 // with frames built here: with and without seq, keyed and keyless tool pairs, partial tabs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileLifecycleGrammar, DEFAULT_LIFECYCLE, DEFAULT_LIFECYCLE_GRAMMAR, type LifecycleGrammar, type LifecycleSpec } from '../../src/core/lifecycle-grammar.js';
+import {
+  compileLifecycleGrammar,
+  DEFAULT_LIFECYCLE,
+  DEFAULT_LIFECYCLE_GRAMMAR,
+  type LifecycleGrammar,
+  type LifecycleSpec,
+} from '../../src/core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
 import { computeRunEventIndex } from '../../src/core/metric-names.js';
 import type { Violation } from '../../src/core/violation.js';
@@ -23,21 +29,33 @@ const C = (key?: string): F => ['tool_completed', undefined, key];
 const numbered = (frames: readonly F[]): F[] => frames.map(([type, , key], i) => [type, i, key]);
 
 /** Plays frames of one run on one connection, finalizes it, and returns [kind, value] of each violation. */
-function play(frames: readonly F[], opts: { grammar?: LifecycleGrammar; partial?: boolean } = {}): Array<[string, string | undefined]> {
+function play(
+  frames: readonly F[],
+  opts: { grammar?: LifecycleGrammar; partial?: boolean } = {},
+): Array<[string, string | undefined]> {
   const violations: Violation[] = [];
   const oracle = new LifecycleOracle(opts.grammar ?? DEFAULT_LIFECYCLE_GRAMMAR, (v) => violations.push(v));
   const st = LifecycleOracle.createState(opts.partial ?? false);
-  for (const [type, seq, pairKey] of frames) oracle.observe(st, { type, event: computeRunEventIndex(type), seq, pairKey }, rx, 'm-1', JSON.stringify({ type }), 1000);
+  for (const [type, seq, pairKey] of frames)
+    oracle.observe(
+      st,
+      { type, event: computeRunEventIndex(type), seq, pairKey },
+      rx,
+      'm-1',
+      JSON.stringify({ type }),
+      1000,
+    );
   oracle.finalize(st, rx, 'm-1', 2000);
   return violations.map((v) => [v.kind, v.kinds[0]?.value]);
 }
 
 /** A grammar: protocol.md's with some keys replaced. */
-const grammar = (over: Partial<LifecycleSpec>): LifecycleGrammar => compileLifecycleGrammar({ ...DEFAULT_LIFECYCLE, ...over });
+const grammar = (over: Partial<LifecycleSpec>): LifecycleGrammar =>
+  compileLifecycleGrammar({ ...DEFAULT_LIFECYCLE, ...over });
 
 const REACT: F[] = [S, T, E('search_documents'), C('search_documents'), T, E('fetch_url'), C('fetch_url'), T, D];
 
-describe('protocol.md\'s grammar: thinking and tool pairs interleave (ReAct)', () => {
+describe("protocol.md's grammar: thinking and tool pairs interleave (ReAct)", () => {
   test('think → tool → think → tool → answer: no violation without seq', () => {
     assert.deepEqual(play(REACT), []);
   });
@@ -58,9 +76,21 @@ describe('protocol.md\'s grammar: thinking and tool pairs interleave (ReAct)', (
   });
 
   test('a tool_completed before its own tool_executing is out_of_order, once', () => {
-    assert.deepEqual(play([S, T, C('x'), E('x'), T, D]), [['out_of_order', 'tool_executing (x) after its tool_completed']]);
+    assert.deepEqual(play([S, T, C('x'), E('x'), T, D]), [
+      ['out_of_order', 'tool_executing (x) after its tool_completed'],
+    ]);
     // Reordered in flight: seq says so, and the grammar does not blame the same frame again.
-    assert.deepEqual(play([['agent_started', 0], ['agent_thinking', 1], ['tool_completed', 3, 'x'], ['tool_executing', 2, 'x'], ['agent_thinking', 4], ['agent_completed', 5]]), [['out_of_order', 'seq 2 after 3']]);
+    assert.deepEqual(
+      play([
+        ['agent_started', 0],
+        ['agent_thinking', 1],
+        ['tool_completed', 3, 'x'],
+        ['tool_executing', 2, 'x'],
+        ['agent_thinking', 4],
+        ['agent_completed', 5],
+      ]),
+      [['out_of_order', 'seq 2 after 3']],
+    );
   });
 
   test('a tool_completed for another tool than the one executing: both ends are missing', () => {
@@ -70,7 +100,15 @@ describe('protocol.md\'s grammar: thinking and tool pairs interleave (ReAct)', (
   test('two started, with and without seq, are duplicate_event', () => {
     assert.deepEqual(play([S, S, T, D]), [['duplicate_event', 'agent_started']]);
     assert.deepEqual(play(numbered([S, T, S, D])), [['duplicate_event', 'agent_started']]);
-    assert.deepEqual(play([['agent_started', 0], ['agent_started', 0], ['agent_thinking', 1], ['agent_completed', 2]]), [['duplicate_event', 'seq 0']]);
+    assert.deepEqual(
+      play([
+        ['agent_started', 0],
+        ['agent_started', 0],
+        ['agent_thinking', 1],
+        ['agent_completed', 2],
+      ]),
+      [['duplicate_event', 'seq 0']],
+    );
   });
 
   test('started after another event is out_of_order', () => {
@@ -89,7 +127,14 @@ describe('protocol.md\'s grammar: thinking and tool pairs interleave (ReAct)', (
   });
 
   test('a seq gap in a completed run is missing_event', () => {
-    assert.deepEqual(play([['agent_started', 0], ['agent_thinking', 2], ['agent_completed', 3]]), [['missing_event', '1 seq']]);
+    assert.deepEqual(
+      play([
+        ['agent_started', 0],
+        ['agent_thinking', 2],
+        ['agent_completed', 3],
+      ]),
+      [['missing_event', '1 seq']],
+    );
   });
 
   test('a failed or stopped run may end anywhere (a tool open, no thinking), but not with a closer that had no opener', () => {
@@ -108,7 +153,7 @@ describe('protocol.md\'s grammar: thinking and tool pairs interleave (ReAct)', (
   });
 });
 
-describe('a grammar the scenario gives replaces protocol.md\'s', () => {
+describe("a grammar the scenario gives replaces protocol.md's", () => {
   test('a backend with no thinking events: none required, none missing', () => {
     const g = grammar({ body: [], required: ['agent_started'] });
     assert.deepEqual(play([S, E('a'), C('a'), E('b'), C('b'), D], { grammar: g }), []);
@@ -120,7 +165,11 @@ describe('a grammar the scenario gives replaces protocol.md\'s', () => {
   test('a backend with no start event: the first event may be any body event', () => {
     const g = grammar({ start: [], required: ['agent_thinking'] });
     assert.deepEqual(play([T, E(), C(), T, D], { grammar: g }), []);
-    assert.deepEqual(play([S, T, D], { grammar: g }), [['unknown_event', 'agent_started']], 'an event with no role is unknown');
+    assert.deepEqual(
+      play([S, T, D], { grammar: g }),
+      [['unknown_event', 'agent_started']],
+      'an event with no role is unknown',
+    );
   });
 
   test('pairs matched by count when the pair has no key (the frame reader then reads none)', () => {

@@ -84,10 +84,29 @@ describe('MetricRegistry', () => {
 
 describe('metric names', () => {
   test('design.md metrics are known, with the right kind', () => {
-    for (const t of ['ws.connect', 'http.create_thread', 'http.ticket', 'run.agent_started', 'run.total', 'run.gap', 'generator.loop_lag']) {
+    for (const t of [
+      'ws.connect',
+      'http.create_thread',
+      'http.ticket',
+      'run.agent_started',
+      'run.total',
+      'run.gap',
+      'generator.loop_lag',
+    ]) {
       assert.ok(isKnownMetric(t) && isTrendMetric(t), t);
     }
-    for (const c of ['runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'ws.frames_received', 'http.requests', 'dropped', 'errors', 'isolation.violations', 'lifecycle.violations']) {
+    for (const c of [
+      'runs.started',
+      'runs.completed',
+      'runs.failed',
+      'runs.timed_out',
+      'ws.frames_received',
+      'http.requests',
+      'dropped',
+      'errors',
+      'isolation.violations',
+      'lifecycle.violations',
+    ]) {
       assert.ok(isKnownMetric(c) && !isTrendMetric(c), c);
     }
     assert.equal(isKnownMetric('run.totl'), false);

@@ -5,7 +5,12 @@ import type { OpenModel } from '../../src/core/scenario-types.js';
 
 /** An open model from a start rate and [durationMs, ratePerSec] pairs. */
 function open(startRatePerSec: number, stages: Array<[number, number]>): OpenModel {
-  return { kind: 'open', startRatePerSec, stages: stages.map(([durationMs, ratePerSec]) => ({ durationMs, ratePerSec })), maxUsers: 100 };
+  return {
+    kind: 'open',
+    startRatePerSec,
+    stages: stages.map(([durationMs, ratePerSec]) => ({ durationMs, ratePerSec })),
+    maxUsers: 100,
+  };
 }
 
 /** Arrivals expected from the integral of the rate (arrival j at integral j, j from 0). */
@@ -24,7 +29,8 @@ function assertClose(actual: number | undefined, expected: number, what: string,
 }
 
 function assertIncreasing(times: readonly number[]): void {
-  for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, `arrival ${i} (${times[i]}) not after arrival ${i - 1} (${times[i - 1]})`);
+  for (let i = 1; i < times.length; i++)
+    assert.ok(times[i]! > times[i - 1]!, `arrival ${i} (${times[i]}) not after arrival ${i - 1} (${times[i - 1]})`);
 }
 
 describe('open model arrivals', () => {
@@ -48,7 +54,10 @@ describe('open model arrivals', () => {
   });
 
   test('start rate 5/s ramping to 20/s over 30 s, then 20/s for 30 s (open-rate.yaml): 375 + 600 arrivals', () => {
-    const m = open(5, [[30_000, 20], [30_000, 20]]);
+    const m = open(5, [
+      [30_000, 20],
+      [30_000, 20],
+    ]);
     const times = computeArrivalTimes(m);
     assert.equal(times.length, 975);
     assertIncreasing(times);
@@ -63,7 +72,11 @@ describe('open model arrivals', () => {
   });
 
   test('multi-stage ramps are continuous: counts per stage are the integrals, no gap or burst at the joins', () => {
-    const m = open(0, [[10_000, 10], [10_000, 10], [10_000, 0]]);
+    const m = open(0, [
+      [10_000, 10],
+      [10_000, 10],
+      [10_000, 0],
+    ]);
     const times = computeArrivalTimes(m);
     assert.equal(times.length, 200);
     assertIncreasing(times);
@@ -82,11 +95,23 @@ describe('open model arrivals', () => {
 
   test('every arrival lies within the stages and the count is the integral of the rate', () => {
     const models = [
-      open(3, [[1000, 3], [1000, 1], [1000, 7]]),
+      open(3, [
+        [1000, 3],
+        [1000, 1],
+        [1000, 7],
+      ]),
       open(0.3, [[10_000, 0.3]]),
       open(0.25, [[10_000, 0.25]]),
-      open(1, [[5000, 4], [2000, 4], [3000, 1]]),
-      open(5, [[1000, 5], [0, 50], [1000, 5]]),
+      open(1, [
+        [5000, 4],
+        [2000, 4],
+        [3000, 1],
+      ]),
+      open(5, [
+        [1000, 5],
+        [0, 50],
+        [1000, 5],
+      ]),
     ];
     for (const m of models) {
       const times = computeArrivalTimes(m);
@@ -99,11 +124,19 @@ describe('open model arrivals', () => {
 
   test('fractional integrals round up: 0.25/s for 10 s arrives at 0, 4 s and 8 s', () => {
     const times = computeArrivalTimes(open(0.25, [[10_000, 0.25]]));
-    assert.deepEqual(times.map((t) => Math.round(t)), [0, 4000, 8000]);
+    assert.deepEqual(
+      times.map((t) => Math.round(t)),
+      [0, 4000, 8000],
+    );
   });
 
   test('a stage at rate 0 (after 0) yields no arrivals in it', () => {
-    const m = open(2, [[5000, 2], [5000, 0], [5000, 0], [5000, 2]]);
+    const m = open(2, [
+      [5000, 2],
+      [5000, 0],
+      [5000, 0],
+      [5000, 2],
+    ]);
     const times = computeArrivalTimes(m);
     assert.equal(times.length, 20); // 10 + 5 (ramp 2→0) + 0 + 5 (ramp 0→2)
     assert.equal(times.filter((t) => t >= 10_000 && t < 15_000).length, 0);
@@ -123,12 +156,24 @@ describe('open model arrivals', () => {
   });
 
   test('two runs of the same model offer exactly the same arrivals', () => {
-    const m = open(5, [[30_000, 20], [30_000, 20]]);
+    const m = open(5, [
+      [30_000, 20],
+      [30_000, 20],
+    ]);
     assert.deepEqual(computeArrivalTimes(m), computeArrivalTimes(m));
   });
 
   test('computeOpenDurationMs sums the stages', () => {
-    assert.equal(computeOpenDurationMs(open(0, [[10_000, 10], [0, 50], [2500, 10]])), 12_500);
+    assert.equal(
+      computeOpenDurationMs(
+        open(0, [
+          [10_000, 10],
+          [0, 50],
+          [2500, 10],
+        ]),
+      ),
+      12_500,
+    );
   });
 
   test('no extra arrival at the very end when the integral is a whole number', () => {
@@ -136,7 +181,12 @@ describe('open model arrivals', () => {
     assert.equal(a.length, 9);
     const b = computeArrivalTimes(open(1, [[7000, 33]]));
     assert.equal(b.length, 119);
-    const c = computeArrivalTimes(open(0, [[3000, 0.1], [7000, 33]]));
+    const c = computeArrivalTimes(
+      open(0, [
+        [3000, 0.1],
+        [7000, 33],
+      ]),
+    );
     assert.equal(c.length, 116);
     for (const t of c) assert.ok(t < 10_000);
   });

@@ -16,19 +16,42 @@ describe('BoundedMap', () => {
     m.add('d', 4);
     assert.equal(m.size, 3);
     assert.equal(m.has('a'), false, 'the oldest key is forgotten first');
-    assert.deepEqual([...m.entries()], [['b', 2], ['c', 3], ['d', 4]]);
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        ['b', 2],
+        ['c', 3],
+        ['d', 4],
+      ],
+    );
     m.add('e', 5);
     m.add('f', 6);
     m.add('g', 7);
-    assert.deepEqual([...m.entries()], [['e', 5], ['f', 6], ['g', 7]], 'insertion order survives the ring wrapping around');
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        ['e', 5],
+        ['f', 6],
+        ['g', 7],
+      ],
+      'insertion order survives the ring wrapping around',
+    );
     assert.equal(m.get('a'), undefined);
     const picked = new Set([0, 1, 2].map((i) => m.keyAt(i)));
     assert.deepEqual([...picked].sort(), ['e', 'f', 'g']);
-    assert.deepEqual([0, 1, 2, 3].map((k) => m.keyFromNewest(k)), ['g', 'f', 'e', undefined], 'newest first, across the wrap');
+    assert.deepEqual(
+      [0, 1, 2, 3].map((k) => m.keyFromNewest(k)),
+      ['g', 'f', 'e', undefined],
+      'newest first, across the wrap',
+    );
     const young = new BoundedMap<number>(5);
     young.add('x', 1);
     young.add('y', 2);
-    assert.deepEqual([0, 1, 2].map((k) => young.keyFromNewest(k)), ['y', 'x', undefined], 'before the ring is full');
+    assert.deepEqual(
+      [0, 1, 2].map((k) => young.keyFromNewest(k)),
+      ['y', 'x', undefined],
+      'before the ring is full',
+    );
   });
 
   test('a forgotten key can be claimed again, as new', () => {
@@ -38,7 +61,13 @@ describe('BoundedMap', () => {
     m.add('c', 3);
     assert.equal(m.add('a', 4), true);
     assert.equal(m.get('a'), 4);
-    assert.deepEqual([...m.entries()], [['c', 3], ['a', 4]]);
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        ['c', 3],
+        ['a', 4],
+      ],
+    );
   });
 
   test('stays cheap per insert once full (a long run claims millions of ids)', () => {
@@ -75,7 +104,17 @@ describe('OwnershipLedger', () => {
     assert.equal(l.messageOwner(formatMessageId('t1', 7, 1)), 7);
     assert.equal(l.messageOwner(formatMessageId('t1', 0, 123456)), 0);
     assert.equal(l.messageOwner(formatMessageId('zz', 7, 1)), undefined, 'another run');
-    for (const bad of ['m-t1-', 'm-t1-7', 'm-t1-7-', 'm-t1--1', 'm-t1-x-1', 'm-t1-7-1a', 'm-t1-7-1-2', 'probe-t1-3', 'm-t1-1234567890123456-1']) {
+    for (const bad of [
+      'm-t1-',
+      'm-t1-7',
+      'm-t1-7-',
+      'm-t1--1',
+      'm-t1-x-1',
+      'm-t1-7-1a',
+      'm-t1-7-1-2',
+      'probe-t1-3',
+      'm-t1-1234567890123456-1',
+    ]) {
       assert.equal(l.messageOwner(bad), undefined, bad);
     }
   });
@@ -113,10 +152,13 @@ describe('OwnershipLedger', () => {
     const l = new OwnershipLedger(directory);
     for (let i = 0; i < 50; i++) l.claimThread(`thr_${i}`, i % 2);
     let seed = 1;
-    const rand = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    const rand = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     for (let k = 0; k < 100; k++) {
       const t = l.randomForeignThread(0, rand);
-      assert.ok(t, 'half the threads are another user\'s: eight tries find one (seeded)');
+      assert.ok(t, "half the threads are another user's: eight tries find one (seeded)");
       assert.equal(t.owner, 1);
     }
     const only = new OwnershipLedger(directory);
@@ -127,7 +169,10 @@ describe('OwnershipLedger', () => {
   test('a probe that joins a run by id picks one of the newest runs of another user (the likeliest to be live)', () => {
     const l = new OwnershipLedger(directory);
     let seed = 7;
-    const rand = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    const rand = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     assert.equal(l.recentForeignRun(0, rand), undefined, 'no run yet');
     for (let i = 0; i < 30; i++) l.claimRun(`run_${i}`, i % 3);
     const picked = new Set<string>();

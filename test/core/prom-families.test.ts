@@ -30,14 +30,21 @@ function latenciesUs(n: number, seed: number, scaleUs: number): number[] {
 
 describe('Prometheus names', () => {
   test('design names map mechanically; http.<op> and run.<event> become one metric with a label', () => {
-    assert.deepEqual(computePromTrendName('run.total'), { family: 'crosstalk_run_total_seconds', labels: {}, help: "send of a message to the run's terminal event" });
+    assert.deepEqual(computePromTrendName('run.total'), {
+      family: 'crosstalk_run_total_seconds',
+      labels: {},
+      help: "send of a message to the run's terminal event",
+    });
     assert.equal(computePromTrendName('generator.loop_lag').family, 'crosstalk_generator_loop_lag_seconds');
     assert.deepEqual(computePromTrendName('http.create_thread').labels, { op: 'create_thread' });
     assert.equal(computePromTrendName('http.create_thread').family, 'crosstalk_http_request_seconds');
     assert.deepEqual(computePromTrendName('run.agent_started').labels, { event: 'agent_started' });
     assert.equal(computePromTrendName('run.agent_started').family, 'crosstalk_run_event_seconds');
     assert.equal(computePromCounterName('runs.timed_out').family, 'crosstalk_runs_timed_out_total');
-    assert.equal(computePromCounterName('isolation.violations.by_kind').family, 'crosstalk_isolation_violations_by_kind_total');
+    assert.equal(
+      computePromCounterName('isolation.violations.by_kind').family,
+      'crosstalk_isolation_violations_by_kind_total',
+    );
   });
 });
 
@@ -56,7 +63,10 @@ describe('PromFamilyBuilder', () => {
       const got = sample(h, 'crosstalk_run_total_seconds_bucket', { ...labels, le: String(le) }).value;
       // HdrHistogram keeps 3 significant digits: only values within 0.1% of a bound can land on the other side.
       const near = xs.filter((x) => Math.abs(x - le * 1e6) <= le * 1e6 * 0.001).length;
-      assert.ok(Math.abs(got - exact) <= near, `le=${le}: ${got} vs exactly ${exact} (${near} samples within 0.1% of the bound)`);
+      assert.ok(
+        Math.abs(got - exact) <= near,
+        `le=${le}: ${got} vs exactly ${exact} (${near} samples within 0.1% of the bound)`,
+      );
     }
     assert.equal(sample(h, 'crosstalk_run_total_seconds_bucket', { le: '+Inf' }).value, xs.length);
     assert.equal(sample(h, 'crosstalk_run_total_seconds_count', labels).value, xs.length);
@@ -67,30 +77,56 @@ describe('PromFamilyBuilder', () => {
     const libSumSec = (computeMean(t.hist) * xs.length) / 1e6;
     assert.ok(Math.abs(sum - libSumSec) <= libSumSec * 1e-12, `sum ${sum} vs HdrHistogram's ${libSumSec}`);
     const buckets = h.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.value);
-    assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b), 'bucket counts never decrease');
+    assert.deepEqual(
+      buckets,
+      [...buckets].sort((a, b) => a - b),
+      'bucket counts never decrease',
+    );
   });
 
   test('interval quantiles are those of what was recorded since the last build, as summary.json computes them', () => {
     const r = new MetricRegistry();
     const t = r.trend('run.agent_started', { cohort: 'a' });
     const b = new PromFamilyBuilder(CONST);
-    for (const [seed, scale] of [[1, 2000], [2, 40_000], [3, 300]] as const) {
+    for (const [seed, scale] of [
+      [1, 2000],
+      [2, 40_000],
+      [3, 300],
+    ] as const) {
       const xs = latenciesUs(3000, seed, scale);
       const alone = createHistogram();
-      for (const x of xs) { t.record(x); alone.recordValue(x); }
+      for (const x of xs) {
+        t.record(x);
+        alone.recordValue(x);
+      }
       const stats = computeTrendStats(alone);
       const g = family(b.build(computeLiveFrame(r)), 'crosstalk_run_event_interval_seconds');
-      const q = (quantile: string): number => sample(g, g.name, { event: 'agent_started', cohort: 'a', quantile }).value * 1000;
+      const q = (quantile: string): number =>
+        sample(g, g.name, { event: 'agent_started', cohort: 'a', quantile }).value * 1000;
       // The summary rounds ms to 3 decimals; the gauge keeps µs.
-      for (const [quantile, ms] of [['0.5', stats.p50], ['0.9', stats.p90], ['0.95', stats.p95], ['0.99', stats.p99]] as const) {
-        assert.ok(Math.abs(q(quantile) - ms) <= 0.0005 + ms * 0.001, `interval of seed ${seed}: q${quantile} ${q(quantile)} ms vs ${ms} ms`);
+      for (const [quantile, ms] of [
+        ['0.5', stats.p50],
+        ['0.9', stats.p90],
+        ['0.95', stats.p95],
+        ['0.99', stats.p99],
+      ] as const) {
+        assert.ok(
+          Math.abs(q(quantile) - ms) <= 0.0005 + ms * 0.001,
+          `interval of seed ${seed}: q${quantile} ${q(quantile)} ms vs ${ms} ms`,
+        );
       }
       assert.ok(Math.abs(q('1') - stats.max) <= stats.max * 0.001 + 0.0005, `max ${q('1')} vs ${stats.max}`);
     }
     // Nothing new: no interval gauge for the series, the histogram stays.
     const quiet = b.build(computeLiveFrame(r));
-    assert.equal(quiet.find((f) => f.name === 'crosstalk_run_event_interval_seconds'), undefined);
-    assert.equal(sample(family(quiet, 'crosstalk_run_event_seconds'), 'crosstalk_run_event_seconds_count', {}).value, 9000);
+    assert.equal(
+      quiet.find((f) => f.name === 'crosstalk_run_event_interval_seconds'),
+      undefined,
+    );
+    assert.equal(
+      sample(family(quiet, 'crosstalk_run_event_seconds'), 'crosstalk_run_event_seconds_count', {}).value,
+      9000,
+    );
   });
 
   test('counters, gauges and extra families carry the constant labels; a gauge that stops reporting reads 0', () => {
@@ -99,11 +135,27 @@ describe('PromFamilyBuilder', () => {
     r.counter('runs.completed', { cohort: 'a' }).add(7);
     r.gauge('vus.a', () => 4);
     const b = new PromFamilyBuilder({ ...CONST, env: 'ci' });
-    const first = b.build(computeLiveFrame(r), [createPromFamily('crosstalk_generator_workers', 'gauge', 'workers', [{ value: 2 }])]);
-    assert.equal(sample(family(first, 'crosstalk_errors_total'), 'crosstalk_errors_total', { ...CONST, env: 'ci', cohort: 'a', kind: 'timeout' }).value, 3);
+    const first = b.build(computeLiveFrame(r), [
+      createPromFamily('crosstalk_generator_workers', 'gauge', 'workers', [{ value: 2 }]),
+    ]);
+    assert.equal(
+      sample(family(first, 'crosstalk_errors_total'), 'crosstalk_errors_total', {
+        ...CONST,
+        env: 'ci',
+        cohort: 'a',
+        kind: 'timeout',
+      }).value,
+      3,
+    );
     assert.equal(family(first, 'crosstalk_errors_total').type, 'counter');
-    assert.equal(sample(family(first, 'crosstalk_runs_completed_total'), 'crosstalk_runs_completed_total', { cohort: 'a' }).value, 7);
-    assert.equal(sample(family(first, 'crosstalk_users_active'), 'crosstalk_users_active', { ...CONST, cohort: 'a' }).value, 4);
+    assert.equal(
+      sample(family(first, 'crosstalk_runs_completed_total'), 'crosstalk_runs_completed_total', { cohort: 'a' }).value,
+      7,
+    );
+    assert.equal(
+      sample(family(first, 'crosstalk_users_active'), 'crosstalk_users_active', { ...CONST, cohort: 'a' }).value,
+      4,
+    );
     assert.equal(sample(family(first, 'crosstalk_generator_workers'), 'crosstalk_generator_workers', CONST).value, 2);
     r.stopGauges();
     const last = b.build(computeLiveFrame(r, false));
@@ -121,8 +173,15 @@ describe('LiveFrameMerger', () => {
     const feed = (round: number): void => {
       parts.forEach((p, i) => {
         const xs = latenciesUs(500, round * 10 + i, 1000);
-        for (const x of xs) { p.trend('run.total', { cohort: 'a' }).record(x); whole.trend('run.total', { cohort: 'a' }).record(x); }
-        if (i === 1) for (const x of xs) { p.trend('ws.connect', { cohort: 'b' }).record(x); whole.trend('ws.connect', { cohort: 'b' }).record(x); }
+        for (const x of xs) {
+          p.trend('run.total', { cohort: 'a' }).record(x);
+          whole.trend('run.total', { cohort: 'a' }).record(x);
+        }
+        if (i === 1)
+          for (const x of xs) {
+            p.trend('ws.connect', { cohort: 'b' }).record(x);
+            whole.trend('ws.connect', { cohort: 'b' }).record(x);
+          }
         p.counter('runs.started', { cohort: 'a' }).add(round + i);
         whole.counter('runs.started', { cohort: 'a' }).add(round + i);
       });
@@ -132,7 +191,8 @@ describe('LiveFrameMerger', () => {
     feed(2);
     parts.forEach((p, i) => merger.accept(i, exporters[i]!.next()));
     const frame = merger.frame();
-    const stats = (name: string, fr = frame): ReturnType<typeof computeTrendStats> => computeTrendStats(fr.trends.find((t) => t.name === name)!.hist);
+    const stats = (name: string, fr = frame): ReturnType<typeof computeTrendStats> =>
+      computeTrendStats(fr.trends.find((t) => t.name === name)!.hist);
     const expect = computeLiveFrame(whole);
     // Exact, but for the max: an added histogram knows it only to its bucket (3 significant digits).
     const same = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>): void => {
@@ -141,7 +201,10 @@ describe('LiveFrameMerger', () => {
     };
     same(stats('run.total'), stats('run.total', expect));
     same(stats('ws.connect'), stats('ws.connect', expect));
-    assert.equal(frame.counters.find((c) => c.name === 'runs.started')!.value, whole.counter('runs.started', { cohort: 'a' }).value);
+    assert.equal(
+      frame.counters.find((c) => c.name === 'runs.started')!.value,
+      whole.counter('runs.started', { cohort: 'a' }).value,
+    );
     assert.equal(frame.gauges['vus.a'], 3);
     // Nothing recorded since: no histogram crosses threads again, and the frame is unchanged.
     assert.equal(exporters[0]!.next().trends.length, 0);

@@ -2,7 +2,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeRunEventIndex, EVENT, RUN_EVENTS } from '../../src/core/metric-names.js';
 import { MetricRegistry, type Counter, type Trend } from '../../src/core/metric-registry.js';
-import { compileLifecycleGrammar, DEFAULT_LIFECYCLE, DEFAULT_LIFECYCLE_GRAMMAR } from '../../src/core/lifecycle-grammar.js';
+import {
+  compileLifecycleGrammar,
+  DEFAULT_LIFECYCLE,
+  DEFAULT_LIFECYCLE_GRAMMAR,
+} from '../../src/core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
 import { RunTracker, type RunMetrics, type RunRecord, type RunWaitResult } from '../../src/core/run-tracker.js';
 import type { Violation } from '../../src/core/violation.js';
@@ -109,7 +113,7 @@ describe('RunTracker correlation', () => {
     assert.equal(tracker.correlate(undefined, undefined, undefined, 1), undefined, 'two open runs: ambiguous');
   });
 
-  test('an unknown run_id is not taken as the connection\'s only run', () => {
+  test("an unknown run_id is not taken as the connection's only run", () => {
     const { tracker } = setup();
     tracker.start('m1', 't1', 0, 0, 'agent_completed', 30_000);
     assert.equal(tracker.correlate(undefined, 'r-foreign', undefined, 0), undefined);
@@ -224,11 +228,11 @@ describe('RunTracker latency and outcomes', () => {
     assert.equal(counter(registry, 'runs.timed_out'), 2);
   });
 
-  test('late events after the end are ignored but still recognised as the user\'s own', () => {
+  test("late events after the end are ignored but still recognised as the user's own", () => {
     const { registry, tracker } = setup();
     const rec = tracker.start('m1', 't1', 0, 0, 'agent_completed', 1);
     tracker.expire(1000);
-    assert.equal(tracker.correlate('m1', undefined, undefined, 0), rec, 'still this user\'s run');
+    assert.equal(tracker.correlate('m1', undefined, undefined, 0), rec, "still this user's run");
     tracker.onEvent(rec, EVENT.agent_started, 5000);
     tracker.onEvent(rec, EVENT.agent_completed, 6000);
     assert.equal(rec.outcome, 'timed_out');
@@ -341,7 +345,11 @@ describe('RunTracker memory of ended runs', () => {
     const { tracker } = setup();
     const old = tracker.start('m-old', 't1', 0, 0, 'agent_completed', 30_000);
     tracker.onEvent(old, EVENT.agent_completed, 1_000_000);
-    assert.equal(tracker.correlate('m-old', undefined, undefined, 0), old, 'a late duplicate of a run that just ended is still this user\'s');
+    assert.equal(
+      tracker.correlate('m-old', undefined, undefined, 0),
+      old,
+      "a late duplicate of a run that just ended is still this user's",
+    );
     // The user runs again 40 s later: the first run is now too old to keep.
     const next = tracker.start('m-next', 't1', 0, 41_000_000, 'agent_completed', 30_000);
     tracker.onEvent(next, EVENT.agent_completed, 42_000_000);
@@ -362,8 +370,15 @@ describe('RunTracker memory of ended runs', () => {
     }
     assert.ok(tracker.correlate('m-fast-38', undefined, undefined, 0));
     assert.ok(tracker.correlate('m-fast-36', undefined, undefined, 0));
-    assert.equal(tracker.correlate('m-fast-34', undefined, undefined, 0), undefined, 'third completed run from the end');
-    assert.deepEqual(abnormal.map((r) => tracker.correlate(r.messageId, undefined, undefined, 0) === r), abnormal.map((_, i) => i >= abnormal.length - 16));
+    assert.equal(
+      tracker.correlate('m-fast-34', undefined, undefined, 0),
+      undefined,
+      'third completed run from the end',
+    );
+    assert.deepEqual(
+      abnormal.map((r) => tracker.correlate(r.messageId, undefined, undefined, 0) === r),
+      abnormal.map((_, i) => i >= abnormal.length - 16),
+    );
   });
 
   test('many runs in flight at once (await: none) are each found by message id, run id and thread, during the burst and after it', () => {
@@ -401,9 +416,13 @@ describe('RunTracker memory of ended runs', () => {
   test('expire() times out every run past its deadline, however many are open', () => {
     const { tracker } = setup();
     const runs: RunRecord[] = [];
-    for (let i = 0; i < 12; i++) runs.push(tracker.start(`m-${i}`, 't1', 0, 0, 'agent_completed', i % 2 === 0 ? 1_000 : 60_000));
+    for (let i = 0; i < 12; i++)
+      runs.push(tracker.start(`m-${i}`, 't1', 0, 0, 'agent_completed', i % 2 === 0 ? 1_000 : 60_000));
     assert.equal(tracker.expire(2_000_000), 6);
-    assert.deepEqual(runs.map((r) => r.outcome ?? 'open'), runs.map((_, i) => (i % 2 === 0 ? 'timed_out' : 'open')));
+    assert.deepEqual(
+      runs.map((r) => r.outcome ?? 'open'),
+      runs.map((_, i) => (i % 2 === 0 ? 'timed_out' : 'open')),
+    );
     assert.equal(tracker.openCount, 6);
   });
 
@@ -419,19 +438,23 @@ describe('RunTracker memory of ended runs', () => {
 });
 
 describe('RunTracker ends runs where the lifecycle grammar says', () => {
-  test('protocol.md\'s: completed, error and stopped end a run, each with its outcome; a thought after a tool does not', () => {
+  test("protocol.md's: completed, error and stopped end a run, each with its outcome; a thought after a tool does not", () => {
     const { registry, tracker } = setup();
     const outcomes = ['agent_completed', 'agent_error', 'agent_stopped'].map((end, i) => {
       const r = tracker.start(`m-${i}`, 't1', 0, 0, 'agent_completed', 30_000);
-      for (const type of ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', end]) tracker.onEvent(r, computeRunEventIndex(type), 1000);
+      for (const type of ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', end])
+        tracker.onEvent(r, computeRunEventIndex(type), 1000);
       return r.outcome;
     });
     assert.deepEqual(outcomes, ['completed', 'failed', 'stopped']);
     assert.equal(counter(registry, 'errors', { cohort: COHORT, kind: 'agent_error' }), 1);
   });
 
-  test('a scenario\'s grammar: an event it does not list as an end leaves the run open, one it lists as failed fails it', () => {
-    const g = compileLifecycleGrammar({ ...DEFAULT_LIFECYCLE, end: { completed: ['agent_completed'], failed: ['agent_error', 'agent_stopped'], stopped: [] } });
+  test("a scenario's grammar: an event it does not list as an end leaves the run open, one it lists as failed fails it", () => {
+    const g = compileLifecycleGrammar({
+      ...DEFAULT_LIFECYCLE,
+      end: { completed: ['agent_completed'], failed: ['agent_error', 'agent_stopped'], stopped: [] },
+    });
     const tracker = new RunTracker(makeMetrics(new MetricRegistry()), undefined, g);
     const r = tracker.start('m-1', 't1', 0, 0, 'agent_completed', 30_000);
     tracker.onEvent(r, EVENT.agent_started, 1000);
@@ -470,7 +493,14 @@ describe('RunTracker judging ended runs', () => {
   function deliver(t: ReturnType<typeof judging>, rec: RunRecord, type: string, seq: number, atUs: number): void {
     t.tracker.onEvent(rec, computeRunEventIndex(type), atUs);
     const st = (rec.lc[0] ??= LifecycleOracle.createState(false));
-    t.oracle.observe(st, { type, event: computeRunEventIndex(type), seq, pairKey: undefined }, rx, rec.messageId, '', 0);
+    t.oracle.observe(
+      st,
+      { type, event: computeRunEventIndex(type), seq, pairKey: undefined },
+      rx,
+      rec.messageId,
+      '',
+      0,
+    );
     if (st.finalized && rec.outcome !== undefined) t.tracker.releaseJudged(rec);
   }
 
@@ -483,20 +513,39 @@ describe('RunTracker judging ended runs', () => {
     assert.deepEqual(t.judged, [], 'nothing left to judge');
     // A late duplicate is still caught: the run is still findable by its message id.
     assert.equal(t.tracker.correlate('m-1', undefined, undefined, 0), rec);
-    t.oracle.observe(rec.lc[0]!, { type: 'agent_thinking', event: EVENT.agent_thinking, seq: 1, pairKey: undefined }, rx, 'm-1', '', 0);
-    assert.deepEqual(t.violations.map((v) => v.kind), ['duplicate_event']);
+    t.oracle.observe(
+      rec.lc[0]!,
+      { type: 'agent_thinking', event: EVENT.agent_thinking, seq: 1, pairKey: undefined },
+      rx,
+      'm-1',
+      '',
+      0,
+    );
+    assert.deepEqual(
+      t.violations.map((v) => v.kind),
+      ['duplicate_event'],
+    );
   });
 
   test('a run with a seq missing at its end waits out the grace: an event reordered behind the end is out of order, not missing', () => {
     const t = judging();
     const rec = t.tracker.start('m-2', 't1', 0, 0, 'agent_completed', 30_000);
     // tool_completed (seq 3) comes after agent_completed (seq 4).
-    for (const [type, seq] of [['agent_started', 0], ['agent_thinking', 1], ['tool_executing', 2], ['agent_completed', 4]] as const) deliver(t, rec, type, seq, 1000 + seq);
+    for (const [type, seq] of [
+      ['agent_started', 0],
+      ['agent_thinking', 1],
+      ['tool_executing', 2],
+      ['agent_completed', 4],
+    ] as const)
+      deliver(t, rec, type, seq, 1000 + seq);
     assert.equal(rec.lc[0]!.finalized, false);
     deliver(t, rec, 'tool_completed', 3, 2000);
     t.tracker.judgeEnded(10_000_000);
     assert.deepEqual(t.judged, ['m-2']);
-    assert.deepEqual(t.violations.map((v) => v.kind), ['out_of_order']);
+    assert.deepEqual(
+      t.violations.map((v) => v.kind),
+      ['out_of_order'],
+    );
   });
 
   test('a run that ends with an event missing is reported as missing_event when it ends', () => {
@@ -504,7 +553,10 @@ describe('RunTracker judging ended runs', () => {
     const rec = t.tracker.start('m-3', 't1', 0, 0, 'agent_completed', 30_000);
     deliver(t, rec, 'agent_started', 0, 1000);
     deliver(t, rec, 'agent_completed', 1, 2000);
-    assert.deepEqual(t.violations.map((v) => [v.kind, v.kinds[0]?.value]), [['missing_event', 'agent_thinking']]);
+    assert.deepEqual(
+      t.violations.map((v) => [v.kind, v.kinds[0]?.value]),
+      [['missing_event', 'agent_thinking']],
+    );
     t.tracker.judgeEnded(10_000_000);
     assert.equal(t.violations.length, 1, 'judged once');
   });
@@ -514,12 +566,23 @@ describe('RunTracker coverage', () => {
   test('a completed or stopped run is a send_message that succeeded; the first completed run is announced once', () => {
     const registry = new MetricRegistry();
     let firsts = 0;
-    const tracker = new RunTracker(makeMetrics(registry), { onTimedOut: () => undefined, onFailed: () => undefined, onJudge: () => undefined, onFirstCompleted: () => { firsts++; } });
+    const tracker = new RunTracker(makeMetrics(registry), {
+      onTimedOut: () => undefined,
+      onFailed: () => undefined,
+      onJudge: () => undefined,
+      onFirstCompleted: () => {
+        firsts++;
+      },
+    });
     const a = tracker.start('m-1', 't1', 0, 0, 'agent_completed', 30_000);
     tracker.onEvent(a, EVENT.agent_started, 10);
     tracker.onErrorFrame(a, 'THREAD_NOT_FOUND');
     assert.equal(firsts, 0, 'a failed run completes nothing');
-    for (const [id, end] of [['m-2', EVENT.agent_completed], ['m-3', EVENT.agent_stopped], ['m-4', EVENT.agent_completed]] as const) {
+    for (const [id, end] of [
+      ['m-2', EVENT.agent_completed],
+      ['m-3', EVENT.agent_stopped],
+      ['m-4', EVENT.agent_completed],
+    ] as const) {
       const r = tracker.start(id, 't1', 0, 0, 'agent_completed', 30_000);
       tracker.onEvent(r, EVENT.agent_started, 10);
       tracker.onEvent(r, end, 20);

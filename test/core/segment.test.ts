@@ -9,7 +9,12 @@ describe('parseSegment (--segment I/N, I counted from 0)', () => {
     assert.deepEqual(first, { residue: 0, modulus: 2 });
     assert.deepEqual(second, { residue: 1, modulus: 2 });
     if ('message' in first || 'message' in second) return;
-    for (let n = 0; n < 10; n++) assert.equal(Number(ownsNumber(first, n)) + Number(ownsNumber(second, n)), 1, `user ${n} belongs to exactly one half`);
+    for (let n = 0; n < 10; n++)
+      assert.equal(
+        Number(ownsNumber(first, n)) + Number(ownsNumber(second, n)),
+        1,
+        `user ${n} belongs to exactly one half`,
+      );
     assert.equal(computeSegmentCount(first, 15) + computeSegmentCount(second, 15), 15);
     assert.deepEqual(parseSegment(' 0 / 1 '), { residue: 0, modulus: 1 }, '0/1 is the whole scenario');
   });
@@ -39,7 +44,10 @@ describe('parseSegment (--segment I/N, I counted from 0)', () => {
     for (const bad of ['x', '1', '-1/2', '1.5/2', '1/2/3', '']) {
       const p = parseSegment(bad);
       assert.ok('message' in p, `"${bad}" refused`);
-      assert.match(p.message, /expected I\/N, share I of N counted from 0 \(--segment 0\/2 and 1\/2 split the users in two\)/);
+      assert.match(
+        p.message,
+        /expected I\/N, share I of N counted from 0 \(--segment 0\/2 and 1\/2 split the users in two\)/,
+      );
     }
   });
 });

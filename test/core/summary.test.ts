@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { computeTrendStats, createHistogram, decodeHistogram, encodeHistogram } from '../../src/core/histogram.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import type { CoverageFloor } from '../../src/core/coverage.js';
-import { buildSummaryFigures, judgeSummary, type CounterSummary, type Summary, type SummaryInput, type TrendSummary } from '../../src/core/summary.js';
+import {
+  buildSummaryFigures,
+  judgeSummary,
+  type CounterSummary,
+  type Summary,
+  type SummaryInput,
+  type TrendSummary,
+} from '../../src/core/summary.js';
 import type { ThresholdResult } from '../../src/core/thresholds.js';
 
 const START = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -23,11 +30,24 @@ function input(over: Partial<SummaryInput> = {}): SummaryInput {
 }
 
 const THRESHOLDS: ThresholdResult[] = [{ metric: 'run.total', expression: 'p(95) < 1s', actual: 950, ok: true }];
-const NO_FLOOR: CoverageFloor = { framesChecked: 0, restAnswersChecked: 0, runsCompleted: 0, usersWithRun: 0, probesAnswered: 0 };
+const NO_FLOOR: CoverageFloor = {
+  framesChecked: 0,
+  restAnswersChecked: 0,
+  runsCompleted: 0,
+  usersWithRun: 0,
+  probesAnswered: 0,
+};
 
 /** summary.json's content for a registry: its figures, judged with no coverage floor unless given. */
-function buildSummary(r: MetricRegistry, over: SummaryInput, judge: { thresholds?: ThresholdResult[]; floor?: CoverageFloor } = {}): Summary {
-  return judgeSummary(buildSummaryFigures(r, over), { thresholds: judge.thresholds ?? THRESHOLDS, floor: judge.floor ?? NO_FLOOR });
+function buildSummary(
+  r: MetricRegistry,
+  over: SummaryInput,
+  judge: { thresholds?: ThresholdResult[]; floor?: CoverageFloor } = {},
+): Summary {
+  return judgeSummary(buildSummaryFigures(r, over), {
+    thresholds: judge.thresholds ?? THRESHOLDS,
+    floor: judge.floor ?? NO_FLOOR,
+  });
 }
 
 /** A registry with known figures: run.total 1..1000 ms for chatters, 5 s × 10 for lurkers. */
@@ -91,7 +111,7 @@ describe('buildSummaryFigures and judgeSummary', () => {
     assert.equal(t.min, 1);
     assert.equal(t.max, 5000);
     // 1..1000 ms and ten at 5 s: the true mean is (500500 + 50000) / 1010 ms.
-    assert.ok(Math.abs(t.mean - 550_500 / 1010) < 550_500 / 1010 * 0.001, `mean ${t.mean}`);
+    assert.ok(Math.abs(t.mean - 550_500 / 1010) < (550_500 / 1010) * 0.001, `mean ${t.mean}`);
     assert.ok(Math.abs(t.p50 - 505) <= 1, `p50 ${t.p50}`);
     assert.ok(Math.abs(t.p90 - 909) <= 1, `p90 ${t.p90}`);
     // Rank 999.9 of 1010 is the 1000th sample (1000 ms); rank 1009 is one of the 5 s runs.
@@ -135,7 +155,12 @@ describe('buildSummaryFigures and judgeSummary', () => {
     assert.deepEqual(ops.byTag, { 'cohort:chatters': 150, 'cohort:lurkers': 50 });
     const errors = counterOf(s, 'errors');
     assert.equal(errors.value, 6);
-    assert.deepEqual(errors.byTag, { 'cohort:chatters': 5, 'cohort:lurkers': 1, 'kind:timeout': 4, 'kind:agent_error': 2 });
+    assert.deepEqual(errors.byTag, {
+      'cohort:chatters': 5,
+      'cohort:lurkers': 1,
+      'kind:timeout': 4,
+      'kind:agent_error': 2,
+    });
   });
 
   test('errors.rate is errors / operations, in the counter and the errors block', () => {
@@ -156,11 +181,20 @@ describe('buildSummaryFigures and judgeSummary', () => {
   test('runs, isolation and lifecycle blocks; a leaked frame counts once, and once under each kind it shows', () => {
     const s = buildSummary(filled(), input());
     assert.deepEqual(s.runs, { started: 40, completed: 34, failed: 2, timedOut: 3, interrupted: 1 });
-    assert.deepEqual(s.isolation, { verdict: 'violated', violations: 3, byKind: { foreign_thread: 2, foreign_run: 2 }, unattributed: 4 });
+    assert.deepEqual(s.isolation, {
+      verdict: 'violated',
+      violations: 3,
+      byKind: { foreign_thread: 2, foreign_run: 2 },
+      unattributed: 4,
+    });
     const iso = counterOf(s, 'isolation.violations');
     assert.equal(iso.value, 3);
     assert.deepEqual(iso.byTag, { 'cohort:lurkers': 3, 'kind:foreign_thread': 2, 'kind:foreign_run': 2 });
-    assert.equal(s.metrics['isolation.violations.by_kind'], undefined, 'the per-kind counter is folded into isolation.violations');
+    assert.equal(
+      s.metrics['isolation.violations.by_kind'],
+      undefined,
+      'the per-kind counter is folded into isolation.violations',
+    );
     assert.deepEqual(s.lifecycle, { violations: 5, byKind: { out_of_order: 5 } });
   });
 
@@ -174,8 +208,18 @@ describe('buildSummaryFigures and judgeSummary', () => {
 
   test('verdict and exit code: 130 interrupted, 2 a leak (over everything else), 4 untested, 1 a failed threshold, else 0', () => {
     const failed: ThresholdResult[] = [{ metric: 'run.total', expression: 'p(95) < 1ms', actual: 950, ok: false }];
-    const clean = (): MetricRegistry => { const r = new MetricRegistry(); r.counter('ws.frames_received').add(10); r.counter('isolation.frames_checked').add(10); return r; };
-    const leaky = (): MetricRegistry => { const r = clean(); r.counter('isolation.violations').add(1); r.counter('isolation.violations.by_kind', { kind: 'foreign_canary' }).add(1); return r; };
+    const clean = (): MetricRegistry => {
+      const r = new MetricRegistry();
+      r.counter('ws.frames_received').add(10);
+      r.counter('isolation.frames_checked').add(10);
+      return r;
+    };
+    const leaky = (): MetricRegistry => {
+      const r = clean();
+      r.counter('isolation.violations').add(1);
+      r.counter('isolation.violations.by_kind', { kind: 'foreign_canary' }).add(1);
+      return r;
+    };
     const floor: CoverageFloor = { ...NO_FLOOR, framesChecked: 100 };
     const cases: Array<[string, Summary, number, string]> = [
       ['pass', buildSummary(clean(), input()), 0, 'pass'],
@@ -203,15 +247,27 @@ describe('buildSummaryFigures and judgeSummary', () => {
     r.counter('errors', { cohort: 'a', kind: 'upgrade_failed' }).add(12);
     const s = buildSummary(r, input());
     assert.equal(s.exitCode, 4);
-    assert.deepEqual(s.coverage?.operations, { connect: { attempted: 12, succeeded: 0 }, create_thread: { attempted: 3, succeeded: 3 } });
+    assert.deepEqual(s.coverage?.operations, {
+      connect: { attempted: 12, succeeded: 0 },
+      create_thread: { attempted: 3, succeeded: 3 },
+    });
     assert.deepEqual(s.untested, ['no connect ever succeeded (12 attempted)']);
   });
 
   test('an isolation threshold on an untested run has no data: it does not pass', () => {
     const r = new MetricRegistry();
-    const s = buildSummary(r, input(), { thresholds: [{ metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true }], floor: { ...NO_FLOOR, framesChecked: 1 } });
+    const s = buildSummary(r, input(), {
+      thresholds: [{ metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: true }],
+      floor: { ...NO_FLOOR, framesChecked: 1 },
+    });
     assert.equal(s.isolation.reason, 'isolation untested: 0 frames received');
-    assert.deepEqual(s.thresholds[0], { metric: 'isolation.violations', expression: 'count == 0', actual: 0, ok: false, note: 'no data: isolation untested: 0 frames received' });
+    assert.deepEqual(s.thresholds[0], {
+      metric: 'isolation.violations',
+      expression: 'count == 0',
+      actual: 0,
+      ok: false,
+      note: 'no data: isolation untested: 0 frames received',
+    });
   });
 
   test('a zero-length run has rate 0, not Infinity', () => {
@@ -249,12 +305,16 @@ describe('histogram helpers', () => {
     direct.add(a);
     direct.add(b);
     assert.equal(merged.totalCount, 800);
-    for (const q of [1, 10, 50, 75, 90, 95, 99, 99.9]) assert.equal(merged.getValueAtPercentile(q), direct.getValueAtPercentile(q), `p${q}`);
+    for (const q of [1, 10, 50, 75, 90, 95, 99, 99.9])
+      assert.equal(merged.getValueAtPercentile(q), direct.getValueAtPercentile(q), `p${q}`);
     assert.equal(merged.mean, direct.mean);
     assert.ok(Math.abs(merged.maxValue - 300_000) <= 300, `max ${merged.maxValue}`);
   });
 
   test('computeTrendStats of an empty histogram is all zeros', () => {
-    assert.deepEqual({ ...computeTrendStats(createHistogram()) }, { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });
+    assert.deepEqual(
+      { ...computeTrendStats(createHistogram()) },
+      { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 },
+    );
   });
 });

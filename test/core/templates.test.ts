@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectTemplateNames, compileTemplate, renderDeep, renderTemplate, type CompiledTemplate } from '../../src/core/templates.js';
+import {
+  collectTemplateNames,
+  compileTemplate,
+  renderDeep,
+  renderTemplate,
+  type CompiledTemplate,
+} from '../../src/core/templates.js';
 
 function compiled(text: string): CompiledTemplate {
   const c = compileTemplate(text);
@@ -12,12 +18,21 @@ describe('templates', () => {
   test('compile once, render with values', () => {
     const t = compiled('Cost review {{user}} ({{cohort}} #{{iteration}})');
     assert.deepEqual(t.names, ['user', 'cohort', 'iteration']);
-    assert.equal(renderTemplate(t, { user: 'u-7', cohort: 'chatters', iteration: '3' }), 'Cost review u-7 (chatters #3)');
-    assert.equal(renderTemplate(t, { user: 'u-8', cohort: 'chatters', iteration: '4' }), 'Cost review u-8 (chatters #4)');
+    assert.equal(
+      renderTemplate(t, { user: 'u-7', cohort: 'chatters', iteration: '3' }),
+      'Cost review u-7 (chatters #3)',
+    );
+    assert.equal(
+      renderTemplate(t, { user: 'u-8', cohort: 'chatters', iteration: '4' }),
+      'Cost review u-8 (chatters #4)',
+    );
   });
 
   test('spaces inside the braces are allowed; adjacent names render side by side', () => {
-    assert.equal(renderTemplate(compiled('{{ user }}-{{thread}}{{cohort}}'), { user: 'a', thread: 'T', cohort: 'c' }), 'a-Tc');
+    assert.equal(
+      renderTemplate(compiled('{{ user }}-{{thread}}{{cohort}}'), { user: 'a', thread: 'T', cohort: 'c' }),
+      'a-Tc',
+    );
   });
 
   test('text without templates renders unchanged', () => {
@@ -34,7 +49,10 @@ describe('templates', () => {
     const c = compileTemplate('Hi {{usr}} in {{team}}');
     assert.ok(Array.isArray(c));
     assert.equal(c.length, 2);
-    assert.match(c[0]!, /template "\{\{usr\}\}" names nothing; expected one of \{\{user\}\}, \{\{cohort\}\}, \{\{iteration\}\}, \{\{thread\}\}/);
+    assert.match(
+      c[0]!,
+      /template "\{\{usr\}\}" names nothing; expected one of \{\{user\}\}, \{\{cohort\}\}, \{\{iteration\}\}, \{\{thread\}\}/,
+    );
     assert.match(c[1]!, /"\{\{team\}\}"/);
     assert.ok(Array.isArray(compileTemplate('{{}}')));
     assert.ok(Array.isArray(compileTemplate('{{user.name}}')));
@@ -49,7 +67,10 @@ describe('templates', () => {
   });
 
   test('renderDeep renders every string in objects and arrays, leaves other values alone', () => {
-    const out = renderDeep({ title: '{{user}}', tags: ['x-{{cohort}}', 3, null, { deep: '{{iteration}}' }], on: true }, { user: 'u1', cohort: 'c', iteration: '2' });
+    const out = renderDeep(
+      { title: '{{user}}', tags: ['x-{{cohort}}', 3, null, { deep: '{{iteration}}' }], on: true },
+      { user: 'u1', cohort: 'c', iteration: '2' },
+    );
     assert.deepEqual(out, { title: 'u1', tags: ['x-c', 3, null, { deep: '2' }], on: true });
   });
 
@@ -58,7 +79,11 @@ describe('templates', () => {
   });
 
   test('collectTemplateNames finds names anywhere in a value', () => {
-    assert.deepEqual([...collectTemplateNames({ a: '{{user}}', b: ['{{ thread }}', { c: '{{x}}' }], n: 5 })].sort(), ['thread', 'user', 'x']);
+    assert.deepEqual([...collectTemplateNames({ a: '{{user}}', b: ['{{ thread }}', { c: '{{x}}' }], n: 5 })].sort(), [
+      'thread',
+      'user',
+      'x',
+    ]);
     assert.equal(collectTemplateNames('plain').size, 0);
   });
 });

@@ -4,7 +4,13 @@ import { ALL_KINDS } from '../../src/core/metric-names.js';
 import { MetricRegistry } from '../../src/core/metric-registry.js';
 import { createRegistrySource, matchesScope } from '../../src/core/metric-source.js';
 import type { InputProblem } from '../../src/core/sim-error.js';
-import { editDistance, evaluateThreshold, parseThreshold, type ParsedThreshold, type ThresholdResult } from '../../src/core/thresholds.js';
+import {
+  editDistance,
+  evaluateThreshold,
+  parseThreshold,
+  type ParsedThreshold,
+  type ThresholdResult,
+} from '../../src/core/thresholds.js';
 
 const vocabulary = { cohorts: ['chatters', 'lurkers'], kinds: ALL_KINDS };
 
@@ -61,14 +67,22 @@ describe('parseThreshold', () => {
   });
 
   test('keeps the scope, the key as written and the long-form options', () => {
-    const t = parseThreshold('run.total{cohort:chatters}', 'p(50) < 3s', { vocabulary, path: 'p', abortOnFail: true, delayMs: 5000 });
+    const t = parseThreshold('run.total{cohort:chatters}', 'p(50) < 3s', {
+      vocabulary,
+      path: 'p',
+      abortOnFail: true,
+      delayMs: 5000,
+    });
     if (Array.isArray(t)) assert.fail(JSON.stringify(t));
     assert.equal(t.metric, 'run.total');
     assert.equal(t.metricKey, 'run.total{cohort:chatters}');
     assert.deepEqual(t.scope, { cohort: 'chatters' });
     assert.equal(t.abortOnFail, true);
     assert.equal(t.delayMs, 5000);
-    assert.deepEqual(parsed('errors{cohort:lurkers,kind:timeout}', 'count == 0').scope, { cohort: 'lurkers', kind: 'timeout' });
+    assert.deepEqual(parsed('errors{cohort:lurkers,kind:timeout}', 'count == 0').scope, {
+      cohort: 'lurkers',
+      kind: 'timeout',
+    });
     assert.deepEqual(parsed('http.get_thread{op:get_thread}', 'p(95) < 1s').scope, { op: 'get_thread' });
   });
 
@@ -87,7 +101,10 @@ describe('parseThreshold', () => {
 
   test('an unknown tag, cohort, kind or op in the scope is an error', () => {
     assert.match(problem('run.total{user:u1}', 'p(95) < 1s'), /unknown tag "user"; expected one of cohort, kind, op/);
-    assert.match(problem('run.total{cohort:chaters}', 'p(95) < 1s'), /no cohort named "chaters"; cohorts are chatters, lurkers/);
+    assert.match(
+      problem('run.total{cohort:chaters}', 'p(95) < 1s'),
+      /no cohort named "chaters"; cohorts are chatters, lurkers/,
+    );
     assert.match(problem('errors{kind:bogus}', 'count == 0'), /unknown kind "bogus"/);
     assert.match(problem('http.get_thread{op:fetch}', 'p(95) < 1s'), /unknown op "fetch"/);
     assert.match(problem('run.total{cohort}', 'p(95) < 1s'), /scope "cohort" is not tag:value/);
@@ -102,7 +119,17 @@ describe('parseThreshold', () => {
   });
 
   test('bad grammar is an error that shows the expected form', () => {
-    for (const bad of ['p95 < 1s', 'p(95) ~ 1s', 'p(95) < ', '< 1s', 'p(95) = 1s', 'p(95) < 1d', 'percentile(95) < 1s', 'p(95) < 1 hour', 'p(95) < 2mins']) {
+    for (const bad of [
+      'p95 < 1s',
+      'p(95) ~ 1s',
+      'p(95) < ',
+      '< 1s',
+      'p(95) = 1s',
+      'p(95) < 1d',
+      'percentile(95) < 1s',
+      'p(95) < 1 hour',
+      'p(95) < 2mins',
+    ]) {
       assert.match(problem('run.total', bad), /is not a threshold; expected "<stat> <op> <value>"/, bad);
     }
   });
@@ -148,7 +175,10 @@ describe('evaluateThreshold against a real MetricRegistry', () => {
     return evaluateThreshold(parsed(metric, expression), source);
   }
   function near(r: ThresholdResult, expected: number, relative = 0.001): void {
-    assert.ok(r.actual !== null && Math.abs(r.actual - expected) <= expected * relative, `${r.metric} ${r.expression}: actual ${r.actual}, expected about ${expected}`);
+    assert.ok(
+      r.actual !== null && Math.abs(r.actual - expected) <= expected * relative,
+      `${r.metric} ${r.expression}: actual ${r.actual}, expected about ${expected}`,
+    );
   }
 
   test('percentiles: pass just above, fail just below (HDR precision 0.1%)', () => {
@@ -208,9 +238,15 @@ describe('evaluateThreshold against a real MetricRegistry', () => {
   });
 
   test('an errors rate with no operation at all is no data, not a 0% pass', () => {
-    const t = parseThreshold('errors', 'rate < 0.01', { vocabulary: { cohorts: ['chatters'], kinds: ALL_KINDS }, path: 'thresholds.errors' });
+    const t = parseThreshold('errors', 'rate < 0.01', {
+      vocabulary: { cohorts: ['chatters'], kinds: ALL_KINDS },
+      path: 'thresholds.errors',
+    });
     assert.ok(!Array.isArray(t));
-    const r = evaluateThreshold(t, createRegistrySource(new MetricRegistry(), () => 10));
+    const r = evaluateThreshold(
+      t,
+      createRegistrySource(new MetricRegistry(), () => 10),
+    );
     assert.deepEqual(r, { metric: 'errors', expression: 'rate < 0.01', actual: null, ok: false, note: 'no data' });
   });
 

@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDurationMs, isDurationTooLong, parseDurationMs, parseFraction, parseRatePerSec, parseSizeBytes } from '../../src/core/units.js';
+import {
+  formatDurationMs,
+  isDurationTooLong,
+  parseDurationMs,
+  parseFraction,
+  parseRatePerSec,
+  parseSizeBytes,
+} from '../../src/core/units.js';
 
 describe('parseDurationMs', () => {
   test('reads every single-unit form into milliseconds', () => {
@@ -30,7 +37,8 @@ describe('parseDurationMs', () => {
     assert.equal(parseDurationMs('2 min'), 120_000);
     assert.equal(parseDurationMs('1min30s'), 90_000);
     assert.equal(parseDurationMs('1ms'), 1, 'ms stays milliseconds');
-    for (const bad of ['2mins', '2minutes', '1hr', 'min']) assert.equal(parseDurationMs(bad), undefined, `"${bad}" must not parse`);
+    for (const bad of ['2mins', '2minutes', '1hr', 'min'])
+      assert.equal(parseDurationMs(bad), undefined, `"${bad}" must not parse`);
   });
 
   test('a duration longer than a timer can wait is refused, and only such a one counts as too long', () => {
@@ -39,7 +47,8 @@ describe('parseDurationMs', () => {
     assert.equal(parseDurationMs('597h'), undefined);
     assert.equal(isDurationTooLong('597h'), true);
     assert.equal(isDurationTooLong('99999999999999999999999999999999999999999h'), true);
-    for (const notTooLong of ['2min', '1h', '1h30m', '2mins', '30', 'soon', '']) assert.equal(isDurationTooLong(notTooLong), false, notTooLong);
+    for (const notTooLong of ['2min', '1h', '1h30m', '2mins', '30', 'soon', ''])
+      assert.equal(isDurationTooLong(notTooLong), false, notTooLong);
   });
 
   test('refuses bare numbers, so "timeout: 30" is never silently 30 ms', () => {
@@ -49,7 +58,19 @@ describe('parseDurationMs', () => {
   });
 
   test('refuses text that is not a duration', () => {
-    for (const bad of ['10 parsecs', '', '   ', 'ms', 's30', '-5s', '.5s', '1e3ms', '5 seconds', '30s!', 'thirty seconds']) {
+    for (const bad of [
+      '10 parsecs',
+      '',
+      '   ',
+      'ms',
+      's30',
+      '-5s',
+      '.5s',
+      '1e3ms',
+      '5 seconds',
+      '30s!',
+      'thirty seconds',
+    ]) {
       assert.equal(parseDurationMs(bad), undefined, `"${bad}" must not parse`);
     }
   });

@@ -29,10 +29,11 @@ describe('docs/: the contracts inside the repository', () => {
     }
   });
 
-  test("every relative link of the README resolves inside the repository, and it links both contracts", () => {
+  test('every relative link of the README resolves inside the repository, and it links both contracts', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const links = relativeLinks(readme);
-    for (const name of CONTRACTS) assert.ok(links.includes(`docs/${name}`), `README links docs/${name}: ${JSON.stringify(links)}`);
+    for (const name of CONTRACTS)
+      assert.ok(links.includes(`docs/${name}`), `README links docs/${name}: ${JSON.stringify(links)}`);
     for (const link of links) {
       const target = resolve(ROOT, link);
       assert.ok(target.startsWith(ROOT), `${link} stays inside the repository (a clone has nothing outside it)`);
@@ -48,7 +49,11 @@ describe('docs/: the contracts inside the repository', () => {
       return;
     }
     for (const name of CONTRACTS) {
-      assert.equal(readFileSync(join(ROOT, 'docs', name), 'utf8'), readFileSync(join(shared, name), 'utf8'), `docs/${name} differs from ../shared/${name}: cp ../shared/${name} docs/`);
+      assert.equal(
+        readFileSync(join(ROOT, 'docs', name), 'utf8'),
+        readFileSync(join(shared, name), 'utf8'),
+        `docs/${name} differs from ../shared/${name}: cp ../shared/${name} docs/`,
+      );
     }
   });
 });

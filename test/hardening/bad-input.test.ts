@@ -56,20 +56,63 @@ interface Row {
 }
 
 const re = (r: RegExp) => (): RegExp => r;
-const file = (f: (c: Ctx) => string) => (c: Ctx): RegExp => new RegExp(esc(f(c)));
+const file =
+  (f: (c: Ctx) => string) =>
+  (c: Ctx): RegExp =>
+    new RegExp(esc(f(c)));
 
 const rows: Row[] = [
   // run: flags
-  { name: 'run --segment 4/4 (I not below N)', args: (c) => ['run', c.scenario, '--segment', '4/4', '--out', c.fresh()], expect: [re(/--segment 4\/4/), re(/I counts from 0, so it runs from 0 to N-1 \(0 to 3 here\)/)] },
-  { name: 'run --segment x', args: (c) => ['run', c.scenario, '--segment', 'x', '--out', c.fresh()], expect: [re(/--segment/), re(/expected I\/N, share I of N counted from 0 .*, got "x"/)] },
-  { name: 'run --segment 1/0', args: (c) => ['run', c.scenario, '--segment', '1/0', '--out', c.fresh()], expect: [re(/--segment 1\/0/), re(/N must be at least 1/)] },
-  { name: 'run --workers 0', args: (c) => ['run', c.scenario, '--workers', '0', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "0"/)] },
-  { name: 'run --workers abc', args: (c) => ['run', c.scenario, '--workers', 'abc', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "abc"/)] },
-  { name: 'run --workers 2.5', args: (c) => ['run', c.scenario, '--workers', '2.5', '--out', c.fresh()], expect: [re(/--workers/), re(/expected a positive whole number, got "2\.5"/)] },
-  { name: 'run --start-at "yesterday-ish garbage"', args: (c) => ['run', c.scenario, '--start-at', 'yesterday-ish garbage', '--out', c.fresh()], expect: [re(/--start-at/), re(/expected an ISO time/), re(/yesterday-ish garbage/)] },
-  { name: 'run --set nonsense', args: (c) => ['run', c.scenario, '--set', 'nonsense', '--out', c.fresh()], expect: [re(/--set/), re(/"nonsense" is not path=value/)] },
-  { name: 'run --set =1 (no path)', args: (c) => ['run', c.scenario, '--set', '=1', '--out', c.fresh()], expect: [re(/--set/), re(/not path=value/)] },
-  { name: 'run --set past the end of a list', args: (c) => ['run', c.scenario, '--set', 'cohorts.c.flow[9]=connect', '--out', c.fresh()], expect: [re(/--set/), re(/index 9 is past the end of a list of 3/)] },
+  {
+    name: 'run --segment 4/4 (I not below N)',
+    args: (c) => ['run', c.scenario, '--segment', '4/4', '--out', c.fresh()],
+    expect: [re(/--segment 4\/4/), re(/I counts from 0, so it runs from 0 to N-1 \(0 to 3 here\)/)],
+  },
+  {
+    name: 'run --segment x',
+    args: (c) => ['run', c.scenario, '--segment', 'x', '--out', c.fresh()],
+    expect: [re(/--segment/), re(/expected I\/N, share I of N counted from 0 .*, got "x"/)],
+  },
+  {
+    name: 'run --segment 1/0',
+    args: (c) => ['run', c.scenario, '--segment', '1/0', '--out', c.fresh()],
+    expect: [re(/--segment 1\/0/), re(/N must be at least 1/)],
+  },
+  {
+    name: 'run --workers 0',
+    args: (c) => ['run', c.scenario, '--workers', '0', '--out', c.fresh()],
+    expect: [re(/--workers/), re(/expected a positive whole number, got "0"/)],
+  },
+  {
+    name: 'run --workers abc',
+    args: (c) => ['run', c.scenario, '--workers', 'abc', '--out', c.fresh()],
+    expect: [re(/--workers/), re(/expected a positive whole number, got "abc"/)],
+  },
+  {
+    name: 'run --workers 2.5',
+    args: (c) => ['run', c.scenario, '--workers', '2.5', '--out', c.fresh()],
+    expect: [re(/--workers/), re(/expected a positive whole number, got "2\.5"/)],
+  },
+  {
+    name: 'run --start-at "yesterday-ish garbage"',
+    args: (c) => ['run', c.scenario, '--start-at', 'yesterday-ish garbage', '--out', c.fresh()],
+    expect: [re(/--start-at/), re(/expected an ISO time/), re(/yesterday-ish garbage/)],
+  },
+  {
+    name: 'run --set nonsense',
+    args: (c) => ['run', c.scenario, '--set', 'nonsense', '--out', c.fresh()],
+    expect: [re(/--set/), re(/"nonsense" is not path=value/)],
+  },
+  {
+    name: 'run --set =1 (no path)',
+    args: (c) => ['run', c.scenario, '--set', '=1', '--out', c.fresh()],
+    expect: [re(/--set/), re(/not path=value/)],
+  },
+  {
+    name: 'run --set past the end of a list',
+    args: (c) => ['run', c.scenario, '--set', 'cohorts.c.flow[9]=connect', '--out', c.fresh()],
+    expect: [re(/--set/), re(/index 9 is past the end of a list of 3/)],
+  },
   {
     name: 'run --set cohorts.nope.users=1 (a cohort the file does not have)',
     args: (c) => ['run', c.scenario, '--set', 'cohorts.nope.users=1', '--out', c.fresh()],
@@ -81,7 +124,11 @@ const rows: Row[] = [
     expect: [re(/--set/), re(/nope/)],
     reject: [(c) => new RegExp(`${esc(c.scenario)}:\\d+:\\d+: cohorts\\.nope`)],
   },
-  { name: 'run --target ftp://x', args: (c) => ['run', c.scenario, '--target', 'ftp://x', '--out', c.fresh()], expect: [re(/target\.url/), re(/expected a http or https URL/), re(/"ftp:\/\/x"/)] },
+  {
+    name: 'run --target ftp://x',
+    args: (c) => ['run', c.scenario, '--target', 'ftp://x', '--out', c.fresh()],
+    expect: [re(/target\.url/), re(/expected a http or https URL/), re(/"ftp:\/\/x"/)],
+  },
   {
     name: 'run --target ftp://x names --target, not a line of the file',
     args: (c) => ['run', c.scenario, '--target', 'ftp://x', '--out', c.fresh()],
@@ -99,9 +146,21 @@ const rows: Row[] = [
     expect: [re(/--set/), re(/not path=value|escape/)],
   },
   // run: files
-  { name: 'run a missing scenario file', args: (c) => ['run', join(c.dir, 'no-such-scenario.yaml'), '--out', c.fresh()], expect: [re(/no-such-scenario\.yaml/), re(/no such file/), re(/scenario YAML file/)] },
-  { name: 'run a directory instead of a file', args: (c) => ['run', c.dir, '--out', c.fresh()], expect: [file((c) => c.dir), re(/is a directory/), re(/scenario YAML file/)] },
-  { name: 'run --out into an existing non-empty folder', args: (c) => ['run', c.scenario, '--out', join(c.dir, 'full')], expect: [file((c) => join(c.dir, 'full')), re(/--out .* already holds files/), re(/new or empty folder/)] },
+  {
+    name: 'run a missing scenario file',
+    args: (c) => ['run', join(c.dir, 'no-such-scenario.yaml'), '--out', c.fresh()],
+    expect: [re(/no-such-scenario\.yaml/), re(/no such file/), re(/scenario YAML file/)],
+  },
+  {
+    name: 'run a directory instead of a file',
+    args: (c) => ['run', c.dir, '--out', c.fresh()],
+    expect: [file((c) => c.dir), re(/is a directory/), re(/scenario YAML file/)],
+  },
+  {
+    name: 'run --out into an existing non-empty folder',
+    args: (c) => ['run', c.scenario, '--out', join(c.dir, 'full')],
+    expect: [file((c) => join(c.dir, 'full')), re(/--out .* already holds files/), re(/new or empty folder/)],
+  },
   {
     name: 'run --out naming an existing file',
     args: (c) => ['run', c.scenario, '--out', join(c.dir, 'a-file.txt')],
@@ -111,7 +170,12 @@ const rows: Row[] = [
     name: 'run with target.url and auth.secretEnv naming an unset variable',
     args: (c) => ['run', join(c.dir, 'secret-unset.yaml'), '--out', c.fresh()],
     env: () => envWithout('SIM_JWT_SECRET', UNSET_VAR),
-    expect: [re(/secret-unset\.yaml/), re(/auth\.secretEnv/), re(new RegExp(`${UNSET_VAR} is unset`)), re(new RegExp(`export ${UNSET_VAR}=`))],
+    expect: [
+      re(/secret-unset\.yaml/),
+      re(/auth\.secretEnv/),
+      re(new RegExp(`${UNSET_VAR} is unset`)),
+      re(new RegExp(`export ${UNSET_VAR}=`)),
+    ],
   },
   {
     name: 'run --target with SIM_JWT_SECRET unset (the default secretEnv)',
@@ -120,8 +184,16 @@ const rows: Row[] = [
     expect: [file((c) => c.scenario), re(/auth\.secretEnv/), re(/SIM_JWT_SECRET is unset/)],
   },
   // validate
-  { name: 'validate a missing file', args: (c) => ['validate', join(c.dir, 'nope.yaml')], expect: [re(/nope\.yaml/), re(/no such file/)] },
-  { name: 'validate a directory', args: (c) => ['validate', c.dir], expect: [file((c) => c.dir), re(/is a directory/)] },
+  {
+    name: 'validate a missing file',
+    args: (c) => ['validate', join(c.dir, 'nope.yaml')],
+    expect: [re(/nope\.yaml/), re(/no such file/)],
+  },
+  {
+    name: 'validate a directory',
+    args: (c) => ['validate', c.dir],
+    expect: [file((c) => c.dir), re(/is a directory/)],
+  },
   { name: 'validate with no file', args: () => ['validate'], expect: [re(/missing required argument 'scenarios'/)] },
   {
     name: 'validate an unquoted {{user}} template: a hint to quote it, and no Node warning on stderr',
@@ -130,23 +202,83 @@ const rows: Row[] = [
     reject: [re(/\(node:\d+\) Warning/), re(/mapAsMap/)],
   },
   // serve
-  { name: 'serve --port 99999', args: () => ['serve', '--port', '99999'], expect: [re(/--port/), re(/expected an integer 0\.\.65535, got "99999"/)] },
-  { name: 'serve --port -1', args: () => ['serve', '--port', '-1'], expect: [re(/--port/), re(/expected an integer 0\.\.65535, got "-1"/)] },
-  { name: 'serve --faults nope=1', args: () => ['serve', '--port', '0', '--faults', 'nope=1'], expect: [re(/--faults/), re(/unknown fault "nope"/), re(/expected one of misroute/)] },
-  { name: 'serve --faults misroute=2', args: () => ['serve', '--port', '0', '--faults', 'misroute=2'], expect: [re(/--faults/), re(/probability 2 is outside 0\.\.1/)] },
-  { name: 'serve --agent nope', args: () => ['serve', '--port', '0', '--agent', 'nope'], expect: [re(/--agent/), re(/expected one of instant, fast, realistic/)] },
+  {
+    name: 'serve --port 99999',
+    args: () => ['serve', '--port', '99999'],
+    expect: [re(/--port/), re(/expected an integer 0\.\.65535, got "99999"/)],
+  },
+  {
+    name: 'serve --port -1',
+    args: () => ['serve', '--port', '-1'],
+    expect: [re(/--port/), re(/expected an integer 0\.\.65535, got "-1"/)],
+  },
+  {
+    name: 'serve --faults nope=1',
+    args: () => ['serve', '--port', '0', '--faults', 'nope=1'],
+    expect: [re(/--faults/), re(/unknown fault "nope"/), re(/expected one of misroute/)],
+  },
+  {
+    name: 'serve --faults misroute=2',
+    args: () => ['serve', '--port', '0', '--faults', 'misroute=2'],
+    expect: [re(/--faults/), re(/probability 2 is outside 0\.\.1/)],
+  },
+  {
+    name: 'serve --agent nope',
+    args: () => ['serve', '--port', '0', '--agent', 'nope'],
+    expect: [re(/--agent/), re(/expected one of instant, fast, realistic/)],
+  },
   // compare
-  { name: 'compare with a missing baseline', args: (c) => ['compare', join(c.dir, 'missing-baseline.json'), c.summary], expect: [re(/baseline summary .*missing-baseline\.json/), re(/no such file/)] },
-  { name: 'compare with a missing current', args: (c) => ['compare', c.summary, join(c.dir, 'missing-current.json')], expect: [re(/current summary .*missing-current\.json/), re(/no such file/)] },
-  { name: 'compare --tolerance 10 (ambiguous)', args: (c) => ['compare', c.summary, c.summary, '--tolerance', '10'], expect: [re(/--tolerance "10" is ambiguous/), re(/10%/)] },
-  { name: 'compare --tolerance abc', args: (c) => ['compare', c.summary, c.summary, '--tolerance', 'abc'], expect: [re(/--tolerance "abc"/), re(/expected a percentage such as 10%/)] },
-  { name: 'compare a file that is not JSON', args: (c) => ['compare', join(c.dir, 'not-json.json'), c.summary], expect: [re(/not-json\.json/), re(/is not JSON/)] },
-  { name: 'compare a JSON file that is not a summary', args: (c) => ['compare', c.summary, join(c.dir, 'not-summary.json')], expect: [re(/not-summary\.json/), re(/expected "crosstalk\.summary\/1"/)] },
+  {
+    name: 'compare with a missing baseline',
+    args: (c) => ['compare', join(c.dir, 'missing-baseline.json'), c.summary],
+    expect: [re(/baseline summary .*missing-baseline\.json/), re(/no such file/)],
+  },
+  {
+    name: 'compare with a missing current',
+    args: (c) => ['compare', c.summary, join(c.dir, 'missing-current.json')],
+    expect: [re(/current summary .*missing-current\.json/), re(/no such file/)],
+  },
+  {
+    name: 'compare --tolerance 10 (ambiguous)',
+    args: (c) => ['compare', c.summary, c.summary, '--tolerance', '10'],
+    expect: [re(/--tolerance "10" is ambiguous/), re(/10%/)],
+  },
+  {
+    name: 'compare --tolerance abc',
+    args: (c) => ['compare', c.summary, c.summary, '--tolerance', 'abc'],
+    expect: [re(/--tolerance "abc"/), re(/expected a percentage such as 10%/)],
+  },
+  {
+    name: 'compare a file that is not JSON',
+    args: (c) => ['compare', join(c.dir, 'not-json.json'), c.summary],
+    expect: [re(/not-json\.json/), re(/is not JSON/)],
+  },
+  {
+    name: 'compare a JSON file that is not a summary',
+    args: (c) => ['compare', c.summary, join(c.dir, 'not-summary.json')],
+    expect: [re(/not-summary\.json/), re(/expected "crosstalk\.summary\/1"/)],
+  },
   // merge
-  { name: 'merge without --out', args: (c) => ['merge', c.summary], expect: [re(/required option '--out <dir>' not specified/)] },
-  { name: 'merge --out into an existing non-empty folder', args: (c) => ['merge', c.realDir, '--out', join(c.dir, 'full')], expect: [file((c) => join(c.dir, 'full')), re(/already holds files/)] },
-  { name: 'merge a missing summary', args: (c) => ['merge', join(c.dir, 'missing.json'), '--out', c.fresh()], expect: [re(/missing\.json/), re(/no such file/)] },
-  { name: 'merge a file that is not JSON', args: (c) => ['merge', join(c.dir, 'not-json.json'), '--out', c.fresh()], expect: [re(/not-json\.json/), re(/JSON/)] },
+  {
+    name: 'merge without --out',
+    args: (c) => ['merge', c.summary],
+    expect: [re(/required option '--out <dir>' not specified/)],
+  },
+  {
+    name: 'merge --out into an existing non-empty folder',
+    args: (c) => ['merge', c.realDir, '--out', join(c.dir, 'full')],
+    expect: [file((c) => join(c.dir, 'full')), re(/already holds files/)],
+  },
+  {
+    name: 'merge a missing summary',
+    args: (c) => ['merge', join(c.dir, 'missing.json'), '--out', c.fresh()],
+    expect: [re(/missing\.json/), re(/no such file/)],
+  },
+  {
+    name: 'merge a file that is not JSON',
+    args: (c) => ['merge', join(c.dir, 'not-json.json'), '--out', c.fresh()],
+    expect: [re(/not-json\.json/), re(/JSON/)],
+  },
   {
     name: 'merge a summary that has the schema but no fields',
     args: (c) => ['merge', join(c.dir, 'schema-only', 'summary.json'), '--out', c.fresh()],
@@ -163,18 +295,33 @@ const rows: Row[] = [
     expect: [re(/violations\.jsonl/), re(/line 1|:1/)],
   },
   // report
-  { name: 'report a missing file', args: (c) => ['report', join(c.dir, 'missing.json')], expect: [re(/missing\.json/), re(/no such file/)] },
-  { name: 'report a file that is not JSON', args: (c) => ['report', join(c.dir, 'not-json.json')], expect: [re(/not-json\.json/), re(/not JSON/)] },
+  {
+    name: 'report a missing file',
+    args: (c) => ['report', join(c.dir, 'missing.json')],
+    expect: [re(/missing\.json/), re(/no such file/)],
+  },
+  {
+    name: 'report a file that is not JSON',
+    args: (c) => ['report', join(c.dir, 'not-json.json')],
+    expect: [re(/not-json\.json/), re(/not JSON/)],
+  },
   // the command line itself
   { name: 'an unknown command', args: () => ['bogus'], expect: [re(/unknown command 'bogus'/)] },
-  { name: 'run with an unknown option', args: (c) => ['run', c.scenario, '--bogus'], expect: [re(/unknown option '--bogus'/)] },
+  {
+    name: 'run with an unknown option',
+    args: (c) => ['run', c.scenario, '--bogus'],
+    expect: [re(/unknown option '--bogus'/)],
+  },
 ];
 
 before(async () => {
   const dir = tempDir();
   const scenario = join(dir, 'scenario.yaml');
   writeFileSync(scenario, TINY);
-  writeFileSync(join(dir, 'secret-unset.yaml'), `name: secret-unset\ntarget:\n  url: http://127.0.0.1:9\nauth:\n  kind: jwt\n  secretEnv: ${UNSET_VAR}\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`);
+  writeFileSync(
+    join(dir, 'secret-unset.yaml'),
+    `name: secret-unset\ntarget:\n  url: http://127.0.0.1:9\nauth:\n  kind: jwt\n  secretEnv: ${UNSET_VAR}\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`,
+  );
   mkdirSync(join(dir, 'full'));
   writeFileSync(join(dir, 'full', 'keep.txt'), 'an earlier run\n');
   writeFileSync(join(dir, 'a-file.txt'), 'not a folder\n');
@@ -228,9 +375,17 @@ describe('simulate validate over every malformed scenario at once', () => {
       const lines = err.split('\n').filter((l) => l.startsWith(`  ${rel}:`));
       const texts = typeof exp.messageIncludes === 'string' ? [exp.messageIncludes] : exp.messageIncludes;
       const prefix = `  ${rel}:${exp.line}:`;
-      const hit = lines.find((l) => l.startsWith(prefix) && /^\d+: /.test(l.slice(prefix.length))
-        && (exp.path === null || l.includes(`: ${exp.path}: `)) && texts.some((t) => l.includes(t)));
-      assert.ok(hit, `expected a line "${prefix}<col>: ${exp.path ?? ''}: ...${JSON.stringify(texts)}..."; got:\n${lines.join('\n')}`);
+      const hit = lines.find(
+        (l) =>
+          l.startsWith(prefix) &&
+          /^\d+: /.test(l.slice(prefix.length)) &&
+          (exp.path === null || l.includes(`: ${exp.path}: `)) &&
+          texts.some((t) => l.includes(t)),
+      );
+      assert.ok(
+        hit,
+        `expected a line "${prefix}<col>: ${exp.path ?? ''}: ...${JSON.stringify(texts)}..."; got:\n${lines.join('\n')}`,
+      );
     });
   }
 });

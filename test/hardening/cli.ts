@@ -37,28 +37,50 @@ export interface ServeProcess {
 }
 
 /** Starts `node bin/simulate serve --port 0 <args>` and waits for `crosstalk target listening on URL`. */
-export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 15_000,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   let err = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not listen within ${timeoutMs} ms; stderr: ${err}`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not listen within ${timeoutMs} ms; stderr: ${err}`));
+    }, timeoutMs);
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       out += `${line}\n`;
       const m = /^crosstalk target listening on (http:\/\/\S+)$/.exec(line.trim());
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code} before listening; stderr: ${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening; stderr: ${err}`));
+    });
   });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
   return {
-    url, child, stdout: () => out, stderr: () => err,
+    url,
+    child,
+    stdout: () => out,
+    stderr: () => err,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -83,7 +105,11 @@ export function crashSign(text: string): string | undefined {
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, keeping the order of the results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -2,7 +2,19 @@
 // mutations edit the YAML document (keys, values, nesting) and keep comments
 // and layout; textual ones cut, insert and swap bytes and lines. No side
 // effects at import time.
-import { isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  Scalar,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import { Rng } from './prng.js';
 
 /** A valid scenario to start from. */
@@ -21,19 +33,97 @@ export interface Mutant {
 
 /** Values of every type a scalar may be replaced with. */
 export const VALUE_POOL: readonly unknown[] = [
-  0, 1, 7, 3.5, -1, -1000, -0.5, 1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, Number.POSITIVE_INFINITY, Number.NaN,
-  'abc', '', ' ', 'ünïcødé ✓ 🚀 日本語', '\u202egnp.exe', 'nul\u0000byte', '{{usr}}', '{{thread}}', '{{', '}}{{user}',
-  '-5s', '0s', '0ms', '1e999s', `${'9'.repeat(400)}s`, '5/s', '0/s', '-3/s', 'p(95) < 1s', 'p(0) < 1s', 'rate < 0.01',
-  'http://127.0.0.1:1', 'ftp://x', 'ws://x', 'not a url', 'x'.repeat(5000),
-  true, false, null,
-  [], [1, 'x'], [null], [[[]]], ['connect'], [{ think: '1s' }],
-  {}, { a: 1 }, { threshold: 'p(95) < 1s', abortOnFail: 'yes' }, { duration: '1s' }, { users: 2 }, { rate: '5/s' }, { '': 1 },
+  0,
+  1,
+  7,
+  3.5,
+  -1,
+  -1000,
+  -0.5,
+  1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  2 ** 31,
+  Number.POSITIVE_INFINITY,
+  Number.NaN,
+  'abc',
+  '',
+  ' ',
+  'ünïcødé ✓ 🚀 日本語',
+  '\u202egnp.exe',
+  'nul\u0000byte',
+  '{{usr}}',
+  '{{thread}}',
+  '{{',
+  '}}{{user}',
+  '-5s',
+  '0s',
+  '0ms',
+  '1e999s',
+  `${'9'.repeat(400)}s`,
+  '5/s',
+  '0/s',
+  '-3/s',
+  'p(95) < 1s',
+  'p(0) < 1s',
+  'rate < 0.01',
+  'http://127.0.0.1:1',
+  'ftp://x',
+  'ws://x',
+  'not a url',
+  'x'.repeat(5000),
+  true,
+  false,
+  null,
+  [],
+  [1, 'x'],
+  [null],
+  [[[]]],
+  ['connect'],
+  [{ think: '1s' }],
+  {},
+  { a: 1 },
+  { threshold: 'p(95) < 1s', abortOnFail: 'yes' },
+  { duration: '1s' },
+  { users: 2 },
+  { rate: '5/s' },
+  { '': 1 },
 ];
 
 /** Characters that matter to YAML, plus a few that matter to nobody. */
 const CHAR_POOL: readonly string[] = [
-  ':', '-', '{', '}', '[', ']', ',', '#', '&', '*', '!', '|', '>', '%', '@', '`', '"', "'", '?', '\t', '\n', '\r', ' ',
-  '\u0000', '\u00a0', '\ufeff', 'é', '🚀', '\\', '/', '=', '0', 'x',
+  ':',
+  '-',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '#',
+  '&',
+  '*',
+  '!',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  '"',
+  "'",
+  '?',
+  '\t',
+  '\n',
+  '\r',
+  ' ',
+  '\u0000',
+  '\u00a0',
+  '\ufeff',
+  'é',
+  '🚀',
+  '\\',
+  '/',
+  '=',
+  '0',
+  'x',
 ];
 
 const STRUCTURAL = ['deleteKey', 'renameKey', 'replaceValue', 'duplicateKey', 'nestDeeper'] as const;
@@ -70,15 +160,21 @@ export function typo(word: string, rng: Rng): string {
   if (word.length === 0) return 'x';
   const i = rng.int(word.length);
   switch (rng.int(6)) {
-    case 0: return word.length > 1 ? word.slice(0, i) + word.slice(i + 1) : `${word}x`; // drop a char
-    case 1: return word.slice(0, i) + word[i] + word.slice(i); // double a char
-    case 2: { // swap two neighbours
+    case 0:
+      return word.length > 1 ? word.slice(0, i) + word.slice(i + 1) : `${word}x`; // drop a char
+    case 1:
+      return word.slice(0, i) + word[i] + word.slice(i); // double a char
+    case 2: {
+      // swap two neighbours
       const j = Math.min(i, word.length - 2);
       return j < 0 ? `${word}s` : word.slice(0, j) + word[j + 1] + word[j] + word.slice(j + 2);
     }
-    case 3: return word.slice(0, i) + String.fromCharCode(97 + rng.int(26)) + word.slice(i + 1); // change a char
-    case 4: return word[0]!.toUpperCase() + word.slice(1);
-    default: return `${word}s`;
+    case 3:
+      return word.slice(0, i) + String.fromCharCode(97 + rng.int(26)) + word.slice(i + 1); // change a char
+    case 4:
+      return word[0]!.toUpperCase() + word.slice(1);
+    default:
+      return `${word}s`;
   }
 }
 
@@ -172,7 +268,7 @@ function mutateText(text: string, op: (typeof TEXTUAL)[number], rng: Rng): { tex
 }
 
 function describe(v: unknown): string {
-  const s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 40 ? `${s.slice(0, 37)}...(${s.length})` : s;
 }
 
@@ -185,7 +281,9 @@ export function makeMutant(sources: readonly Source[], seed: number): Mutant {
   const source = rng.pick(sources);
   const n = 1 + (rng.chance(0.6) ? 0 : rng.int(3));
   const wanted = Array.from({ length: n }, () => (rng.chance(0.7) ? rng.pick(STRUCTURAL) : rng.pick(TEXTUAL)));
-  const structural = wanted.filter((o): o is (typeof STRUCTURAL)[number] => (STRUCTURAL as readonly string[]).includes(o));
+  const structural = wanted.filter((o): o is (typeof STRUCTURAL)[number] =>
+    (STRUCTURAL as readonly string[]).includes(o),
+  );
   const textual = wanted.filter((o): o is (typeof TEXTUAL)[number] => (TEXTUAL as readonly string[]).includes(o));
   const ops: string[] = [];
   let text = source.text;
@@ -219,7 +317,16 @@ export interface OverrideCase {
   readonly targetUrl?: string;
 }
 
-const TARGET_URLS: readonly string[] = ['http://127.0.0.1:1', 'https://example.com/api/', 'ftp://x', 'ws://x', '', 'not a url', 'http://', 'http://[::1]:99999'];
+const TARGET_URLS: readonly string[] = [
+  'http://127.0.0.1:1',
+  'https://example.com/api/',
+  'ftp://x',
+  'ws://x',
+  '',
+  'not a url',
+  'http://',
+  'http://[::1]:99999',
+];
 const SET_NOISE: readonly string[] = ['\\', '"', '[', ']', '.', '=', '{', '}', ' ', '\\u', '\\x', '0', '-1', 'é', ''];
 
 function pathsOf(doc: Document): Array<Array<string | number>> {
@@ -232,7 +339,10 @@ function pathsOf(doc: Document): Array<Array<string | number>> {
         walk(pair.value, [...path, key]);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => { out.push([...path, i]); walk(item, [...path, i]); });
+      node.items.forEach((item, i) => {
+        out.push([...path, i]);
+        walk(item, [...path, i]);
+      });
     }
   };
   walk(doc.contents, []);
@@ -269,8 +379,14 @@ export function makeOverrideCase(sources: readonly Source[], seed: number): Over
       path = path.slice(0, at) + rng.pick(SET_NOISE) + path.slice(at);
     }
     const v = rng.pick(VALUE_POOL);
-    const value = rng.chance(0.2) ? rng.pick(SET_NOISE) : typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
+    const value = rng.chance(0.2) ? rng.pick(SET_NOISE) : typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
     set.push(rng.chance(0.05) ? path : `${path}=${value}`);
   }
-  return { seed, source: source.name, text: source.text, set, ...(rng.chance(0.3) ? { targetUrl: rng.pick(TARGET_URLS) } : {}) };
+  return {
+    seed,
+    source: source.name,
+    text: source.text,
+    set,
+    ...(rng.chance(0.3) ? { targetUrl: rng.pick(TARGET_URLS) } : {}),
+  };
 }

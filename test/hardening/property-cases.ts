@@ -37,8 +37,16 @@ export function buildCase(job: Pick<PropertyJob, 'sources' | 'runSeed' | 'mutant
   }
   const o = makeOverrideCase(job.sources, seed);
   return {
-    i, seed, mode: 'overrides', source: o.source, text: o.text, set: o.set,
-    ops: [...o.set.map((s) => `--set ${JSON.stringify(s)}`), ...(o.targetUrl !== undefined ? [`--target ${JSON.stringify(o.targetUrl)}`] : [])],
+    i,
+    seed,
+    mode: 'overrides',
+    source: o.source,
+    text: o.text,
+    set: o.set,
+    ops: [
+      ...o.set.map((s) => `--set ${JSON.stringify(s)}`),
+      ...(o.targetUrl !== undefined ? [`--target ${JSON.stringify(o.targetUrl)}`] : []),
+    ],
     ...(o.targetUrl !== undefined ? { targetUrl: o.targetUrl } : {}),
   };
 }

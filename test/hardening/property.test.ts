@@ -28,7 +28,9 @@ const HANG_MS = 10_000;
 const FILE = 'mutant-scenario.yaml';
 
 const SCENARIOS_DIR = join(ROOT, 'scenarios');
-const sources: Source[] = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml')).sort()
+const sources: Source[] = readdirSync(SCENARIOS_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
   .map((f) => ({ name: f, text: readFileSync(join(SCENARIOS_DIR, f), 'utf8') }));
 
 type Done = Extract<PropertyMessage, { type: 'done' }>;
@@ -83,7 +85,9 @@ function show(d: Done): string {
     d.nonFinite ? `non-finite: ${d.nonFinite.join(', ')}` : '',
     `text (${text.length} chars):`,
     text.length > 6000 ? `${text.slice(0, 6000)}\n...[${text.length - 6000} more chars]` : text,
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 before(async () => {
@@ -98,7 +102,9 @@ describe(`compileScenarioText under seeded mutation (run seed ${RUN_SEED})`, () 
     assert.equal(outcome.workerError, undefined, outcome.workerError);
     if (outcome.hang) {
       const c = outcome.hang.case;
-      assert.fail(`case ${c.i} (${c.mode}) has not returned after ${Math.round(outcome.hang.afterMs)} ms: a hang.\nrun seed ${RUN_SEED}, case seed ${c.seed}, source ${c.source}\nops: ${c.ops.join('; ')}\ntext:\n${c.text}`);
+      assert.fail(
+        `case ${c.i} (${c.mode}) has not returned after ${Math.round(outcome.hang.afterMs)} ms: a hang.\nrun seed ${RUN_SEED}, case seed ${c.seed}, source ${c.source}\nops: ${c.ops.join('; ')}\ntext:\n${c.text}`,
+      );
     }
     assert.equal(outcome.done.length, MUTANTS + OVERRIDES);
   });
@@ -107,12 +113,31 @@ describe(`compileScenarioText under seeded mutation (run seed ${RUN_SEED})`, () 
     const mutants = outcome.done.filter((d) => d.mode === 'mutant');
     assert.ok(mutants.length >= 500, `only ${mutants.length} mutants ran`);
     const broken = mutants.filter((d) => d.kind === 'broken');
-    assert.equal(broken.length, 0, `${broken.length} mutant(s) broke the promise:\n${broken.slice(0, 5).map(show).join('\n\n')}`);
+    assert.equal(
+      broken.length,
+      0,
+      `${broken.length} mutant(s) broke the promise:\n${broken.slice(0, 5).map(show).join('\n\n')}`,
+    );
     // The mix is sane: most mutants are refused, some still compile.
-    const kinds = { scenario: mutants.filter((d) => d.kind === 'scenario').length, input: mutants.filter((d) => d.kind === 'input').length };
-    assert.ok(kinds.input > mutants.length / 3 && kinds.scenario > 0, `an odd mix of outcomes: ${JSON.stringify(kinds)}`);
+    const kinds = {
+      scenario: mutants.filter((d) => d.kind === 'scenario').length,
+      input: mutants.filter((d) => d.kind === 'input').length,
+    };
+    assert.ok(
+      kinds.input > mutants.length / 3 && kinds.scenario > 0,
+      `an odd mix of outcomes: ${JSON.stringify(kinds)}`,
+    );
     // Every kind of mutation was tried, many times.
-    for (const op of ['deleteKey', 'renameKey', 'replaceValue', 'duplicateKey', 'nestDeeper', 'truncate', 'insertChar', 'swapLines']) {
+    for (const op of [
+      'deleteKey',
+      'renameKey',
+      'replaceValue',
+      'duplicateKey',
+      'nestDeeper',
+      'truncate',
+      'insertChar',
+      'swapLines',
+    ]) {
       const n = mutants.filter((d) => d.ops.some((o) => o.startsWith(op))).length;
       assert.ok(n >= 20, `only ${n} mutants used ${op}`);
     }
@@ -123,12 +148,19 @@ describe(`compileScenarioText under seeded mutation (run seed ${RUN_SEED})`, () 
   test(`valid scenarios with random --set and --target (${OVERRIDES}): a Scenario or SimError('INPUT') (problems name the file or --set)`, () => {
     const cases = outcome.done.filter((d) => d.mode === 'overrides');
     const broken = cases.filter((d) => d.kind === 'broken');
-    assert.equal(broken.length, 0, `${broken.length} case(s) broke the promise:\n${broken.slice(0, 5).map(show).join('\n\n')}`);
+    assert.equal(
+      broken.length,
+      0,
+      `${broken.length} case(s) broke the promise:\n${broken.slice(0, 5).map(show).join('\n\n')}`,
+    );
   });
 
   test('the whole job stayed within its time budget', (t) => {
-    const count = (mode: string, kind: string): number => outcome.done.filter((d) => d.mode === mode && d.kind === kind).length;
-    t.diagnostic(`${Math.round(outcome.ms)} ms; mutants: ${count('mutant', 'scenario')} compiled, ${count('mutant', 'input')} refused; overrides: ${count('overrides', 'scenario')} compiled, ${count('overrides', 'input')} refused, ${count('overrides', 'broken')} broken`);
+    const count = (mode: string, kind: string): number =>
+      outcome.done.filter((d) => d.mode === mode && d.kind === kind).length;
+    t.diagnostic(
+      `${Math.round(outcome.ms)} ms; mutants: ${count('mutant', 'scenario')} compiled, ${count('mutant', 'input')} refused; overrides: ${count('overrides', 'scenario')} compiled, ${count('overrides', 'input')} refused, ${count('overrides', 'broken')} broken`,
+    );
     assert.ok(outcome.ms < 60_000, `took ${Math.round(outcome.ms)} ms`);
   });
 });
@@ -145,20 +177,32 @@ describe('cases the property found, kept as regression tests', () => {
     }
     const fromFuzz = outcome.done.filter((d) => d.nonFinite?.length);
     assert.deepEqual(found, [], `Infinity compiled: ${found.join(', ')}`);
-    assert.equal(fromFuzz.length, 0, `${fromFuzz.length} fuzz case(s) compiled to non-finite numbers:\n${fromFuzz.slice(0, 2).map(show).join('\n\n')}`);
+    assert.equal(
+      fromFuzz.length,
+      0,
+      `${fromFuzz.length} fuzz case(s) compiled to non-finite numbers:\n${fromFuzz.slice(0, 2).map(show).join('\n\n')}`,
+    );
   });
 
   test('a --set path with a bad escape in a quoted key is an input error, not a SyntaxError', () => {
     const text = sources.find((s) => s.name === 'smoke.yaml')?.text ?? sources[0]!.text;
     for (const spec of ['thresholds["run.total\\q"]=["p(95) < 1s"]', '["\\x"]=1', 'cohorts["a\\u12"].users=1']) {
-      assert.throws(() => compileScenarioText(text, FILE, { set: [spec] }), (err: unknown) => err instanceof SimError && err.code === 'INPUT', `--set ${spec}`);
+      assert.throws(
+        () => compileScenarioText(text, FILE, { set: [spec] }),
+        (err: unknown) => err instanceof SimError && err.code === 'INPUT',
+        `--set ${spec}`,
+      );
     }
   });
 
   test('--target over a scenario whose target is not a mapping is an input error', () => {
     for (const target of ['http://127.0.0.1:8080', '[a, b]']) {
       const text = `name: x\ntarget: ${target}\ncohorts:\n  c:\n    users: 1\n    duration: 1s\n    flow: [connect]\n`;
-      assert.throws(() => compileScenarioText(text, FILE, { targetUrl: 'http://127.0.0.1:9' }), (err: unknown) => err instanceof SimError && err.code === 'INPUT', `target: ${target}`);
+      assert.throws(
+        () => compileScenarioText(text, FILE, { targetUrl: 'http://127.0.0.1:9' }),
+        (err: unknown) => err instanceof SimError && err.code === 'INPUT',
+        `target: ${target}`,
+      );
     }
   });
 });
@@ -187,7 +231,9 @@ describe('mutants through the CLI', () => {
       const want = d.kind === 'scenario' ? 0 : 3;
       const sign = crashSign(all);
       if (r.timedOut || sign || r.code !== want) {
-        bad.push(`case ${d.i} (seed ${c.seed}, ${c.ops.join('; ')}): exit ${r.code}, expected ${want}${r.timedOut ? ', timed out' : ''}${sign ? `, ${sign}` : ''}\n${all.slice(0, 1500)}\ntext:\n${c.text}`);
+        bad.push(
+          `case ${d.i} (seed ${c.seed}, ${c.ops.join('; ')}): exit ${r.code}, expected ${want}${r.timedOut ? ', timed out' : ''}${sign ? `, ${sign}` : ''}\n${all.slice(0, 1500)}\ntext:\n${c.text}`,
+        );
       }
     }
     assert.equal(bad.length, 0, bad.join('\n\n'));

@@ -21,4 +21,6 @@ export interface Expectation {
 export const BAD_EXPECTED = JSON.parse(readFileSync(`${BAD_DIR}expected.json`, 'utf8')) as Record<string, Expectation>;
 
 /** The fixture files, sorted. */
-export const BAD_FILES = readdirSync(BAD_DIR).filter((f) => f.endsWith('.yaml')).sort();
+export const BAD_FILES = readdirSync(BAD_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();

@@ -56,19 +56,30 @@ const children = new Set<ChildProcess>();
 export function spawnCli(args: readonly string[], opts: CliOptions = {}): CliProcess {
   const started = performance.now();
   const child = spawn(process.execPath, ['bin/simulate', ...args], {
-    cwd: ROOT, env: opts.env ?? envWithout('SIM_JWT_SECRET', 'SIM_DEBUG'), stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
+    cwd: ROOT,
+    env: opts.env ?? envWithout('SIM_JWT_SECRET', 'SIM_DEBUG'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
   });
   children.add(child);
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => { out += c; });
-  child.stderr.on('data', (c: string) => { err += c; });
+  child.stdout.on('data', (c: string) => {
+    out += c;
+  });
+  child.stderr.on('data', (c: string) => {
+    err += c;
+  });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let timedOut = false;
   const result = new Promise<CliResult>((resolve) => {
-    const timer = setTimeout(() => { timedOut = true; err += `\n[test] killed after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      err += `\n[test] killed after ${timeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);

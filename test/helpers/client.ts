@@ -54,7 +54,12 @@ export interface RestResponse {
 }
 
 /** One HTTP call with undici against `baseUrl` (e.g. `http://127.0.0.1:1234`). */
-export async function rest(baseUrl: string, method: string, path: string, opts: RestOptions = {}): Promise<RestResponse> {
+export async function rest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: RestOptions = {},
+): Promise<RestResponse> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   let body: string | Buffer | undefined;
@@ -71,7 +76,11 @@ export async function rest(baseUrl: string, method: string, path: string, opts: 
   const text = await res.body.text();
   let json: unknown;
   if (text !== '') {
-    try { json = JSON.parse(text); } catch { json = text; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
   }
   return { status: res.statusCode, headers: res.headers, json };
 }
@@ -103,7 +112,10 @@ export interface OpenWsOptions {
 
 /** The error {@link openWs} rejects with when the upgrade is refused; `status` is the HTTP status. */
 export class UpgradeRefused extends Error {
-  constructor(readonly status: number, readonly body: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(`websocket upgrade refused with HTTP ${status}: ${body}`);
     this.name = 'UpgradeRefused';
   }
@@ -160,7 +172,12 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
     case 'ticket': {
       let ticket = opts.ticket;
       if (ticket === undefined) {
-        const res = await rest(baseUrl, 'POST', '/api/websocket/ticket', opts.token !== undefined ? { token: opts.token } : {});
+        const res = await rest(
+          baseUrl,
+          'POST',
+          '/api/websocket/ticket',
+          opts.token !== undefined ? { token: opts.token } : {},
+        );
         if (res.status !== 200 && res.status !== 201) throw new UpgradeRefused(res.status, JSON.stringify(res.json));
         ticket = String(res.json.ticket_id);
       }
@@ -175,17 +192,25 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
   const waiters = new Set<() => void>();
   let closed = false;
   let binaryFrames = 0;
-  const closedPromise = new Promise<void>((resolve) => ws.once('close', () => {
-    closed = true;
-    for (const w of [...waiters]) w();
-    resolve();
-  }));
+  const closedPromise = new Promise<void>((resolve) =>
+    ws.once('close', () => {
+      closed = true;
+      for (const w of [...waiters]) w();
+      resolve();
+    }),
+  );
   ws.on('message', (data, isBinary) => {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as Buffer).toString('utf8');
     raw.push(text);
     if (isBinary) binaryFrames++;
     let frame: Frame;
-    try { frame = JSON.parse(text) as Frame; } catch { frame = { type: undefined, raw: text, binary: isBinary }; }
+    try {
+      frame = JSON.parse(text) as Frame;
+    } catch {
+      frame = { type: undefined, raw: text, binary: isBinary };
+    }
     frames.push(frame);
     for (const w of [...waiters]) w();
   });
@@ -196,12 +221,25 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
       const check = (): void => {
         for (; checked < frames.length; checked++) {
           const f = frames[checked]!;
-          if (predicate(f, checked)) { done(); resolve(f); return; }
+          if (predicate(f, checked)) {
+            done();
+            resolve(f);
+            return;
+          }
         }
-        if (closed) { done(); reject(new Error(`socket closed while waiting; last frames: ${describe(frames)}`)); }
+        if (closed) {
+          done();
+          reject(new Error(`socket closed while waiting; last frames: ${describe(frames)}`));
+        }
       };
-      const timer = setTimeout(() => { done(); reject(new Error(`no matching frame within ${timeoutMs} ms; last frames: ${describe(frames)}`)); }, timeoutMs);
-      const done = (): void => { clearTimeout(timer); waiters.delete(check); };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching frame within ${timeoutMs} ms; last frames: ${describe(frames)}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
       waiters.add(check);
       check();
     });
@@ -214,7 +252,10 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
       clearTimeout(timer);
       reject(err);
     };
-    const timer = setTimeout(() => { fail(new Error(`no connection_established within ${opts.timeoutMs ?? 5000} ms`)); ws.terminate(); }, opts.timeoutMs ?? 5000);
+    const timer = setTimeout(() => {
+      fail(new Error(`no connection_established within ${opts.timeoutMs ?? 5000} ms`));
+      ws.terminate();
+    }, opts.timeoutMs ?? 5000);
     ws.on('error', (err) => fail(err));
     ws.once('close', () => fail(new Error('socket closed before connection_established')));
     ws.on('unexpected-response', (_req, res) => {
@@ -224,33 +265,48 @@ export async function openWs(baseUrl: string, opts: OpenWsOptions): Promise<Test
         fail(new UpgradeRefused(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
         ws.terminate();
       });
-      res.on('error', () => { fail(new UpgradeRefused(res.statusCode ?? 0, '')); ws.terminate(); });
-    });
-    waitFor((f) => f.type === 'connection_established', (opts.timeoutMs ?? 5000) + 1000).then((f) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({
-        ws, frames, raw,
-        binaryFrames: () => binaryFrames,
-        userId: String(f.payload?.user_id),
-        connectionId: String(f.payload?.connection_id),
-        send(frame, sendOpts) {
-          const data = typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame);
-          ws.send(data, { binary: sendOpts?.binary ?? false });
-        },
-        waitFor,
-        close() {
-          if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-          ws.close(1000);
-          const cut = setTimeout(() => ws.terminate(), 1000);
-          return closedPromise.finally(() => clearTimeout(cut));
-        },
+      res.on('error', () => {
+        fail(new UpgradeRefused(res.statusCode ?? 0, ''));
+        ws.terminate();
       });
-    }, () => { /* the failure paths above report */ });
+    });
+    waitFor((f) => f.type === 'connection_established', (opts.timeoutMs ?? 5000) + 1000).then(
+      (f) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({
+          ws,
+          frames,
+          raw,
+          binaryFrames: () => binaryFrames,
+          userId: String(f.payload?.user_id),
+          connectionId: String(f.payload?.connection_id),
+          send(frame, sendOpts) {
+            const data = typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame);
+            ws.send(data, { binary: sendOpts?.binary ?? false });
+          },
+          waitFor,
+          close() {
+            if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+            ws.close(1000);
+            const cut = setTimeout(() => ws.terminate(), 1000);
+            return closedPromise.finally(() => clearTimeout(cut));
+          },
+        });
+      },
+      () => {
+        /* the failure paths above report */
+      },
+    );
   });
 }
 
 function describe(frames: readonly Frame[]): string {
-  return frames.slice(-8).map((f) => f.type ?? '?').join(', ') || '(none)';
+  return (
+    frames
+      .slice(-8)
+      .map((f) => f.type ?? '?')
+      .join(', ') || '(none)'
+  );
 }

@@ -61,18 +61,38 @@ export function openTab(target: TestTarget, party: Party): Promise<Party> {
   return partyOn(target.transport, target.url, party.id, party.token, party.threadId);
 }
 
-async function partyOn(transport: TargetTransport, url: string, id: string, token: string, threadId: string): Promise<Party> {
+async function partyOn(
+  transport: TargetTransport,
+  url: string,
+  id: string,
+  token: string,
+  threadId: string,
+): Promise<Party> {
   const base = { id, token, threadId };
   if (transport === 'ws') {
     const s: TestSocket = await openWs(url, { delivery: 'header', token });
     const got: Got[] = [];
     s.ws.on('message', (data, isBinary) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
-      got.push({ via: 'ws', event: undefined, text, binary: isBinary, value: parseOrUndefined(text), atMs: Date.now() });
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as Buffer).toString('utf8');
+      got.push({
+        via: 'ws',
+        event: undefined,
+        text,
+        binary: isBinary,
+        value: parseOrUndefined(text),
+        atMs: Date.now(),
+      });
     });
     return {
-      ...base, welcome: s.frames[0], received: () => got,
-      startRun: (content, messageId) => { s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: messageId } }); return Promise.resolve(); },
+      ...base,
+      welcome: s.frames[0],
+      received: () => got,
+      startRun: (content, messageId) => {
+        s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: messageId } });
+        return Promise.resolve();
+      },
       close: () => s.close(),
     };
   }
@@ -81,19 +101,43 @@ async function partyOn(transport: TargetTransport, url: string, id: string, toke
     const got: Got[] = [];
     s.socket.onAny((event: string, arg: unknown) => {
       const bytes = Buffer.isBuffer(arg) ? arg : arg instanceof ArrayBuffer ? Buffer.from(arg) : undefined;
-      got.push({ via: 'socketio', event, text: bytes ? bytes.toString('utf8') : JSON.stringify(arg) ?? '', binary: bytes !== undefined, value: bytes ?? arg, atMs: Date.now() });
+      got.push({
+        via: 'socketio',
+        event,
+        text: bytes ? bytes.toString('utf8') : (JSON.stringify(arg) ?? ''),
+        binary: bytes !== undefined,
+        value: bytes ?? arg,
+        atMs: Date.now(),
+      });
     });
     return {
-      ...base, welcome: s.frames[0], received: () => got,
-      startRun: (content, messageId) => { s.emit('user_message', { thread_id: threadId, content, message_id: messageId }); return Promise.resolve(); },
+      ...base,
+      welcome: s.frames[0],
+      received: () => got,
+      startRun: (content, messageId) => {
+        s.emit('user_message', { thread_id: threadId, content, message_id: messageId });
+        return Promise.resolve();
+      },
       close: () => s.close(),
     };
   }
   const streams: TestSseStream[] = [];
   return {
-    ...base, welcome: undefined,
-    received: () => streams.flatMap((st) => st.events.map((e, i): Got => ({ via: 'sse', event: e.event, text: e.data, binary: false, value: parseOrUndefined(e.data), atMs: st.receivedAtMs[i]! })))
-      .sort((a, b) => a.atMs - b.atMs),
+    ...base,
+    welcome: undefined,
+    received: () =>
+      streams
+        .flatMap((st) =>
+          st.events.map((e, i): Got => ({
+            via: 'sse',
+            event: e.event,
+            text: e.data,
+            binary: false,
+            value: parseOrUndefined(e.data),
+            atMs: st.receivedAtMs[i]!,
+          })),
+        )
+        .sort((a, b) => a.atMs - b.atMs),
     startRun: async (content, messageId) => {
       const st = await openRunStream(url, threadId, { token, content, messageId });
       assert.equal(st.status, 200, `run stream opened: ${JSON.stringify(st.json)}`);
@@ -107,10 +151,15 @@ async function partyOn(transport: TargetTransport, url: string, id: string, toke
 }
 
 function parseOrUndefined(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
 /**
  * Reads a received frame whatever its form: on ws and sse the JSON text is
@@ -141,6 +190,7 @@ export function readFrame(g: Got): ReadFrame {
   };
   if (g.binary) return frame(v, 'binary');
   if (typeof v === 'string') return frame(parseOrUndefined(v), 'frame_string');
-  if (Array.isArray(v)) return v.length === 1 ? frame(v[0], 'array') : { form: 'unreadable', type: undefined, payload: undefined };
+  if (Array.isArray(v))
+    return v.length === 1 ? frame(v[0], 'array') : { form: 'unreadable', type: undefined, payload: undefined };
   return frame(v, 'plain');
 }

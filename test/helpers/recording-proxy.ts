@@ -31,21 +31,28 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
   const requests: string[] = [];
   const credentials: string[] = [];
   const keep = (req: { url?: string | undefined; headers: IncomingHttpHeaders }): void => {
-    for (const v of [req.url, req.headers.authorization, req.headers['sec-websocket-protocol']]) if (v) credentials.push(v);
+    for (const v of [req.url, req.headers.authorization, req.headers['sec-websocket-protocol']])
+      if (v) credentials.push(v);
   };
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     keep(req);
-    const up = request({ host: target.hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      if ((req.url ?? '').includes('ticket')) {
-        const chunks: Buffer[] = [];
-        answer.on('data', (c: Buffer) => chunks.push(c));
-        answer.on('end', () => credentials.push(Buffer.concat(chunks).toString('utf8')));
-      }
-      answer.pipe(res);
+    const up = request(
+      { host: target.hostname, port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if ((req.url ?? '').includes('ticket')) {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => credentials.push(Buffer.concat(chunks).toString('utf8')));
+        }
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
     });
-    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
     req.pipe(up);
   });
   const tunnels = new Set<{ destroy(): void }>();
@@ -62,7 +69,10 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    const cut = (): void => { upstream.destroy(); socket.destroy(); };
+    const cut = (): void => {
+      upstream.destroy();
+      socket.destroy();
+    };
     upstream.on('error', cut);
     socket.on('error', cut);
     upstream.on('close', cut);
@@ -75,10 +85,11 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     upgrades,
     requests,
     credentials,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      for (const t of tunnels) t.destroy();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const t of tunnels) t.destroy();
+      }),
   };
 }

@@ -4,16 +4,32 @@ import assert from 'node:assert/strict';
 import type { Frame } from './client.js';
 
 /** The run event types protocol.md names. */
-export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set(['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'agent_error', 'agent_stopped']);
+export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'agent_started',
+  'agent_thinking',
+  'tool_executing',
+  'tool_completed',
+  'agent_completed',
+  'agent_error',
+  'agent_stopped',
+]);
 /** The events that end a run. */
 export const TERMINAL_TYPES: ReadonlySet<string> = new Set(['agent_completed', 'agent_error', 'agent_stopped']);
 const LETTER: Record<string, string> = {
-  agent_started: 'S', agent_thinking: 'T', tool_executing: 'E', tool_completed: 'C', agent_completed: 'D', agent_error: 'X', agent_stopped: 'P',
+  agent_started: 'S',
+  agent_thinking: 'T',
+  tool_executing: 'E',
+  tool_completed: 'C',
+  agent_completed: 'D',
+  agent_error: 'X',
+  agent_stopped: 'P',
 };
 
 /** The run events answering `messageId`, in arrival order. */
 export function runEventsOf(frames: readonly Frame[], messageId: string): Frame[] {
-  return frames.filter((f) => f.type !== undefined && RUN_EVENT_TYPES.has(f.type) && f.payload?.message_id === messageId);
+  return frames.filter(
+    (f) => f.type !== undefined && RUN_EVENT_TYPES.has(f.type) && f.payload?.message_id === messageId,
+  );
 }
 
 /** A run's shape in letters: S started, T thinking, E/C a tool pair, D completed, X error, P stopped. */
@@ -45,7 +61,11 @@ export interface RunExpectation {
 export function assertCompletedRun(events: readonly Frame[], exp: RunExpectation): string {
   const shape = formatRunShape(events);
   // ReAct: at least one thought before each tool call and one after the last result, before the answer.
-  assert.match(shape, /^S(T+EC)*T+D$/, `run events in protocol order (S started, T thinking, E/C tool pair, D completed): ${events.map((f) => f.type).join(', ')}`);
+  assert.match(
+    shape,
+    /^S(T+EC)*T+D$/,
+    `run events in protocol order (S started, T thinking, E/C tool pair, D completed): ${events.map((f) => f.type).join(', ')}`,
+  );
   const runId = events[0]!.payload.run_id;
   assert.equal(typeof runId, 'string');
   assert.ok(runId.length > 0);
@@ -60,7 +80,10 @@ export function assertCompletedRun(events: readonly Frame[], exp: RunExpectation
     assert.equal(p.seq, i, `${f.type}: seq is consecutive from 0`);
     assert.equal(typeof p.timestamp, 'number', `${f.type}: numeric timestamp`);
     if (exp.startedAtMs !== undefined) {
-      assert.ok(p.timestamp >= exp.startedAtMs - 1000 && p.timestamp <= checkedAtMs + 1000, `${f.type}: timestamp ${p.timestamp} is epoch ms of the run`);
+      assert.ok(
+        p.timestamp >= exp.startedAtMs - 1000 && p.timestamp <= checkedAtMs + 1000,
+        `${f.type}: timestamp ${p.timestamp} is epoch ms of the run`,
+      );
       assert.ok(p.timestamp >= lastTs, `${f.type}: timestamps do not go back`);
       lastTs = p.timestamp;
     }
@@ -103,6 +126,10 @@ function assertTypeFields(f: Frame, next: Frame | undefined, content: string): v
 
 /** Frames that are not the receiver's: run events of another user or of another run than `ownRunIds`. */
 export function foreignFrames(frames: readonly Frame[], userId: string, ownRunIds?: ReadonlySet<string>): Frame[] {
-  return frames.filter((f) => f.type !== undefined && RUN_EVENT_TYPES.has(f.type)
-    && (f.payload?.user_id !== userId || (ownRunIds !== undefined && !ownRunIds.has(f.payload?.run_id))));
+  return frames.filter(
+    (f) =>
+      f.type !== undefined &&
+      RUN_EVENT_TYPES.has(f.type) &&
+      (f.payload?.user_id !== userId || (ownRunIds !== undefined && !ownRunIds.has(f.payload?.run_id))),
+  );
 }

@@ -51,7 +51,8 @@ export function hasSummary(dir: string): boolean {
 /** A trend of the summary; fails loudly when missing or not a trend. */
 export function trend(s: Summary, name: string): TrendSummary {
   const m = s.metrics[name];
-  if (!m || m.type !== 'trend') throw new Error(`summary has no trend "${name}"; metrics: ${Object.keys(s.metrics).join(', ')}`);
+  if (!m || m.type !== 'trend')
+    throw new Error(`summary has no trend "${name}"; metrics: ${Object.keys(s.metrics).join(', ')}`);
   return m;
 }
 
@@ -71,16 +72,31 @@ export function counter(s: Summary, name: string): number {
 export function digest(s: Summary): string {
   const c = (n: string): number => counter(s, n);
   return JSON.stringify({
-    exitCode: s.exitCode, runs: s.runs, errors: s.errors, users: s.users,
-    iterations: c('iterations'), connections: c('ws.connections'), dropped: c('dropped'),
-    trends: Object.fromEntries(Object.entries(s.metrics).filter(([, m]) => m.type === 'trend').map(([k, m]) => [k, (m as TrendSummary).count])),
+    exitCode: s.exitCode,
+    runs: s.runs,
+    errors: s.errors,
+    users: s.users,
+    iterations: c('iterations'),
+    connections: c('ws.connections'),
+    dropped: c('dropped'),
+    trends: Object.fromEntries(
+      Object.entries(s.metrics)
+        .filter(([, m]) => m.type === 'trend')
+        .map(([k, m]) => [k, (m as TrendSummary).count]),
+    ),
   });
 }
 
 /** Loads `yaml` from a temp file and runs it in this process; results go to a temp folder. */
-export async function runInProcess(yaml: string, opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {}): Promise<ScenarioResult & { files: ScenarioFiles }> {
+export async function runInProcess(
+  yaml: string,
+  opts: { targetUrl?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {},
+): Promise<ScenarioResult & { files: ScenarioFiles }> {
   const files = writeScenario(yaml);
-  const scenario = loadScenario(files.file, { ...(opts.targetUrl !== undefined ? { targetUrl: opts.targetUrl } : {}), ...(opts.set ? { set: opts.set } : {}) });
+  const scenario = loadScenario(files.file, {
+    ...(opts.targetUrl !== undefined ? { targetUrl: opts.targetUrl } : {}),
+    ...(opts.set ? { set: opts.set } : {}),
+  });
   const result = await runScenario({ scenario, out: files.out, env: opts.env ?? envWithout('SIM_JWT_SECRET') });
   return { ...result, files };
 }

@@ -52,20 +52,41 @@ export async function openSocketIo(baseUrl: string, opts: OpenIoOptions): Promis
   const extraHeaders: Record<string, string> = {};
   let ticket = opts.ticket;
   if ((opts.delivery === 'ticket' || opts.delivery === 'auth-ticket') && ticket === undefined) {
-    const res = await rest(baseUrl, 'POST', '/api/websocket/ticket', opts.token !== undefined ? { token: opts.token } : {});
+    const res = await rest(
+      baseUrl,
+      'POST',
+      '/api/websocket/ticket',
+      opts.token !== undefined ? { token: opts.token } : {},
+    );
     if (res.status !== 200) throw new ConnectRefused(`ticket refused with HTTP ${res.status}`);
     ticket = String(res.json.ticket_id);
   }
   switch (opts.delivery) {
-    case 'auth': if (opts.token !== undefined) auth.token = opts.token; break;
-    case 'header': if (opts.token !== undefined) extraHeaders.authorization = `Bearer ${opts.token}`; break;
-    case 'query': if (opts.token !== undefined) query.token = opts.token; break;
-    case 'ticket': query.ticket = ticket!; break;
-    case 'auth-ticket': auth.ticket = ticket!; break;
+    case 'auth':
+      if (opts.token !== undefined) auth.token = opts.token;
+      break;
+    case 'header':
+      if (opts.token !== undefined) extraHeaders.authorization = `Bearer ${opts.token}`;
+      break;
+    case 'query':
+      if (opts.token !== undefined) query.token = opts.token;
+      break;
+    case 'ticket':
+      query.ticket = ticket!;
+      break;
+    case 'auth-ticket':
+      auth.ticket = ticket!;
+      break;
   }
   const socket = io(baseUrl, {
-    path: '/socket.io/', transports: ['websocket'], reconnection: false, forceNew: true,
-    timeout: opts.timeoutMs ?? 5000, auth, query, extraHeaders,
+    path: '/socket.io/',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: opts.timeoutMs ?? 5000,
+    auth,
+    query,
+    extraHeaders,
   });
   const frames: Frame[] = [];
   const raw: string[] = [];
@@ -76,22 +97,53 @@ export async function openSocketIo(baseUrl: string, opts: OpenIoOptions): Promis
     raw.push(JSON.stringify([type, ...args]));
     for (const w of [...waiters]) w();
   });
-  const disconnected = new Promise<string>((resolve) => socket.on('disconnect', (reason) => {
-    gone = true;
-    for (const w of [...waiters]) w();
-    resolve(reason);
-  }));
+  const disconnected = new Promise<string>((resolve) =>
+    socket.on('disconnect', (reason) => {
+      gone = true;
+      for (const w of [...waiters]) w();
+      resolve(reason);
+    }),
+  );
   const waitFor = (predicate: (frame: Frame, index: number) => boolean, timeoutMs = 3000): Promise<Frame> =>
     new Promise<Frame>((resolve, reject) => {
       let checked = 0;
       const check = (): void => {
         for (; checked < frames.length; checked++) {
-          if (predicate(frames[checked]!, checked)) { stop(); resolve(frames[checked]!); return; }
+          if (predicate(frames[checked]!, checked)) {
+            stop();
+            resolve(frames[checked]!);
+            return;
+          }
         }
-        if (gone) { stop(); reject(new Error(`socket disconnected while waiting; events: ${frames.slice(-8).map((f) => f.type).join(', ')}`)); }
+        if (gone) {
+          stop();
+          reject(
+            new Error(
+              `socket disconnected while waiting; events: ${frames
+                .slice(-8)
+                .map((f) => f.type)
+                .join(', ')}`,
+            ),
+          );
+        }
       };
-      const timer = setTimeout(() => { stop(); reject(new Error(`no matching event within ${timeoutMs} ms; events: ${frames.slice(-8).map((f) => f.type).join(', ') || '(none)'}`)); }, timeoutMs);
-      const stop = (): void => { clearTimeout(timer); waiters.delete(check); };
+      const timer = setTimeout(() => {
+        stop();
+        reject(
+          new Error(
+            `no matching event within ${timeoutMs} ms; events: ${
+              frames
+                .slice(-8)
+                .map((f) => f.type)
+                .join(', ') || '(none)'
+            }`,
+          ),
+        );
+      }, timeoutMs);
+      const stop = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
       waiters.add(check);
       check();
     });
@@ -103,18 +155,33 @@ export async function openSocketIo(baseUrl: string, opts: OpenIoOptions): Promis
       reject(new ConnectRefused(err.message));
       for (const w of [...waiters]) w();
     });
-    waitFor((f) => f.type === 'connection_established', (opts.timeoutMs ?? 5000) + 1000).then((f) => {
-      resolve({
-        socket, frames, raw, disconnected, waitFor,
-        userId: String(f.payload?.user_id),
-        connectionId: String(f.payload?.connection_id),
-        emit: (type, ...args) => { socket.emit(type, ...args); },
-        close() {
-          if (!socket.connected) { socket.close(); return Promise.resolve(); }
-          socket.close();
-          return disconnected.then(() => undefined);
-        },
-      });
-    }, (err: unknown) => { socket.close(); reject(err instanceof Error ? err : new Error(String(err))); });
+    waitFor((f) => f.type === 'connection_established', (opts.timeoutMs ?? 5000) + 1000).then(
+      (f) => {
+        resolve({
+          socket,
+          frames,
+          raw,
+          disconnected,
+          waitFor,
+          userId: String(f.payload?.user_id),
+          connectionId: String(f.payload?.connection_id),
+          emit: (type, ...args) => {
+            socket.emit(type, ...args);
+          },
+          close() {
+            if (!socket.connected) {
+              socket.close();
+              return Promise.resolve();
+            }
+            socket.close();
+            return disconnected.then(() => undefined);
+          },
+        });
+      },
+      (err: unknown) => {
+        socket.close();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   });
 }

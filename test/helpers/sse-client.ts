@@ -44,13 +44,25 @@ export interface RunStreamOptions {
 }
 
 /** `POST /api/threads/:threadId/runs/stream`; resolves once the answer's headers are in. */
-export async function openRunStream(baseUrl: string, threadId: string, opts: RunStreamOptions = {}): Promise<TestSseStream> {
+export async function openRunStream(
+  baseUrl: string,
+  threadId: string,
+  opts: RunStreamOptions = {},
+): Promise<TestSseStream> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-  const body = opts.body ?? { content: opts.content ?? 'hello', ...(opts.messageId !== undefined ? { message_id: opts.messageId } : {}) };
+  const body = opts.body ?? {
+    content: opts.content ?? 'hello',
+    ...(opts.messageId !== undefined ? { message_id: opts.messageId } : {}),
+  };
   const ac = new AbortController();
   const res = await request(new URL(`/api/threads/${encodeURIComponent(threadId)}/runs/stream`, baseUrl), {
-    method: 'POST', headers, body: JSON.stringify(body), signal: ac.signal, headersTimeout: 10_000, bodyTimeout: 30_000,
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    signal: ac.signal,
+    headersTimeout: 10_000,
+    bodyTimeout: 30_000,
   });
   const events: SseEvent[] = [];
   const receivedAtMs: number[] = [];
@@ -61,9 +73,18 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
   if (!ctype.startsWith('text/event-stream')) {
     const text = await res.body.text();
     let json: unknown;
-    try { json = JSON.parse(text); } catch { json = text; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
     return {
-      status: res.statusCode, headers: res.headers, json, events, receivedAtMs, frames,
+      status: res.statusCode,
+      headers: res.headers,
+      json,
+      events,
+      receivedAtMs,
+      frames,
       waitFor: () => Promise.reject(new Error(`not a stream: HTTP ${res.statusCode} ${text}`)),
       finished: Promise.resolve('end'),
       abort: () => undefined,
@@ -82,11 +103,17 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
         events.push(ev);
         receivedAtMs.push(Date.now());
         let frame: Frame;
-        try { frame = JSON.parse(ev.data) as Frame; } catch { frame = { type: undefined, raw: ev.data }; }
+        try {
+          frame = JSON.parse(ev.data) as Frame;
+        } catch {
+          frame = { type: undefined, raw: ev.data };
+        }
         frames.push(frame);
         for (const w of [...waiters]) w();
       }
-      event = undefined; id = undefined; data = [];
+      event = undefined;
+      id = undefined;
+      data = [];
       return;
     }
     if (line.startsWith(':')) return;
@@ -125,18 +152,44 @@ export async function openRunStream(baseUrl: string, threadId: string, opts: Run
       let checked = 0;
       const check = (): void => {
         for (; checked < frames.length; checked++) {
-          if (predicate(frames[checked]!, checked)) { stop(); resolve(frames[checked]!); return; }
+          if (predicate(frames[checked]!, checked)) {
+            stop();
+            resolve(frames[checked]!);
+            return;
+          }
         }
-        if (over) { stop(); reject(new Error(`stream finished while waiting; events: ${frames.map((f) => f.type).join(', ') || '(none)'}`)); }
+        if (over) {
+          stop();
+          reject(
+            new Error(`stream finished while waiting; events: ${frames.map((f) => f.type).join(', ') || '(none)'}`),
+          );
+        }
       };
-      const timer = setTimeout(() => { stop(); reject(new Error(`no matching event within ${timeoutMs} ms; events: ${frames.map((f) => f.type).join(', ') || '(none)'}`)); }, timeoutMs);
-      const stop = (): void => { clearTimeout(timer); waiters.delete(check); };
+      const timer = setTimeout(() => {
+        stop();
+        reject(
+          new Error(
+            `no matching event within ${timeoutMs} ms; events: ${frames.map((f) => f.type).join(', ') || '(none)'}`,
+          ),
+        );
+      }, timeoutMs);
+      const stop = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
       waiters.add(check);
       check();
     });
 
   return {
-    status: res.statusCode, headers: res.headers, json: undefined, events, receivedAtMs, frames, waitFor, finished,
+    status: res.statusCode,
+    headers: res.headers,
+    json: undefined,
+    events,
+    receivedAtMs,
+    frames,
+    waitFor,
+    finished,
     abort() {
       if (over) return;
       aborted = true;

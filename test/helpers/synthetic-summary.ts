@@ -47,7 +47,10 @@ export function drawPoisson(rand: Random, mean: number): number {
   const limit = Math.exp(-mean);
   let k = 0;
   let p = rand();
-  while (p > limit) { k++; p *= rand(); }
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
   return k;
 }
 
@@ -71,9 +74,12 @@ export function buildSeries(shape: SeriesShape): SeriesPoint[] {
   const total = active + (shape.tailSec ?? 0);
   const series: SeriesPoint[] = [];
   for (let t = 1; t <= total; t++) {
-    const users = t <= shape.rampSec ? Math.round((shape.users * t) / (shape.rampSec + 1))
-      : t <= shape.rampSec + shape.plateauSec ? shape.users
-        : Math.max(0, Math.round((shape.users * (active - t)) / (shape.downSec + 1)));
+    const users =
+      t <= shape.rampSec
+        ? Math.round((shape.users * t) / (shape.rampSec + 1))
+        : t <= shape.rampSec + shape.plateauSec
+          ? shape.users
+          : Math.max(0, Math.round((shape.users * (active - t)) / (shape.downSec + 1)));
     const counters: Record<string, number> = {};
     for (const [name, rate] of Object.entries(shape.ratesPerSec)) {
       const c = drawPoisson(rand, (rate * users) / shape.users);

@@ -17,7 +17,15 @@ export interface TestTarget extends TargetServer {
  */
 export async function startTestTarget(opts: Partial<TargetOptions> = {}): Promise<TestTarget> {
   const secret = opts.secret ?? randomBytes(32).toString('base64url');
-  const server = await startTarget({ agent: 'fast', seed: 1, testLogin: true, ...opts, secret, host: '127.0.0.1', port: 0 });
+  const server = await startTarget({
+    agent: 'fast',
+    seed: 1,
+    testLogin: true,
+    ...opts,
+    secret,
+    host: '127.0.0.1',
+    port: 0,
+  });
   return {
     url: server.url,
     port: server.port,

@@ -12,7 +12,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, counter, digest, once, readViolations, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import {
+  assertCompleteRun,
+  cleanup,
+  counter,
+  digest,
+  once,
+  readViolations,
+  runAgainst,
+  scenarioYaml,
+  SECRET,
+  writeScenario,
+} from './harness.js';
 
 const servers: HostileServer[] = [];
 
@@ -21,7 +32,14 @@ const garbageRun = once(async () => {
   servers.push(srv);
   // Each user stays connected after its run, so the client has time to read the whole 35 MB burst
   // even on a busy machine (a user that moves on closes its connection and may never see the end of it).
-  const f = writeScenario(scenarioYaml({ name: 'garbage-frames', users: 2, duration: '4s', flow: 'connect, createThread, { sendMessage: { content: "hello from {{user}}", timeout: 2s } }, { idle: 4s }' }));
+  const f = writeScenario(
+    scenarioYaml({
+      name: 'garbage-frames',
+      users: 2,
+      duration: '4s',
+      flow: 'connect, createThread, { sendMessage: { content: "hello from {{user}}", timeout: 2s } }, { idle: 4s }',
+    }),
+  );
   const r = await runAgainst(f.file, srv.url, f.out);
   return { r, f, srv };
 });
@@ -32,13 +50,22 @@ const oversizeRun = once(async () => {
   // The frame comes right after the first run; the user thinks long enough to receive it while
   // connected, then sends again on the tab that was cut (sendMessage reconnects a dropped tab).
   const send = '{ sendMessage: { content: "hello from {{user}}", timeout: 2s } }';
-  const f = writeScenario(scenarioYaml({ name: 'oversize-frame', users: 2, flow: `connect, createThread, ${send}, { think: 1500ms }, ${send}, { think: 200ms }` }));
+  const f = writeScenario(
+    scenarioYaml({
+      name: 'oversize-frame',
+      users: 2,
+      flow: `connect, createThread, ${send}, { think: 1500ms }, ${send}, { think: 200ms }`,
+    }),
+  );
   const r = await runAgainst(f.file, srv.url, f.out);
   return { r, f, srv };
 });
 
 describe('hostile: garbage frames and a genuine leak in the same run', { concurrency: 4 }, () => {
-  after(async () => { cleanup(); await Promise.all(servers.map((s) => s.close())); });
+  after(async () => {
+    cleanup();
+    await Promise.all(servers.map((s) => s.close()));
+  });
 
   test('garbage is counted, never a leak; the genuine leak is still reported (exit 2)', async () => {
     const { r, f, srv } = await garbageRun();
@@ -49,11 +76,18 @@ describe('hostile: garbage frames and a genuine leak in the same run', { concurr
     // Counted: not JSON (binary, two invalid texts, 16 MiB of invalid JSON).
     const malformed = counter(s, 'ws.malformed_frames');
     assert.ok(malformed >= 4, `malformed frames counted; ${digest(s)}`);
-    assert.equal(s.errors.byKind.malformed_frame, malformed, `errors{kind:malformed_frame} = ws.malformed_frames; ${digest(s)}`);
+    assert.equal(
+      s.errors.byKind.malformed_frame,
+      malformed,
+      `errors{kind:malformed_frame} = ws.malformed_frames; ${digest(s)}`,
+    );
     // Every garbage frame that is not a readable typed frame is accounted for somewhere
     // (malformed, or a lifecycle unknown_event for typeless JSON).
     const unknown = s.lifecycle.byKind.unknown_event ?? 0;
-    assert.ok(malformed + unknown >= 7, `every garbage frame counted (malformed ${malformed} + unknown_event ${unknown}); ${digest(s)}`);
+    assert.ok(
+      malformed + unknown >= 7,
+      `every garbage frame counted (malformed ${malformed} + unknown_event ${unknown}); ${digest(s)}`,
+    );
     // Frames of exactly 16 MiB are within the limit: the connection survives them.
     assert.equal(s.errors.byKind.frame_too_large, undefined, digest(s));
     assert.equal(s.errors.byKind.disconnected, undefined, `the garbage did not cost the connection; ${digest(s)}`);
@@ -65,12 +99,25 @@ describe('hostile: garbage frames and a genuine leak in the same run', { concurr
     const iso = readViolations(f.out).filter((v) => v.class === 'isolation');
     assert.equal(iso.length, 1);
     for (const v of iso) {
-      assert.equal(v.receiver.user, g.to, `violation at the user that got the leak: ${JSON.stringify(v).slice(0, 400)}`);
-      assert.ok(typeof v.frame === 'string' && v.frame.includes(g.leakedRun), `each isolation violation is the leak frame, not garbage: ${JSON.stringify(v).slice(0, 400)}`);
+      assert.equal(
+        v.receiver.user,
+        g.to,
+        `violation at the user that got the leak: ${JSON.stringify(v).slice(0, 400)}`,
+      );
+      assert.ok(
+        typeof v.frame === 'string' && v.frame.includes(g.leakedRun),
+        `each isolation violation is the leak frame, not garbage: ${JSON.stringify(v).slice(0, 400)}`,
+      );
     }
     const reasons = (iso[0]!.kinds ?? []) as Array<{ kind: string; value: string; owner?: string }>;
-    assert.ok(reasons.some((k) => k.kind === 'foreign_user_id' && k.owner === g.leakedFrom && k.value === g.leakedFrom), `foreign_user_id naming ${g.leakedFrom}: ${JSON.stringify(iso).slice(0, 800)}`);
-    assert.ok(reasons.some((k) => k.kind === 'foreign_thread') && reasons.some((k) => k.kind === 'foreign_run'), `its thread and run ids are reasons of the same violation: ${JSON.stringify(reasons)}`);
+    assert.ok(
+      reasons.some((k) => k.kind === 'foreign_user_id' && k.owner === g.leakedFrom && k.value === g.leakedFrom),
+      `foreign_user_id naming ${g.leakedFrom}: ${JSON.stringify(iso).slice(0, 800)}`,
+    );
+    assert.ok(
+      reasons.some((k) => k.kind === 'foreign_thread') && reasons.some((k) => k.kind === 'foreign_run'),
+      `its thread and run ids are reasons of the same violation: ${JSON.stringify(reasons)}`,
+    );
     // Evidence is cut: no 16 MiB line in violations.jsonl.
     const size = readFileSync(join(f.out, 'violations.jsonl')).length;
     assert.ok(size < 64 * 1024, `violations.jsonl stays small (${size} bytes)`);
@@ -80,7 +127,9 @@ describe('hostile: garbage frames and a genuine leak in the same run', { concurr
   test('a frame that is JSON but not an object (10,000-deep [[[...]]]) counts as malformed, not as a lifecycle event', async () => {
     const { r, f } = await garbageRun();
     const s = assertCompleteRun(r, f.out, { code: 2, plannedMs: 4000 });
-    const arrays = readViolations(f.out).filter((v) => v.kind === 'unknown_event' && typeof v.frame === 'string' && v.frame.startsWith('['));
+    const arrays = readViolations(f.out).filter(
+      (v) => v.kind === 'unknown_event' && typeof v.frame === 'string' && v.frame.startsWith('['),
+    );
     assert.equal(arrays.length, 0, `array frames reported as lifecycle unknown_event: ${arrays.length}`);
     assert.ok(counter(s, 'ws.malformed_frames') >= 5, digest(s));
   });

@@ -92,39 +92,84 @@ function readRssKiB(pid: number): number | undefined {
 }
 
 /** Starts `node bin/simulate run <file> --target <url> --out <out> --quiet --no-progress`. */
-export function startRun(file: string, targetUrl: string, out: string, opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {}): CliHandle {
+export function startRun(
+  file: string,
+  targetUrl: string,
+  out: string,
+  opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {},
+): CliHandle {
   const started = performance.now();
-  const child = spawn(process.execPath, ['bin/simulate', 'run', file, '--target', targetUrl, '--out', out, '--quiet', '--no-progress', ...(opts.extraArgs ?? [])], {
-    cwd: ROOT, env: opts.env ?? { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/simulate',
+      'run',
+      file,
+      '--target',
+      targetUrl,
+      '--out',
+      out,
+      '--quiet',
+      '--no-progress',
+      ...(opts.extraArgs ?? []),
+    ],
+    {
+      cwd: ROOT,
+      env: opts.env ?? { ...process.env, SIM_JWT_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => { stdout += c; });
-  child.stderr.on('data', (c: string) => { stderr += c; });
+  child.stdout.on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c: string) => {
+    stderr += c;
+  });
   let maxKiB = 0;
   let samples = 0;
   const sampler = setInterval(() => {
     const k = child.pid !== undefined ? readRssKiB(child.pid) : undefined;
-    if (k !== undefined) { samples++; if (k > maxKiB) maxKiB = k; }
+    if (k !== undefined) {
+      samples++;
+      if (k > maxKiB) maxKiB = k;
+    }
   }, 100);
   const killAfterMs = opts.killAfterMs ?? 60_000;
   const result = new Promise<CliRun>((resolve) => {
-    const timer = setTimeout(() => { stderr += `\n[test] killed after ${killAfterMs} ms\n`; child.kill('SIGKILL'); }, killAfterMs);
+    const timer = setTimeout(() => {
+      stderr += `\n[test] killed after ${killAfterMs} ms\n`;
+      child.kill('SIGKILL');
+    }, killAfterMs);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(sampler);
       children.delete(child);
-      resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started, maxRssMiB: Math.round(maxKiB / 1024), rssSamples: samples });
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        elapsedMs: performance.now() - started,
+        maxRssMiB: Math.round(maxKiB / 1024),
+        rssSamples: samples,
+      });
     });
   });
   return { child, result };
 }
 
 /** Runs `simulate run` against `targetUrl` to its end (see {@link startRun}). */
-export function runAgainst(file: string, targetUrl: string, out: string, opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {}): Promise<CliRun> {
+export function runAgainst(
+  file: string,
+  targetUrl: string,
+  out: string,
+  opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; extraArgs?: string[] } = {},
+): Promise<CliRun> {
   return startRun(file, targetUrl, out, opts).result;
 }
 
@@ -141,8 +186,15 @@ export function counter(s: Summary, name: string): number {
 /** A one-line digest for assertion messages. */
 export function digest(s: Summary, r?: CliRun): string {
   return JSON.stringify({
-    exit: s.exitCode, durationMs: s.durationMs, errors: s.errors, runs: s.runs, isolation: s.isolation, lifecycle: s.lifecycle,
-    malformed: counter(s, 'ws.malformed_frames'), frames: counter(s, 'ws.frames_received'), connections: counter(s, 'ws.connections'),
+    exit: s.exitCode,
+    durationMs: s.durationMs,
+    errors: s.errors,
+    runs: s.runs,
+    isolation: s.isolation,
+    lifecycle: s.lifecycle,
+    malformed: counter(s, 'ws.malformed_frames'),
+    frames: counter(s, 'ws.frames_received'),
+    connections: counter(s, 'ws.connections'),
     ...(r ? { elapsedMs: Math.round(r.elapsedMs), maxRssMiB: r.maxRssMiB, stderr: r.stderr.slice(0, 500) } : {}),
   });
 }
@@ -155,7 +207,11 @@ export function digest(s: Summary, r?: CliRun): string {
  * results folder (summary.json that agrees with the exit code, junit.xml that
  * parses, report.html, violations.jsonl of JSON lines). Returns the summary.
  */
-export function assertCompleteRun(r: CliRun, out: string, expect: { code: number; plannedMs?: number; graceMs?: number }): Summary {
+export function assertCompleteRun(
+  r: CliRun,
+  out: string,
+  expect: { code: number; plannedMs?: number; graceMs?: number },
+): Summary {
   const bound = (expect.plannedMs ?? DEFAULT_DURATION_MS) + (expect.graceMs ?? DEFAULT_GRACE_MS) + 10_000;
   assert.doesNotMatch(r.stderr, STACK_LINE, `no stack trace on stderr:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /internal error/i, `no internal error:\n${r.stderr}`);
@@ -165,8 +221,14 @@ export function assertCompleteRun(r: CliRun, out: string, expect: { code: number
   assert.equal(s.schema, 'crosstalk.summary/2');
   assert.equal(s.exitCode, expect.code, 'summary.json records the exit code');
   assert.equal(s.verdict, expect.code === 0 ? 'pass' : expect.code === 4 ? 'untested' : 'fail');
-  assert.ok(s.durationMs < bound, `the run ended on time: durationMs ${s.durationMs}, bound ${bound} ms; ${digest(s, r)}`);
-  assert.ok(r.elapsedMs < bound + 20_000, `the process ended on time: ${Math.round(r.elapsedMs)} ms, bound ${bound + 20_000} ms; ${digest(s, r)}`);
+  assert.ok(
+    s.durationMs < bound,
+    `the run ended on time: durationMs ${s.durationMs}, bound ${bound} ms; ${digest(s, r)}`,
+  );
+  assert.ok(
+    r.elapsedMs < bound + 20_000,
+    `the process ended on time: ${Math.round(r.elapsedMs)} ms, bound ${bound + 20_000} ms; ${digest(s, r)}`,
+  );
   assert.equal(typeof s.errors.count, 'number');
   assert.equal(typeof s.errors.byKind, 'object');
   const xml = readFileSync(join(out, 'junit.xml'), 'utf8');
@@ -181,10 +243,22 @@ export function assertCompleteRun(r: CliRun, out: string, expect: { code: number
 }
 
 /** violations.jsonl as objects. */
-export function readViolations(out: string): Array<Record<string, unknown> & { class: string; kind: string; frame?: string; receiver: { user: string }; owner?: string; value?: string }> {
+export function readViolations(out: string): Array<
+  Record<string, unknown> & {
+    class: string;
+    kind: string;
+    frame?: string;
+    receiver: { user: string };
+    owner?: string;
+    value?: string;
+  }
+> {
   const p = join(out, 'violations.jsonl');
   if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ReturnType<typeof readViolations>[number]);
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ReturnType<typeof readViolations>[number]);
 }
 
 /** Polls until `predicate()` holds; rejects after `timeoutMs`. */

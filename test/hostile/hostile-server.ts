@@ -61,7 +61,12 @@ export interface HostileOptions {
    * `heartbeat` frames of about `padBytes` to each open connection, each
    * connection's share in one write.
    */
-  readonly stall?: { readonly atMs: number; readonly forMs: number; readonly padFrames?: number; readonly padBytes?: number };
+  readonly stall?: {
+    readonly atMs: number;
+    readonly forMs: number;
+    readonly padFrames?: number;
+    readonly padBytes?: number;
+  };
 }
 
 /** What the server saw and did, for assertions. */
@@ -156,7 +161,12 @@ function oversizeFrame(): Buffer {
 }
 
 /** A port that accepts TCP connections and never says a word (not even HTTP). */
-export async function startSilentServer(): Promise<{ url: string; port: number; accepted: () => number; close(): Promise<void> }> {
+export async function startSilentServer(): Promise<{
+  url: string;
+  port: number;
+  accepted: () => number;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const srv: NetServer = createNetServer((s) => {
@@ -170,11 +180,14 @@ export async function startSilentServer(): Promise<{ url: string; port: number; 
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const port = (srv.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`, port, accepted: () => accepted,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => resolve());
-    }),
+    url: `http://127.0.0.1:${port}`,
+    port,
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => resolve());
+      }),
   };
 }
 
@@ -184,10 +197,31 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   const upgradeMode = opts.upgrade ?? 'accept';
   const restMode = opts.rest ?? 'ok';
   const gapMs = opts.eventGapMs ?? 20;
-  const stats: HostileStats = { upgrades: 0, restCalls: 0, restResets: 0, wsResets: 0, wsConnections: 0, framesSent: 0, runs: 0, endlessBytes: 0, connectMs: [] };
+  const stats: HostileStats = {
+    upgrades: 0,
+    restCalls: 0,
+    restResets: 0,
+    wsResets: 0,
+    wsConnections: 0,
+    framesSent: 0,
+    runs: 0,
+    endlessBytes: 0,
+    connectMs: [],
+  };
   const users = new Map<string, { threads: Set<string>; runs: RunInfo[] }>();
   const threadOwner = new Map<string, string>();
-  const threads = new Map<string, { id: string; title: unknown; metadata: unknown; created_at: number; updated_at: number; messages: unknown[]; status: string }>();
+  const threads = new Map<
+    string,
+    {
+      id: string;
+      title: unknown;
+      metadata: unknown;
+      created_at: number;
+      updated_at: number;
+      messages: unknown[];
+      status: string;
+    }
+  >();
   const conns = new Set<Conn>();
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Duplex>();
@@ -200,7 +234,10 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
 
   const later = (ms: number, fn: () => void): void => {
     if (closed) return;
-    const t = setTimeout(() => { timers.delete(t); if (!closed) fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!closed) fn();
+    }, ms);
     timers.add(t);
   };
   const userEntry = (userId: string): { threads: Set<string>; runs: RunInfo[] } => {
@@ -222,20 +259,31 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   // ---- REST ---------------------------------------------------------------
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
-    if (held) { held.push(() => json(res, status, body)); return; }
+    if (held) {
+      held.push(() => json(res, status, body));
+      return;
+    }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
-  const readBody = (req: IncomingMessage): Promise<unknown> => new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => { size += c.length; if (size <= MiB) chunks.push(c); });
-    req.on('end', () => {
-      try { resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {}); } catch { resolve(undefined); }
+  const readBody = (req: IncomingMessage): Promise<unknown> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MiB) chunks.push(c);
+      });
+      req.on('end', () => {
+        try {
+          resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
+        } catch {
+          resolve(undefined);
+        }
+      });
+      req.on('error', () => resolve(undefined));
     });
-    req.on('error', () => resolve(undefined));
-  });
 
   const answerApi = async (req: IncomingMessage, res: ServerResponse, userId: string, url: URL): Promise<void> => {
     const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : undefined;
@@ -243,24 +291,48 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
     const now = Date.now();
     const u = userEntry(userId);
     const view = (t: NonNullable<ReturnType<typeof threads.get>>): unknown => ({
-      id: t.id, object: 'thread', title: t.title, created_at: t.created_at, updated_at: t.updated_at, metadata: t.metadata, message_count: t.messages.length, status: t.status,
+      id: t.id,
+      object: 'thread',
+      title: t.title,
+      created_at: t.created_at,
+      updated_at: t.updated_at,
+      metadata: t.metadata,
+      message_count: t.messages.length,
+      status: t.status,
     });
     if (parts[1] !== 'threads') return json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
     if (parts.length === 2) {
       if (req.method === 'POST') {
         const b = (body ?? {}) as { title?: unknown; metadata?: unknown };
         const id = `thr_${randomBytes(6).toString('hex')}`;
-        threads.set(id, { id, title: b.title ?? null, metadata: b.metadata ?? {}, created_at: now, updated_at: now, messages: [], status: 'active' });
+        threads.set(id, {
+          id,
+          title: b.title ?? null,
+          metadata: b.metadata ?? {},
+          created_at: now,
+          updated_at: now,
+          messages: [],
+          status: 'active',
+        });
         threadOwner.set(id, userId);
         u.threads.add(id);
         return json(res, 201, view(threads.get(id)!));
       }
-      if (req.method === 'GET') return json(res, 200, [...u.threads].reverse().map((id) => view(threads.get(id)!)).slice(0, 100));
+      if (req.method === 'GET')
+        return json(
+          res,
+          200,
+          [...u.threads]
+            .reverse()
+            .map((id) => view(threads.get(id)!))
+            .slice(0, 100),
+        );
       return json(res, 400, { error: { code: 'BAD_REQUEST', message: 'method' } });
     }
     const id = decodeURIComponent(parts[2] ?? '');
     const t = threads.get(id);
-    if (!t || threadOwner.get(id) !== userId) return json(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: 'no such thread' } });
+    if (!t || threadOwner.get(id) !== userId)
+      return json(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: 'no such thread' } });
     if (parts.length === 3) {
       if (req.method === 'GET') return json(res, 200, view(t));
       if (req.method === 'PUT') {
@@ -270,12 +342,22 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
         t.updated_at = now;
         return json(res, 200, view(t));
       }
-      if (req.method === 'DELETE') { t.status = 'archived'; return json(res, 200, { id, status: 'archived' }); }
+      if (req.method === 'DELETE') {
+        t.status = 'archived';
+        return json(res, 200, { id, status: 'archived' });
+      }
     }
     if (parts[3] === 'messages') {
-      if (req.method === 'GET') return json(res, 200, { thread_id: id, messages: t.messages, total: t.messages.length });
+      if (req.method === 'GET')
+        return json(res, 200, { thread_id: id, messages: t.messages, total: t.messages.length });
       if (req.method === 'POST') {
-        const m = { id: `msg_${randomBytes(6).toString('hex')}`, thread_id: id, role: 'user', content: (body as { content?: unknown } | undefined)?.content ?? '', created_at: now };
+        const m = {
+          id: `msg_${randomBytes(6).toString('hex')}`,
+          thread_id: id,
+          role: 'user',
+          content: (body as { content?: unknown } | undefined)?.content ?? '',
+          created_at: now,
+        };
         t.messages.push(m);
         return json(res, 201, m);
       }
@@ -300,10 +382,20 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
       const userId = await verify(auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
       if (!userId) return json(res, 401, { error: { code: 'AUTH_FAILED', message: 'bad token' } });
       switch (restMode) {
-        case 'ok': return answerApi(req, res, userId, url);
-        case 'hang': req.resume(); return; // never answers; close() destroys the socket
-        case 'slow': req.resume(); later(opts.slowMs ?? 60_000, () => { if (!res.destroyed) void answerApi(req, res, userId, url); }); return;
-        case 'status503': req.resume(); return json(res, 503, { error: { code: 'UNAVAILABLE', message: 'try later' } });
+        case 'ok':
+          return answerApi(req, res, userId, url);
+        case 'hang':
+          req.resume();
+          return; // never answers; close() destroys the socket
+        case 'slow':
+          req.resume();
+          later(opts.slowMs ?? 60_000, () => {
+            if (!res.destroyed) void answerApi(req, res, userId, url);
+          });
+          return;
+        case 'status503':
+          req.resume();
+          return json(res, 503, { error: { code: 'UNAVAILABLE', message: 'try later' } });
         case 'endless': {
           req.resume();
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -312,7 +404,10 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
           const pump = (): void => {
             while (!closed && !res.destroyed) {
               stats.endlessBytes += chunk.length;
-              if (!res.write(chunk)) { res.once('drain', pump); return; }
+              if (!res.write(chunk)) {
+                res.once('drain', pump);
+                return;
+              }
             }
           };
           pump();
@@ -322,23 +417,38 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
           req.resume();
           res.writeHead(200, { 'content-type': 'application/json' });
           res.write('[');
-          const drip = (): void => { if (!res.destroyed) { res.write(' '); later(500, drip); } };
+          const drip = (): void => {
+            if (!res.destroyed) {
+              res.write(' ');
+              later(500, drip);
+            }
+          };
           later(500, drip);
           return;
         }
       }
-    })().catch(() => { if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: 'hostile server bug' } }); });
+    })().catch(() => {
+      if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: 'hostile server bug' } });
+    });
   };
 
   // ---- WebSocket ------------------------------------------------------------
 
   const wss = new WebSocketServer({
-    noServer: true, perMessageDeflate: false, maxPayload: MiB,
-    handleProtocols: (protocols) => { for (const p of protocols) if (p.startsWith('jwt.')) return p; return false; },
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MiB,
+    handleProtocols: (protocols) => {
+      for (const p of protocols) if (p.startsWith('jwt.')) return p;
+      return false;
+    },
   });
 
   const send = (c: Conn, data: string | Buffer, binary = false): void => {
-    if (held) { held.push(() => send(c, data, binary)); return; }
+    if (held) {
+      held.push(() => send(c, data, binary));
+      return;
+    }
     if (c.ws.readyState !== WebSocket.OPEN) return;
     c.ws.send(data, { binary });
     c.sent++;
@@ -349,10 +459,22 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
       c.ws.terminate();
     }
   };
-  const runEvent = (type: string, run: RunInfo, seq: number, extra: Record<string, unknown> = {}): string => JSON.stringify({
-    type, payload: { user_id: run.userId, thread_id: run.threadId, run_id: run.runId, message_id: run.messageId, seq, timestamp: Date.now(), ...extra },
-  });
-  const toOwner = (run: RunInfo, text: string): void => { for (const c of conns) if (c.userId === run.userId) send(c, text); };
+  const runEvent = (type: string, run: RunInfo, seq: number, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      type,
+      payload: {
+        user_id: run.userId,
+        thread_id: run.threadId,
+        run_id: run.runId,
+        message_id: run.messageId,
+        seq,
+        timestamp: Date.now(),
+        ...extra,
+      },
+    });
+  const toOwner = (run: RunInfo, text: string): void => {
+    for (const c of conns) if (c.userId === run.userId) send(c, text);
+  };
 
   const startRun = (c: Conn, p: { thread_id?: unknown; content?: unknown; message_id?: unknown }): void => {
     const threadId = typeof p.thread_id === 'string' ? p.thread_id : '';
@@ -387,35 +509,66 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   const sendGarbage = (c: Conn): void => {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     let other: RunInfo | undefined;
-    for (const [uid, u] of users) if (uid !== c.userId && u.runs.length) { other = u.runs[u.runs.length - 1]; break; }
+    for (const [uid, u] of users)
+      if (uid !== c.userId && u.runs.length) {
+        other = u.runs[u.runs.length - 1];
+        break;
+      }
     if (!other) return;
     garbageDone = true;
     const frames: Array<[string | Buffer, boolean]> = [
       ...garbageFrames(),
       // A run that does not exist, with the receiver's own user_id: no owner, so unattributed, never a leak.
-      [JSON.stringify({ type: 'agent_thinking', payload: { user_id: c.userId, thread_id: 'thr_ghost_0000', run_id: 'run_ghost_0000', message_id: 'm-ghost-0000', seq: 7, timestamp: Date.now(), reasoning: 'who am I' } }), false],
+      [
+        JSON.stringify({
+          type: 'agent_thinking',
+          payload: {
+            user_id: c.userId,
+            thread_id: 'thr_ghost_0000',
+            run_id: 'run_ghost_0000',
+            message_id: 'm-ghost-0000',
+            seq: 7,
+            timestamp: Date.now(),
+            reasoning: 'who am I',
+          },
+        }),
+        false,
+      ],
     ];
     for (const [data, binary] of frames) send(c, data, binary);
     // The genuine leak, after the garbage: another user's run event, with that user's user_id.
     send(c, runEvent('agent_thinking', other, 1, { reasoning: 'this belongs to someone else' }));
-    stats.garbage = { to: c.userId, leakedFrom: other.userId, leakedThread: other.threadId, leakedRun: other.runId, frames: frames.length, atMs: Date.now() };
+    stats.garbage = {
+      to: c.userId,
+      leakedFrom: other.userId,
+      leakedThread: other.threadId,
+      leakedRun: other.runId,
+      frames: frames.length,
+      atMs: Date.now(),
+    };
   };
 
   const flood = (c: Conn): void => {
     let n = 0;
     const pad = 'p'.repeat(Math.max(0, (opts.floodFrameBytes ?? 256 * 1024) - 120));
-    const frame = (): string => opts.flood === 'unknown_thread'
-      ? JSON.stringify({ type: 'system_notice', payload: { thread_id: `thr_elsewhere_${c.id}_${n++}`, text: pad } })
-      : HEARTBEAT;
+    const frame = (): string =>
+      opts.flood === 'unknown_thread'
+        ? JSON.stringify({ type: 'system_notice', payload: { thread_id: `thr_elsewhere_${c.id}_${n++}`, text: pad } })
+        : HEARTBEAT;
     const per = opts.flood === 'unknown_thread' ? 4 : 500;
     // Batches; the next batch goes once the last one was handed to the kernel (so the client sets the pace).
     const batch = (): void => {
       if (closed || c.ws.readyState !== WebSocket.OPEN) return;
       if (opts.floodMaxFrames !== undefined && stats.framesSent + per > opts.floodMaxFrames) return;
-      for (let i = 1; i < per; i++) { c.ws.send(frame()); c.sent++; }
+      for (let i = 1; i < per; i++) {
+        c.ws.send(frame());
+        c.sent++;
+      }
       stats.framesSent += per;
       c.sent++;
-      c.ws.send(frame(), (err) => { if (!err) setImmediate(batch); });
+      c.ws.send(frame(), (err) => {
+        if (!err) setImmediate(batch);
+      });
     };
     batch();
   };
@@ -430,15 +583,27 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
       if (isBinary) return;
       let f: { type?: unknown; payload?: Record<string, unknown> };
       // ws's default binaryType 'nodebuffer': one Buffer per message.
-      try { f = JSON.parse((data as Buffer).toString()) as typeof f; } catch { return send(c, JSON.stringify({ type: 'error', payload: { code: 'BAD_MESSAGE' } })); }
+      try {
+        f = JSON.parse((data as Buffer).toString()) as typeof f;
+      } catch {
+        return send(c, JSON.stringify({ type: 'error', payload: { code: 'BAD_MESSAGE' } }));
+      }
       if (f.type === 'user_message') startRun(c, f.payload ?? {});
       else if (f.type === 'ping') send(c, JSON.stringify({ type: 'pong', payload: { ts: f.payload?.ts } }));
-      else if (f.type === 'stop_agent') send(c, JSON.stringify({ type: 'agent_stopped', payload: { user_id: userId, run_id: f.payload?.run_id } }));
+      else if (f.type === 'stop_agent')
+        send(c, JSON.stringify({ type: 'agent_stopped', payload: { user_id: userId, run_id: f.payload?.run_id } }));
     });
     const acceptedAt = (ws as unknown as { _socket?: { [ACCEPTED]?: number } })._socket?.[ACCEPTED];
     const established = (): void => {
-      if (acceptedAt !== undefined && ws.readyState === WebSocket.OPEN) stats.connectMs.push(performance.now() - acceptedAt);
-      send(c, JSON.stringify({ type: 'connection_established', payload: { user_id: userId, connection_id: c.id, server_time: Date.now() } }));
+      if (acceptedAt !== undefined && ws.readyState === WebSocket.OPEN)
+        stats.connectMs.push(performance.now() - acceptedAt);
+      send(
+        c,
+        JSON.stringify({
+          type: 'connection_established',
+          payload: { user_id: userId, connection_id: c.id, server_time: Date.now() },
+        }),
+      );
     };
     // Timed when it is really written, so a held one counts the stall.
     if (held) held.push(established);
@@ -447,7 +612,9 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   };
 
   const rawAnswer = (socket: Duplex, status: string): void => {
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    );
   };
 
   const armStall = (): void => {
@@ -462,13 +629,19 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
         const queue = held ?? [];
         held = undefined;
         // Corked, so each connection's share goes out in one write and the client finds the whole burst waiting.
-        const raw = [...conns].map((c) => (c.ws as unknown as { _socket?: Duplex })._socket).filter((x): x is Duplex => x !== undefined);
+        const raw = [...conns]
+          .map((c) => (c.ws as unknown as { _socket?: Duplex })._socket)
+          .filter((x): x is Duplex => x !== undefined);
         for (const r of raw) r.cork();
         for (const fn of queue) fn();
         let padded = 0;
         if (st.padFrames) {
           const frame = JSON.stringify({ type: 'heartbeat', payload: { pad: 'p'.repeat(st.padBytes ?? 64) } });
-          for (const c of conns) for (let i = 0; i < st.padFrames; i++) { send(c, frame); padded++; }
+          for (const c of conns)
+            for (let i = 0; i < st.padFrames; i++) {
+              send(c, frame);
+              padded++;
+            }
         }
         for (const r of raw) r.uncork();
         stats.stall = { fromMs, toMs: Date.now(), held: queue.length, padded };
@@ -485,16 +658,30 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/ws') return rawAnswer(socket, '404 Not Found');
     switch (upgradeMode) {
-      case 'hang': return; // holds the socket, answers nothing
-      case 'status500': return rawAnswer(socket, '500 Internal Server Error');
-      case 'status401': return rawAnswer(socket, '401 Unauthorized');
-      case 'accept': break;
+      case 'hang':
+        return; // holds the socket, answers nothing
+      case 'status500':
+        return rawAnswer(socket, '500 Internal Server Error');
+      case 'status401':
+        return rawAnswer(socket, '401 Unauthorized');
+      case 'accept':
+        break;
     }
-    const proto = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).find((s) => s.startsWith('jwt.'));
+    const proto = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .find((s) => s.startsWith('jwt.'));
     const auth = req.headers.authorization;
-    const token = proto?.slice(4) ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined) ?? url.searchParams.get('token') ?? undefined;
+    const token =
+      proto?.slice(4) ??
+      (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined) ??
+      url.searchParams.get('token') ??
+      undefined;
     void verify(token).then((userId) => {
-      if (closed) { socket.destroy(); return; }
+      if (closed) {
+        socket.destroy();
+        return;
+      }
       if (!userId) return rawAnswer(socket, '401 Unauthorized');
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, userId));
     });
@@ -505,13 +692,20 @@ export async function startHostileServer(opts: HostileOptions): Promise<HostileS
   if (opts.oversizeFrame) oversizeFrame();
   const server: Server = createServer(onRequest);
   server.on('upgrade', onUpgrade);
-  server.on('connection', (s) => { (s as unknown as { [ACCEPTED]: number })[ACCEPTED] = performance.now(); sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    (s as unknown as { [ACCEPTED]: number })[ACCEPTED] = performance.now();
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('clientError', (_err, s) => s.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
 
   return {
-    url: `http://127.0.0.1:${port}`, port, stats, users,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stats,
+    users,
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);

@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHostileServer, type HostileOptions, type HostileServer } from './hostile-server.js';
-import { assertCompleteRun, cleanup, digest, once, runAgainst, scenarioYaml, SECRET, writeScenario, type ScenarioOptions } from './harness.js';
+import {
+  assertCompleteRun,
+  cleanup,
+  digest,
+  once,
+  runAgainst,
+  scenarioYaml,
+  SECRET,
+  writeScenario,
+  type ScenarioOptions,
+} from './harness.js';
 
 const servers: HostileServer[] = [];
 const STRICT = ['errors: ["rate < 0.01"]'];
@@ -28,10 +38,16 @@ const storm = restRun({ rest: 'status503' }, { name: 'rest-503-storm', threshold
 // One byte every 500 ms: never idle for requestTimeout, never done.
 const trickle = restRun({ rest: 'trickle' }, { name: 'rest-trickle', gracefulStop: '8s', thresholds: STRICT });
 // requestTimeout longer than the run: calls in flight at the end are cut by gracefulStop.
-const hangLong = restRun({ rest: 'hang' }, { name: 'rest-never-long-timeout', requestTimeout: '30s', thresholds: STRICT });
+const hangLong = restRun(
+  { rest: 'hang' },
+  { name: 'rest-never-long-timeout', requestTimeout: '30s', thresholds: STRICT },
+);
 
 describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
-  after(async () => { cleanup(); await Promise.all(servers.map((s) => s.close())); });
+  after(async () => {
+    cleanup();
+    await Promise.all(servers.map((s) => s.close()));
+  });
 
   test('a drip-fed REST body: the run still ends (within planned + gracefulStop)', async () => {
     const { r, f } = await trickle();
@@ -42,13 +58,19 @@ describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
     const { r, f } = await trickle();
     const s = assertCompleteRun(r, f.out, { code: 4, graceMs: 8_000 });
     assert.ok((s.errors.byKind.timeout ?? 0) >= 1, digest(s, r));
-    assert.ok(s.durationMs < 3000 + 2000 + 4000, `ends about requestTimeout after the planned end, not at gracefulStop: durationMs ${s.durationMs}`);
+    assert.ok(
+      s.durationMs < 3000 + 2000 + 4000,
+      `ends about requestTimeout after the planned end, not at gracefulStop: durationMs ${s.durationMs}`,
+    );
   });
 
   test('REST never answers, requestTimeout 2s: errors{kind:timeout}, on time, untested (exit 4): no create_thread ever succeeded', async () => {
     const { r, f } = await hang();
     const s = assertCompleteRun(r, f.out, { code: 4 });
-    assert.ok(s.untested?.some((u) => /^no create_thread ever succeeded \(\d+ attempted\)$/.test(u)), JSON.stringify(s.untested));
+    assert.ok(
+      s.untested?.some((u) => /^no create_thread ever succeeded \(\d+ attempted\)$/.test(u)),
+      JSON.stringify(s.untested),
+    );
     assert.ok((s.errors.byKind.timeout ?? 0) >= 1, `timeouts counted; ${digest(s, r)}`);
     assert.equal(s.errors.byKind.network, undefined, `a timeout is a timeout, not "network"; ${digest(s)}`);
   });
@@ -64,7 +86,10 @@ describe('hostile: slow, silent and failing REST', { concurrency: 7 }, () => {
     const { r, f, srv } = await storm();
     const s = assertCompleteRun(r, f.out, { code: 4 });
     assert.ok((s.errors.byKind.http_5xx ?? 0) >= 1, digest(s, r));
-    assert.ok((s.errors.byKind.http_5xx ?? 0) <= srv.stats.restCalls, `no more 5xx than calls answered 503 (${srv.stats.restCalls}); ${digest(s)}`);
+    assert.ok(
+      (s.errors.byKind.http_5xx ?? 0) <= srv.stats.restCalls,
+      `no more 5xx than calls answered 503 (${srv.stats.restCalls}); ${digest(s)}`,
+    );
     assert.ok(s.errors.rate > 0.5, digest(s));
     const t = s.thresholds.find((x) => x.metric === 'errors');
     assert.ok(t && !t.ok && t.actual !== null && t.actual > 0.01, JSON.stringify(s.thresholds));

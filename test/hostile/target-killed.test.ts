@@ -7,7 +7,16 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { assertCompleteRun, cleanup, digest, scenarioYaml, SECRET, startRun, waitUntil, writeScenario } from './harness.js';
+import {
+  assertCompleteRun,
+  cleanup,
+  digest,
+  scenarioYaml,
+  SECRET,
+  startRun,
+  waitUntil,
+  writeScenario,
+} from './harness.js';
 import { ROOT } from '../helpers/cli.js';
 
 const LISTENING = /^crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
@@ -15,19 +24,33 @@ const targets = new Set<ChildProcess>();
 
 /** Starts `simulate serve --port 0` and resolves with its URL once it listens. */
 async function startServe(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', '--agent', 'fast', '--log-level', 'debug'], {
-    cwd: ROOT, env: { ...process.env, SIM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/simulate', 'serve', '--port', '0', '--agent', 'fast', '--log-level', 'debug'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SIM_JWT_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   targets.add(child);
   child.once('exit', () => targets.delete(child));
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
-  await waitUntil(() => {
-    if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
-    return LISTENING.test(out);
-  }, 15_000, 'simulate serve to listen');
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+  });
+  await waitUntil(
+    () => {
+      if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
+      return LISTENING.test(out);
+    },
+    15_000,
+    'simulate serve to listen',
+  );
   return { child, url: LISTENING.exec(out)![1]!, stderr: () => err };
 }
 
@@ -42,10 +65,14 @@ async function runAndHit(name: string, signal: 'SIGKILL' | 'SIGSTOP') {
   const target = await startServe();
   const f = writeScenario(scenarioYaml({ name, users: 3, duration: '4s', thresholds: ['errors: ["rate < 0.01"]'] }));
   const h = startRun(f.file, target.url, f.out);
-  await waitUntil(() => {
-    if (h.child.exitCode !== null) throw new Error('the run exited before it reached the target');
-    return target.stderr().includes('"msg":"websocket open"');
-  }, 15_000, 'the first user to connect');
+  await waitUntil(
+    () => {
+      if (h.child.exitCode !== null) throw new Error('the run exited before it reached the target');
+      return target.stderr().includes('"msg":"websocket open"');
+    },
+    15_000,
+    'the first user to connect',
+  );
   await new Promise((r) => setTimeout(r, 1500));
   const hitAt = performance.now();
   target.child.kill(signal);
@@ -66,12 +93,22 @@ describe('hostile: the target dies mid-run', { concurrency: 2 }, () => {
     const { r, f, afterHitMs } = await runAndHit('target-sigkill', 'SIGKILL');
     const s = assertCompleteRun(r, f.out, { code: 1, plannedMs: 4000 });
     const k = s.errors.byKind;
-    assert.ok((k.disconnected ?? 0) + (k.connect_refused ?? 0) + (k.reset ?? 0) >= 1, `the dead target shows as disconnected / connect_refused / reset; ${digest(s, r)}`);
+    assert.ok(
+      (k.disconnected ?? 0) + (k.connect_refused ?? 0) + (k.reset ?? 0) >= 1,
+      `the dead target shows as disconnected / connect_refused / reset; ${digest(s, r)}`,
+    );
     assert.ok((k.connect_refused ?? 0) >= 1, `later connects and calls are refused; ${digest(s)}`);
     assert.ok(s.runs.completed >= 1, `runs completed before the kill; ${digest(s)}`);
-    assert.equal(s.runs.started, s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted, `no run left open; ${digest(s)}`);
+    assert.equal(
+      s.runs.started,
+      s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted,
+      `no run left open; ${digest(s)}`,
+    );
     // The rest of the 4 s plan plus the 2 s grace at most, plus start-up/shutdown slack.
-    assert.ok(afterHitMs < 2500 + 2000 + 6000, `the generator did not wait on the dead target: ended ${Math.round(afterHitMs)} ms after the kill`);
+    assert.ok(
+      afterHitMs < 2500 + 2000 + 6000,
+      `the generator did not wait on the dead target: ended ${Math.round(afterHitMs)} ms after the kill`,
+    );
     assert.equal(s.isolation.violations, 0, digest(s));
   });
 
@@ -80,8 +117,15 @@ describe('hostile: the target dies mid-run', { concurrency: 2 }, () => {
     const s = assertCompleteRun(r, f.out, { code: 1, plannedMs: 4000 });
     const k = s.errors.byKind;
     assert.ok((k.timeout ?? 0) + (k.connect_timeout ?? 0) >= 1, `a silent target shows as timeouts; ${digest(s, r)}`);
-    assert.equal(s.runs.started, s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted, `no run left open; ${digest(s)}`);
-    assert.ok(afterHitMs < 2500 + 2000 + 2000 + 6000, `the generator did not wait on the frozen target: ended ${Math.round(afterHitMs)} ms after the freeze`);
+    assert.equal(
+      s.runs.started,
+      s.runs.completed + s.runs.failed + s.runs.timedOut + s.runs.interrupted,
+      `no run left open; ${digest(s)}`,
+    );
+    assert.ok(
+      afterHitMs < 2500 + 2000 + 2000 + 6000,
+      `the generator did not wait on the frozen target: ended ${Math.round(afterHitMs)} ms after the freeze`,
+    );
     assert.equal(s.isolation.violations, 0, digest(s));
   });
 });

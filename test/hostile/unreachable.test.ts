@@ -11,8 +11,13 @@ import { STACK_LINE } from '../helpers/cli.js';
 
 describe('hostile: a silent TCP port at start', () => {
   let silent: Awaited<ReturnType<typeof startSilentServer>>;
-  before(async () => { silent = await startSilentServer(); });
-  after(async () => { cleanup(); await silent.close(); });
+  before(async () => {
+    silent = await startSilentServer();
+  });
+  after(async () => {
+    cleanup();
+    await silent.close();
+  });
 
   const files = once(() => Promise.resolve(writeScenario(scenarioYaml({ name: 'silent-port', connectTimeout: '2s' }))));
   const run = once(async (): Promise<CliRun> => {
@@ -35,9 +40,16 @@ describe('hostile: a silent TCP port at start', () => {
   test('nothing is written for a run that never started, so a retry can reuse --out', async () => {
     await run();
     const f = await files();
-    assert.ok(!existsSync(f.out) || readdirSync(f.out).length === 0, `the --out folder is absent or empty: ${existsSync(f.out) ? readdirSync(f.out).join(', ') : ''}`);
+    assert.ok(
+      !existsSync(f.out) || readdirSync(f.out).length === 0,
+      `the --out folder is absent or empty: ${existsSync(f.out) ? readdirSync(f.out).join(', ') : ''}`,
+    );
     const again = await runAgainst(f.file, silent.url, f.out, { killAfterMs: 30_000 });
-    assert.equal(again.code, 4, `a retry with the same --out is judged on the target again, not refused as exit 3: ${again.stderr}`);
+    assert.equal(
+      again.code,
+      4,
+      `a retry with the same --out is judged on the target again, not refused as exit 3: ${again.stderr}`,
+    );
   });
 
   test('the message says why: no answer within the connect timeout', async () => {

@@ -5,7 +5,17 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHostileServer, type HostileServer, type UpgradeMode } from './hostile-server.js';
-import { assertCompleteRun, cleanup, counter, digest, once, runAgainst, scenarioYaml, SECRET, writeScenario } from './harness.js';
+import {
+  assertCompleteRun,
+  cleanup,
+  counter,
+  digest,
+  once,
+  runAgainst,
+  scenarioYaml,
+  SECRET,
+  writeScenario,
+} from './harness.js';
 
 const servers: HostileServer[] = [];
 
@@ -30,19 +40,28 @@ const runs = new Map(CASES.map((c) => [c.mode, upgradeRun(c.mode, STRICT)]));
 const lenient500 = upgradeRun('status500', []);
 
 describe('hostile: the WebSocket upgrade fails, REST works', { concurrency: 4 }, () => {
-  after(async () => { cleanup(); await Promise.all(servers.map((s) => s.close())); });
+  after(async () => {
+    cleanup();
+    await Promise.all(servers.map((s) => s.close()));
+  });
 
   for (const c of CASES) {
     test(`upgrade ${c.label}: errors{kind:${c.kind}}, no connection, REST still measured, untested (exit 4): no connect ever succeeded`, async () => {
       const { r, f, srv } = await runs.get(c.mode)!();
       const s = assertCompleteRun(r, f.out, { code: 4 });
-      assert.ok(s.untested?.some((u) => /^no connect ever succeeded/.test(u)), JSON.stringify(s.untested));
+      assert.ok(
+        s.untested?.some((u) => /^no connect ever succeeded/.test(u)),
+        JSON.stringify(s.untested),
+      );
       assert.equal(s.isolation.verdict, 'untested');
       assert.ok((s.errors.byKind[c.kind] ?? 0) >= 1, `errors{kind:${c.kind}} counted; ${digest(s, r)}`);
       assert.ok(srv.stats.upgrades >= 1, 'the generator did try to upgrade');
       assert.equal(counter(s, 'ws.connections'), 0, 'no connection was established');
       assert.equal(s.runs.completed, 0);
-      assert.ok(srv.stats.restCalls >= 1 && (s.metrics['http.create_thread']?.type === 'trend'), `REST calls went through and were timed; ${digest(s)}`);
+      assert.ok(
+        srv.stats.restCalls >= 1 && s.metrics['http.create_thread']?.type === 'trend',
+        `REST calls went through and were timed; ${digest(s)}`,
+      );
       assert.equal(s.errors.byKind.http_5xx, undefined, 'REST itself did not fail');
       const t = s.thresholds.find((x) => x.metric === 'errors');
       assert.ok(t && t.ok === false, `the errors threshold failed: ${JSON.stringify(s.thresholds)}`);
@@ -61,7 +80,11 @@ describe('hostile: the WebSocket upgrade fails, REST works', { concurrency: 4 },
     for (const c of CASES) {
       const { r, f } = await runs.get(c.mode)!();
       const s = assertCompleteRun(r, f.out, { code: 4 });
-      assert.equal(s.errors.byKind.disconnected, undefined, `upgrade ${c.label}: no connection was ever open, so none was disconnected; ${digest(s)}`);
+      assert.equal(
+        s.errors.byKind.disconnected,
+        undefined,
+        `upgrade ${c.label}: no connection was ever open, so none was disconnected; ${digest(s)}`,
+      );
     }
   });
 });

@@ -13,7 +13,9 @@ import { envWithout, ROOT, runCli } from '../helpers/cli.js';
 
 const PACKAGE = join(ROOT, 'test', 'interop', 'langgraph');
 const INSTALLED = existsSync(join(PACKAGE, 'node_modules', '@langchain', 'langgraph-api', 'package.json'));
-const SKIP = INSTALLED ? false : 'the LangGraph interop package is not installed: run `npm ci --prefix test/interop/langgraph`';
+const SKIP = INSTALLED
+  ? false
+  : 'the LangGraph interop package is not installed: run `npm ci --prefix test/interop/langgraph`';
 
 /** What start-server.mjs's startLangGraph() resolves to. */
 interface LangGraphServer {
@@ -22,12 +24,27 @@ interface LangGraphServer {
   stderrTail(): string;
   close(): Promise<void>;
 }
-type StartLangGraph = (options: { secret: string; dropOwnerFilter?: boolean; studioAuth?: boolean; env?: Record<string, string> }) => Promise<LangGraphServer>;
+type StartLangGraph = (options: {
+  secret: string;
+  dropOwnerFilter?: boolean;
+  studioAuth?: boolean;
+  env?: Record<string, string>;
+}) => Promise<LangGraphServer>;
 /** client.mjs of the interop package: what the warm-up run needs. */
 interface LangGraphClient {
   mintToken(secret: string, sub: string): Promise<string>;
-  api(base: string, method: string, path: string, opts: { token: string; body?: unknown }): Promise<{ status: number; json: unknown }>;
-  readSse(base: string, method: string, path: string, opts: { token: string; body?: unknown; timeoutMs?: number }): Promise<{ status: number }>;
+  api(
+    base: string,
+    method: string,
+    path: string,
+    opts: { token: string; body?: unknown },
+  ): Promise<{ status: number; json: unknown }>;
+  readSse(
+    base: string,
+    method: string,
+    path: string,
+    opts: { token: string; body?: unknown; timeoutMs?: number },
+  ): Promise<{ status: number }>;
 }
 
 /**
@@ -38,8 +55,17 @@ async function warmUp(client: LangGraphClient, server: LangGraphServer, secret: 
   const token = await client.mintToken(secret, 'u-warm-up');
   const thread = await client.api(server.url, 'POST', '/threads', { token, body: {} });
   assert.equal(thread.status, 200);
-  const body = { assistant_id: 'echo', input: { messages: [{ role: 'user', content: 'warm up' }] }, stream_mode: ['values'] };
-  const run = await client.readSse(server.url, 'POST', `/threads/${(thread.json as { thread_id: string }).thread_id}/runs/stream`, { token, body, timeoutMs: 30_000 });
+  const body = {
+    assistant_id: 'echo',
+    input: { messages: [{ role: 'user', content: 'warm up' }] },
+    stream_mode: ['values'],
+  };
+  const run = await client.readSse(
+    server.url,
+    'POST',
+    `/threads/${(thread.json as { thread_id: string }).thread_id}/runs/stream`,
+    { token, body, timeoutMs: 30_000 },
+  );
   assert.equal(run.status, 200);
 }
 
@@ -57,7 +83,10 @@ interface ViolationLine {
 function readViolations(out: string): ViolationLine[] {
   const file = join(out, 'violations.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ViolationLine);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ViolationLine);
 }
 
 /**
@@ -106,7 +135,9 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
   let client: LangGraphClient;
 
   before(async () => {
-    const { startLangGraph } = (await import(pathToFileURL(join(PACKAGE, 'start-server.mjs')).href)) as { startLangGraph: StartLangGraph };
+    const { startLangGraph } = (await import(pathToFileURL(join(PACKAGE, 'start-server.mjs')).href)) as {
+      startLangGraph: StartLangGraph;
+    };
     client = (await import(pathToFileURL(join(PACKAGE, 'client.mjs')).href)) as LangGraphClient;
     [strict, leaky, studio] = await Promise.all([
       startLangGraph({ secret }),
@@ -120,10 +151,20 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
     removeTempDirs();
   });
 
-  const run = async (yaml: string, server: LangGraphServer): Promise<{ code: number | null; out: string; log: string }> => {
+  const run = async (
+    yaml: string,
+    server: LangGraphServer,
+  ): Promise<{ code: number | null; out: string; log: string }> => {
     const f = writeScenario(yaml);
-    const r = await runCli(['run', f.file, '--target', server.url, '--out', f.out, '--no-progress'], { env, timeoutMs: 120_000 });
-    return { code: r.code, out: f.out, log: `${r.stdout}${r.stderr}\n--- server stderr ---\n${server.stderrTail().slice(-2000)}` };
+    const r = await runCli(['run', f.file, '--target', server.url, '--out', f.out, '--no-progress'], {
+      env,
+      timeoutMs: 120_000,
+    });
+    return {
+      code: r.code,
+      out: f.out,
+      log: `${r.stdout}${r.stderr}\n--- server stderr ---\n${server.stderrTail().slice(-2000)}`,
+    };
   };
 
   test('clean: every run completes, timed by role, with probes on and no violation', async () => {
@@ -132,7 +173,10 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
     const s = readSummary(r.out);
     const runs = s.runs.completed;
     // Every chatter ran (how many times depends on the machine: a run is ~1 s idle, several when it is busy), and every run that started completed.
-    assert.ok(runs >= 4 && runs === s.runs.started, `${JSON.stringify(s.runs)}, run.total p50 ${trend(s, 'run.total').p50} ms`);
+    assert.ok(
+      runs >= 4 && runs === s.runs.started,
+      `${JSON.stringify(s.runs)}, run.total p50 ${trend(s, 'run.total').p50} ms`,
+    );
     assert.equal(s.runs.failed + s.runs.timedOut, 0);
     // metadata (started), then one messages frame per token (content), then the stream closes (completed).
     assert.equal(trendCount(s, 'run.first_event'), runs);
@@ -152,7 +196,10 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
     assert.ok((s.coverage?.framesChecked ?? 0) >= runs * 15);
     const ops = s.coverage?.operations ?? {};
     for (const op of ['create_thread', 'send_message', 'list_threads']) {
-      assert.ok((ops[op]?.succeeded ?? 0) > 0 && ops[op]?.succeeded === ops[op]?.attempted, `${op}: ${JSON.stringify(ops[op])}`);
+      assert.ok(
+        (ops[op]?.succeeded ?? 0) > 0 && ops[op]?.succeeded === ops[op]?.attempted,
+        `${op}: ${JSON.stringify(ops[op])}`,
+      );
     }
     // A chatter whose slot ends skips the rest of its iteration, so its reads after the runs may be few on a busy machine; none failed.
     assert.equal(ops.get_thread?.succeeded, ops.get_thread?.attempted, JSON.stringify(ops.get_thread));
@@ -183,13 +230,16 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
     assert.notEqual(read.owner, read.receiver.user);
   });
 
-  test('stock finding: protocol v2 lets another user open a thread\'s event stream (adapter probes, owner filter on)', async () => {
+  test("stock finding: protocol v2 lets another user open a thread's event stream (adapter probes, owner filter on)", async () => {
     const r = await run(flagship('{ adapter: { rate: 10/s } }', '4s'), strict);
     assert.equal(r.code, 2, r.log);
     const s = readSummary(r.out);
     assert.ok((s.isolation.byKind.rest_cross_user_read ?? 0) > 0, JSON.stringify(s.isolation));
     // The owner filter itself holds: nothing else leaked.
-    assert.deepEqual(Object.keys(s.isolation.byKind).filter((k) => (s.isolation.byKind[k] ?? 0) > 0), ['rest_cross_user_read']);
+    assert.deepEqual(
+      Object.keys(s.isolation.byKind).filter((k) => (s.isolation.byKind[k] ?? 0) > 0),
+      ['rest_cross_user_read'],
+    );
     const lines = readViolations(r.out);
     const stream = lines.find((v) => v.op === 'adapterProbe threadStream');
     assert.ok(stream, `an adapterProbe threadStream line among ${lines.map((v) => v.op).join(', ')}`);
@@ -212,12 +262,16 @@ describe('the langgraph adapter on a real LangGraph server', { skip: SKIP, concu
     // Only the header got in: every forged token of the catalogue was still refused.
     for (const v of lines) assert.equal(v.kinds[0]!.value, 'forgedTokens REST bypass x-auth-scheme: langsmith');
     // Answered as if by the owner, on whichever reading route it was tried.
-    assert.ok(lines.some((v) => /^HTTP 200 (listThreads \[|getThread \{|listMessages \{)/.test(v.frame ?? '')), lines.map((v) => v.frame?.slice(0, 40)).join(' | '));
+    assert.ok(
+      lines.some((v) => /^HTTP 200 (listThreads \[|getThread \{|listMessages \{)/.test(v.frame ?? '')),
+      lines.map((v) => v.frame?.slice(0, 40)).join(' | '),
+    );
   });
 
   test('stopAgent cancels a streaming run; the thread takes the next message', async () => {
     const users = [`stopper-${randomBytes(4).toString('hex')}-a`, `stopper-${randomBytes(4).toString('hex')}-b`];
-    const r = await run(`name: langgraph-stop
+    const r = await run(
+      `name: langgraph-stop
 target: { api: langgraph, params: { assistant_id: echo } }
 auth: { kind: jwt, delivery: header }
 users: { ids: [${users.join(', ')}] }
@@ -233,11 +287,20 @@ cohorts:
       - sendMessage: { content: "Thanks, {{user}}", timeout: 20s }
       # One pass each: the idle is cut short when the slot ends.
       - idle: 30s
-`, strict);
+`,
+      strict,
+    );
     assert.equal(r.code, 0, r.log);
     const s = readSummary(r.out);
     const ops = s.coverage?.operations ?? {};
-    assert.deepEqual([ops.stop_agent, ops.send_message], [{ attempted: 2, succeeded: 2 }, { attempted: 4, succeeded: 4 }], JSON.stringify(ops));
+    assert.deepEqual(
+      [ops.stop_agent, ops.send_message],
+      [
+        { attempted: 2, succeeded: 2 },
+        { attempted: 4, succeeded: 4 },
+      ],
+      JSON.stringify(ops),
+    );
     assert.equal(s.lifecycle.violations, 0, JSON.stringify(s.lifecycle));
     // What the server says: on each user's thread the first run was cancelled, the second answered.
     for (const user of users) {
@@ -247,7 +310,11 @@ cohorts:
       const list = threads.json as Array<{ thread_id: string }>;
       assert.equal(list.length, 1, `${user}'s threads: ${JSON.stringify(list)}`);
       const runs = await client.api(strict.url, 'GET', `/threads/${list[0]!.thread_id}/runs`, { token });
-      assert.deepEqual((runs.json as Array<{ status: string }>).map((x) => x.status), ['interrupted', 'success'], JSON.stringify(runs.json));
+      assert.deepEqual(
+        (runs.json as Array<{ status: string }>).map((x) => x.status),
+        ['interrupted', 'success'],
+        JSON.stringify(runs.json),
+      );
     }
   });
 });
@@ -265,7 +332,10 @@ cohorts:
 `);
     const r = await runCli(['validate', f.file]);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /scenario\.yaml:\d+:\d+: cohorts\.c\.flow\[1\]: adapter "langgraph" \(built-in\) has no route for postMessage/);
+    assert.match(
+      r.stderr,
+      /scenario\.yaml:\d+:\d+: cohorts\.c\.flow\[1\]: adapter "langgraph" \(built-in\) has no route for postMessage/,
+    );
   });
 
   test('assistant_id is required, and probes.adapter needs an adapter that declares probes', async () => {
@@ -277,7 +347,10 @@ cohorts:
 `);
     const r = await runCli(['validate', f.file]);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /scenario\.yaml:\d+:\d+: target\.params: adapter "langgraph" needs parameter "assistant_id"/);
+    assert.match(
+      r.stderr,
+      /scenario\.yaml:\d+:\d+: target\.params: adapter "langgraph" needs parameter "assistant_id"/,
+    );
     const g = writeScenario(`name: ct
 auth: { kind: jwt }
 cohorts:

@@ -24,19 +24,29 @@ thresholds:
 /** The probe names of the auth_bypass lines of a run. */
 function bypassed(violations: ReadonlyArray<Record<string, unknown>>): Set<string> {
   const names = new Set<string>();
-  for (const v of violations) for (const k of (v.kinds as Array<{ kind: string; value: string }>) ?? []) if (k.kind === 'auth_bypass') names.add(k.value);
+  for (const v of violations)
+    for (const k of (v.kinds as Array<{ kind: string; value: string }>) ?? [])
+      if (k.kind === 'auth_bypass') names.add(k.value);
   return names;
 }
 
 describe('forged credentials: the catalogue on every way in', () => {
-  for (const [transport, ways] of [['ws', ['REST', 'WS subprotocol', 'WS header', 'WS query']], ['sse', ['REST', 'stream']], ['socketio', ['REST', 'WS subprotocol', 'WS header', 'WS query']]] as const) {
+  for (const [transport, ways] of [
+    ['ws', ['REST', 'WS subprotocol', 'WS header', 'WS query']],
+    ['sse', ['REST', 'stream']],
+    ['socketio', ['REST', 'WS subprotocol', 'WS header', 'WS query']],
+  ] as const) {
     test(`${transport}: a target that lets bad tokens in is caught for each forgery on each way in`, async () => {
       // One worker: its ledger knows both users' threads, so a tampered token can ask for the other's.
       const r = await runMatrix(scenario(transport, 'auth_bypass=1'), ['--workers', '1']);
       assert.equal(r.code, 2, r.stderr);
       const names = bypassed(r.violations);
       // A run stream with no token at all starts as nobody, in a thread that is not nobody's: a sound refusal even here.
-      const missing = ways.flatMap((w) => FORGERY_KINDS.filter((k) => !(w === 'stream' && k === 'missing')).map((k) => `forgedTokens ${w} ${k}`)).filter((n) => !names.has(n));
+      const missing = ways
+        .flatMap((w) =>
+          FORGERY_KINDS.filter((k) => !(w === 'stream' && k === 'missing')).map((k) => `forgedTokens ${w} ${k}`),
+        )
+        .filter((n) => !names.has(n));
       assert.deepEqual(missing, [], `caught: ${[...names].sort().join(', ')}`);
     });
   }
@@ -45,6 +55,9 @@ describe('forged credentials: the catalogue on every way in', () => {
     const r = await runMatrix(scenario('ws', ''));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.summary.isolation.violations, 0, JSON.stringify(r.violations.slice(0, 2)));
-    assert.ok((r.summary.metrics['probes.answered']?.value ?? 0) > 100, JSON.stringify(r.summary.metrics['probes.answered']));
+    assert.ok(
+      (r.summary.metrics['probes.answered']?.value ?? 0) > 100,
+      JSON.stringify(r.summary.metrics['probes.answered']),
+    );
   });
 });

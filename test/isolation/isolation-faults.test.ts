@@ -23,10 +23,15 @@ describe('isolation faults are caught through the CLI', () => {
     // few runs, 1 in 200 events met none often enough to fail a run in ten; it strikes 1 in 50 as well.
     const p = probeBased || c.fault === 'content' ? 0.02 : 0.005;
     test(`${c.fault}=${p} → ${c.kinds.join(' or ')}, exit 2`, async () => {
-      const r = await runMatrix(matrixScenario({ faults: `${c.fault}=${p}`, ...(probeBased ? { durationS: 6, probesPerSec: 600 } : {}) }));
+      const r = await runMatrix(
+        matrixScenario({ faults: `${c.fault}=${p}`, ...(probeBased ? { durationS: 6, probesPerSec: 600 } : {}) }),
+      );
       const iso = r.summary.isolation;
       assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}; isolation ${JSON.stringify(iso)}`);
-      assert.ok(c.kinds.some((k) => (iso.byKind[k] ?? 0) > 0), `expected ${c.kinds.join('/')} in ${JSON.stringify(iso.byKind)}`);
+      assert.ok(
+        c.kinds.some((k) => (iso.byKind[k] ?? 0) > 0),
+        `expected ${c.kinds.join('/')} in ${JSON.stringify(iso.byKind)}`,
+      );
       // A leaked frame counts once, and once under each kind it shows.
       assert.ok(iso.violations <= Object.values(iso.byKind).reduce((a, b) => a + b, 0));
       assert.ok(Object.values(iso.byKind).every((n) => n <= iso.violations));
@@ -34,9 +39,13 @@ describe('isolation faults are caught through the CLI', () => {
       assert.ok(line, 'violations.jsonl has a line of the expected kind');
       assert.equal(typeof (line.receiver as { user?: unknown }).user, 'string');
       assert.ok(typeof line.time === 'string' && !Number.isNaN(Date.parse(line.time)));
-      assert.ok(typeof line.frame === 'string' && line.frame.length > 0 && Buffer.byteLength(line.frame) <= 2100, 'evidence frame, cut to 2 KiB');
+      assert.ok(
+        typeof line.frame === 'string' && line.frame.length > 0 && Buffer.byteLength(line.frame) <= 2100,
+        'evidence frame, cut to 2 KiB',
+      );
       assert.ok(!/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(JSON.stringify(r.violations)), 'no token in the evidence');
-      if (c.fault !== 'auth_bypass') assert.notEqual(line.owner, (line.receiver as { user: string }).user, 'points at another user');
+      if (c.fault !== 'auth_bypass')
+        assert.notEqual(line.owner, (line.receiver as { user: string }).user, 'points at another user');
     });
   }
 });
@@ -50,7 +59,11 @@ describe('leaks counted as leaks: one violation per leaked frame, as many as the
       const leaked = r.summary.target.leaked;
       assert.ok(leaked && leaked.total > 0, `the target leaked something: ${JSON.stringify(r.summary.target)}`);
       assert.equal(r.code, 2, r.stderr);
-      assert.equal(r.summary.isolation.violations, leaked.total, `violations ${JSON.stringify(r.summary.isolation)} vs leaked ${JSON.stringify(leaked)}`);
+      assert.equal(
+        r.summary.isolation.violations,
+        leaked.total,
+        `violations ${JSON.stringify(r.summary.isolation)} vs leaked ${JSON.stringify(leaked)}`,
+      );
       const lines = r.violations.filter((v) => v.class === 'isolation');
       assert.equal(lines.length, leaked.total, 'one line per leaked frame');
       assert.equal(new Set(lines.map((v) => v.id)).size, lines.length, 'each line its own frame');
@@ -65,22 +78,39 @@ describe('leaks counted as leaks: one violation per leaked frame, as many as the
 });
 
 describe('evidence is never crowded out', () => {
-  test('two workers, ids settled when the workers\' ledgers meet: every leaked frame found once, the report lists the first by time', async () => {
+  test("two workers, ids settled when the workers' ledgers meet: every leaked frame found once, the report lists the first by time", async () => {
     // A rewritten event names the thread and run of a user the receiving worker does not know: only the merge of
     // both workers' ledgers settles it, and it is still one violation per leaked frame.
-    const r = await runMatrix(matrixScenario({ faults: 'rewrite=0.02,misroute=0.01', noProbes: true, light: true }), ['--workers', '2']);
+    const r = await runMatrix(matrixScenario({ faults: 'rewrite=0.02,misroute=0.01', noProbes: true, light: true }), [
+      '--workers',
+      '2',
+    ]);
     const leaked = r.summary.target.leaked;
     assert.ok(leaked && leaked.total > 20, JSON.stringify(r.summary.target));
-    assert.equal(r.summary.isolation.violations, leaked.total, `${JSON.stringify(r.summary.isolation)} vs ${JSON.stringify(leaked)}`);
+    assert.equal(
+      r.summary.isolation.violations,
+      leaked.total,
+      `${JSON.stringify(r.summary.isolation)} vs ${JSON.stringify(leaked)}`,
+    );
     const lines = r.violations.filter((v) => v.class === 'isolation');
     assert.equal(lines.length, leaked.total);
     const times = lines.map((v) => Date.parse(String(v.time)));
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'violations.jsonl is in time order');
-    assert.ok(new Set(lines.map((v) => String(v.id).split('.').slice(0, 2).join('.'))).size >= 2, 'both workers found leaks');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'violations.jsonl is in time order',
+    );
+    assert.ok(
+      new Set(lines.map((v) => String(v.id).split('.').slice(0, 2).join('.'))).size >= 2,
+      'both workers found leaks',
+    );
     // The report's first isolation rows are the earliest leaks, whichever worker (or the merge) found them.
     const section = /<h3[^>]*>First isolation violations[\s\S]*?<\/table>/.exec(r.reportHtml)?.[0] ?? '';
     const shown = [...section.matchAll(/<tbody class="vgroup"><tr><td title="([^"]+)"/g)].map((m) => m[1]);
     assert.equal(shown.length, 20);
-    assert.deepEqual(shown, lines.slice(0, 20).map((v) => v.time));
+    assert.deepEqual(
+      shown,
+      lines.slice(0, 20).map((v) => v.time),
+    );
   });
 });

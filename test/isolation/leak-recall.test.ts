@@ -24,7 +24,14 @@ describe('recall: every planted leak is found, in whatever form, over each trans
     for (const transport of transports) {
       test(`${fault} over ${transport}: violations == what the target leaked`, async () => {
         const probes = fault === 'rest_error';
-        const r = await runMatrix(matrixScenario({ faults: `${fault}=${p}`, light: true, ...(probes ? { probesPerSec: 50 } : { noProbes: true }) }), ['--set', `target.transport=${transport}`, '--workers', '1']);
+        const r = await runMatrix(
+          matrixScenario({
+            faults: `${fault}=${p}`,
+            light: true,
+            ...(probes ? { probesPerSec: 50 } : { noProbes: true }),
+          }),
+          ['--set', `target.transport=${transport}`, '--workers', '1'],
+        );
         const leaked = r.summary.target.leaked;
         assert.ok(leaked && leaked.total > 0, `the target leaked something: ${JSON.stringify(r.summary.target)}`);
         assert.equal(r.code, 2, r.stderr);
@@ -33,7 +40,11 @@ describe('recall: every planted leak is found, in whatever form, over each trans
         assert.equal(lines.length, found, 'one line per violation');
         // Exact on every transport: the target counts a frame only when it reaches an open transport (over
         // Socket.IO, not once the client's close frame is in), and the client reads everything until its close.
-        assert.equal(found, leaked.total, `violations ${JSON.stringify(r.summary.isolation)} vs leaked ${JSON.stringify(leaked)}`);
+        assert.equal(
+          found,
+          leaked.total,
+          `violations ${JSON.stringify(r.summary.isolation)} vs leaked ${JSON.stringify(leaked)}`,
+        );
       });
     }
   }

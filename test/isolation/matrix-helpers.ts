@@ -24,15 +24,29 @@ export interface MatrixRun {
  * lurkers as sentinels, probes at a high rate so request-level faults at
  * 1 in 200 are met hundreds of times.
  */
-export function matrixScenario(opts: { faults?: string; dialect?: string; users?: number; durationS?: number; agent?: string; runTimeout?: string; probesPerSec?: number; light?: boolean; noProbes?: boolean }): string {
+export function matrixScenario(opts: {
+  faults?: string;
+  dialect?: string;
+  users?: number;
+  durationS?: number;
+  agent?: string;
+  runTimeout?: string;
+  probesPerSec?: number;
+  light?: boolean;
+  noProbes?: boolean;
+}): string {
   const users = opts.users ?? 16;
   const d = opts.durationS ?? 4;
   const probes = opts.probesPerSec ?? 400;
   return `name: matrix
 target:
   embedded: { agent: ${opts.agent ?? 'fast'}, seed: 11${opts.faults ? `, faults: "${opts.faults}"` : ''}${opts.dialect ? `, dialect: ${opts.dialect}` : ''} }
-${opts.noProbes ? '' : `probes: { crossUserRead: { rate: ${probes}/s }, forgedTokens: { rate: ${probes}/s } }
-`}cohorts:
+${
+  opts.noProbes
+    ? ''
+    : `probes: { crossUserRead: { rate: ${probes}/s }, forgedTokens: { rate: ${probes}/s } }
+`
+}cohorts:
   chatters:
     users: ${users}
     duration: ${d}s
@@ -45,9 +59,13 @@ ${opts.noProbes ? '' : `probes: { crossUserRead: { rate: ${probes}/s }, forgedTo
           duration: ${d}s
           steps:
             - sendMessage: { content: "Question {{iteration}} from {{user}}", timeout: ${opts.runTimeout ?? '3s'} }
-            - listThreads${opts.light ? '' : `
+            - listThreads${
+              opts.light
+                ? ''
+                : `
             - getThread
-            - listMessages: { limit: 5 }`}
+            - listMessages: { limit: 5 }`
+            }
   lurkers:
     users: 3
     duration: ${d}s
@@ -66,6 +84,9 @@ export async function runMatrix(yaml: string, extraArgs: readonly string[] = [])
   const { code, stderr } = await runCli(['run', file, '--out', out, '--quiet', ...extraArgs], { timeoutMs: 180_000 });
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as MatrixRun['summary'];
   const text = readFileSync(join(out, 'violations.jsonl'), 'utf8');
-  const violations = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const violations = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code, stderr, summary, violations, reportHtml: readFileSync(join(out, 'report.html'), 'utf8') };
 }

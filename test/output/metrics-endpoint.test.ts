@@ -7,9 +7,14 @@ import { startMetricsEndpoint } from '../../src/output/metrics-endpoint.js';
 
 function figures(completed: number): PromFamily[] {
   return [
-    createPromFamily('crosstalk_runs_completed_total', 'counter', 'agent runs that ended with agent_completed', [{ labels: { scenario: 'a "quoted"\nname', cohort: 'c' }, value: completed }]),
+    createPromFamily('crosstalk_runs_completed_total', 'counter', 'agent runs that ended with agent_completed', [
+      { labels: { scenario: 'a "quoted"\nname', cohort: 'c' }, value: completed },
+    ]),
     {
-      name: 'crosstalk_run_total_seconds', help: 'run total', type: 'histogram', samples: [
+      name: 'crosstalk_run_total_seconds',
+      help: 'run total',
+      type: 'histogram',
+      samples: [
         { name: 'crosstalk_run_total_seconds_bucket', labels: { le: '0.5' }, value: 3 },
         { name: 'crosstalk_run_total_seconds_bucket', labels: { le: '+Inf' }, value: 4 },
         { name: 'crosstalk_run_total_seconds_sum', labels: {}, value: 1.25 },
@@ -34,7 +39,11 @@ describe('metrics endpoint', () => {
     assert.match(text, /^crosstalk_run_total_seconds_bucket\{le="\+Inf"\} 4$/m);
     assert.match(text, /^crosstalk_run_total_seconds_sum 1\.25$/m);
     ep.update(figures(9));
-    assert.match(await (await fetch(ep.url)).text(), /^crosstalk_runs_completed_total\{.*\} 9$/m, 'a scrape reads the latest interval');
+    assert.match(
+      await (await fetch(ep.url)).text(),
+      /^crosstalk_runs_completed_total\{.*\} 9$/m,
+      'a scrape reads the latest interval',
+    );
     assert.equal((await fetch(ep.url.replace('/metrics', '/nope'))).status, 404);
     const closed = await ep.close(5000);
     assert.equal(closed.scrapes, 2);
@@ -43,7 +52,10 @@ describe('metrics endpoint', () => {
   test('a port in use fails as a generator error (exit 4) that says so', async () => {
     const a = await startMetricsEndpoint('127.0.0.1', 0);
     const port = Number(new URL(a.url).port);
-    await assert.rejects(startMetricsEndpoint('127.0.0.1', port), (err: unknown) => err instanceof SimError && err.code === 'GENERATOR' && /EADDRINUSE/.test(err.message));
+    await assert.rejects(
+      startMetricsEndpoint('127.0.0.1', port),
+      (err: unknown) => err instanceof SimError && err.code === 'GENERATOR' && /EADDRINUSE/.test(err.message),
+    );
     await a.close(0);
   });
 
@@ -59,7 +71,18 @@ describe('metrics endpoint', () => {
     // A scraper every 300 ms, as Prometheus would.
     let last = '';
     const reads: Array<Promise<void>> = [];
-    const scraper = setInterval(() => { reads.push(fetch(ep.url).then((r) => r.text()).then((t) => { last = t; }, () => undefined)); }, 300);
+    const scraper = setInterval(() => {
+      reads.push(
+        fetch(ep.url)
+          .then((r) => r.text())
+          .then(
+            (t) => {
+              last = t;
+            },
+            () => undefined,
+          ),
+      );
+    }, 300);
     await new Promise((r) => setTimeout(r, 1000));
     ep.update(figures(42), true);
     const closed = await ep.close(10_000);

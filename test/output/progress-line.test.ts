@@ -8,14 +8,27 @@ import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
 const base: ProgressState = {
-  elapsedMs: 12_300, plannedMs: 125_000, stopping: false, usersByCohort: { chatters: 15, lurkers: 5 },
-  last: undefined, runTotalP95Ms: 4200, errors: 0, violations: 0,
+  elapsedMs: 12_300,
+  plannedMs: 125_000,
+  stopping: false,
+  usersByCohort: { chatters: 15, lurkers: 5 },
+  last: undefined,
+  runTotalP95Ms: 4200,
+  errors: 0,
+  violations: 0,
 };
 
 describe('formatProgressLine', () => {
   test('shows elapsed and time left in whole seconds, users per cohort and the figures', () => {
-    assert.equal(formatProgressLine(base), '[12s, 1m53s left] users chatters=15 lurkers=5 | runs/s 0 | p95 run.total 4.20s | errors 0 | violations 0');
-    assert.match(formatProgressLine({ ...base, elapsedMs: 124_100 }), /^\[2m04s, 1s left\]/, 'a fraction of a second left reads 1s, not 0s');
+    assert.equal(
+      formatProgressLine(base),
+      '[12s, 1m53s left] users chatters=15 lurkers=5 | runs/s 0 | p95 run.total 4.20s | errors 0 | violations 0',
+    );
+    assert.match(
+      formatProgressLine({ ...base, elapsedMs: 124_100 }),
+      /^\[2m04s, 1s left\]/,
+      'a fraction of a second left reads 1s, not 0s',
+    );
   });
 
   test('never shows a negative time left: past the plan it says "stopping"', () => {
@@ -40,13 +53,27 @@ describe('progress of a real run', () => {
 
   test('counts down, then says "stopping" once a graceful stop is asked while runs are in flight', async () => {
     // Every agent run takes 4 s, so a stop asked at the first tick leaves a run in flight for the next ones.
-    slow = await startTestTarget({ agent: { firstEventMs: [4000, 4000], thinkingSteps: [1, 1], thinkingMs: [0, 0], toolCalls: [0, 0], toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [0, 0] } });
-    const yaml = 'name: progress\ncohorts:\n  c:\n    users: 1\n    duration: 20s\n    gracefulStop: 10s\n    flow: [connect, createThread, { sendMessage: { content: "hi {{user}}", timeout: 10s } }]\n';
+    slow = await startTestTarget({
+      agent: {
+        firstEventMs: [4000, 4000],
+        thinkingSteps: [1, 1],
+        thinkingMs: [0, 0],
+        toolCalls: [0, 0],
+        toolStartMs: [0, 0],
+        toolMs: [0, 0],
+        finalMs: [0, 0],
+      },
+    });
+    const yaml =
+      'name: progress\ncohorts:\n  c:\n    users: 1\n    duration: 20s\n    gracefulStop: 10s\n    flow: [connect, createThread, { sendMessage: { content: "hi {{user}}", timeout: 10s } }]\n';
     const scenario = compileScenarioText(yaml, 'progress.yaml', { targetUrl: slow.url });
     const lines: string[] = [];
     const stop = new AbortController();
     await runScenario({
-      scenario, out: makeTempDir(), env: { SIM_JWT_SECRET: slow.secret }, signal: stop.signal,
+      scenario,
+      out: makeTempDir(),
+      env: { SIM_JWT_SECRET: slow.secret },
+      signal: stop.signal,
       progress: {
         tty: true,
         write: (text) => {

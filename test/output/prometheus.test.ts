@@ -17,7 +17,9 @@ import { counter, findClosedPort, readSummary, removeTempDirs, trendCount, write
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
 const PROMETHEUS = findPrometheus();
-const SKIP = PROMETHEUS ? false : 'prometheus is not installed (apt-get install -y prometheus, as .ci/run does, or set PROMETHEUS_BIN)';
+const SKIP = PROMETHEUS
+  ? false
+  : 'prometheus is not installed (apt-get install -y prometheus, as .ci/run does, or set PROMETHEUS_BIN)';
 
 /** A short chat load with leaks (the target misroutes) and REST failures, publishing every second. */
 const LIVE = `name: prom-live
@@ -47,8 +49,24 @@ outputs:
 `;
 
 /** Counters whose Prometheus total must equal summary.json's. */
-const COUNTERS = ['runs.started', 'runs.completed', 'runs.failed', 'runs.timed_out', 'errors', 'operations', 'operations.succeeded', 'isolation.violations',
-  'lifecycle.violations', 'ws.frames_received', 'http.requests', 'iterations', 'isolation.frames_checked', 'isolation.rest_checked', 'probes.sent', 'users.with_run'];
+const COUNTERS = [
+  'runs.started',
+  'runs.completed',
+  'runs.failed',
+  'runs.timed_out',
+  'errors',
+  'operations',
+  'operations.succeeded',
+  'isolation.violations',
+  'lifecycle.violations',
+  'ws.frames_received',
+  'http.requests',
+  'iterations',
+  'isolation.frames_checked',
+  'isolation.rest_checked',
+  'probes.sent',
+  'users.with_run',
+];
 
 describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
   let prom: TestPrometheus;
@@ -63,14 +81,20 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
   before(async () => {
     metricsPorts.push(await findClosedPort(), await findClosedPort());
     [prom, target, parley] = await Promise.all([
-      startPrometheus(PROMETHEUS as string, metricsPorts.map((p) => `127.0.0.1:${p}`)),
+      startPrometheus(
+        PROMETHEUS as string,
+        metricsPorts.map((p) => `127.0.0.1:${p}`),
+      ),
       startTestTarget({ secret, faults: { misroute: 0.03, http_500: 0.03 } }),
       startMadeUpBackend({ secret }),
     ]);
   });
   after(async () => {
     killCliChildren();
-    for (const s of receivers) { s.closeAllConnections(); s.close(); }
+    for (const s of receivers) {
+      s.closeAllConnections();
+      s.close();
+    }
     await Promise.all([prom?.close(), target?.close(), parley?.close()]);
     removeTempDirs();
   });
@@ -84,22 +108,42 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
     const r = await prom.query(`sum by (kind) (max_over_time(${metric}{${selector}, kind!=""}[5m]))`);
     return Object.fromEntries(r.filter((x) => x.value > 0).map((x) => [x.metric.kind!, x.value]));
   };
-  const labelSelector = (labels: Readonly<Record<string, string>>): string => Object.entries(labels).map(([k, v]) => `, ${k}="${v}"`).join('');
+  const labelSelector = (labels: Readonly<Record<string, string>>): string =>
+    Object.entries(labels)
+      .map(([k, v]) => `, ${k}="${v}"`)
+      .join('');
 
   /** Every count of `s` as Prometheus holds it under `selector` (one generator, one source). */
   async function assertSameCounts(s: Summary, selector: string, source: string): Promise<void> {
     for (const name of COUNTERS) {
       const got = await total(computePromCounterName(name).family, selector);
       assert.equal(got ?? 0, counter(s, name), `${source} ${s.segment}: ${name}`);
-      if (['runs.started', 'runs.completed', 'ws.frames_received'].includes(name)) assert.ok(got !== undefined && got > 0, `${source} ${s.segment}: ${name} has series with data`);
+      if (['runs.started', 'runs.completed', 'ws.frames_received'].includes(name))
+        assert.ok(got !== undefined && got > 0, `${source} ${s.segment}: ${name} has series with data`);
     }
-    assert.deepEqual(await byKind('crosstalk_isolation_violations_by_kind_total', selector), s.isolation.byKind, `${source} ${s.segment}: leaked frames by kind`);
-    assert.deepEqual(await byKind('crosstalk_lifecycle_violations_total', selector), s.lifecycle.byKind, `${source} ${s.segment}: lifecycle violations by kind`);
-    assert.deepEqual(await byKind('crosstalk_errors_total', selector), s.errors.byKind, `${source} ${s.segment}: errors by kind`);
+    assert.deepEqual(
+      await byKind('crosstalk_isolation_violations_by_kind_total', selector),
+      s.isolation.byKind,
+      `${source} ${s.segment}: leaked frames by kind`,
+    );
+    assert.deepEqual(
+      await byKind('crosstalk_lifecycle_violations_total', selector),
+      s.lifecycle.byKind,
+      `${source} ${s.segment}: lifecycle violations by kind`,
+    );
+    assert.deepEqual(
+      await byKind('crosstalk_errors_total', selector),
+      s.errors.byKind,
+      `${source} ${s.segment}: errors by kind`,
+    );
     for (const [name, m] of Object.entries(s.metrics)) {
       if (m.type !== 'trend') continue;
       const n = computePromTrendName(name);
-      assert.equal(await total(`${n.family}_count`, `${selector}${labelSelector(n.labels)}`), m.count, `${source} ${s.segment}: ${name} count`);
+      assert.equal(
+        await total(`${n.family}_count`, `${selector}${labelSelector(n.labels)}`),
+        m.count,
+        `${source} ${s.segment}: ${name} count`,
+      );
     }
   }
 
@@ -107,19 +151,38 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
    * The histogram's buckets hold the summary's percentiles: for each, the bucket Prometheus's
    * histogram_quantile interpolates in is the one the exact (HdrHistogram) figure falls in.
    */
-  async function assertPercentilesInBuckets(t: TrendSummary, family: string, selector: string, what: string): Promise<void> {
+  async function assertPercentilesInBuckets(
+    t: TrendSummary,
+    family: string,
+    selector: string,
+    what: string,
+  ): Promise<void> {
     const rows = await prom.query(`sum by (le) (max_over_time(${family}_bucket{${selector}}[5m]))`);
-    const cum = rows.map((r) => ({ le: r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), n: r.value })).sort((a, b) => a.le - b.le);
+    const cum = rows
+      .map((r) => ({ le: r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), n: r.value }))
+      .sort((a, b) => a.le - b.le);
     assert.equal(cum.length, LATENCY_BUCKETS_SECONDS.length + 1, `${what}: every bucket`);
     assert.equal(cum.at(-1)!.n, t.count, `${what}: +Inf bucket holds every sample`);
-    for (const [q, exactMs] of [[0.5, t.p50], [0.95, t.p95], [0.99, t.p99]] as const) {
+    for (const [q, exactMs] of [
+      [0.5, t.p50],
+      [0.95, t.p95],
+      [0.99, t.p99],
+    ] as const) {
       const i = cum.findIndex((b) => b.n >= q * t.count);
       const lower = i === 0 ? 0 : cum[i - 1]!.le;
       const upper = cum[i]!.le;
       const exact = exactMs / 1000;
-      assert.ok(exact >= lower * 0.999 && exact <= upper * 1.001, `${what} p${q * 100}: ${exact}s from summary.json, expected in bucket (${lower}, ${upper}]`);
-      const [est] = await prom.query(`histogram_quantile(${q}, sum by (le) (max_over_time(${family}_bucket{${selector}}[5m])))`);
-      assert.ok(est && est.value >= lower && est.value <= upper, `${what} p${q * 100}: histogram_quantile ${est?.value} in (${lower}, ${upper}]`);
+      assert.ok(
+        exact >= lower * 0.999 && exact <= upper * 1.001,
+        `${what} p${q * 100}: ${exact}s from summary.json, expected in bucket (${lower}, ${upper}]`,
+      );
+      const [est] = await prom.query(
+        `histogram_quantile(${q}, sum by (le) (max_over_time(${family}_bucket{${selector}}[5m])))`,
+      );
+      assert.ok(
+        est && est.value >= lower && est.value <= upper,
+        `${what} p${q * 100}: histogram_quantile ${est?.value} in (${lower}, ${upper}]`,
+      );
     }
   }
 
@@ -128,29 +191,74 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
     firstRunStartSec = Date.now() / 1000;
     const f = writeScenario(LIVE);
     const outs = [join(f.dir, 'seg0'), join(f.dir, 'seg1')];
-    const runs = await Promise.all([0, 1].map((i) => runCli([
-      'run', f.file, '--target', target.url, '--segment', `${i}/2`, '--start-at', startAt, '--workers', i === 0 ? '2' : '1',
-      '--publish', `prometheus-rw=${prom.writeUrl}`, '--metrics-port', String(metricsPorts[i]), '--out', outs[i]!, '--no-progress',
-    ], { env, timeoutMs: 60_000 })));
+    const runs = await Promise.all(
+      [0, 1].map((i) =>
+        runCli(
+          [
+            'run',
+            f.file,
+            '--target',
+            target.url,
+            '--segment',
+            `${i}/2`,
+            '--start-at',
+            startAt,
+            '--workers',
+            i === 0 ? '2' : '1',
+            '--publish',
+            `prometheus-rw=${prom.writeUrl}`,
+            '--metrics-port',
+            String(metricsPorts[i]),
+            '--out',
+            outs[i]!,
+            '--no-progress',
+          ],
+          { env, timeoutMs: 60_000 },
+        ),
+      ),
+    );
     const summaries = outs.map((o) => readSummary(o));
     runs.forEach((r: CliResult, i) => {
       assert.equal(r.code, summaries[i]!.exitCode, `segment ${i}: exit code is the summary's; stderr: ${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`^metrics: http://127\\.0\\.0\\.1:${metricsPorts[i]}/metrics$`, 'm'), 'says where /metrics listens');
-      assert.match(r.stdout, /^prometheus-rw http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: \d+ samples sent, 0 dropped$/m, 'the console reports what was delivered');
+      assert.match(
+        r.stderr,
+        new RegExp(`^metrics: http://127\\.0\\.0\\.1:${metricsPorts[i]}/metrics$`, 'm'),
+        'says where /metrics listens',
+      );
+      assert.match(
+        r.stdout,
+        /^prometheus-rw http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: \d+ samples sent, 0 dropped$/m,
+        'the console reports what was delivered',
+      );
     });
     for (const s of summaries) {
       const rw = s.outputs?.prometheusRw[0];
-      assert.ok(rw && rw.samplesSent > 0 && rw.samplesDropped === 0 && rw.failedRequests === 0, `${s.segment}: ${JSON.stringify(s.outputs)}; prometheus log: ${prom.log()}`);
-      assert.ok((s.outputs?.metricsEndpoint?.scrapes ?? 0) > 0, `${s.segment}: Prometheus scraped /metrics: ${JSON.stringify(s.outputs)}`);
+      assert.ok(
+        rw && rw.samplesSent > 0 && rw.samplesDropped === 0 && rw.failedRequests === 0,
+        `${s.segment}: ${JSON.stringify(s.outputs)}; prometheus log: ${prom.log()}`,
+      );
+      assert.ok(
+        (s.outputs?.metricsEndpoint?.scrapes ?? 0) > 0,
+        `${s.segment}: Prometheus scraped /metrics: ${JSON.stringify(s.outputs)}`,
+      );
       assert.ok(s.runs.completed > 0, `${s.segment}: ${JSON.stringify(s.runs)}`);
     }
     // The figures compared below are not all zeros: the target leaked and failed requests.
-    assert.ok(summaries.some((s) => s.isolation.violations > 0) && summaries.some((s) => s.errors.count > 0), summaries.map((s) => JSON.stringify({ isolation: s.isolation, errors: s.errors })).join('\n'));
+    assert.ok(
+      summaries.some((s) => s.isolation.violations > 0) && summaries.some((s) => s.errors.count > 0),
+      summaries.map((s) => JSON.stringify({ isolation: s.isolation, errors: s.errors })).join('\n'),
+    );
     // Both generators publish under the one run they share, each under its own segment.
     const run = await prom.labelValues('run', 'crosstalk_run_info{scenario="prom-live"}');
     assert.equal(run.length, 1, `one run: ${run.join(', ')}`);
-    assert.deepEqual((await prom.labelValues('segment', 'crosstalk_run_info{scenario="prom-live"}')).sort(), ['0/2', '1/2']);
-    assert.ok((await prom.query('crosstalk_runs_started_total{suite="prometheus-test"}')).length > 0, 'outputs.labels are on every series');
+    assert.deepEqual((await prom.labelValues('segment', 'crosstalk_run_info{scenario="prom-live"}')).sort(), [
+      '0/2',
+      '1/2',
+    ]);
+    assert.ok(
+      (await prom.query('crosstalk_runs_started_total{suite="prometheus-test"}')).length > 0,
+      'outputs.labels are on every series',
+    );
 
     for (const s of summaries) {
       const rw = `scenario="prom-live", segment="${s.segment}", job=""`;
@@ -160,23 +268,46 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
       await assertSameCounts(s, scraped, '/metrics');
       const runTotal = s.metrics['run.total'] as TrendSummary;
       await assertPercentilesInBuckets(runTotal, 'crosstalk_run_total_seconds', rw, `${s.segment} run.total`);
-      await assertPercentilesInBuckets(s.metrics['run.agent_started'] as TrendSummary, 'crosstalk_run_event_seconds', `${rw}, event="agent_started"`, `${s.segment} run.agent_started`);
+      await assertPercentilesInBuckets(
+        s.metrics['run.agent_started'] as TrendSummary,
+        'crosstalk_run_event_seconds',
+        `${rw}, event="agent_started"`,
+        `${s.segment} run.agent_started`,
+      );
       // Every interval was written: the whole run's percentile lies between the intervals' lowest and highest.
       const chat = runTotal.byTag['cohort:chatters']!;
-      for (const [quantile, ms] of [['0.5', chat.p50], ['0.95', chat.p95], ['0.99', chat.p99]] as const) {
+      for (const [quantile, ms] of [
+        ['0.5', chat.p50],
+        ['0.95', chat.p95],
+        ['0.99', chat.p99],
+      ] as const) {
         const sel = `${rw}, cohort="chatters", quantile="${quantile}"`;
         const [lo] = await prom.query(`min_over_time(crosstalk_run_total_interval_seconds{${sel}}[5m])`);
         const [hi] = await prom.query(`max_over_time(crosstalk_run_total_interval_seconds{${sel}}[5m])`);
-        assert.ok(lo && hi && lo.value <= ms / 1000 + 1e-6 && ms / 1000 <= hi.value * 1.001 + 1e-6, `${s.segment} run.total p${quantile}: ${ms / 1000}s within intervals [${lo?.value}, ${hi?.value}]`);
+        assert.ok(
+          lo && hi && lo.value <= ms / 1000 + 1e-6 && ms / 1000 <= hi.value * 1.001 + 1e-6,
+          `${s.segment} run.total p${quantile}: ${ms / 1000}s within intervals [${lo?.value}, ${hi?.value}]`,
+        );
       }
-      const [max] = await prom.query(`max_over_time(crosstalk_run_total_interval_seconds{${rw}, cohort="chatters", quantile="1"}[5m])`);
-      assert.ok(max && Math.abs(max.value - chat.max / 1000) <= (chat.max / 1000) * 0.001 + 1e-6, `${s.segment} run.total max ${max?.value} vs ${chat.max / 1000}`);
+      const [max] = await prom.query(
+        `max_over_time(crosstalk_run_total_interval_seconds{${rw}, cohort="chatters", quantile="1"}[5m])`,
+      );
+      assert.ok(
+        max && Math.abs(max.value - chat.max / 1000) <= (chat.max / 1000) * 0.001 + 1e-6,
+        `${s.segment} run.total max ${max?.value} vs ${chat.max / 1000}`,
+      );
       const [verdict] = await prom.query(`max_over_time(crosstalk_run_verdict{${rw}, verdict="${s.verdict}"}[5m])`);
       assert.equal(verdict?.value, 1, `${s.segment}: the verdict ${s.verdict} is published`);
     }
     // N generators sum: over segments, the totals are the two summaries' added.
-    assert.equal(await total('crosstalk_runs_completed_total', 'scenario="prom-live", job=""'), summaries[0]!.runs.completed + summaries[1]!.runs.completed);
-    assert.equal(await total('crosstalk_isolation_violations_total', 'scenario="prom-live", job=""'), summaries[0]!.isolation.violations + summaries[1]!.isolation.violations);
+    assert.equal(
+      await total('crosstalk_runs_completed_total', 'scenario="prom-live", job=""'),
+      summaries[0]!.runs.completed + summaries[1]!.runs.completed,
+    );
+    assert.equal(
+      await total('crosstalk_isolation_violations_total', 'scenario="prom-live", job=""'),
+      summaries[0]!.isolation.violations + summaries[1]!.isolation.violations,
+    );
   });
 
   test('an adapter-driven backend streaming content over SSE: time to first token reaches Prometheus', async () => {
@@ -193,28 +324,56 @@ cohorts:
       - repeat: { duration: 4s, steps: [{ sendMessage: { content: "Summarise spend", await: agent_completed, timeout: 10s } }, { think: { min: 100ms, max: 200ms } }] }
 outputs: { interval: 1s }
 `);
-    const r = await runCli(['run', f.file, '--target', parley.url, '--publish', `prometheus-rw=${prom.writeUrl}`, '--out', f.out, '--no-progress'], { env, timeoutMs: 60_000 });
+    const r = await runCli(
+      [
+        'run',
+        f.file,
+        '--target',
+        parley.url,
+        '--publish',
+        `prometheus-rw=${prom.writeUrl}`,
+        '--out',
+        f.out,
+        '--no-progress',
+      ],
+      { env, timeoutMs: 60_000 },
+    );
     const s = readSummary(f.out);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(trendCount(s, 'run.first_content') > 0);
-    assert.equal(await total('crosstalk_run_first_content_seconds_count', 'scenario="prom-parley"'), trendCount(s, 'run.first_content'));
+    assert.equal(
+      await total('crosstalk_run_first_content_seconds_count', 'scenario="prom-parley"'),
+      trendCount(s, 'run.first_content'),
+    );
   });
 
   test('every query of deploy/grafana/crosstalk.json returns data after those runs', async () => {
-    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'crosstalk.json'), 'utf8')) as { panels: unknown[]; templating: { list: Array<{ name: string; type: string; query?: unknown }> } };
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'crosstalk.json'), 'utf8')) as {
+      panels: unknown[];
+      templating: { list: Array<{ name: string; type: string; query?: unknown }> };
+    };
     const exprs: Array<{ where: string; expr: string }> = [];
     const walk = (x: unknown, where: string): void => {
-      if (Array.isArray(x)) { x.forEach((y) => walk(y, where)); return; }
+      if (Array.isArray(x)) {
+        x.forEach((y) => walk(y, where));
+        return;
+      }
       if (!x || typeof x !== 'object') return;
       const o = x as Record<string, unknown>;
       const here = typeof o.title === 'string' ? o.title : where;
-      if (typeof o.expr === 'string') exprs.push({ where: `${here} ${typeof o.refId === 'string' ? o.refId : ''}`, expr: o.expr });
+      if (typeof o.expr === 'string')
+        exprs.push({ where: `${here} ${typeof o.refId === 'string' ? o.refId : ''}`, expr: o.expr });
       for (const v of Object.values(o)) walk(v, here);
     };
     walk(dashboard.panels, 'dashboard');
     assert.ok(exprs.length >= 25, `the dashboard's queries (${exprs.length})`);
     // What Grafana would substitute: both test scenarios, every run and cohort, a rate window of 5 publishing intervals.
-    const substitute = (e: string): string => e.replaceAll('$scenario', '(prom-live|prom-parley)').replaceAll('$run', '.*').replaceAll('$cohort', '.*').replaceAll('$__rate_interval', '5s');
+    const substitute = (e: string): string =>
+      e
+        .replaceAll('$scenario', '(prom-live|prom-parley)')
+        .replaceAll('$run', '.*')
+        .replaceAll('$cohort', '.*')
+        .replaceAll('$__rate_interval', '5s');
     const end = Date.now() / 1000;
     const empty: string[] = [];
     for (const { where, expr } of exprs) {
@@ -242,8 +401,14 @@ outputs: { interval: 1s }
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
       return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v1/write`;
     };
-    const five = await start((req, res) => { req.resume(); failed++; res.writeHead(500).end('storage is on fire'); });
-    const hang = await start((req) => { req.resume(); });
+    const five = await start((req, res) => {
+      req.resume();
+      failed++;
+      res.writeHead(500).end('storage is on fire');
+    });
+    const hang = await start((req) => {
+      req.resume();
+    });
     const down = `http://127.0.0.1:${await findClosedPort()}/api/v1/write`;
     const f = writeScenario(`name: prom-bad-receivers
 target: { embedded: { agent: fast } }
@@ -260,23 +425,51 @@ thresholds:
   errors: ["rate < 0.01"]
 outputs: { interval: 1s, flushTimeout: 2s }
 `);
-    const r = await runCli(['run', f.file, '--out', f.out, '--no-progress', '--publish', `prometheus-rw=${five}`, '--publish', `prometheus-rw=${hang}`, '--publish', `prometheus-rw=${down}`], { env: envWithout('SIM_JWT_SECRET'), timeoutMs: 60_000 });
+    const r = await runCli(
+      [
+        'run',
+        f.file,
+        '--out',
+        f.out,
+        '--no-progress',
+        '--publish',
+        `prometheus-rw=${five}`,
+        '--publish',
+        `prometheus-rw=${hang}`,
+        '--publish',
+        `prometheus-rw=${down}`,
+      ],
+      { env: envWithout('SIM_JWT_SECRET'), timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const s = readSummary(f.out);
     assert.equal(s.verdict, 'pass');
     assert.ok(s.runs.completed > 0 && s.runs.completed === s.runs.started, JSON.stringify(s.runs));
     assert.equal(s.errors.count, 0);
-    for (const file of ['junit.xml', 'report.html', 'violations.jsonl', 'run.log']) assert.ok(existsSync(join(f.out, file)), file);
+    for (const file of ['junit.xml', 'report.html', 'violations.jsonl', 'run.log'])
+      assert.ok(existsSync(join(f.out, file)), file);
     // Not slowed: the load phase lasts what the scenario says, and the end waits at most the 2 s flush deadline.
     assert.ok(s.durationMs < 4000 + 4000, `durationMs ${s.durationMs}`);
-    assert.ok(r.elapsedMs < s.durationMs + 2000 + 8000, `the process took ${Math.round(r.elapsedMs)} ms for a ${s.durationMs} ms run`);
+    assert.ok(
+      r.elapsedMs < s.durationMs + 2000 + 8000,
+      `the process took ${Math.round(r.elapsedMs)} ms for a ${s.durationMs} ms run`,
+    );
     const rw = s.outputs?.prometheusRw ?? [];
-    assert.deepEqual(rw.map((x) => x.url), [five, hang, down]);
+    assert.deepEqual(
+      rw.map((x) => x.url),
+      [five, hang, down],
+    );
     for (const x of rw) assert.ok(x.samplesSent === 0 && x.samplesDropped > 0, JSON.stringify(x));
     assert.match(rw[0]!.lastError ?? '', /^HTTP 500: storage is on fire/);
     assert.match(rw[2]!.lastError ?? '', /ECONNREFUSED/);
     assert.ok(failed >= 2, `the 500 receiver was tried and retried (${failed} requests)`);
-    assert.match(r.stdout, new RegExp(`^prometheus-rw ${down.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 0 samples sent, \\d+ dropped \\(last error: ECONNREFUSED\\)$`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^prometheus-rw ${down.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 0 samples sent, \\d+ dropped \\(last error: ECONNREFUSED\\)$`,
+        'm',
+      ),
+    );
     assert.match(r.stdout, /^PASS$/m);
   });
 });

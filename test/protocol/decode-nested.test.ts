@@ -11,7 +11,10 @@ describe('decodeNested: double-encoded frames are read as what they encode', () 
 
   test('a payload or data sent as a JSON string', () => {
     assert.deepEqual(decodeNested({ type: 'agent_thinking', payload: JSON.stringify(frame.payload) }), frame);
-    assert.deepEqual(decodeNested({ type: 'agent_thinking', data: JSON.stringify(frame.payload) }), { type: 'agent_thinking', data: frame.payload });
+    assert.deepEqual(decodeNested({ type: 'agent_thinking', data: JSON.stringify(frame.payload) }), {
+      type: 'agent_thinking',
+      data: frame.payload,
+    });
   });
 
   test('a usual frame is returned as it is (the same object); prose, lists and numbers are left alone', () => {

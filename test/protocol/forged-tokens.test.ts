@@ -12,12 +12,19 @@ const c: ForgeryContext = { secret, issuer: 'https://id.example', audience: 'cha
 
 describe('forged tokens', () => {
   test('every kind can be made with the secret, issuer and audience; without a secret only those that need none', () => {
-    assert.deepEqual(FORGERY_KINDS.filter((k) => !canForge(k, c)), []);
-    assert.deepEqual(FORGERY_KINDS.filter((k) => canForge(k, { secret: undefined })), ['missing', 'alg_none', 'alg_None', 'alg_NONE', 'alg_nOnE', 'bad_signature']);
+    assert.deepEqual(
+      FORGERY_KINDS.filter((k) => !canForge(k, c)),
+      [],
+    );
+    assert.deepEqual(
+      FORGERY_KINDS.filter((k) => canForge(k, { secret: undefined })),
+      ['missing', 'alg_none', 'alg_None', 'alg_NONE', 'alg_nOnE', 'bad_signature'],
+    );
   });
 
   test('each forgery is the attack its name says', async () => {
-    const t = async (k: (typeof FORGERY_KINDS)[number]): Promise<string> => (await mintForgedToken(k, 'u-attacker', c))!;
+    const t = async (k: (typeof FORGERY_KINDS)[number]): Promise<string> =>
+      (await mintForgedToken(k, 'u-attacker', c))!;
     assert.equal(await mintForgedToken('missing', 'u-attacker', c), undefined);
     for (const spelling of ['none', 'None', 'NONE', 'nOnE'] as const) {
       const tok = await t(`alg_${spelling}`);
@@ -41,7 +48,12 @@ describe('forged tokens', () => {
       assert.equal(typeof r, 'string', `${kind} was accepted`);
     }
     const now = Math.floor(Date.now() / 1000);
-    const real = await new SignJWT({ type: 'access', iss: c.issuer, aud: c.audience }).setProtectedHeader({ alg: 'HS256' }).setSubject('u-attacker').setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode(secret));
+    const real = await new SignJWT({ type: 'access', iss: c.issuer, aud: c.audience })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u-attacker')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(new TextEncoder().encode(secret));
     assert.deepEqual(typeof (await verifier.verify(real)), 'object');
   });
 });

@@ -38,11 +38,14 @@ describe('PendingOpen: an open is settled once, by whatever comes first', () => 
     open.begin((r) => results.push(r), 10);
     await sleep(50);
     assert.equal(session.timeouts, 1);
-    assert.deepEqual(results.map((r) => r.ok ? 'ok' : r.kind), ['connect_timeout']);
+    assert.deepEqual(
+      results.map((r) => (r.ok ? 'ok' : r.kind)),
+      ['connect_timeout'],
+    );
     assert.equal(open.waiting, false);
   });
 
-  test('a reopen is not timed out by the earlier open\'s timer', async () => {
+  test("a reopen is not timed out by the earlier open's timer", async () => {
     const { open, session } = pending();
     const results: OpenResult[] = [];
     open.begin((r) => results.push(r), 20);

@@ -35,16 +35,25 @@ describe('SseRunStream', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  const readAll = async (arrays: 'batch' | 'frame'): Promise<{ seen: Array<Pick<FrameView, 'type' | 'userId' | 'threadId' | 'runId'>>; malformed: string[] }> => {
+  const readAll = async (
+    arrays: 'batch' | 'frame',
+  ): Promise<{ seen: Array<Pick<FrameView, 'type' | 'userId' | 'threadId' | 'runId'>>; malformed: string[] }> => {
     const seen: Array<Pick<FrameView, 'type' | 'userId' | 'threadId' | 'runId'>> = [];
     const malformed: string[] = [];
     const handler: FrameHandler = {
-      onFrame(_c: Channel, v: FrameView) { seen.push({ type: v.type, userId: v.userId, threadId: v.threadId, runId: v.runId }); },
-      onMalformed(_c: Channel, reason: string, text?: string) { malformed.push(`${reason}: ${text}`); },
+      onFrame(_c: Channel, v: FrameView) {
+        seen.push({ type: v.type, userId: v.userId, threadId: v.threadId, runId: v.runId });
+      },
+      onMalformed(_c: Channel, reason: string, text?: string) {
+        malformed.push(`${reason}: ${text}`);
+      },
       onUnexpectedClose() {},
     };
     // The langgraph adapter's reading: element 1 of an array frame, else the root.
-    const reader = new FrameReader({ ...DEFAULT_PROFILE, fieldRoots: ['1', ''], fields: { ...DEFAULT_PROFILE.fields, userId: 'owner' }, arrays }, 'carrier');
+    const reader = new FrameReader(
+      { ...DEFAULT_PROFILE, fieldRoots: ['1', ''], fields: { ...DEFAULT_PROFILE.fields, userId: 'owner' }, arrays },
+      'carrier',
+    );
     const answer = await rest.stream('GET', '/', undefined, undefined, new AbortController().signal);
     assert.ok(answer.ok);
     assert.equal(await new SseRunStream(0, 0, reader, handler, [], 1 << 20).read(answer), 'closed');
@@ -52,7 +61,7 @@ describe('SseRunStream', () => {
   };
   const MALFORMED = ['not a JSON object: 42', 'not JSON: not json'];
 
-  test('arrays: frame reads [chunk, metadata] as one frame through the adapter\'s paths', async () => {
+  test("arrays: frame reads [chunk, metadata] as one frame through the adapter's paths", async () => {
     const { seen, malformed } = await readAll('frame');
     assert.deepEqual(seen, [
       { type: 'metadata', userId: undefined, threadId: undefined, runId: 'run-1' },
@@ -61,7 +70,7 @@ describe('SseRunStream', () => {
     assert.deepEqual(malformed, MALFORMED);
   });
 
-  test('by default a list of objects is a batch: each element a frame of the event\'s type', async () => {
+  test("by default a list of objects is a batch: each element a frame of the event's type", async () => {
     const { seen, malformed } = await readAll('batch');
     assert.deepEqual(seen, [
       { type: 'metadata', userId: undefined, threadId: undefined, runId: 'run-1' },

@@ -50,14 +50,34 @@ describe('StreamCall reads run streams as the plain reader does', () => {
       void (async () => {
         const sse = { 'content-type': 'text/event-stream' };
         switch (req.url) {
-          case '/whole': res.writeHead(200, sse); return res.end(EVENTS);
-          case '/dribble': res.writeHead(200, sse); await dribble(res, EVENTS, 3); return res.end();
+          case '/whole':
+            res.writeHead(200, sse);
+            return res.end(EVENTS);
+          case '/dribble':
+            res.writeHead(200, sse);
+            await dribble(res, EVENTS, 3);
+            return res.end();
           // The sentinel ends the run; the server keeps the stream open, so the reader must cut it.
-          case '/done-open': res.writeHead(200, sse); res.write(EVENTS); res.write('data: [DONE]\n\n'); return;
-          case '/over-limit': res.writeHead(200, sse); await dribble(res, EVENTS.repeat(20), 512); return res.end();
-          case '/reset': res.writeHead(200, sse); res.write(EVENTS); await sleep(20); return res.destroy();
-          case '/refused': res.writeHead(403, { 'content-type': 'application/json' }); return res.end('{"error":{"code":"FORBIDDEN"}}');
-          default: res.writeHead(404); return res.end();
+          case '/done-open':
+            res.writeHead(200, sse);
+            res.write(EVENTS);
+            res.write('data: [DONE]\n\n');
+            return;
+          case '/over-limit':
+            res.writeHead(200, sse);
+            await dribble(res, EVENTS.repeat(20), 512);
+            return res.end();
+          case '/reset':
+            res.writeHead(200, sse);
+            res.write(EVENTS);
+            await sleep(20);
+            return res.destroy();
+          case '/refused':
+            res.writeHead(403, { 'content-type': 'application/json' });
+            return res.end('{"error":{"code":"FORBIDDEN"}}');
+          default:
+            res.writeHead(404);
+            return res.end();
         }
       })();
     });
@@ -79,20 +99,28 @@ describe('StreamCall reads run streams as the plain reader does', () => {
     const frames: string[] = [];
     const malformed: string[] = [];
     const handler: FrameHandler = {
-      onFrame(_c: Channel, v: FrameView, _f: unknown, text: string) { frames.push(`${v.type} ${v.runId ?? ''} ${text}`); },
-      onMalformed(_c: Channel, reason: string, text?: string) { malformed.push(`${reason}: ${text}`); },
+      onFrame(_c: Channel, v: FrameView, _f: unknown, text: string) {
+        frames.push(`${v.type} ${v.runId ?? ''} ${text}`);
+      },
+      onMalformed(_c: Channel, reason: string, text?: string) {
+        malformed.push(`${reason}: ${text}`);
+      },
       onUnexpectedClose() {},
     };
     return { handler, frames, malformed };
   };
   const reader = new FrameReader(DEFAULT_PROFILE, 'auto');
-  const newStream = (handler: FrameHandler): SseRunStream => new SseRunStream(0, 0, reader, handler, ['[DONE]'], MAX_BYTES);
+  const newStream = (handler: FrameHandler): SseRunStream =>
+    new SseRunStream(0, 0, reader, handler, ['[DONE]'], MAX_BYTES);
 
   const readPlain = async (client: RestClient, path: string): Promise<Reading> => {
     const { handler, frames, malformed } = collector();
     const answer = await client.stream('POST', path, 'tok', { content: 'hi' }, new AbortController().signal);
     if (!answer.ok) return { frames, malformed, end: `failed ${answer.kind}` };
-    if (answer.status !== 200) { answer.body.destroy(); return { head: answer.status, frames, malformed, end: 'refused' }; }
+    if (answer.status !== 200) {
+      answer.body.destroy();
+      return { head: answer.status, frames, malformed, end: 'refused' };
+    }
     return { head: answer.status, frames, malformed, end: await newStream(handler).read(answer) };
   };
 
@@ -102,8 +130,13 @@ describe('StreamCall reads run streams as the plain reader does', () => {
       let head: number | undefined;
       let stream: SseRunStream | undefined;
       const call: StreamCall = new StreamCall({
-        onHead(status) { head = status; if (status === 200) stream = newStream(handler); },
-        onChunk(chunk) { if (stream && !stream.feed(chunk)) call.cut(); },
+        onHead(status) {
+          head = status;
+          if (status === 200) stream = newStream(handler);
+        },
+        onChunk(chunk) {
+          if (stream && !stream.feed(chunk)) call.cut();
+        },
         onEnd(failure) {
           if (head === undefined) return resolve({ frames, malformed, end: `failed ${failure}` });
           resolve({ head, frames, malformed, end: stream ? stream.end(failure === undefined) : 'refused' });
@@ -132,7 +165,8 @@ describe('StreamCall reads run streams as the plain reader does', () => {
       } else {
         // Over the limit, reading stops at a chunk boundary, and the two readers may be handed different chunks.
         assert.equal(plain.end, end);
-        for (const r of [fast, plain]) assert.ok(r.frames.length < EXPECTED_FRAMES * 20, `over the limit, reading stops: ${r.frames.length} frames`);
+        for (const r of [fast, plain])
+          assert.ok(r.frames.length < EXPECTED_FRAMES * 20, `over the limit, reading stops: ${r.frames.length} frames`);
         const n = Math.min(fast.frames.length, plain.frames.length);
         assert.deepEqual(fast.frames.slice(0, n), plain.frames.slice(0, n));
       }
@@ -158,7 +192,14 @@ describe('StreamCall reads run streams as the plain reader does', () => {
   test('a call cut before its answer came ends once, as a failure, and the next call on the pool still works', async () => {
     let ends = 0;
     let failure: string | undefined;
-    const call = new StreamCall({ onHead() {}, onChunk() {}, onEnd(f) { ends++; failure = f; } });
+    const call = new StreamCall({
+      onHead() {},
+      onChunk() {},
+      onEnd(f) {
+        ends++;
+        failure = f;
+      },
+    });
     call.cut();
     await rest.openStream('POST', '/whole', 'tok', undefined, call);
     await sleep(50);

@@ -31,7 +31,15 @@ cohorts:
 probes: { adapter: { rate: 20/s } }
 `;
 
-interface Line { kind: string; kinds: Array<{ kind: string; field: string; value: string; owner?: string }>; receiver: { user: string }; owner?: string; channel: string; op?: string; frame?: string }
+interface Line {
+  kind: string;
+  kinds: Array<{ kind: string; field: string; value: string; owner?: string }>;
+  receiver: { user: string };
+  owner?: string;
+  channel: string;
+  op?: string;
+  frame?: string;
+}
 
 describe('adapter probes through request routes', { concurrency: 2 }, () => {
   const secret = randomBytes(32).toString('base64url');
@@ -51,7 +59,10 @@ describe('adapter probes through request routes', { concurrency: 2 }, () => {
 
   test('refused everywhere: the probes are answered and nothing is a violation', async () => {
     const f = writeScenario(scenario);
-    const r = await runCli(['run', f.file, '--target', strict.url, '--out', f.out, '--no-progress'], { env, timeoutMs: 60_000 });
+    const r = await runCli(['run', f.file, '--target', strict.url, '--out', f.out, '--no-progress'], {
+      env,
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const s = readSummary(f.out);
     assert.equal(s.isolation.violations, 0, JSON.stringify(s.isolation));
@@ -59,18 +70,27 @@ describe('adapter probes through request routes', { concurrency: 2 }, () => {
     assert.equal(s.coverage?.probesAnswered, s.coverage?.probesSent);
   });
 
-  test('served to anyone: the summary by its 2xx, the replay by its turn frames, each frame\'s owner and canary', async () => {
+  test("served to anyone: the summary by its 2xx, the replay by its turn frames, each frame's owner and canary", async () => {
     const f = writeScenario(scenario);
-    const r = await runCli(['run', f.file, '--target', leaky.url, '--out', f.out, '--no-progress'], { env, timeoutMs: 60_000 });
+    const r = await runCli(['run', f.file, '--target', leaky.url, '--out', f.out, '--no-progress'], {
+      env,
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    const lines = readFileSync(join(f.out, 'violations.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const lines = readFileSync(join(f.out, 'violations.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
     for (const v of lines) {
       assert.match(v.op ?? '', /^adapterProbe (replay|summary)$/, JSON.stringify(v));
       assert.notEqual(v.owner, v.receiver.user);
     }
     const summary = lines.find((v) => v.op === 'adapterProbe summary');
     assert.ok(summary, 'a summary line');
-    assert.deepEqual([summary.kind, summary.channel, summary.kinds[0]!.field], ['rest_cross_user_read', 'rest', 'thread_id']);
+    assert.deepEqual(
+      [summary.kind, summary.channel, summary.kinds[0]!.field],
+      ['rest_cross_user_read', 'rest', 'thread_id'],
+    );
     assert.match(summary.frame ?? '', /^HTTP 200 \{"uid":"cv-/);
     // The first turn frame of a replay is what `accepted` names; later ones are read like any frame a user gets.
     const replay = lines.filter((v) => v.op === 'adapterProbe replay');
@@ -81,6 +101,9 @@ describe('adapter probes through request routes', { concurrency: 2 }, () => {
     assert.ok(frame, 'a later replay frame');
     assert.deepEqual(frame.kinds.map((k) => k.kind).sort(), ['foreign_canary', 'foreign_thread', 'foreign_user_id']);
     const s = readSummary(f.out);
-    assert.ok((s.isolation.byKind.rest_cross_user_read ?? 0) >= 2 && (s.isolation.byKind.foreign_canary ?? 0) >= 1, JSON.stringify(s.isolation));
+    assert.ok(
+      (s.isolation.byKind.rest_cross_user_read ?? 0) >= 2 && (s.isolation.byKind.foreign_canary ?? 0) >= 1,
+      JSON.stringify(s.isolation),
+    );
   });
 });

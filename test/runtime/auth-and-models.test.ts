@@ -23,7 +23,9 @@ function deliveryOf(u: RecordedUpgrade): string {
 
 describe('auth deliveries and login', { concurrency: 3 }, () => {
   let target: TestTarget;
-  before(async () => { target = await startTestTarget({ agent: 'instant' }); });
+  before(async () => {
+    target = await startTestTarget({ agent: 'instant' });
+  });
   after(async () => {
     await target.close();
     removeTempDirs();
@@ -55,7 +57,11 @@ describe('auth deliveries and login', { concurrency: 3 }, () => {
       assert.equal(s.target.embedded, false);
       assert.equal(s.target.url, proxy.url);
       assert.equal(proxy.upgrades.length, 4, 'four upgrade requests');
-      assert.deepEqual(proxy.upgrades.map(deliveryOf), [delivery, delivery, delivery, delivery], 'every upgrade used the configured delivery and nothing else');
+      assert.deepEqual(
+        proxy.upgrades.map(deliveryOf),
+        [delivery, delivery, delivery, delivery],
+        'every upgrade used the configured delivery and nothing else',
+      );
       const tickets = proxy.requests.filter((r) => r === 'POST /api/websocket/ticket').length;
       assert.equal(tickets, delivery === 'ticket' ? 4 : 0, 'ticket requests');
       assert.equal(counter(s, 'ws.connections'), 4, digest(s));
@@ -114,7 +120,10 @@ describe('open model', { concurrency: 2 }, () => {
     assert.equal(s.errors.count, 0, digest(s));
     // The last arrival comes 100 ms before the stages end, which stop what is still running: on a busy machine it
     // may not have sent its message by then. Every run that started completed.
-    assert.ok(s.runs.started <= iterations && s.runs.started >= iterations - 1, `each arrival runs the flow once: ${digest(s)}`);
+    assert.ok(
+      s.runs.started <= iterations && s.runs.started >= iterations - 1,
+      `each arrival runs the flow once: ${digest(s)}`,
+    );
     assert.equal(s.runs.completed, s.runs.started);
     assert.equal(s.users.byCohort.visitors, iterations, 'one user per arrival');
     assert.ok(s.durationMs >= 1800 && s.durationMs < 10_000, `lasted about the cohort's 2 s (${s.durationMs} ms)`);
@@ -148,7 +157,7 @@ describe('open model', { concurrency: 2 }, () => {
 describe('iteration.duration', () => {
   after(() => removeTempDirs());
 
-  test('iteration.duration runs from the intended arrival to the flow\'s end, for every cohort; a cut iteration is not timed', async () => {
+  test("iteration.duration runs from the intended arrival to the flow's end, for every cohort; a cut iteration is not timed", async () => {
     const yaml = [
       'name: iteration-duration',
       'cohorts:',
@@ -178,11 +187,15 @@ describe('iteration.duration', () => {
       if (stalled) return;
       stalled = true;
       const end = performance.now() + 700;
-      while (performance.now() < end) { /* busy: the generator cannot keep its schedule */ }
+      while (performance.now() < end) {
+        /* busy: the generator cannot keep its schedule */
+      }
     };
     const { summary: s } = await runScenario({
-      scenario: loadScenario(files.file, { targetUrl: target.url }), out: files.out,
-      env: { ...process.env, SIM_JWT_SECRET: target.secret }, progress: { write: stall, tty: true },
+      scenario: loadScenario(files.file, { targetUrl: target.url }),
+      out: files.out,
+      env: { ...process.env, SIM_JWT_SECRET: target.secret },
+      progress: { write: stall, tty: true },
     }).finally(() => target.close());
     assert.ok(stalled, 'the stall happened');
     const d = trend(s, 'iteration.duration');
@@ -190,11 +203,21 @@ describe('iteration.duration', () => {
     const regulars = d.byTag['cohort:regulars']!;
     // Arrivals that start in the cohort's last 300 ms (the stall bunches them there) are stopped by the end of
     // its stages before their idle ends: not timed.
-    const arrivals = s.metrics.iterations?.type === 'counter' ? s.metrics.iterations.byTag['cohort:visitors'] ?? 0 : 0;
-    assert.ok(visitors.count <= arrivals && visitors.count >= 5, `each arrival that ran its flow timed once: ${visitors.count} of ${arrivals}`);
+    const arrivals =
+      s.metrics.iterations?.type === 'counter' ? (s.metrics.iterations.byTag['cohort:visitors'] ?? 0) : 0;
+    assert.ok(
+      visitors.count <= arrivals && visitors.count >= 5,
+      `each arrival that ran its flow timed once: ${visitors.count} of ${arrivals}`,
+    );
     assert.ok(visitors.min >= 300, `each visit lasted its 300 ms idle at least: ${visitors.min}`);
-    assert.ok(visitors.max >= 300 + 500, `a late arrival's duration includes its lateness: max ${visitors.max} ms, start delay max ${trend(s, 'iteration.start_delay').max} ms`);
-    assert.ok(regulars.count >= 4 && regulars.min >= 250, `closed iterations are timed too: ${JSON.stringify(regulars)}`);
+    assert.ok(
+      visitors.max >= 300 + 500,
+      `a late arrival's duration includes its lateness: max ${visitors.max} ms, start delay max ${trend(s, 'iteration.start_delay').max} ms`,
+    );
+    assert.ok(
+      regulars.count >= 4 && regulars.min >= 250,
+      `closed iterations are timed too: ${JSON.stringify(regulars)}`,
+    );
     assert.equal(d.byTag['cohort:cut'], undefined, 'an iteration cut short by the end of its cohort is not timed');
   });
 });

@@ -11,7 +11,11 @@ describe('checkReachable', () => {
 
   test('a closed port is "the connection was refused", with the code', async () => {
     const r = await checkReachable(`http://127.0.0.1:${await findClosedPort()}`, 5000);
-    assert.deepEqual(r, { ok: false, reason: 'the connection was refused: nothing listens on that host and port (ECONNREFUSED)', code: 'ECONNREFUSED' });
+    assert.deepEqual(r, {
+      ok: false,
+      reason: 'the connection was refused: nothing listens on that host and port (ECONNREFUSED)',
+      code: 'ECONNREFUSED',
+    });
   });
 
   test('https:// to a plain HTTP port is a TLS sentence that suggests http://, and http:// reaches it', async () => {

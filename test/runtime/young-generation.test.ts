@@ -27,7 +27,11 @@ function inFreshNode(body: string, nodeArgs: readonly string[] = []): string {
     };
     ${body}
   `;
-  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
 }
@@ -52,12 +56,15 @@ describe('young generation', () => {
   });
 
   test('a user who set --max-semi-space-size keeps their setting', () => {
-    const out = inFreshNode(`
+    const out = inFreshNode(
+      `
       console.log(yg.isYoungGenerationUserTuned());
       yg.freezeYoungGeneration();
       await grow();
       console.log(semi());
-    `, ['--max-semi-space-size=8']);
+    `,
+      ['--max-semi-space-size=8'],
+    );
     const [tuned, semi] = out.split('\n');
     assert.equal(tuned, 'true');
     assert.ok(Number(semi) > 1, `their nursery grew (${semi} MiB), crosstalk did not freeze it`);

@@ -34,8 +34,9 @@ describe('auth', () => {
       const sock = await openWs(target.url, { delivery, token });
       try {
         assert.equal(sock.frames[0]?.type, 'connection_established');
-        assert.equal(sock.userId, user, 'the connection is authenticated as the token\'s sub');
-        if (delivery === 'subprotocol') assert.equal(sock.ws.protocol, `jwt.${token}`, 'the chosen subprotocol is echoed back');
+        assert.equal(sock.userId, user, "the connection is authenticated as the token's sub");
+        if (delivery === 'subprotocol')
+          assert.equal(sock.ws.protocol, `jwt.${token}`, 'the chosen subprotocol is echoed back');
         sock.send({ type: 'ping', payload: { ts: 1 } });
         await sock.waitFor((f) => f.type === 'pong', 2000);
       } finally {
@@ -52,7 +53,10 @@ describe('auth', () => {
     assert.equal(typeof res.json.ticket_id, 'string');
     assert.ok(res.json.ticket_id.length >= 16, 'a ticket id long enough not to be guessed');
     assert.equal(typeof res.json.expires_at, 'number');
-    assert.ok(res.json.expires_at > nowSec - 1 && res.json.expires_at < nowSec + 24 * 3600, `expires_at ${res.json.expires_at} is epoch seconds in the near future`);
+    assert.ok(
+      res.json.expires_at > nowSec - 1 && res.json.expires_at < nowSec + 24 * 3600,
+      `expires_at ${res.json.expires_at} is epoch seconds in the near future`,
+    );
     assert.equal(res.json.single_use, true);
     const other = await rest(target.url, 'POST', '/api/websocket/ticket', { token });
     assert.notEqual(other.json.ticket_id, res.json.ticket_id);
@@ -73,12 +77,20 @@ describe('auth', () => {
   });
 
   test('an unknown or expired ticket is refused with 401', async () => {
-    await assertRefused(openWs(target.url, { delivery: 'ticket', ticket: 'tkt_no_such_ticket_0000000000' }), 401, 'unknown ticket');
+    await assertRefused(
+      openWs(target.url, { delivery: 'ticket', ticket: 'tkt_no_such_ticket_0000000000' }),
+      401,
+      'unknown ticket',
+    );
     const token = await shortTickets.token(uniqueId('u'));
     const res = await rest(shortTickets.url, 'POST', '/api/websocket/ticket', { token });
     assert.ok(res.status === 200 || res.status === 201);
     await new Promise((r) => setTimeout(r, 250));
-    await assertRefused(openWs(shortTickets.url, { delivery: 'ticket', ticket: String(res.json.ticket_id) }), 401, 'expired ticket');
+    await assertRefused(
+      openWs(shortTickets.url, { delivery: 'ticket', ticket: String(res.json.ticket_id) }),
+      401,
+      'expired ticket',
+    );
   });
 
   const badTokens: ReadonlyArray<readonly [string, (secret: string, sub: string) => Promise<string | undefined>]> = [
@@ -125,7 +137,10 @@ describe('auth', () => {
     const created = await rest(target.url, 'POST', '/api/threads', { token, body: { title: 'login works' } });
     assert.equal(created.status, 201);
     const list = await rest(target.url, 'GET', '/api/threads', { token });
-    assert.deepEqual(list.json.map((t: { id: string }) => t.id), [created.json.id]);
+    assert.deepEqual(
+      list.json.map((t: { id: string }) => t.id),
+      [created.json.id],
+    );
     const sock = await openWs(target.url, { delivery: 'subprotocol', token });
     try {
       assert.equal(sock.userId, user);

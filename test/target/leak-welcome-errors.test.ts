@@ -11,7 +11,10 @@ import type { TargetTransport } from '../../src/target/transport-gateway.js';
 
 async function assertLeaks(t: TestTarget, fault: string, planted: number): Promise<void> {
   const leaks = t.leaks();
-  assert.deepEqual(leaks, planted === 0 ? { total: 0, byFault: {} } : { total: planted, byFault: { [fault]: planted } });
+  assert.deepEqual(
+    leaks,
+    planted === 0 ? { total: 0, byFault: {} } : { total: planted, byFault: { [fault]: planted } },
+  );
   assert.deepEqual((await rest(t.url, 'GET', '/auth/test-leaks')).json, leaks, '/auth/test-leaks says the same');
 }
 
@@ -30,8 +33,8 @@ describe('handshake: connection_established names another connected user', () =>
         const b = await openParty(t, 'second');
         parties.push(b);
         assert.equal(b.welcome!.type, 'connection_established');
-        assert.equal(b.welcome!.payload.user_id, a.id, 'b\'s welcome names a');
-        assert.equal(b.welcome!.payload.thread_id, a.threadId, 'and a\'s thread');
+        assert.equal(b.welcome!.payload.user_id, a.id, "b's welcome names a");
+        assert.equal(b.welcome!.payload.thread_id, a.threadId, "and a's thread");
         assert.equal(typeof b.welcome!.payload.connection_id, 'string');
         await assertLeaks(t, 'handshake', 1);
 
@@ -47,8 +50,11 @@ describe('handshake: connection_established names another connected user', () =>
         const deadline = Date.now() + 5000;
         const done = (): boolean => b.received().some((g) => readFrame(g).type === 'agent_completed');
         while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        const runEvents = b.received().map(readFrame).filter((f) => f.payload?.run_id !== undefined);
-        assert.ok(runEvents.length >= 4 && runEvents.every((f) => f.payload.user_id === b.id), 'b\'s run reaches b');
+        const runEvents = b
+          .received()
+          .map(readFrame)
+          .filter((f) => f.payload?.run_id !== undefined);
+        assert.ok(runEvents.length >= 4 && runEvents.every((f) => f.payload.user_id === b.id), "b's run reaches b");
         await assertLeaks(t, 'handshake', 2);
       } finally {
         await Promise.all(parties.map((p) => p.close()));
@@ -68,7 +74,10 @@ describe('handshake: connection_established names another connected user', () =>
       while (!(done(a) && done(b)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await Promise.all([a.close(), b.close()]);
       assert.ok(done(a) && done(b), 'both runs completed');
-      for (const p of [a, b]) assert.ok(p.received().every((g) => g.event !== 'connection_established' && readFrame(g).payload.user_id === p.id));
+      for (const p of [a, b])
+        assert.ok(
+          p.received().every((g) => g.event !== 'connection_established' && readFrame(g).payload.user_id === p.id),
+        );
       await assertLeaks(t, 'handshake', 0);
     } finally {
       await t.close();
@@ -76,8 +85,11 @@ describe('handshake: connection_established names another connected user', () =>
   });
 });
 
-describe('rest_error: error answers carry another user\'s thread', () => {
-  interface Owner { readonly token: string; readonly threads: Array<{ id: string; title: string }> }
+describe("rest_error: error answers carry another user's thread", () => {
+  interface Owner {
+    readonly token: string;
+    readonly threads: Array<{ id: string; title: string }>;
+  }
 
   /** A user with two titled threads (the fault never names the thread a request asked for, so there is always the other). */
   async function owner(t: TestTarget): Promise<Owner> {
@@ -94,23 +106,39 @@ describe('rest_error: error answers carry another user\'s thread', () => {
   }
 
   /** Asserts an error body carries one of `a`'s threads, other than `requested`, in either form; returns the form. */
-  function assertCarries(body: { error: { code: string; message: string; details?: { thread_id: string; title: string } } }, a: Owner, requested?: string): 'details' | 'message' {
-    assert.equal(typeof body.error.code, 'string', 'still protocol.md\'s error shape');
+  function assertCarries(
+    body: { error: { code: string; message: string; details?: { thread_id: string; title: string } } },
+    a: Owner,
+    requested?: string,
+  ): 'details' | 'message' {
+    assert.equal(typeof body.error.code, 'string', "still protocol.md's error shape");
     const candidates = a.threads.filter((th) => th.id !== requested);
     if (body.error.details) {
-      assert.ok(candidates.some((th) => th.id === body.error.details!.thread_id && th.title === body.error.details!.title), `details name a's thread: ${JSON.stringify(body)}`);
+      assert.ok(
+        candidates.some((th) => th.id === body.error.details!.thread_id && th.title === body.error.details!.title),
+        `details name a's thread: ${JSON.stringify(body)}`,
+      );
       return 'details';
     }
-    assert.ok(candidates.some((th) => body.error.message.includes(th.id) && body.error.message.includes(JSON.stringify(th.title))), `the message names a's thread: ${body.error.message}`);
+    assert.ok(
+      candidates.some(
+        (th) => body.error.message.includes(th.id) && body.error.message.includes(JSON.stringify(th.title)),
+      ),
+      `the message names a's thread: ${body.error.message}`,
+    );
     return 'message';
   }
 
-  test('over REST: 404s and 400s of every route carry another user\'s thread id and title, each counted once', async () => {
+  test("over REST: 404s and 400s of every route carry another user's thread id and title, each counted once", async () => {
     const t = await startTestTarget({ agent: 'instant', seed: 53, faults: { rest_error: 1 } });
     try {
       const lone = await t.token(uniqueId('lone'));
       const missing = await rest(t.url, 'GET', '/api/threads/thr_missing', { token: lone });
-      assert.deepEqual(missing.json, { error: { code: 'THREAD_NOT_FOUND', message: 'thread not found' } }, 'nobody else has a thread: a plain error');
+      assert.deepEqual(
+        missing.json,
+        { error: { code: 'THREAD_NOT_FOUND', message: 'thread not found' } },
+        'nobody else has a thread: a plain error',
+      );
       await assertLeaks(t, 'rest_error', 0);
 
       const a = await owner(t);
@@ -145,13 +173,13 @@ describe('rest_error: error answers carry another user\'s thread', () => {
     }
   });
 
-  test('over SSE: a run stream refused with 404 or 400 carries another user\'s thread', async () => {
+  test("over SSE: a run stream refused with 404 or 400 carries another user's thread", async () => {
     const t = await startTestTarget({ transport: 'sse', agent: 'instant', seed: 54, faults: { rest_error: 1 } });
     try {
       const a = await owner(t);
       const b = await t.token(uniqueId('b'));
       const [a1] = a.threads;
-      const foreign = await openRunStream(t.url, a1!.id, { token: b, content: 'into a\'s thread' });
+      const foreign = await openRunStream(t.url, a1!.id, { token: b, content: "into a's thread" });
       assert.equal(foreign.status, 404);
       assertCarries(foreign.json, a, a1!.id);
       const bad = await openRunStream(t.url, 'thr_x', { token: b, body: { content: '' } });

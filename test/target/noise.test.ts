@@ -15,8 +15,13 @@ import type { TargetTransport } from '../../src/target/transport-gateway.js';
 
 /** Runs of about 0.6 s, so SSE streams are open across a few notices too. */
 const STEADY: AgentTiming = {
-  firstEventMs: [20, 50], thinkingSteps: [2, 3], thinkingMs: [10, 30], toolCalls: [0, 1],
-  toolStartMs: [10, 30], toolMs: [10, 30], finalMs: [500, 700],
+  firstEventMs: [20, 50],
+  thinkingSteps: [2, 3],
+  thinkingMs: [10, 30],
+  toolCalls: [0, 1],
+  toolStartMs: [10, 30],
+  toolMs: [10, 30],
+  finalMs: [500, 700],
 };
 const USERS = 3;
 const RUNS_PER_USER = 8;
@@ -52,22 +57,36 @@ for (const transport of ['ws', 'sse', 'socketio'] as TargetTransport[]) {
         const tabs = transport === 'sse' ? [first] : [first, await openTab(t, first)];
         users.push({ tabs, canary, messages: [] });
       }
-      await Promise.all(users.map(async (u) => {
-        for (let k = 0; k < RUNS_PER_USER; k++) {
-          const m = `remind me what ${u.canary} said about lunch ${k}`;
-          u.messages.push(m);
-          await u.tabs[0]!.startRun(m, `${u.tabs[0]!.id}-m${k}`);
-        }
-      }));
-      const completed = (p: Party): number => p.received().map(readFrame).filter((f) => f.type === 'agent_completed').length;
+      await Promise.all(
+        users.map(async (u) => {
+          for (let k = 0; k < RUNS_PER_USER; k++) {
+            const m = `remind me what ${u.canary} said about lunch ${k}`;
+            u.messages.push(m);
+            await u.tabs[0]!.startRun(m, `${u.tabs[0]!.id}-m${k}`);
+          }
+        }),
+      );
+      const completed = (p: Party): number =>
+        p
+          .received()
+          .map(readFrame)
+          .filter((f) => f.type === 'agent_completed').length;
       const deadline = Date.now() + 15_000;
-      while (!users.every((u) => u.tabs.every((p) => completed(p) === RUNS_PER_USER)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      for (const u of users) for (const p of u.tabs) assert.equal(completed(p), RUNS_PER_USER, 'every run completed on every tab');
+      while (!users.every((u) => u.tabs.every((p) => completed(p) === RUNS_PER_USER)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      for (const u of users)
+        for (const p of u.tabs) assert.equal(completed(p), RUNS_PER_USER, 'every run completed on every tab');
 
       // Ids the target gave out, per user.
       const idsOf = (u: User): string[] => {
         const p = u.tabs[0]!;
-        const runs = new Set(p.received().map(readFrame).filter((f) => RUN_EVENT_TYPES.has(f.type ?? '')).map((f) => String(f.payload.run_id)));
+        const runs = new Set(
+          p
+            .received()
+            .map(readFrame)
+            .filter((f) => RUN_EVENT_TYPES.has(f.type ?? ''))
+            .map((f) => String(f.payload.run_id)),
+        );
         return [p.id, p.threadId, ...runs, ...u.messages.map((_, k) => `${p.id}-m${k}`)];
       };
       const allIds = new Set(users.flatMap(idsOf));
@@ -85,16 +104,21 @@ for (const transport of ['ws', 'sse', 'socketio'] as TargetTransport[]) {
             // Nothing of another user: ids, user_id, canary (any case), message text.
             const lower = g.text.toLowerCase();
             for (const o of others) {
-              for (const id of idsOf(o)) assert.ok(!g.text.includes(id), `${me.id} got another user's id ${id}: ${g.text.slice(0, 300)}`);
+              for (const id of idsOf(o))
+                assert.ok(!g.text.includes(id), `${me.id} got another user's id ${id}: ${g.text.slice(0, 300)}`);
               assert.ok(!lower.includes(o.canary), `${me.id} got another user's words: ${g.text.slice(0, 300)}`);
-              for (const m of o.messages) assert.ok(!lower.includes(m.toLowerCase()), 'another user\'s message text');
+              for (const m of o.messages) assert.ok(!lower.includes(m.toLowerCase()), "another user's message text");
             }
             const f = readFrame(g);
             assert.notEqual(f.form, 'unreadable', `every frame can be read: ${g.text.slice(0, 200)}`);
             if (f.type === 'system_notice') {
               notices++;
-              for (const key of ['user_id', 'thread_id', 'run_id']) assert.equal(f.payload[key], undefined, `a notice is ownerless (${key})`);
-              assert.ok(Array.isArray(f.payload.related) && f.payload.related.length >= 2, 'a notice carries random ids');
+              for (const key of ['user_id', 'thread_id', 'run_id'])
+                assert.equal(f.payload[key], undefined, `a notice is ownerless (${key})`);
+              assert.ok(
+                Array.isArray(f.payload.related) && f.payload.related.length >= 2,
+                'a notice carries random ids',
+              );
               for (const id of f.payload.related as string[]) assert.ok(!allIds.has(id), `${id} is nobody's`);
               continue;
             }
@@ -105,22 +129,40 @@ for (const transport of ['ws', 'sse', 'socketio'] as TargetTransport[]) {
             const text = f.payload.reasoning ?? f.payload.result;
             // Thoughts and answers end their sentence with a period; the padding follows it.
             if (typeof text !== 'string' || f.type === 'tool_completed') continue;
-            const tail = text.slice(text.lastIndexOf('.') + 1).trim().split(' ');
+            const tail = text
+              .slice(text.lastIndexOf('.') + 1)
+              .trim()
+              .split(' ');
             if (tail.length >= 6) {
               padded++;
-              for (const w of tail) assert.ok(WORDS.has(w.replace(/^[*_"(]+|[*_"),]+$/g, '').toLowerCase()), `padding word "${w}" in ${text}`);
+              for (const w of tail)
+                assert.ok(
+                  WORDS.has(w.replace(/^[*_"(]+|[*_"),]+$/g, '').toLowerCase()),
+                  `padding word "${w}" in ${text}`,
+                );
               if (tail.some((w) => /[A-Z]/.test(w))) recased++;
             }
           }
         }
         if (u.tabs.length === 2) {
-          const runTexts = (p: Party): string[] => p.received().filter((g) => RUN_EVENT_TYPES.has(readFrame(g).type ?? '')).map((g) => `${g.binary ? 'b' : 't'}:${g.text}`);
-          assert.deepEqual(runTexts(u.tabs[1]!), runTexts(u.tabs[0]!), 'every tab of the owner gets the same frames, byte for byte');
+          const runTexts = (p: Party): string[] =>
+            p
+              .received()
+              .filter((g) => RUN_EVENT_TYPES.has(readFrame(g).type ?? ''))
+              .map((g) => `${g.binary ? 'b' : 't'}:${g.text}`);
+          assert.deepEqual(
+            runTexts(u.tabs[1]!),
+            runTexts(u.tabs[0]!),
+            'every tab of the owner gets the same frames, byte for byte',
+          );
         }
       }
-      const expected = transport === 'ws' ? ['array', 'binary', 'frame_string', 'payload_string', 'plain']
-        : transport === 'sse' ? ['array', 'frame_string', 'payload_string', 'plain']
-          : ['array', 'binary', 'payload_string', 'plain'];
+      const expected =
+        transport === 'ws'
+          ? ['array', 'binary', 'frame_string', 'payload_string', 'plain']
+          : transport === 'sse'
+            ? ['array', 'frame_string', 'payload_string', 'plain']
+            : ['array', 'binary', 'payload_string', 'plain'];
       assert.deepEqual([...forms].sort(), expected, 'own frames in every form the transport has');
       assert.ok(padded >= USERS * RUNS_PER_USER, `texts padded with ordinary words (${padded})`);
       assert.ok(recased > 0, 'some padding words re-cased');

@@ -41,7 +41,10 @@ describe('REST threads and messages', () => {
 
   test('POST /api/threads creates a thread: 201 and the Thread shape', async () => {
     const t0 = Date.now();
-    const res = await call('POST', '/api/threads', { token: alice, body: { title: 'Quarterly numbers', metadata: { project: 'p1', n: 3 } } });
+    const res = await call('POST', '/api/threads', {
+      token: alice,
+      body: { title: 'Quarterly numbers', metadata: { project: 'p1', n: 3 } },
+    });
     const t1 = Date.now();
     assert.equal(res.status, 201);
     assert.match(String(res.headers['content-type']), /application\/json/);
@@ -52,7 +55,10 @@ describe('REST threads and messages', () => {
     assert.equal(t.message_count, 0);
     assert.equal(t.status, 'active');
     // Epoch milliseconds, not seconds: within the time of the call (1 s of slack).
-    assert.ok(t.created_at >= t0 - 1000 && t.created_at <= t1 + 1000, `created_at ${t.created_at} not in [${t0}, ${t1}]`);
+    assert.ok(
+      t.created_at >= t0 - 1000 && t.created_at <= t1 + 1000,
+      `created_at ${t.created_at} not in [${t0}, ${t1}]`,
+    );
     assert.ok(t.updated_at >= t.created_at);
   });
 
@@ -66,7 +72,7 @@ describe('REST threads and messages', () => {
     assert.notEqual(empty.json.id, res.json.id);
   });
 
-  test('GET /api/threads lists the caller\'s threads newest first, with limit and offset', async () => {
+  test("GET /api/threads lists the caller's threads newest first, with limit and offset", async () => {
     const carol = await target.token(uniqueId('carol'));
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -78,21 +84,31 @@ describe('REST threads and messages', () => {
     const all = await call('GET', '/api/threads', { token: carol });
     assert.equal(all.status, 200);
     assert.ok(Array.isArray(all.json));
-    assert.deepEqual(all.json.map((t: { id: string }) => t.id), newestFirst);
+    assert.deepEqual(
+      all.json.map((t: { id: string }) => t.id),
+      newestFirst,
+    );
     for (const t of all.json) assertThreadShape(t);
     const page = await call('GET', '/api/threads?limit=2&offset=1', { token: carol });
     assert.equal(page.status, 200);
-    assert.deepEqual(page.json.map((t: { id: string }) => t.id), newestFirst.slice(1, 3));
+    assert.deepEqual(
+      page.json.map((t: { id: string }) => t.id),
+      newestFirst.slice(1, 3),
+    );
     const tail = await call('GET', '/api/threads?limit=10&offset=4', { token: carol });
-    assert.deepEqual(tail.json.map((t: { id: string }) => t.id), newestFirst.slice(4));
+    assert.deepEqual(
+      tail.json.map((t: { id: string }) => t.id),
+      newestFirst.slice(4),
+    );
     const past = await call('GET', '/api/threads?limit=10&offset=5', { token: carol });
     assert.deepEqual(past.json, []);
   });
 
   test('GET /api/threads caps limit at 100', async () => {
     const dave = await target.token(uniqueId('dave'));
-    const created = await Promise.all(Array.from({ length: 105 }, (_, i) =>
-      call('POST', '/api/threads', { token: dave, body: { title: `d${i}` } })));
+    const created = await Promise.all(
+      Array.from({ length: 105 }, (_, i) => call('POST', '/api/threads', { token: dave, body: { title: `d${i}` } })),
+    );
     assert.ok(created.every((r) => r.status === 201));
     const big = await call('GET', '/api/threads?limit=500', { token: dave });
     assert.equal(big.status, 200);
@@ -103,19 +119,28 @@ describe('REST threads and messages', () => {
     assert.equal(seen.size, 105, 'the two pages together hold every thread once');
   });
 
-  test('GET /api/threads lists only the caller\'s threads', async () => {
+  test("GET /api/threads lists only the caller's threads", async () => {
     const erin = await target.token(uniqueId('erin'));
     const frank = await target.token(uniqueId('frank'));
     const e = await call('POST', '/api/threads', { token: erin, body: { title: 'erin-only' } });
     const f = await call('POST', '/api/threads', { token: frank, body: { title: 'frank-only' } });
     const el = await call('GET', '/api/threads', { token: erin });
     const fl = await call('GET', '/api/threads', { token: frank });
-    assert.deepEqual(el.json.map((t: { id: string }) => t.id), [e.json.id]);
-    assert.deepEqual(fl.json.map((t: { id: string }) => t.id), [f.json.id]);
+    assert.deepEqual(
+      el.json.map((t: { id: string }) => t.id),
+      [e.json.id],
+    );
+    assert.deepEqual(
+      fl.json.map((t: { id: string }) => t.id),
+      [f.json.id],
+    );
   });
 
   test('GET /api/threads/:id answers 200 with the thread', async () => {
-    const created = await call('POST', '/api/threads', { token: alice, body: { title: 'to read', metadata: { a: 1 } } });
+    const created = await call('POST', '/api/threads', {
+      token: alice,
+      body: { title: 'to read', metadata: { a: 1 } },
+    });
     const res = await call('GET', `/api/threads/${created.json.id}`, { token: alice });
     assert.equal(res.status, 200);
     assertThreadShape(res.json);
@@ -124,7 +149,10 @@ describe('REST threads and messages', () => {
 
   test('PUT /api/threads/:id updates title and metadata', async () => {
     const created = await call('POST', '/api/threads', { token: alice, body: { title: 'old', metadata: { v: 1 } } });
-    const res = await call('PUT', `/api/threads/${created.json.id}`, { token: alice, body: { title: 'new', metadata: { v: 2, tag: 'x' } } });
+    const res = await call('PUT', `/api/threads/${created.json.id}`, {
+      token: alice,
+      body: { title: 'new', metadata: { v: 2, tag: 'x' } },
+    });
     assert.equal(res.status, 200);
     assertThreadShape(res.json);
     assert.equal(res.json.id, created.json.id);
@@ -145,7 +173,10 @@ describe('REST threads and messages', () => {
   test('PUT /api/threads/:id with a bad body answers 400', async () => {
     const created = await call('POST', '/api/threads', { token: alice, body: { title: 'keep' } });
     assertErrorShape(await call('PUT', `/api/threads/${created.json.id}`, { token: alice, body: { title: 42 } }), 400);
-    assertErrorShape(await call('PUT', `/api/threads/${created.json.id}`, { token: alice, body: { metadata: 'nope' } }), 400);
+    assertErrorShape(
+      await call('PUT', `/api/threads/${created.json.id}`, { token: alice, body: { metadata: 'nope' } }),
+      400,
+    );
     const read = await call('GET', `/api/threads/${created.json.id}`, { token: alice });
     assert.equal(read.json.title, 'keep');
   });
@@ -158,7 +189,10 @@ describe('REST threads and messages', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { id: gone.json.id, status: 'archived' });
     const list = await call('GET', '/api/threads', { token: gina });
-    assert.deepEqual(list.json.map((t: { id: string }) => t.id), [keep.json.id]);
+    assert.deepEqual(
+      list.json.map((t: { id: string }) => t.id),
+      [keep.json.id],
+    );
   });
 
   test('GET /api/threads/:id/messages answers { thread_id, messages, total }', async () => {
@@ -168,7 +202,11 @@ describe('REST threads and messages', () => {
     assert.equal(empty.status, 200);
     assert.deepEqual(empty.json, { thread_id: id, messages: [], total: 0 });
     const contents = ['first words', 'second words', 'third words'];
-    for (const content of contents) assert.equal((await call('POST', `/api/threads/${id}/messages`, { token: alice, body: { content } })).status, 201);
+    for (const content of contents)
+      assert.equal(
+        (await call('POST', `/api/threads/${id}/messages`, { token: alice, body: { content } })).status,
+        201,
+      );
     const all = await call('GET', `/api/threads/${id}/messages`, { token: alice });
     assert.equal(all.status, 200);
     assert.equal(all.json.thread_id, id);
@@ -191,7 +229,10 @@ describe('REST threads and messages', () => {
     const sock = await openWs(target.url, { delivery: 'header', token });
     try {
       const t0 = Date.now();
-      const res = await call('POST', `/api/threads/${id}/messages`, { token, body: { content: 'stored, not answered' } });
+      const res = await call('POST', `/api/threads/${id}/messages`, {
+        token,
+        body: { content: 'stored, not answered' },
+      });
       assert.equal(res.status, 201);
       const m = res.json;
       assert.equal(typeof m.id, 'string');
@@ -203,7 +244,11 @@ describe('REST threads and messages', () => {
       assert.ok(m.created_at >= t0 - 1000 && m.created_at <= Date.now() + 1000);
       // The fast agent would send agent_started within ~20 ms; give it ten times that.
       await new Promise((r) => setTimeout(r, 250));
-      assert.deepEqual(sock.frames.map((f) => f.type), ['connection_established'], 'no run event after a REST message');
+      assert.deepEqual(
+        sock.frames.map((f) => f.type),
+        ['connection_established'],
+        'no run event after a REST message',
+      );
       const msgs = await call('GET', `/api/threads/${id}/messages`, { token });
       assert.equal(msgs.json.total, 1, 'only the user message, no assistant answer');
     } finally {
@@ -214,13 +259,20 @@ describe('REST threads and messages', () => {
   test('POST /api/threads/:id/messages without content answers 400', async () => {
     const created = await call('POST', '/api/threads', { token: alice, body: {} });
     assertErrorShape(await call('POST', `/api/threads/${created.json.id}/messages`, { token: alice, body: {} }), 400);
-    assertErrorShape(await call('POST', `/api/threads/${created.json.id}/messages`, { token: alice, body: { content: 7 } }), 400);
+    assertErrorShape(
+      await call('POST', `/api/threads/${created.json.id}/messages`, { token: alice, body: { content: 7 } }),
+      400,
+    );
   });
 
   test('malformed JSON answers 400 with the error shape', async () => {
     const created = await call('POST', '/api/threads', { token: alice, body: {} });
     const id = created.json.id as string;
-    for (const [method, path] of [['POST', '/api/threads'], ['PUT', `/api/threads/${id}`], ['POST', `/api/threads/${id}/messages`]] as const) {
+    for (const [method, path] of [
+      ['POST', '/api/threads'],
+      ['PUT', `/api/threads/${id}`],
+      ['POST', `/api/threads/${id}/messages`],
+    ] as const) {
       const res = await call(method, path, { token: alice, rawBody: '{"title": "unterminated' });
       assertErrorShape(res, 400);
     }
@@ -231,8 +283,17 @@ describe('REST threads and messages', () => {
     assert.ok(Buffer.byteLength(big) > 1024 * 1024);
     assertErrorShape(await call('POST', '/api/threads', { token: alice, rawBody: big }), 413);
     const created = await call('POST', '/api/threads', { token: alice, body: {} });
-    assertErrorShape(await call('POST', `/api/threads/${created.json.id}/messages`, { token: alice, rawBody: JSON.stringify({ content: 'y'.repeat(1024 * 1024 + 10) }) }), 413);
-    const fits = await call('POST', '/api/threads', { token: alice, body: { metadata: { blob: 'x'.repeat(1000 * 1000) } } });
+    assertErrorShape(
+      await call('POST', `/api/threads/${created.json.id}/messages`, {
+        token: alice,
+        rawBody: JSON.stringify({ content: 'y'.repeat(1024 * 1024 + 10) }),
+      }),
+      413,
+    );
+    const fits = await call('POST', '/api/threads', {
+      token: alice,
+      body: { metadata: { blob: 'x'.repeat(1000 * 1000) } },
+    });
     assert.equal(fits.status, 201);
   });
 
@@ -256,9 +317,16 @@ describe('REST threads and messages', () => {
   });
 
   test('a thread id that is not valid percent-encoding answers 404, not 500', async () => {
-    for (const [method, path] of [['GET', '/api/threads/%zz'], ['GET', '/api/threads/%E0%A4%A/messages'], ['DELETE', '/api/threads/%zz']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/threads/%zz'],
+      ['GET', '/api/threads/%E0%A4%A/messages'],
+      ['DELETE', '/api/threads/%zz'],
+    ] as const) {
       const res = await call(method, path, { token: alice });
-      assert.ok(res.status === 404 || res.status === 400, `${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`);
+      assert.ok(
+        res.status === 404 || res.status === 400,
+        `${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`,
+      );
     }
   });
 
@@ -271,9 +339,12 @@ describe('REST threads and messages', () => {
     assertErrorShape(await call('POST', `/api/threads/${id}/messages`, { token: alice, body: { content: 'hi' } }), 404);
   });
 
-  test('another user\'s thread answers 404 on GET, PUT, DELETE, GET messages and POST messages, and is left untouched', async () => {
+  test("another user's thread answers 404 on GET, PUT, DELETE, GET messages and POST messages, and is left untouched", async () => {
     const secretTitle = uniqueId('alice-private-title');
-    const created = await call('POST', '/api/threads', { token: alice, body: { title: secretTitle, metadata: { owner: 'alice' } } });
+    const created = await call('POST', '/api/threads', {
+      token: alice,
+      body: { title: secretTitle, metadata: { owner: 'alice' } },
+    });
     const id = created.json.id as string;
     await call('POST', `/api/threads/${id}/messages`, { token: alice, body: { content: 'alice wrote this' } });
     const answers = [
@@ -291,7 +362,10 @@ describe('REST threads and messages', () => {
     assert.equal(read.json.title, secretTitle);
     assert.equal(read.json.status, 'active');
     const msgs = await call('GET', `/api/threads/${id}/messages`, { token: alice });
-    assert.deepEqual(msgs.json.messages.map((m: { content: string }) => m.content), ['alice wrote this']);
+    assert.deepEqual(
+      msgs.json.messages.map((m: { content: string }) => m.content),
+      ['alice wrote this'],
+    );
     const bobList = await call('GET', '/api/threads?limit=100', { token: bob });
     assert.ok(!bobList.json.some((t: { id: string }) => t.id === id));
   });

@@ -25,7 +25,11 @@ interface Served {
 const children: ChildProcess[] = [];
 
 function serve(args: readonly string[], env: NodeJS.ProcessEnv): Served {
-  const child = spawn(process.execPath, ['bin/simulate', 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/simulate', 'serve', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   let err = '';
@@ -39,18 +43,28 @@ function serve(args: readonly string[], env: NodeJS.ProcessEnv): Served {
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
       const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
     });
-    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`exited with ${code} before a stdout line; stderr: ${err}`)); });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before a stdout line; stderr: ${err}`));
+    });
   });
   firstLine.catch(() => undefined);
-  child.stderr.on('data', (chunk: string) => { err += chunk; });
+  child.stderr.on('data', (chunk: string) => {
+    err += chunk;
+  });
   return { child, firstLine, stdout: () => out, stderr: () => err, exited };
 }
 
 async function exitWithin(s: Served, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms; stderr: ${s.stderr()}`)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms; stderr: ${s.stderr()}`)), ms);
+  });
   try {
     return await Promise.race([s.exited, timeout]);
   } finally {
@@ -77,7 +91,10 @@ describe('simulate serve', () => {
     const token = await mintToken(secret, user);
     const created = await rest(url, 'POST', '/api/threads', { token, body: { title: 'from the cli test' } });
     assert.equal(created.status, 201);
-    assert.equal((await rest(url, 'GET', '/api/threads', { token: await mintToken(secret, user, { wrongSecret: true }) })).status, 401);
+    assert.equal(
+      (await rest(url, 'GET', '/api/threads', { token: await mintToken(secret, user, { wrongSecret: true }) })).status,
+      401,
+    );
     const sock = await openWs(url, { delivery: 'subprotocol', token });
     assert.equal(sock.userId, user);
 
@@ -106,18 +123,30 @@ describe('simulate serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crosstalk-serve-'));
     const path = join(dir, 'merged.log');
     const fd = openSync(path, 'w');
-    const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', '--log-level', 'debug'], { cwd: ROOT, env: envWithout('SIM_JWT_SECRET'), stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, ['bin/simulate', 'serve', '--port', '0', '--log-level', 'debug'], {
+      cwd: ROOT,
+      env: envWithout('SIM_JWT_SECRET'),
+      stdio: ['ignore', fd, fd],
+    });
     children.push(child);
     closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const lines = (): string[] => readFileSync(path, 'utf8').split('\n').filter(Boolean);
       const end = Date.now() + 10_000;
-      while (!lines().some((l) => l.includes('"msg":"target listening"')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      while (!lines().some((l) => l.includes('"msg":"target listening"')) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
       const seen = lines();
       assert.match(seen[0] ?? '', LISTENING, `first line of the merged output: ${JSON.stringify(seen.slice(0, 3))}`);
-      assert.match(seen[1] ?? '', /^SIM_JWT_SECRET was unset; generated secret for this run: \S+$/, 'then the generated secret');
-      assert.ok(seen.slice(2).some((l) => JSON.parse(l).msg === 'target listening'), `the log line follows: ${JSON.stringify(seen)}`);
+      assert.match(
+        seen[1] ?? '',
+        /^SIM_JWT_SECRET was unset; generated secret for this run: \S+$/,
+        'then the generated secret',
+      );
+      assert.ok(
+        seen.slice(2).some((l) => JSON.parse(l).msg === 'target listening'),
+        `the log line follows: ${JSON.stringify(seen)}`,
+      );
     } finally {
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
@@ -133,12 +162,16 @@ describe('simulate serve', () => {
       const port = Number(m[2]);
       const answer = await new Promise<string>((resolve) => {
         const sock = connect(port, '127.0.0.1', () => {
-          sock.write('GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
-            + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+          sock.write(
+            'GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+          );
         });
         let buf = '';
         sock.setEncoding('utf8');
-        sock.on('data', (d: string) => { buf += d; });
+        sock.on('data', (d: string) => {
+          buf += d;
+        });
         sock.on('error', () => undefined);
         sock.on('close', () => resolve(buf));
         sock.setTimeout(3000, () => sock.destroy());
@@ -164,18 +197,29 @@ describe('simulate serve', () => {
   });
 
   test('--transport sse prints the listening line first and serves runs as event streams, and nothing at /ws', async () => {
-    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'sse', '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    const s = serve(
+      ['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'sse', '--log-level', 'silent'],
+      envWithout('SIM_JWT_SECRET'),
+    );
     try {
       const m = LISTENING.exec(await s.firstLine);
       assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
       const url = m[1]!;
-      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-sse' } })).json.access_token as string;
+      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-sse' } })).json
+        .access_token as string;
       const thread = await rest(url, 'POST', '/api/threads', { token, body: {} });
-      const stream = await openRunStream(url, thread.json.id as string, { token, content: 'over sse', messageId: 'cli-sse' });
+      const stream = await openRunStream(url, thread.json.id as string, {
+        token,
+        content: 'over sse',
+        messageId: 'cli-sse',
+      });
       assert.equal(stream.status, 200);
       assert.equal(await stream.finished, 'end');
       assert.deepEqual([stream.frames[0]!.type, stream.frames.at(-1)!.type], ['agent_started', 'agent_completed']);
-      await assert.rejects(openWs(url, { delivery: 'header', token }), (err: unknown) => err instanceof UpgradeRefused && err.status === 404);
+      await assert.rejects(
+        openWs(url, { delivery: 'header', token }),
+        (err: unknown) => err instanceof UpgradeRefused && err.status === 404,
+      );
       assert.equal((await rest(url, 'GET', '/health')).json.transport, 'sse');
     } finally {
       s.child.kill('SIGTERM');
@@ -184,12 +228,16 @@ describe('simulate serve', () => {
   });
 
   test('--transport socketio serves runs over Socket.IO', async () => {
-    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'socketio', '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    const s = serve(
+      ['--port', '0', '--test-login', '--agent', 'instant', '--transport', 'socketio', '--log-level', 'silent'],
+      envWithout('SIM_JWT_SECRET'),
+    );
     try {
       const m = LISTENING.exec(await s.firstLine);
       assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
       const url = m[1]!;
-      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-io' } })).json.access_token as string;
+      const token = (await rest(url, 'POST', '/auth/test-login', { body: { user_id: 'u-io' } })).json
+        .access_token as string;
       const thread = await rest(url, 'POST', '/api/threads', { token, body: {} });
       const sock = await openSocketIo(url, { delivery: 'auth', token });
       sock.emit('user_message', { thread_id: thread.json.id, content: 'over socket.io', message_id: 'cli-io' });
@@ -203,12 +251,16 @@ describe('simulate serve', () => {
 
   test('--noise and the leak-form faults are taken: notices flow, a welcome names another user, /auth/test-leaks counts it', async () => {
     const faults = 'handshake=1,case=0.1,double=0.1,binary=0.1,nonobject=0.1,reference=0.1,rest_error=0.1,late=0.1';
-    const s = serve(['--port', '0', '--test-login', '--agent', 'instant', '--noise', '--faults', faults, '--log-level', 'silent'], envWithout('SIM_JWT_SECRET'));
+    const s = serve(
+      ['--port', '0', '--test-login', '--agent', 'instant', '--noise', '--faults', faults, '--log-level', 'silent'],
+      envWithout('SIM_JWT_SECRET'),
+    );
     try {
       const m = LISTENING.exec(await s.firstLine);
       assert.ok(m, `first stdout line: ${JSON.stringify(s.stdout().split('\n')[0])}`);
       const url = m[1]!;
-      const login = async (user: string): Promise<string> => (await rest(url, 'POST', '/auth/test-login', { body: { user_id: user } })).json.access_token as string;
+      const login = async (user: string): Promise<string> =>
+        (await rest(url, 'POST', '/auth/test-login', { body: { user_id: user } })).json.access_token as string;
       const a = await openWs(url, { delivery: 'header', token: await login('u-noise-a') });
       const b = await openWs(url, { delivery: 'header', token: await login('u-noise-b') });
       assert.equal(a.userId, 'u-noise-a', 'nobody else connected yet');

@@ -11,11 +11,21 @@ import type { AgentTiming } from '../../src/target/agent-presets.js';
 
 /** About a second per run: long enough to stop it. */
 const SLOW: AgentTiming = {
-  firstEventMs: [50, 50], thinkingSteps: [3, 3], thinkingMs: [250, 250], toolCalls: [0, 0],
-  toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [250, 250],
+  firstEventMs: [50, 50],
+  thinkingSteps: [3, 3],
+  thinkingMs: [250, 250],
+  toolCalls: [0, 0],
+  toolStartMs: [0, 0],
+  toolMs: [0, 0],
+  finalMs: [250, 250],
 };
 
-interface User { readonly id: string; readonly token: string; readonly threadId: string; readonly socks: TestIoSocket[] }
+interface User {
+  readonly id: string;
+  readonly token: string;
+  readonly threadId: string;
+  readonly socks: TestIoSocket[];
+}
 
 const opened: TestIoSocket[] = [];
 
@@ -36,7 +46,9 @@ async function newUser(target: TestTarget, n = 1): Promise<User> {
 
 const runOf = (s: TestIoSocket, messageId: string) => runEventsOf(s.frames, messageId);
 
-after(async () => { await Promise.all(opened.map((s) => s.close())); });
+after(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+});
 
 describe('Socket.IO runs', () => {
   let target: TestTarget;
@@ -45,7 +57,9 @@ describe('Socket.IO runs', () => {
     target = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 31 });
     slow = await startTestTarget({ transport: 'socketio', agent: SLOW, seed: 32 });
   });
-  after(async () => { await Promise.all([target.close(), slow.close()]); });
+  after(async () => {
+    await Promise.all([target.close(), slow.close()]);
+  });
 
   test('every delivery of a good token or ticket is accepted; connection_established comes first', async () => {
     const id = uniqueId('u');
@@ -63,20 +77,40 @@ describe('Socket.IO runs', () => {
 
   test('every delivery of a bad token is refused with connect_error AUTH_FAILED; a ticket is single use', async () => {
     const id = uniqueId('u');
-    const bad = [await target.token(id, { wrongSecret: true }), await target.token(id, { expiresInSec: -60 }), await target.token(id, { type: 'refresh' })];
+    const bad = [
+      await target.token(id, { wrongSecret: true }),
+      await target.token(id, { expiresInSec: -60 }),
+      await target.token(id, { type: 'refresh' }),
+    ];
     for (const delivery of ['auth', 'header', 'query'] as const) {
       for (const token of bad) {
-        await assert.rejects(openSocketIo(target.url, { delivery, token }), (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED', delivery);
+        await assert.rejects(
+          openSocketIo(target.url, { delivery, token }),
+          (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED',
+          delivery,
+        );
       }
-      await assert.rejects(openSocketIo(target.url, { delivery }), (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED', `${delivery} without a token`);
+      await assert.rejects(
+        openSocketIo(target.url, { delivery }),
+        (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED',
+        `${delivery} without a token`,
+      );
     }
     for (const delivery of ['ticket', 'auth-ticket'] as const) {
-      await assert.rejects(openSocketIo(target.url, { delivery, ticket: 'tkt_made_up' }), (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED', `${delivery}: unknown ticket`);
+      await assert.rejects(
+        openSocketIo(target.url, { delivery, ticket: 'tkt_made_up' }),
+        (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED',
+        `${delivery}: unknown ticket`,
+      );
       const issued = await rest(target.url, 'POST', '/api/websocket/ticket', { token: await target.token(id) });
       const first = await openSocketIo(target.url, { delivery, ticket: issued.json.ticket_id });
       opened.push(first);
       assert.equal(first.userId, id);
-      await assert.rejects(openSocketIo(target.url, { delivery, ticket: issued.json.ticket_id }), (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED', `${delivery}: reused ticket`);
+      await assert.rejects(
+        openSocketIo(target.url, { delivery, ticket: issued.json.ticket_id }),
+        (err: unknown) => err instanceof ConnectRefused && err.reason === 'AUTH_FAILED',
+        `${delivery}: reused ticket`,
+      );
     }
   });
 
@@ -85,24 +119,34 @@ describe('Socket.IO runs', () => {
     const b = await newUser(target, 1);
     const content = `a question from ${a.id}`;
     a.socks[0]!.emit('user_message', { thread_id: a.threadId, content, message_id: 'io-1' });
-    await Promise.all(a.socks.map((s) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'io-1', 5000)));
-    const runIds = a.socks.map((s) => assertCompletedRun(runOf(s, 'io-1'), { userId: a.id, threadId: a.threadId, messageId: 'io-1', content }));
+    await Promise.all(
+      a.socks.map((s) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'io-1', 5000)),
+    );
+    const runIds = a.socks.map((s) =>
+      assertCompletedRun(runOf(s, 'io-1'), { userId: a.id, threadId: a.threadId, messageId: 'io-1', content }),
+    );
     assert.equal(runIds[0], runIds[1], 'both sockets got the same run');
     // b runs too, so its socket has seen events while a's run was live.
     b.socks[0]!.emit('user_message', { thread_id: b.threadId, content: 'b asks', message_id: 'io-b' });
     await b.socks[0]!.waitFor((f) => f.type === 'agent_completed', 5000);
     assert.equal(foreignFrames(b.socks[0]!.frames, b.id).length, 0);
-    for (const raw of b.socks[0]!.raw) assert.ok(!raw.includes(a.id) && !raw.includes(runIds[0]!), `b got a frame naming a: ${raw}`);
+    for (const raw of b.socks[0]!.raw)
+      assert.ok(!raw.includes(a.id) && !raw.includes(runIds[0]!), `b got a frame naming a: ${raw}`);
   });
 
-  test('errors: another user\'s thread is THREAD_NOT_FOUND; a bad payload or unknown event is BAD_MESSAGE; ping answers pong', async () => {
+  test("errors: another user's thread is THREAD_NOT_FOUND; a bad payload or unknown event is BAD_MESSAGE; ping answers pong", async () => {
     const a = await newUser(target);
     const b = await newUser(target);
     const s = a.socks[0]!;
     s.emit('user_message', { thread_id: b.threadId, content: 'let me in', message_id: 'io-x' });
     const notFound = await s.waitFor((f) => f.type === 'error' && f.payload?.message_id === 'io-x');
     assert.equal(notFound.payload.code, 'THREAD_NOT_FOUND');
-    for (const [event, payload] of [['user_message', { thread_id: a.threadId }], ['user_message', 'not an object'], ['stop_agent', {}], ['dance', {}]] as const) {
+    for (const [event, payload] of [
+      ['user_message', { thread_id: a.threadId }],
+      ['user_message', 'not an object'],
+      ['stop_agent', {}],
+      ['dance', {}],
+    ] as const) {
       const from = s.frames.length;
       s.emit(event, payload);
       const err = await s.waitFor((f, i) => i >= from && f.type === 'error');
@@ -113,7 +157,7 @@ describe('Socket.IO runs', () => {
     assert.equal(runOf(s, 'io-x').length, 0, 'no run started');
   });
 
-  test('stop_agent stops the caller\'s run with agent_stopped; another user\'s stop_agent is refused and the run completes', async () => {
+  test("stop_agent stops the caller's run with agent_stopped; another user's stop_agent is refused and the run completes", async () => {
     const a = await newUser(slow);
     const b = await newUser(slow);
     const [sa, sb] = [a.socks[0]!, b.socks[0]!];
@@ -132,10 +176,16 @@ describe('Socket.IO runs', () => {
 
   test('only Socket.IO serves runs: /ws answers 404; a WebSocket target refuses a Socket.IO client', async () => {
     const a = await newUser(target);
-    await assert.rejects(openWs(target.url, { delivery: 'header', token: a.token }), (err: unknown) => err instanceof UpgradeRefused && err.status === 404);
+    await assert.rejects(
+      openWs(target.url, { delivery: 'header', token: a.token }),
+      (err: unknown) => err instanceof UpgradeRefused && err.status === 404,
+    );
     const ws = await startTestTarget({ agent: 'instant' });
     try {
-      await assert.rejects(openSocketIo(ws.url, { delivery: 'auth', token: await ws.token('u-x'), timeoutMs: 2000 }), ConnectRefused);
+      await assert.rejects(
+        openSocketIo(ws.url, { delivery: 'auth', token: await ws.token('u-x'), timeoutMs: 2000 }),
+        ConnectRefused,
+      );
     } finally {
       await ws.close();
     }
@@ -143,7 +193,7 @@ describe('Socket.IO runs', () => {
 });
 
 describe('Socket.IO: faults and heartbeat', () => {
-  test('misroute: the run\'s events land on the other user\'s socket, counted exactly as received', async () => {
+  test("misroute: the run's events land on the other user's socket, counted exactly as received", async () => {
     const t = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 33, faults: { misroute: 1 } });
     try {
       const a = await newUser(t);
@@ -168,7 +218,11 @@ describe('Socket.IO: faults and heartbeat', () => {
       const [closing, open] = b.socks as [TestIoSocket, TestIoSocket];
       // The client sends its WebSocket close frame and stops reading, so the server's side stays closing (Socket.IO
       // still calls the socket connected: its transport has not closed) until the client reads the close reply.
-      const raw = (closing.socket.io.engine.transport as unknown as { ws: { close(code: number): void; _socket: { pause(): void; resume(): void } } }).ws;
+      const raw = (
+        closing.socket.io.engine.transport as unknown as {
+          ws: { close(code: number): void; _socket: { pause(): void; resume(): void } };
+        }
+      ).ws;
       raw.close(1000);
       raw._socket.pause();
       await new Promise((r) => setTimeout(r, 300));
@@ -186,14 +240,16 @@ describe('Socket.IO: faults and heartbeat', () => {
     }
   });
 
-  test('broadcast: every event also lands on every other user\'s socket, counted exactly as received', async () => {
+  test("broadcast: every event also lands on every other user's socket, counted exactly as received", async () => {
     const t = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 34, faults: { broadcast: 1 } });
     try {
       const a = await newUser(t);
       const others = [await newUser(t), await newUser(t, 2)];
       a.socks[0]!.emit('user_message', { thread_id: a.threadId, content: `mine ${a.id}`, message_id: 'io-bc' });
       const sockets = others.flatMap((o) => o.socks.map((s) => ({ s, owner: o.id })));
-      await Promise.all(sockets.map(({ s }) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.user_id === a.id, 5000)));
+      await Promise.all(
+        sockets.map(({ s }) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.user_id === a.id, 5000)),
+      );
       const ownRun = runOf(a.socks[0]!, 'io-bc').length;
       let received = 0;
       for (const { s, owner } of sockets) {
@@ -215,7 +271,10 @@ describe('Socket.IO: faults and heartbeat', () => {
       const s = a.socks[0]!;
       s.emit('user_message', { thread_id: a.threadId, content: 'cut me', message_id: 'io-cut' });
       assert.equal(await s.disconnected, 'io server disconnect');
-      assert.deepEqual(runOf(s, 'io-cut').map((f) => f.type), ['agent_started']);
+      assert.deepEqual(
+        runOf(s, 'io-cut').map((f) => f.type),
+        ['agent_started'],
+      );
       assert.equal(t.leaks().total, 0);
     } finally {
       await t.close();
@@ -228,7 +287,8 @@ describe('Socket.IO: faults and heartbeat', () => {
       const a = await newUser(t, 2);
       for (const s of a.socks) {
         const hb = await s.waitFor((f) => f.type === 'heartbeat', 2000);
-        for (const key of ['user_id', 'thread_id', 'run_id']) assert.equal(hb.payload?.[key], undefined, `heartbeat has no ${key}`);
+        for (const key of ['user_id', 'thread_id', 'run_id'])
+          assert.equal(hb.payload?.[key], undefined, `heartbeat has no ${key}`);
       }
     } finally {
       await t.close();

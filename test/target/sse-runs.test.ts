@@ -10,11 +10,20 @@ import type { AgentTiming } from '../../src/target/agent-presets.js';
 
 /** About a second per run: long enough to stop it or walk away from it. */
 const SLOW: AgentTiming = {
-  firstEventMs: [50, 50], thinkingSteps: [3, 3], thinkingMs: [250, 250], toolCalls: [0, 0],
-  toolStartMs: [0, 0], toolMs: [0, 0], finalMs: [250, 250],
+  firstEventMs: [50, 50],
+  thinkingSteps: [3, 3],
+  thinkingMs: [250, 250],
+  toolCalls: [0, 0],
+  toolStartMs: [0, 0],
+  toolMs: [0, 0],
+  finalMs: [250, 250],
 };
 
-interface User { readonly id: string; readonly token: string; readonly threadId: string }
+interface User {
+  readonly id: string;
+  readonly token: string;
+  readonly threadId: string;
+}
 
 async function newUser(target: TestTarget): Promise<User> {
   const id = uniqueId('u');
@@ -25,7 +34,10 @@ async function newUser(target: TestTarget): Promise<User> {
 }
 
 /** Polls `/health` until `check` holds (3 s at most); returns the last answer. */
-async function healthUntil(target: TestTarget, check: (h: Record<string, number>) => boolean): Promise<Record<string, number>> {
+async function healthUntil(
+  target: TestTarget,
+  check: (h: Record<string, number>) => boolean,
+): Promise<Record<string, number>> {
   const deadline = Date.now() + 3000;
   for (;;) {
     const h = (await rest(target.url, 'GET', '/health')).json as Record<string, number>;
@@ -46,13 +58,17 @@ describe('SSE runs', () => {
     for (const s of streams) s.abort();
     await Promise.all([target.close(), slow.close()]);
   });
-  const open = async (t: TestTarget, threadId: string, opts: Parameters<typeof openRunStream>[2]): Promise<TestSseStream> => {
+  const open = async (
+    t: TestTarget,
+    threadId: string,
+    opts: Parameters<typeof openRunStream>[2],
+  ): Promise<TestSseStream> => {
     const s = await openRunStream(t.url, threadId, opts);
     streams.push(s);
     return s;
   };
 
-  test('a run streams protocol.md\'s events in order, named by type with the seq as id, and the stream ends after the terminal event', async () => {
+  test("a run streams protocol.md's events in order, named by type with the seq as id, and the stream ends after the terminal event", async () => {
     const u = await newUser(target);
     const content = `What is the capital of ${uniqueId('country')}?`;
     const s = await open(target, u.threadId, { token: u.token, content, messageId: 'msg-sse-1' });
@@ -68,10 +84,14 @@ describe('SSE runs', () => {
     });
     assert.ok(TERMINAL_TYPES.has(s.frames.at(-1)!.type!), 'the terminal event is the last one');
     const msgs = await rest(target.url, 'GET', `/api/threads/${u.threadId}/messages`, { token: u.token });
-    assert.deepEqual(msgs.json.messages.map((m: { role: string }) => m.role), ['user', 'assistant'], 'the message and its answer are stored');
+    assert.deepEqual(
+      msgs.json.messages.map((m: { role: string }) => m.role),
+      ['user', 'assistant'],
+      'the message and its answer are stored',
+    );
   });
 
-  test('two users, three streams at once: each stream carries its own run only, and nobody gets another user\'s events', async () => {
+  test("two users, three streams at once: each stream carries its own run only, and nobody gets another user's events", async () => {
     const [a, b] = [await newUser(target), await newUser(target)];
     const [a1, a2, b1] = await Promise.all([
       open(target, a.threadId, { token: a.token, content: `a one ${a.id}`, messageId: 'a1' }),
@@ -79,14 +99,25 @@ describe('SSE runs', () => {
       open(target, b.threadId, { token: b.token, content: `b one ${b.id}`, messageId: 'b1' }),
     ]);
     await Promise.all([a1.finished, a2.finished, b1.finished]);
-    const runA1 = assertCompletedRun(a1.frames, { userId: a.id, threadId: a.threadId, messageId: 'a1', content: `a one ${a.id}` });
-    const runA2 = assertCompletedRun(a2.frames, { userId: a.id, threadId: a.threadId, messageId: 'a2', content: `a two ${a.id}` });
+    const runA1 = assertCompletedRun(a1.frames, {
+      userId: a.id,
+      threadId: a.threadId,
+      messageId: 'a1',
+      content: `a one ${a.id}`,
+    });
+    const runA2 = assertCompletedRun(a2.frames, {
+      userId: a.id,
+      threadId: a.threadId,
+      messageId: 'a2',
+      content: `a two ${a.id}`,
+    });
     assertCompletedRun(b1.frames, { userId: b.id, threadId: b.threadId, messageId: 'b1', content: `b one ${b.id}` });
     assert.notEqual(runA1, runA2, 'two runs');
-    for (const ev of b1.events) assert.ok(!ev.data.includes(a.id) && !ev.data.includes(a.threadId), `b got a frame naming a: ${ev.data}`);
+    for (const ev of b1.events)
+      assert.ok(!ev.data.includes(a.id) && !ev.data.includes(a.threadId), `b got a frame naming a: ${ev.data}`);
   });
 
-  test('refused before any event, as plain JSON: 401 for each bad token, 404 for a thread that is not the caller\'s, 400 for a bad body', async () => {
+  test("refused before any event, as plain JSON: 401 for each bad token, 404 for a thread that is not the caller's, 400 for a bad body", async () => {
     const [a, b] = [await newUser(target), await newUser(target)];
     const bad: Array<[string, string | undefined]> = [
       ['no token', undefined],
@@ -112,7 +143,7 @@ describe('SSE runs', () => {
     assert.equal(msgs.json.total, 0, 'no refused request stored a message or started a run');
   });
 
-  test('stop: 202, then the stream carries agent_stopped and ends; another user\'s stop is 404 and leaves the run going', async () => {
+  test("stop: 202, then the stream carries agent_stopped and ends; another user's stop is 404 and leaves the run going", async () => {
     const [a, b] = [await newUser(slow), await newUser(slow)];
     const s = await open(slow, a.threadId, { token: a.token, content: 'stop me', messageId: 'm-stop' });
     const started = await s.waitFor((f) => f.type === 'agent_started', 3000);
@@ -126,7 +157,11 @@ describe('SSE runs', () => {
     assert.equal(s.frames.at(-1)!.type, 'agent_stopped');
     assert.equal(s.frames.at(-1)!.payload.run_id, runId);
     assert.ok(!s.frames.some((f) => f.type === 'agent_completed'));
-    assert.equal((await rest(slow.url, 'POST', `/api/runs/${runId}/stop`, { token: a.token })).status, 404, 'an ended run is 404');
+    assert.equal(
+      (await rest(slow.url, 'POST', `/api/runs/${runId}/stop`, { token: a.token })).status,
+      404,
+      'an ended run is 404',
+    );
     assert.equal((await rest(slow.url, 'POST', '/api/runs/run_nope/stop', { token: a.token })).status, 404);
     assert.equal((await rest(slow.url, 'POST', `/api/runs/${runId}/stop`, {})).status, 401);
   });
@@ -141,7 +176,11 @@ describe('SSE runs', () => {
     assert.equal(h.connections, 0, 'the stream is forgotten');
     assert.equal(h.runsInFlight, 0, 'the run is cancelled');
     const msgs = await rest(slow.url, 'GET', `/api/threads/${a.threadId}/messages`, { token: a.token });
-    assert.deepEqual(msgs.json.messages.map((m: { role: string }) => m.role), ['user'], 'a cancelled run stores no answer');
+    assert.deepEqual(
+      msgs.json.messages.map((m: { role: string }) => m.role),
+      ['user'],
+      'a cancelled run stores no answer',
+    );
     const again = await open(slow, a.threadId, { token: a.token, content: 'back again', messageId: 'm-back' });
     assert.equal(await again.finished, 'end', 'the target serves the next stream');
     assert.equal(again.frames.at(-1)!.type, 'agent_completed');
@@ -149,7 +188,10 @@ describe('SSE runs', () => {
 
   test('only SSE serves runs: /ws answers 404, and a WebSocket target has no stream route', async () => {
     const a = await newUser(target);
-    await assert.rejects(openWs(target.url, { delivery: 'header', token: a.token }), (err: unknown) => err instanceof UpgradeRefused && err.status === 404);
+    await assert.rejects(
+      openWs(target.url, { delivery: 'header', token: a.token }),
+      (err: unknown) => err instanceof UpgradeRefused && err.status === 404,
+    );
     const ws = await startTestTarget({ agent: 'instant' });
     try {
       const u = await newUser(ws);
@@ -192,13 +234,16 @@ describe('SSE: rate limit, injected 500, heartbeat', () => {
     const t = await startTestTarget({ transport: 'sse', agent: SLOW, heartbeatMs: 50 });
     try {
       const [a, b] = [await newUser(t), await newUser(t)];
-      const streams = await Promise.all([a, b].map((u) => openRunStream(t.url, u.threadId, { token: u.token, content: 'wait' })));
+      const streams = await Promise.all(
+        [a, b].map((u) => openRunStream(t.url, u.threadId, { token: u.token, content: 'wait' })),
+      );
       for (const s of streams) {
         const hb = await s.waitFor((f) => f.type === 'heartbeat', 2000);
         const ev = s.events[s.frames.indexOf(hb)]!;
         assert.equal(ev.event, 'heartbeat');
         assert.equal(ev.id, undefined, 'a heartbeat has no seq, so no id');
-        for (const key of ['user_id', 'thread_id', 'run_id']) assert.equal(hb.payload?.[key], undefined, `heartbeat has no ${key}`);
+        for (const key of ['user_id', 'thread_id', 'run_id'])
+          assert.equal(hb.payload?.[key], undefined, `heartbeat has no ${key}`);
         s.abort();
       }
     } finally {

@@ -17,7 +17,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('WebSocket runs (fast agent)', () => {
   let target: TestTarget;
   const sockets: TestSocket[] = [];
-  before(async () => { target = await startTestTarget({ agent: 'fast', seed: 7 }); });
+  before(async () => {
+    target = await startTestTarget({ agent: 'fast', seed: 7 });
+  });
   after(async () => {
     await Promise.all(sockets.map((s) => s.close()));
     await target.close();
@@ -60,20 +62,39 @@ describe('WebSocket runs (fast agent)', () => {
     const t0 = Date.now();
     s.send({ type: 'user_message', payload: { thread_id: u.threadId, content, message_id: 'msg-one' } });
     await s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'msg-one', 5000);
-    assertCompletedRun(runEventsOf(s.frames, 'msg-one'), { userId: u.id, threadId: u.threadId, messageId: 'msg-one', content, startedAtMs: t0 });
+    assertCompletedRun(runEventsOf(s.frames, 'msg-one'), {
+      userId: u.id,
+      threadId: u.threadId,
+      messageId: 'msg-one',
+      content,
+      startedAtMs: t0,
+    });
   });
 
   test('three runs in flight on one connection all complete, each correlated by message_id', async () => {
     const u = await user();
     const s = u.socks[0]!;
     const t0 = Date.now();
-    const msgs = ['alpha', 'bravo', 'charlie'].map((w) => ({ message_id: uniqueId(`m-${w}`), content: `question ${w} ${uniqueId('q')}` }));
+    const msgs = ['alpha', 'bravo', 'charlie'].map((w) => ({
+      message_id: uniqueId(`m-${w}`),
+      content: `question ${w} ${uniqueId('q')}`,
+    }));
     for (const m of msgs) s.send({ type: 'user_message', payload: { thread_id: u.threadId, ...m } });
-    await Promise.all(msgs.map((m) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === m.message_id, 5000)));
+    await Promise.all(
+      msgs.map((m) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === m.message_id, 5000)),
+    );
     const runIds = new Set<string>();
     for (const m of msgs) {
       const events = runEventsOf(s.frames, m.message_id);
-      runIds.add(assertCompletedRun(events, { userId: u.id, threadId: u.threadId, messageId: m.message_id, ...m, startedAtMs: t0 }));
+      runIds.add(
+        assertCompletedRun(events, {
+          userId: u.id,
+          threadId: u.threadId,
+          messageId: m.message_id,
+          ...m,
+          startedAtMs: t0,
+        }),
+      );
       for (const other of msgs) {
         if (other === m) continue;
         assert.ok(!events.some((f) => JSON.stringify(f).includes(other.content)), 'a run quotes only its own message');
@@ -88,7 +109,9 @@ describe('WebSocket runs (fast agent)', () => {
     const content = `tabs ${uniqueId('c')}`;
     const t0 = Date.now();
     a.send({ type: 'user_message', payload: { thread_id: u.threadId, content, message_id: 'tab-run' } });
-    await Promise.all([a, b].map((s) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'tab-run', 5000)));
+    await Promise.all(
+      [a, b].map((s) => s.waitFor((f) => f.type === 'agent_completed' && f.payload?.message_id === 'tab-run', 5000)),
+    );
     const evA = runEventsOf(a.frames, 'tab-run');
     const evB = runEventsOf(b.frames, 'tab-run');
     assertCompletedRun(evB, { userId: u.id, threadId: u.threadId, messageId: 'tab-run', content, startedAtMs: t0 });
@@ -106,24 +129,39 @@ describe('WebSocket runs (fast agent)', () => {
     while (!stopped && attempts < 5) {
       attempts++;
       const messageId = `stop-${attempts}`;
-      s.send({ type: 'user_message', payload: { thread_id: u.threadId, content: `long task ${attempts}`, message_id: messageId } });
+      s.send({
+        type: 'user_message',
+        payload: { thread_id: u.threadId, content: `long task ${attempts}`, message_id: messageId },
+      });
       const started = await s.waitFor((f) => f.type === 'agent_started' && f.payload?.message_id === messageId, 3000);
       runId = started.payload.run_id;
       s.send({ type: 'stop_agent', payload: { run_id: runId } });
-      const answer = await s.waitFor((f) => (f.type === 'agent_stopped' && f.payload?.run_id === runId)
-        || (f.type === 'agent_completed' && f.payload?.run_id === runId), 3000);
+      const answer = await s.waitFor(
+        (f) =>
+          (f.type === 'agent_stopped' && f.payload?.run_id === runId) ||
+          (f.type === 'agent_completed' && f.payload?.run_id === runId),
+        3000,
+      );
       if (answer.type === 'agent_stopped') stopped = answer;
     }
     assert.ok(stopped, `a run was stopped within ${attempts} attempts`);
     // Longer than a whole fast run: nothing more may arrive for the stopped run.
     await sleep(200);
     const events = s.frames.filter((f) => f.payload?.run_id === runId);
-    assert.equal(events.at(-1)?.type, 'agent_stopped', `agent_stopped is the run's last event: ${events.map((f) => f.type).join(', ')}`);
+    assert.equal(
+      events.at(-1)?.type,
+      'agent_stopped',
+      `agent_stopped is the run's last event: ${events.map((f) => f.type).join(', ')}`,
+    );
     assert.equal(events.filter((f) => f.type === 'agent_stopped').length, 1);
     assert.ok(!events.some((f) => f.type === 'agent_completed'));
     assert.equal(stopped.payload.user_id, u.id);
     assert.equal(stopped.payload.thread_id, u.threadId);
-    assert.deepEqual(events.map((f) => f.payload.seq), events.map((_, i) => i), 'seq stays consecutive up to agent_stopped');
+    assert.deepEqual(
+      events.map((f) => f.payload.seq),
+      events.map((_, i) => i),
+      'seq stays consecutive up to agent_stopped',
+    );
   });
 
   test('ping is answered by pong with the same ts', async () => {
@@ -136,7 +174,7 @@ describe('WebSocket runs (fast agent)', () => {
     assert.equal(s.frames.filter((f) => f.type === 'pong').length, 2);
   });
 
-  test('the run\'s user and assistant messages are in GET messages after completion', async () => {
+  test("the run's user and assistant messages are in GET messages after completion", async () => {
     const u = await user();
     const s = u.socks[0]!;
     const content = `remember ${uniqueId('fact')}`;
@@ -148,11 +186,11 @@ describe('WebSocket runs (fast agent)', () => {
     const userMsg = res.json.messages.find((m: { role: string }) => m.role === 'user');
     const botMsg = res.json.messages.find((m: { role: string }) => m.role === 'assistant');
     assert.ok(userMsg && botMsg, JSON.stringify(res.json.messages));
-    assert.equal(userMsg.id, 'persist-1', 'the stored user message keeps the client\'s message_id');
+    assert.equal(userMsg.id, 'persist-1', "the stored user message keeps the client's message_id");
     assert.equal(userMsg.content, content);
     assert.equal(userMsg.thread_id, u.threadId);
     assert.equal(botMsg.thread_id, u.threadId);
-    assert.equal(botMsg.content, done.payload.result, 'the assistant message is the run\'s result');
+    assert.equal(botMsg.content, done.payload.result, "the assistant message is the run's result");
     const thread = await rest(target.url, 'GET', `/api/threads/${u.threadId}`, { token: u.token });
     assert.equal(thread.json.message_count, 2);
   });
@@ -182,22 +220,37 @@ describe('WebSocket runs are ReAct-shaped (fast and realistic agents)', () => {
   test('fast: a run with a tool thinks again after the result before it answers; the same seed plays the same runs', async () => {
     const a = await shapes({ agent: 'fast', seed: 3 }, 16);
     for (const shape of a) assert.match(shape, /^S(T+EC)*T+D$/, `ReAct order: ${shape}`);
-    assert.ok(a.some((x) => x.includes('ECT')), `some run thinks after a tool result: ${a.join(' ')}`);
-    assert.ok(a.some((x) => !x.includes('E')), `some run has no tool: ${a.join(' ')}`);
-    assert.deepEqual(await shapes({ agent: 'fast', seed: 3 }, 16), a, 'seeded: a second target with the same seed plays the same shapes');
+    assert.ok(
+      a.some((x) => x.includes('ECT')),
+      `some run thinks after a tool result: ${a.join(' ')}`,
+    );
+    assert.ok(
+      a.some((x) => !x.includes('E')),
+      `some run has no tool: ${a.join(' ')}`,
+    );
+    assert.deepEqual(
+      await shapes({ agent: 'fast', seed: 3 }, 16),
+      a,
+      'seeded: a second target with the same seed plays the same shapes',
+    );
   });
 
   test('realistic: think → tool → think → tool → think → answer when a run calls two tools', async () => {
     // Seed 3's first run calls two tools; one run, since a realistic one takes up to ~7 s.
     const got = await shapes({ agent: 'realistic', seed: 3 }, 1);
     for (const shape of got) assert.match(shape, /^S(T+EC)*T+D$/, `ReAct order: ${shape}`);
-    assert.ok(got.some((x) => /T+ECT+ECT+D$/.test(x)), `a run with two tool calls, a thought between them and before the answer: ${got.join(' ')}`);
+    assert.ok(
+      got.some((x) => /T+ECT+ECT+D$/.test(x)),
+      `a run with two tool calls, a thought between them and before the answer: ${got.join(' ')}`,
+    );
   });
 });
 
 describe('WebSocket runs (instant agent)', () => {
   let target: TestTarget;
-  before(async () => { target = await startTestTarget({ agent: 'instant' }); });
+  before(async () => {
+    target = await startTestTarget({ agent: 'instant' });
+  });
   after(() => target.close());
 
   test('an instant run has the fixed shape started, thinking, one tool pair, thinking, completed', async () => {
@@ -211,7 +264,10 @@ describe('WebSocket runs (instant agent)', () => {
       s.send({ type: 'user_message', payload: { thread_id: threadId, content, message_id: 'i-1' } });
       await s.waitFor((f) => f.type === 'agent_completed', 3000);
       const events = runEventsOf(s.frames, 'i-1');
-      assert.deepEqual(events.map((f) => f.type), ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', 'agent_completed']);
+      assert.deepEqual(
+        events.map((f) => f.type),
+        ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_thinking', 'agent_completed'],
+      );
       assertCompletedRun(events, { userId: id, threadId, messageId: 'i-1', content, startedAtMs: t0 });
     } finally {
       await s.close();
@@ -261,24 +317,33 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
     assert.equal(runEventsOf(sock.frames, 'nothread-1').length, 0);
   });
 
-  test('another user\'s thread answers THREAD_NOT_FOUND with the message_id, and stores nothing', async () => {
-    const err = await errorAfter({ type: 'user_message', payload: { thread_id: owner.threadId, content: 'intruder text', message_id: 'steal-1' } });
+  test("another user's thread answers THREAD_NOT_FOUND with the message_id, and stores nothing", async () => {
+    const err = await errorAfter({
+      type: 'user_message',
+      payload: { thread_id: owner.threadId, content: 'intruder text', message_id: 'steal-1' },
+    });
     assert.equal(err.payload.code, 'THREAD_NOT_FOUND');
     assert.equal(err.payload.message_id, 'steal-1');
     await sleep(100);
     assert.equal(runEventsOf(sock.frames, 'steal-1').length, 0, 'no run for a refused message');
     const msgs = await rest(target.url, 'GET', `/api/threads/${owner.threadId}/messages`, { token: owner.token });
-    assert.equal(msgs.json.total, 0, 'the owner\'s thread got no message');
+    assert.equal(msgs.json.total, 0, "the owner's thread got no message");
   });
 
   test('an unknown thread answers THREAD_NOT_FOUND', async () => {
-    const err = await errorAfter({ type: 'user_message', payload: { thread_id: 'thr_nope', content: 'hello', message_id: 'nope-1' } });
+    const err = await errorAfter({
+      type: 'user_message',
+      payload: { thread_id: 'thr_nope', content: 'hello', message_id: 'nope-1' },
+    });
     assert.equal(err.payload.code, 'THREAD_NOT_FOUND');
     assert.equal(err.payload.message_id, 'nope-1');
   });
 
   test('a frame over maxFrameBytes answers TOO_LARGE and starts no run', async () => {
-    const frame = JSON.stringify({ type: 'user_message', payload: { thread_id: threadId, content: 'z'.repeat(2048), message_id: 'big-1' } });
+    const frame = JSON.stringify({
+      type: 'user_message',
+      payload: { thread_id: threadId, content: 'z'.repeat(2048), message_id: 'big-1' },
+    });
     assert.ok(Buffer.byteLength(frame) > 2048);
     const err = await errorAfter(frame);
     assert.equal(err.payload.code, 'TOO_LARGE');
@@ -287,7 +352,12 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
   });
 
   test('a binary frame answers BAD_MESSAGE, even when it holds a valid user_message', async () => {
-    const body = Buffer.from(JSON.stringify({ type: 'user_message', payload: { thread_id: threadId, content: 'sent as binary', message_id: 'bin-1' } }));
+    const body = Buffer.from(
+      JSON.stringify({
+        type: 'user_message',
+        payload: { thread_id: threadId, content: 'sent as binary', message_id: 'bin-1' },
+      }),
+    );
     const err = await errorAfter(body, { binary: true });
     assert.equal(err.payload.code, 'BAD_MESSAGE');
     await sleep(100);
@@ -305,11 +375,17 @@ describe('WebSocket error frames (maxFrameBytes: 1024)', () => {
 
 describe('server-wide heartbeat (heartbeatMs: 50)', () => {
   let target: TestTarget;
-  before(async () => { target = await startTestTarget({ agent: 'instant', heartbeatMs: 50 }); });
+  before(async () => {
+    target = await startTestTarget({ agent: 'instant', heartbeatMs: 50 });
+  });
   after(() => target.close());
 
   test('heartbeat frames reach every connection and carry no owner fields', async () => {
-    const socks = await Promise.all(['hb-a', 'hb-b'].map(async (p) => openWs(target.url, { delivery: 'header', token: await target.token(uniqueId(p)) })));
+    const socks = await Promise.all(
+      ['hb-a', 'hb-b'].map(async (p) =>
+        openWs(target.url, { delivery: 'header', token: await target.token(uniqueId(p)) }),
+      ),
+    );
     try {
       for (const s of socks) {
         const hb = await s.waitFor((f) => f.type === 'heartbeat', 2000);

@@ -32,7 +32,8 @@ async function verify(request) {
   }
   // jose checks exp and nbf but takes any iat; a token issued ahead of now (beyond a minute of clock skew) is not one
   // this issuer made, as crosstalk's forgery catalogue (RFC 8725) expects a careful backend to judge.
-  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + 60) throw unauthorized('Invalid or expired token');
+  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + 60)
+    throw unauthorized('Invalid or expired token');
   if (payload.type !== 'access') throw unauthorized('Not an access token');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthorized('Token has no subject');
   return { identity: payload.sub, permissions: [], is_authenticated: true };
@@ -48,26 +49,30 @@ async function verify(request) {
 function stampOwner(resource, action, value, owner) {
   if (value == null || typeof value !== 'object') return;
   if (resource === 'store') {
-    if (action === 'put' && value.value != null && typeof value.value === 'object') value.value = { ...value.value, owner };
+    if (action === 'put' && value.value != null && typeof value.value === 'object')
+      value.value = { ...value.value, owner };
     return;
   }
   if (action === 'create' || action === 'create_run') {
     value.metadata = { ...(value.metadata ?? {}), owner };
-  } else if (action === 'update' && value.metadata != null && typeof value.metadata === 'object' && 'owner' in value.metadata) {
+  } else if (
+    action === 'update' &&
+    value.metadata != null &&
+    typeof value.metadata === 'object' &&
+    'owner' in value.metadata
+  ) {
     const { owner: _ignored, ...rest } = value.metadata;
     value.metadata = rest;
   }
 }
 
 /** The auth object langgraph.json's `auth.path` points at. */
-export const auth = new Auth()
-  .authenticate(verify)
-  .on('*', ({ resource, action, value, user }) => {
-    stampOwner(resource, action, value, user.identity);
-    // LangGraph's docs let Studio developers see everything. Only reachable
-    // when the server runs with studio auth on (start-server --studio-auth):
-    // then any request carrying `x-auth-scheme: langsmith` is that developer.
-    if (user.kind === 'StudioUser') return undefined;
-    if (dropOwnerFilter) return undefined;
-    return { owner: user.identity };
-  });
+export const auth = new Auth().authenticate(verify).on('*', ({ resource, action, value, user }) => {
+  stampOwner(resource, action, value, user.identity);
+  // LangGraph's docs let Studio developers see everything. Only reachable
+  // when the server runs with studio auth on (start-server --studio-auth):
+  // then any request carrying `x-auth-scheme: langsmith` is that developer.
+  if (user.kind === 'StudioUser') return undefined;
+  if (dropOwnerFilter) return undefined;
+  return { owner: user.identity };
+});

@@ -6,7 +6,11 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 
 /** An HS256 access token as crosstalk mints them (protocol.md): sub, iat (`iatOffsetSec` from now), exp, type. */
-export async function mintToken(secret, sub, { type = 'access', ttlSec = 900, signWith = secret, iatOffsetSec = 0 } = {}) {
+export async function mintToken(
+  secret,
+  sub,
+  { type = 'access', ttlSec = 900, signWith = secret, iatOffsetSec = 0 } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ type })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -59,7 +63,13 @@ export async function readSse(baseUrl, method, path, { token, body, headers = {}
     response = await fetch(`${baseUrl}${path}`, init);
     if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
       const text = await response.text();
-      return { status: response.status, headers: response.headers, text, frames, closedAtMs: performance.now() - startedAt };
+      return {
+        status: response.status,
+        headers: response.headers,
+        text,
+        frames,
+        closedAtMs: performance.now() - startedAt,
+      };
     }
     const decoder = new TextDecoder();
     let buffered = '';
@@ -71,7 +81,12 @@ export async function readSse(baseUrl, method, path, { token, body, headers = {}
         buffered = buffered.slice(buffered[nl] === '\r' ? nl + 2 : nl + 1);
         if (line === '') {
           if (frame.data.length > 0 || frame.id !== undefined || frame.event !== 'message') {
-            const done = { event: frame.event, data: frame.data.join('\n'), id: frame.id, atMs: performance.now() - startedAt };
+            const done = {
+              event: frame.event,
+              data: frame.data.join('\n'),
+              id: frame.id,
+              atMs: performance.now() - startedAt,
+            };
             frames.push(done);
             if (stopWhen?.(done)) {
               stoppedEarly = true;
@@ -97,7 +112,14 @@ export async function readSse(baseUrl, method, path, { token, body, headers = {}
     clearTimeout(timer);
     if (stoppedEarly) controller.abort();
   }
-  return { status: response?.status, headers: response?.headers, frames, closedAtMs: performance.now() - startedAt, stoppedEarly, timedOut };
+  return {
+    status: response?.status,
+    headers: response?.headers,
+    frames,
+    closedAtMs: performance.now() - startedAt,
+    stoppedEarly,
+    timedOut,
+  };
 }
 
 /**
@@ -117,7 +139,11 @@ export function openThreadSocket(baseUrl, threadId, token) {
   });
   return new Promise((resolve, reject) => {
     ws.once('unexpected-response', (_request, response) => {
-      reject(Object.assign(new Error(`WebSocket upgrade refused: HTTP ${response.statusCode}`), { status: response.statusCode }));
+      reject(
+        Object.assign(new Error(`WebSocket upgrade refused: HTTP ${response.statusCode}`), {
+          status: response.statusCode,
+        }),
+      );
       ws.terminate();
     });
     ws.once('error', reject);
@@ -140,7 +166,9 @@ export function openThreadSocket(baseUrl, threadId, token) {
             };
             const timer = setTimeout(() => {
               waiters.delete(waiter);
-              rejectWait(new Error(`no matching WebSocket frame within ${timeoutMs} ms (${frames.length} frames seen)`));
+              rejectWait(
+                new Error(`no matching WebSocket frame within ${timeoutMs} ms (${frames.length} frames seen)`),
+              );
             }, timeoutMs);
             waiters.add(waiter);
             waiter.check();

@@ -28,7 +28,8 @@ function readDelay(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -37,7 +38,9 @@ function textOf(message) {
   const content = message?.content;
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((block) => (typeof block === 'string' ? block : block?.type === 'text' ? String(block.text ?? '') : '')).join('');
+    return content
+      .map((block) => (typeof block === 'string' ? block : block?.type === 'text' ? String(block.text ?? '') : ''))
+      .join('');
   }
   return '';
 }
@@ -84,7 +87,8 @@ class ScriptedChatModel extends BaseChatModel {
 
   async _generate(messages, options, runManager) {
     let final;
-    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) final = final ? final.concat(chunk) : chunk;
+    for await (const chunk of this._streamResponseChunks(messages, options, runManager))
+      final = final ? final.concat(chunk) : chunk;
     if (!final) return { generations: [] };
     // Store a plain AIMessage (as a real provider's invoke does), not the accumulated chunk.
     const { content, tool_calls: toolCalls, id } = final.message;
@@ -109,7 +113,10 @@ class ScriptedChatModel extends BaseChatModel {
       for (const part of parts) {
         await sleep(TOKEN_DELAY_MS, options.signal);
         if (options.signal?.aborted) return;
-        const chunk = new ChatGenerationChunk({ message: new AIMessageChunk({ content: '', tool_call_chunks: [part] }), text: '' });
+        const chunk = new ChatGenerationChunk({
+          message: new AIMessageChunk({ content: '', tool_call_chunks: [part] }),
+          text: '',
+        });
         yield chunk;
         await runManager?.handleLLMNewToken('', undefined, undefined, undefined, undefined, { chunk });
       }

@@ -28,7 +28,9 @@ let tokenB;
 
 // Its client's imports (jose, ws) resolve from crosstalk's own install too; the server needs this package's.
 const INSTALLED = existsSync(new URL('./node_modules/@langchain/langgraph-api/package.json', import.meta.url));
-const SKIP = INSTALLED ? false : 'the LangGraph interop package is not installed: run `npm ci --prefix test/interop/langgraph`';
+const SKIP = INSTALLED
+  ? false
+  : 'the LangGraph interop package is not installed: run `npm ci --prefix test/interop/langgraph`';
 
 before(async () => {
   if (!INSTALLED) return;
@@ -55,9 +57,15 @@ async function createThread(base, token, metadata) {
 /** A completed run on a new thread of `token`'s user; resolves to the thread id. */
 async function threadWithRun(base, token, content) {
   const { thread_id: threadId } = await createThread(base, token);
-  const run = await readSse(base, 'POST', `/threads/${threadId}/runs/stream`, { token, body: { assistant_id: 'echo', input: userMessage(content), stream_mode: ['values'] } });
+  const run = await readSse(base, 'POST', `/threads/${threadId}/runs/stream`, {
+    token,
+    body: { assistant_id: 'echo', input: userMessage(content), stream_mode: ['values'] },
+  });
   assert.equal(run.status, 200);
-  assert.ok(run.frames.some((f) => f.event === 'values' && f.data.includes(content)), 'the run saw the message');
+  assert.ok(
+    run.frames.some((f) => f.event === 'values' && f.data.includes(content)),
+    'the run saw the message',
+  );
   return threadId;
 }
 
@@ -66,7 +74,10 @@ async function waitForThreadStatus(base, token, threadId, status, timeoutMs = 10
   for (;;) {
     const res = await api(base, 'GET', `/threads/${threadId}`, { token });
     if (res.json?.status === status) return res.json;
-    if (Date.now() > deadline) assert.fail(`thread ${threadId} did not become ${status} within ${timeoutMs} ms (last: ${res.status} ${res.json?.status})`);
+    if (Date.now() > deadline)
+      assert.fail(
+        `thread ${threadId} did not become ${status} within ${timeoutMs} ms (last: ${res.status} ${res.json?.status})`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -97,7 +108,9 @@ describe('langgraph interop server', { skip: SKIP }, () => {
       const res = await api(strict.url, 'POST', '/threads/search', { ...options, body: {} });
       assert.equal(res.status, 401, `${label}: ${res.status} ${res.text}`);
     }
-    await assert.rejects(openThreadSocket(strict.url, (await createThread(strict.url, tokenA)).thread_id, undefined), { status: 401 });
+    await assert.rejects(openThreadSocket(strict.url, (await createThread(strict.url, tokenA)).thread_id, undefined), {
+      status: 401,
+    });
     assert.equal((await api(strict.url, 'GET', '/info')).status, 200, '/info stays public');
   });
 
@@ -117,7 +130,11 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     assert.equal(first.event, 'metadata');
     const { run_id: runId } = JSON.parse(first.data);
     assert.equal(run.headers.get('content-location'), `/threads/${thread.thread_id}/runs/${runId}`);
-    assert.deepEqual(run.frames.map((f) => f.id), run.frames.map((_, i) => String(i)), 'ids count up from 0');
+    assert.deepEqual(
+      run.frames.map((f) => f.id),
+      run.frames.map((_, i) => String(i)),
+      'ids count up from 0',
+    );
     assert.ok(!run.frames.some((f) => f.event === 'end'), 'there is no end event');
 
     const tuples = run.frames.filter((f) => f.event === 'messages').map((f) => JSON.parse(f.data));
@@ -126,16 +143,27 @@ describe('langgraph interop server', { skip: SKIP }, () => {
       assert.equal(meta.thread_id, thread.thread_id);
       assert.equal(meta.owner, ALICE);
     }
-    assert.ok(tuples.some(([chunk]) => chunk.type === 'ai' && chunk.tool_call_chunks?.some((c) => c.name === 'lookup')), 'a tool call is streamed');
-    assert.ok(tuples.some(([chunk]) => chunk.type === 'tool' && chunk.name === 'lookup'), 'the tool result is streamed');
-    const deltas = tuples.filter(([chunk]) => chunk.type === 'ai' && typeof chunk.content === 'string' && chunk.content !== '').map(([chunk]) => chunk.content);
+    assert.ok(
+      tuples.some(([chunk]) => chunk.type === 'ai' && chunk.tool_call_chunks?.some((c) => c.name === 'lookup')),
+      'a tool call is streamed',
+    );
+    assert.ok(
+      tuples.some(([chunk]) => chunk.type === 'tool' && chunk.name === 'lookup'),
+      'the tool result is streamed',
+    );
+    const deltas = tuples
+      .filter(([chunk]) => chunk.type === 'ai' && typeof chunk.content === 'string' && chunk.content !== '')
+      .map(([chunk]) => chunk.content);
     assert.ok(deltas.length >= 5, `the answer arrives in many deltas (${deltas.length})`);
     assert.equal(deltas.join(''), `You said: "${text}". The lookup tool says: 2 words, 25 characters.`);
 
     const updates = run.frames.filter((f) => f.event === 'updates').map((f) => Object.keys(JSON.parse(f.data))[0]);
     assert.deepEqual(updates, ['agent', 'tools', 'agent'], 'think, tool, answer');
     const values = run.frames.filter((f) => f.event === 'values').map((f) => JSON.parse(f.data));
-    assert.deepEqual(values.at(-1).messages.map((m) => m.type), ['human', 'ai', 'tool', 'ai']);
+    assert.deepEqual(
+      values.at(-1).messages.map((m) => m.type),
+      ['human', 'ai', 'tool', 'ai'],
+    );
     assert.equal(run.frames.at(-1).event, 'values', 'the last frame is the final state');
   });
 
@@ -143,12 +171,19 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     const { thread_id: threadId } = await createThread(strict.url, tokenA);
     const run = await readSse(strict.url, 'POST', `/threads/${threadId}/runs/stream`, {
       token: tokenA,
-      body: { assistant_id: 'echo', input: userMessage('break [[fail]]'), stream_mode: ['messages-tuple', 'values', 'updates'] },
+      body: {
+        assistant_id: 'echo',
+        input: userMessage('break [[fail]]'),
+        stream_mode: ['messages-tuple', 'values', 'updates'],
+      },
     });
     assert.equal(run.status, 200, 'a failed run still answers 200: the failure is in the stream');
     const last = run.frames.at(-1);
     assert.equal(last.event, 'error');
-    assert.deepEqual(JSON.parse(last.data), { error: 'Error', message: 'simulated model failure ([[fail]] in the user message)' });
+    assert.deepEqual(JSON.parse(last.data), {
+      error: 'Error',
+      message: 'simulated model failure ([[fail]] in the user message)',
+    });
     assert.equal((await api(strict.url, 'GET', `/threads/${threadId}`, { token: tokenA })).json.status, 'error');
   });
 
@@ -156,7 +191,11 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     const { thread_id: threadId } = await createThread(strict.url, tokenA);
     const started = await api(strict.url, 'POST', `/threads/${threadId}/runs`, {
       token: tokenA,
-      body: { assistant_id: 'echo', input: userMessage('long answer please [[slow]]'), stream_mode: ['messages-tuple'] },
+      body: {
+        assistant_id: 'echo',
+        input: userMessage('long answer please [[slow]]'),
+        stream_mode: ['messages-tuple'],
+      },
     });
     assert.equal(started.status, 200);
     const runId = started.json.run_id;
@@ -176,8 +215,14 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     assert.equal((await cancelled).status, 202);
     assert.ok(!stream.timedOut, 'the server closed the stream after the cancel');
     assert.ok(!stream.frames.some((f) => f.data.includes('characters.')), 'the answer was cut short');
-    assert.ok(!stream.frames.some((f) => f.event === 'error' || f.event === 'end'), 'no terminal event marks the cancel');
-    assert.equal((await api(strict.url, 'GET', `/threads/${threadId}/runs/${runId}`, { token: tokenA })).json.status, 'interrupted');
+    assert.ok(
+      !stream.frames.some((f) => f.event === 'error' || f.event === 'end'),
+      'no terminal event marks the cancel',
+    );
+    assert.equal(
+      (await api(strict.url, 'GET', `/threads/${threadId}/runs/${runId}`, { token: tokenA })).json.status,
+      'interrupted',
+    );
   });
 
   test('with the owner filter on, another user can neither list nor touch the thread (404)', async () => {
@@ -186,7 +231,10 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     assert.equal(search.status, 200);
     assert.ok(Array.isArray(search.json), '/threads/search answers a bare array');
     assert.ok(!search.json.some((t) => t.thread_id === threadId), 'not listed');
-    assert.ok(search.json.every((t) => t.metadata.owner === BOB), 'only own threads are listed');
+    assert.ok(
+      search.json.every((t) => t.metadata.owner === BOB),
+      'only own threads are listed',
+    );
     for (const [method, path, body] of [
       ['GET', `/threads/${threadId}`],
       ['GET', `/threads/${threadId}/state`],
@@ -203,9 +251,16 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     const own = await api(strict.url, 'GET', `/threads/${threadId}`, { token: tokenA });
     assert.equal(own.status, 200, 'the owner still has the thread');
     assert.equal(own.json.metadata.owner, ALICE);
-    const relabel = await api(strict.url, 'PATCH', `/threads/${threadId}`, { token: tokenA, body: { metadata: { title: 'renamed', owner: BOB } } });
+    const relabel = await api(strict.url, 'PATCH', `/threads/${threadId}`, {
+      token: tokenA,
+      body: { metadata: { title: 'renamed', owner: BOB } },
+    });
     assert.equal(relabel.status, 200);
-    assert.deepEqual([relabel.json.metadata.title, relabel.json.metadata.owner], ['renamed', ALICE], 'PATCH merges metadata but never moves the owner');
+    assert.deepEqual(
+      [relabel.json.metadata.title, relabel.json.metadata.owner],
+      ['renamed', ALICE],
+      'PATCH merges metadata but never moves the owner',
+    );
   });
 
   test('with LG_DROP_OWNER_FILTER=1, another user lists and reads the thread', async () => {
@@ -224,21 +279,32 @@ describe('langgraph interop server', { skip: SKIP }, () => {
 
   test('stock finding: with studio auth on (the stock default), x-auth-scheme: langsmith needs no token and sees every thread', async () => {
     const threadId = await threadWithRun(studio.url, tokenA, 'studio canary-alice-studio');
-    assert.equal((await api(studio.url, 'POST', '/threads/search', { body: {} })).status, 401, 'without the header a token is still required');
-    const search = await api(studio.url, 'POST', '/threads/search', { headers: { 'x-auth-scheme': 'langsmith' }, body: { limit: 100 } });
+    assert.equal(
+      (await api(studio.url, 'POST', '/threads/search', { body: {} })).status,
+      401,
+      'without the header a token is still required',
+    );
+    const search = await api(studio.url, 'POST', '/threads/search', {
+      headers: { 'x-auth-scheme': 'langsmith' },
+      body: { limit: 100 },
+    });
     assert.equal(search.status, 200);
     const listed = search.json.find((t) => t.thread_id === threadId);
-    assert.ok(listed, 'the tokenless request lists the user\'s thread');
+    assert.ok(listed, "the tokenless request lists the user's thread");
     assert.equal(listed.metadata.owner, ALICE);
     assert.ok(search.text.includes('canary-alice-studio'));
   });
 
-  test('stock finding: protocol v2 WebSocket hands a thread\'s events to any user who knows its id', async () => {
+  test("stock finding: protocol v2 WebSocket hands a thread's events to any user who knows its id", async () => {
     const { thread_id: threadId } = await createThread(strict.url, tokenA);
     const a = await openThreadSocket(strict.url, threadId, tokenA);
     const b = await (async () => {
       a.send({ id: 1, method: 'subscription.subscribe', params: { channels: ['lifecycle', 'messages', 'values'] } });
-      a.send({ id: 2, method: 'run.start', params: { assistant_id: 'echo', input: userMessage('v2 canary-alice-ws [[slow]]') } });
+      a.send({
+        id: 2,
+        method: 'run.start',
+        params: { assistant_id: 'echo', input: userMessage('v2 canary-alice-ws [[slow]]') },
+      });
       const runStarted = await a.waitFor((f) => f.type === 'success' && f.id === 2);
       assert.match(runStarted.result.run_id, /^[0-9a-f-]{36}$/);
       await a.waitFor((f) => f.method === 'messages' && f.params.data.delta?.type === 'text-delta');
@@ -259,11 +325,15 @@ describe('langgraph interop server', { skip: SKIP }, () => {
     }
   });
 
-  test('stock finding: protocol v2 over HTTP replays a thread\'s buffered events to another user', async () => {
+  test("stock finding: protocol v2 over HTTP replays a thread's buffered events to another user", async () => {
     const { thread_id: threadId } = await createThread(strict.url, tokenA);
     const started = await api(strict.url, 'POST', `/threads/${threadId}/commands`, {
       token: tokenA,
-      body: { id: 1, method: 'run.start', params: { assistant_id: 'echo', input: userMessage('http canary-alice-http') } },
+      body: {
+        id: 1,
+        method: 'run.start',
+        params: { assistant_id: 'echo', input: userMessage('http canary-alice-http') },
+      },
     });
     assert.equal(started.status, 200);
     assert.equal(started.json.type, 'success');
@@ -275,20 +345,34 @@ describe('langgraph interop server', { skip: SKIP }, () => {
       stopWhen: (f) => f.data.includes('canary-alice-http'),
     });
     assert.equal(replay.status, 200);
-    assert.ok(replay.stoppedEarly, 'the other user received the first user\'s run');
+    assert.ok(replay.stoppedEarly, "the other user received the first user's run");
   });
 
-  test('stock finding: GET /runs/{run_id}/stream streams another user\'s run (the thread-scoped join refuses)', async () => {
+  test("stock finding: GET /runs/{run_id}/stream streams another user's run (the thread-scoped join refuses)", async () => {
     const { thread_id: threadId } = await createThread(strict.url, tokenA);
     const started = await api(strict.url, 'POST', `/threads/${threadId}/runs`, {
       token: tokenA,
-      body: { assistant_id: 'echo', input: userMessage('run canary-alice-run [[slow]]'), stream_mode: ['messages-tuple'] },
+      body: {
+        assistant_id: 'echo',
+        input: userMessage('run canary-alice-run [[slow]]'),
+        stream_mode: ['messages-tuple'],
+      },
     });
     const runId = started.json.run_id;
-    const scoped = await readSse(strict.url, 'GET', `/threads/${threadId}/runs/${runId}/stream`, { token: tokenB, timeoutMs: 5_000 });
-    assert.deepEqual(scoped.frames.map((f) => [f.event, f.data]), [['error', '{"error":"Error","message":"404: Thread not found"}']]);
-    const bare = await readSse(strict.url, 'GET', `/runs/${runId}/stream`, { token: tokenB, timeoutMs: 15_000, stopWhen: (f) => f.data.includes('canary-alice-run') });
+    const scoped = await readSse(strict.url, 'GET', `/threads/${threadId}/runs/${runId}/stream`, {
+      token: tokenB,
+      timeoutMs: 5_000,
+    });
+    assert.deepEqual(
+      scoped.frames.map((f) => [f.event, f.data]),
+      [['error', '{"error":"Error","message":"404: Thread not found"}']],
+    );
+    const bare = await readSse(strict.url, 'GET', `/runs/${runId}/stream`, {
+      token: tokenB,
+      timeoutMs: 15_000,
+      stopWhen: (f) => f.data.includes('canary-alice-run'),
+    });
     assert.equal(bare.status, 200);
-    assert.ok(bare.stoppedEarly, 'the other user received the run\'s events');
+    assert.ok(bare.stoppedEarly, "the other user received the run's events");
   });
 });

@@ -33,7 +33,16 @@ const READY_LINE = /^langgraph listening on (http:\/\/\S+)$/;
  * Resolves to { url, port, pid, startupMs, stderrTail(), close() }.
  */
 export async function startLangGraph(options = {}) {
-  const { dropOwnerFilter = false, studioAuth = false, secret = process.env.SIM_JWT_SECRET, port = 0, host = '127.0.0.1', workers, env = {}, timeoutMs = 60_000 } = options;
+  const {
+    dropOwnerFilter = false,
+    studioAuth = false,
+    secret = process.env.SIM_JWT_SECRET,
+    port = 0,
+    host = '127.0.0.1',
+    workers,
+    env = {},
+    timeoutMs = 60_000,
+  } = options;
   if (!secret) throw new Error('startLangGraph needs a JWT secret: pass { secret } or set SIM_JWT_SECRET');
   const args = [SCRIPT, '--port', String(port), '--host', host];
   if (workers !== undefined) args.push('--workers', String(workers));
@@ -54,10 +63,15 @@ export async function startLangGraph(options = {}) {
 
   const url = await new Promise((resolveUrl, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => fail(new Error(`langgraph server did not start within ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`langgraph server did not start within ${timeoutMs} ms\n${stderr}`)),
+      timeoutMs,
+    );
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', onData);
-    exited.then(({ code, signal }) => fail(new Error(`langgraph server exited before listening (code ${code}, signal ${signal})\n${stderr}`)));
+    exited.then(({ code, signal }) =>
+      fail(new Error(`langgraph server exited before listening (code ${code}, signal ${signal})\n${stderr}`)),
+    );
     function onData(text) {
       buffered += text;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
@@ -114,7 +128,14 @@ function settlesWithin(promise, ms) {
 }
 
 function parseArgs(argv) {
-  const options = { port: 0, host: '127.0.0.1', workers: 10, dropOwnerFilter: process.env.LG_DROP_OWNER_FILTER === '1', studioAuth: false, watchStdin: true };
+  const options = {
+    port: 0,
+    host: '127.0.0.1',
+    workers: 10,
+    dropOwnerFilter: process.env.LG_DROP_OWNER_FILTER === '1',
+    studioAuth: false,
+    watchStdin: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -140,14 +161,16 @@ function integer(name, raw, min, max) {
 }
 
 function usage(problem) {
-  process.stderr.write(`start-server: ${problem}\nusage: SIM_JWT_SECRET=... node start-server.mjs [--port N] [--host H] [--workers N] [--drop-owner-filter] [--studio-auth] [--ignore-stdin]\n`);
+  process.stderr.write(
+    `start-server: ${problem}\nusage: SIM_JWT_SECRET=... node start-server.mjs [--port N] [--host H] [--workers N] [--drop-owner-filter] [--studio-auth] [--ignore-stdin]\n`,
+  );
   process.exit(2);
 }
 
 async function main() {
   const startedAt = performance.now();
   const options = parseArgs(process.argv.slice(2));
-  if (!process.env.SIM_JWT_SECRET) usage('SIM_JWT_SECRET must be set (the HS256 secret of the users\' JWTs)');
+  if (!process.env.SIM_JWT_SECRET) usage("SIM_JWT_SECRET must be set (the HS256 secret of the users' JWTs)");
 
   // Offline and quiet: these are read when the server's modules load, so they
   // are set before the dynamic imports below.
@@ -220,7 +243,9 @@ async function main() {
     const info = await fetch(`${url}/info`);
     if (!info.ok) throw new Error(`GET /info answered ${info.status}`);
     await info.arrayBuffer();
-    process.stderr.write(`start-server: ready in ${Math.round(performance.now() - startedAt)} ms (state in ${stateDir}, owner filter ${options.dropOwnerFilter ? 'DROPPED' : 'on'}, studio bypass ${options.studioAuth ? 'ON' : 'off'})\n`);
+    process.stderr.write(
+      `start-server: ready in ${Math.round(performance.now() - startedAt)} ms (state in ${stateDir}, owner filter ${options.dropOwnerFilter ? 'DROPPED' : 'on'}, studio bypass ${options.studioAuth ? 'ON' : 'off'})\n`,
+    );
     process.stdout.write(`langgraph listening on ${url}\n`);
   } catch (error) {
     process.stderr.write(`start-server: could not start: ${error?.stack ?? error}\n`);
