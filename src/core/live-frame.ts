@@ -1,6 +1,14 @@
 import { createHistogram, decodeHistogram, encodeHistogram, type Histogram } from './histogram.js';
 import { formatTagKey, type MetricRegistry, type Tags } from './metric-registry.js';
 
+/** One counter series of a live frame or export: its key, name, tags and value since the start. */
+interface LiveCounter {
+  readonly key: string;
+  readonly name: string;
+  readonly tags: Tags;
+  readonly value: number;
+}
+
 /**
  * A run's figures as live outputs read them: every series cumulative since
  * the start, plus the gauges' values now. Histograms are shared, not copied:
@@ -13,12 +21,7 @@ export interface LiveFrame {
     readonly tags: Tags;
     readonly hist: Histogram;
   }>;
-  readonly counters: ReadonlyArray<{
-    readonly key: string;
-    readonly name: string;
-    readonly tags: Tags;
-    readonly value: number;
-  }>;
+  readonly counters: readonly LiveCounter[];
   readonly gauges: Readonly<Record<string, number>>;
 }
 
@@ -30,12 +33,7 @@ export interface LiveExport {
     readonly tags: Tags;
     readonly hdr: string;
   }>;
-  readonly counters: ReadonlyArray<{
-    readonly key: string;
-    readonly name: string;
-    readonly tags: Tags;
-    readonly value: number;
-  }>;
+  readonly counters: readonly LiveCounter[];
   readonly gauges: Readonly<Record<string, number>>;
 }
 
