@@ -8,11 +8,8 @@
 // flags, no exit code, nothing printed. Those belong to the CLI (src/cli/),
 // which wires Ctrl-C to the same AbortSignal a caller can pass here.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfidence, parseTolerance, readSummaryFile } from './cli/compare-command.js';
-import { runMerge } from './cli/merge-command.js';
 import {
   compileScenarioText,
   loadScenario as loadScenarioFile,
@@ -23,12 +20,12 @@ import { computeComparison, type ComparableSummary, type Comparison } from './co
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
-import type { Summary } from './core/summary.js';
 import {
   computeSegmentRunTag,
   runScenario as runScenarioInternal,
   type ScenarioResult as ScenarioResultType,
 } from './runtime/run-scenario.js';
+import { mergeSegments } from './runtime/merge-segments.js';
 import { parseFaultSpec, type FaultSpec } from './target/fault-spec.js';
 import { startTarget as startTargetServer, type TargetOptions, type TargetServer } from './target/target-server.js';
 
@@ -347,9 +344,15 @@ export function mergeResults(results: readonly string[], options: MergeResultsOp
     throw new SimError('INPUT', 'mergeResults: no results to merge', {
       hint: 'pass the results folder of every segment',
     });
-  runMerge(results, options.out, () => undefined, options.warn ?? (() => undefined), {
+  const merged = mergeSegments(results, {
+    out: options.out,
     allowPartial: options.allowPartial === true,
+    ...(options.warn ? { onWarning: options.warn } : {}),
   });
-  const summary = JSON.parse(readFileSync(join(options.out, 'summary.json'), 'utf8')) as Summary;
-  return { summary, resultsDir: options.out, exitCode: summary.exitCode, verdict: summary.verdict };
+  return {
+    summary: merged.summary,
+    resultsDir: merged.resultsDir,
+    exitCode: merged.exitCode,
+    verdict: merged.summary.verdict,
+  };
 }
