@@ -95,7 +95,7 @@ export function mintToken(secret: string, sub: string, ttlSec = 3600): string {
 }
 
 /** Creates a user's thread over REST (node's fetch, as any client would), its id. */
-export async function createBenchThread(url: string, token: string, user: string): Promise<string> {
+async function createBenchThread(url: string, token: string, user: string): Promise<string> {
   const res = await fetch(`${url}/api/threads`, {
     method: 'POST',
     signal: AbortSignal.timeout(10_000),
@@ -105,6 +105,48 @@ export async function createBenchThread(url: string, token: string, user: string
   const body = (await res.json()) as { id?: unknown };
   if (res.status !== 201 || typeof body.id !== 'string') throw new Error(`create thread answered ${res.status}`);
   return body.id;
+}
+
+/** Gives every user its thread (`createBenchThread`), 32 at a time so the target is not flooded. */
+export async function createBenchThreads(
+  url: string,
+  users: ReadonlyArray<{ readonly user: string; readonly token: string; thread: string }>,
+): Promise<void> {
+  for (let i = 0; i < users.length; i += 32)
+    await Promise.all(
+      users.slice(i, i + 32).map(async (u) => {
+        u.thread = await createBenchThread(url, u.token, u.user);
+      }),
+    );
+}
+
+/**
+ * A runs pass on connections: opens every one (`connect`), waits until all
+ * are established, starts each user's loop (`sendNext`), runs for
+ * `seconds`, then lets runs in flight finish (bounded) and measures the loop:
+ * its wall time and the process CPU it used.
+ */
+export async function measureConnectionRuns<C>(
+  conns: readonly C[],
+  how: {
+    readonly connect: (c: C) => void;
+    readonly sendNext: (c: C) => void;
+    readonly count: ConnectionCount;
+    readonly loop: RunLoop<C>;
+  },
+  args: RunsArgs,
+): Promise<{ loopMs: number; loopCpuUs: number }> {
+  for (const c of conns) how.connect(c);
+  if (!(await how.count.waitAll(conns.length, args.connectTimeout * 1000)))
+    throw new Error(`only ${how.count.established} of ${conns.length} connections established`);
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
+  for (const c of conns) how.sendNext(c);
+  await sleep(args.seconds * 1000);
+  const loopMs = performance.now() - t0;
+  // Runs in flight finish (each is a handful of frames away), bounded.
+  await how.loop.stop(5000);
+  return { loopMs, loopCpuUs: cpuNow() - cpu0 };
 }
 
 /** Counts connections established or failed, and waits for all of them. */

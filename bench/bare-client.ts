@@ -23,7 +23,8 @@ import { WebSocket, type RawData } from 'ws';
 import {
   ConnectionCount,
   cpuNow,
-  createBenchThread,
+  createBenchThreads,
+  measureConnectionRuns,
   fail as failAs,
   mintToken,
   printResult,
@@ -200,23 +201,8 @@ async function main(): Promise<void> {
 
   if (args.mode === 'runs') {
     // Threads over REST, a few at a time, then the connections.
-    for (let i = 0; i < conns.length; i += 32)
-      await Promise.all(
-        conns.slice(i, i + 32).map(async (c) => {
-          c.thread = await createBenchThread(args.url, c.token, c.user);
-        }),
-      );
-    for (const c of conns) connect(c);
-    if (!(await count.waitAll(conns.length, args.connectTimeout * 1000)))
-      throw new Error(`only ${count.established} of ${conns.length} connections established`);
-    const cpu0 = cpuNow();
-    const t0 = performance.now();
-    for (const c of conns) sendNext(c);
-    await sleep(args.seconds * 1000);
-    const loopMs = performance.now() - t0;
-    // Runs in flight finish (each is a handful of frames away), bounded.
-    await loop.stop(5000);
-    const loopCpuUs = cpuNow() - cpu0;
+    await createBenchThreads(args.url, conns);
+    const { loopMs, loopCpuUs } = await measureConnectionRuns(conns, { connect, sendNext, count, loop }, args);
     await closeAll(conns);
     lagWhole.disable();
     printResult({

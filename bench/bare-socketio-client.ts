@@ -20,7 +20,8 @@ import { io, type Socket } from 'socket.io-client';
 import {
   ConnectionCount,
   cpuNow,
-  createBenchThread,
+  createBenchThreads,
+  measureConnectionRuns,
   fail,
   mintToken,
   parseRunsArgs,
@@ -87,23 +88,8 @@ async function main(): Promise<void> {
     const user = `u-bare-${tag}-${String(i).padStart(5, '0')}`;
     conns.push({ user, token: mintToken(secret!, user), thread: '', socket: undefined, established: false, seq: 0 });
   }
-  for (let i = 0; i < conns.length; i += 32)
-    await Promise.all(
-      conns.slice(i, i + 32).map(async (c) => {
-        c.thread = await createBenchThread(args.url, c.token, c.user);
-      }),
-    );
-  for (const c of conns) connect(c);
-  if (!(await count.waitAll(conns.length, args.connectTimeout * 1000)))
-    throw new Error(`only ${count.established} of ${conns.length} connections established`);
-  const cpu0 = cpuNow();
-  const t0 = performance.now();
-  for (const c of conns) sendNext(c);
-  await sleep(args.seconds * 1000);
-  const loopMs = performance.now() - t0;
-  // Runs in flight finish (each is a handful of events away), bounded.
-  await loop.stop(5000);
-  const loopCpuUs = cpuNow() - cpu0;
+  await createBenchThreads(args.url, conns);
+  const { loopMs, loopCpuUs } = await measureConnectionRuns(conns, { connect, sendNext, count, loop }, args);
   for (const c of conns) c.socket?.disconnect();
   await sleep(50);
   printResult({
