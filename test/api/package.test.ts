@@ -1,16 +1,18 @@
 // The package as a team installs it: `npm pack`, installed into a fresh project, a TypeScript
 // consumer type-checked with tsc (the repository's own) and run, and the README's library
-// examples run (node:test) or type-checked (vitest) against the installed copy.
+// examples type-checked and run as written (node:test, and vitest from the repository's devDependencies)
+// against the installed copy.
 //
 // Offline: the project gets a lock file made from this repository's (crosstalk's dependencies
 // at the versions `npm ci` installed here), so `npm ci --offline` takes every package from the
 // npm cache that the repository's own `npm ci` filled, the same requests for fewer packages.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTarget, type AgentTiming } from '../../src/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
 
@@ -48,6 +50,29 @@ function run(
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs });
 }
 
+/** As {@link run}, without blocking this process: the reference target the child drives runs in it. */
+function runAsync(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<SpawnSyncReturns<string>> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status, signal) =>
+      resolve({ pid: child.pid ?? 0, output: [null, stdout, stderr], stdout, stderr, status, signal }),
+    );
+    child.on('error', (error) =>
+      resolve({ pid: 0, output: [null, stdout, stderr], stdout, stderr, status: null, signal: null, error }),
+    );
+  });
+}
+
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   assert.equal(r.error, undefined, `${what}: ${r.error?.message}`);
   assert.equal(r.status, 0, `${what} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
@@ -64,17 +89,37 @@ function readmeExamples(lang: 'js' | 'ts'): string[] {
   return [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 }
 
-/** Just the part of vitest the README example uses, typed as vitest types it: the example is type-checked, not run. */
-const VITEST_SUBSET_DTS = `
-export interface Assertion<T> {
-  toBe(expected: T): void;
-  toEqual(expected: T): void;
-  toBeGreaterThan(n: number | bigint): void;
-  readonly not: Assertion<T>;
-}
-export declare function expect<T>(actual: T, message?: string): Assertion<T>;
-export declare function test(name: string, fn: () => void | Promise<void>, timeout?: number): void;
+const VITEST = join(ROOT, 'node_modules/vitest');
+
+/** The scenario file the README's vitest example loads (`load/release.yaml`), as a team would keep it. */
+const RELEASE_YAML = `name: release
+auth: { kind: jwt, delivery: subprotocol }
+cohorts:
+  chatters:
+    users: 3
+    duration: 3s
+    gracefulStop: 5s
+    flow:
+      - connect
+      - createThread
+      - sendMessage: { content: "Hi from {{user}}", timeout: 10s }
+      - think: 100ms
+thresholds:
+  errors: ["rate < 0.01"]
+  isolation.violations: ["count == 0"]
+  run.total: ["p(95) < 10s"]
 `;
+
+/** The last release's agent: every step 60 ms slower than the 'fast' preset, so the candidate is never slower. */
+const LAST_RELEASE_AGENT: AgentTiming = {
+  firstEventMs: [65, 80],
+  thinkingSteps: [1, 2],
+  thinkingMs: [65, 80],
+  toolCalls: [0, 1],
+  toolStartMs: [65, 80],
+  toolMs: [65, 80],
+  finalMs: [65, 80],
+};
 
 /** The consumer: every export used with its types, `@ts-expect-error` where the types must refuse, and one run against a leaky target. */
 const CONSUMER_TS = `
@@ -181,19 +226,10 @@ describe('the packed package, installed', () => {
     );
     ok(install, 'npm ci --offline of the packed tarball');
 
-    // vitest itself is not installed: its declarations are stood in for by the subset the README example uses.
-    const vitest = join(project, 'node_modules/vitest');
-    mkdirSync(vitest);
-    writeFileSync(
-      join(vitest, 'package.json'),
-      JSON.stringify({
-        name: 'vitest',
-        version: '0.0.0-types-only',
-        type: 'module',
-        exports: { '.': { types: './index.d.ts' } },
-      }),
-    );
-    writeFileSync(join(vitest, 'index.d.ts'), VITEST_SUBSET_DTS);
+    // vitest comes from the repository's devDependencies, as a team's own install would bring it.
+    symlinkSync(VITEST, join(project, 'node_modules/vitest'), 'dir');
+    mkdirSync(join(project, 'load'));
+    writeFileSync(join(project, 'load/release.yaml'), RELEASE_YAML);
     const [nodeExample] = readmeExamples('js');
     const [vitestExample] = readmeExamples('ts');
     assert.ok(nodeExample && vitestExample, 'the README shows a node:test (js) and a vitest (ts) example');
@@ -220,11 +256,21 @@ describe('the packed package, installed', () => {
             outDir: 'out',
             rootDir: '.',
           },
-          files: ['consumer.ts', 'readme-node.test.ts', 'readme-vitest.test.ts'],
+          files: ['consumer.ts', 'readme-node.test.ts'],
         },
         null,
         2,
       ),
+    );
+    // vite's declarations name DOM types (Worker) that a Node project's lib lacks, so a vitest project skips
+    // library checks, as vitest's own starter does; crosstalk's declarations are still checked above.
+    writeFileSync(
+      join(project, 'tsconfig.vitest.json'),
+      JSON.stringify({
+        extends: './tsconfig.json',
+        compilerOptions: { skipLibCheck: true, noEmit: true },
+        files: ['readme-vitest.test.ts'],
+      }),
     );
   });
 
@@ -255,6 +301,7 @@ describe('the packed package, installed', () => {
   test('a TypeScript consumer and the README examples type-check against the installed declarations', () => {
     ok(run(process.execPath, [TSC, '-p', 'tsconfig.json'], project, 120_000), 'tsc');
     assert.ok(existsSync(join(project, 'out/consumer.js')));
+    ok(run(process.execPath, [TSC, '-p', 'tsconfig.vitest.json'], project, 120_000), 'tsc (the vitest example)');
   });
 
   test('the consumer runs a scenario through the API against the reference target on port 0', () => {
@@ -293,6 +340,53 @@ describe('the packed package, installed', () => {
     };
     assert.equal(summary.verdict, 'pass');
     assert.equal(summary.target.embedded, true);
+  });
+
+  test("the README's vitest example passes against a target no slower than its baseline, and fails on a leaky one", async () => {
+    // An inner runner that sees this runner's NODE_TEST_CONTEXT reports to it instead of running as a user's would.
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const lastRelease = await startTarget({ port: 0, agent: LAST_RELEASE_AGENT });
+    try {
+      ok(
+        await runAsync(
+          join(project, 'node_modules/.bin/simulate'),
+          ['run', 'load/release.yaml', '--target', lastRelease.url, '--out', 'load/baseline'],
+          project,
+          90_000,
+          { ...env, SIM_JWT_SECRET: lastRelease.secret },
+        ),
+        'simulate run load/release.yaml (the baseline)',
+      );
+    } finally {
+      await lastRelease.close();
+    }
+
+    const vitest = async (faults: { misroute?: number }): Promise<SpawnSyncReturns<string>> => {
+      const staging = await startTarget({ port: 0, faults });
+      try {
+        return await runAsync(
+          process.execPath,
+          [join(VITEST, 'vitest.mjs'), 'run', 'readme-vitest.test.ts', '--reporter=verbose', '--color=false'],
+          project,
+          240_000,
+          { ...env, STAGING_URL: staging.url, SIM_JWT_SECRET: staging.secret },
+        );
+      } finally {
+        await staging.close();
+      }
+    };
+    const clean = await vitest({});
+    const cleanOut = ok(clean, 'vitest run readme-vitest (a clean candidate)');
+    assert.match(cleanOut, /Tests\s+1 passed \(1\)/, cleanOut);
+
+    const leaky = await vitest({ misroute: 0.3 });
+    assert.equal(leaky.status, 1, `vitest fails the leaky candidate:\n${leaky.stdout}\n${leaky.stderr}`);
+    const leakyOut = leaky.stdout + leaky.stderr;
+    assert.match(leakyOut, /Tests\s+1 failed \(1\)/, leakyOut);
+    // The failure names the verdict and why, as the example's message asks.
+    assert.match(leakyOut, /expected 'fail' to be 'pass'/, leakyOut);
+    assert.match(leakyOut, /isolation\.violations/, leakyOut);
   });
 
   test('the installed bin runs', () => {
