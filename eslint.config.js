@@ -33,6 +33,43 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
+  // The layout's rules (docs/architecture.md): src/core/ is pure and depends on nothing outside it, and the CLI is
+  // a shell over the library, so nothing but the CLI imports from src/cli/.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/*'], message: 'The library does not depend on its CLI: move the shared part inward.' },
+          ],
+        },
+      ],
+    },
+  },
+  // After the rule above, which it replaces for src/core/ (its relative-import pattern covers ../cli too).
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'ws', 'undici', 'pino', 'socket.io*'],
+              message: 'src/core/ does no I/O.',
+            },
+            {
+              group: ['../*/**', '!../core/**'],
+              message: 'src/core/ depends on nothing outside it: pass what it needs in.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {

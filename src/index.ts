@@ -9,7 +9,7 @@
 // which wires Ctrl-C to the same AbortSignal a caller can pass here.
 import { randomBytes } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
-import { parseConfidence, parseTolerance, readSummaryFile } from './cli/compare-command.js';
+import { readSummaryFile } from './config/read-summary-file.js';
 import {
   compileScenarioText,
   loadScenario as loadScenarioFile,
@@ -17,6 +17,7 @@ import {
 } from './config/load-scenario.js';
 import type { ScenarioDefinition } from './config/scenario-definition.js';
 import { computeComparison, type ComparableSummary, type Comparison } from './core/compare.js';
+import { parseConfidence, parseTolerance } from './core/compare-options.js';
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
@@ -314,9 +315,11 @@ export function compareSummaries(
   options: CompareSummariesOptions = {},
 ): Comparison {
   const tolerance =
-    typeof options.tolerance === 'number' ? options.tolerance : parseTolerance(options.tolerance ?? '10%');
+    typeof options.tolerance === 'number' ? options.tolerance : parseTolerance(options.tolerance ?? '10%', 'tolerance');
   const confidence =
-    typeof options.confidence === 'number' ? options.confidence : parseConfidence(options.confidence ?? '95%');
+    typeof options.confidence === 'number'
+      ? options.confidence
+      : parseConfidence(options.confidence ?? '95%', 'confidence');
   const base = typeof baseline === 'string' ? readSummaryFile(baseline, 'baseline') : baseline;
   const cur = typeof current === 'string' ? readSummaryFile(current, 'current') : current;
   return computeComparison(base, cur, tolerance, { confidence });
