@@ -3,7 +3,8 @@
 // regression so a CI job can gate a merge on "no slower than main".
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeComparison, type ComparableSummary } from '../core/compare.js';
+import { computeComparison } from '../core/compare.js';
+import type { ComparableSummary } from '../core/compare-types.js';
 import { SimError } from '../core/sim-error.js';
 import { READABLE_SUMMARY_SCHEMAS } from '../core/summary.js';
 import { parseFraction } from '../core/units.js';
