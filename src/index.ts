@@ -16,8 +16,9 @@ import {
   type ScenarioOverrides,
 } from './config/load-scenario.js';
 import type { ScenarioDefinition } from './config/scenario-definition.js';
-import { computeComparison, type ComparableSummary, type Comparison } from './core/compare.js';
+import { computeComparison } from './core/compare.js';
 import { parseConfidence, parseTolerance } from './core/compare-options.js';
+import type { ComparableSummary, Comparison } from './core/compare-types.js';
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
@@ -59,7 +60,7 @@ export type {
   ComparableSummary,
   RowStatus,
   Direction,
-} from './core/compare.js';
+} from './core/compare-types.js';
 /** What a run exercised, and the floors below which isolation is untested. */
 export type { Coverage, CoverageFloor } from './core/coverage.js';
 /** A compiled scenario (durations in ms, rates per second), as {@link loadScenario} and {@link compileScenario} return it. */

@@ -1,7 +1,7 @@
 // Reads the summary.json files `compare` judges, checking they are crosstalk summaries with the fields it reads.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ComparableSummary } from '../core/compare.js';
+import type { ComparableSummary } from '../core/compare-types.js';
 import { SimError } from '../core/sim-error.js';
 import { READABLE_SUMMARY_SCHEMAS } from '../core/summary.js';
 

@@ -1,7 +1,7 @@
 // How much the machine, not the target, may have moved a run's figures, read
 // from what the generator measured of itself. `compare` uses it to keep a
 // busy CI runner from failing a build.
-import type { ComparableSummary } from './compare.js';
+import type { ComparableSummary } from './compare-types.js';
 
 // Host noise. Two runs on one machine differ by more than sampling: the machine's load changes between them
 // and delays answers in the target and the generator alike (a few ms to hundreds on a busy CI runner, most in

@@ -1,101 +1,26 @@
+// A simulated user's RunTracker: which of its agent runs a frame belongs to,
+// the latencies and counts each run's events record, how runs end (terminal
+// event, error frame, deadline, abandonment) and who waits on them. The
+// per-frame path (correlate, onEvent) lives here; the run record and what the
+// tracker reports into are in run-record.ts, finding runs by id and keeping
+// ended ones in run-lookup.ts.
 import { computeRunEventIndex, EVENT } from './metric-names.js';
-import type { Counter, Trend } from './metric-registry.js';
 import { DEFAULT_LIFECYCLE_GRAMMAR, ROLE, type LifecycleGrammar } from './lifecycle-grammar.js';
-import type { ConnLifecycle } from './lifecycle-oracle.js';
+import {
+  AWAITED,
+  buildRunRecord,
+  ENDED,
+  type RunHooks,
+  type RunMetrics,
+  type RunOutcome,
+  type RunRecord,
+  type RunWaitResult,
+} from './run-record.js';
+import { findRunByMessage, findRunByRun, INDEXED_FROM, keepEndedRun } from './run-lookup.js';
 
 /** A run event's bit (its position in RUN_EVENTS), so a run's seen set is one number; other types share OTHER_BIT. */
 const bitOf = (event: number): number => (event >= 0 ? 1 << event : OTHER_BIT);
 const OTHER_BIT = 1 << 30;
-
-/** How a run ended, as far as the simulated user could tell. */
-export type RunOutcome = 'completed' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
-
-/** What a step waiting on a run learns. */
-export interface RunWaitResult {
-  readonly outcome: RunOutcome | 'awaited';
-  /** The error code of an `error` frame or `agent_error`, when it failed. */
-  readonly code?: string;
-}
-
-const AWAITED: RunWaitResult = Object.freeze({ outcome: 'awaited' });
-/** What waiters of a run that ended with no error code learn (made once: one per run adds up). */
-const ENDED: Readonly<Record<RunOutcome, RunWaitResult>> = Object.freeze({
-  completed: Object.freeze({ outcome: 'completed' }),
-  failed: Object.freeze({ outcome: 'failed' }),
-  stopped: Object.freeze({ outcome: 'stopped' }),
-  timed_out: Object.freeze({ outcome: 'timed_out' }),
-  interrupted: Object.freeze({ outcome: 'interrupted' }),
-});
-
-/** One agent run the simulated user started by sending a message. */
-export interface RunRecord {
-  readonly messageId: string;
-  readonly threadId: string;
-  readonly originConn: number;
-  readonly sentAtUs: number;
-  readonly deadlineUs: number;
-  readonly awaitType: string;
-  /** The awaited event's bit; 0 for `none`. */
-  readonly awaitBit: number;
-  runId: string | undefined;
-  /** The run id was claimed in the ownership ledger (once per run, not once per frame). */
-  runClaimed: boolean;
-  /** The thread id the isolation oracle found to be this user's, on an earlier frame of this run. */
-  verifiedThread: string | undefined;
-  /** Likewise the run id. */
-  verifiedRun: string | undefined;
-  /** Canonical event types seen so far, as bits (first arrival on any connection counts). */
-  seen: number;
-  lastEventUs: number;
-  /** When its last content delta came; 0 before the first. */
-  lastContentUs: number;
-  /** When it ended (its last event, or when it was given up); 0 while open. */
-  endedAtUs: number;
-  maxGapUs: number;
-  outcome: RunOutcome | undefined;
-  /** The error code a failed run ended with. */
-  code: string | undefined;
-  waiter: ((r: RunWaitResult) => void) | undefined;
-  endWaiter: ((r: RunWaitResult) => void) | undefined;
-  /** Lifecycle state per connection index (each tab sees the whole run). */
-  readonly lc: Array<ConnLifecycle | undefined>;
-}
-
-/** Metric handles a tracker records into (looked up once per user). */
-export interface RunMetrics {
-  /** `run.<event>` by position in RUN_EVENTS (undefined for -1). */
-  eventTrend(event: number): Trend | undefined;
-  readonly total: Trend;
-  readonly gap: Trend;
-  /** Send to the run's first event, whatever its role. */
-  readonly firstEvent: Trend;
-  /** Send to the first content delta (time to first token). */
-  readonly firstContent: Trend;
-  /** Between consecutive content deltas. */
-  readonly contentGap: Trend;
-  /** Content deltas received (first arrival per run counts each one). */
-  readonly contentDeltas: Counter;
-  readonly started: Counter;
-  readonly completed: Counter;
-  readonly failed: Counter;
-  readonly timedOut: Counter;
-  readonly interrupted: Counter;
-  error(kind: string): Counter;
-  /** Counts a success of an operation (a run that completed or was stopped is a `send_message` that succeeded). */
-  succeed(op: 'send_message'): void;
-}
-
-/** Who hears about a user's runs ending (an object, not closures: one per user adds up). */
-export interface RunHooks {
-  /** A run passed its deadline with no terminal event. */
-  onTimedOut(rec: RunRecord): void;
-  /** A run ended a grace period ago: its lifecycle can be judged. */
-  onJudge(rec: RunRecord): void;
-  /** An `error` frame or `agent_error` ended a run, with `code`. */
-  onFailed(rec: RunRecord, code: string): void;
-  /** The first of this tracker's runs completed. */
-  onFirstCompleted(): void;
-}
 
 /**
  * The runs of one simulated user. An event is correlated to the message that
@@ -174,30 +99,15 @@ export class RunTracker {
     timeoutMs: number,
   ): RunRecord {
     const awaited = computeRunEventIndex(awaitType);
-    const rec: RunRecord = {
+    const rec = buildRunRecord(
       messageId,
       threadId,
       originConn,
       sentAtUs,
-      deadlineUs: sentAtUs + timeoutMs * 1000,
+      sentAtUs + timeoutMs * 1000,
       awaitType,
-      awaitBit: awaited >= 0 ? bitOf(awaited) : 0,
-      runId: undefined,
-      runClaimed: false,
-      verifiedThread: undefined,
-      verifiedRun: undefined,
-      seen: 0,
-      lastEventUs: sentAtUs,
-      lastContentUs: 0,
-      endedAtUs: 0,
-      maxGapUs: 0,
-      outcome: undefined,
-      code: undefined,
-      waiter: undefined,
-      endWaiter: undefined,
-      // Sized for one tab, the usual case (an empty literal would reserve room for 16).
-      lc: [undefined],
-    };
+      awaited >= 0 ? bitOf(awaited) : 0,
+    );
     this.open.push(rec);
     if (this.byMessage) this.byMessage.set(messageId, rec);
     else if (this.open.length > INDEXED_FROM) this.buildIndex();
@@ -219,8 +129,11 @@ export class RunTracker {
     own?: RunRecord,
   ): RunRecord | undefined {
     const open = this.open;
-    let rec = messageId !== undefined ? this.findByMessage(messageId) : undefined;
-    if (!rec && runId !== undefined) rec = this.findByRun(runId);
+    let rec =
+      messageId !== undefined
+        ? findRunByMessage(this.byMessage, open, this.completed, this.ended, messageId)
+        : undefined;
+    if (!rec && runId !== undefined) rec = findRunByRun(this.byRun, open, this.completed, this.ended, runId);
     if (
       !rec &&
       own &&
@@ -249,32 +162,6 @@ export class RunTracker {
       this.byRun?.set(runId, rec);
     }
     return rec;
-  }
-
-  private findByMessage(id: string): RunRecord | undefined {
-    if (this.byMessage) return this.byMessage.get(id);
-    const open = this.open;
-    for (let i = open.length - 1; i >= 0; i--) if (open[i]!.messageId === id) return open[i];
-    const completed = this.completed;
-    for (let i = completed.length - 1; i >= 0; i--) if (completed[i]!.messageId === id) return completed[i];
-    const ended = this.ended;
-    for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.messageId === id) return ended[i];
-    return undefined;
-  }
-
-  /** The newest run that announced `id` (as a table that maps each id to its last claimant would). */
-  private findByRun(id: string): RunRecord | undefined {
-    if (this.byRun) return this.byRun.get(id);
-    const open = this.open;
-    let found: RunRecord | undefined;
-    for (let i = 0; i < open.length; i++)
-      if (open[i]!.runId === id && (!found || found.sentAtUs <= open[i]!.sentAtUs)) found = open[i];
-    if (found) return found;
-    const completed = this.completed;
-    for (let i = completed.length - 1; i >= 0; i--) if (completed[i]!.runId === id) return completed[i];
-    const ended = this.ended;
-    for (let i = ended.length - 1; i >= 0; i--) if (ended[i]!.runId === id) return ended[i];
-    return undefined;
   }
 
   /** Indexes open and kept runs: a user with many runs in flight would otherwise compare ids along a long list per frame. */
@@ -410,8 +297,9 @@ export class RunTracker {
     const at = open[0] === rec ? 0 : open.indexOf(rec);
     if (at === 0) open.shift();
     else if (at > 0) open.splice(at, 1);
-    if (outcome === 'completed') this.keepEnded(this.completed, COMPLETED_KEPT, rec, atUs);
-    else this.keepEnded(this.ended, ENDED_KEPT, rec, atUs);
+    keepEndedRun(this.completed, this.ended, rec, atUs, this.byMessage, this.byRun);
+    // The burst is over: back to comparing along the lists.
+    if (this.byMessage && open.length === 0) this.byMessage = this.byRun = undefined;
     switch (outcome) {
       case 'completed':
         if (!this.completedAny) {
@@ -449,34 +337,4 @@ export class RunTracker {
       for (const f of ws) f();
     }
   }
-
-  /**
-   * Ended runs stay findable for a while, so that late frames of a run are
-   * recognised as this user's own (and a duplicate after the end is caught):
-   * the last `limit` of queue `q`, none older than KEPT_US. Queues in end
-   * order, so forgetting never walks a map.
-   */
-  private keepEnded(q: RunRecord[], limit: number, rec: RunRecord, nowUs: number): void {
-    q.push(rec);
-    while (q.length > limit || nowUs - q[0]!.endedAtUs > KEPT_US) {
-      const old = q.shift()!;
-      if (!this.byMessage) continue;
-      if (this.byMessage.get(old.messageId) === old) this.byMessage.delete(old.messageId);
-      if (old.runId !== undefined && this.byRun!.get(old.runId) === old) this.byRun!.delete(old.runId);
-    }
-    // The burst is over: back to comparing along the lists.
-    if (this.byMessage && this.open.length === 0) this.byMessage = this.byRun = undefined;
-  }
 }
-
-// Late frames of a run that timed out (or failed, or was stopped) come within seconds: the last
-// few such runs, and none older than KEPT_US, are enough. Kept by age as well as by count, so
-// 1000 users that each run now and then do not hold 16 old runs apiece.
-const ENDED_KEPT = 16;
-// A run that completed has sent all it meant to; what comes after is a duplicate or a stray,
-// and comes at once. Keeping only the last two means a user looping fast runs does not hold a
-// run for longer than the nursery keeps objects, which would promote every one of them.
-const COMPLETED_KEPT = 2;
-const KEPT_US = 30_000_000;
-/** Beyond this many runs open at once, a user's runs are found through tables, not by comparing along the lists. */
-const INDEXED_FROM = 8;

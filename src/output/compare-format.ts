@@ -2,7 +2,7 @@
 // pull-request comment. Each judged row carries its confidence interval and
 // sample counts so a reader sees why it was (not) flagged; inconclusive rows
 // say what they lacked.
-import type { Caveat, Comparison, ComparisonRow, RowStatus } from '../core/compare.js';
+import type { Caveat, Comparison, ComparisonRow, RowStatus } from '../core/compare-types.js';
 import type { SteadyWindow } from '../core/rate-comparison.js';
 import { formatDurationMs } from '../core/units.js';
 

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { RunRecord } from '../core/run-tracker.js';
+import type { RunRecord } from '../core/run-record.js';
 import { decodeNested, readBatch, type Channel, type FrameHandler } from './connection.js';
 import type { FrameReader } from './frame-reader.js';
 import type { StreamAnswer } from './rest-client.js';

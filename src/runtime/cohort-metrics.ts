@@ -1,6 +1,6 @@
 import { HTTP_OPS, OPERATIONS, RUN_EVENTS, type HttpOp, type Operation } from '../core/metric-names.js';
 import type { Counter, MetricRegistry, Trend } from '../core/metric-registry.js';
-import type { RunMetrics } from '../core/run-tracker.js';
+import type { RunMetrics } from '../core/run-record.js';
 
 /**
  * Every metric handle one cohort's users record into, looked up once so the

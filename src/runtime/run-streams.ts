@@ -1,6 +1,7 @@
 import type { CompiledRoute, CompiledWire, RenderedRequest } from '../core/compiled-wire.js';
 import type { Receiver } from '../core/isolation-oracle.js';
-import type { RunRecord, RunTracker } from '../core/run-tracker.js';
+import type { RunRecord } from '../core/run-record.js';
+import type { RunTracker } from '../core/run-tracker.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
 import type { ErrorKind } from '../core/error-kinds.js';
 import { StreamCall, type RestResult, type StreamSink } from '../protocol/rest-client.js';

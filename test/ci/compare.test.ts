@@ -8,12 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCompare } from '../../src/cli/compare-command.js';
-import {
-  computeComparison,
-  type ComparableSummary,
-  type Comparison,
-  type ComparisonRow,
-} from '../../src/core/compare.js';
+import { computeComparison } from '../../src/core/compare.js';
+import type { ComparableSummary, Comparison, ComparisonRow } from '../../src/core/compare-types.js';
 import { SimError } from '../../src/core/sim-error.js';
 import type { Summary } from '../../src/core/summary.js';
 import { buildSeries, buildSummary, drawRunLatenciesMs, type SyntheticRun } from '../helpers/synthetic-summary.js';

@@ -5,7 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeBetaQuantile, computeRegularizedBeta, drawBeta } from '../../src/core/beta-distribution.js';
-import { computeComparison, computeMinSamples, type Comparison, type ComparisonRow } from '../../src/core/compare.js';
+import { computeMinSamples } from '../../src/core/compare-rows.js';
+import { computeComparison } from '../../src/core/compare.js';
+import type { Comparison, ComparisonRow } from '../../src/core/compare-types.js';
 import { createHistogram } from '../../src/core/histogram.js';
 import {
   computeBucketDistribution,

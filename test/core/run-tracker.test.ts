@@ -8,7 +8,8 @@ import {
   DEFAULT_LIFECYCLE_GRAMMAR,
 } from '../../src/core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../../src/core/lifecycle-oracle.js';
-import { RunTracker, type RunMetrics, type RunRecord, type RunWaitResult } from '../../src/core/run-tracker.js';
+import type { RunMetrics, RunRecord, RunWaitResult } from '../../src/core/run-record.js';
+import { RunTracker } from '../../src/core/run-tracker.js';
 import type { Violation } from '../../src/core/violation.js';
 
 const COHORT = 'chatters';

@@ -1,7 +1,7 @@
 // Summaries built from chosen samples, for tests of `compare`: real HDR
 // histograms of seeded draws, counters and a per-second series with a ramp,
 // a plateau and a ramp-down. No I/O.
-import type { ComparableSummary } from '../../src/core/compare.js';
+import type { ComparableSummary } from '../../src/core/compare-types.js';
 import { computeTrendStats, createHistogram, encodeHistogram } from '../../src/core/histogram.js';
 import type { SeriesPoint } from '../../src/core/metric-registry.js';
 import { createRandom, type Random } from '../../src/core/random.js';
