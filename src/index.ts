@@ -20,8 +20,8 @@ import { computeComparison, type ComparableSummary, type Comparison } from './co
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
+import { computeSegmentRunTag } from './runtime/run-plan.js';
 import {
-  computeSegmentRunTag,
   runScenario as runScenarioInternal,
   type ScenarioResult as ScenarioResultType,
 } from './runtime/run-scenario.js';
