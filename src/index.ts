@@ -22,8 +22,8 @@ import type { ComparableSummary, Comparison } from './core/compare-types.js';
 import type { Scenario } from './core/scenario-types.js';
 import { parseSegment } from './core/segment.js';
 import { SimError, type InputProblem } from './core/sim-error.js';
+import { computeSegmentRunTag } from './runtime/run-plan.js';
 import {
-  computeSegmentRunTag,
   runScenario as runScenarioInternal,
   type ScenarioResult as ScenarioResultType,
 } from './runtime/run-scenario.js';

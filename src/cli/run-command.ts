@@ -5,7 +5,8 @@ import { SimError } from '../core/sim-error.js';
 import { EXIT_CODE } from '../core/verdict.js';
 import { parseSegment, type Segment } from '../core/segment.js';
 import { formatSummary } from '../output/console-summary.js';
-import { computeSegmentRunTag, runScenario } from '../runtime/run-scenario.js';
+import { computeSegmentRunTag } from '../runtime/run-plan.js';
+import { runScenario } from '../runtime/run-scenario.js';
 import { releaseYoungGeneration } from './young-generation.js';
 
 /** Flags of `simulate run`. */

@@ -1,30 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+// One generator's whole run (`simulate run` and the library's runScenario):
+// the target (embedded or given), live outputs, the users over one or more
+// worker threads, then the merged, judged summary (merge-shards.ts) and the
+// results folder. What it derives from the scenario first is in run-plan.ts;
+// the live progress line in run-progress.ts.
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { computeClosedPlan } from '../core/closed-model.js';
-import { computeGeneratorHealth } from '../core/generator-health.js';
+import type { LiveExport } from '../core/live-frame.js';
+import type { MetricRegistry } from '../core/metric-registry.js';
 import { formatNetworkHint } from '../core/network-errors.js';
-import { createRegistrySource } from '../core/metric-source.js';
-import { MetricRegistry, mergeSeriesPoints, type SeriesPoint } from '../core/metric-registry.js';
-import { computeOpenDurationMs } from '../core/open-model.js';
+import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
 import type { Scenario } from '../core/scenario-types.js';
 import { computeSubSegment, formatSegment, WHOLE_SEGMENT, type Segment } from '../core/segment.js';
 import { SimError } from '../core/sim-error.js';
+import type { Summary } from '../core/summary.js';
 import type { RunVerdict } from '../core/verdict.js';
-import { cutText, redactSecrets, redactUrl } from '../core/redact.js';
-import { computeDefaultCoverageFloor } from '../core/coverage.js';
-import { buildSummaryFigures, judgeSummary, type Summary } from '../core/summary.js';
-import { judgeThreshold, type ThresholdResult } from '../core/thresholds.js';
-import { formatProgressLine } from '../output/progress-line.js';
-import { writeOwnershipFile, type DirectoryLayout } from '../output/ownership-file.js';
+import { writeOwnershipFile } from '../output/ownership-file.js';
 import { createResultsDir } from '../output/results-dir.js';
-import { createViolationCollector, selectViolationLines } from '../output/violation-log.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
-import { settleOwnership } from './ownership-settlement.js';
+import { mergeShards } from './merge-shards.js';
 import { checkReachable } from './reachability.js';
+import { computeConnectUrl, computeDefaultWorkers, computeFixedIdOffsets } from './run-plan.js';
+import { createRunProgress, type ProgressOutput } from './run-progress.js';
 import { runShard, type LocalShardResult, type ShardHooks, type ShardInput, type ShardResult } from './run-shard.js';
-import type { LiveExport } from '../core/live-frame.js';
 
 /** How to run a scenario (the options of {@link runScenario}). */
 export interface RunScenarioOptions {
@@ -33,7 +32,7 @@ export interface RunScenarioOptions {
   readonly out?: string;
   readonly resultsBase?: string;
   /** Live progress: on a TTY one line redrawn every second, else a plain line every 10 s. */
-  readonly progress?: { readonly write: (text: string) => void; readonly tty: boolean };
+  readonly progress?: ProgressOutput;
   /** First interruption: stop gracefully. */
   readonly signal?: AbortSignal;
   /** Second interruption: stop at once. */
@@ -201,7 +200,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
     ...(publisher && workers > 1 ? { liveIntervalMs: sc.outputs!.intervalMs } : {}),
   }));
   let aborted: ShardResult['aborted'];
-  const progress = createProgress(sc, workers, opts.progress, {
+  const progress = createRunProgress(sc, workers, opts.progress, {
     startAtEpochMs,
     stopping: () => opts.signal?.aborted === true || aborted !== undefined,
   });
@@ -256,84 +255,31 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = Math.max(1, performance.now() - wallStart);
   const endedAtMs = Date.now();
-
-  // Merge the shards, then settle the ids each could not: an id or canary of a user in another worker.
-  // A lone shard in this thread hands over its registry as it is.
-  const only = results.length === 1 ? results[0]! : undefined;
-  const registry = only && 'registry' in only ? only.registry : new MetricRegistry();
-  for (const r of results) if ('metrics' in r) registry.importSnapshot(r.metrics);
-  const layout: DirectoryLayout = {
-    prefix: sc.users.prefix,
-    ...(sc.users.ids ? { ids: sc.users.ids } : {}),
-    cohorts: sc.cohorts.map((c) => c.name),
-    fixedIdOffsets,
-  };
-  const secrets = (): string[] => [
-    ...(secret ? [secret] : []),
-    ...(sc.auth.kind === 'static' ? Object.values(sc.auth.tokens) : []),
-  ];
-  // Every shard's lines, found by id: an id settled now adds its reason to the frame's line, not a second line.
-  const late = createViolationCollector(
-    registry,
-    secrets,
-    results.flatMap((r) => r.violations),
-  );
-  const settled = settleOwnership({
-    directory: layout,
-    runTag,
-    ledgers: results.map((r) => r.ledger),
-    collector: late,
-    idPrefix: `${segment.residue}.${segment.modulus}.m`,
-    pending: results.flatMap((r) => r.pending),
-    pendingDropped: results.reduce((n, r) => n + r.pendingDropped, 0),
-  });
-  if (settled.unattributed) registry.counter('isolation.unattributed').add(settled.unattributed);
-  const { lines: violations, cut: trimmed } = selectViolationLines(late.kept);
-  const cut = results.reduce((n, r) => n + r.violationsCut, 0) + late.cut() + trimmed;
-  if (cut) logger.warn({ cut }, 'violations.jsonl reached its cap; the rest were counted, not written');
-  aborted ??= results.find((r) => r.aborted)?.aborted;
-  const interrupted = results.some((r) => r.interrupted) && !aborted;
-
-  const durationSec = (endedAtMs - startedAtMs) / 1000;
-  const source = createRegistrySource(registry, () => durationSec);
-  const connectionless = sc.target.adapter.transports[sc.target.transport]?.path === undefined;
-  const thresholdResults: ThresholdResult[] = sc.thresholds.map((t) =>
-    judgeThreshold(t, source, { connectionless, ...(aborted ? { aborted } : {}) }),
-  );
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
-  const usersByCohort: Record<string, number> = {};
-  for (const r of results)
-    for (const [k, v] of Object.entries(r.usersByCohort)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
-  const figures = buildSummaryFigures(registry, {
-    scenario: {
-      name: sc.name,
-      file: sc.file,
-      sha256: sc.sha256,
-      ...(sc.description ? { description: sc.description } : {}),
-    },
-    target: {
-      url: redactUrl(baseUrl),
-      embedded: embedded !== undefined,
-      ...(embedded && sc.target.embedded.faults ? { faults: sc.target.embedded.faults } : {}),
-      ...(leaked ? { leaked } : {}),
-      api: sc.target.adapter.name,
-      transport: sc.target.transport,
-      ...(connectionless ? { connectionless } : {}),
-    },
+
+  // Merge the shards and judge the whole; the live outputs and the files below take what it found.
+  const {
+    registry,
+    summary: judged,
+    violations,
+    settled,
+    layout,
+    secrets,
+  } = mergeShards(results, {
+    scenario: sc,
+    segment,
+    runTag,
+    fixedIdOffsets,
+    secret,
+    baseUrl,
+    embedded: embedded !== undefined,
+    leaked,
+    aborted,
     startedAtMs,
     endedAtMs,
-    segment: formatSegment(segment),
-    interrupted,
-    ...(aborted ? { aborted } : {}),
-    users: { total: Object.values(usersByCohort).reduce((a, b) => a + b, 0), byCohort: usersByCohort },
-    // Read from the summary's own figures just below.
-    generator: { loopLagP99Ms: 0, loopLagMaxMs: 0, cpuPercent, saturated: false, workers },
-  });
-  // One loop-lag figure: the generator's health takes it from the summary's generator.loop_lag trend.
-  const withHealth = { ...figures, generator: computeGeneratorHealth(figures, { cpuPercent, workers }) };
-  const judged = judgeSummary(withHealth, {
-    thresholds: thresholdResults,
-    floor: { ...computeDefaultCoverageFloor(sc, segment), ...sc.coverage },
+    cpuPercent,
+    workers,
+    logger,
   });
   // The outputs' final figures are the summary's own; what they delivered goes in before the (long) series.
   const outputs = await publisher?.finish(registry, judged.verdict, opts.hardSignal);
@@ -361,100 +307,4 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   return { summary, resultsDir, exitCode, verdict: summary.verdict };
 }
 
-/**
- * The run tag (user ids, canaries) every generator of one segmented run
- * derives alike without talking: from the scenario and the agreed start time
- * exactly as written (`--start-at`).
- */
-export function computeSegmentRunTag(scenarioSha256: string, startAt: string | undefined): string {
-  return createHash('sha256')
-    .update(`${scenarioSha256}|${startAt ?? ''}`)
-    .digest('hex')
-    .slice(0, 6);
-}
-
-/** One worker per core (`cores`, read by the caller), capped by the most users the scenario runs at once. */
-function computeDefaultWorkers(sc: Scenario, cores: number): number {
-  let users = 0;
-  for (const c of sc.cohorts)
-    users += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
-  return Math.max(1, Math.min(cores, users));
-}
-
-/** Where each cohort starts in a fixed id list (cohorts take consecutive entries). */
-function computeFixedIdOffsets(sc: Scenario): number[] {
-  let offset = 0;
-  return sc.cohorts.map((c) => {
-    const o = offset;
-    offset += c.model.kind === 'closed' ? computeClosedPlan(c.model).maxUsers : c.model.maxUsers;
-    return o;
-  });
-}
-
-/** Longest cohort end (start offset + stages), for progress. */
-function computePlannedMs(sc: Scenario): number {
-  let max = 0;
-  for (const c of sc.cohorts) {
-    const d = c.model.kind === 'closed' ? computeClosedPlan(c.model).durationMs : computeOpenDurationMs(c.model);
-    max = Math.max(max, c.startAfterMs + d);
-  }
-  return max;
-}
-
-/** Live progress over all shards: each shard's last second, combined. */
-function createProgress(
-  sc: Scenario,
-  shards: number,
-  out: RunScenarioOptions['progress'],
-  when: { startAtEpochMs: number; stopping: () => boolean },
-): { tick: NonNullable<ShardHooks['onTick']>; clear(): void } {
-  const plannedMs = computePlannedMs(sc);
-  // Elapsed counts from when the cohorts start (--start-at may be ahead), not from now.
-  const startMs = performance.now() + Math.max(0, when.startAtEpochMs - Date.now());
-  const last = new Map<number, { point: SeriesPoint; users: Record<string, number>; p95: number | undefined }>();
-  let errors = 0;
-  let violations = 0;
-  let shown = -1;
-  return {
-    tick(point, users, p95, shard = 0) {
-      if (!out) return;
-      last.set(shard, { point, users, p95 });
-      errors += point.counters.errors ?? 0;
-      violations += point.counters['isolation.violations'] ?? 0;
-      const t = point.t;
-      // Show a second once the last shard has reported it.
-      if (t === shown || last.size < shards || (!out.tty && t % 10 !== 0)) return;
-      shown = t;
-      const entries = [...last.values()];
-      const merged = entries.map((e) => e.point).reduce(mergeSeriesPoints);
-      const usersByCohort: Record<string, number> = {};
-      for (const e of entries)
-        for (const [k, v] of Object.entries(e.users)) usersByCohort[k] = (usersByCohort[k] ?? 0) + v;
-      const p95s = entries.map((e) => e.p95).filter((v): v is number => v !== undefined);
-      const line = formatProgressLine({
-        elapsedMs: performance.now() - startMs,
-        plannedMs,
-        stopping: when.stopping(),
-        usersByCohort,
-        last: merged,
-        runTotalP95Ms: p95s.length ? Math.max(...p95s) : undefined,
-        errors,
-        violations,
-      });
-      out.write(out.tty ? `\r\x1b[2K${line}` : `${line}\n`);
-    },
-    clear() {
-      if (out?.tty) out.write('\r\x1b[2K');
-    },
-  };
-}
-
 export type { Logger };
-
-/** Where persistent connections go: the ws(s) URL of a WebSocket transport (`target.wsUrl` wins), the base URL for Socket.IO, none for SSE. */
-function computeConnectUrl(sc: Scenario, baseUrl: string): string {
-  const t = sc.target.adapter.transports[sc.target.transport];
-  if (t?.path === undefined) return '';
-  if (sc.target.transport === 'ws') return sc.target.wsUrl ?? `${baseUrl.replace(/^http/, 'ws')}${t.path}`;
-  return baseUrl;
-}
