@@ -40,7 +40,7 @@ export function compileAdapter(
   source: string,
   at: At,
   paramsIn: AdapterParamsSource | undefined,
-): Adapter | undefined {
+): Adapter {
   const declared = raw.params ?? {};
   const params: Record<string, string> = {};
   for (const [name, def] of Object.entries(declared)) {

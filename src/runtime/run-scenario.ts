@@ -306,5 +306,3 @@ export async function runScenario(opts: RunScenarioOptions): Promise<ScenarioRes
   logger.flush?.();
   return { summary, resultsDir, exitCode, verdict: summary.verdict };
 }
-
-export type { Logger };
