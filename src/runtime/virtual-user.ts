@@ -1,6 +1,6 @@
 import { randomBetween } from '../core/random.js';
 import { RunTracker, type RunHooks, type RunRecord } from '../core/run-tracker.js';
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
 import type { Cohort, FlowStep } from '../core/scenario-types.js';
 import {
