@@ -1,52 +1,28 @@
+/**
+ * The isolation oracle: decides for every frame and REST answer a simulated
+ * user receives whether it carries another user's data, and reports what
+ * probes got at. Evidence is read and worded in isolation-evidence.ts; ids
+ * nobody owned yet are kept and settled as pending-observations.ts says.
+ */
 import type { CanaryCodec } from './canary.js';
-import { ID_KIND } from './id-index.js';
+import type { OwnerFields, Receiver, VerifiedIds } from './isolation-types.js';
+import {
+  computeIsolationViolation,
+  reasonWithOwner,
+  scanCanaries,
+  scanReferences,
+  shortPrefix,
+  type ReferenceKeeper,
+} from './isolation-evidence.js';
 import type { OwnershipLedger } from './ownership-ledger.js';
 import {
-  computeDistinctKinds,
-  type Violation,
-  type ViolationAmender,
-  type ViolationReason,
-  type ViolationSink,
-} from './violation.js';
-import { cutText } from './redact.js';
-
-/** The simulated user a frame or answer reached. */
-export interface Receiver {
-  readonly userId: string;
-  readonly userIndex: number;
-  readonly cohort: string;
-  readonly connection?: string;
-}
-
-/** The owner fields of a frame, as the frame reader found them. */
-export interface OwnerFields {
-  readonly type: string;
-  readonly userId: string | undefined;
-  readonly threadId: string | undefined;
-  readonly runId: string | undefined;
-  readonly messageId: string | undefined;
-}
-
-/** An id seen before anyone claimed it, settled when every user has finished. */
-export interface PendingObservation {
-  /**
-   * The frame or answer it was seen in (unique within a run): however many of
-   * a frame's ids settle as foreign, the frame is one violation. Absent in
-   * ownership files written before frames were counted as one.
-   */
-  readonly frameId?: string;
-  /** Kinds the frame was reported with already; absent while it is no violation. */
-  readonly reported?: readonly string[];
-  /** `foreign_reference`: a run-shaped token in a text, unclaimed when seen; dropped, not unattributed, if nobody claims it. */
-  readonly kind: 'foreign_thread' | 'foreign_run' | 'rest_foreign_listing' | 'foreign_reference';
-  readonly id: string;
-  readonly shortened: boolean;
-  readonly rx: Receiver;
-  readonly atMs: number;
-  readonly channel: 'ws' | 'rest';
-  readonly op?: string;
-  readonly text: string;
-}
+  groupByFrame,
+  judgePendingFrame,
+  keepPending,
+  type DeferredObservation,
+  type PendingObservation,
+} from './pending-observations.js';
+import { computeDistinctKinds, type ViolationAmender, type ViolationReason, type ViolationSink } from './violation.js';
 
 /** How the oracle names what it reports, and where reasons settled late go. */
 export interface IsolationOracleOptions {
@@ -56,29 +32,9 @@ export interface IsolationOracleOptions {
   readonly amend?: ViolationAmender;
 }
 
-const PENDING_MAX = 10_000;
 /** Run-shaped tokens kept at most (a backend's frames may carry many ids of its own that no user claims). */
 const REFERENCES_MAX = 5_000;
-const EVIDENCE_CHARS = 2048;
 const RUN_EVENT_RE = /^(agent_|tool_)/;
-
-function shortPrefix(id: string): string | undefined {
-  if (id.endsWith('...')) return id.slice(0, -3);
-  if (id.endsWith('…')) return id.slice(0, -1);
-  return undefined;
-}
-
-/**
- * Ids of one run that the ledger showed to be its user's own (a RunRecord
- * carries them). Ownership is first-claim-wins and never changes hands, so
- * the same id on a later frame of the same run needs no second look-up.
- */
-export interface VerifiedIds {
-  verifiedThread: string | undefined;
-  verifiedRun: string | undefined;
-}
-
-type Deferred = Omit<PendingObservation, 'frameId' | 'reported'>;
 
 /**
  * Decides, for every frame and REST answer a simulated user receives, whether
@@ -88,14 +44,14 @@ type Deferred = Omit<PendingObservation, 'frameId' | 'reported'>;
  * when every user has claimed what is theirs; those still unowned are
  * counted as `unattributed`, not as leaks.
  */
-export class IsolationOracle {
+export class IsolationOracle implements ReferenceKeeper {
   private readonly pending: PendingObservation[] = [];
   private pendingDropped = 0;
   private seq = 0;
   private readonly idPrefix: string;
   private readonly amend: ViolationAmender | undefined;
   /** Ids of this frame not claimed by anyone yet (rare: reset per frame, allocated only when one is seen). */
-  private deferred: Deferred[] | undefined;
+  private deferred: DeferredObservation[] | undefined;
   private referencesKept = 0;
   unattributed = 0;
 
@@ -138,21 +94,23 @@ export class IsolationOracle {
       const owner = this.checkId('foreign_thread', 'thread', f.threadId, rx, atMs, 'ws', text);
       if (owner === OWN_VERIFIED) {
         if (ownRun) ownRun.verifiedThread = f.threadId;
-      } else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_thread', 'thread_id', f.threadId, owner));
+      } else if (owner >= 0)
+        (reasons ??= []).push(reasonWithOwner(this.ledger, 'foreign_thread', 'thread_id', f.threadId, owner));
     }
     if (f.runId !== undefined && f.runId !== ownRun?.verifiedRun) {
       const owner = this.checkId('foreign_run', 'run', f.runId, rx, atMs, 'ws', text);
       if (owner === OWN_VERIFIED) {
         if (ownRun) ownRun.verifiedRun = f.runId;
-      } else if (owner >= 0) (reasons ??= []).push(this.reason('foreign_run', 'run_id', f.runId, owner));
+      } else if (owner >= 0)
+        (reasons ??= []).push(reasonWithOwner(this.ledger, 'foreign_run', 'run_id', f.runId, owner));
     }
     if (f.messageId !== undefined && !ownRun) {
       const owner = this.ledger.messageOwner(f.messageId);
       if (owner !== undefined && !this.ledger.isUser(owner, rx.userIndex, rx.userId))
-        (reasons ??= []).push(this.reason('foreign_run', 'message_id', f.messageId, owner));
+        (reasons ??= []).push(reasonWithOwner(this.ledger, 'foreign_run', 'message_id', f.messageId, owner));
     }
-    reasons = this.scanCanaries(rx, text, reasons);
-    reasons = this.scanReferences(rx, text, f, reasons, atMs, 'ws');
+    reasons = scanCanaries(this.codec, this.ledger, rx, text, reasons);
+    reasons = scanReferences(this.ledger, this, this.referencesKept < REFERENCES_MAX, rx, text, f, reasons, atMs, 'ws');
     if (reasons === undefined && !hasSent && !ownRun && RUN_EVENT_RE.test(f.type)) {
       reasons = [{ kind: 'foreign_run', field: 'type', value: f.type }];
     }
@@ -188,28 +146,20 @@ export class IsolationOracle {
           text,
         });
       else if (!this.ledger.isUser(owner, rx.userIndex, rx.userId))
-        (reasons ??= []).push(this.reason('rest_foreign_listing', 'id', id, owner));
+        (reasons ??= []).push(reasonWithOwner(this.ledger, 'rest_foreign_listing', 'id', id, owner));
     }
-    return this.settleFrame(
-      rx,
-      this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, reasons), atMs, 'rest'),
-      atMs,
-      'rest',
-      text,
-      op,
-    );
+    const shaped = this.referencesKept < REFERENCES_MAX;
+    reasons = scanCanaries(this.codec, this.ledger, rx, text, reasons);
+    reasons = scanReferences(this.ledger, this, shaped, rx, text, undefined, reasons, atMs, 'rest');
+    return this.settleFrame(rx, reasons, atMs, 'rest', text, op);
   }
 
   /** Checks a frame that could not be read (not JSON, not an object) as text: other users' canaries and ids anywhere in it. */
   checkText(rx: Receiver, text: string, atMs: number): number {
-    return this.settleFrame(
-      rx,
-      this.scanReferences(rx, text, undefined, this.scanCanaries(rx, text, undefined), atMs, 'ws'),
-      atMs,
-      'ws',
-      text,
-      undefined,
-    );
+    const shaped = this.referencesKept < REFERENCES_MAX;
+    let reasons = scanCanaries(this.codec, this.ledger, rx, text, undefined);
+    reasons = scanReferences(this.ledger, this, shaped, rx, text, undefined, reasons, atMs, 'ws');
+    return this.settleFrame(rx, reasons, atMs, 'ws', text, undefined);
   }
 
   /** Checks any other REST answer for other users' canaries and ids. */
@@ -219,14 +169,10 @@ export class IsolationOracle {
       asked === undefined
         ? undefined
         : { type: '', userId: undefined, threadId: asked, runId: asked, messageId: undefined };
-    return this.settleFrame(
-      rx,
-      this.scanReferences(rx, text, f, this.scanCanaries(rx, text, undefined), atMs, 'rest'),
-      atMs,
-      'rest',
-      text,
-      op,
-    );
+    const shaped = this.referencesKept < REFERENCES_MAX;
+    let reasons = scanCanaries(this.codec, this.ledger, rx, text, undefined);
+    reasons = scanReferences(this.ledger, this, shaped, rx, text, f, reasons, atMs, 'rest');
+    return this.settleFrame(rx, reasons, atMs, 'rest', text, op);
   }
 
   /** A probe read of another user's thread was answered 2xx. */
@@ -257,20 +203,14 @@ export class IsolationOracle {
     evidence: string,
     atMs: number,
   ): void {
-    this.emit(this.nextId(), [this.reason('rest_cross_user_read', field, id, owner)], rx, atMs, channel, evidence, op);
+    const reason = reasonWithOwner(this.ledger, 'rest_cross_user_read', field, id, owner);
+    this.sink(computeIsolationViolation(this.nextId(), [reason], rx, atMs, channel, evidence, op));
   }
 
   /** A forged or stolen credential was accepted. */
   reportAuthBypass(rx: Receiver, probe: string, channel: 'ws' | 'rest', evidence: string, atMs: number): void {
-    this.emit(
-      this.nextId(),
-      [{ kind: 'auth_bypass', field: 'probe', value: probe }],
-      rx,
-      atMs,
-      channel,
-      evidence,
-      probe,
-    );
+    const reason = { kind: 'auth_bypass', field: 'probe', value: probe };
+    this.sink(computeIsolationViolation(this.nextId(), [reason], rx, atMs, channel, evidence, probe));
   }
 
   /**
@@ -293,41 +233,11 @@ export class IsolationOracle {
    */
   finish(extra: readonly PendingObservation[] = [], extraDropped = 0): PendingObservation[] {
     this.pendingDropped += extraDropped;
-    const groups = new Map<string, PendingObservation[]>();
-    let legacy = 0;
-    for (const p of [...this.pending.splice(0), ...extra]) {
-      const key = p.frameId ?? `legacy:${legacy++}`;
-      const g = groups.get(key);
-      if (g) g.push(p);
-      else groups.set(key, [p]);
-    }
     const unresolved: PendingObservation[] = [];
-    for (const [key, group] of groups) {
-      let reasons: ViolationReason[] | undefined;
+    for (const [key, group] of groupByFrame([...this.pending.splice(0), ...extra])) {
       const open: PendingObservation[] = [];
-      for (const p of group) {
-        if (p.kind === 'foreign_reference') {
-          // A token that merely looked like a run id, and that nobody claimed, was just text: dropped.
-          const owner = this.ledger.runOwner(p.id);
-          if (owner !== undefined && !this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId))
-            (reasons ??= []).push(this.reason('foreign_reference', 'run', p.id, owner));
-          continue;
-        }
-        const what = p.kind === 'foreign_run' ? 'run' : 'thread';
-        const owner = p.shortened
-          ? this.ledger.ownerByPrefix(what, shortPrefix(p.id)!, p.rx.userIndex)
-          : what === 'thread'
-            ? this.ledger.threadOwner(p.id)
-            : this.ledger.runOwner(p.id);
-        if (owner === undefined) {
-          this.unattributed++;
-          open.push(p);
-        } else if (!this.ledger.isUser(owner, p.rx.userIndex, p.rx.userId)) {
-          (reasons ??= []).push(
-            this.reason(p.kind, p.kind === 'rest_foreign_listing' ? 'id' : `${what}_id`, p.id, owner),
-          );
-        }
-      }
+      const reasons = judgePendingFrame(this.ledger, group, open);
+      this.unattributed += open.length;
       let reported = group[0]!.reported;
       if (reasons) {
         const first = group[0]!;
@@ -336,7 +246,8 @@ export class IsolationOracle {
           this.amend?.(first.frameId, first.rx.cohort, reasons, fresh);
           reported = [...reported, ...fresh];
         } else {
-          this.emit(first.frameId ?? this.nextId(), reasons, first.rx, first.atMs, first.channel, first.text, first.op);
+          const id = first.frameId ?? this.nextId();
+          this.sink(computeIsolationViolation(id, reasons, first.rx, first.atMs, first.channel, first.text, first.op));
           reported = computeDistinctKinds(reasons);
         }
       }
@@ -378,81 +289,8 @@ export class IsolationOracle {
     return owner;
   }
 
-  private reason(kind: string, field: string, value: string, owner: number): ViolationReason {
-    const id = this.ledger.userAt(owner);
-    return id === undefined ? { kind, field, value } : { kind, field, value, owner: id };
-  }
-
-  /** Adds one reason per foreign owner whose canary is in `text` (one per owner per frame is evidence enough). */
-  private scanCanaries(
-    rx: Receiver,
-    text: string,
-    reasons: ViolationReason[] | undefined,
-  ): ViolationReason[] | undefined {
-    let lastOwner = -1;
-    const codec = this.codec;
-    for (let at = codec.findNext(text, 0, rx.userIndex); at !== -1; at = codec.findNext(text, at, rx.userIndex)) {
-      if (codec.lastUser === lastOwner || this.ledger.isUser(codec.lastUser, rx.userIndex, rx.userId)) continue;
-      lastOwner = codec.lastUser;
-      (reasons ??= []).push(
-        this.reason('foreign_canary', 'canary', codec.encode(codec.lastUser, codec.lastSeq), codec.lastUser),
-      );
-    }
-    return reasons;
-  }
-
-  /**
-   * Adds one reason per id of another user found anywhere in `text` (a URL,
-   * a citation, a nested list, a double-encoded payload): `foreign_reference`.
-   * Ids the frame's owner fields name were judged by the field checks and are
-   * not counted twice; one reason per id per frame.
-   */
-  private scanReferences(
-    rx: Receiver,
-    text: string,
-    f: OwnerFields | undefined,
-    reasons: ViolationReason[] | undefined,
-    atMs: number,
-    channel: 'ws' | 'rest',
-  ): ViolationReason[] | undefined {
-    const ids = this.ledger.ids;
-    let lastId = '';
-    // A run only its owner has heard of may be cited before the owner's frame is read: such tokens wait for the end.
-    const shaped = this.referencesKept < REFERENCES_MAX;
-    for (let at = ids.findNext(text, 0, shaped); at !== -1; at = ids.findNext(text, at, shaped)) {
-      if (ids.lastKind === ID_KIND.runShaped) {
-        this.deferReference(text.slice(ids.lastStart, ids.lastEnd), f, rx, atMs, channel, text);
-        continue;
-      }
-      const id = ids.lastId;
-      if (id === lastId || this.ledger.isUser(ids.lastOwner, rx.userIndex, rx.userId)) continue;
-      if (f !== undefined && (id === f.threadId || id === f.runId || id === f.userId)) continue;
-      lastId = id;
-      (reasons ??= []).push(
-        this.reason(
-          'foreign_reference',
-          ids.lastKind === ID_KIND.thread ? 'thread' : ids.lastKind === ID_KIND.run ? 'run' : 'user',
-          id,
-          ids.lastOwner,
-        ),
-      );
-    }
-    // This run's message ids name their sender: found by their prefix, read in place.
-    const p = this.ledger.messageIdPrefix;
-    for (let at = text.indexOf(p); at !== -1; at = text.indexOf(p, at + p.length)) {
-      let end = at + p.length;
-      while (end < text.length && isMessageIdChar(text.charCodeAt(end))) end++;
-      const owner = this.ledger.messageOwnerAt(text, at, end);
-      if (owner === undefined || this.ledger.isUser(owner, rx.userIndex, rx.userId)) continue;
-      const id = text.slice(at, end);
-      if (f !== undefined && id === f.messageId) continue;
-      (reasons ??= []).push(this.reason('foreign_reference', 'message', id, owner));
-    }
-    return reasons;
-  }
-
-  /** Keeps a run-shaped token nobody claimed yet, unless the frame names it as its own run, thread or message. */
-  private deferReference(
+  /** ReferenceKeeper: keeps a run-shaped token nobody claimed yet, unless the frame names it as its own run, thread or message. */
+  deferReference(
     id: string,
     f: OwnerFields | undefined,
     rx: Receiver,
@@ -480,57 +318,13 @@ export class IsolationOracle {
     if (reasons === undefined && deferred === undefined) return 0;
     this.deferred = undefined;
     const frameId = this.nextId();
-    if (reasons) this.emit(frameId, reasons, rx, atMs, channel, text, op);
-    if (deferred) {
-      const reported = reasons ? computeDistinctKinds(reasons) : undefined;
-      // Kept until the end: only as much of the frame as evidence needs, once for all its ids.
-      const kept = text.length > EVIDENCE_CHARS ? cutText(text, EVIDENCE_CHARS) : text;
-      for (const d of deferred) {
-        if (this.pending.length >= PENDING_MAX) {
-          // A dropped run-shaped token was never shown to be an id: not unattributed.
-          if (d.kind !== 'foreign_reference') this.pendingDropped++;
-          continue;
-        }
-        this.pending.push({
-          ...d,
-          frameId,
-          ...(reported ? { reported } : {}),
-          ...(op !== undefined ? { op } : {}),
-          text: kept,
-        });
-      }
-    }
+    if (reasons) this.sink(computeIsolationViolation(frameId, reasons, rx, atMs, channel, text, op));
+    if (deferred) this.pendingDropped += keepPending(this.pending, deferred, frameId, reasons, op, text);
     return reasons ? 1 : 0;
   }
 
   private nextId(): string {
     return `${this.idPrefix}${(++this.seq).toString(36)}`;
-  }
-
-  private emit(
-    id: string,
-    reasons: readonly ViolationReason[],
-    rx: Receiver,
-    atMs: number,
-    channel: 'ws' | 'rest',
-    text: string,
-    op: string | undefined,
-  ): void {
-    const first = reasons[0]!;
-    const v: Violation = {
-      id,
-      class: 'isolation',
-      kind: first.kind,
-      kinds: reasons,
-      atMs,
-      cohort: rx.cohort,
-      receiver: { user: rx.userId, ...(rx.connection ? { connection: rx.connection } : {}) },
-      ...(first.owner !== undefined ? { owner: first.owner } : {}),
-      channel,
-      ...(op ? { op } : {}),
-      frame: text,
-    };
-    this.sink(v);
   }
 }
 
@@ -538,8 +332,3 @@ export class IsolationOracle {
 const OWN_VERIFIED = -2;
 /** checkId: not (yet) shown to be foreign. */
 const NOT_FOREIGN = -1;
-
-/** Digits and `-`: what follows a message id's prefix (formatMessageId). */
-function isMessageIdChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || c === 45;
-}

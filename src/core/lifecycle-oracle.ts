@@ -1,4 +1,4 @@
-import type { Receiver } from './isolation-oracle.js';
+import type { Receiver } from './isolation-types.js';
 import { ROLE, type LifecycleGrammar } from './lifecycle-grammar.js';
 import { RUN_EVENTS } from './metric-names.js';
 import type { ViolationSink } from './violation.js';

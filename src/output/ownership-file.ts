@@ -2,7 +2,7 @@
 // ids no single generator could own alone can be settled against everyone's.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PendingObservation } from '../core/isolation-oracle.js';
+import type { PendingObservation } from '../core/pending-observations.js';
 import type { LedgerExport } from '../core/ownership-ledger.js';
 import { SimError } from '../core/sim-error.js';
 import { writeFileAtomic } from './results-dir.js';

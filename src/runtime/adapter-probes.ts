@@ -1,7 +1,7 @@
 import { WebSocket, type RawData } from 'ws';
 import type { AdapterProbe } from '../core/adapter.js';
 import { CompiledRoute } from '../core/compiled-wire.js';
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import type { Counter } from '../core/metric-registry.js';
 import {
   compileWireTemplate,

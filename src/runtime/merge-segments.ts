@@ -2,7 +2,7 @@
 // segmented run's generators, adds them into one summary and judges it.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PendingObservation } from '../core/isolation-oracle.js';
+import type { PendingObservation } from '../core/pending-observations.js';
 import { mergeCoverageFloors, type CoverageFloor } from '../core/coverage.js';
 import { ALL_KINDS } from '../core/metric-names.js';
 import { MetricRegistry } from '../core/metric-registry.js';

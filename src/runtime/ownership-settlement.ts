@@ -1,5 +1,6 @@
 import { CanaryCodec } from '../core/canary.js';
-import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
+import { IsolationOracle } from '../core/isolation-oracle.js';
+import type { PendingObservation } from '../core/pending-observations.js';
 import { OwnershipLedger, type LedgerExport } from '../core/ownership-ledger.js';
 import { UserDirectory } from '../core/user-directory.js';
 import type { DirectoryLayout } from '../output/ownership-file.js';

@@ -1,6 +1,6 @@
 import type { RestStep } from '../core/adapter.js';
 import type { RenderedRequest } from '../core/compiled-wire.js';
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import type { Operation } from '../core/metric-names.js';
 import { readPath, type WireValues } from '../core/wire-template.js';
 import type { RestResult } from '../protocol/rest-client.js';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { CanaryCodec } from '../core/canary.js';
 import { LOOP_LAG_METRIC } from '../core/generator-queueing.js';
-import { IsolationOracle, type PendingObservation } from '../core/isolation-oracle.js';
+import { IsolationOracle } from '../core/isolation-oracle.js';
+import type { PendingObservation } from '../core/pending-observations.js';
 import { compileLifecycleGrammar } from '../core/lifecycle-grammar.js';
 import { LifecycleOracle } from '../core/lifecycle-oracle.js';
 import { createRegistrySource } from '../core/metric-source.js';

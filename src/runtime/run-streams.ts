@@ -1,5 +1,5 @@
 import type { CompiledRoute, CompiledWire, RenderedRequest } from '../core/compiled-wire.js';
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import type { RunRecord } from '../core/run-record.js';
 import type { RunTracker } from '../core/run-tracker.js';
 import { readPath, type WireValues } from '../core/wire-template.js';

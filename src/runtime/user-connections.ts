@@ -1,4 +1,4 @@
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import { isKnownFrameType } from '../core/lifecycle-grammar.js';
 import { computeRunEventIndex } from '../core/metric-names.js';
 import { LifecycleOracle } from '../core/lifecycle-oracle.js';

@@ -1,20 +1,19 @@
-import { randomBetween } from '../core/random.js';
+/**
+ * One simulated user: who it is, its iterations (stop, abort, the pauses
+ * between), the services its helpers use (REST calls as this user, errors,
+ * the open model's intended start) and the tracker's hooks. What its flow's
+ * steps do is flow-steps.ts; its template values and canaries flow-values.ts.
+ */
 import type { RunHooks, RunRecord } from '../core/run-record.js';
 import { RunTracker } from '../core/run-tracker.js';
-import type { Receiver } from '../core/isolation-oracle.js';
+import type { Receiver } from '../core/isolation-types.js';
 import { formatMessageId } from '../core/ownership-ledger.js';
-import type { Cohort, FlowStep } from '../core/scenario-types.js';
-import {
-  compileTemplate,
-  renderDeep,
-  renderTemplate,
-  type CompiledTemplate,
-  type TemplateValues,
-} from '../core/templates.js';
-import type { WireValues } from '../core/wire-template.js';
+import type { Cohort } from '../core/scenario-types.js';
 import type { Connection } from '../protocol/connection.js';
 import { TokenError } from '../protocol/token-provider.js';
-import { RestSteps, type RestOp, type RestStepsOwner } from './rest-steps.js';
+import { FlowSteps, type FlowStepsOwner } from './flow-steps.js';
+import { FlowValues } from './flow-values.js';
+import { RestSteps, type RestStepsOwner } from './rest-steps.js';
 import { RunStreams } from './run-streams.js';
 import type { CohortMetrics } from './cohort-metrics.js';
 import type { RunContext } from './run-context.js';
@@ -23,23 +22,10 @@ import type { RenderedRequest } from '../core/compiled-wire.js';
 import type { RestResult } from '../protocol/rest-client.js';
 
 const nowUs = (): number => Math.round(performance.now() * 1000);
-const templateCache = new Map<string, CompiledTemplate>();
 /** How long after a run's terminal event its completeness is judged (late, reordered events may still come). */
 const JUDGE_GRACE_US = 500_000;
 /** How long a user that is done waits for the streams of its ended runs to end as the server ends them. */
 const STREAM_DRAIN_MS = 1000;
-
-/** Renders a flow template (compiled once per distinct text). */
-function render(text: string, values: TemplateValues): string {
-  let t = templateCache.get(text);
-  if (!t) {
-    const c = compileTemplate(text);
-    // The config layer rejected bad templates; anything left renders as is.
-    t = Array.isArray(c) ? { parts: [text], names: [] } : c;
-    templateCache.set(text, t);
-  }
-  return renderTemplate(t, values);
-}
 
 /** A sleeping user's timer (one function for all users, not a closure each). */
 function wakeUser(vu: VirtualUser): void {
@@ -47,11 +33,12 @@ function wakeUser(vu: VirtualUser): void {
 }
 
 /**
- * One simulated user: runs its cohort's flow, holds its connections, its
- * current thread and its runs. Failures are recorded as errors with a kind
- * and the flow goes on; nothing here throws to the scheduler.
+ * One simulated user: runs its cohort's flow (through FlowSteps), holds its
+ * connections, its template values and current thread, and its runs.
+ * Failures are recorded as errors with a kind and the flow goes on; nothing
+ * here throws to the scheduler.
  */
-export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
+export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner, FlowStepsOwner {
   readonly tracker: RunTracker;
   /** Its tabs, and the per-frame path. */
   private readonly conns: UserConnections;
@@ -59,11 +46,10 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   private readonly restSteps: RestSteps;
   /** Run streams in flight (transports whose runs answer with their own stream). */
   private readonly streams: RunStreams;
-  private thread: string | undefined;
-  /** What this user said in the current thread, oldest first (`{{history}}` of stateless chat routes). */
-  private history: Array<{ role: 'user'; content: string }> = [];
-  private historyThread: string | undefined;
-  private iteration = 0;
+  /** Template values, the current thread, canaries. */
+  private readonly flowValues: FlowValues;
+  /** What each step of the flow does. */
+  private readonly steps: FlowSteps;
   private messageSeq = 0;
   private iterationErrors = 0;
   /** The current iteration skipped steps because the user was told to stop. */
@@ -81,8 +67,6 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
   readonly userIndex: number;
   /** The receiver for REST answers; each connection has its own. */
   private readonly restRx: Receiver;
-  private canarySeq = 0;
-  private cachedValues: TemplateValues | undefined;
   readonly cohortName: string;
 
   constructor(
@@ -100,6 +84,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     this.conns = new UserConnections(this);
     this.streams = new RunStreams(this, this.conns);
     this.restSteps = new RestSteps(this);
+    this.flowValues = new FlowValues(ctx, userId, cohort.name, userNum);
+    this.steps = new FlowSteps(this, cohort, this.conns, this.restSteps, this.streams, this.flowValues);
   }
 
   /** RunHooks: a run got no terminal event in time. */
@@ -154,24 +140,6 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     return this.restRx;
   }
 
-  /** This user's next canary word. */
-  private nextCanary(): string {
-    return this.ctx.canaries.encode(this.userIndex, this.canarySeq++);
-  }
-
-  /** Metadata with this user's next canary under `canary`. */
-  private markMetadata(meta: unknown): Record<string, unknown> {
-    const m = { ...(meta as Record<string, unknown>) };
-    if (this.ctx.checks) m.canary = this.nextCanary();
-    return m;
-  }
-
-  /** Appends this user's next canary to a piece of text it sends. */
-  private mark(text: string): string {
-    if (!this.ctx.checks) return text;
-    return `${text} ${this.nextCanary()}`;
-  }
-
   /** Runs the flow once; `intendedStartUs` (open model) makes a late start visible in latencies. */
   async runIteration(intendedStartUs?: number): Promise<void> {
     if (this.stopping) return;
@@ -184,15 +152,14 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     this.iterationErrors = 0;
     this.iterationCut = false;
     try {
-      await this.runSteps(this.cohort.flow);
+      await this.steps.run(this.cohort.flow);
       await this.tracker.settle();
     } finally {
       await this.closeAll();
       // From the intended start (open model: the arrival, so a stalled generator shows) to the flow's end, as
       // k6's iteration_duration; an iteration cut short by a stop did not run its flow and is not timed.
       if (!this.iterationCut) this.metrics.iterationDuration.record(nowUs() - startUs);
-      this.iteration++;
-      this.cachedValues = undefined;
+      this.flowValues.endIteration();
     }
   }
 
@@ -206,9 +173,13 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     return this.iterationErrors > 0;
   }
 
-  /** An interruptible pause between iterations. */
+  /** An interruptible pause (between iterations; think and idle steps). */
   pause(ms: number): Promise<void> {
-    return this.sleep(ms);
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.sleepResolve = resolve;
+      this.sleepTimer = setTimeout(wakeUser, ms, this);
+    });
   }
 
   /** Starts no new step; cuts think and idle short. The step in flight may finish. */
@@ -238,228 +209,6 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     this.tracker.judgeEnded(now, JUDGE_GRACE_US);
   }
 
-  // ---- steps --------------------------------------------------------------
-
-  private async runSteps(steps: readonly FlowStep[]): Promise<void> {
-    for (const step of steps) {
-      if (this.stopping) {
-        this.iterationCut = true;
-        return;
-      }
-      await this.runStep(step);
-    }
-  }
-
-  /** Template values; made again only when the iteration or the thread changes. */
-  private values(): TemplateValues {
-    return (this.cachedValues ??= {
-      user: this.userId,
-      cohort: this.cohort.name,
-      iteration: String(this.iteration),
-      ...(this.thread !== undefined ? { thread: this.thread } : {}),
-    });
-  }
-
-  // Not async: a step hands back its own promise (or nothing, when it is done already), so a waiting user holds one suspended frame fewer.
-  private runStep(step: FlowStep): Promise<unknown> | undefined {
-    switch (step.kind) {
-      case 'connect':
-        return this.conns.connect(step.connections ?? this.cohort.connectionsPerUser);
-      case 'disconnect':
-        return this.disconnect();
-      case 'reconnect':
-        return this.reconnect();
-      case 'createThread':
-        return this.rest('create_thread', { title: this.text(step.title), metadata: this.meta(step.metadata) });
-      case 'listThreads':
-        return this.rest('list_threads', { limit: step.limit, offset: step.offset });
-      case 'getThread':
-        return this.onThread('get_thread', step.thread, {});
-      case 'deleteThread':
-        return this.onThread('delete_thread', step.thread, {});
-      case 'updateThread':
-        return this.onThread('update_thread', step.thread, {
-          title: this.text(step.title),
-          metadata: this.meta(step.metadata),
-        });
-      case 'listMessages':
-        return this.onThread('list_messages', step.thread, { limit: step.limit });
-      case 'postMessage':
-        return this.onThread('post_message', step.thread, { content: this.mark(render(step.content, this.values())) });
-      case 'sendMessage':
-        return this.sendMessage(step);
-      case 'stopAgent':
-        return this.stopAgent(step);
-      case 'think':
-        return this.sleep(
-          step.range.minMs === step.range.maxMs
-            ? step.range.minMs
-            : randomBetween(this.ctx.rand, step.range.minMs, step.range.maxMs),
-        );
-      case 'idle':
-        return this.sleep(step.durationMs);
-      case 'repeat':
-        return this.repeat(step);
-    }
-  }
-
-  /** A title as sent: rendered and marked with a canary; undefined when the step has none. */
-  private text(title: string | undefined): string | undefined {
-    return title === undefined ? undefined : this.mark(render(title, this.values()));
-  }
-
-  /** Metadata as sent: rendered, with a canary; undefined when the step has none. */
-  private meta(metadata: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined {
-    return metadata === undefined ? undefined : this.markMetadata(renderDeep(metadata, this.values()));
-  }
-
-  private async disconnect(): Promise<void> {
-    await this.tracker.settle();
-    return this.closeAll();
-  }
-
-  private async reconnect(): Promise<void> {
-    const n = this.conns.count || this.cohort.connectionsPerUser;
-    await this.closeAll();
-    return this.conns.connect(n);
-  }
-
-  private async repeat(step: Extract<FlowStep, { kind: 'repeat' }>): Promise<void> {
-    const { steps, times } = step;
-    const end = times === undefined ? performance.now() + step.durationMs! : Infinity;
-    // The loop of a load test: its steps are awaited here, not through runSteps, which saves a promise per pass.
-    for (let n = 0; times === undefined ? performance.now() < end : n < times; n++) {
-      for (let i = 0; i < steps.length; i++) {
-        if (this.stopping) {
-          this.iterationCut = true;
-          return;
-        }
-        await this.runStep(steps[i]!);
-      }
-    }
-  }
-
-  /**
-   * Not async: the step's promise is the run's own wait (what the run ended
-   * with is logged by the tracker's hooks), so a loop of agent runs costs one
-   * promise and one resumption per run.
-   */
-  private sendMessage(step: Extract<FlowStep, { kind: 'sendMessage' }>): Promise<unknown> | undefined {
-    this.metrics.attempt('send_message');
-    const thread = step.thread === '{{thread}}' ? this.thread : render(step.thread, this.values());
-    if (!thread) {
-      this.fail('no_thread', 'sendMessage without a thread (createThread failed?)');
-      return undefined;
-    }
-    // A run streamed in its own answer needs no open connection.
-    if (!this.ctx.connect) return this.startRun(undefined, step, thread);
-    const tab = this.conns.at(step.connection);
-    // Only a dropped tab needs the wait of a reconnect; an open one is used as it is.
-    if (tab && !tab.dropped) return this.sendOn(tab, step, thread);
-    return this.conns.reopenIfDropped(step.connection).then((s) => this.sendOn(s, step, thread));
-  }
-
-  private sendOn(
-    session: Connection | undefined,
-    step: Extract<FlowStep, { kind: 'sendMessage' }>,
-    thread: string,
-  ): Promise<unknown> | undefined {
-    if (!session || !session.isOpen) {
-      this.fail('no_connection', `sendMessage on connection ${step.connection}, which is not open`);
-      return undefined;
-    }
-    return this.startRun(session, step, thread);
-  }
-
-  /** Starts a run as the adapter says: a message on the tab, or a request (whose answer may be the run's stream). */
-  private startRun(
-    session: Connection | undefined,
-    step: Extract<FlowStep, { kind: 'sendMessage' }>,
-    thread: string,
-  ): Promise<unknown> | undefined {
-    const messageId = formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
-    const content = this.mark(render(step.content, this.values()));
-    const wire = this.ctx.wire;
-    if (wire.startUsesHistory) {
-      if (thread !== this.historyThread) {
-        this.history = [];
-        this.historyThread = thread;
-      }
-      this.history.push({ role: 'user', content });
-    }
-    // Claimed again with every message: the ledger forgets the oldest ids, and a long run creates many threads.
-    const owner = this.ctx.ledger.claimThread(thread, this.userIndex);
-    const startUs = this.takeStart() ?? nowUs();
-    const rec = this.tracker.start(messageId, thread, step.connection, startUs, step.await, step.timeoutMs);
-    // The run's frames naming this thread need no lookup of their own.
-    if (this.ctx.ledger.isUser(owner, this.userIndex, this.userId)) rec.verifiedThread = thread;
-    const values: WireValues = {
-      ...wire.paramValues,
-      ...this.values(),
-      thread,
-      content,
-      messageId,
-      history: this.history,
-    };
-    const start = wire.start;
-    if ('send' in start) session!.send(start.send.render(values));
-    else this.streams.start(rec, start, values);
-    return step.await === 'none' ? undefined : this.tracker.wait(rec);
-  }
-
-  private async stopAgent(step: Extract<FlowStep, { kind: 'stopAgent' }>): Promise<void> {
-    const rec: RunRecord | undefined = this.tracker.last;
-    // Nothing to stop when the last run already ended (a fast agent may finish first).
-    if (!rec || rec.outcome !== undefined) return;
-    this.metrics.attempt('stop_agent');
-    if (rec.runId === undefined) return this.fail('no_run', 'stopAgent before the run announced its run_id');
-    const stop = this.ctx.wire.stop;
-    if (!stop) return this.fail('no_route', 'stopAgent: the adapter cannot stop runs on this transport');
-    const values: WireValues = {
-      ...this.ctx.wire.paramValues,
-      ...this.values(),
-      thread: rec.threadId,
-      run: rec.runId,
-      messageId: rec.messageId,
-    };
-    if ('send' in stop) {
-      const session = this.conns.at(rec.originConn) ?? this.conns.anyOpen();
-      if (!session?.send(stop.send.render(values)))
-        return this.fail('no_connection', 'stopAgent with no open connection');
-    } else {
-      const req = stop.request.render(values);
-      const res = await this.call(req);
-      if (!res) return undefined;
-      if (res.status === undefined || !stop.request.accepts(res.status))
-        return this.fail(
-          res.ok ? 'bad_status' : res.kind,
-          `stopAgent ${req.method} ${req.path.replace(/\?.*$/, '')} answered ${res.status ?? 'nothing'}`,
-        );
-    }
-    if (step.await === 'none') return this.metrics.succeed('stop_agent');
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      this.tracker.waitEnd(rec),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(resolve, step.timeoutMs, undefined);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (ended === undefined)
-      this.ctx.noteError(this.cohort.name, 'timeout', `run not stopped within ${step.timeoutMs}ms`);
-    // A run that finished before the stop reached it ended all the same.
-    else if (ended.outcome === 'stopped' || ended.outcome === 'completed') this.metrics.succeed('stop_agent');
-  }
-
-  private async onThread(op: RestOp, threadRef: string, values: WireValues): Promise<void> {
-    const thread = threadRef === '{{thread}}' ? this.thread : render(threadRef, this.values());
-    if (!thread) {
-      this.metrics.attempt(op);
-      return this.fail('no_thread', `${op} without a thread (createThread failed?)`);
-    }
-    await this.rest(op, { ...values, thread });
-  }
-
   /** Sends a request as this user; undefined (the failure recorded) when no token could be had. */
   async call(req: RenderedRequest): Promise<RestResult | undefined> {
     let token: string;
@@ -474,16 +223,20 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     return res;
   }
 
-  /** One timed REST call through the adapter's route. */
-  private rest(op: RestOp, stepValues: WireValues): Promise<unknown> {
-    return this.restSteps.run(op, { ...this.ctx.wire.paramValues, ...this.values(), ...stepValues });
-  }
-
   /** RestStepsOwner: the thread createThread just made is this user's current one. */
   onThreadCreated(id: string): void {
-    this.thread = id;
-    this.cachedValues = undefined;
+    this.flowValues.setThread(id);
     this.ctx.ledger.claimThread(id, this.userIndex);
+  }
+
+  /** FlowStepsOwner: the id of this user's next message (from now on it has sent one). */
+  nextMessageId(): string {
+    return formatMessageId(this.ctx.runTag, this.userIndex, ++this.messageSeq);
+  }
+
+  /** FlowStepsOwner: the current iteration skipped steps because the user was told to stop. */
+  cutIteration(): void {
+    this.iterationCut = true;
   }
 
   /** Cancels this user's requests on abort. */
@@ -509,14 +262,6 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     this.ctx.noteError(this.cohort.name, kind, detail);
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.sleepResolve = resolve;
-      this.sleepTimer = setTimeout(wakeUser, ms, this);
-    });
-  }
-
   /** Ends a think or idle at once (or when its timer fires). */
   wake(): void {
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
@@ -526,7 +271,8 @@ export class VirtualUser implements ConnectionsOwner, RunHooks, RestStepsOwner {
     r?.();
   }
 
-  private async closeAll(): Promise<void> {
+  /** Judges ended runs, drains run streams and closes the tabs. */
+  async closeAll(): Promise<void> {
     this.tracker.judgeEnded(nowUs());
     await Promise.all([this.streams.drain(STREAM_DRAIN_MS), this.conns.closeAll()]);
   }

@@ -2,7 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CanaryCodec } from '../../src/core/canary.js';
-import { IsolationOracle, type VerifiedIds } from '../../src/core/isolation-oracle.js';
+import { IsolationOracle } from '../../src/core/isolation-oracle.js';
+import type { VerifiedIds } from '../../src/core/isolation-types.js';
 import { OwnershipLedger } from '../../src/core/ownership-ledger.js';
 import { UserDirectory } from '../../src/core/user-directory.js';
 import type { Violation } from '../../src/core/violation.js';
