@@ -7,7 +7,8 @@
 //     one is kept to be settled at the end, then counted as unattributed).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHostileServer, type HostileOptions, type HostileServer } from './hostile-server.js';
+import { startHostileServer, type HostileServer } from './hostile-server.js';
+import type { HostileOptions } from './hostile-types.js';
 import {
   assertCompleteRun,
   cleanup,

@@ -6,7 +6,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHostileServer, type HostileOptions, type HostileServer } from './hostile-server.js';
+import { startHostileServer, type HostileServer } from './hostile-server.js';
+import type { HostileOptions } from './hostile-types.js';
 import {
   assertCompleteRun,
   cleanup,

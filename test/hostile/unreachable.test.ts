@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { startSilentServer } from './hostile-server.js';
+import { startSilentServer } from './silent-server.js';
 import { cleanup, once, runAgainst, scenarioYaml, writeScenario, type CliRun } from './harness.js';
 import { STACK_LINE } from '../helpers/cli.js';
 

@@ -4,7 +4,8 @@
 // and the results folder is complete.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHostileServer, type HostileServer, type UpgradeMode } from './hostile-server.js';
+import { startHostileServer, type HostileServer } from './hostile-server.js';
+import type { UpgradeMode } from './hostile-types.js';
 import {
   assertCompleteRun,
   cleanup,
