@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCompare } from '../../src/cli/compare-command.js';
 import { computeComparison } from '../../src/core/compare.js';
-import type { ComparableSummary, Comparison, ComparisonRow } from '../../src/core/compare-types.js';
+import type { ComparableSummary, Comparison } from '../../src/core/compare-types.js';
 import { SimError } from '../../src/core/sim-error.js';
 import type { Summary } from '../../src/core/summary.js';
 import { buildSeries, buildSummary, drawRunLatenciesMs, type SyntheticRun } from '../helpers/synthetic-summary.js';
 import { runCli, STACK_LINE } from '../helpers/cli.js';
+import { rowOf } from '../helpers/comparison-rows.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
@@ -56,12 +57,6 @@ function compare(
     out += s;
   });
   return { code, out };
-}
-
-function rowOf(c: Comparison, metric: string, stat: string): ComparisonRow {
-  const r = c.rows.find((x) => x.metric === metric && x.stat === stat);
-  assert.ok(r, `a row for ${metric} ${stat}`);
-  return r;
 }
 
 function isInputError(pattern: RegExp): (err: unknown) => boolean {
