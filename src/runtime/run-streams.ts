@@ -70,6 +70,11 @@ export class RunStreams {
    * event reached this user and is checked, not thrown away by our close.
    */
   async drain(ms: number): Promise<void> {
+    if (this.open.size === 0) return;
+    // A cut throws away what the socket holds unread. On a lagging loop a timer can fire before the poll
+    // phase reads bytes that arrived earlier, so every cut waits one turn of the loop: what the server
+    // wrote before we cut is read and checked, as the target counted it.
+    await readArrived();
     for (const [rec, call] of this.open) if (rec.outcome === undefined) call.cut();
     if (this.open.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -79,6 +84,7 @@ export class RunStreams {
     });
     clearTimeout(timer);
     this.drained = undefined;
+    if (this.open.size > 0) await readArrived();
     this.cutAll();
   }
 
@@ -212,4 +218,9 @@ class RunAnswer implements StreamSink {
       : undefined;
     this.streams.ended(this.rec, failure, this.stream, refusal);
   }
+}
+
+/** Resolves after the loop's next poll phase, in which sockets deliver what has already arrived. */
+function readArrived(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
