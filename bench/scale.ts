@@ -50,8 +50,9 @@
  * meanwhile (at most twice; the share is logged and kept with each figure).
  *
  * Files: this one runs the rounds and prints the table; bench/scale/ holds
- * the shared parts (lib.ts), one file per phase (phase-*.ts), the table's
- * figures (figures.ts) and --profile (profile.ts).
+ * the shared parts (options.ts, the target and process start in target.ts,
+ * the clients in clients.ts, scenarios.ts, table.ts), one file per phase
+ * (phase-*.ts), the table's figures (figures.ts) and --profile (profile.ts).
  */
 import { writeFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -59,18 +60,10 @@ import { join } from 'node:path';
 import { quietly, waitQuiet } from './machine-load.js';
 import { log } from './pinned-process.js';
 import { buildRows } from './scale/figures.js';
-import {
-  cleanupAll,
-  fmt,
-  healthAgent,
-  KINDS_IN_ORDER,
-  median,
-  opts,
-  startTarget,
-  stopTarget,
-  table,
-  WORK,
-} from './scale/lib.js';
+import { opts, WORK } from './scale/options.js';
+import { cleanupAll, healthAgent, startTarget, stopTarget } from './scale/target.js';
+import { KINDS_IN_ORDER } from './scale/clients.js';
+import { fmt, median, table } from './scale/table.js';
 import { HOLD_S, phaseIdle, SETTLE_S, type IdleSample } from './scale/phase-idle.js';
 import { phaseRuns, type RunsSample } from './scale/phase-runs.js';
 import { phaseSoak, type SoakSample } from './scale/phase-soak.js';

@@ -1,7 +1,9 @@
 // The scale bench's table: each figure for both clients, their ratio and
 // the goal it is judged against, from the samples of every phase.
 import { cpus } from 'node:os';
-import { def, fmt, median, opts, type Kind, type Row } from './lib.js';
+import { opts } from './options.js';
+import type { Kind } from './clients.js';
+import { def, fmt, median, type Row } from './table.js';
 import { HOLD_S, type IdleSample } from './phase-idle.js';
 import type { RunsSample } from './phase-runs.js';
 import type { SoakSample } from './phase-soak.js';

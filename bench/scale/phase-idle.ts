@@ -3,22 +3,19 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadWatch, rssBytes } from '../machine-load.js';
 import { log, sleep, waitExit } from '../pinned-process.js';
+import { health, startTarget, stopTarget, waitConnections } from './target.js';
 import {
-  health,
-  idleYaml,
   lastJsonLine,
   launchBare,
   launchCrosstalk,
   phaseDir,
   readProbe,
   readSummary,
-  startTarget,
-  stopTarget,
-  waitConnections,
   waitMark,
   type Kind,
   type ProbeLine,
-} from './lib.js';
+} from './clients.js';
+import { idleYaml } from './scenarios.js';
 
 /** One idle-sessions measurement. */
 export interface IdleSample {

@@ -3,21 +3,19 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadWatch, statCpuUs } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
+import { opts } from './options.js';
+import { startTarget, stopTarget } from './target.js';
 import {
-  CONTENT,
   failure,
   lastJsonLine,
   launchBare,
   launchCrosstalk,
-  opts,
   phaseDir,
   readProbe,
   readSummary,
-  runsYaml,
-  startTarget,
-  stopTarget,
   type Kind,
-} from './lib.js';
+} from './clients.js';
+import { CONTENT, runsYaml } from './scenarios.js';
 
 /** One runs measurement. */
 export interface RunsSample {

@@ -1,20 +1,10 @@
 // Scale bench phase: memory over a long constant paced load.
 import { LoadWatch, rssBytes } from '../machine-load.js';
 import { sleep, waitExit } from '../pinned-process.js';
-import {
-  CONTENT,
-  lastJsonLine,
-  launchBare,
-  launchCrosstalk,
-  opts,
-  phaseDir,
-  readSummary,
-  runsYaml,
-  startTarget,
-  stopTarget,
-  waitMark,
-  type Kind,
-} from './lib.js';
+import { opts } from './options.js';
+import { startTarget, stopTarget } from './target.js';
+import { lastJsonLine, launchBare, launchCrosstalk, phaseDir, readSummary, waitMark, type Kind } from './clients.js';
+import { CONTENT, runsYaml } from './scenarios.js';
 
 /** One soak measurement. */
 export interface SoakSample {

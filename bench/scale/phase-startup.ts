@@ -1,17 +1,9 @@
 // Scale bench phase: CPU and wall time from start-up to the first connection.
 import { LoadWatch, schedCpuUs, statCpuUs } from '../machine-load.js';
 import { log, sleep, waitExit } from '../pinned-process.js';
-import {
-  failure,
-  health,
-  idleYaml,
-  launchBare,
-  launchCrosstalk,
-  phaseDir,
-  waitConnections,
-  type Kind,
-  type Target,
-} from './lib.js';
+import { health, waitConnections, type Target } from './target.js';
+import { failure, launchBare, launchCrosstalk, phaseDir, type Kind } from './clients.js';
+import { idleYaml } from './scenarios.js';
 
 /** One start-up measurement. */
 export interface StartupSample {

@@ -2,17 +2,10 @@
 import { cpus } from 'node:os';
 import { LoadWatch } from '../machine-load.js';
 import { waitExit } from '../pinned-process.js';
-import {
-  failure,
-  launchCrosstalk,
-  opts,
-  phaseDir,
-  readProbe,
-  readSummary,
-  runsYaml,
-  startTarget,
-  stopTarget,
-} from './lib.js';
+import { opts } from './options.js';
+import { startTarget, stopTarget } from './target.js';
+import { failure, launchCrosstalk, phaseDir, readProbe, readSummary } from './clients.js';
+import { runsYaml } from './scenarios.js';
 
 /** One --workers measurement. */
 export interface WorkersSample {

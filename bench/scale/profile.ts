@@ -13,22 +13,11 @@ import {
   summarizeCpuProfile,
   summarizeHeapSnapshot,
 } from '../profile-summary.js';
-import {
-  failure,
-  fmt,
-  idleYaml,
-  launchCrosstalk,
-  median,
-  opts,
-  phaseDir,
-  readSummary,
-  runsYaml,
-  startPinned,
-  startTarget,
-  stopTarget,
-  waitConnections,
-  waitMark,
-} from './lib.js';
+import { opts } from './options.js';
+import { startPinned, startTarget, stopTarget, waitConnections } from './target.js';
+import { failure, launchCrosstalk, phaseDir, readSummary, waitMark } from './clients.js';
+import { idleYaml, runsYaml } from './scenarios.js';
+import { fmt, median } from './table.js';
 import { phaseIdle } from './phase-idle.js';
 import { phaseRuns } from './phase-runs.js';
 

@@ -1,19 +1,17 @@
 // Live outputs against a real Prometheus (Debian's package; .ci/run installs it): two generators remote-write and
-// serve /metrics while they run the reference target; Prometheus's series equal their summary.json, every query
-// of the Grafana dashboard returns data, and receivers that fail leave a run's verdict and results intact.
+// serve /metrics while they run the reference target; Prometheus's series equal their summary.json, and every query
+// of the Grafana dashboard returns data. Receivers that fail: prometheus-failing-receivers.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computePromCounterName, computePromTrendName, LATENCY_BUCKETS_SECONDS } from '../../src/core/prom-naming.js';
-import type { Summary, TrendSummary } from '../../src/core/summary.js';
+import type { TrendSummary } from '../../src/core/summary.js';
 import { startMadeUpBackend, type MadeUpBackend } from '../helpers/made-up-backend.js';
 import { findPrometheus, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
+import { assertPercentilesInBuckets, assertSameCounts, total } from '../helpers/prometheus-vs-summary.js';
 import { envWithout, killCliChildren, ROOT, runCli, type CliResult } from '../helpers/cli.js';
-import { counter, findClosedPort, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
+import { findClosedPort, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
 const PROMETHEUS = findPrometheus();
@@ -48,32 +46,11 @@ outputs:
   labels: { suite: prometheus-test }
 `;
 
-/** Counters whose Prometheus total must equal summary.json's. */
-const COUNTERS = [
-  'runs.started',
-  'runs.completed',
-  'runs.failed',
-  'runs.timed_out',
-  'errors',
-  'operations',
-  'operations.succeeded',
-  'isolation.violations',
-  'lifecycle.violations',
-  'ws.frames_received',
-  'http.requests',
-  'iterations',
-  'isolation.frames_checked',
-  'isolation.rest_checked',
-  'probes.sent',
-  'users.with_run',
-];
-
 describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
   let prom: TestPrometheus;
   let target: TestTarget;
   let parley: MadeUpBackend;
   const metricsPorts: number[] = [];
-  const receivers: Server[] = [];
   let firstRunStartSec = 0;
   const secret = randomBytes(32).toString('base64url');
   const env = { ...envWithout('SIM_JWT_SECRET'), SIM_JWT_SECRET: secret };
@@ -91,100 +68,9 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
   });
   after(async () => {
     killCliChildren();
-    for (const s of receivers) {
-      s.closeAllConnections();
-      s.close();
-    }
     await Promise.all([prom?.close(), target?.close(), parley?.close()]);
     removeTempDirs();
   });
-
-  /** The total over every series `selector` picks, each at its last value (scraped series go stale once a run ends). */
-  const total = async (metric: string, selector: string): Promise<number | undefined> => {
-    const r = await prom.query(`sum(max_over_time(${metric}{${selector}}[5m]))`);
-    return r[0]?.value;
-  };
-  const byKind = async (metric: string, selector: string): Promise<Record<string, number>> => {
-    const r = await prom.query(`sum by (kind) (max_over_time(${metric}{${selector}, kind!=""}[5m]))`);
-    return Object.fromEntries(r.filter((x) => x.value > 0).map((x) => [x.metric.kind!, x.value]));
-  };
-  const labelSelector = (labels: Readonly<Record<string, string>>): string =>
-    Object.entries(labels)
-      .map(([k, v]) => `, ${k}="${v}"`)
-      .join('');
-
-  /** Every count of `s` as Prometheus holds it under `selector` (one generator, one source). */
-  async function assertSameCounts(s: Summary, selector: string, source: string): Promise<void> {
-    for (const name of COUNTERS) {
-      const got = await total(computePromCounterName(name).family, selector);
-      assert.equal(got ?? 0, counter(s, name), `${source} ${s.segment}: ${name}`);
-      if (['runs.started', 'runs.completed', 'ws.frames_received'].includes(name))
-        assert.ok(got !== undefined && got > 0, `${source} ${s.segment}: ${name} has series with data`);
-    }
-    assert.deepEqual(
-      await byKind('crosstalk_isolation_violations_by_kind_total', selector),
-      s.isolation.byKind,
-      `${source} ${s.segment}: leaked frames by kind`,
-    );
-    assert.deepEqual(
-      await byKind('crosstalk_lifecycle_violations_total', selector),
-      s.lifecycle.byKind,
-      `${source} ${s.segment}: lifecycle violations by kind`,
-    );
-    assert.deepEqual(
-      await byKind('crosstalk_errors_total', selector),
-      s.errors.byKind,
-      `${source} ${s.segment}: errors by kind`,
-    );
-    for (const [name, m] of Object.entries(s.metrics)) {
-      if (m.type !== 'trend') continue;
-      const n = computePromTrendName(name);
-      assert.equal(
-        await total(`${n.family}_count`, `${selector}${labelSelector(n.labels)}`),
-        m.count,
-        `${source} ${s.segment}: ${name} count`,
-      );
-    }
-  }
-
-  /**
-   * The histogram's buckets hold the summary's percentiles: for each, the bucket Prometheus's
-   * histogram_quantile interpolates in is the one the exact (HdrHistogram) figure falls in.
-   */
-  async function assertPercentilesInBuckets(
-    t: TrendSummary,
-    family: string,
-    selector: string,
-    what: string,
-  ): Promise<void> {
-    const rows = await prom.query(`sum by (le) (max_over_time(${family}_bucket{${selector}}[5m]))`);
-    const cum = rows
-      .map((r) => ({ le: r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), n: r.value }))
-      .sort((a, b) => a.le - b.le);
-    assert.equal(cum.length, LATENCY_BUCKETS_SECONDS.length + 1, `${what}: every bucket`);
-    assert.equal(cum.at(-1)!.n, t.count, `${what}: +Inf bucket holds every sample`);
-    for (const [q, exactMs] of [
-      [0.5, t.p50],
-      [0.95, t.p95],
-      [0.99, t.p99],
-    ] as const) {
-      const i = cum.findIndex((b) => b.n >= q * t.count);
-      const lower = i === 0 ? 0 : cum[i - 1]!.le;
-      const upper = cum[i]!.le;
-      const exact = exactMs / 1000;
-      assert.ok(
-        exact >= lower * 0.999 && exact <= upper * 1.001,
-        `${what} p${q * 100}: ${exact}s from summary.json, expected in bucket (${lower}, ${upper}]`,
-      );
-      const [est] = await prom.query(
-        `histogram_quantile(${q}, sum by (le) (max_over_time(${family}_bucket{${selector}}[5m])))`,
-      );
-      assert.ok(
-        est && est.value >= lower && est.value <= upper,
-        `${what} p${q * 100}: histogram_quantile ${est?.value} in (${lower}, ${upper}]`,
-      );
-    }
-  }
 
   test('two generators (one with two worker threads) remote-write and serve /metrics: Prometheus holds what their summary.json say', async () => {
     const startAt = new Date(Date.now() + 2500).toISOString();
@@ -263,12 +149,13 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
     for (const s of summaries) {
       const rw = `scenario="prom-live", segment="${s.segment}", job=""`;
       const scraped = `scenario="prom-live", segment="${s.segment}", job="crosstalk"`;
-      await assertSameCounts(s, rw, 'remote write');
+      await assertSameCounts(prom, s, rw, 'remote write');
       // The endpoint waited for a scrape of the final figures: the scrape ends on the same totals.
-      await assertSameCounts(s, scraped, '/metrics');
+      await assertSameCounts(prom, s, scraped, '/metrics');
       const runTotal = s.metrics['run.total'] as TrendSummary;
-      await assertPercentilesInBuckets(runTotal, 'crosstalk_run_total_seconds', rw, `${s.segment} run.total`);
+      await assertPercentilesInBuckets(prom, runTotal, 'crosstalk_run_total_seconds', rw, `${s.segment} run.total`);
       await assertPercentilesInBuckets(
+        prom,
         s.metrics['run.agent_started'] as TrendSummary,
         'crosstalk_run_event_seconds',
         `${rw}, event="agent_started"`,
@@ -301,11 +188,11 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
     }
     // N generators sum: over segments, the totals are the two summaries' added.
     assert.equal(
-      await total('crosstalk_runs_completed_total', 'scenario="prom-live", job=""'),
+      await total(prom, 'crosstalk_runs_completed_total', 'scenario="prom-live", job=""'),
       summaries[0]!.runs.completed + summaries[1]!.runs.completed,
     );
     assert.equal(
-      await total('crosstalk_isolation_violations_total', 'scenario="prom-live", job=""'),
+      await total(prom, 'crosstalk_isolation_violations_total', 'scenario="prom-live", job=""'),
       summaries[0]!.isolation.violations + summaries[1]!.isolation.violations,
     );
   });
@@ -342,7 +229,7 @@ outputs: { interval: 1s }
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(trendCount(s, 'run.first_content') > 0);
     assert.equal(
-      await total('crosstalk_run_first_content_seconds_count', 'scenario="prom-parley"'),
+      await total(prom, 'crosstalk_run_first_content_seconds_count', 'scenario="prom-parley"'),
       trendCount(s, 'run.first_content'),
     );
   });
@@ -391,85 +278,5 @@ outputs: { interval: 1s }
       const values = await prom.labelValues(m[2]!, substitute(m[1]!));
       assert.ok(values.length > 0, `variable ${v.name} (${text}) lists values`);
     }
-  });
-
-  test('receivers that answer 500, never answer, or are down: the run ends on time with its verdict and results intact', async () => {
-    let failed = 0;
-    const start = async (handler: Parameters<typeof createServer>[1]): Promise<string> => {
-      const s = createServer(handler);
-      receivers.push(s);
-      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-      return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v1/write`;
-    };
-    const five = await start((req, res) => {
-      req.resume();
-      failed++;
-      res.writeHead(500).end('storage is on fire');
-    });
-    const hang = await start((req) => {
-      req.resume();
-    });
-    const down = `http://127.0.0.1:${await findClosedPort()}/api/v1/write`;
-    const f = writeScenario(`name: prom-bad-receivers
-target: { embedded: { agent: fast } }
-cohorts:
-  chatters:
-    users: 3
-    duration: 4s
-    flow:
-      - connect
-      - createThread
-      - repeat: { duration: 4s, steps: [{ sendMessage: { content: "hi", timeout: 5s } }, { think: { min: 50ms, max: 100ms } }] }
-thresholds:
-  run.total: ["p(95) < 10s"]
-  errors: ["rate < 0.01"]
-outputs: { interval: 1s, flushTimeout: 2s }
-`);
-    const r = await runCli(
-      [
-        'run',
-        f.file,
-        '--out',
-        f.out,
-        '--no-progress',
-        '--publish',
-        `prometheus-rw=${five}`,
-        '--publish',
-        `prometheus-rw=${hang}`,
-        '--publish',
-        `prometheus-rw=${down}`,
-      ],
-      { env: envWithout('SIM_JWT_SECRET'), timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const s = readSummary(f.out);
-    assert.equal(s.verdict, 'pass');
-    assert.ok(s.runs.completed > 0 && s.runs.completed === s.runs.started, JSON.stringify(s.runs));
-    assert.equal(s.errors.count, 0);
-    for (const file of ['junit.xml', 'report.html', 'violations.jsonl', 'run.log'])
-      assert.ok(existsSync(join(f.out, file)), file);
-    // Not slowed: the load phase lasts what the scenario says, and the end waits at most the 2 s flush deadline.
-    assert.ok(s.durationMs < 4000 + 4000, `durationMs ${s.durationMs}`);
-    assert.ok(
-      r.elapsedMs < s.durationMs + 2000 + 8000,
-      `the process took ${Math.round(r.elapsedMs)} ms for a ${s.durationMs} ms run`,
-    );
-    const rw = s.outputs?.prometheusRw ?? [];
-    assert.deepEqual(
-      rw.map((x) => x.url),
-      [five, hang, down],
-    );
-    for (const x of rw) assert.ok(x.samplesSent === 0 && x.samplesDropped > 0, JSON.stringify(x));
-    assert.match(rw[0]!.lastError ?? '', /^HTTP 500: storage is on fire/);
-    assert.match(rw[2]!.lastError ?? '', /ECONNREFUSED/);
-    assert.ok(failed >= 2, `the 500 receiver was tried and retried (${failed} requests)`);
-    assert.match(
-      r.stdout,
-      new RegExp(
-        `^prometheus-rw ${down.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 0 samples sent, \\d+ dropped \\(last error: ECONNREFUSED\\)$`,
-        'm',
-      ),
-    );
-    assert.match(r.stdout, /^PASS$/m);
   });
 });
