@@ -1,8 +1,9 @@
 // `outputs:` in a scenario file, and --publish / --metrics-port on top of it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileScenarioText, type ScenarioOverrides } from '../../src/config/load-scenario.js';
-import { SimError, type InputProblem } from '../../src/core/sim-error.js';
+import { compileScenarioText } from '../../src/config/load-scenario.js';
+import type { InputProblem } from '../../src/core/sim-error.js';
+import { problemsOf } from '../helpers/scenarios.js';
 
 const BASE = `name: live
 cohorts:
@@ -11,17 +12,6 @@ cohorts:
     duration: 5s
     flow: [connect, createThread, { sendMessage: { content: "hi" } }]
 `;
-
-function problemsOf(text: string, overrides: ScenarioOverrides = {}): InputProblem[] {
-  try {
-    compileScenarioText(text, 'live.yaml', overrides);
-  } catch (err) {
-    assert.ok(err instanceof SimError, String(err));
-    assert.equal(err.code, 'INPUT');
-    return [...err.problems];
-  }
-  assert.fail('the scenario compiled without problems');
-}
 
 function hasProblem(
   ps: readonly InputProblem[],
