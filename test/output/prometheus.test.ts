@@ -62,7 +62,7 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
         PROMETHEUS as string,
         metricsPorts.map((p) => `127.0.0.1:${p}`),
       ),
-      startTestTarget({ secret, faults: { misroute: 0.03, http_500: 0.03 } }),
+      startTestTarget({ secret, faults: { misroute: 0.03, http_500: 0.1 } }),
       startMadeUpBackend({ secret }),
     ]);
   });
