@@ -111,3 +111,38 @@ export function killStartedOnExit(): void {
       process.exit(130);
     });
 }
+
+/** A reference target a bench started. */
+export interface BenchTarget {
+  url: string;
+  proc: Proc;
+}
+
+/**
+ * Starts `simulate serve --agent instant` (plus `args`) through `start`, so it
+ * gets the bench's core, checkout and secret, on core 1; waits for its
+ * listening line (15 s at most).
+ */
+export async function startBenchTarget(
+  start: (core: number, cmd: readonly string[]) => Proc,
+  simulate: string,
+  args: readonly string[] = [],
+): Promise<BenchTarget> {
+  const serve = ['serve', '--host', '127.0.0.1', '--port', '0', '--agent', 'instant', ...args, '--log-level', 'warn'];
+  const proc = start(1, ['node', simulate, ...serve]);
+  const deadline = performance.now() + 15_000;
+  while (performance.now() < deadline && proc.exitCode === undefined) {
+    const m = /crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.stdout);
+    if (m) return { url: m[1]!, proc };
+    await sleep(20);
+  }
+  killGroup(proc);
+  throw new Error(`target (${serve.join(' ')}) did not start: ${proc.stderr.slice(0, 500)}`);
+}
+
+/** SIGTERM to the target's group, SIGKILL after 5 s. */
+export async function stopBenchTarget(t: BenchTarget): Promise<void> {
+  killGroup(t.proc, 'SIGTERM');
+  if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false)
+    killGroup(t.proc);
+}

@@ -5,10 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { Agent, get } from 'node:http';
 import {
   killAllStarted,
-  killGroup,
   killStartedOnExit,
   sleep,
+  startBenchTarget,
   startPinned as startPinnedProcess,
+  stopBenchTarget,
+  type BenchTarget,
   type Proc,
 } from '../pinned-process.js';
 import { opts, SIMULATE } from './options.js';
@@ -28,44 +30,16 @@ killStartedOnExit();
 // ---- target ---------------------------------------------------------------------
 
 /** A running reference target. */
-export interface Target {
-  url: string;
-  proc: Proc;
-}
-/** One kept-alive socket for /health polls (destroyed at exit). */
-export const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+export type Target = BenchTarget;
 
 /** Starts a fresh reference target on core 1 and waits for its listening line (15 s at most). */
-export async function startTarget(): Promise<Target> {
-  const proc = startPinned(1, [
-    'node',
-    SIMULATE,
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--agent',
-    'instant',
-    '--log-level',
-    'warn',
-  ]);
-  const deadline = performance.now() + 15_000;
-  while (performance.now() < deadline && proc.exitCode === undefined) {
-    const m = /crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.stdout);
-    if (m) return { url: m[1]!, proc };
-    await sleep(20);
-  }
-  killGroup(proc);
-  throw new Error(`target did not start: ${proc.stderr.slice(0, 500)}`);
-}
+export const startTarget = (): Promise<Target> => startBenchTarget(startPinned, SIMULATE);
 
 /** SIGTERM to the target's group, SIGKILL after 5 s. */
-export async function stopTarget(t: Target): Promise<void> {
-  killGroup(t.proc, 'SIGTERM');
-  if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false)
-    killGroup(t.proc);
-}
+export const stopTarget = stopBenchTarget;
+
+/** One kept-alive socket for /health polls (destroyed at exit). */
+export const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 interface Health {
   connections: number;

@@ -7,7 +7,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadWatch } from '../machine-load.js';
-import { killGroup, killStartedOnExit, sleep, startPinned, waitExit, type Proc } from '../pinned-process.js';
+import {
+  killStartedOnExit,
+  startBenchTarget,
+  startPinned,
+  stopBenchTarget,
+  waitExit,
+  type Proc,
+} from '../pinned-process.js';
 import { BENCH_DIR, opts, WORK, type Kind, type Transport } from './options.js';
 
 /** Each transport's bare client, in dist/bench/. */
@@ -27,44 +34,6 @@ killStartedOnExit();
 /** A process of this bench: pinned, run from the crosstalk checkout, with the bench's JWT secret. */
 const start = (core: number, cmd: readonly string[], env: NodeJS.ProcessEnv = {}): Proc =>
   startPinned(core, cmd, { cwd: opts.root, env: { SIM_JWT_SECRET: SECRET, ...env } });
-
-interface Target {
-  url: string;
-  proc: Proc;
-}
-
-/** A fresh reference target serving `transport`, on core 1; waits for its listening line (15 s at most). */
-async function startTarget(transport: Transport): Promise<Target> {
-  const proc = start(1, [
-    'node',
-    join(opts.root, 'bin', 'simulate'),
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--agent',
-    'instant',
-    '--transport',
-    transport,
-    '--log-level',
-    'warn',
-  ]);
-  const deadline = performance.now() + 15_000;
-  while (performance.now() < deadline && proc.exitCode === undefined) {
-    const m = /crosstalk target listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.stdout);
-    if (m) return { url: m[1]!, proc };
-    await sleep(20);
-  }
-  killGroup(proc);
-  throw new Error(`target (${transport}) did not start: ${proc.stderr.slice(0, 500)}`);
-}
-
-async function stopTarget(t: Target): Promise<void> {
-  killGroup(t.proc, 'SIGTERM');
-  if ((await Promise.race([t.proc.exited.then(() => true), sleep(5000).then(() => false)])) === false)
-    killGroup(t.proc);
-}
 
 const scenarioYaml = (transport: Transport): string => `name: transports-${transport}
 target: { transport: ${transport} }
@@ -110,7 +79,7 @@ const lastJsonLine = (text: string): Record<string, unknown> | undefined => {
 
 /** N users loop agent runs over `transport` for S seconds against a fresh target; `profDir` adds a CPU profile. */
 export async function pass(transport: Transport, kind: Kind, round: number, profDir?: string): Promise<Sample> {
-  const t = await startTarget(transport);
+  const t = await startBenchTarget(start, join(opts.root, 'bin', 'simulate'), ['--transport', transport]);
   const dir = join(WORK, `${transport}-${kind}-${round}-${randomBytes(3).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   const probe = join(dir, 'probe.jsonl');
@@ -219,6 +188,6 @@ export async function pass(transport: Transport, kind: Kind, round: number, prof
       foreignPct: watch.finish(),
     };
   } finally {
-    await stopTarget(t);
+    await stopBenchTarget(t);
   }
 }
