@@ -1,5 +1,6 @@
 // Starts the reference target for a test file. No side effects at import time.
 import { randomBytes } from 'node:crypto';
+import type { AgentTiming } from '../../src/target/agent-presets.js';
 import { startTarget, type TargetOptions, type TargetServer } from '../../src/target/target-server.js';
 import { mintToken, type MintOptions } from './client.js';
 
@@ -36,3 +37,14 @@ export async function startTestTarget(opts: Partial<TargetOptions> = {}): Promis
     token: (sub, mintOpts) => mintToken(secret, sub, mintOpts),
   };
 }
+
+/** An agent taking about a second per run: long enough for a test to stop a run or walk away from it. */
+export const SLOW_AGENT: AgentTiming = {
+  firstEventMs: [50, 50],
+  thinkingSteps: [3, 3],
+  thinkingMs: [250, 250],
+  toolCalls: [0, 0],
+  toolStartMs: [0, 0],
+  toolMs: [0, 0],
+  finalMs: [250, 250],
+};

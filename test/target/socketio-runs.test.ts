@@ -6,19 +6,7 @@ import assert from 'node:assert/strict';
 import { openWs, rest, uniqueId, UpgradeRefused } from '../helpers/client.js';
 import { ConnectRefused, IO_DELIVERIES, openSocketIo, type TestIoSocket } from '../helpers/socketio-client.js';
 import { assertCompletedRun, foreignFrames, runEventsOf } from '../helpers/run-events.js';
-import { startTestTarget, type TestTarget } from '../helpers/target.js';
-import type { AgentTiming } from '../../src/target/agent-presets.js';
-
-/** About a second per run: long enough to stop it. */
-const SLOW: AgentTiming = {
-  firstEventMs: [50, 50],
-  thinkingSteps: [3, 3],
-  thinkingMs: [250, 250],
-  toolCalls: [0, 0],
-  toolStartMs: [0, 0],
-  toolMs: [0, 0],
-  finalMs: [250, 250],
-};
+import { SLOW_AGENT, startTestTarget, type TestTarget } from '../helpers/target.js';
 
 interface User {
   readonly id: string;
@@ -55,7 +43,7 @@ describe('Socket.IO runs', () => {
   let slow: TestTarget;
   before(async () => {
     target = await startTestTarget({ transport: 'socketio', agent: 'fast', seed: 31 });
-    slow = await startTestTarget({ transport: 'socketio', agent: SLOW, seed: 32 });
+    slow = await startTestTarget({ transport: 'socketio', agent: SLOW_AGENT, seed: 32 });
   });
   after(async () => {
     await Promise.all([target.close(), slow.close()]);

@@ -5,19 +5,7 @@ import assert from 'node:assert/strict';
 import { openWs, rest, uniqueId, UpgradeRefused } from '../helpers/client.js';
 import { openRunStream, type TestSseStream } from '../helpers/sse-client.js';
 import { assertCompletedRun, TERMINAL_TYPES } from '../helpers/run-events.js';
-import { startTestTarget, type TestTarget } from '../helpers/target.js';
-import type { AgentTiming } from '../../src/target/agent-presets.js';
-
-/** About a second per run: long enough to stop it or walk away from it. */
-const SLOW: AgentTiming = {
-  firstEventMs: [50, 50],
-  thinkingSteps: [3, 3],
-  thinkingMs: [250, 250],
-  toolCalls: [0, 0],
-  toolStartMs: [0, 0],
-  toolMs: [0, 0],
-  finalMs: [250, 250],
-};
+import { SLOW_AGENT, startTestTarget, type TestTarget } from '../helpers/target.js';
 
 interface User {
   readonly id: string;
@@ -52,7 +40,7 @@ describe('SSE runs', () => {
   const streams: TestSseStream[] = [];
   before(async () => {
     target = await startTestTarget({ transport: 'sse', agent: 'fast', seed: 11 });
-    slow = await startTestTarget({ transport: 'sse', agent: SLOW, seed: 12 });
+    slow = await startTestTarget({ transport: 'sse', agent: SLOW_AGENT, seed: 12 });
   });
   after(async () => {
     for (const s of streams) s.abort();
@@ -231,7 +219,7 @@ describe('SSE: rate limit, injected 500, heartbeat', () => {
   });
 
   test('--heartbeat sends ownerless heartbeat events on every open stream', async () => {
-    const t = await startTestTarget({ transport: 'sse', agent: SLOW, heartbeatMs: 50 });
+    const t = await startTestTarget({ transport: 'sse', agent: SLOW_AGENT, heartbeatMs: 50 });
     try {
       const [a, b] = [await newUser(t), await newUser(t)];
       const streams = await Promise.all(
