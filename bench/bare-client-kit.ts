@@ -19,62 +19,70 @@ export interface RunsArgs {
   connectTimeout: number;
 }
 
-/** Parses `--url --users --seconds [--think] [--content] [--connect-timeout] [--mode runs]`; exits 3 on bad input. */
-export function parseRunsArgs(name: string, argv: readonly string[]): RunsArgs {
-  const a: RunsArgs = {
+/** Arguments of a client that also holds idle sessions (bench/bare-client.ts): ramp, settle, then hold. */
+export interface BareArgs extends RunsArgs {
+  mode: 'runs' | 'idle';
+  ramp: number;
+  settle: number;
+  hold: number;
+}
+
+// Numeric flags and the field each sets; the idle ones only where idle is a mode.
+const RUNS_NUMBERS = {
+  '--users': 'users',
+  '--seconds': 'seconds',
+  '--think': 'think',
+  '--connect-timeout': 'connectTimeout',
+} as const;
+const IDLE_NUMBERS = { '--ramp': 'ramp', '--settle': 'settle', '--hold': 'hold' } as const;
+
+/**
+ * Parses `--url --users --seconds [--think] [--content] [--connect-timeout] [--mode runs]`, and with
+ * `idle` among `modes` also `--mode idle --ramp --settle --hold`; exits 3 on bad input.
+ */
+export function parseBareArgs(
+  name: string,
+  argv: readonly string[],
+  modes: readonly BareArgs['mode'][] = ['runs'],
+  maxUsers = 10_000,
+): BareArgs {
+  const a: BareArgs = {
     url: '',
+    mode: 'runs',
     users: 50,
     seconds: 10,
     think: 0,
     content: 'How much did we spend on this thread?',
     connectTimeout: 60,
+    ramp: 0,
+    settle: 3,
+    hold: 10,
   };
-  for (let i = 0; i < argv.length; i++) {
+  const numbers: Record<string, keyof BareArgs> = modes.includes('idle')
+    ? { ...RUNS_NUMBERS, ...IDLE_NUMBERS }
+    : RUNS_NUMBERS;
+  for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!;
     const v = argv[i + 1];
-    const num = (): number => {
+    const field = numbers[k];
+    if (field !== undefined) {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) fail(name, `${k}: expected a number, got "${v}"`);
-      i++;
-      return n;
-    };
-    switch (k) {
-      case '--url':
-        a.url = String(v);
-        i++;
-        break;
-      // Accepted for symmetry with bare-client.ts; runs is the only mode these clients have.
-      case '--mode':
-        if (v !== 'runs') fail(name, `--mode: only runs, got "${v}"`);
-        i++;
-        break;
-      case '--users':
-        a.users = Math.floor(num());
-        break;
-      case '--seconds':
-        a.seconds = num();
-        break;
-      case '--think':
-        a.think = num();
-        break;
-      case '--content':
-        a.content = String(v);
-        i++;
-        break;
-      case '--connect-timeout':
-        a.connectTimeout = num();
-        break;
-      default:
-        fail(name, `unknown argument "${k}"`);
-    }
+      (a as unknown as Record<string, number>)[field] = field === 'users' ? Math.floor(n) : n;
+    } else if (k === '--url') a.url = String(v);
+    else if (k === '--content') a.content = String(v);
+    else if (k === '--mode') {
+      if (!(modes as readonly string[]).includes(String(v))) fail(name, `--mode: ${modes.join(' or ')}, got "${v}"`);
+      a.mode = v as BareArgs['mode'];
+    } else fail(name, `unknown argument "${k}"`);
   }
   if (!a.url) fail(name, '--url is required');
   const host = new URL(a.url).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
     fail(name, `--url must be a loopback address, got ${host}`);
-  if (a.users < 1 || a.users > 10_000) fail(name, '--users: 1..10000');
-  if (a.seconds > 3600 || a.connectTimeout > 600)
-    fail(name, '--seconds is capped at an hour, --connect-timeout at 10 minutes');
+  if (a.users < 1 || a.users > maxUsers) fail(name, `--users: 1..${maxUsers}`);
+  if (a.seconds > 3600 || a.hold > 3600 || a.connectTimeout > 600 || a.settle > 600 || a.ramp > 600)
+    fail(name, 'durations are capped at an hour (--connect-timeout, --ramp and --settle at 10 minutes)');
   return a;
 }
 

@@ -27,95 +27,11 @@ import {
   measureConnectionRuns,
   fail as failAs,
   mintToken,
+  parseBareArgs,
   printResult,
   RunLoop,
   sleep,
 } from './bare-client-kit.js';
-
-interface Args {
-  url: string;
-  mode: 'runs' | 'idle';
-  users: number;
-  seconds: number;
-  ramp: number;
-  settle: number;
-  hold: number;
-  connectTimeout: number;
-  /** runs mode: pause between a run's end and the user's next message, ms (0: at once). */
-  think: number;
-  content: string;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const a: Args = {
-    url: '',
-    mode: 'runs',
-    users: 50,
-    seconds: 10,
-    ramp: 0,
-    settle: 3,
-    hold: 10,
-    connectTimeout: 60,
-    think: 0,
-    content: 'How much did we spend on this thread?',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = argv[i + 1];
-    const num = (): number => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) fail(`${k}: expected a number, got "${v}"`);
-      i++;
-      return n;
-    };
-    switch (k) {
-      case '--url':
-        a.url = String(v);
-        i++;
-        break;
-      case '--mode':
-        if (v !== 'runs' && v !== 'idle') fail(`--mode: runs or idle, got "${v}"`);
-        a.mode = v;
-        i++;
-        break;
-      case '--users':
-        a.users = Math.floor(num());
-        break;
-      case '--seconds':
-        a.seconds = num();
-        break;
-      case '--ramp':
-        a.ramp = num();
-        break;
-      case '--settle':
-        a.settle = num();
-        break;
-      case '--hold':
-        a.hold = num();
-        break;
-      case '--connect-timeout':
-        a.connectTimeout = num();
-        break;
-      case '--think':
-        a.think = num();
-        break;
-      case '--content':
-        a.content = String(v);
-        i++;
-        break;
-      default:
-        fail(`unknown argument "${k}"`);
-    }
-  }
-  if (!a.url) fail('--url is required');
-  const host = new URL(a.url).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
-    fail(`--url must be a loopback address, got ${host}`);
-  if (a.users < 1 || a.users > 50_000) fail('--users: 1..50000');
-  if (a.seconds > 3600 || a.hold > 3600 || a.settle > 600 || a.ramp > 600)
-    fail('durations are capped at an hour (ramp and settle at 10 minutes)');
-  return a;
-}
 
 function fail(msg: string): never {
   return failAs('bare-client', msg);
@@ -131,7 +47,7 @@ interface Conn {
   seq: number;
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseBareArgs('bare-client', process.argv.slice(2), ['runs', 'idle'], 50_000);
 const secret = process.env.SIM_JWT_SECRET;
 if (!secret) fail('SIM_JWT_SECRET is unset');
 const wsUrl = `${args.url.replace(/^http/, 'ws')}/ws`;

@@ -24,7 +24,7 @@ import {
   measureConnectionRuns,
   fail,
   mintToken,
-  parseRunsArgs,
+  parseBareArgs,
   printResult,
   RunLoop,
   runBounded,
@@ -32,7 +32,7 @@ import {
 } from './bare-client-kit.js';
 
 const NAME = 'bare-socketio-client';
-const args = parseRunsArgs(NAME, process.argv.slice(2));
+const args = parseBareArgs(NAME, process.argv.slice(2));
 const secret = process.env.SIM_JWT_SECRET;
 if (!secret) fail(NAME, 'SIM_JWT_SECRET is unset');
 const tag = Math.random().toString(36).slice(2, 8);

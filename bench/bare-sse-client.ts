@@ -22,10 +22,10 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request } from 'undici';
-import { cpuNow, fail, mintToken, parseRunsArgs, printResult, runBounded, sleep } from './bare-client-kit.js';
+import { cpuNow, fail, mintToken, parseBareArgs, printResult, runBounded, sleep } from './bare-client-kit.js';
 
 const NAME = 'bare-sse-client';
-const args = parseRunsArgs(NAME, process.argv.slice(2));
+const args = parseBareArgs(NAME, process.argv.slice(2));
 const secret = process.env.SIM_JWT_SECRET;
 if (!secret) fail(NAME, 'SIM_JWT_SECRET is unset');
 const tag = Math.random().toString(36).slice(2, 8);
