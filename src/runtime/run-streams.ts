@@ -54,9 +54,14 @@ export class RunStreams {
     else void this.startStream(rec, start.request, req);
   }
 
-  /** Cuts the stream of a run that is over for the user (timed out). */
+  /**
+   * Cuts the stream of a run that is over for the user (timed out). A turn of
+   * the loop later, as drain does: the deadline's timer can fire before the
+   * poll phase reads bytes that already arrived, which a cut would discard.
+   */
   cut(rec: RunRecord): void {
-    this.open.get(rec)?.cut();
+    const call = this.open.get(rec);
+    if (call) setImmediate(cutCall, call);
   }
 
   /** Cuts every stream (the user stops at once). */
@@ -218,6 +223,10 @@ class RunAnswer implements StreamSink {
       : undefined;
     this.streams.ended(this.rec, failure, this.stream, refusal);
   }
+}
+
+function cutCall(call: StreamCall): void {
+  call.cut();
 }
 
 /** Resolves after the loop's next poll phase, in which sockets deliver what has already arrived. */
