@@ -12,6 +12,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { startTarget, type AgentTiming } from '../../src/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { makeTempDir, removeTempDirs } from '../helpers/sim.js';
@@ -344,8 +345,10 @@ describe('the packed package, installed', () => {
 
   test("the README's vitest example passes against a target no slower than its baseline, and fails on a leaky one", async () => {
     // An inner runner that sees this runner's NODE_TEST_CONTEXT reports to it instead of running as a user's would.
-    const env = { ...process.env };
+    // CI machines often set FORCE_COLOR, and vitest's colour codes would split the text the checks read.
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.NODE_TEST_CONTEXT;
+    delete env.FORCE_COLOR;
     const lastRelease = await startTarget({ port: 0, agent: LAST_RELEASE_AGENT });
     try {
       ok(
@@ -367,7 +370,7 @@ describe('the packed package, installed', () => {
       try {
         return await runAsync(
           process.execPath,
-          [join(VITEST, 'vitest.mjs'), 'run', 'readme-vitest.test.ts', '--reporter=verbose', '--color=false'],
+          [join(VITEST, 'vitest.mjs'), 'run', 'readme-vitest.test.ts', '--reporter=verbose', '--no-color'],
           project,
           240_000,
           { ...env, STAGING_URL: staging.url, SIM_JWT_SECRET: staging.secret },
@@ -377,12 +380,12 @@ describe('the packed package, installed', () => {
       }
     };
     const clean = await vitest({});
-    const cleanOut = ok(clean, 'vitest run readme-vitest (a clean candidate)');
+    const cleanOut = stripVTControlCharacters(ok(clean, 'vitest run readme-vitest (a clean candidate)'));
     assert.match(cleanOut, /Tests\s+1 passed \(1\)/, cleanOut);
 
     const leaky = await vitest({ misroute: 0.3 });
     assert.equal(leaky.status, 1, `vitest fails the leaky candidate:\n${leaky.stdout}\n${leaky.stderr}`);
-    const leakyOut = leaky.stdout + leaky.stderr;
+    const leakyOut = stripVTControlCharacters(leaky.stdout + leaky.stderr);
     assert.match(leakyOut, /Tests\s+1 failed \(1\)/, leakyOut);
     // The failure names the verdict and why, as the example's message asks.
     assert.match(leakyOut, /expected 'fail' to be 'pass'/, leakyOut);
