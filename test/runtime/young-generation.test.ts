@@ -30,7 +30,8 @@ function inFreshNode(body: string, nodeArgs: readonly string[] = []): string {
   const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, NODE_OPTIONS: '' },
+    // FORCE_COLOR (set on some CI machines) would make console.log colour a boolean.
+    env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0' },
   });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
