@@ -1,10 +1,11 @@
 // The scale bench's options and the things every part of one bench run shares: the command line, the
 // checkout under test, and the temp folder for every measurement's files. Importing it parses the command
 // line and exits 3 on a bad option (it belongs to bench/scale.ts alone).
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readBenchArgs } from '../bench-args.js';
 
 /** dist/bench/, where the bench's other scripts are (this file is dist/bench/scale/options.js). */
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,18 +30,7 @@ export interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const get1 = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const num = (name: string, dflt: number, min: number, max: number): number => {
-    const v = get1(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) die(`${name}: expected a number in ${min}..${max}, got "${v}"`);
-    return n;
-  };
-  const known = new Set([
+  const args = readBenchArgs('scale', argv, [
     '--rounds',
     '--quick',
     '--users',
@@ -54,39 +44,30 @@ function parseOptions(argv: readonly string[]): Options {
     '--only-profile',
     '--phases',
   ]);
-  for (const a of argv) if (a.startsWith('--') && !known.has(a)) die(`unknown option ${a}`);
-  const quick = argv.includes('--quick');
-  if (argv.includes('--only-profile') && !argv.includes('--profile')) die('--only-profile needs --profile DIR');
-  const sessions = (get1('--sessions') ?? '2000,10000').split(',').map(Number);
+  const quick = args.has('--quick');
+  const sessions = (args.value('--sessions') ?? '2000,10000').split(',').map(Number);
   if (sessions.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000))
-    die('--sessions: whole numbers 1..15000, comma-separated');
-  const phases = new Set((get1('--phases') ?? 'runs,workers,startup,idle,soak').split(','));
+    args.die('--sessions: whole numbers 1..15000, comma-separated');
+  const phases = new Set((args.value('--phases') ?? 'runs,workers,startup,idle,soak').split(','));
   for (const p of phases)
     if (!['runs', 'workers', 'startup', 'idle', 'soak'].includes(p))
-      die(`--phases: runs, workers, startup, idle, soak (comma-separated), got "${p}"`);
-  const root = resolve(get1('--root') ?? DEFAULT_ROOT);
-  if (!existsSync(join(root, 'bin', 'simulate'))) die(`--root ${root}: no bin/simulate there`);
+      args.die(`--phases: runs, workers, startup, idle, soak (comma-separated), got "${p}"`);
   return {
-    rounds: num('--rounds', quick ? 1 : 3, 1, 20),
+    rounds: args.number('--rounds', quick ? 1 : 3, 1, 20),
     quick,
-    users: num('--users', 50, 1, 2000),
-    seconds: num('--seconds', quick ? 8 : 15, 2, 600),
+    users: args.number('--users', 50, 1, 2000),
+    seconds: args.number('--seconds', quick ? 8 : 15, 2, 600),
     sessions,
-    soakSeconds: num('--soak', quick ? 180 : 300, 0, 3600),
+    soakSeconds: args.number('--soak', quick ? 180 : 300, 0, 3600),
     soakUsers: 100,
     soakThinkMs: 100,
-    startupReps: num('--startup-reps', quick ? 2 : 3, 1, 20),
-    root,
-    json: get1('--json'),
-    profile: get1('--profile'),
-    onlyProfile: argv.includes('--only-profile'),
+    startupReps: args.number('--startup-reps', quick ? 2 : 3, 1, 20),
+    root: args.root(DEFAULT_ROOT),
+    json: args.value('--json'),
+    profile: args.value('--profile'),
+    onlyProfile: args.has('--only-profile'),
     phases,
   };
-}
-
-function die(msg: string): never {
-  process.stderr.write(`scale: ${msg}\n`);
-  process.exit(3);
 }
 
 /** This run's options, from the command line. */
