@@ -101,13 +101,37 @@ export async function runInProcess(
   return { ...result, files };
 }
 
-/** A loopback port that nothing listens on (bound, then released). */
+/**
+ * A loopback port that nothing listens on (bound, then released), taken below the kernel's ephemeral range.
+ * A port from listen(0) is in that range, where any of the thousands of connections other test files open
+ * at the same time may take it as its local port before the caller binds it (then EADDRINUSE).
+ */
 export async function findClosedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+  const low = ephemeralPortLow();
+  const from = Math.max(1024, low - 12_000);
+  for (let attempt = 0; ; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const srv = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      return port;
+    }
+    if (attempt === 50) throw new Error(`no free loopback port in ${from}..${low - 1} after 50 tries`);
+  }
+}
+
+/** The lowest port the kernel hands out for listen(0) and outgoing connections (Linux; 32768 elsewhere). */
+function ephemeralPortLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
 }
 
 /** Waits until `predicate()` holds, polling; rejects after `timeoutMs`. */

@@ -11,7 +11,7 @@ import { startMadeUpBackend, type MadeUpBackend } from '../helpers/made-up-backe
 import { findPrometheus, startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { assertPercentilesInBuckets, assertSameCounts, total } from '../helpers/prometheus-vs-summary.js';
 import { envWithout, killCliChildren, ROOT, runCli, type CliResult } from '../helpers/cli.js';
-import { findClosedPort, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
+import { findClosedPort, hasSummary, readSummary, removeTempDirs, trendCount, writeScenario } from '../helpers/sim.js';
 import { startTestTarget, type TestTarget } from '../helpers/target.js';
 
 const PROMETHEUS = findPrometheus();
@@ -56,7 +56,9 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
   const env = { ...envWithout('SIM_JWT_SECRET'), SIM_JWT_SECRET: secret };
 
   before(async () => {
-    metricsPorts.push(await findClosedPort(), await findClosedPort());
+    metricsPorts.push(await findClosedPort());
+    do metricsPorts[1] = await findClosedPort();
+    while (metricsPorts[1] === metricsPorts[0]);
     [prom, target, parley] = await Promise.all([
       startPrometheus(
         PROMETHEUS as string,
@@ -102,6 +104,9 @@ describe('live outputs against a real Prometheus', { skip: SKIP }, () => {
           { env, timeoutMs: 60_000 },
         ),
       ),
+    );
+    runs.forEach((r: CliResult, i) =>
+      assert.ok(hasSummary(outs[i]!), `segment ${i} wrote no summary.json (exit ${r.code}); stderr: ${r.stderr}`),
     );
     const summaries = outs.map((o) => readSummary(o));
     runs.forEach((r: CliResult, i) => {
