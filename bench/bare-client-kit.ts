@@ -27,6 +27,26 @@ export interface BareArgs extends RunsArgs {
   hold: number;
 }
 
+/** What every simulated user asks, in the bare clients and in crosstalk's scenarios of the same benches. */
+export const RUNS_CONTENT = 'How much did we spend on this thread?';
+
+/** The command line of a bare client's runs pass: `users` loop runs for `seconds`, `thinkMs` apart. */
+export function formatRunsArgs(url: string, users: number, seconds: number, thinkMs = 0): string[] {
+  return [
+    '--url',
+    url,
+    '--mode',
+    'runs',
+    '--users',
+    String(users),
+    '--seconds',
+    String(seconds),
+    ...(thinkMs > 0 ? ['--think', String(thinkMs)] : []),
+    '--content',
+    RUNS_CONTENT,
+  ];
+}
+
 // Numeric flags and the field each sets; the idle ones only where idle is a mode.
 const RUNS_NUMBERS = {
   '--users': 'users',
@@ -52,7 +72,7 @@ export function parseBareArgs(
     users: 50,
     seconds: 10,
     think: 0,
-    content: 'How much did we spend on this thread?',
+    content: RUNS_CONTENT,
     connectTimeout: 60,
     ramp: 0,
     settle: 3,

@@ -15,7 +15,8 @@ import {
   readSummary,
   type Kind,
 } from './clients.js';
-import { CONTENT, runsYaml } from './scenarios.js';
+import { formatRunsArgs } from '../bare-client-kit.js';
+import { runsYaml } from './scenarios.js';
 
 /** One runs measurement. */
 export interface RunsSample {
@@ -40,23 +41,7 @@ export async function phaseRuns(kind: Kind, round: number, profDir?: string): Pr
   try {
     const l =
       kind === 'bare'
-        ? launchBare(
-            dir,
-            [
-              '--url',
-              t.url,
-              '--mode',
-              'runs',
-              '--users',
-              String(opts.users),
-              '--seconds',
-              String(opts.seconds),
-              '--content',
-              CONTENT,
-            ],
-            {},
-            extraNode,
-          )
+        ? launchBare(dir, formatRunsArgs(t.url, opts.users, opts.seconds), {}, extraNode)
         : launchCrosstalk(t, dir, runsYaml(opts.users, opts.seconds, 0), {}, extraNode);
     watch.add(l.proc.pid);
     // A coarse cross-check of the probe's figure: the last /proc reading before exit.

@@ -4,7 +4,8 @@ import { sleep, waitExit } from '../pinned-process.js';
 import { opts } from './options.js';
 import { startTarget, stopTarget } from './target.js';
 import { lastJsonLine, launchBare, launchCrosstalk, phaseDir, readSummary, waitMark, type Kind } from './clients.js';
-import { CONTENT, runsYaml } from './scenarios.js';
+import { formatRunsArgs } from '../bare-client-kit.js';
+import { runsYaml } from './scenarios.js';
 
 /** One soak measurement. */
 export interface SoakSample {
@@ -29,24 +30,7 @@ export async function phaseSoak(kind: Kind): Promise<SoakSample> {
   try {
     const l =
       kind === 'bare'
-        ? launchBare(
-            dir,
-            [
-              '--url',
-              t.url,
-              '--mode',
-              'runs',
-              '--users',
-              String(opts.soakUsers),
-              '--seconds',
-              String(s),
-              '--think',
-              String(opts.soakThinkMs),
-              '--content',
-              CONTENT,
-            ],
-            {},
-          )
+        ? launchBare(dir, formatRunsArgs(t.url, opts.soakUsers, s, opts.soakThinkMs), {})
         : launchCrosstalk(t, dir, runsYaml(opts.soakUsers, s, opts.soakThinkMs), {});
     watch.add(l.proc.pid);
     const samples: Array<{ atS: number; rssBytes: number }> = [];

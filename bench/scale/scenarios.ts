@@ -1,8 +1,6 @@
 // The scenarios the scale bench runs crosstalk on: users looping agent runs, and users that connect and
 // stay idle. The bare client is given the same load by its arguments (the phase files).
-
-/** What every simulated user asks. */
-export const CONTENT = 'How much did we spend on this thread?';
+import { RUNS_CONTENT } from '../bare-client-kit.js';
 
 /** N users looping agent runs for S seconds, with an optional think time. */
 export const runsYaml = (users: number, seconds: number, thinkMs: number): string => `name: scale-runs
@@ -16,7 +14,7 @@ cohorts:
       - repeat:
           duration: ${seconds}s
           steps:
-            - sendMessage: { content: "${CONTENT}", timeout: 10s }
+            - sendMessage: { content: "${RUNS_CONTENT}", timeout: 10s }
 ${thinkMs > 0 ? `            - think: ${thinkMs}ms\n` : ''}`;
 
 /** N users that connect over the ramp and stay idle. */

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { formatRunsArgs, RUNS_CONTENT } from '../bare-client-kit.js';
 import { LoadWatch } from '../machine-load.js';
 import {
   killStartedOnExit,
@@ -23,8 +24,6 @@ const BARE: Record<Transport, string> = {
   sse: 'bare-sse-client.js',
   socketio: 'bare-socketio-client.js',
 };
-/** What every simulated user asks. */
-const CONTENT = 'How much did we spend on this thread?';
 
 /** The JWT secret every target and client of this run shares. */
 const SECRET = randomBytes(32).toString('base64url');
@@ -47,7 +46,7 @@ cohorts:
       - repeat:
           duration: ${opts.seconds}s
           steps:
-            - sendMessage: { content: "${CONTENT}", timeout: 10s }
+            - sendMessage: { content: "${RUNS_CONTENT}", timeout: 10s }
 `;
 
 /** One client's pass: CPU per completed run. */
@@ -89,24 +88,9 @@ export async function pass(transport: Transport, kind: Kind, round: number, prof
   try {
     let proc: Proc;
     if (kind === 'bare') {
-      proc = start(
-        0,
-        [
-          ...node,
-          join(BENCH_DIR, BARE[transport]),
-          '--url',
-          t.url,
-          '--mode',
-          'runs',
-          '--users',
-          String(opts.users),
-          '--seconds',
-          String(opts.seconds),
-          '--content',
-          CONTENT,
-        ],
-        { CT_PROBE_FILE: probe },
-      );
+      proc = start(0, [...node, join(BENCH_DIR, BARE[transport]), ...formatRunsArgs(t.url, opts.users, opts.seconds)], {
+        CT_PROBE_FILE: probe,
+      });
     } else {
       writeFileSync(join(dir, 'scenario.yaml'), scenarioYaml(transport));
       // Profiled passes run tsc's output, so the profile names crosstalk's own files.
